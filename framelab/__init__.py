@@ -1,0 +1,1 @@
+"""framelab: message-framing experiments for advocacy campaigns."""

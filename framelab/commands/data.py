@@ -1,0 +1,3 @@
+"""framelab CLI commands (data)."""
+
+COMMANDS: list = []

@@ -1,0 +1,3 @@
+"""framelab CLI commands (report)."""
+
+COMMANDS: list = []
