@@ -1,0 +1,110 @@
+"""Confound check: word counts, reading time and readability against hand-computed values."""
+
+from __future__ import annotations
+
+import pytest
+
+from framelab.domain.confounds import (
+    check_texts,
+    markdown_to_text,
+    readability_index_for,
+    readability_label,
+    text_metrics,
+)
+
+# 15 words, 2 sentences, 1 word longer than six letters ("everyone"):
+# LIX = 15/2 + 100*1/15 = 14.17; reading time = 14.69 ms * 52 characters (no spaces) = 0.76 s.
+SIMPLE = "The cat sat on the mat. It was a sunny day and everyone was happy."
+
+
+def test_text_metrics_match_hand_computed_lix_word_count_and_reading_time():
+    m = text_metrics("care", "en", SIMPLE)
+    assert m.words == 15
+    assert m.sentences == 2
+    assert m.readability_index == "lix"
+    assert m.readability == pytest.approx(14.2, abs=0.05)
+    assert m.reading_seconds == pytest.approx(0.8, abs=0.05)
+    assert m.readability_label == "very easy"
+
+
+def test_markdown_syntax_is_not_counted_and_headings_end_a_sentence():
+    text = markdown_to_text("# Stop torture\n\nSome **bold** words and a [link](https://x.org).")
+    assert text == "Stop torture.\nSome bold words and a link."
+    assert text_metrics("a", "en", "# Stop torture\n\nSome **bold** words").words == 5
+
+
+def test_arabic_uses_osman_and_other_languages_use_lix():
+    assert readability_index_for("ar") == "osman"
+    assert readability_index_for("ar-EG") == "osman"
+    assert readability_index_for("fr") == "lix"
+    m = text_metrics("care", "ar", "ذهب الولد إلى المدرسة صباحا. كان الجو جميلا.")
+    assert m.readability_index == "osman"
+    assert m.words == 8
+    assert m.readability > 50  # two short sentences of short words: easy
+
+
+def test_readability_bands_for_both_indices():
+    assert readability_label(25, "lix") == "very easy"
+    assert readability_label(45, "lix") == "medium"
+    assert readability_label(65, "lix") == "very difficult"
+    assert readability_label(95, "osman") == "very easy"
+    assert readability_label(20, "osman") == "very difficult"
+
+
+def _words(n: int) -> str:
+    # Short sentences of short words keep readability constant while length varies.
+    return " ".join(["We can act now."] * (n // 4))
+
+
+def test_frame_more_than_a_quarter_longer_than_the_others_gets_a_length_warning():
+    texts = {
+        ("control", "en"): _words(100),
+        ("care", "en"): _words(100),
+        ("fairness", "en"): _words(140),  # 40% longer than the mean of the others
+    }
+    report = check_texts(texts)
+    length = [w for w in report.warnings if w.kind == "length"]
+    assert [(w.arm, w.language) for w in length] == [("fairness", "en")]
+    assert length[0].value == 140 and length[0].reference == 100
+    assert "40% longer" in length[0].message
+    assert "confound" in length[0].message
+    assert report.warnings_for("care") == []
+
+
+def test_frame_within_a_quarter_gets_no_warning():
+    texts = {("control", "en"): _words(100), ("care", "en"): _words(120)}
+    assert check_texts(texts).warnings == ()
+
+
+def test_a_much_shorter_frame_is_flagged_as_shorter():
+    texts = {
+        ("control", "en"): _words(100),
+        ("care", "en"): _words(100),
+        ("liberty", "en"): _words(60),
+    }
+    [warning] = check_texts(texts).warnings
+    assert warning.arm == "liberty" and "40% shorter" in warning.message
+
+
+def test_languages_are_compared_only_with_themselves():
+    texts = {
+        ("control", "en"): _words(100),
+        ("care", "en"): _words(100),
+        ("control", "fr"): _words(200),
+        ("care", "fr"): _words(200),
+    }
+    assert check_texts(texts).warnings == ()
+
+
+def test_clearly_harder_frame_gets_a_readability_warning():
+    easy = "We can stop it. You can help. Act now. Join us today. It is not hard."
+    hard = (
+        "Institutional accountability mechanisms notwithstanding, governmental "
+        "interrogation practices systematically undermine constitutional protections."
+    )
+    report = check_texts({("control", "en"): easy, ("care", "en"): easy, ("loyalty", "en"): hard})
+    kinds = {(w.arm, w.kind) for w in report.warnings}
+    assert ("loyalty", "readability") in kinds
+    [warning] = [w for w in report.warnings if w.kind == "readability" and w.arm == "loyalty"]
+    assert "harder to read" in warning.message
+    assert warning.value > warning.reference + 10
