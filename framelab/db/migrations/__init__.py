@@ -1,0 +1,1 @@
+"""Alembic migrations for framelab's schema; run them with `framelab init-db`."""

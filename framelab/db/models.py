@@ -1,0 +1,222 @@
+"""Typed SQLAlchemy 2.0 models. Models never commit; services own the transaction.
+
+Privacy: no IP address, user agent or raw panel id is stored anywhere; panel ids
+are kept only as salted SHA-256 (the salt is per study, `Study.salt`).
+
+The assignment log is append-only: a flush that updates or deletes a log row
+raises, so balance accounting and replay always see every assignment made.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+STUDY_STATUSES = ("draft", "pilot", "live", "paused", "closed")
+PARTICIPANT_STATUSES = ("started", "screened_out", "assigned", "completed", "withdrawn")
+PHASES = ("pre", "post")
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both backends (SQLite stores naive text)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def new_salt() -> str:
+    """A per-study salt for panel id hashing."""
+    return secrets.token_hex(16)
+
+
+def new_participant_code() -> str:
+    """An unguessable participant code (144 random bits, URL-safe)."""
+    return secrets.token_urlsafe(18)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with constraint names stable across SQLite and PostgreSQL."""
+
+    metadata = sa.MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Study(Base):
+    __tablename__ = "study"
+    __table_args__ = (sa.CheckConstraint(_in("status", STUDY_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    status: Mapped[str] = mapped_column(sa.String(16), default="draft")
+    current_version: Mapped[int | None] = mapped_column(sa.Integer)
+    salt: Mapped[str] = mapped_column(sa.String(64), default=new_salt)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    versions: Mapped[list[StudyVersion]] = relationship(
+        back_populates="study", order_by="StudyVersion.version"
+    )
+
+
+class StudyVersion(Base):
+    __tablename__ = "study_version"
+    __table_args__ = (sa.UniqueConstraint("study_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(sa.ForeignKey("study.id"), index=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    spec_json: Mapped[str] = mapped_column(sa.Text)
+    spec_hash: Mapped[str] = mapped_column(sa.String(64), index=True)
+    created_at: Mapped[datetime]
+    locked_at: Mapped[datetime | None]
+    frames_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    items_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    design_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    plan_hash: Mapped[str | None] = mapped_column(sa.String(64))
+
+    study: Mapped[Study] = relationship(back_populates="versions")
+
+
+class Participant(Base):
+    __tablename__ = "participant"
+    __table_args__ = (
+        # NULL panel hashes (no panel) never collide, on SQLite and PostgreSQL alike.
+        sa.UniqueConstraint("study_id", "panel_hash"),
+        sa.CheckConstraint(_in("status", PARTICIPANT_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_participant_code)
+    study_id: Mapped[int] = mapped_column(sa.ForeignKey("study.id"), index=True)
+    study_version_id: Mapped[int] = mapped_column(sa.ForeignKey("study_version.id"))
+    spec_hash: Mapped[str] = mapped_column(sa.String(64))
+    panel_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    panel_study_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    panel_session_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    source: Mapped[str | None] = mapped_column(sa.String(64))
+    language: Mapped[str] = mapped_column(sa.String(16))
+    stratum: Mapped[str | None] = mapped_column(sa.String(64))
+    arm: Mapped[str | None] = mapped_column(sa.String(64))
+    step: Mapped[str] = mapped_column(sa.String(16), default="consent")
+    status: Mapped[str] = mapped_column(sa.String(16), default="started")
+    pilot: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    attention_failed: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    speeder: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    honeypot: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    duration_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    started_at: Mapped[datetime]
+    consented_at: Mapped[datetime | None]
+    assigned_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+
+    responses: Mapped[list[Response]] = relationship(back_populates="participant")
+    study_version: Mapped[StudyVersion] = relationship()
+
+
+class Response(Base):
+    __tablename__ = "response"
+    __table_args__ = (
+        sa.UniqueConstraint("participant_id", "item_id", "phase"),
+        sa.CheckConstraint(_in("phase", PHASES), name="phase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(sa.String(64))
+    phase: Mapped[str] = mapped_column(sa.String(8))
+    value_int: Mapped[int | None] = mapped_column(sa.Integer)
+    value_text: Mapped[str | None] = mapped_column(sa.Text)
+    answered_at: Mapped[datetime]
+
+    participant: Mapped[Participant] = relationship(back_populates="responses")
+
+
+class PageVisit(Base):
+    __tablename__ = "page_visit"
+    __table_args__ = (sa.UniqueConstraint("participant_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(sa.String(16))
+    shown_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    seconds: Mapped[float | None] = mapped_column(sa.Float)
+
+
+class AssignmentLog(Base):
+    __tablename__ = "assignment_log"
+    __table_args__ = (
+        sa.UniqueConstraint("study_id", "stratum", "position"),
+        sa.UniqueConstraint("participant_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id"))
+    study_id: Mapped[int] = mapped_column(sa.ForeignKey("study.id"), index=True)
+    arm: Mapped[str] = mapped_column(sa.String(64))
+    stratum: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int] = mapped_column(sa.Integer)
+    block_index: Mapped[int] = mapped_column(sa.Integer)
+    position_in_block: Mapped[int] = mapped_column(sa.Integer)
+    seed: Mapped[int] = mapped_column(sa.BigInteger)
+    spec_hash: Mapped[str] = mapped_column(sa.String(64))
+    assigned_at: Mapped[datetime]
+
+
+class BlockState(Base):
+    """The persistent per-stratum counter: the next free position of the sequence."""
+
+    __tablename__ = "block_state"
+
+    study_id: Mapped[int] = mapped_column(sa.ForeignKey("study.id"), primary_key=True)
+    stratum: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    next_position: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+@event.listens_for(Session, "before_flush")
+def _assignment_log_is_append_only(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AssignmentLog) and (obj in session.deleted or session.is_modified(obj)):
+            raise ValueError(
+                f"assignment_log: row {obj.id} is append-only (updates and deletes are not allowed)"
+            )

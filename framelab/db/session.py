@@ -1,0 +1,85 @@
+"""Engines and sessions for SQLite (embedded default) and PostgreSQL.
+
+SQLite: WAL journal, foreign keys on, a busy timeout and synchronous=NORMAL on
+every connection. The pysqlite driver's own transaction handling is switched off
+(`isolation_level=None`) and framelab emits BEGIN itself, by default
+`BEGIN IMMEDIATE`: a write transaction that first reads (enrol, assign, record)
+would otherwise hit SQLITE_BUSY_SNAPSHOT in WAL mode, which no busy timeout can
+wait out. Read-only work may ask for a deferred transaction with
+`session.connection(execution_options={"sqlite_begin": "DEFERRED"})`.
+
+PostgreSQL: pool_pre_ping and a modest pool (the app runs several workers).
+
+Sessions never autocommit; services own the transaction. `expire_on_commit` is
+off so objects returned by a service stay readable after its commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
+
+
+def is_sqlite(bind: Engine | sa.Connection | Session) -> bool:
+    """True when the engine/connection/session talks to SQLite."""
+    if isinstance(bind, Session):
+        bind = bind.get_bind()
+    return bind.dialect.name == "sqlite"
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so we can choose BEGIN's mode.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if engine.url.database not in (None, "", ":memory:"):
+                cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        mode = str(conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")).upper()
+        if mode not in SQLITE_BEGIN_MODES:
+            raise ValueError(
+                f"sqlite_begin: {mode!r} is not a mode (expected one of: {', '.join(SQLITE_BEGIN_MODES)})"
+            )
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for `url` with framelab's SQLite pragmas or PostgreSQL pool settings."""
+    sa_url = sa.make_url(url)
+    if sa_url.get_backend_name() == "sqlite":
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("check_same_thread", False)
+        connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        if sa_url.database not in (None, "", ":memory:"):
+            from pathlib import Path
+
+            Path(sa_url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(sa_url, connect_args=connect_args, **kwargs)
+        _install_sqlite_hooks(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("pool_recycle", 1800)
+    return sa.create_engine(sa_url, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory bound to `engine`; sessions do not expire objects on commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
