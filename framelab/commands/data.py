@@ -1,3 +1,120 @@
-"""framelab CLI commands (data)."""
+"""framelab CLI commands (data): init-db, load-study, export."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from framelab.config import database_url_from_env
+
+
+def _url(database_url: str | None) -> str:
+    return database_url or database_url_from_env()
+
+
+def _safe_url(url: str) -> str:
+    import sqlalchemy as sa
+
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+database_option = click.option(
+    "--database-url",
+    default=None,
+    help="SQLAlchemy URL (default: FRAMELAB_DATABASE_URL, DATABASE_URL, or instance/framelab.sqlite).",
+)
+
+
+@click.command("init-db")
+@database_option
+def init_db(database_url: str | None) -> None:
+    """Create or upgrade the database schema (Alembic upgrade head); safe to run again."""
+    from framelab.db.migrate import upgrade
+
+    url = _url(database_url)
+    revision = upgrade(url)
+    click.echo(f"database {_safe_url(url)} at revision {revision}")
+
+
+@click.command("load-study")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--status",
+    type=click.Choice(["draft", "pilot", "live"]),
+    default="draft",
+    show_default=True,
+    help="Status of the study after loading.",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Publish a changed file as a new version of an existing study.",
+)
+@database_option
+def load_study(file: Path, status: str, replace: bool, database_url: str | None) -> None:
+    """Validate a study file and publish it to the database."""
+    from framelab.db.session import make_engine, make_session_factory
+    from framelab.domain.study import StudyError, load_study_file
+    from framelab.services.studies import StudyConflict, publish_study
+
+    try:
+        spec = load_study_file(file)
+    except StudyError as exc:
+        for location, message in exc.errors:
+            click.echo(f"{location}: {message}" if location else message, err=True)
+        raise click.ClickException(
+            f"{file}: {len(exc.errors)} problem(s); the study was not loaded"
+        ) from None
+    engine = make_engine(_url(database_url))
+    try:
+        with make_session_factory(engine)() as session:
+            try:
+                version = publish_study(session, spec, status=status, replace=replace)
+            except StudyConflict as exc:
+                raise click.ClickException(str(exc)) from None
+            click.echo(
+                f"{spec.slug}: version {version.version}, status {status}, "
+                f"spec_hash {version.spec_hash}"
+            )
+    finally:
+        engine.dispose()
+
+
+EXPORT_FORMATS = ("csv", "parquet", "sav", "dta", "long-csv", "codebook-json", "codebook-md")
+
+
+@click.command("export")
+@click.argument("study")
+@click.option(
+    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="csv", show_default=True
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write.",
+)
+@click.option("--include-pilot", is_flag=True, help="Include pilot participants.")
+@database_option
+def export(study: str, fmt: str, out: Path, include_pilot: bool, database_url: str | None) -> None:
+    """Export a study's data (one row per participant, long format) or its codebook."""
+    from framelab.db.session import make_engine, make_session_factory
+    from framelab.services.export import write_export
+    from framelab.services.studies import StudyNotFound
+
+    engine = make_engine(_url(database_url))
+    try:
+        with make_session_factory(engine)() as session:
+            try:
+                rows = write_export(session, study, fmt, out, include_pilot=include_pilot)
+            except StudyNotFound as exc:
+                raise click.ClickException(str(exc)) from None
+    finally:
+        engine.dispose()
+    what = "codebook" if fmt.startswith("codebook") else f"{rows} rows"
+    click.echo(f"{study}: wrote {what} to {out}")
+
+
+COMMANDS: list[click.Command] = [init_db, load_study, export]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 
-from framelab.db.models import Base
+from framelab.db import full_metadata
 from framelab.db.session import make_engine
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = full_metadata()
 
 
 def _configure(connection) -> None:
