@@ -1,0 +1,258 @@
+"""Studio accounts: create users, check passwords (argon2id), roles and what each role may do.
+
+Roles are per study. Permissions, not a ladder, because an analyst and an editor each
+may do something the other may not:
+
+- view: every role (overview, dashboard, preview, power planner, study YAML)
+- edit: owner, editor (texts, arms and frames, items, design, YAML editor, new version)
+- plan: owner, analyst (edit and lock the analysis plan)
+- results: owner, analyst (outcome results, report, data downloads)
+- manage: owner (lifecycle: pilot, live, pause, resume, close; members)
+
+A site admin (the first user, `create-user --admin`) acts as owner on every study and
+may create accounts. Services take a Session, own the transaction and never import Flask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from framelab.db.accounts import ROLES, StudyMembership, User
+from framelab.db.models import Study
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "view": frozenset(ROLES),
+    "edit": frozenset({"owner", "editor"}),
+    "plan": frozenset({"owner", "analyst"}),
+    "results": frozenset({"owner", "analyst"}),
+    "manage": frozenset({"owner"}),
+}
+MIN_PASSWORD_LENGTH = 10
+
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of a login for an unknown email the same as
+# for a known one, so response times do not reveal which emails have accounts.
+_DUMMY_HASH = _hasher.hash("framelab-no-such-user")
+
+
+class AccountError(ValueError):
+    """A bad account request; the message names the field and what was expected."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user as the web layer sees it (no password hash)."""
+
+    id: int
+    email: str
+    is_admin: bool
+    is_active: bool
+
+
+def _account(user: User) -> Account:
+    return Account(id=user.id, email=user.email, is_admin=user.is_admin, is_active=user.is_active)
+
+
+def normalise_email(email: str) -> str:
+    """Lower-cased, trimmed email; raises AccountError when it is not an address."""
+    value = (email or "").strip().lower()
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or " " in value or len(value) > 254:
+        raise AccountError(f"email: {email!r} is not an email address (expected name@domain)")
+    return value
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password; raises AccountError when it is too short."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password: must be at least {MIN_PASSWORD_LENGTH} characters long")
+    return _hasher.hash(password)
+
+
+def create_user(
+    session: Session, email: str, password: str, *, is_admin: bool = False, now: datetime
+) -> Account:
+    """Create an account; raises AccountError for a bad email/password or a taken email."""
+    address = normalise_email(email)
+    user = User(
+        email=address,
+        password_hash=hash_password(password),
+        is_admin=is_admin,
+        is_active=True,
+        created_at=now,
+    )
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise AccountError(f"email: an account for {address!r} already exists") from exc
+    return _account(user)
+
+
+def authenticate(session: Session, email: str, password: str, *, now: datetime) -> Account | None:
+    """The account when email and password match an active user, else None."""
+    try:
+        address = normalise_email(email)
+    except AccountError:
+        address = ""
+    user = session.scalar(sa.select(User).where(User.email == address)) if address else None
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        session.rollback()
+        return None
+    if user is None or not user.is_active:
+        session.rollback()
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = now
+    account = _account(user)
+    session.commit()
+    return account
+
+
+def get_account(session: Session, user_id: int) -> Account | None:
+    """The active account with this id, or None (Flask-Login's user loader)."""
+    user = session.get(User, user_id)
+    account = _account(user) if user is not None and user.is_active else None
+    # Rollback ends the read transaction (SQLite write-locks from BEGIN IMMEDIATE).
+    session.rollback()
+    return account
+
+
+def count_users(session: Session) -> int:
+    """How many accounts exist (the login page invites `create-user` when there are none)."""
+    count = session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
+    session.rollback()
+    return count
+
+
+def role_on_study(session: Session, account: Account, study_id: int) -> str | None:
+    """The account's role on the study (admins are owners everywhere), or None."""
+    if account.is_admin:
+        return "owner"
+    role = session.scalar(
+        sa.select(StudyMembership.role).where(
+            StudyMembership.user_id == account.id, StudyMembership.study_id == study_id
+        )
+    )
+    session.rollback()
+    return role
+
+
+def role_allows(role: str | None, permission: str) -> bool:
+    """True when the role has the permission (see the module docstring)."""
+    if permission not in PERMISSIONS:
+        raise ValueError(
+            f"permission: {permission!r} is unknown (expected one of: {', '.join(PERMISSIONS)})"
+        )
+    return role is not None and role in PERMISSIONS[permission]
+
+
+def grant_role(
+    session: Session, study_id: int, email: str, role: str, *, now: datetime
+) -> StudyMembership:
+    """Give the user with this email a role on the study (replacing any earlier role)."""
+    if role not in ROLES:
+        raise AccountError(f"role: {role!r} is not a role (expected one of: {', '.join(ROLES)})")
+    address = normalise_email(email)
+    user = session.scalar(sa.select(User).where(User.email == address))
+    if user is None:
+        session.rollback()
+        raise AccountError(f"email: no account for {address!r} (an admin creates accounts)")
+    membership = session.scalar(
+        sa.select(StudyMembership).where(
+            StudyMembership.user_id == user.id, StudyMembership.study_id == study_id
+        )
+    )
+    if membership is None:
+        membership = StudyMembership(user_id=user.id, study_id=study_id, role=role, created_at=now)
+        session.add(membership)
+    else:
+        membership.role = role
+    session.commit()
+    return membership
+
+
+def revoke_role(session: Session, study_id: int, user_id: int) -> None:
+    """Remove a user's role on the study; the last owner cannot be removed."""
+    membership = session.scalar(
+        sa.select(StudyMembership).where(
+            StudyMembership.user_id == user_id, StudyMembership.study_id == study_id
+        )
+    )
+    if membership is None:
+        session.rollback()
+        return
+    if membership.role == "owner" and _owner_count(session, study_id) <= 1:
+        session.rollback()
+        raise AccountError("role: a study needs at least one owner; add another owner first")
+    session.delete(membership)
+    session.commit()
+
+
+def _owner_count(session: Session, study_id: int) -> int:
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(StudyMembership)
+            .where(StudyMembership.study_id == study_id, StudyMembership.role == "owner")
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: int
+    email: str
+    role: str
+
+
+def list_members(session: Session, study_id: int) -> list[Member]:
+    """Every account with a role on the study, owners first."""
+    rows = session.execute(
+        sa.select(User.id, User.email, StudyMembership.role)
+        .join(StudyMembership, StudyMembership.user_id == User.id)
+        .where(StudyMembership.study_id == study_id)
+    ).all()
+    session.rollback()
+    order = {role: i for i, role in enumerate(ROLES)}
+    members = [Member(user_id=r[0], email=r[1], role=r[2]) for r in rows]
+    return sorted(members, key=lambda m: (order[m.role], m.email))
+
+
+@dataclass(frozen=True)
+class StudyRef:
+    id: int
+    slug: str
+    title: str
+    status: str
+    role: str
+
+
+def studies_for(session: Session, account: Account) -> list[StudyRef]:
+    """The studies this account may see, with its role on each, newest first."""
+    if account.is_admin:
+        rows = session.execute(
+            sa.select(Study.id, Study.slug, Study.title, Study.status, sa.literal("owner"))
+        ).all()
+    else:
+        rows = session.execute(
+            sa.select(Study.id, Study.slug, Study.title, Study.status, StudyMembership.role)
+            .join(StudyMembership, StudyMembership.study_id == Study.id)
+            .where(StudyMembership.user_id == account.id)
+        ).all()
+    session.rollback()
+    refs = [StudyRef(*row) for row in rows]
+    return sorted(refs, key=lambda r: -r.id)
