@@ -1,0 +1,200 @@
+"""Matplotlib figures rendered to inline, accessible SVG.
+
+Every value drawn here is taken as given from the results object; the plots
+only place numbers on axes. Each function returns an SVG string ready to be
+inlined in HTML: no XML prologue, `role="img"`, a `<title>` and an
+`aria-label`, ids prefixed so several figures can share one document, and no
+fixed size (CSS scales it), so a phone shows the whole figure.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+# Colours chosen for contrast on white (all >= 4.5:1) and for colour-blind
+# readers; styles never rely on colour alone (marker shape and line style too).
+INK = "#1a1a1a"
+CONFIRMATORY = "#0b4f8a"
+EXPLORATORY = "#8a3b00"
+MUTED = "#555555"
+
+_RC = {
+    "svg.fonttype": "none",  # real <text>: selectable, scalable, no embedded glyph paths
+    "svg.hashsalt": "framelab",  # deterministic ids, so two runs give identical files
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica"],
+    "font.size": 10,
+    "axes.edgecolor": MUTED,
+    "axes.labelcolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "text.color": INK,
+}
+
+_counter = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class IntervalRow:
+    """One labelled estimate with its interval; `note` replaces a missing estimate."""
+
+    label: str
+    estimate: float | None
+    low: float | None
+    high: float | None
+    family: str = "confirmatory"
+    note: str = ""
+
+
+def figure_to_svg(fig: Figure, title: str, description: str) -> str:
+    """Serialise a figure to an inline SVG string with an accessible name."""
+    buf = io.StringIO()
+    with matplotlib.rc_context(_RC):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    return _make_inline(buf.getvalue(), title, description)
+
+
+def _make_inline(svg: str, title: str, description: str) -> str:
+    svg = svg[svg.index("<svg") :]
+    prefix = f"f{next(_counter)}-"
+    # ids from separate figures can collide (same clip path, same marker), which
+    # breaks references and fails accessibility checks on duplicate ids.
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
+    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r'<svg([^>]*?)\swidth="[^"]*"', r"<svg\1", svg, count=1)
+    svg = re.sub(r'<svg([^>]*?)\sheight="[^"]*"', r"<svg\1", svg, count=1)
+    label = escape(f"{title}. {description}", quote=True)
+    svg = svg.replace(
+        "<svg",
+        f'<svg role="img" aria-label="{label}" class="figure" focusable="false"',
+        1,
+    )
+    head_end = svg.index(">") + 1
+    return svg[:head_end] + f"<title>{escape(title)}</title>" + svg[head_end:]
+
+
+def interval_plot(
+    rows: Sequence[IntervalRow],
+    *,
+    title: str,
+    xlabel: str,
+    description: str,
+) -> str:
+    """Forest plot: one row per estimate with its interval and a zero line.
+
+    Confirmatory rows are filled circles on solid lines, exploratory rows open
+    squares on dashed lines; the legend spells this out in words. Rows without
+    an estimate show their `note` instead of a point.
+    """
+    with matplotlib.rc_context(_RC):
+        height = 0.9 + 0.42 * max(len(rows), 1)
+        fig, ax = plt.subplots(figsize=(7.0, height))
+        ys = list(range(len(rows)))[::-1]
+        seen: set[str] = set()
+        for y, row in zip(ys, rows, strict=True):
+            if row.estimate is None:
+                ax.text(0.0, y, row.note or "not estimated", va="center", ha="center",
+                        color=MUTED, fontsize=9, style="italic")  # fmt: skip
+                continue
+            confirm = row.family == "confirmatory"
+            colour = CONFIRMATORY if confirm else EXPLORATORY
+            legend = "confirmatory (pre-registered)" if confirm else "exploratory"
+            if row.low is not None and row.high is not None:
+                ax.hlines(y, row.low, row.high, color=colour, linewidth=2,
+                          linestyles="solid" if confirm else (0, (4, 2)))  # fmt: skip
+            ax.plot(
+                [row.estimate],
+                [y],
+                marker="o" if confirm else "s",
+                markersize=7,
+                color=colour,
+                markerfacecolor=colour if confirm else "white",
+                markeredgewidth=1.6,
+                linestyle="none",
+                label=None if legend in seen else legend,
+            )
+            seen.add(legend)
+        ax.axvline(0.0, color=MUTED, linewidth=1, linestyle=":")
+        ax.set_yticks(ys, [r.label for r in rows])
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.set_xlabel(xlabel)
+        ax.set_title(title, loc="left", fontsize=11)
+        ax.spines[["top", "right"]].set_visible(False)
+        if seen:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28 - 0.5 / height),
+                      ncol=2, frameon=False, fontsize=9)  # fmt: skip
+    return figure_to_svg(fig, title, description)
+
+
+def distribution_plot(
+    panels: Sequence[tuple[str, Sequence[str], Sequence[float]]],
+    *,
+    title: str,
+    xlabel: str,
+    description: str,
+) -> str:
+    """Small multiples: for each arm (label, values, shares) a bar chart of shares."""
+    with matplotlib.rc_context(_RC):
+        n = max(len(panels), 1)
+        fig, axes = plt.subplots(n, 1, figsize=(7.0, 0.6 + 1.15 * n), sharex=True, squeeze=False)
+        categories = list(dict.fromkeys(v for _, values, _ in panels for v in values))
+        position = {c: i for i, c in enumerate(categories)}
+        top = max((s for _, _, shares in panels for s in shares), default=1.0) or 1.0
+        for ax, (label, values, shares) in zip(axes[:, 0], panels, strict=False):
+            ax.bar([position[v] for v in values], [100 * s for s in shares],
+                   color=CONFIRMATORY, width=0.7)  # fmt: skip
+            ax.set_ylim(0, 100 * top * 1.15)
+            ax.set_ylabel(label, rotation=0, ha="right", va="center")
+            ax.tick_params(axis="y", labelsize=8)
+            ax.spines[["top", "right"]].set_visible(False)
+        axes[-1, 0].set_xticks(range(len(categories)), categories)
+        axes[-1, 0].set_xlabel(xlabel + " (bar height: % of the arm)")
+        axes[0, 0].set_title(title, loc="left", fontsize=11)
+    return figure_to_svg(fig, title, description)
+
+
+def flow_plot(
+    overall: Sequence[tuple[str, int]],
+    per_arm: Sequence[tuple[str, Sequence[tuple[str, int]]]],
+    *,
+    title: str,
+    description: str,
+) -> str:
+    """CONSORT-style diagram: shared stages on top, then one column per arm."""
+    with matplotlib.rc_context(_RC):
+        cols = max(len(per_arm), 1)
+        depth = max((len(stages) for _, stages in per_arm), default=0)
+        rows = len(overall) + 1 + depth
+        fig, ax = plt.subplots(figsize=(max(7.0, 1.7 * cols), 0.75 * rows + 0.4))
+        ax.set_xlim(0, cols)
+        ax.set_ylim(0, rows)
+        ax.axis("off")
+        box = {"boxstyle": "round,pad=0.35", "facecolor": "white", "edgecolor": MUTED}
+        y = rows - 0.5
+        for stage, n in overall:
+            ax.text(cols / 2, y, f"{stage}: {n:,}", ha="center", va="center", bbox=box)
+            ax.annotate("", xy=(cols / 2, y - 0.62), xytext=(cols / 2, y - 0.3),
+                        arrowprops={"arrowstyle": "->", "color": MUTED})  # fmt: skip
+            y -= 1
+        for i, (arm, stages) in enumerate(per_arm):
+            x = i + 0.5
+            ax.text(x, y, arm, ha="center", va="center", fontweight="bold")
+            for j, (stage, n) in enumerate(stages):
+                ax.text(x, y - 1 - j, f"{stage}\n{n:,}", ha="center", va="center",
+                        fontsize=8.5, bbox=box)  # fmt: skip
+        ax.set_title(title, loc="left", fontsize=11)
+    return figure_to_svg(fig, title, description)

@@ -1,0 +1,265 @@
+"""Assemble the self-contained HTML report from a results object."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from analysis.report import figures
+from analysis.report.context import ReportContext, records
+from analysis.report.summary import campaigner_summary
+from analysis.report.tables import columns_of, fmt_cell, table_html
+
+EFFECT_COLUMNS = (
+    "outcome", "arm", "family", "estimate", "std_error", "statistic", "df", "p_value",
+    "p_adjusted", "conf_low", "conf_high", "n_control", "n_treatment", "outcome_type",
+)  # fmt: skip
+
+REFERENCES = (
+    "Lin, W. (2013). Agnostic notes on regression adjustments to experimental data: "
+    "reexamining Freedman's critique. Annals of Applied Statistics 7(1), 295–318.",
+    "MacKinnon, J. G. & White, H. (1985). Some heteroskedasticity-consistent covariance "
+    "matrix estimators with improved finite sample properties (HC2). Journal of "
+    "Econometrics 29(3), 305–325.",
+    "Holm, S. (1979). A simple sequentially rejective multiple test procedure. "
+    "Scandinavian Journal of Statistics 6(2), 65–70.",
+    "Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. Journal "
+    "of the Royal Statistical Society B 57(1), 289–300.",
+    "Gerber, A. S. & Green, D. P. (2012). Field Experiments: Design, Analysis, and "
+    "Interpretation. Norton (blocked difference in means, randomization inference).",
+    "McCullagh, P. (1980). Regression models for ordinal data. Journal of the Royal "
+    "Statistical Society B 42(2), 109–142.",
+    "Feinberg, M. & Willer, R. (2015). From gulf to bridge: when do moral arguments "
+    "facilitate political influence? Personality and Social Psychology Bulletin 41(12).",
+)
+
+# (results key, heading, what the table shows)
+APPENDIX_TABLES = (
+    ("effect_sizes", "Effect sizes", "Cohen's d (pooled SD) and Hedges' g with their interval."),
+    ("omnibus", "Omnibus tests", "Joint HC2 Wald test that every frame equals control, per outcome."),
+    ("equivalence", "Equivalence tests (TOST)", "Two one-sided tests against the plan's equivalence bound: the basis of any 'no effect larger than X' statement."),
+    ("descriptives", "Descriptive statistics", "Outcome summaries per arm, after exclusions."),
+    ("distributions", "Answer distributions", "Counts and shares of each answer (or bin) per arm."),
+    ("balance", "Covariate balance", "Means, SDs and standardized differences of pre-treatment covariates."),
+    ("balance_joint", "Joint balance tests", "HC2 Wald test that covariates jointly predict assignment to each frame vs control."),
+    ("sample_ratio", "Sample-ratio check", "Chi-square test of the arm counts against the design's allocation weights."),
+    ("attrition", "Attrition", "Assigned, completed and drop-out rate per arm."),
+    ("attrition_test", "Differential attrition", "Tests that drop-out is the same in every arm."),
+    ("flow", "Participant flow", "Counts at each stage, overall and per arm."),
+    ("heterogeneity", "Heterogeneity: interactions", "Frame × moderator interaction terms (HC2)."),
+    ("heterogeneity_joint", "Heterogeneity: joint tests", "HC2 Wald test that all frame × moderator interactions are zero."),
+    ("subgroups", "Subgroup effects", "Difference in means within each subgroup; small cells are suppressed to protect participants."),
+    ("value_match", "Value match", "Frame × own-value-score interactions (moral reframing; exploratory)."),
+    ("warnings", "Warnings", "Data problems found by the analysis and what was omitted because of them."),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Part:
+    """One appendix section: either a body or the reason it is missing."""
+
+    id: str
+    heading: str
+    intro: str
+    body: Markup | None
+    missing: str = ""
+
+
+def _environment() -> jinja2.Environment:
+    loader = jinja2.PackageLoader("analysis.report", "templates")
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+    env.globals["figure"] = _figure_html
+    return env
+
+
+def _figure_html(fig: figures.Figure) -> Markup:
+    return Markup("<figure>{}<figcaption>{}</figcaption></figure>").format(fig.svg, fig.caption)
+
+
+def render_html(results: Mapping[str, Any], *, title: str | None = None) -> str:
+    """Render `analysis.run` results as one self-contained HTML document.
+
+    All CSS is inline, plots are inline SVG, and there is no script and no
+    reference to any other host, so the file works offline, by e-mail and in
+    print. Missing parts of the results render as an explanation.
+    """
+    ctx = ReportContext(results)
+    meta = ctx.meta
+    summary = campaigner_summary(results)
+    css = resources.files("analysis.report").joinpath("report.css").read_text(encoding="utf-8")
+    n = meta.get("n_after_exclusions")
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        lang=str(ctx.plan.get("language", "en")),
+        title=title or str(ctx.plan.get("title") or "Framing experiment results"),
+        css=Markup(css),
+        created=meta.get("created_at"),
+        n=fmt_cell("n", n) if n is not None else None,
+        plan_hash=meta.get("plan_hash"),
+        summary=summary.sections(),
+        effect_blocks=list(zip(figures.forest_figures(ctx), _key_tables(ctx), strict=True)),
+        standardized=figures.standardized_figure(ctx),
+        distributions=figures.distribution_figures(ctx),
+        flow=figures.flow_figure(ctx),
+        subgroups=figures.subgroup_figures(ctx),
+        value_match=figures.value_match_figure(ctx),
+        appendix=_appendix(ctx),
+    )
+
+
+def _arm_labels(ctx: ReportContext) -> dict[str, dict[Any, str]]:
+    arms = {r.get("arm") for key in ("effects", "descriptives") for r in records(ctx.results, key)}
+    return {"arm": {a: ctx.arm_label(a) for a in arms if a is not None}}
+
+
+def _key_tables(ctx: ReportContext) -> list[Markup]:
+    """The campaigner-facing table under each forest plot, in display units."""
+    tables = []
+    for outcome in ctx.outcomes:
+        effects = ctx.effects_for(outcome.name, ctx.primary_method)
+        if not effects:
+            continue
+        rows = []
+        for e in effects:
+            reason = "; ".join(ctx.warnings_for(outcome.name, e.get("arm")))
+            rows.append(
+                {
+                    "Frame": ctx.arm_label(e.get("arm")),
+                    f"Change ({outcome.units})": outcome.show(e.get("estimate")),
+                    f"{ctx.confidence} interval": (
+                        f"{outcome.show(e.get('conf_low'))} to {outcome.show(e.get('conf_high'))}"
+                    ),
+                    "p (adjusted)": fmt_cell("p_adjusted", ctx.decisive_p(e)),
+                    "Family": e.get("family") or "",
+                    "Why missing": reason if e.get("estimate") is None else "",
+                }
+            )
+        if not any(r["Why missing"] for r in rows):
+            for r in rows:
+                del r["Why missing"]
+        tables.append(
+            table_html(rows, f"Effect of each frame on {outcome.label}", row_header="Frame")
+        )
+    return tables
+
+
+def _appendix(ctx: ReportContext) -> list[Part]:
+    results = ctx.results
+    labels = _arm_labels(ctx)
+    meta = ctx.meta
+    parts = [
+        Part(
+            "plan",
+            "The locked analysis plan",
+            f"SHA-256 of the canonical plan: {meta.get('plan_hash') or 'not recorded'}.",
+            Markup("<pre><code>{}</code></pre>").format(json.dumps(ctx.plan, indent=2, default=str))
+            if ctx.plan
+            else None,
+            "The results do not include the plan.",
+        )
+    ]
+    effects = records(results, "effects")
+    methods = list(dict.fromkeys(e.get("method") for e in effects))
+    for method in methods:
+        rows = [e for e in effects if e.get("method") == method]
+        is_ri = method == "randomization_inference"
+        intro = (
+            f"p-values from {meta.get('ri_draws', 'the recorded number of')} re-randomizations "
+            f"respecting the blocks, seed {meta.get('ri_seed', 'not recorded')}."
+            if is_ri
+            else "One row per outcome × frame compared with control; 'family' says whether the "
+            "row is confirmatory or exploratory."
+        )
+        parts.append(
+            Part(
+                f"effects-{method}",
+                f"Effects: {str(method).replace('_', ' ')}"
+                + (" (randomization inference)" if is_ri else ""),
+                intro,
+                table_html(
+                    rows,
+                    f"Effects estimated by {method}",
+                    columns=columns_of(rows, EFFECT_COLUMNS),
+                    label_values=labels,
+                ),
+            )
+        )
+    if not effects:
+        parts.append(
+            Part("effects", "Effects", "", None, "The results contain no effect estimates.")
+        )
+    if "randomization_inference" not in methods:
+        parts.append(
+            Part(
+                "effects-ri",
+                "Randomization inference",
+                "",
+                None,
+                "Randomization-inference p-values are not available in these results.",
+            )
+        )
+    for key, heading, intro in APPENDIX_TABLES:
+        rows = records(results, key)
+        body = (
+            table_html(rows, heading, columns=columns_of(rows), label_values=labels)
+            if rows
+            else None
+        )
+        missing = (
+            "No warnings: every planned estimate could be computed."
+            if key == "warnings"
+            else f"Not available in these results (no '{key}' records)."
+        )
+        parts.append(Part(key, heading, intro, body, missing))
+    parts.append(_methods_part(ctx))
+    parts.append(_provenance_part(meta))
+    return parts
+
+
+def _methods_part(ctx: ReportContext) -> Part:
+    rows = records(ctx.results, "methods")
+    table = (
+        table_html(rows, "Methods, formulas and references", columns=columns_of(rows))
+        if rows
+        else Markup("")
+    )
+    refs = Markup("<h4>References</h4><ul>{}</ul>").format(
+        Markup("").join(Markup("<li>{}</li>").format(r) for r in REFERENCES)
+    )
+    return Part(
+        "methods",
+        "Methods",
+        "How each number was computed (HC2 standard errors throughout; corrections as planned).",
+        table + refs,
+    )
+
+
+def _provenance_part(meta: Mapping[str, Any]) -> Part:
+    shown = {k: v for k, v in meta.items() if k != "plan"}
+    if not shown:
+        return Part(
+            "provenance", "Software, seed and provenance", "", None, "No metadata recorded."
+        )
+    return Part(
+        "provenance",
+        "Software, seed and provenance",
+        "Versions, the random seed and where the data came from.",
+        _definition_list(shown),
+    )
+
+
+def _definition_list(mapping: Mapping[str, Any]) -> Markup:
+    items = []
+    for key, value in mapping.items():
+        if isinstance(value, Mapping) and value:
+            shown = _definition_list(value)
+        else:
+            shown = Markup("{}").format(fmt_cell(str(key), value))
+        items.append(Markup("<dt>{}</dt><dd>{}</dd>").format(str(key).replace("_", " "), shown))
+    return Markup('<dl class="kv">{}</dl>').format(Markup("").join(items))

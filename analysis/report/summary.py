@@ -1,0 +1,347 @@
+"""The plain-language campaigner summary, generated from a results object.
+
+Every number in these sentences is a value from the results (estimates,
+interval ends, p-values, counts, rates, the plan's alpha), rounded for display;
+binary outcomes are shown in percentage points. Claims follow the analysis'
+own tests: a frame "raised" an outcome when its (family-adjusted) p-value is
+below the plan's alpha, "no effect larger than X" only when the results hold
+an equivalence test that supports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from analysis.report.context import (
+    Outcome,
+    ReportContext,
+    fmt_num,
+    fmt_p,
+    is_number,
+    records,
+    unique,
+)
+
+ATTRITION_HIGH = 0.2  # a drop-out share above this is worth a campaigner's attention
+
+
+@dataclass
+class Summary:
+    """Sections of the summary, each a list of plain-text sentences."""
+
+    headline: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    backlash: list[str] = field(default_factory=list)
+    subgroups: list[str] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+
+    def sections(self) -> list[tuple[str, list[str]]]:
+        """(heading, sentences) pairs in reading order, empty sections left out."""
+        named = [
+            ("The answer", self.headline),
+            ("Frame by frame", self.findings),
+            ("Backlash", self.backlash),
+            ("Who it works for", self.subgroups),
+            ("What to keep in mind", self.caveats),
+        ]
+        return [(title, items) for title, items in named if items]
+
+    def text(self) -> str:
+        """All sentences as one plain-text block (used by tests and the CLI)."""
+        return "\n".join(s for _, items in self.sections() for s in items)
+
+
+def campaigner_summary(results: Mapping[str, Any]) -> Summary:
+    """Build the campaigner summary from `analysis.run` results."""
+    ctx = ReportContext(results)
+    summary = Summary()
+    primaries = [o for o in ctx.outcomes if o.primary]
+    if not primaries:
+        summary.headline.append("These results contain no primary outcome to summarise.")
+    for outcome in primaries:
+        _primary_outcome(ctx, outcome, summary)
+    for outcome in ctx.outcomes:
+        if not outcome.primary:
+            _secondary_outcome(ctx, outcome, summary)
+    _subgroups(ctx, primaries, summary)
+    _value_match(ctx, primaries, summary)
+    _caveats(ctx, summary)
+    return summary
+
+
+def _interval(ctx: ReportContext, outcome: Outcome, effect: Mapping[str, Any], *extra: str) -> str:
+    """' (95% CI 0.18 to 0.66; p = 0.002)' — the interval and any extra notes in one bracket."""
+    parts = []
+    low, high = effect.get("conf_low"), effect.get("conf_high")
+    if is_number(low) and is_number(high):
+        parts.append(f"{ctx.confidence} CI {outcome.show(low)} to {outcome.show(high)}")
+    parts.extend(extra)
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _amount(outcome: Outcome, effect: Mapping[str, Any]) -> str:
+    """'0.42 points on the 7-point scale' — the size of a change, without its sign."""
+    estimate = effect["estimate"]
+    return f"{outcome.show(abs(estimate))} {outcome.units}"
+
+
+def _family_phrase(ctx: ReportContext, arms: int, outcomes: int) -> str:
+    if ctx.correction == "none" or arms * outcomes <= 1:
+        return "This is unlikely to be chance"
+    frames = f"{arms} frame" + ("s" if arms != 1 else "")
+    if outcomes > 1:
+        frames += f" on {outcomes} outcomes"
+    return f"This is unlikely to be chance, even after accounting for testing {frames}"
+
+
+def _primary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -> None:
+    method = ctx.primary_method
+    effects = [
+        e for e in ctx.effects_for(outcome.name, method) if e.get("family") == "confirmatory"
+    ]
+    if not effects:
+        effects = ctx.effects_for(outcome.name, method)
+    n_outcomes = sum(1 for o in ctx.outcomes if o.primary)
+    family = _family_phrase(ctx, len(effects), n_outcomes)
+    estimated = [e for e in effects if is_number(e.get("estimate"))]
+    missing = [e for e in effects if not is_number(e.get("estimate"))]
+    winners = sorted(
+        (e for e in estimated if ctx.significant(e) and e["estimate"] > 0),
+        key=lambda e: e["estimate"],
+        reverse=True,
+    )
+    if winners:
+        best = winners[0]
+        summary.headline.append(
+            f"{ctx.frame_name(best['arm']).capitalize()} raised {outcome.label} by "
+            f"{_amount(outcome, best)}{_interval(ctx, outcome, best)}. "
+            f"{family} ({fmt_p(ctx.decisive_p(best))})."
+        )
+    elif estimated:
+        summary.headline.append(
+            f"No frame measurably raised {outcome.label} compared with the control message."
+        )
+    for effect in estimated:
+        if winners and effect is winners[0]:
+            continue
+        name = ctx.frame_name(effect["arm"]).capitalize()
+        if ctx.significant(effect) and effect["estimate"] > 0:
+            summary.findings.append(
+                f"{name} also raised {outcome.label}, by {_amount(outcome, effect)}"
+                f"{_interval(ctx, outcome, effect, fmt_p(ctx.decisive_p(effect)))}."
+            )
+        elif ctx.significant(effect):
+            summary.backlash.append(
+                f"{name} lowered {outcome.label} by {_amount(outcome, effect)}"
+                f"{_interval(ctx, outcome, effect)}. {family} "
+                f"({fmt_p(ctx.decisive_p(effect))}): do not use this frame as it is."
+            )
+        else:
+            summary.findings.append(_null_sentence(ctx, outcome, effect, name))
+    for effect in missing:
+        reasons = ctx.warnings_for(outcome.name, effect.get("arm")) or ["no reason recorded"]
+        summary.findings.append(
+            f"{ctx.frame_name(effect.get('arm')).capitalize()}: no estimate for {outcome.label}"
+            f" ({'; '.join(unique(reasons))})."
+        )
+    if not effects:
+        reasons = ctx.warnings_for(outcome.name) or ["the results hold no estimate for it"]
+        summary.headline.append(
+            f"No effect on {outcome.label} could be estimated: {'; '.join(unique(reasons))}."
+        )
+
+
+def _null_sentence(
+    ctx: ReportContext, outcome: Outcome, effect: Mapping[str, Any], name: str
+) -> str:
+    equivalence = _equivalence(ctx, outcome.name, effect.get("arm"))
+    if equivalence is not None:
+        bound = equivalence.get("bound_raw", equivalence.get("bound"))
+        return (
+            f"{name} made no measurable difference to {outcome.label}, and an equivalence test "
+            f"shows no effect larger than {outcome.show(abs(bound))} {outcome.units} either way "
+            f"({fmt_p(equivalence.get('p_value'))})."
+        )
+    return (
+        f"{name} made no measurable difference to {outcome.label}: its estimate, "
+        f"{fmt_num(effect['estimate'] * outcome.scale, outcome.digits)} {outcome.units}"
+        f"{_interval(ctx, outcome, effect)}, could be chance, and the interval is too wide "
+        f"to rule out a real effect."
+    )
+
+
+def _equivalence(ctx: ReportContext, outcome: str, arm: Any) -> dict[str, Any] | None:
+    """The equivalence record that supports 'no effect larger than X', if any."""
+    for record in records(ctx.results, "equivalence"):
+        if record.get("outcome") != outcome or record.get("arm") != arm:
+            continue
+        bound = record.get("bound_raw", record.get("bound"))
+        if not is_number(bound):
+            continue
+        verdict = record.get("equivalent")
+        if verdict is None:
+            p = record.get("p_value")
+            verdict = is_number(p) and p < ctx.alpha
+        if verdict:
+            return record
+    return None
+
+
+def _secondary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -> None:
+    effects = ctx.effects_for(outcome.name, ctx.primary_method)
+    moved = [e for e in effects if ctx.significant(e)]
+    if not effects:
+        return
+    if not moved:
+        summary.findings.append(f"No frame measurably changed {outcome.label} (exploratory).")
+    for effect in effects:
+        if not is_number(effect.get("estimate")):
+            reasons = ctx.warnings_for(outcome.name, effect.get("arm")) or ["no reason recorded"]
+            summary.findings.append(
+                f"{ctx.frame_name(effect.get('arm')).capitalize()}: no estimate for "
+                f"{outcome.label} ({'; '.join(unique(reasons))})."
+            )
+    for effect in moved:
+        verb = "raised" if effect["estimate"] > 0 else "lowered"
+        sentence = (
+            f"{ctx.frame_name(effect['arm']).capitalize()} {verb} {outcome.label} by "
+            f"{_amount(outcome, effect)}"
+            f"{_interval(ctx, outcome, effect, fmt_p(ctx.decisive_p(effect)), 'exploratory')}."
+        )
+        (summary.findings if effect["estimate"] > 0 else summary.backlash).append(sentence)
+
+
+def _moderator_label(ctx: ReportContext, moderator: Any) -> str:
+    labels = ctx.plan.get("moderator_labels") or {}
+    if isinstance(labels, dict) and moderator in labels:
+        return str(labels[moderator])
+    # export columns are named pre_<item>; the item name reads better
+    name = str(moderator).removeprefix("pre_")
+    return name.replace("_", " ")
+
+
+def _subgroups(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -> None:
+    names = {o.name for o in primaries}
+    joint = records(ctx.results, "heterogeneity_joint")
+    for test in joint:
+        if test.get("outcome") not in names or not is_number(test.get("p_value")):
+            continue
+        if test["p_value"] >= ctx.alpha:
+            continue
+        outcome = ctx.outcome(test["outcome"])
+        who = ctx.frame_name(test["arm"]) if test.get("arm") is not None else "the frames"
+        summary.subgroups.append(
+            f"The effect of {who} on {outcome.label} differs between "
+            f"{_moderator_label(ctx, test.get('moderator'))} groups "
+            f"({fmt_p(test['p_value'])} for the difference; exploratory)."
+        )
+    for cell in records(ctx.results, "subgroups"):
+        if cell.get("outcome") not in names or cell.get("suppressed"):
+            continue
+        if not ctx.significant({"p_value": cell.get("p_value"), "estimate": cell.get("estimate")}):
+            continue
+        outcome = ctx.outcome(cell["outcome"])
+        where = (
+            f"among participants with {_moderator_label(ctx, cell.get('moderator'))} = "
+            f"{cell.get('level')}"
+        )
+        name = ctx.frame_name(cell.get("arm"))
+        if cell["estimate"] < 0:
+            summary.backlash.append(
+                f"Backlash in a subgroup: {where}, {name} lowered {outcome.label} by "
+                f"{_amount(outcome, cell)}{_interval(ctx, outcome, cell, fmt_p(cell['p_value']))}. "
+                "This is exploratory, but avoid this frame with that audience until a new "
+                "study checks it."
+            )
+        else:
+            summary.subgroups.append(
+                f"{where.capitalize()}, {name} raised {outcome.label} by {_amount(outcome, cell)}"
+                f"{_interval(ctx, outcome, cell, fmt_p(cell['p_value']), 'exploratory')}."
+            )
+
+
+def _value_match(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -> None:
+    names = {o.name for o in primaries}
+    for row in records(ctx.results, "value_match"):
+        if row.get("outcome") not in names or row.get("arm") not in (None, "pooled", "all"):
+            continue
+        if not ctx.significant({"p_value": row.get("p_value"), "estimate": row.get("estimate")}):
+            continue
+        outcome = ctx.outcome(row["outcome"])
+        direction = "more" if row["estimate"] > 0 else "less"
+        summary.subgroups.append(
+            f"Frames persuaded {direction} the participants who hold the frame's own value "
+            f"(estimate {fmt_num(row['estimate'] * outcome.scale, outcome.digits)} "
+            f"{outcome.units} per point of value score{_interval(ctx, outcome, row)}; exploratory)."
+        )
+
+
+def _caveats(ctx: ReportContext, summary: Summary) -> None:
+    meta = ctx.meta
+    n = meta.get("n_after_exclusions")
+    if is_number(n):
+        text = f"Based on {int(n):,} participants"
+        n_input = meta.get("n_input")
+        if is_number(n_input) and n_input != n:
+            text += f" ({int(n_input):,} before the pre-registered exclusions)"
+        summary.caveats.append(text + ".")
+    sizes = [
+        (d.get("n"), d.get("arm"))
+        for d in records(ctx.results, "descriptives")
+        if is_number(d.get("n"))
+        and any(o.primary and o.name == d.get("outcome") for o in ctx.outcomes)
+    ]
+    if sizes:
+        smallest, arm = min(sizes, key=lambda t: t[0])
+        summary.caveats.append(
+            f"The smallest group ({ctx.arm_label(arm)}) had {int(smallest):,} participants: "
+            "effects smaller than the intervals above cannot be told apart from chance."
+        )
+    rates = [
+        (a.get("rate"), a.get("arm"))
+        for a in records(ctx.results, "attrition")
+        if is_number(a.get("rate"))
+    ]
+    if rates:
+        worst, arm = max(rates, key=lambda t: t[0])
+        if worst > ATTRITION_HIGH:
+            summary.caveats.append(
+                f"High drop-out: {fmt_num(100 * worst, 0)}% of participants assigned to "
+                f"{ctx.arm_label(arm)} did not finish."
+            )
+    for test in records(ctx.results, "attrition_test"):
+        if is_number(test.get("p_value")) and test["p_value"] < ctx.alpha:
+            summary.caveats.append(
+                f"Drop-out differed between frames ({fmt_p(test['p_value'])}), so the people "
+                "who finished may not be comparable across frames."
+            )
+            break
+    failed = [
+        b
+        for b in records(ctx.results, "balance_joint")
+        if is_number(b.get("p_value")) and b["p_value"] < ctx.alpha
+    ]
+    if failed:
+        arms = ", ".join(
+            unique(ctx.arm_label(b.get("arm")) for b in failed if b.get("arm") is not None)
+        )
+        summary.caveats.append(
+            "The groups differed before seeing any message (balance check "
+            f"{fmt_p(min(b['p_value'] for b in failed))}{'; ' + arms if arms else ''}); "
+            "prefer the covariate-adjusted estimates in the appendix."
+        )
+    for test in records(ctx.results, "sample_ratio"):
+        if is_number(test.get("p_value")) and test["p_value"] < ctx.alpha:
+            summary.caveats.append(
+                "The number of participants per frame differs from the planned split more than "
+                f"chance allows ({fmt_p(test['p_value'])}): check the assignment and drop-outs."
+            )
+            break
+    general = [
+        str(w.get("message"))
+        for w in records(ctx.results, "warnings")
+        if w.get("outcome") is None and w.get("arm") is None and w.get("message")
+    ]
+    summary.caveats.extend(f"Note: {m}" for m in unique(general))
