@@ -9,11 +9,14 @@ from analysis.estimators import ancova, change_score, difference_in_means, lin, 
 from analysis.glm import logit, ordinal_logit
 from analysis.hc import OLSFit, ols_hc2, wald_test
 from analysis.inference import adjust_pvalues, randomization_inference
+from analysis.plan import Plan, load_plan
+from analysis.run import run
 
 __version__ = "0.1.0"
 
 __all__ = [
     "OLSFit",
+    "Plan",
     "__version__",
     "adjust_pvalues",
     "ancova",
@@ -22,11 +25,13 @@ __all__ = [
     "effect_sizes",
     "equivalence",
     "lin",
+    "load_plan",
     "logit",
     "mann_whitney",
     "ols_hc2",
     "omnibus",
     "ordinal_logit",
     "randomization_inference",
+    "run",
     "wald_test",
 ]

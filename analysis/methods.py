@@ -1,0 +1,108 @@
+"""The ``methods`` section of the results: every method's formula, reference and notes."""
+
+from __future__ import annotations
+
+from analysis.plan import Plan
+
+COMPLETE_CASES = (
+    "Each analysis uses the participants with non-missing values on every column it "
+    "needs (complete cases per analysis); arms with fewer than 2 such participants are "
+    "left out of that outcome's estimates with a warning."
+)
+
+_METHODS = {
+    "difference_in_means": (
+        "mean(Y | arm) - mean(Y | control); SE = sqrt(s_t^2/n_t + s_c^2/n_c) (= HC2), "
+        "Welch-Satterthwaite df. With blocks: sum_j (n_j/N) d_j, "
+        "SE^2 = sum_j (n_j/N)^2 (s_tj^2/n_tj + s_cj^2/n_cj), df = N - 2J; matched-pair "
+        "variance sum_j (d_j - d)^2 / (J(J-1)), df = J - 1, when a block has two units.",
+        "Gerber & Green (2012) Field Experiments, ch. 3-4; estimatr::difference_in_means "
+        "(Blair et al., estimatr 1.0).",
+    ),
+    "lin": (
+        "OLS of Y on arm dummies D, covariates centred at their sample means X_c and "
+        "all D x X_c interactions; effect = coefficient of D; HC2 SE, df = n - p.",
+        "Lin (2013) Annals of Applied Statistics 7(1):295-318; estimatr::lm_lin.",
+    ),
+    "ancova": (
+        "OLS of Y on arm dummies and the baseline (pre-treatment) measure; HC2 SE, df = n - p.",
+        "MacKinnon & White (1985) for HC2; estimatr::lm_robust(se_type = 'HC2').",
+    ),
+    "change_score": (
+        "OLS of (Y - baseline) on arm dummies; HC2 SE, df = n - p.",
+        "MacKinnon & White (1985); estimatr::lm_robust(se_type = 'HC2').",
+    ),
+    "logit": (
+        "Logistic regression of the 0/1 outcome on arm dummies; estimate = log odds ratio; "
+        "model-based SE (inverse Fisher information), Wald z, normal p and interval.",
+        "R glm(family = binomial) summary and confint.default.",
+    ),
+    "ordinal_logit": (
+        "Proportional-odds model logit P(Y <= j) = theta_j - x'beta; estimate = log odds "
+        "ratio of a higher category; SE from the observed information, Wald z, p, interval.",
+        "McCullagh (1980) JRSS B 42:109-142; ordinal::clm (Christensen).",
+    ),
+    "randomization_inference": (
+        "Sharp null of no effect: the difference in means (block-weighted with blocks) "
+        "recomputed under re-randomizations that permute labels within blocks; "
+        "p = (1 + #{|T*| >= |T|}) / (1 + draws).",
+        "Fisher (1935); Gerber & Green (2012) ch. 3; Phipson & Smyth (2010).",
+    ),
+    "mann_whitney": (
+        "Wilcoxon-Mann-Whitney rank-sum test, normal approximation with tie and continuity "
+        "corrections; estimate = P(Y_t > Y_c) + P(Y_t = Y_c)/2 = U / (n_t n_c).",
+        "Mann & Whitney (1947); R wilcox.test(exact = FALSE).",
+    ),
+    "effect_sizes": (
+        "Cohen's d = difference / pooled SD; Hedges' g = J d with "
+        "J = Gamma(m/2) / (sqrt(m/2) Gamma((m-1)/2)), m = n_t + n_c - 2; CI for g: "
+        "g +/- z J sqrt((n_t+n_c)/(n_t n_c) + d^2/(2(n_t+n_c))).",
+        "Hedges (1981); Hedges & Olkin (1985) Statistical Methods for Meta-Analysis.",
+    ),
+    "omnibus": (
+        "HC2 Wald test that all arm coefficients in Y ~ arm are zero: W = b'V^-1 b ~ "
+        "chi-square(q); F = W/q on (q, n - p) df.",
+        "MacKinnon & White (1985); lmtest::waldtest with sandwich::vcovHC(type = 'HC2').",
+    ),
+    "equivalence": (
+        "Two one-sided Welch t tests (TOST) of |effect| < bound; equivalent when both "
+        "reject at alpha, i.e. the 1 - 2 alpha interval lies inside +/- bound.",
+        "Schuirmann (1987); Lakens (2017) Social Psychological and Personality Science.",
+    ),
+}
+
+_CORRECTIONS = {
+    "holm": "Holm (1979) step-down adjustment (family-wise error rate).",
+    "bh": "Benjamini & Hochberg (1995) step-up adjustment (false discovery rate).",
+    "bonferroni": "Bonferroni adjustment (p x number of tests).",
+    "none": "No adjustment (p_adjusted = p_value).",
+}
+
+
+def describe(plan: Plan) -> list[dict]:
+    """One record per method: ``method, formula, reference, notes``."""
+    primary = ", ".join(o.name for o in plan.primary_outcomes)
+    exclusions = "; ".join(f"{k} in {list(v)}" for k, v in plan.exclude.items()) or "none"
+    if plan.status:
+        exclusions += f"; {plan.status} == 'withdrawn' (withdrew consent)"
+    family = (
+        f"Confirmatory family: primary outcome(s) [{primary}] x every frame arm vs "
+        f"{plan.control!r}, estimated by {plan.primary_method}; p_adjusted uses "
+        f"{_CORRECTIONS[plan.correction]} Every other estimate is exploratory and adjusted "
+        "within its own family: the same method on the primary outcome(s) (robustness), or "
+        "the same method on the secondary outcomes."
+    )
+    notes = f"Exclusions: {exclusions}. {COMPLETE_CASES}"
+    out = [
+        {"method": name, "formula": formula, "reference": ref, "notes": notes}
+        for name, (formula, ref) in _METHODS.items()
+    ]
+    out.append(
+        {
+            "method": "multiple_comparisons",
+            "formula": family,
+            "reference": _CORRECTIONS[plan.correction],
+            "notes": notes,
+        }
+    )
+    return out

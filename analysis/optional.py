@@ -1,0 +1,121 @@
+"""Wiring of the diagnostics and heterogeneity sections into ``run``.
+
+The functions themselves live in ``analysis.diagnostics`` and
+``analysis.heterogeneity``; this module only decides which data each one sees
+and turns their failures on study data into warnings.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from types import ModuleType
+
+import numpy as np
+import pandas as pd
+
+from analysis import summaries
+from analysis._data import arm_labels
+from analysis.plan import Plan
+
+SECTIONS = (
+    "balance", "balance_joint", "sample_ratio", "attrition", "attrition_test",
+    "heterogeneity", "heterogeneity_joint", "subgroups", "value_match",
+)  # fmt: skip
+
+Warn = Callable[..., None]
+
+
+def _module(name: str, warn: Warn) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"analysis.{name}")
+    except ImportError as exc:
+        warn("not_available", f"analysis.{name} could not be imported: {exc}")
+        return None
+
+
+def _call(
+    out: dict[str, list],
+    key: str,
+    warn: Warn,
+    fn: Callable[[], pd.DataFrame],
+    outcome: str | None = None,
+) -> None:
+    try:
+        out[key].extend(summaries.records(fn()))
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        warn("section_failed", f"{key} not computed: {exc}", outcome, None, key)
+
+
+def diagnostics_sections(
+    full: pd.DataFrame, data: pd.DataFrame, plan: Plan, warn: Warn
+) -> dict[str, list]:
+    """Balance, sample ratio and attrition, then heterogeneity and value match.
+
+    ``full`` is the input table (for the sample-ratio and attrition checks, which
+    concern everyone assigned), ``data`` the table after exclusions (balance and
+    heterogeneity use the analysed sample).
+    """
+    out: dict[str, list] = {key: [] for key in SECTIONS}
+    arm, control = plan.arm, plan.control
+    diag = _module("diagnostics", warn)
+    if diag is not None:
+        if plan.covariates:
+            _call(out, "balance", warn, lambda: diag.balance(data, arm, control, plan.covariates))
+            _call(
+                out,
+                "balance_joint",
+                warn,
+                lambda: diag.balance_joint(data, arm, control, plan.covariates),
+            )
+        labels = arm_labels(full, arm)
+        arms = sorted({x for x in labels if x is not None})
+        counts = {a: int(np.sum(labels == a)) for a in arms}
+        weights = plan.weights or dict.fromkeys(arms, 1.0)
+        _call(out, "sample_ratio", warn, lambda: diag.sample_ratio(counts, weights))
+        if plan.status:
+            _call(out, "attrition", warn, lambda: diag.attrition(full, arm, plan.status))
+            _call(out, "attrition_test", warn, lambda: diag.attrition_test(full, arm, plan.status))
+    het = _module("heterogeneity", warn)
+    if het is None:
+        return out
+    for o in plan.outcomes:
+        for m in plan.moderators:
+            _call(
+                out,
+                "subgroups",
+                warn,
+                lambda o=o, m=m: het.subgroup_effects(
+                    data,
+                    o.name,
+                    arm,
+                    control,
+                    m,
+                    min_cell_size=plan.min_cell_size,
+                    alpha=plan.alpha,
+                ),
+                o.name,
+            )
+            _call(
+                out,
+                "heterogeneity",
+                warn,
+                lambda o=o, m=m: het.interaction_effects(data, o.name, arm, control, m),
+                o.name,
+            )
+            _call(
+                out,
+                "heterogeneity_joint",
+                warn,
+                lambda o=o, m=m: het.interaction_joint_test(data, o.name, arm, control, m),
+                o.name,
+            )
+        if plan.value_match:
+            _call(
+                out,
+                "value_match",
+                warn,
+                lambda o=o: het.value_match(data, o.name, arm, control, plan.value_match),
+                o.name,
+            )
+    return out

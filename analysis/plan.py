@@ -1,0 +1,236 @@
+"""The analysis plan: parsing, validation against the data, and its hash.
+
+A plan is a mapping (or a YAML/JSON file or text) with the keys documented in
+``docs/analysis.md``. :func:`load_plan` validates the shape and fills defaults;
+:func:`check_columns` validates it against a DataFrame. Malformed plans raise
+``ValueError`` naming the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from analysis._data import arm_labels, check_control, require_columns
+from analysis.inference import CORRECTIONS
+
+__all__ = ["OUTCOME_TYPES", "Outcome", "Plan", "check_columns", "load_plan", "plan_hash"]
+
+OUTCOME_TYPES = ("continuous", "binary", "ordinal")
+PRIMARY_METHODS = ("difference_in_means", "lin")
+KNOWN_KEYS = {
+    "arm", "control", "outcomes", "covariates", "blocks", "moderators", "alpha",
+    "correction", "exclude", "status", "weights", "min_cell_size", "equivalence_bound",
+    "equivalence_units", "ri_draws", "seed", "value_match", "arm_labels", "primary_method",
+}  # fmt: skip
+OUTCOME_KEYS = {"name", "type", "baseline", "label", "units", "primary"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    type: str = "continuous"
+    baseline: str | None = None
+    label: str | None = None
+    units: str | None = None
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated plan; ``raw`` is the mapping as given (hashed into ``plan_hash``)."""
+
+    arm: str
+    control: str
+    outcomes: tuple[Outcome, ...]
+    covariates: tuple[str, ...] = ()
+    blocks: str | None = None
+    moderators: tuple[str, ...] = ()
+    alpha: float = 0.05
+    correction: str = "holm"
+    exclude: Mapping[str, tuple] = field(default_factory=dict)
+    status: str | None = None
+    weights: Mapping[str, float] | None = None
+    min_cell_size: int = 10
+    equivalence_bound: float = 0.1
+    equivalence_units: str = "sd"
+    ri_draws: int = 10_000
+    seed: int = 0
+    value_match: Mapping[str, str] = field(default_factory=dict)
+    arm_labels: Mapping[str, str] = field(default_factory=dict)
+    primary_method: str = "difference_in_means"
+    raw: Mapping[str, Any] = field(default_factory=dict)
+    unknown_keys: tuple[str, ...] = ()
+
+    @property
+    def primary_outcomes(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.outcomes if o.primary)
+
+
+def plan_hash(raw: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the canonical JSON of the plan (sorted keys, no whitespace, UTF-8)."""
+    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _names(value: Any, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError(f"{key}: expected a column name or a list of column names, got {value!r}")
+
+
+def _outcome(item: Any, i: int) -> Outcome:
+    where = f"outcomes[{i}]"
+    if isinstance(item, str):
+        item = {"name": item}
+    if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+        raise ValueError(f"{where}: expected a mapping with a 'name' (the outcome column)")
+    unknown = set(item) - OUTCOME_KEYS
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown key {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(OUTCOME_KEYS))})"
+        )
+    kind = item.get("type", "continuous")
+    if kind not in OUTCOME_TYPES:
+        raise ValueError(f"{where}.type: expected one of {', '.join(OUTCOME_TYPES)}, got {kind!r}")
+    return Outcome(
+        name=item["name"],
+        type=kind,
+        baseline=item.get("baseline"),
+        label=item.get("label"),
+        units=item.get("units"),
+        primary=bool(item.get("primary", False)),
+    )
+
+
+def _number(raw: Mapping, key: str, default: float, low: float, high: float) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low < value < high:
+        raise ValueError(f"{key}: expected a number between {low} and {high}, got {value!r}")
+    return float(value)
+
+
+def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
+    """Parse and validate a plan given as a mapping, a YAML/JSON file path, or YAML text.
+
+    Examples
+    --------
+    >>> plan = load_plan({"arm": "arm", "control": "control", "outcomes": [{"name": "y"}]})
+    >>> plan.outcomes[0].primary, plan.correction, plan.ri_draws
+    (True, 'holm', 10000)
+    """
+    if isinstance(source, Plan):
+        return source
+    if isinstance(source, Path) or (
+        isinstance(source, str)
+        and "\n" not in source
+        and Path(source).suffix in (".yaml", ".yml", ".json")
+    ):
+        source = Path(source).read_text(encoding="utf-8")
+    raw = yaml.safe_load(source) if isinstance(source, str) else source
+    if not isinstance(raw, Mapping):
+        raise ValueError("plan: expected a mapping of plan keys (arm, control, outcomes, ...)")
+    raw = json.loads(json.dumps(raw, default=str))  # plain, JSON-able copy for hashing/meta
+    for key in ("arm", "control", "outcomes"):
+        if raw.get(key) in (None, "", []):
+            raise ValueError(f"{key}: required plan key is missing")
+    if not isinstance(raw["arm"], str):
+        raise ValueError(f"arm: expected the name of the arm column, got {raw['arm']!r}")
+    if not isinstance(raw["outcomes"], list):
+        raise ValueError("outcomes: expected a list of outcomes ({name, type, baseline})")
+    outcomes = [_outcome(item, i) for i, item in enumerate(raw["outcomes"])]
+    if len({o.name for o in outcomes}) != len(outcomes):
+        raise ValueError("outcomes: each outcome column may be listed only once")
+    if not any(o.primary for o in outcomes):
+        outcomes[0] = Outcome(**{**outcomes[0].__dict__, "primary": True})
+    correction = raw.get("correction", "holm")
+    if correction not in CORRECTIONS:
+        raise ValueError(
+            f"correction: expected one of {', '.join(CORRECTIONS)}, got {correction!r}"
+        )
+    primary_method = raw.get("primary_method", "difference_in_means")
+    if primary_method not in PRIMARY_METHODS:
+        raise ValueError(
+            f"primary_method: expected one of {', '.join(PRIMARY_METHODS)}, got {primary_method!r}"
+        )
+    covariates = _names(raw.get("covariates"), "covariates")
+    if primary_method == "lin" and not covariates:
+        raise ValueError("primary_method: 'lin' needs at least one entry in covariates")
+    exclude = raw.get("exclude") or {}
+    if isinstance(exclude, list):  # the study file's flag list: exclude rows where flag is true
+        exclude = {flag: True for flag in exclude}
+    if not isinstance(exclude, Mapping):
+        raise ValueError("exclude: expected a mapping column -> value (or list of values)")
+    exclude = {k: tuple(v) if isinstance(v, list) else (v,) for k, v in exclude.items()}
+    ri_draws = raw.get("ri_draws", 10_000)
+    if isinstance(ri_draws, bool) or not isinstance(ri_draws, int) or ri_draws < 100:
+        raise ValueError(f"ri_draws: expected an integer of at least 100, got {ri_draws!r}")
+    seed = raw.get("seed")
+    if seed is None:  # reproducible without a seed: derive one from the plan itself
+        seed = int(plan_hash(raw)[:8], 16)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    min_cell = raw.get("min_cell_size", 10)
+    if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 1:
+        raise ValueError(f"min_cell_size: expected a positive integer, got {min_cell!r}")
+    units = raw.get("equivalence_units", "sd")
+    if units not in ("sd", "raw"):
+        raise ValueError(f"equivalence_units: expected 'sd' or 'raw', got {units!r}")
+    for key in ("weights", "value_match", "arm_labels"):
+        if raw.get(key) is not None and not isinstance(raw[key], Mapping):
+            raise ValueError(f"{key}: expected a mapping keyed by arm label")
+    weights = raw.get("weights")
+    if weights is not None:
+        weights = {str(k): _number(weights, k, 1, 0, float("inf")) for k in weights}
+    return Plan(
+        arm=raw["arm"],
+        control=str(raw["control"]),
+        outcomes=tuple(outcomes),
+        covariates=covariates,
+        blocks=raw.get("blocks"),
+        moderators=_names(raw.get("moderators"), "moderators"),
+        alpha=_number(raw, "alpha", 0.05, 0, 0.5),
+        correction=correction,
+        exclude=exclude,
+        status=raw.get("status"),
+        weights=weights,
+        min_cell_size=min_cell,
+        equivalence_bound=_number(raw, "equivalence_bound", 0.1, 0, float("inf")),
+        equivalence_units=units,
+        ri_draws=ri_draws,
+        seed=seed,
+        value_match={str(k): v for k, v in (raw.get("value_match") or {}).items()},
+        arm_labels={str(k): str(v) for k, v in (raw.get("arm_labels") or {}).items()},
+        primary_method=primary_method,
+        raw=raw,
+        unknown_keys=tuple(sorted(set(raw) - KNOWN_KEYS)),
+    )
+
+
+def check_columns(plan: Plan, df: pd.DataFrame) -> None:
+    """Raise ValueError if the plan names a column the data lacks or an unknown control."""
+    require_columns(df, [plan.arm], "arm column")
+    for o in plan.outcomes:
+        require_columns(df, [o.name], "outcome")
+        if o.baseline:
+            require_columns(df, [o.baseline], f"baseline of outcome {o.name!r}:")
+    require_columns(df, list(plan.covariates), "covariate")
+    require_columns(df, list(plan.moderators), "moderator")
+    require_columns(df, list(plan.exclude), "exclude column")
+    require_columns(df, list(plan.value_match.values()), "value_match column")
+    if plan.blocks:
+        require_columns(df, [plan.blocks], "blocks column")
+    if plan.status:
+        require_columns(df, [plan.status], "status column")
+    check_control(arm_labels(df, plan.arm), plan.arm, plan.control)

@@ -1,0 +1,329 @@
+"""``run(df, plan)``: the whole pre-registered analysis as one JSON-ready dict.
+
+Data problems that are a property of the study (a tiny arm, an outcome without
+variance, a model that cannot be fitted) become entries in ``warnings`` and the
+affected estimates are omitted; only a malformed plan or a plan naming columns
+or labels the data lacks raises ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import methods as methods_text
+from analysis import summaries
+from analysis._data import arm_labels, numeric_column
+from analysis.effect_size import effect_sizes, equivalence, mann_whitney
+from analysis.estimators import ancova, change_score, difference_in_means, lin, omnibus
+from analysis.glm import logit, ordinal_logit
+from analysis.inference import adjust_pvalues, randomization_inference
+from analysis.optional import diagnostics_sections
+from analysis.plan import Outcome, Plan, check_columns, load_plan, plan_hash
+
+__all__ = ["run"]
+
+ANALYSIS_VERSION = "0.1.0"
+# Below this many analysed participants in an arm, results carry a small-sample warning.
+SMALL_ARM = 20
+
+
+class _Collector:
+    """Accumulates tidy frames per results key and the warnings raised on the way."""
+
+    def __init__(self) -> None:
+        self.frames: dict[str, list[pd.DataFrame]] = {}
+        self.warnings: list[dict] = []
+
+    def warn(
+        self,
+        code: str,
+        message: str,
+        outcome: str | None = None,
+        arm: str | None = None,
+        method: str | None = None,
+    ) -> None:
+        self.warnings.append(
+            {"code": code, "message": message, "outcome": outcome, "arm": arm, "method": method}
+        )
+
+    def add(self, key: str, frame: pd.DataFrame | None) -> None:
+        if frame is not None and not frame.empty:
+            self.frames.setdefault(key, []).append(frame)
+
+    def attempt(self, key: str, method: str, outcome: str, fn: Callable[[], pd.DataFrame]) -> None:
+        try:
+            self.add(key, fn())
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            self.warn("estimator_failed", f"{method} not estimated: {exc}", outcome, None, method)
+
+    def records(self, key: str) -> list[dict]:
+        frames = self.frames.get(key)
+        if not frames:
+            return []
+        return summaries.records(pd.concat(frames, ignore_index=True))
+
+
+def _software() -> dict[str, str]:
+    import scipy
+    import statsmodels
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "scipy": scipy.__version__,
+        "statsmodels": statsmodels.__version__,
+        "analysis": ANALYSIS_VERSION,
+    }
+
+
+def _outcome_checks(df: pd.DataFrame, plan: Plan, o: Outcome, c: _Collector) -> bool:
+    """Return False (with a warning) when the outcome cannot be analysed at all."""
+    y = numeric_column(df, o.name, "outcome")
+    if o.type == "binary" and not np.all(np.isin(y[~np.isnan(y)], [0.0, 1.0])):
+        raise ValueError(f"outcome {o.name!r}: type binary expects 0/1 values")
+    labels = arm_labels(df, plan.arm)
+    ok = ~np.isnan(y)
+    for a in sorted({x for x in labels if x is not None}):
+        n = int(np.sum(ok & (labels == a)))
+        if n < 2:
+            c.warn(
+                "empty_arm" if n == 0 else "too_small_arm",
+                f"arm {a!r} has {n} participant(s) with a value of {o.name!r}; "
+                "effects need at least 2 per arm",
+                o.name,
+                a,
+            )
+        elif n < SMALL_ARM:
+            c.warn(
+                "small_arm",
+                f"arm {a!r} has only {n} participants with {o.name!r}; estimates are imprecise",
+                o.name,
+                a,
+            )
+    v = y[ok]
+    if len(v) and np.all(v == v[0]):
+        c.warn(
+            "no_variance",
+            f"every participant has the value {v[0]:g} on {o.name!r}; no effect can be estimated",
+            o.name,
+        )
+        return False
+    return True
+
+
+def _analysable(df: pd.DataFrame, plan: Plan, o: Outcome) -> pd.DataFrame:
+    """Rows whose arm has at least 2 outcome values: a tiny arm must not sink the others."""
+    y = numeric_column(df, o.name, "outcome")
+    labels = arm_labels(df, plan.arm)
+    keep = np.zeros(len(df), dtype=bool)
+    for a in {x for x in labels if x is not None}:
+        in_arm = (labels == a) & ~np.isnan(y)
+        if in_arm.sum() >= 2:
+            keep |= in_arm
+    return df.loc[keep]
+
+
+def _estimate_outcome(df: pd.DataFrame, plan: Plan, o: Outcome, c: _Collector) -> None:
+    arm, control, alpha, name = plan.arm, plan.control, plan.alpha, o.name
+    c.add("descriptives", summaries.descriptives(df, name, arm))
+    c.add("distributions", summaries.distributions(df, name, arm, o.type))
+    if not _outcome_checks(df, plan, o, c):
+        return
+    d = _analysable(df, plan, o)
+    labels = set(arm_labels(d, arm).tolist())
+    if control not in labels or len(labels) < 2:
+        c.warn(
+            "estimator_failed",
+            f"too few participants in the control or every arm for {name!r}",
+            name,
+        )
+        return
+    fits: list[tuple[str, Callable[[], pd.DataFrame]]] = [
+        (
+            "difference_in_means",
+            lambda: difference_in_means(d, name, arm, control, blocks=plan.blocks, alpha=alpha),
+        ),
+    ]
+    if plan.covariates:
+        fits.append(("lin", lambda: lin(d, name, arm, control, plan.covariates, alpha=alpha)))
+    if o.baseline:
+        fits.append(("ancova", lambda: ancova(d, name, arm, control, o.baseline, alpha=alpha)))
+        fits.append(
+            ("change_score", lambda: change_score(d, name, arm, control, o.baseline, alpha=alpha))
+        )
+    if o.type == "binary":
+        fits.append(("logit", lambda: logit(d, name, arm, control, alpha=alpha)))
+    if o.type == "ordinal":
+        fits.append(("ordinal_logit", lambda: ordinal_logit(d, name, arm, control, alpha=alpha)))
+    fits.append(
+        (
+            "randomization_inference",
+            lambda: randomization_inference(
+                d,
+                name,
+                arm,
+                control,
+                blocks=plan.blocks,
+                draws=plan.ri_draws,
+                seed=plan.seed,
+                alpha=alpha,
+            ),
+        )
+    )
+    if o.type != "binary":
+        fits.append(("mann_whitney", lambda: mann_whitney(d, name, arm, control, alpha=alpha)))
+    for method, fn in fits:
+        c.attempt("effects", method, name, fn)
+    c.attempt(
+        "effect_sizes",
+        "effect_sizes",
+        name,
+        lambda: effect_sizes(d, name, arm, control, alpha=alpha),
+    )
+    c.attempt("omnibus", "omnibus", name, lambda: omnibus(d, name, arm, control, alpha=alpha))
+    c.attempt(
+        "equivalence",
+        "equivalence",
+        name,
+        lambda: equivalence(
+            d,
+            name,
+            arm,
+            control,
+            bound=plan.equivalence_bound,
+            bound_units=plan.equivalence_units,
+            alpha=alpha,
+        ),
+    )
+
+
+def _annotate_effects(effects: list[dict], plan: Plan) -> list[dict]:
+    """Add family, outcome type, labels and ``p_adjusted`` (see ``methods`` for the families)."""
+    by_name = {o.name: o for o in plan.outcomes}
+    families: dict[tuple[str, str, bool], list[int]] = {}
+    for i, e in enumerate(effects):
+        o = by_name[e["outcome"]]
+        confirmatory = o.primary and e["method"] == plan.primary_method
+        e["family"] = "confirmatory" if confirmatory else "exploratory"
+        e["primary"] = o.primary
+        e["outcome_type"] = o.type
+        e["outcome_label"] = o.label or o.name
+        e["units"] = o.units
+        e["arm_label"] = plan.arm_labels.get(e["arm"], e["arm"])
+        e["alpha"] = plan.alpha
+        families.setdefault((e["family"], e["method"], o.primary), []).append(i)
+    for idx in families.values():
+        p = [effects[i]["p_value"] for i in idx]
+        adj = adjust_pvalues([np.nan if v is None else v for v in p], plan.correction)
+        for i, q in zip(idx, adj, strict=True):
+            effects[i]["p_adjusted"] = summaries.clean(q)
+    order = [
+        "outcome",
+        "arm",
+        "method",
+        "estimate",
+        "std_error",
+        "statistic",
+        "df",
+        "p_value",
+        "p_adjusted",
+        "conf_low",
+        "conf_high",
+        "n_control",
+        "n_treatment",
+    ]
+    return [{**{k: e.get(k) for k in order}, **e} for e in effects]
+
+
+def run(
+    df: pd.DataFrame | str | Path,
+    plan: Mapping[str, Any] | Plan | str | Path,
+    *,
+    provenance: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run the analysis plan on a tidy table and return the results document.
+
+    Parameters
+    ----------
+    df : DataFrame or path to a CSV file
+        One row per participant (framelab's tidy export or any table with the
+        plan's columns).
+    plan : mapping, :class:`~analysis.plan.Plan`, YAML/JSON path or YAML text
+        The analysis plan (``docs/analysis.md``).
+    provenance : mapping, optional
+        Passed through to ``meta.provenance`` (e.g. spec_hash, export time, seed).
+
+    Returns
+    -------
+    dict
+        JSON-serialisable (NaN and infinities are ``None``); keys documented in
+        ``docs/analysis.md``: meta, methods, effects, effect_sizes, omnibus,
+        equivalence, descriptives, distributions, balance, balance_joint,
+        sample_ratio, attrition, attrition_test, flow, heterogeneity,
+        heterogeneity_joint, subgroups, value_match, warnings.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"arm": ["c", "t"] * 10, "y": [1, 3, 2, 4, 1, 5, 2, 3, 1, 4] * 2})
+    >>> res = run(d, {"arm": "arm", "control": "c", "outcomes": [{"name": "y"}]})
+    >>> res["effects"][0]["estimate"]
+    2.2
+    """
+    if isinstance(df, str | Path):
+        df = pd.read_csv(df)
+    plan = load_plan(plan)
+    check_columns(plan, df)
+    c = _Collector()
+    for key in plan.unknown_keys:
+        c.warn("unknown_plan_key", f"plan key {key!r} is not used by analysis")
+    data, rules, dropped = summaries.apply_exclusions(df, plan.exclude, plan.status)
+    for o in plan.outcomes:
+        _estimate_outcome(data, plan, o, c)
+    effects = _annotate_effects(c.records("effects"), plan)
+    first = plan.primary_outcomes[0].name
+    y = numeric_column(data, first)
+    labels = arm_labels(data, plan.arm)
+    analysed = {a: int(np.sum((labels == a) & ~np.isnan(y))) for a in set(labels) if a is not None}
+    sections = diagnostics_sections(df, data, plan, c.warn)
+    return summaries.clean(
+        {
+            "meta": {
+                "plan": plan.raw,
+                "plan_hash": plan_hash(plan.raw),
+                "n_input": len(df),
+                "n_after_exclusions": len(data),
+                "exclusions": rules,
+                "software": _software(),
+                "ri_seed": plan.seed,
+                "ri_draws": plan.ri_draws,
+                "alpha": plan.alpha,
+                "correction": plan.correction,
+                "primary_method": plan.primary_method,
+                "control": plan.control,
+                "arms": sorted(a for a in set(arm_labels(df, plan.arm)) if a is not None),
+                "arm_labels": dict(plan.arm_labels),
+                "outcomes": [o.__dict__ for o in plan.outcomes],
+                "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "provenance": dict(provenance or {}),
+            },
+            "methods": methods_text.describe(plan),
+            "effects": effects,
+            "effect_sizes": c.records("effect_sizes"),
+            "omnibus": c.records("omnibus"),
+            "equivalence": c.records("equivalence"),
+            "descriptives": c.records("descriptives"),
+            "distributions": c.records("distributions"),
+            "flow": summaries.flow(df, plan.arm, plan.status, dropped, analysed),
+            **sections,
+            "warnings": c.warnings,
+        }
+    )
