@@ -1,0 +1,165 @@
+"""Read HTML forms the way a browser would, and fill them the way a participant would.
+
+The load generator does not know a study's items: like a participant it reads the page,
+finds the form, and answers every question with a value the form allows (a radio option,
+a number within min/max, a select option). Hidden fields (CSRF token, step) are sent back
+unchanged; honeypot fields stay empty.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+
+@dataclass
+class FormField:
+    """One named control; radio buttons and checkboxes of one name are grouped."""
+
+    name: str
+    kind: str  # radio | checkbox | select | range | number | text | textarea | hidden | submit
+    options: list[str] = field(default_factory=list)
+    value: str = ""
+    minimum: int | None = None
+    maximum: int | None = None
+    required: bool = False
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    fields: dict[str, FormField] = field(default_factory=dict)
+
+    def hidden(self) -> dict[str, str]:
+        return {n: f.value for n, f in self.fields.items() if f.kind == "hidden"}
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[Form] = []
+        self._form: Form | None = None
+        self._select: FormField | None = None
+        self.marks: dict[str, str] = {}
+
+    def _add(self, name: str, kind: str, attrs: dict[str, str | None]) -> FormField:
+        assert self._form is not None
+        existing = self._form.fields.get(name)
+        if existing is None:
+            existing = FormField(name=name, kind=kind)
+            self._form.fields[name] = existing
+        if "required" in attrs:
+            existing.required = True
+        return existing
+
+    def handle_starttag(self, tag: str, attr_list: list[tuple[str, str | None]]) -> None:
+        attrs = dict(attr_list)
+        if "data-step" in attrs and "step" not in self.marks:
+            self.marks["step"] = attrs["data-step"] or ""
+        if tag == "form":
+            self._form = Form(
+                action=attrs.get("action") or "", method=(attrs.get("method") or "get").lower()
+            )
+            self.forms.append(self._form)
+            return
+        if self._form is None:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name:
+            kind = (attrs.get("type") or "text").lower()
+            value = attrs.get("value") or ""
+            if kind in ("radio", "checkbox"):
+                control = self._add(name, kind, attrs)
+                control.options.append(value or "on")
+            elif kind in ("submit", "button", "image", "reset"):
+                if kind == "submit" and name not in self._form.fields:
+                    self._add(name, "submit", attrs).value = value
+            else:
+                control = self._add(name, kind, attrs)
+                control.value = value
+                for key, target in (("min", "minimum"), ("max", "maximum")):
+                    raw = attrs.get(key)
+                    if raw is not None and raw.lstrip("-").isdigit():
+                        setattr(control, target, int(raw))
+        elif tag == "textarea" and name:
+            self._add(name, "textarea", attrs)
+        elif tag == "select" and name:
+            self._select = self._add(name, "select", attrs)
+        elif tag == "option" and self._select is not None:
+            value = attrs.get("value")
+            if value:
+                self._select.options.append(value)
+        elif (
+            tag == "button"
+            and name
+            and (attrs.get("type") or "submit") == "submit"
+            and name not in self._form.fields
+        ):
+            self._add(name, "submit", attrs).value = attrs.get("value") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+
+
+def parse_page(html: str) -> tuple[list[Form], dict[str, str]]:
+    """Every form on the page, plus page marks (the first `data-step` attribute)."""
+    parser = _FormParser()
+    parser.feed(html)
+    parser.close()
+    return parser.forms, parser.marks
+
+
+TEXTS = ("Clear message.", "I was not sure about this.", "Thanks.", "ok")
+
+
+def fill_form(
+    form: Form,
+    rng: random.Random,
+    *,
+    fixed: dict[str, str] | None = None,
+    ignore: frozenset[str] = frozenset(),
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Return (form data to post, answers given): every question answered with an allowed value.
+
+    `fixed` forces values (e.g. consent=yes); `ignore` names fields left empty (honeypots).
+    Answers are the non-hidden, non-empty values: what the server must store if it acknowledges.
+    """
+    fixed = fixed or {}
+    data: dict[str, str] = {}
+    answers: dict[str, str] = {}
+    for name, control in form.fields.items():
+        if control.kind == "hidden":
+            data[name] = control.value
+            continue
+        if control.kind == "submit":
+            data[name] = control.value
+            continue
+        if name in ignore:
+            data[name] = ""
+            continue
+        if name in fixed:
+            value = fixed[name]
+        elif control.kind == "radio" or control.kind == "select":
+            value = rng.choice(control.options) if control.options else ""
+        elif control.kind == "checkbox":
+            if rng.random() >= 0.5:
+                continue
+            value = control.options[0]
+        elif control.kind in ("range", "number"):
+            low = 0 if control.minimum is None else control.minimum
+            high = 100 if control.maximum is None else control.maximum
+            value = str(rng.randint(low, high))
+        elif control.kind == "textarea":
+            value = rng.choice(TEXTS) if rng.random() < 0.3 else ""
+        else:
+            # Free text inputs that are not required stay empty: that is where honeypots hide.
+            value = "x" if control.required else ""
+        data[name] = value
+        if value != "":
+            answers[name] = value
+    return data, answers

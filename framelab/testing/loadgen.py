@@ -1,0 +1,352 @@
+"""Bounded async load generator: virtual participants walk a study like real ones, over HTTP.
+
+Each virtual participant has its own cookies, opens the study link, reads every page, fills
+the page's form with allowed values (CSRF token and hidden fields sent back as served),
+posts it, follows the redirect, and stops on the final step. Every request's latency is
+recorded, and every answer that received a success response (a redirect to the next page,
+or a page for a later step) is kept so a checker can prove it reached the database.
+
+    result = run_load("http://127.0.0.1:8000", "/s/torture-ban", concurrency=50, duration=10)
+    result.summary()   # completed/s, p50/p95/p99 latency, errors
+
+Loopback only: the generator refuses any other host, so it can never be pointed at a real
+deployment by accident. After a transport error (the server was killed) a participant waits
+and re-opens its current page (cookie + resume link), so crash tests can check that nobody
+is stuck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from framelab.testing.forms import Form, fill_form, parse_page
+from framelab.testing.http import CLIENTS, TransportError
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class FlowConventions:
+    """How the generator reads a participant flow; the defaults match framelab's pages."""
+
+    step_field: str = "step"
+    final_steps: frozenset[str] = frozenset({"debrief", "screened_out", "withdrawn"})
+    completed_step: str = "debrief"
+    fixed: tuple[tuple[str, str], ...] = (("consent", "yes"),)
+    ignore: frozenset[str] = frozenset({"website", "csrf_token"})
+    skip_forms: tuple[str, ...] = ("withdraw", "lang")
+    # The participant code travels in resume links (/s/<slug>/p/<code>).
+    code_pattern: str = r"/p/([A-Za-z0-9_\-]{6,})"
+
+
+@dataclass(frozen=True)
+class AckedAnswer:
+    """An answer the server acknowledged: it must be in the database afterwards."""
+
+    participant: str
+    step: str
+    item: str
+    value: str
+
+
+@dataclass
+class LoadResult:
+    concurrency: int
+    started: int = 0
+    completed: int = 0
+    window: float | None = None
+    window_requests: int = 0
+    elapsed: float = 0.0
+    requests: int = 0
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+    server_errors: list[str] = field(default_factory=list)
+    transport_errors: int = 0
+    rejected: list[str] = field(default_factory=list)
+    answers: list[AckedAnswer] = field(default_factory=list)
+    last_step: dict[str, str] = field(default_factory=dict)
+    stuck: list[str] = field(default_factory=list)
+    retries: int = 0
+
+    @property
+    def throughput(self) -> float:
+        """Completed participants per second.
+
+        With a timed window: requests answered inside the window per second, divided by the
+        requests one completed participant needs. Counting whole participants finished inside
+        the window instead would quantize badly (lanes run in near lockstep, so completions
+        come in waves of `concurrency`), and timing until the last straggler finishes would
+        count the ramp-down, when fewer participants are active.
+        """
+        if self.window and self.completed:
+            per_participant = self.requests / self.completed
+            return self.window_requests / self.window / per_participant
+        return self.completed / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, q: float) -> float:
+        """Latency percentile in seconds (nearest rank)."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+        return ordered[rank]
+
+    def summary(self) -> dict:
+        return {
+            "concurrency": self.concurrency,
+            "started": self.started,
+            "completed": self.completed,
+            "elapsed_s": round(self.elapsed, 3),
+            "participants_per_s": round(self.throughput, 2),
+            "requests": self.requests,
+            "requests_per_s": round(self.requests / self.elapsed, 1) if self.elapsed else 0.0,
+            "p50_ms": round(self.percentile(50) * 1000, 2),
+            "p95_ms": round(self.percentile(95) * 1000, 2),
+            "p99_ms": round(self.percentile(99) * 1000, 2),
+            "server_errors": len(self.server_errors),
+            "transport_errors": self.transport_errors,
+            "rejected": len(self.rejected),
+            "stuck": len(self.stuck),
+            "retries": self.retries,
+            "acked_answers": len(self.answers),
+        }
+
+
+class _Transient(Exception):
+    """The server did not answer (killed or restarting); the participant will resume."""
+
+
+class _Participant:
+    def __init__(self, gen: LoadGenerator, index: int) -> None:
+        self.gen = gen
+        self.rng = random.Random(gen.seed * 1_000_003 + index)
+        self.client = CLIENTS[gen.client](gen.base_url, timeout=gen.timeout)
+        self.code: str | None = None
+        self.url = gen.start_path
+        self.step = "start"
+
+    async def send(self, method: str, url: str, data: dict[str, str] | None = None):
+        """One request plus any redirects (each hop timed on its own): (first, final) response."""
+        result = self.gen.result
+        first = None
+        for _hop in range(10):
+            began = time.perf_counter()
+            try:
+                response = await self.client.request(method, url, data)
+            except TransportError as exc:
+                result.transport_errors += 1
+                raise _Transient(str(exc)) from exc
+            result.latencies.append(time.perf_counter() - began)
+            result.requests += 1
+            if self.gen.deadline is not None and time.monotonic() <= self.gen.deadline:
+                result.window_requests += 1
+            result.statuses[response.status] += 1
+            if response.status >= 500:
+                result.server_errors.append(f"{method} {urlsplit(url).path} -> {response.status}")
+                raise _Transient(f"HTTP {response.status}")
+            location = response.location
+            self._learn_code(response.url, location or "")
+            first = first or response
+            if location is None:
+                self.url = response.url
+                return first, response
+            method, url, data = (
+                ("GET", location, None)
+                if response.status != 307
+                else (
+                    method,
+                    location,
+                    data,
+                )
+            )
+        raise RuntimeError(f"redirect loop from {url}")
+
+    def _learn_code(self, *urls: str) -> None:
+        if self.code is None:
+            for url in urls:
+                match = re.search(self.gen.conventions.code_pattern, url)
+                if match:
+                    self.code = match.group(1)
+                    return
+
+    def flow_form(self, forms: list[Form]) -> Form | None:
+        conv = self.gen.conventions
+        candidates = [
+            f
+            for f in forms
+            if f.method == "post" and not any(s in f.action for s in conv.skip_forms)
+        ]
+        with_step = [f for f in candidates if conv.step_field in f.fields]
+        chosen = with_step or candidates
+        return chosen[0] if chosen else None
+
+    def page_step(self, form: Form | None, marks: dict[str, str], url: str) -> str:
+        if form is not None and self.gen.conventions.step_field in form.fields:
+            return form.fields[self.gen.conventions.step_field].value
+        if marks.get("step"):
+            return marks["step"]
+        return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+
+    async def walk(self) -> bool:
+        """Complete the study; True when the final step was reached."""
+        conv = self.gen.conventions
+        result = self.gen.result
+        _, response = await self.send("GET", self.url)
+        for _page in range(50):
+            forms, marks = parse_page(response.text)
+            form = self.flow_form(forms)
+            step = self.page_step(form, marks, response.url)
+            self.step = step
+            if self.code:
+                result.last_step[self.code] = step
+            if step in conv.final_steps or form is None:
+                return step == conv.completed_step
+            data, answers = fill_form(form, self.rng, fixed=dict(conv.fixed), ignore=conv.ignore)
+            fixed_names = {name for name, _ in conv.fixed}
+            first, response = await self.send("POST", form.action or self.url, data)
+            next_forms, next_marks = parse_page(response.text)
+            next_step = self.page_step(self.flow_form(next_forms), next_marks, response.url)
+            acknowledged = first.location is not None or next_step != step
+            if not acknowledged:
+                result.rejected.append(f"{self.code} {step}: {response.status_code}")
+                # A rejected page comes back with its errors; answering again is what people do.
+                continue
+            if self.code:
+                for item, value in answers.items():
+                    if item not in fixed_names:
+                        result.answers.append(AckedAnswer(self.code, step, item, value))
+        raise RuntimeError(f"participant {self.code} did not finish within 50 pages")
+
+    async def run(self) -> bool:
+        """Walk the study, resuming from the current page after transport errors."""
+        try:
+            return await self._run()
+        finally:
+            await self.client.aclose()
+
+    async def _run(self) -> bool:
+        gen = self.gen
+        while True:
+            try:
+                return await self.walk()
+            except _Transient:
+                if gen.resume_deadline is None or time.monotonic() > gen.resume_deadline:
+                    if self.code:
+                        gen.result.stuck.append(f"{self.code} at {self.step}")
+                    return False
+                gen.result.retries += 1
+                await asyncio.sleep(gen.retry_delay)
+                if self.code and gen.resume_path:
+                    self.url = gen.resume_path.format(code=self.code)
+
+
+class LoadGenerator:
+    """`concurrency` virtual participants, each starting the next one when it finishes."""
+
+    def __init__(
+        self,
+        base_url: str,
+        start_path: str,
+        *,
+        concurrency: int,
+        duration: float | None = None,
+        participants: int | None = None,
+        seed: int = 1,
+        timeout: float = 30.0,
+        conventions: FlowConventions | None = None,
+        resume_path: str | None = None,
+        resume_window: float | None = None,
+        retry_delay: float = 0.25,
+        on_progress: Callable[[LoadResult], None] | None = None,
+        client: str = "lean",
+    ) -> None:
+        host = urlsplit(base_url).hostname
+        if host not in LOOPBACK:
+            raise ValueError(f"base_url: load is only generated against loopback, not {host!r}")
+        if duration is None and participants is None:
+            raise ValueError("duration or participants: give at least one bound")
+        self.base_url = base_url
+        self.start_path = start_path
+        self.concurrency = concurrency
+        self.duration = duration
+        self.participants = participants
+        self.seed = seed
+        self.timeout = timeout
+        self.conventions = conventions or FlowConventions()
+        self.resume_path = resume_path
+        self.resume_window = resume_window
+        self.retry_delay = retry_delay
+        self.on_progress = on_progress
+        if client not in CLIENTS:
+            raise ValueError(
+                f"client: {client!r} is not a client (expected one of: {', '.join(CLIENTS)})"
+            )
+        self.client = client
+        self.result = LoadResult(concurrency=concurrency)
+        self.resume_deadline: float | None = None
+        self.deadline: float | None = None
+        self.stop_event = threading.Event()
+
+    def stop(self) -> None:
+        """Ask the virtual participants to finish their current study and stop (thread-safe)."""
+        self.stop_event.set()
+
+    async def _lane(self, deadline: float | None) -> None:
+        result = self.result
+        while not self.stop_event.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            if self.participants is not None and result.started >= self.participants:
+                return
+            index = result.started
+            result.started += 1
+            participant = _Participant(self, index)
+            if await participant.run():
+                result.completed += 1
+            if self.on_progress:
+                self.on_progress(result)
+
+    async def run(self) -> LoadResult:
+        began = time.monotonic()
+        deadline = began + self.duration if self.duration is not None else None
+        self.deadline = deadline
+        self.result.window = self.duration
+        if self.resume_window is not None:
+            # Participants keep retrying (e.g. while a killed server restarts) until then.
+            self.resume_deadline = (deadline or began) + self.resume_window
+        try:
+            await asyncio.gather(*(self._lane(deadline) for _ in range(self.concurrency)))
+        finally:
+            self.result.elapsed = time.monotonic() - began
+        return self.result
+
+
+def run_load(
+    base_url: str,
+    start_path: str,
+    *,
+    concurrency: int,
+    duration: float | None = None,
+    participants: int | None = None,
+    seed: int = 1,
+    **options,
+) -> LoadResult:
+    """Run a load and block until it ends: `duration` seconds and/or `participants` started."""
+    generator = LoadGenerator(
+        base_url,
+        start_path,
+        concurrency=concurrency,
+        duration=duration,
+        participants=participants,
+        seed=seed,
+        **options,
+    )
+    return asyncio.run(generator.run())
