@@ -1,0 +1,446 @@
+"""Simulated participants ("bots") that take a study through the real HTTP flow.
+
+A design rehearsal: each bot starts the study from its public link, consents,
+answers the pre items from plausible distributions (an ideology spread, values
+that correlate with ideology), reads its message, answers the post items as
+pre + the planted effect of its arm (+ moderator effects) + noise, in the item's
+own units and clipped to its range, then the intent items driven by the post
+attitude. Some fail the attention check, some drop out. Bots submit the HTML
+forms the pages contain (with their CSRF tokens), so the app under test records
+exactly what it would record for people.
+
+Transports: `FlaskTransport` (the app's WSGI test client; a virtual clock gives
+bots realistic page times) and `HttpTransport` (httpx against a live server; page
+times are then real, so bots are flagged as speeders).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import random
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from framelab.domain.study import Item, Study
+
+PANEL_SHARE = 0.6  # share of bots arriving with a Prolific id
+SOURCES = ("prolific", "sms", "social", "email")
+_FORM_ACTION = re.compile(r'<form class="page-form" method="post" action="([^"]*)"')
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_STEP = re.compile(r'name="step" value="([a-z_]+)"')
+_FIELD = re.compile(r'<(?:input|textarea)[^>]*\bname="([a-z][a-z0-9_]*)"')
+_FRAME_TITLE = re.compile(r'<article class="frame"[^>]*>\s*<h2>(.*?)</h2>', re.S)
+_NOT_ANSWERS = {"csrf_token", "step", "website", "consent"}
+
+
+class SimulationError(RuntimeError):
+    """The app answered a bot in a way a real participant would be stuck with."""
+
+
+@dataclass(frozen=True)
+class Moderator:
+    """An extra effect for bots whose pre answer to `item` is `value`, in `arm`."""
+
+    item: str
+    value: int
+    arm: str
+    delta: float
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    location: str | None
+    text: str
+
+
+class Transport(Protocol):
+    def new_participant(self) -> Any: ...
+    def get(self, client: Any, url: str) -> Reply: ...
+    def post(self, client: Any, url: str, data: Mapping[str, str]) -> Reply: ...
+
+
+class VirtualClock:
+    """The time the app sees while bots run in-process: bots 'spend' seconds on pages."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+
+class FlaskTransport:
+    """Bots through the app's WSGI test client (the real views, services and database)."""
+
+    def __init__(self, app: Any, clock: VirtualClock | None = None) -> None:
+        self.app = app
+        self.clock = clock
+
+    def new_participant(self) -> Any:
+        return self.app.test_client()
+
+    def get(self, client: Any, url: str) -> Reply:
+        response = client.get(url)
+        return Reply(
+            response.status_code, response.headers.get("Location"), response.get_data(as_text=True)
+        )
+
+    def post(self, client: Any, url: str, data: Mapping[str, str]) -> Reply:
+        response = client.post(url, data=dict(data))
+        return Reply(
+            response.status_code, response.headers.get("Location"), response.get_data(as_text=True)
+        )
+
+
+class HttpTransport:
+    """Bots over HTTP against a live server (one cookie jar per bot)."""
+
+    def __init__(self, base_url: str) -> None:
+        import httpx
+
+        self._httpx = httpx
+        self.base_url = base_url.rstrip("/")
+
+    def new_participant(self) -> Any:
+        return self._httpx.Client(base_url=self.base_url, follow_redirects=False, timeout=30.0)
+
+    def get(self, client: Any, url: str) -> Reply:
+        response = client.get(url)
+        return Reply(response.status_code, response.headers.get("location"), response.text)
+
+    def post(self, client: Any, url: str, data: Mapping[str, str]) -> Reply:
+        response = client.post(url, data=dict(data))
+        return Reply(response.status_code, response.headers.get("location"), response.text)
+
+
+@dataclass
+class SimulationSummary:
+    """What the bots did: counts by outcome and by arm seen."""
+
+    started: int = 0
+    completed: int = 0
+    dropped_out: int = 0
+    attention_failed: int = 0
+    arms: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Bot:
+    rng: random.Random
+    spec: Study
+    lang: str
+    ideology: float
+    fails_attention: bool
+    drop_at: str | None
+    arm: str | None = None
+    pre: dict[str, int] = field(default_factory=dict)
+    post: dict[str, float] = field(default_factory=dict)
+
+
+def parse_effects(pairs: list[str], spec: Study) -> dict[str, float]:
+    """`["care=0.5", ...]` -> {"care": 0.5}; arm ids must be the study's."""
+    effects: dict[str, float] = {}
+    for pair in pairs:
+        arm, sep, delta = pair.partition("=")
+        if not sep or arm not in spec.arm_ids:
+            raise ValueError(
+                f"--effect {pair!r}: expected ARM=DELTA with ARM one of {', '.join(spec.arm_ids)}"
+            )
+        try:
+            effects[arm] = float(delta)
+        except ValueError:
+            raise ValueError(f"--effect {pair!r}: DELTA must be a number, got {delta!r}") from None
+    return effects
+
+
+def parse_moderator(text: str, spec: Study) -> Moderator:
+    """`ITEM:VALUE:ARM=DELTA`, e.g. `ideology:1:care=0.4`."""
+    head, sep, delta = text.partition("=")
+    parts = head.split(":")
+    if not sep or len(parts) != 3:
+        raise ValueError(f"--moderator {text!r}: expected ITEM:VALUE:ARM=DELTA")
+    item_id, value, arm = parts
+    pre_ids = [item.id for item in spec.items_for("pre")]
+    if item_id not in pre_ids:
+        raise ValueError(f"--moderator {text!r}: ITEM must be a pre item ({', '.join(pre_ids)})")
+    if arm not in spec.arm_ids:
+        raise ValueError(f"--moderator {text!r}: ARM must be one of {', '.join(spec.arm_ids)}")
+    try:
+        return Moderator(item_id, int(value), arm, float(delta))
+    except ValueError:
+        raise ValueError(f"--moderator {text!r}: VALUE must be whole and DELTA a number") from None
+
+
+def _clip(value: float, low: int, high: int) -> int:
+    return int(min(high, max(low, round(value))))
+
+
+def _ordinal(rng: random.Random, centre: float, spread: float, values: list[int]) -> int:
+    """A value of an ordered item around a position in [-1, 1]."""
+    position = centre + rng.gauss(0, spread)
+    index = (position + 1) / 2 * (len(values) - 1)
+    return values[_clip(index, 0, len(values) - 1)]
+
+
+# How values lean with ideology (negative: more on the left); after Graham et al. 2009.
+_VALUE_LEAN = {
+    "care": -0.35,
+    "equality": -0.4,
+    "proportionality": 0.2,
+    "loyalty": 0.4,
+    "authority": 0.45,
+    "purity": 0.4,
+    "liberty": 0.15,
+    "universalism": -0.4,
+    "benevolence": -0.1,
+    "tradition": 0.4,
+    "security": 0.3,
+    "conformity": 0.3,
+}
+
+
+class Simulator:
+    """Runs bots through one study; `effects` are in each outcome's own units."""
+
+    def __init__(
+        self,
+        spec: Study,
+        transport: Transport,
+        *,
+        effects: Mapping[str, float],
+        moderators: list[Moderator] | None = None,
+        seed: int = 0,
+        dropout: float = 0.05,
+        attention_fail: float = 0.03,
+        clock: VirtualClock | None = None,
+    ) -> None:
+        self.spec = spec
+        self.transport = transport
+        self.effects = dict(effects)
+        self.moderators = list(moderators or [])
+        self.rng = random.Random(seed)
+        self.dropout = dropout
+        self.attention_fail = attention_fail
+        self.clock = clock
+        self.summary = SimulationSummary()
+        self._block_by = spec.design.block_by
+        self._titles = {
+            (arm.id, lang): spec.text(arm.frame.title, lang)
+            for arm in spec.arms
+            if arm.frame is not None
+            for lang in spec.languages
+        }
+
+    # ------------------------------------------------------------ running
+
+    def run(self, n: int, on_done: Callable[[], None] | None = None) -> SimulationSummary:
+        """Send `n` bots through the study, one after another."""
+        for _ in range(n):
+            self.run_one()
+            if on_done is not None:
+                on_done()
+        return self.summary
+
+    def run_one(self) -> None:
+        """One bot from the study link to its debrief (or its drop-out)."""
+        rng = random.Random(self.rng.getrandbits(64))
+        languages = self.spec.languages
+        lang = languages[0] if rng.random() < 0.7 or len(languages) == 1 else rng.choice(languages)
+        steps = ("pre", "message", "post", "intent")
+        bot = _Bot(
+            rng=rng,
+            spec=self.spec,
+            lang=lang,
+            ideology=max(-1.0, min(1.0, rng.gauss(0, 0.5))),
+            fails_attention=rng.random() < self.attention_fail,
+            drop_at=rng.choice(steps) if rng.random() < self.dropout else None,
+        )
+        client = self.transport.new_participant()
+        try:
+            self._walk(bot, client)
+        finally:
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
+
+    def _wait(self, bot: _Bot, seconds: float) -> None:
+        if self.clock is not None:
+            self.clock.advance(max(1.0, bot.rng.gauss(seconds, seconds / 3)))
+
+    def _walk(self, bot: _Bot, client: Any) -> None:
+        rng = bot.rng
+        params = {"lang": bot.lang, "src": rng.choice(SOURCES)}
+        if rng.random() < PANEL_SHARE:
+            params["src"] = "prolific"
+            params["PROLIFIC_PID"] = f"sim{rng.getrandbits(48):012x}"
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        reply = self.transport.get(client, f"/s/{self.spec.slug}?{query}")
+        _expect(reply, 200, "the study link")
+        self.summary.started += 1
+        self._wait(bot, 20)
+        url = _one(_FORM_ACTION, reply.text, "the consent form's action")
+        form = {
+            "csrf_token": _one(_CSRF, reply.text, "a CSRF token"),
+            "step": "consent",
+            "consent": "yes",
+        }
+        reply = self.transport.post(client, html.unescape(url), form)
+        page_url = _expect(reply, 302, "consenting").location or ""
+        while True:
+            reply = self.transport.get(client, page_url)
+            _expect(reply, 200, f"the page at {page_url}")
+            step = _one(_STEP, reply.text, "the page's step", default="end")
+            if step == "end":
+                if "debrief" not in reply.text and bot.arm is None:
+                    raise SimulationError(f"bot reached a page without a form at {page_url}")
+                self.summary.completed += 1
+                if bot.fails_attention:
+                    self.summary.attention_failed += 1
+                return
+            if step == bot.drop_at:
+                self.summary.dropped_out += 1
+                return
+            answers = self._answers(bot, step, reply.text)
+            answers.update({"csrf_token": _one(_CSRF, reply.text, "a CSRF token"), "step": step})
+            reply = self.transport.post(client, page_url, answers)
+            if reply.status != 302:
+                raise SimulationError(
+                    f"step {step!r}: expected a redirect after valid answers, got HTTP {reply.status}"
+                )
+
+    # ------------------------------------------------------------ answers
+
+    def _answers(self, bot: _Bot, step: str, page: str) -> dict[str, str]:
+        if step == "message":
+            self._wait(bot, 45)
+            bot.arm = self._arm_shown(bot, page)
+            self.summary.arms[bot.arm] = self.summary.arms.get(bot.arm, 0) + 1
+            return {}
+        names = list(dict.fromkeys(n for n in _FIELD.findall(page) if n not in _NOT_ANSWERS))
+        self._wait(bot, 8 * max(1, len(names)))
+        answers: dict[str, str] = {}
+        for name in names:
+            value = self._answer(bot, step, self.spec.item(name))
+            if value is not None:
+                answers[name] = str(value)
+        return answers
+
+    def _arm_shown(self, bot: _Bot, page: str) -> str:
+        match = _FRAME_TITLE.search(page)
+        if match is None:
+            return self.spec.control_arm.id
+        title = html.unescape(match.group(1)).strip()
+        for (arm_id, lang), text in self._titles.items():
+            if lang == bot.lang and text.strip() == title:
+                return arm_id
+        raise SimulationError(f"message page shows an unknown frame title {title!r}")
+
+    def _answer(self, bot: _Bot, step: str, item: Item) -> int | str | None:
+        rng = bot.rng
+        phase = "pre" if step == "pre" else "post"
+        allowed = item.allowed_values()
+        if item.type == "text":
+            return "Thank you." if rng.random() < 0.1 else None
+        assert allowed is not None
+        if item.role == "attention_check":
+            if bot.fails_attention:
+                return rng.choice([v for v in allowed if v != item.correct] or allowed)
+            return item.correct
+        if item.role in ("outcome", "intent") or (phase == "post" and item.role != "covariate"):
+            return self._outcome(bot, phase, item, allowed)
+        lean = _VALUE_LEAN.get(item.value or "", 0.0)
+        if item.id == self._block_by or "ideolog" in item.id:
+            value = _ordinal(rng, bot.ideology, 0.15, allowed)
+        elif item.value:
+            value = _ordinal(rng, 0.3 + lean * bot.ideology * 2, 0.45, allowed)
+        elif item.type == "binary":
+            value = int(rng.random() < 0.5)
+        else:
+            value = rng.choice(allowed)
+        if phase == "pre":
+            bot.pre[item.id] = value
+        return value
+
+    def _outcome(self, bot: _Bot, phase: str, item: Item, allowed: list[int]) -> int:
+        rng = bot.rng
+        low, high = allowed[0], allowed[-1]
+        width = high - low
+        if item.role == "manipulation_check" and item.type == "choice":
+            return self._manipulation_answer(bot, item, allowed)
+        if item.role == "intent" and item.id not in bot.pre:
+            attitude = self._attitude(bot)
+            if item.type == "binary":
+                logit = -0.8 + 2.5 * attitude + self._delta(bot, item)
+                return int(rng.random() < 1 / (1 + math.exp(-logit)))
+            centre = low + width * (0.5 + 0.35 * attitude) + self._delta(bot, item)
+            return _clip(centre + rng.gauss(0, width * 0.15), low, high)
+        if phase == "pre" or item.id not in bot.pre:
+            centre = low + width * (0.55 - 0.25 * bot.ideology)
+            value = _clip(centre + rng.gauss(0, width * 0.2), low, high)
+            if phase == "pre":
+                bot.pre[item.id] = value
+                return value
+        base = bot.pre.get(item.id, value)
+        post = base + self._delta(bot, item) + rng.gauss(0, width * 0.08)
+        bot.post[item.id] = (post - low) / width if width else 0.5
+        return _clip(post, low, high)
+
+    def _delta(self, bot: _Bot, item: Item) -> float:
+        """Planted effect for this bot's arm (plus moderators) on an outcome, in item units."""
+        if bot.arm is None:
+            return 0.0
+        delta = self.effects.get(bot.arm, 0.0)
+        for mod in self.moderators:
+            if mod.arm == bot.arm and bot.pre.get(mod.item) == mod.value:
+                delta += mod.delta
+        if item.role == "intent":
+            # Intents follow the attitude; a planted attitude effect reaches them scaled down.
+            return delta * 0.3
+        return delta
+
+    def _attitude(self, bot: _Bot) -> float:
+        """Post attitude in [-0.5, 0.5] (from the post outcomes seen so far)."""
+        if bot.post:
+            return sum(bot.post.values()) / len(bot.post) - 0.5
+        return -0.25 * bot.ideology
+
+    def _manipulation_answer(self, bot: _Bot, item: Item, allowed: list[int]) -> int:
+        arm = self.spec.arm(bot.arm) if bot.arm else None
+        tags = set(arm.frame.values) if arm and arm.frame else set()
+        hits = [
+            o.value
+            for o in item.options or []
+            if any(tag in self.spec.text(o.label, "en").lower() for tag in tags)
+        ]
+        if hits and bot.rng.random() < 0.6:
+            return hits[0]
+        return bot.rng.choice(allowed)
+
+
+def _expect(reply: Reply, status: int, what: str) -> Reply:
+    if reply.status != status:
+        raise SimulationError(f"{what}: expected HTTP {status}, got {reply.status}")
+    return reply
+
+
+def _one(pattern: re.Pattern[str], text: str, what: str, default: str | None = None) -> str:
+    match = pattern.search(text)
+    if match is None:
+        if default is not None:
+            return default
+        raise SimulationError(f"page has no {what}")
+    return match.group(1)
+
+
+def simulation_start(n: int, now: datetime | None = None) -> datetime:
+    """A virtual start time so that n bots, one after another, end around now."""
+    now = now or datetime.now(UTC)
+    return now - timedelta(seconds=300 * n + 600)

@@ -1,0 +1,106 @@
+"""Which language a page is shown in, and the page-chrome values every template needs.
+
+The interface strings (buttons, errors, progress) come from Flask-Babel catalogs in
+framelab/translations; the study's own texts come from the study file. A page's
+language is chosen once per request, in this order: `?lang=` (remembered in the
+session), the language remembered in the session, the browser's Accept-Language,
+the study's default. For a study page only the study's languages are eligible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from babel import Locale, UnknownLocaleError
+from flask import g, request, session
+
+UI_LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "ar")
+DEFAULT_LANGUAGE = "en"
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "sd", "ug", "yi", "dv", "ckb"})
+SESSION_KEY = "lang"
+
+
+def text_direction(lang: str) -> str:
+    """'rtl' for right-to-left scripts, else 'ltr'."""
+    return "rtl" if lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+
+
+def language_name(code: str) -> str:
+    """The language's name in itself (Español, العربية), for the language switcher."""
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(code.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return code
+    return (name[:1].upper() + name[1:]) if name else code
+
+
+def choose_language(allowed: Sequence[str], default: str, preferred: str | None = None) -> str:
+    """Pick the request's language among `allowed` and remember an explicit choice.
+
+    Order: `?lang=`, the session's choice, `preferred` (e.g. the language the
+    participant started in), the browser's Accept-Language, `default`.
+    """
+    asked = request.args.get("lang", "").strip()
+    if asked in allowed:
+        session[SESSION_KEY] = asked
+        return asked
+    remembered = session.get(SESSION_KEY)
+    if remembered in allowed:
+        return remembered
+    if preferred in allowed:
+        return preferred
+    best = request.accept_languages.best_match(list(allowed))
+    return best or default
+
+
+def use_language(lang: str) -> None:
+    """Make `lang` this request's language for Flask-Babel and the page chrome."""
+    g.lang = lang
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector: the request's language if we ship a catalog for it."""
+    lang = g.get("lang")
+    if lang is None:
+        lang = choose_language(UI_LANGUAGES, DEFAULT_LANGUAGE)
+        g.lang = lang
+    base = lang.split("-")[0]
+    return base if base in UI_LANGUAGES else DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    """The language of the page being rendered."""
+    if g.get("lang") is None:
+        select_locale()
+    return g.lang
+
+
+@dataclass(frozen=True)
+class PageChrome:
+    """What base.html needs: language, direction, study title and language links."""
+
+    lang: str
+    dir: str
+    study_title: str | None
+    languages: tuple[tuple[str, str, str], ...]
+
+
+def page_chrome(
+    *, languages: Sequence[str] | None = None, study_title: str | None = None
+) -> PageChrome:
+    """The chrome for this request; `languages` are the choices offered (default: UI languages)."""
+    lang = current_language()
+    offered = tuple(languages) if languages is not None else UI_LANGUAGES
+    # Keep the other query parameters (a panel's PROLIFIC_PID, `src`) when switching.
+    args = {k: v for k, v in request.args.lists() if k != "lang"}
+    links = tuple(
+        (
+            code,
+            language_name(code),
+            request.path + "?" + urlencode({**args, "lang": code}, doseq=True),
+        )
+        for code in offered
+    )
+    return PageChrome(lang=lang, dir=text_direction(lang), study_title=study_title, languages=links)

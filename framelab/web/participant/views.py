@@ -1,0 +1,233 @@
+"""Participant pages: a view parses the request, calls one service, renders or redirects.
+
+URLs: `/s/<slug>` is the study link (consent); `/s/<slug>/p/<code>` is the
+participant's page, always showing their current step (it is also the resume
+link); forms post there with a hidden `step`, and a valid post redirects back
+(post/redirect/get), so reloads and the back button never resend answers.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from framelab.services.enrolment import start_participant
+from framelab.services.errors import ParticipantNotFound
+from framelab.services.flow import current_page, set_language, steps_for, submit_step, withdraw
+from framelab.services.studies import StudyClosed, StudyNotFound, open_study_for_participants
+from framelab.web.database import db_session
+from framelab.web.errors import render_error
+from framelab.web.i18n import UI_LANGUAGES, choose_language
+from framelab.web.participant.pages import (
+    page_from_state,
+    page_view,
+    render_page,
+    render_withdraw_confirmation,
+)
+
+bp = Blueprint("participant", __name__)
+
+PANEL_PARAMETERS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "workerId", "assignmentId")
+_PANEL_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_SOURCE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_SESSION_CODES = "participants"
+
+
+def _now() -> datetime:
+    # Tests and the simulator may put a clock in the config to control page times.
+    clock = current_app.config.get("FRAMELAB_CLOCK")
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+def _panel_parameters() -> dict[str, str]:
+    return {
+        key: value
+        for key in PANEL_PARAMETERS
+        if (value := request.args.get(key, "").strip()) and _PANEL_VALUE.match(value)
+    }
+
+
+def _source() -> str | None:
+    value = request.args.get("src", "").strip()
+    return value if _SOURCE.match(value) else None
+
+
+def _remember(slug: str, code: str) -> None:
+    codes = dict(session.get(_SESSION_CODES, {}))
+    if codes.get(slug) != code:
+        codes[slug] = code
+        session[_SESSION_CODES] = codes
+
+
+def _forget(slug: str) -> None:
+    codes = dict(session.get(_SESSION_CODES, {}))
+    if codes.pop(slug, None) is not None:
+        session[_SESSION_CODES] = codes
+
+
+def _remembered(slug: str) -> str | None:
+    return session.get(_SESSION_CODES, {}).get(slug)
+
+
+def _page_url(slug: str, code: str) -> str:
+    return url_for("participant.page", slug=slug, code=code)
+
+
+def _unavailable(error: Exception) -> tuple[str, int]:
+    if isinstance(error, StudyClosed):
+        return render_error(
+            400,
+            _("This study is not open"),
+            _("This study is not accepting answers right now. Thank you for your interest."),
+        )
+    return render_error(
+        404,
+        _("Study not found"),
+        _("We could not find this study. Please check the link you were given."),
+    )
+
+
+@bp.route("/s/<slug>", methods=["GET"])
+def start(slug: str) -> Response | str | tuple[str, int]:
+    """The study link: the consent page (or the participant's own page if they started)."""
+    code = _remembered(slug)
+    if code:
+        return redirect(_page_url(slug, code))
+    db = db_session()
+    panel = _panel_parameters()
+    try:
+        if panel:
+            # A panel link is personal: enrol now, so the same panel id resumes.
+            participant = start_participant(
+                db, slug, language=_requested_language(), source=_source(), panel=panel, now=_now()
+            )
+            _remember(slug, participant.code)
+            return redirect(_page_url(slug, participant.code))
+        loaded = open_study_for_participants(db, slug)
+    except (StudyNotFound, StudyClosed) as error:
+        return _unavailable(error)
+    spec = loaded.spec
+    lang = choose_language(spec.languages, spec.default_language)
+    page = page_view(spec, "consent", lang, progress=(1, len(steps_for(spec))))
+    # The consent form posts the link's parameters back, so enrolment sees them.
+    kept = {key: request.args[key] for key in (*PANEL_PARAMETERS, "src") if key in request.args}
+    action = url_for("participant.consent", slug=slug, lang=lang, **kept)
+    return render_page(page, action=action)
+
+
+@bp.route("/s/<slug>", methods=["POST"])
+def consent(slug: str) -> Response | str | tuple[str, int]:
+    """Consent from the study link: enrol, then record the answer."""
+    db = db_session()
+    code = _remembered(slug)
+    try:
+        if code is None:
+            participant = start_participant(
+                db,
+                slug,
+                language=_requested_language(),
+                source=_source(),
+                panel=_panel_parameters() or None,
+                now=_now(),
+            )
+            code = participant.code
+            _remember(slug, code)
+        result = submit_step(db, code, "consent", request.form, now=_now())
+        if result.errors:
+            return _participant_page(slug, code, errors=result.errors)
+    except (StudyNotFound, StudyClosed) as error:
+        return _unavailable(error)
+    except ParticipantNotFound:
+        _forget(slug)
+        abort(404)
+    return redirect(_page_url(slug, code))
+
+
+def _requested_language() -> str:
+    # enrolment.choose_language keeps this only if the study offers it.
+    return (
+        request.args.get("lang")
+        or session.get("lang")
+        or request.accept_languages.best_match(UI_LANGUAGES)
+        or ""
+    )
+
+
+def _participant_page(slug: str, code: str, **render: object) -> str:
+    state = current_page(db_session(), code, now=_now())
+    if state.spec.slug != slug:
+        abort(404)
+    return render_page(
+        page_from_state(state),
+        action=_page_url(slug, code),
+        withdraw_url=url_for("participant.confirm_withdraw", slug=slug, code=code),
+        **render,
+    )
+
+
+@bp.route("/s/<slug>/p/<code>", methods=["GET"])
+def page(slug: str, code: str) -> Response | str:
+    """The participant's current page (also the resume link); `?lang=` switches language."""
+    try:
+        if request.args.get("lang"):
+            chosen = set_language(db_session(), code, request.args["lang"])
+            session["lang"] = chosen
+            return redirect(_page_url(slug, code))
+        html = _participant_page(slug, code)
+    except ParticipantNotFound:
+        _forget(slug)
+        abort(404)
+    _remember(slug, code)
+    return html
+
+
+@bp.route("/s/<slug>/p/<code>", methods=["POST"])
+def submit(slug: str, code: str) -> Response | str:
+    """Answers of one page; invalid answers show the page again with the answers kept."""
+    try:
+        result = submit_step(
+            db_session(), code, request.form.get("step", ""), request.form, now=_now()
+        )
+        if not result.errors:
+            return redirect(_page_url(slug, code))
+        return _participant_page(slug, code, errors=result.errors, values=result.values)
+    except ParticipantNotFound:
+        abort(404)
+
+
+@bp.route("/s/<slug>/p/<code>/<step>", methods=["GET"])
+def step_page(slug: str, code: str, step: str) -> Response:
+    """A bookmarked or guessed step URL: the current step is the only page there is."""
+    return redirect(_page_url(slug, code))
+
+
+@bp.route("/s/<slug>/p/<code>/withdraw", methods=["GET"])
+def confirm_withdraw(slug: str, code: str) -> str:
+    """Ask before erasing the participant's answers."""
+    try:
+        state = current_page(db_session(), code, now=_now())
+    except ParticipantNotFound:
+        abort(404)
+    if state.spec.slug != slug:
+        abort(404)
+    return render_withdraw_confirmation(
+        state,
+        action=url_for("participant.do_withdraw", slug=slug, code=code),
+        back_url=_page_url(slug, code),
+    )
+
+
+@bp.route("/s/<slug>/p/<code>/withdraw", methods=["POST"])
+def do_withdraw(slug: str, code: str) -> Response:
+    """Erase the participant's answers (after the confirmation page)."""
+    if request.form.get("confirm") != "yes":
+        return redirect(_page_url(slug, code))
+    try:
+        withdraw(db_session(), code, now=_now())
+    except ParticipantNotFound:
+        abort(404)
+    return redirect(_page_url(slug, code))

@@ -1,0 +1,5 @@
+// Progressive enhancement only: show a slider's value while it moves. Pages work without it.
+document.querySelectorAll('input[type=range]').forEach(function (r) {
+  var out = document.querySelector('output[for="' + r.id + '"]');
+  if (out) r.addEventListener('input', function () { out.value = r.value; });
+});
