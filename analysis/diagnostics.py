@@ -104,10 +104,8 @@ def balance(df: pd.DataFrame, arm: str, control: object, covariates: Sequence[st
             mc, mt = _mean(xc), _mean(xt)
             sc, st = _sd(xc), _sd(xt)
             pooled = np.sqrt((sc**2 + st**2) / 2.0)
-            if pooled > 0:
-                std_diff = (mt - mc) / pooled
-            else:
-                std_diff = 0.0 if mt == mc else np.nan
+            # Two constant groups: equal means are balanced, unequal ones have no scale.
+            std_diff = (mt - mc) / pooled if pooled > 0 else (0.0 if mt == mc else np.nan)
             rows.append(
                 {
                     "covariate": name,

@@ -147,7 +147,7 @@ def test_attrition_test_matches_chisq_test_waldtest_and_lm_robust():
 def test_attrition_rejects_unknown_status_values_naming_the_column():
     d = pd.DataFrame({"arm": ["c", "t"], "status": ["completed", "finished"]})
     with pytest.raises(
-        ValueError, match="status column 'status': expected one of started, .*'finished'"
+        ValueError, match=r"status column 'status': expected one of started, .*'finished'"
     ):
         attrition(d, "arm", "status")
 
