@@ -99,9 +99,16 @@ class ReportContext:
     def meta(self) -> dict[str, Any]:
         return dict(self.results.get("meta") or {})
 
+    def setting(self, key: str, default: Any = None) -> Any:
+        """A plan setting as the analysis resolved it (meta), else as the plan gave it."""
+        meta = self.results.get("meta") or {}
+        if meta.get(key) is not None:
+            return meta[key]
+        return self.plan.get(key, default)
+
     @property
     def alpha(self) -> float:
-        alpha = self.plan.get("alpha", 0.05)
+        alpha = self.setting("alpha", 0.05)
         return float(alpha) if is_number(alpha) else 0.05
 
     @property
@@ -112,16 +119,16 @@ class ReportContext:
 
     @property
     def correction(self) -> str:
-        return str(self.plan.get("correction", "none") or "none").lower()
+        return str(self.setting("correction", "none") or "none").lower()
 
     @property
     def control(self) -> str | None:
-        control = self.plan.get("control")
+        control = self.setting("control")
         return None if control is None else str(control)
 
     @property
     def primary_method(self) -> str:
-        method = self.plan.get("primary_method")
+        method = self.setting("primary_method")
         if method:
             return str(method)
         confirm = [e for e in records(self.results, "effects") if e.get("family") == "confirmatory"]
@@ -132,7 +139,7 @@ class ReportContext:
         return str(with_adjusted[0].get("method"))
 
     def arm_label(self, arm: Any) -> str:
-        labels = self.plan.get("arm_labels") or {}
+        labels = self.setting("arm_labels") or {}
         label = labels.get(arm, arm) if isinstance(labels, dict) else arm
         return str(label)
 
@@ -148,7 +155,8 @@ class ReportContext:
         return Outcome(str(name), "continuous", str(name), "points", False)
 
     def _outcomes(self) -> list[Outcome]:
-        raw = self.plan.get("outcomes") or []
+        # meta.outcomes is the analysis' normalised list (primary flags resolved)
+        raw = self.setting("outcomes") or []
         effects = records(self.results, "effects")
         confirmatory = {e.get("outcome") for e in effects if e.get("family") == "confirmatory"}
         flagged = {o.get("name") for o in raw if isinstance(o, dict) and o.get("primary")}
@@ -157,10 +165,12 @@ class ReportContext:
             spec = {"name": item} if isinstance(item, str) else dict(item)
             name = str(spec.get("name"))
             kind = str(spec.get("type", "continuous"))
-            if confirmatory:
+            if flagged:
+                primary = name in flagged
+            elif confirmatory:
                 primary = name in confirmatory
             else:
-                primary = name in flagged if flagged else i == 0
+                primary = i == 0  # the analysis' rule: the first outcome when none is flagged
             units = spec.get("units") or ("percentage points" if kind == "binary" else "points")
             outcomes.append(Outcome(name, kind, str(spec.get("label") or name), units, primary))
         known = {o.name for o in outcomes}
@@ -204,6 +214,11 @@ class ReportContext:
             if message:
                 out.append(str(message))
         return out
+
+
+def sentence_case(text: str) -> str:
+    """Upper-case the first letter only ('the Fair play frame' -> 'The Fair play frame')."""
+    return text[:1].upper() + text[1:]
 
 
 def unique(items: Iterable[str]) -> list[str]:

@@ -69,6 +69,11 @@ def figure_to_svg(fig: Figure, title: str, description: str) -> str:
 
 def _make_inline(svg: str, title: str, description: str) -> str:
     svg = svg[svg.index("<svg") :]
+    # matplotlib's RDF metadata and its global `*{...}` style rule would leak into
+    # the page; the same rule lives, scoped, in report.css.
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
+    svg = re.sub(r"<style[^>]*>.*?</style>\s*", "", svg, flags=re.S)
+    svg = re.sub(r'\sxmlns:(?:dc|cc|rdf)="[^"]*"', "", svg)
     prefix = f"f{next(_counter)}-"
     # ids from separate figures can collide (same clip path, same marker), which
     # breaks references and fails accessibility checks on duplicate ids.

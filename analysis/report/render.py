@@ -64,7 +64,7 @@ APPENDIX_TABLES = (
 class Part:
     """One appendix section: either a body or the reason it is missing."""
 
-    id: str
+    id: str  # prefixed "a-" in the page, so it never collides with a main section id
     heading: str
     intro: str
     body: Markup | None

@@ -21,6 +21,7 @@ from analysis.report.context import (
     fmt_p,
     is_number,
     records,
+    sentence_case,
     unique,
 )
 
@@ -115,7 +116,7 @@ def _primary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -> 
     if winners:
         best = winners[0]
         summary.headline.append(
-            f"{ctx.frame_name(best['arm']).capitalize()} raised {outcome.label} by "
+            f"{sentence_case(ctx.frame_name(best['arm']))} raised {outcome.label} by "
             f"{_amount(outcome, best)}{_interval(ctx, outcome, best)}. "
             f"{family} ({fmt_p(ctx.decisive_p(best))})."
         )
@@ -126,7 +127,7 @@ def _primary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -> 
     for effect in estimated:
         if winners and effect is winners[0]:
             continue
-        name = ctx.frame_name(effect["arm"]).capitalize()
+        name = sentence_case(ctx.frame_name(effect["arm"]))
         if ctx.significant(effect) and effect["estimate"] > 0:
             summary.findings.append(
                 f"{name} also raised {outcome.label}, by {_amount(outcome, effect)}"
@@ -143,7 +144,7 @@ def _primary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -> 
     for effect in missing:
         reasons = ctx.warnings_for(outcome.name, effect.get("arm")) or ["no reason recorded"]
         summary.findings.append(
-            f"{ctx.frame_name(effect.get('arm')).capitalize()}: no estimate for {outcome.label}"
+            f"{sentence_case(ctx.frame_name(effect.get('arm')))}: no estimate for {outcome.label}"
             f" ({'; '.join(unique(reasons))})."
         )
     if not effects:
@@ -193,6 +194,11 @@ def _secondary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -
     effects = ctx.effects_for(outcome.name, ctx.primary_method)
     moved = [e for e in effects if ctx.significant(e)]
     if not effects:
+        reasons = ctx.warnings_for(outcome.name)
+        if reasons:
+            summary.findings.append(
+                f"No effect on {outcome.label} could be estimated: {'; '.join(unique(reasons))}."
+            )
         return
     if not moved:
         summary.findings.append(f"No frame measurably changed {outcome.label} (exploratory).")
@@ -200,13 +206,13 @@ def _secondary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -
         if not is_number(effect.get("estimate")):
             reasons = ctx.warnings_for(outcome.name, effect.get("arm")) or ["no reason recorded"]
             summary.findings.append(
-                f"{ctx.frame_name(effect.get('arm')).capitalize()}: no estimate for "
+                f"{sentence_case(ctx.frame_name(effect.get('arm')))}: no estimate for "
                 f"{outcome.label} ({'; '.join(unique(reasons))})."
             )
     for effect in moved:
         verb = "raised" if effect["estimate"] > 0 else "lowered"
         sentence = (
-            f"{ctx.frame_name(effect['arm']).capitalize()} {verb} {outcome.label} by "
+            f"{sentence_case(ctx.frame_name(effect['arm']))} {verb} {outcome.label} by "
             f"{_amount(outcome, effect)}"
             f"{_interval(ctx, outcome, effect, fmt_p(ctx.decisive_p(effect)), 'exploratory')}."
         )
@@ -257,7 +263,7 @@ def _subgroups(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -
             )
         else:
             summary.subgroups.append(
-                f"{where.capitalize()}, {name} raised {outcome.label} by {_amount(outcome, cell)}"
+                f"{sentence_case(where)}, {name} raised {outcome.label} by {_amount(outcome, cell)}"
                 f"{_interval(ctx, outcome, cell, fmt_p(cell['p_value']), 'exploratory')}."
             )
 

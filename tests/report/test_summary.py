@@ -1,0 +1,161 @@
+"""The campaigner summary: each rule checked on a hand-made results object."""
+
+from __future__ import annotations
+
+from analysis.report import campaigner_summary
+from tests.report.handmade import handmade_results
+
+
+def _effects(results, **changes_by_arm):
+    for effect in results["effects"]:
+        change = changes_by_arm.get(effect["arm"])
+        if change and effect["outcome"] == "post_support":
+            effect.update(change)
+    return results
+
+
+def test_headline_names_best_significant_frame_with_estimate_interval_and_family_size():
+    summary = campaigner_summary(handmade_results())
+    assert summary.headline == [
+        "The fairness frame raised support for the ban by 0.42 points on the 7-point scale "
+        "(95% CI 0.18 to 0.66). This is unlikely to be chance, even after accounting for "
+        "testing 3 frames (p = 0.002)."
+    ]
+
+
+def test_largest_significant_positive_effect_wins_and_the_other_is_also_reported():
+    results = _effects(
+        handmade_results(),
+        care={"estimate": 0.61, "conf_low": 0.3, "conf_high": 0.92, "p_adjusted": 0.001},
+    )
+    summary = campaigner_summary(results)
+    assert summary.headline[0].startswith("The care frame raised support for the ban by 0.61")
+    assert any(
+        s.startswith("The fairness frame also raised support for the ban, by 0.42")
+        for s in summary.findings
+    )
+
+
+def test_backlash_of_a_frame_overall_is_called_out_with_its_interval():
+    text = "\n".join(campaigner_summary(handmade_results()).backlash)
+    assert (
+        "The loyalty frame lowered support for the ban by 0.35 points on the 7-point scale (95% CI −0.61 to −0.09)"
+        in text
+    )
+    assert "do not use this frame" in text
+
+
+def test_subgroup_backlash_names_the_moderator_level_and_frame():
+    text = "\n".join(campaigner_summary(handmade_results()).backlash)
+    assert (
+        "among participants with ideology group = left, the loyalty frame lowered support for the ban by 0.90"
+        in text
+    )
+
+
+def test_suppressed_subgroup_cell_is_never_used_in_a_claim():
+    results = handmade_results()
+    results["subgroups"][1].update(
+        {"estimate": -2.0, "p_value": 0.0001, "conf_low": -3, "conf_high": -1}
+    )
+    text = campaigner_summary(results).text()
+    assert "= right" not in text
+
+
+def test_null_result_states_equivalence_bound_only_when_the_tost_supports_it():
+    supported = campaigner_summary(handmade_results()).text()
+    assert (
+        "no effect larger than 0.15 points on the 7-point scale either way (p = 0.030)" in supported
+    )
+    results = handmade_results()
+    results["equivalence"][0].update({"equivalent": False, "p_value": 0.4})
+    unsupported = campaigner_summary(results).text()
+    assert "no effect larger than" not in unsupported
+    assert (
+        "The care frame made no measurable difference to support for the ban: its estimate, 0.12 points"
+        in unsupported
+    )
+    assert "could be chance" in unsupported
+
+
+def test_binary_outcome_is_reported_in_percentage_points():
+    text = campaigner_summary(handmade_results()).text()
+    assert (
+        "raised sign-ups for SMS updates by 8.1 percentage points (95% CI 2.2 to 14.0; p = 0.021; exploratory)"
+        in text
+    )
+
+
+def test_missing_estimate_is_explained_with_the_warning_message():
+    text = campaigner_summary(handmade_results()).text()
+    assert (
+        "The loyalty frame: no estimate for sign-ups for SMS updates (post_join_sms has no variance in arm loyalty (all 0))."
+        in text
+    )
+
+
+def test_no_winner_headline_when_no_frame_raised_the_primary_outcome():
+    results = _effects(handmade_results(), fairness={"p_adjusted": 0.2, "p_value": 0.1})
+    summary = campaigner_summary(results)
+    assert summary.headline == [
+        "No frame measurably raised support for the ban compared with the control message."
+    ]
+
+
+def test_without_a_correction_the_summary_does_not_claim_to_account_for_several_frames():
+    results = handmade_results()
+    results["meta"]["plan"]["correction"] = "none"
+    text = campaigner_summary(results).text()
+    assert "even after accounting" not in text
+    assert "This is unlikely to be chance (p = 0.002)." in text
+
+
+def test_caveats_report_attrition_imbalance_and_sample_ratio_from_the_results():
+    results = handmade_results(
+        attrition=[
+            {"arm": "control", "assigned": 100, "completed": 95, "rate": 0.05},
+            {"arm": "loyalty", "assigned": 100, "completed": 69, "rate": 0.31},
+        ],
+        attrition_test=[{"test": "chi_square", "statistic": 12.0, "df": 3, "p_value": 0.007}],
+        balance_joint=[{"arm": "care", "statistic": 9.1, "df": 1, "p_value": 0.003}],
+        sample_ratio=[{"statistic": 11.0, "df": 3, "p_value": 0.012}],
+        descriptives=[
+            {"outcome": "post_support", "arm": "control", "n": 100, "mean": 4.0},
+            {"outcome": "post_support", "arm": "loyalty", "n": 69, "mean": 3.7},
+        ],
+    )
+    caveats = campaigner_summary(results).caveats
+    assert "Based on 398 participants (420 before the pre-registered exclusions)." in caveats
+    assert any(c.startswith("The smallest group (loyalty) had 69 participants") for c in caveats)
+    assert "High drop-out: 31% of participants assigned to loyalty did not finish." in caveats
+    assert any("Drop-out differed between frames (p = 0.007)" in c for c in caveats)
+    assert any("balance check p = 0.003; care" in c for c in caveats)
+    assert any("planned split more than chance allows (p = 0.012)" in c for c in caveats)
+
+
+def test_low_attrition_and_passed_checks_add_no_caveat():
+    results = handmade_results(
+        attrition=[{"arm": "control", "rate": 0.04}],
+        attrition_test=[{"p_value": 0.6}],
+        balance_joint=[{"arm": "care", "p_value": 0.5}],
+        sample_ratio=[{"p_value": 0.9}],
+    )
+    caveats = campaigner_summary(results).caveats
+    assert caveats == ["Based on 398 participants (420 before the pre-registered exclusions)."]
+
+
+def test_primary_outcome_without_any_estimate_gives_the_reason_instead_of_failing():
+    results = handmade_results()
+    results["effects"] = [e for e in results["effects"] if e["outcome"] != "post_support"]
+    results["warnings"].append(
+        {
+            "code": "no_variance",
+            "message": "every participant has the value 7 on 'post_support'",
+            "outcome": "post_support",
+            "arm": None,
+        }
+    )
+    summary = campaigner_summary(results)
+    assert summary.headline == [
+        "No effect on support for the ban could be estimated: every participant has the value 7 on 'post_support'."
+    ]
