@@ -285,7 +285,12 @@ def attrition(df: pd.DataFrame, arm: str, status: str) -> pd.DataFrame:
 
 
 def attrition_test(
-    df: pd.DataFrame, arm: str, status: str, control: object, *, alpha: float = 0.05
+    df: pd.DataFrame,
+    arm: str,
+    status: str,
+    control: object | None = None,
+    *,
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Tests of differential attrition across arms (assigned participants only).
 
@@ -303,6 +308,8 @@ def attrition_test(
       ``estimatr::lm_robust(attrited ~ arm)``).
 
     Joint rows leave ``arm``, ``estimate``, ``std_error`` and the interval empty.
+    Without ``control`` only the two joint tests are returned (they do not depend
+    on which arm is the reference).
     When nobody (or everybody) attrited the tests are undefined and their
     statistics are NaN.
 
@@ -316,6 +323,12 @@ def attrition_test(
     require_columns(df, [arm, status])
     st = _status(df, status)
     labels = arm_labels(df, arm)
+    joint_only = control is None
+    if joint_only:
+        present = sorted({x for x in labels if x is not None})
+        if not present:
+            raise ValueError(f"arm column {arm!r}: expected assigned participants, found none")
+        control = present[0]
     control = check_control(labels, arm, control)
     keep = np.array([x is not None for x in labels], dtype=bool)
     labels, attrited = labels[keep], (st[keep] != "completed").astype(float)
@@ -337,7 +350,7 @@ def attrition_test(
         for a in arms:
             est = attrited[labels == a].mean() - attrited[labels == control].mean()
             rows.append({"test": "difference_in_rates", "arm": a, "estimate": est})
-        return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame(rows[:2] if joint_only else rows, columns=columns)
     fit = ols_hc2(D, attrited, ["(Intercept)", *arms])
     w = wald_test(fit, arms)
     rows.append(
@@ -359,7 +372,7 @@ def attrition_test(
                 "conf_high": float(s["conf_high"]),
             }
         )
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows[:2] if joint_only else rows, columns=columns)
 
 
 def cronbach_alpha(df: pd.DataFrame, items: Sequence[str], *, alpha: float = 0.05) -> pd.DataFrame:

@@ -144,6 +144,13 @@ def test_attrition_test_matches_chisq_test_waldtest_and_lm_robust():
     _close(got.iloc[2:], ref.iloc[2:], ["estimate", "std_error", "conf_low", "conf_high"])
 
 
+def test_attrition_test_without_control_gives_the_reference_free_joint_tests():
+    syn = _csv("synthetic_attrition.csv")
+    got = attrition_test(syn, "arm", "status")
+    assert list(got["test"]) == ["chi_square", "wald_hc2"]
+    _close(got, _csv("attrition_test_ref.csv").iloc[:2], ["statistic", "df", "p_value"])
+
+
 def test_attrition_rejects_unknown_status_values_naming_the_column():
     d = pd.DataFrame({"arm": ["c", "t"], "status": ["completed", "finished"]})
     with pytest.raises(
