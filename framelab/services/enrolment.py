@@ -1,0 +1,223 @@
+"""Enrol participants and assign arms, race-safe on SQLite and PostgreSQL.
+
+Assignment takes the next position of the participant's stratum from the
+persistent counter (`block_state`) and derives the arm with the domain's pure
+function of (seed, stratum, position), so the assignment log can be replayed.
+The counter row is locked for the length of the transaction: SQLite sessions
+begin with `BEGIN IMMEDIATE` (framelab.db.session), PostgreSQL takes
+`SELECT ... FOR UPDATE` on the row (created race-free with ON CONFLICT DO
+NOTHING). Two arrivals can never take the same slot or skip one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from framelab.db.models import AssignmentLog, BlockState, Participant, Response, Study
+from framelab.domain.assignment import arm_for_slot
+from framelab.domain.study import Study as StudySpec
+from framelab.services.errors import ParticipantNotFound
+from framelab.services.studies import LoadedStudy, loaded_version, open_study_for_participants
+
+PANEL_PERSON_KEYS = ("PROLIFIC_PID", "workerId")
+PANEL_STUDY_KEYS = ("STUDY_ID", "hitId")
+PANEL_SESSION_KEYS = ("SESSION_ID", "assignmentId")
+PANEL_SOURCES = {"PROLIFIC_PID": "prolific", "workerId": "mturk"}
+MAX_PANEL_VALUE = 200
+
+
+class AssignmentError(ValueError):
+    """The participant cannot be assigned yet (e.g. the blocking item is unanswered)."""
+
+
+def panel_hash(salt: str, value: str) -> str:
+    """Salted SHA-256 of a panel id: the raw id is never stored."""
+    return hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()
+
+
+def _first(panel: Mapping[str, str], keys: tuple[str, ...]) -> tuple[str | None, str | None]:
+    for key in keys:
+        value = (panel.get(key) or "").strip()[:MAX_PANEL_VALUE]
+        if value:
+            return key, value
+    return None, None
+
+
+def choose_language(spec: StudySpec, language: str | None) -> str:
+    """`language` if the study has it (or its primary subtag, es-MX -> es), else the default."""
+    if language:
+        wanted = language.strip().replace("_", "-")
+        lowered = {lang.lower(): lang for lang in spec.languages}
+        for candidate in (wanted.lower(), wanted.split("-")[0].lower()):
+            if candidate in lowered:
+                return lowered[candidate]
+    return spec.default_language
+
+
+def start_participant(
+    session: Session,
+    slug: str,
+    *,
+    language: str,
+    source: str | None,
+    panel: Mapping[str, str] | None,
+    now: datetime,
+) -> Participant:
+    """Enrol a new participant, or return the one who already came with the same panel id."""
+    try:
+        loaded = open_study_for_participants(session, slug)
+        study = session.get(Study, loaded.id)
+        panel = panel or {}
+        person_key, person = _first(panel, PANEL_PERSON_KEYS)
+        _, panel_study = _first(panel, PANEL_STUDY_KEYS)
+        _, panel_session = _first(panel, PANEL_SESSION_KEYS)
+        hashed = panel_hash(study.salt, person) if person else None
+        if hashed is not None:
+            existing = _by_panel_hash(session, study.id, hashed)
+            if existing is not None:
+                session.commit()
+                return existing
+        participant = Participant(
+            study_id=loaded.id,
+            study_version_id=loaded.version_id,
+            spec_hash=loaded.spec_hash,
+            panel_hash=hashed,
+            panel_study_hash=panel_hash(study.salt, panel_study) if panel_study else None,
+            panel_session_hash=panel_hash(study.salt, panel_session) if panel_session else None,
+            source=((source or "").strip()[:64] or PANEL_SOURCES.get(person_key or "")),
+            language=choose_language(loaded.spec, language),
+            step="consent",
+            status="started",
+            pilot=loaded.status == "pilot",
+            started_at=now,
+        )
+        session.add(participant)
+        session.commit()
+        return participant
+    except IntegrityError:
+        # The same panel id arrived twice at once; the other request's row won.
+        session.rollback()
+        existing = _by_panel_hash(session, study.id, hashed) if hashed else None
+        if existing is None:
+            raise
+        session.commit()
+        return existing
+    except Exception:
+        session.rollback()
+        raise
+
+
+def _by_panel_hash(session: Session, study_id: int, hashed: str) -> Participant | None:
+    return session.scalar(
+        sa.select(Participant).where(
+            Participant.study_id == study_id, Participant.panel_hash == hashed
+        )
+    )
+
+
+def participant_by_code(session: Session, code: str) -> Participant:
+    """The participant with this code; raises ParticipantNotFound."""
+    participant = session.scalar(sa.select(Participant).where(Participant.code == code))
+    if participant is None:
+        raise ParticipantNotFound("participant: no participant with this code")
+    return participant
+
+
+def stratum_of(session: Session, participant: Participant, spec: StudySpec) -> str:
+    """The participant's stratum from their stored answer to the design's block_by item."""
+    block_by = spec.design.block_by if spec.design.scheme == "blocked" else None
+    if block_by is None:
+        return spec.stratum_for(None)
+    value = session.scalar(
+        sa.select(Response.value_int).where(
+            Response.participant_id == participant.id,
+            Response.item_id == block_by,
+            Response.phase == "pre",
+        )
+    )
+    if value is None:
+        raise AssignmentError(f"{block_by}: the blocking item must be answered before assignment")
+    return spec.stratum_for(value)
+
+
+def _take_position(session: Session, study_id: int, stratum: str) -> int:
+    is_pg = session.get_bind().dialect.name == "postgresql"
+    insert = (postgresql if is_pg else sqlite).insert
+    session.execute(
+        insert(BlockState)
+        .values(study_id=study_id, stratum=stratum, next_position=0)
+        .on_conflict_do_nothing(index_elements=["study_id", "stratum"])
+    )
+    query = sa.select(BlockState).where(
+        BlockState.study_id == study_id, BlockState.stratum == stratum
+    )
+    if is_pg:
+        query = query.with_for_update()
+    state = session.scalars(query.execution_options(populate_existing=True)).one()
+    position = state.next_position
+    state.next_position = position + 1
+    return position
+
+
+def assign_in_transaction(
+    session: Session, participant: Participant, loaded: LoadedStudy, *, now: datetime
+) -> str:
+    """Assign without committing (the flow stores pre answers in the same transaction)."""
+    if participant.arm is not None:
+        return participant.arm
+    spec = loaded.spec
+    stratum = stratum_of(session, participant, spec)
+    position = _take_position(session, participant.study_id, stratum)
+    slot = arm_for_slot(spec, stratum, position)
+    arm = slot.arm
+    participant.arm = arm
+    participant.stratum = stratum
+    participant.assigned_at = now
+    participant.status = "assigned"
+    session.add(
+        AssignmentLog(
+            participant_id=participant.id,
+            study_id=participant.study_id,
+            arm=arm,
+            stratum=stratum,
+            position=position,
+            block_index=slot.block_index,
+            position_in_block=slot.position_in_block,
+            seed=spec.design.seed,
+            spec_hash=loaded.spec_hash,
+            assigned_at=now,
+        )
+    )
+    session.flush()
+    return arm
+
+
+def lock_participant(session: Session, participant_id: int) -> Participant:
+    """Load a participant for update (row lock on PostgreSQL; SQLite already holds the write lock)."""
+    query = sa.select(Participant).where(Participant.id == participant_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    participant = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+    if participant is None:
+        raise ParticipantNotFound(f"participant: no participant with id {participant_id}")
+    return participant
+
+
+def assign(session: Session, participant_id: int, *, now: datetime) -> str:
+    """The participant's arm: the existing one, or the next slot of their stratum (race-safe, logged)."""
+    try:
+        participant = lock_participant(session, participant_id)
+        loaded = loaded_version(session, participant.study_version_id)
+        arm = assign_in_transaction(session, participant, loaded, now=now)
+        session.commit()
+        return arm
+    except Exception:
+        session.rollback()
+        raise

@@ -1,0 +1,355 @@
+"""Tidy and long exports, the analysis plan, and file writers (CSV, Parquet, SPSS, Stata).
+
+`export_tidy` returns one row per participant with exactly the columns of the
+codebook (framelab.services.codebook), so the analysis package, the codebook and
+the labelled SPSS/Stata files always agree. Withdrawn participants stay as rows
+(arm and timestamps only) so attrition is reported honestly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from framelab.db.models import PageVisit, Participant, Response
+from framelab.domain.study import Study as StudySpec
+from framelab.services.codebook import (
+    PHASES,
+    codebook,
+    codebook_markdown,
+    item_column,
+    scale_column,
+    scale_phases,
+)
+from framelab.services.studies import get_study
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "analysis_plan",
+    "export_long",
+    "export_tidy",
+    "write_export",
+    "write_frame",
+]
+
+EXPORT_FORMATS = ("csv", "parquet", "sav", "dta", "long-csv", "codebook-json", "codebook-md")
+OUTCOME_TYPES = {
+    "likert": "ordinal",
+    "binary": "binary",
+    "slider": "continuous",
+    "choice": "ordinal",
+}
+
+
+def _participants(session: Session, study_id: int, include_pilot: bool) -> list[Participant]:
+    query = sa.select(Participant).where(Participant.study_id == study_id).order_by(Participant.id)
+    if not include_pilot:
+        query = query.where(Participant.pilot.is_(False))
+    return list(session.scalars(query))
+
+
+def _answers(session: Session, ids: list[int]) -> dict[int, dict[str, int | str]]:
+    out: dict[int, dict[str, int | str]] = defaultdict(dict)
+    if not ids:
+        return out
+    rows = session.execute(
+        sa.select(
+            Response.participant_id,
+            Response.phase,
+            Response.item_id,
+            Response.value_int,
+            Response.value_text,
+        )
+        .join(Participant, Participant.id == Response.participant_id)
+        .where(Participant.id.in_(ids))
+    )
+    for pid, phase, item_id, value_int, value_text in rows:
+        out[pid][item_column(phase, item_id)] = value_int if value_int is not None else value_text
+    return out
+
+
+def _message_seconds(session: Session, ids: list[int]) -> dict[int, float]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(PageVisit.participant_id, PageVisit.seconds).where(
+            PageVisit.participant_id.in_(ids), PageVisit.step == "message"
+        )
+    )
+    return {pid: seconds for pid, seconds in rows if seconds is not None}
+
+
+def _scale_value(spec: StudySpec, scale_items: list[str], phase: str, answers: dict) -> float:
+    values = []
+    for item_id in scale_items:
+        value = answers.get(item_column(phase, item_id))
+        if value is None:
+            return np.nan
+        item = spec.item(item_id)
+        if item.type == "likert" and item.reverse:
+            value = (item.points or 0) + 1 - value
+        values.append(float(value))
+    return float(np.mean(values))
+
+
+def export_tidy(session: Session, slug: str, *, include_pilot: bool = False) -> pd.DataFrame:
+    """One row per participant, columns exactly as the codebook lists them."""
+    loaded = get_study(session, slug)
+    spec = loaded.spec
+    book = codebook(spec)
+    people = _participants(session, loaded.id, include_pilot)
+    ids = [p.id for p in people]
+    answers = _answers(session, ids)
+    message = _message_seconds(session, ids)
+    data: dict[str, list[Any]] = {c["name"]: [] for c in book["columns"]}
+    for person in people:
+        row = answers.get(person.id, {})
+        base = {
+            "participant": person.code,
+            "arm": person.arm,
+            "stratum": person.stratum,
+            "source": person.source,
+            "language": person.language,
+            "status": person.status,
+            "pilot": person.pilot,
+            "attention_failed": person.attention_failed,
+            "speeder": person.speeder,
+            "honeypot": person.honeypot,
+            "spec_hash": person.spec_hash,
+            "started_at": person.started_at,
+            "assigned_at": person.assigned_at,
+            "completed_at": person.completed_at,
+            "duration_seconds": person.duration_seconds,
+            "message_seconds": message.get(person.id),
+        }
+        for column in book["columns"]:
+            name = column["name"]
+            if column["source"] == "participant":
+                data[name].append(base[name])
+            elif column["source"] == "item":
+                data[name].append(row.get(name))
+            else:
+                data[name].append(_scale_value(spec, column["items"], column["phase"], row))
+    return pd.DataFrame({c["name"]: _typed(data[c["name"]], c["type"]) for c in book["columns"]})
+
+
+def _typed(values: list[Any], kind: str) -> pd.Series:
+    if kind == "boolean":
+        return pd.Series(values, dtype=bool)
+    if kind == "datetime":
+        return pd.Series(pd.to_datetime(values, utc=True), dtype="datetime64[ns, UTC]")
+    if kind in ("integer", "number"):
+        # float64 so missing answers are NaN and the analysis package gets plain numbers.
+        return pd.Series([np.nan if v is None else v for v in values], dtype="float64")
+    return pd.Series(values, dtype="str")
+
+
+def export_long(session: Session, slug: str, *, include_pilot: bool = False) -> pd.DataFrame:
+    """One row per stored answer: participant x item x phase, with arm, stratum and status."""
+    loaded = get_study(session, slug)
+    spec = loaded.spec
+    people = {p.id: p for p in _participants(session, loaded.id, include_pilot)}
+    order = {item.id: n for n, item in enumerate(spec.items)}
+    rows = []
+    if people:
+        query = sa.select(Response).where(Response.participant_id.in_(list(people)))
+        for r in session.scalars(query):
+            person = people[r.participant_id]
+            rows.append(
+                {
+                    "participant": person.code,
+                    "arm": person.arm,
+                    "stratum": person.stratum,
+                    "status": person.status,
+                    "pilot": person.pilot,
+                    "phase": r.phase,
+                    "item": r.item_id,
+                    "value": float(r.value_int) if r.value_int is not None else np.nan,
+                    "value_text": r.value_text,
+                    "answered_at": r.answered_at,
+                    "_order": (
+                        r.participant_id,
+                        PHASES.index(r.phase),
+                        order.get(r.item_id, 10**6),
+                    ),
+                }
+            )
+    rows.sort(key=lambda r: r["_order"])
+    kinds = {
+        "participant": "string",
+        "arm": "string",
+        "stratum": "string",
+        "status": "string",
+        "pilot": "boolean",
+        "phase": "string",
+        "item": "string",
+        "value": "number",
+        "value_text": "string",
+        "answered_at": "datetime",
+    }
+    return pd.DataFrame({k: _typed([r[k] for r in rows], kind) for k, kind in kinds.items()})
+
+
+def analysis_plan(spec: StudySpec) -> dict[str, Any]:
+    """The analysis package's plan dict for this study's pre-registered analysis."""
+    plan = spec.analysis
+
+    def outcome(name: str, primary: bool) -> dict[str, Any]:
+        scale_ids = {s.id for s in spec.scales}
+        if name in scale_ids:
+            scale = spec.scale(name)
+            phases = scale_phases(spec, scale)
+            record = {"name": scale_column("post", name), "type": "continuous"}
+            baseline = scale_column("pre", name) if "pre" in phases else None
+            label = f"Scale {name}"
+        else:
+            item = spec.item(name)
+            record = {
+                "name": item_column("post", name),
+                "type": OUTCOME_TYPES.get(item.type, "continuous"),
+            }
+            baseline = item_column("pre", name) if item.in_phase("pre") else None
+            label = spec.text(item.text, spec.default_language)
+        if baseline:
+            record["baseline"] = baseline
+        record["primary"] = primary
+        record["label"] = label
+        return record
+
+    def pre_column(name: str) -> str:
+        if name in {s.id for s in spec.scales}:
+            return scale_column("pre", name)
+        return item_column("pre", name)
+
+    result: dict[str, Any] = {
+        "arm": "arm",
+        "control": spec.control_arm.id,
+        "outcomes": [outcome(n, True) for n in plan.primary]
+        + [outcome(n, False) for n in plan.secondary],
+        "covariates": [pre_column(n) for n in plan.covariates],
+        "moderators": [pre_column(n) for n in plan.moderators],
+        "alpha": plan.alpha,
+        "correction": plan.correction,
+        "exclude": {**{flag: True for flag in plan.exclude}, "pilot": True},
+        "status": "status",
+        "weights": spec.weights(),
+        "min_cell_size": spec.quality.min_cell_size,
+        "seed": spec.design.seed,
+        "arm_labels": {
+            a.id: a.label_for(spec.default_language, spec.default_language) for a in spec.arms
+        },
+    }
+    if spec.design.scheme == "blocked":
+        result["blocks"] = "stratum"
+    return result
+
+
+# ---------------------------------------------------------------- files
+
+
+def _labelled_frame(
+    df: pd.DataFrame, book: dict[str, Any], stata: bool
+) -> tuple[pd.DataFrame, dict, dict]:
+    out = pd.DataFrame(index=df.index)
+    labels: dict[str, str] = {}
+    value_labels: dict[str, dict] = {}
+    names = _stata_names(list(df.columns)) if stata else {c: c for c in df.columns}
+    records = {c["name"]: c for c in book["columns"]}
+    for column in df.columns:
+        record = records.get(column, {"label": column, "type": "string", "value_labels": {}})
+        name = names[column]
+        series = df[column]
+        if record["type"] == "boolean":
+            out[name] = series.astype("int64")
+            value_labels[name] = {0: "No", 1: "Yes"}
+        elif record["type"] == "datetime":
+            out[name] = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        elif record["type"] in ("integer", "number"):
+            out[name] = series.astype("float64")
+            if record["value_labels"]:
+                value_labels[name] = {int(k): v for k, v in record["value_labels"].items()}
+        else:
+            # Stata and SPSS have no missing strings: an empty string is the convention.
+            out[name] = series.astype(object).where(series.notna(), "").astype(str)
+        label = str(record["label"])
+        labels[name] = label[:80] if stata else label[:256]
+    return out, labels, value_labels
+
+
+def _stata_names(columns: list[str]) -> dict[str, str]:
+    # Stata allows 32 characters; shorten long names and keep them unique.
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for column in columns:
+        name = column[:32]
+        n = 1
+        while name in used:
+            suffix = f"_{n}"
+            name = column[: 32 - len(suffix)] + suffix
+            n += 1
+        used.add(name)
+        names[column] = name
+    return names
+
+
+def write_frame(df: pd.DataFrame, spec: StudySpec, fmt: str, path: Path) -> None:
+    """Write a tidy export `df` to `path` as csv, parquet, sav (SPSS) or dta (Stata) with labels."""
+    import pyreadstat
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt in ("csv", "long-csv"):
+        df.to_csv(path, index=False)
+    elif fmt == "parquet":
+        df.to_parquet(path, index=False)
+    elif fmt in ("sav", "dta"):
+        book = codebook(spec)
+        frame, labels, value_labels = _labelled_frame(df, book, stata=fmt == "dta")
+        column_labels = [labels[c] for c in frame.columns]
+        if fmt == "sav":
+            pyreadstat.write_sav(
+                frame, str(path), column_labels=column_labels, variable_value_labels=value_labels
+            )
+        else:
+            pyreadstat.write_dta(
+                frame, str(path), column_labels=column_labels, variable_value_labels=value_labels
+            )
+    else:
+        raise ValueError(
+            f"format: {fmt!r} is not an export format (expected one of: {', '.join(EXPORT_FORMATS)})"
+        )
+
+
+def write_export(
+    session: Session, slug: str, fmt: str, path: Path, *, include_pilot: bool = False
+) -> int:
+    """Export study `slug` in `fmt` to `path`; returns the number of data rows written (0 for a codebook)."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(
+            f"format: {fmt!r} is not an export format (expected one of: {', '.join(EXPORT_FORMATS)})"
+        )
+    path = Path(path)
+    spec = get_study(session, slug).spec
+    if fmt == "codebook-json":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            json.dumps(codebook(spec), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        return 0
+    if fmt == "codebook-md":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(codebook_markdown(spec), encoding="utf-8")
+        return 0
+    if fmt == "long-csv":
+        df = export_long(session, slug, include_pilot=include_pilot)
+    else:
+        df = export_tidy(session, slug, include_pilot=include_pilot)
+    write_frame(df, spec, fmt, path)
+    return len(df)

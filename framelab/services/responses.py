@@ -1,0 +1,142 @@
+"""Validate and record answers: all of a page's answers are stored, or none.
+
+Each raw value goes through the item's own `validate_value` (the domain owns
+answer rules, so the participant pages and the studio preview agree). Rows are
+upserted on (participant, item, phase), so replaying the same page never makes
+duplicate rows; an unchanged answer keeps its original `answered_at`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from framelab.db.models import PHASES, Participant, Response
+from framelab.domain.study import Item, ValueProblem
+from framelab.services.errors import ParticipantNotFound
+
+Answer = int | str
+
+
+class AnswerError(ValueError):
+    """Some answers were rejected; `.errors` maps item id to its ValueProblem. Nothing was stored."""
+
+    def __init__(self, errors: Mapping[str, ValueProblem]) -> None:
+        self.errors: dict[str, ValueProblem] = dict(errors)
+        super().__init__("; ".join(f"{item}: {p.message}" for item, p in self.errors.items()))
+
+
+def validate_answers(items: Iterable[Item], answers: Mapping[str, str]) -> dict[str, Answer | None]:
+    """Every item's stored value (None for a skipped optional item); raises AnswerError."""
+    values: dict[str, Answer | None] = {}
+    errors: dict[str, ValueProblem] = {}
+    for item in items:
+        try:
+            values[item.id] = item.validate_value(answers.get(item.id))
+        except ValueProblem as problem:
+            errors[item.id] = problem
+    if errors:
+        raise AnswerError(errors)
+    return values
+
+
+def _insert(session: Session):
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+
+
+def store_answers(
+    session: Session,
+    participant: Participant,
+    phase: str,
+    values: Mapping[str, Answer | None],
+    *,
+    items: Iterable[Item],
+    now: datetime,
+) -> None:
+    """Upsert validated values and flag failed attention checks; no commit (callers own it)."""
+    if phase not in PHASES:
+        raise ValueError(f"phase: expected one of {', '.join(PHASES)}, got {phase!r}")
+    by_id = {item.id: item for item in items}
+    insert = _insert(session)
+    for item_id, value in values.items():
+        item = by_id[item_id]
+        if not item.in_phase(phase):
+            raise ValueError(
+                f"{item_id}: this item is not asked in phase {phase!r} (phases: {', '.join(item.phase)})"
+            )
+        key = (
+            Response.participant_id == participant.id,
+            Response.item_id == item_id,
+            Response.phase == phase,
+        )
+        if value is None:
+            session.execute(sa.delete(Response).where(*key))
+            continue
+        row = {
+            "participant_id": participant.id,
+            "item_id": item_id,
+            "phase": phase,
+            "value_int": value if isinstance(value, int) else None,
+            "value_text": value if isinstance(value, str) else None,
+            "answered_at": now,
+        }
+        stmt = insert(Response).values(**row)
+        excluded = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["participant_id", "item_id", "phase"],
+            set_={
+                "value_int": excluded.value_int,
+                "value_text": excluded.value_text,
+                "answered_at": excluded.answered_at,
+            },
+            # A replay of the same answer is a no-op, so answered_at keeps the first save.
+            where=sa.or_(
+                Response.value_int.is_distinct_from(excluded.value_int),
+                Response.value_text.is_distinct_from(excluded.value_text),
+            ),
+        )
+        session.execute(stmt)
+        if item.role == "attention_check" and value != item.correct:
+            participant.attention_failed = True
+
+
+def record_answers(
+    session: Session,
+    participant_id: int,
+    phase: str,
+    answers: Mapping[str, str],
+    *,
+    items: Iterable[Item],
+    now: datetime,
+) -> dict[str, Answer]:
+    """Validate and store one page's answers in one transaction; raises AnswerError storing nothing."""
+    items = list(items)
+    values = validate_answers(items, answers)
+    try:
+        participant = session.get(Participant, participant_id)
+        if participant is None:
+            raise ParticipantNotFound(f"participant: no participant with id {participant_id}")
+        store_answers(session, participant, phase, values, items=items, now=now)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def stored_answers(
+    session: Session, participant_id: int, phase: str | None = None
+) -> dict[str, Answer]:
+    """A participant's stored answers by item id (of one phase, or `phase:item` keys for all)."""
+    query = sa.select(Response).where(Response.participant_id == participant_id)
+    if phase is not None:
+        query = query.where(Response.phase == phase)
+    out: dict[str, Answer] = {}
+    for row in session.scalars(query):
+        key = row.item_id if phase is not None else f"{row.phase}:{row.item_id}"
+        out[key] = row.value_int if row.value_int is not None else (row.value_text or "")
+    return out

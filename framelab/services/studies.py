@@ -1,0 +1,316 @@
+"""Publish, version, lock and open studies.
+
+A study row holds the status and points at its current version; every version
+keeps the exact spec JSON and its content hash. Going live locks the current
+version (hashes of frames, items, design and analysis plan); a locked version
+that participants have seen is never changed: a changed file becomes a new
+version only with `replace=True`, and not at all once non-pilot participants
+have answered a locked version whose frames, items, design or plan differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from framelab.db.models import STUDY_STATUSES, Participant, Study, StudyVersion, utcnow
+from framelab.domain.study import Study as StudySpec
+from framelab.domain.study import study_from_data
+
+OPEN_STATUSES = ("pilot", "live")
+# Once a study has been live its data are real: it may pause, close or reopen, never go back.
+AFTER_LIVE = ("live", "paused", "closed")
+LOCK_PARTS = {
+    "frames": ("arms",),
+    "items": ("items", "scales"),
+    "design": ("design",),
+    "plan": ("analysis",),
+}
+
+
+class StudyNotFound(LookupError):
+    """No study with this slug."""
+
+
+class StudyClosed(LookupError):
+    """The study exists but does not accept participants now (draft, paused, closed or full)."""
+
+    def __init__(self, slug: str, status: str, reason: str | None = None) -> None:
+        self.slug = slug
+        self.status = status
+        super().__init__(
+            reason or f"{slug}: the study is {status} and does not accept participants"
+        )
+
+
+class StudyConflict(ValueError):
+    """A publish or status change that would alter data participants already gave."""
+
+
+@dataclass(frozen=True)
+class LoadedStudy:
+    """A study with the spec of one version (the current one unless said otherwise)."""
+
+    id: int
+    slug: str
+    status: str
+    version: int
+    spec: StudySpec
+    spec_hash: str
+    version_id: int
+
+
+def _hash(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def lock_hashes(spec: StudySpec) -> dict[str, str]:
+    """SHA-256 of each locked part of a spec: frames, items, design, plan."""
+    data = spec.model_dump(mode="json")
+    return {part: _hash({key: data.get(key) for key in keys}) for part, keys in LOCK_PARTS.items()}
+
+
+@lru_cache(maxsize=64)
+def spec_from_json(spec_hash: str, spec_json: str) -> StudySpec:
+    """The validated spec of a stored version (parsed once per process per hash)."""
+    return study_from_data(json.loads(spec_json))
+
+
+def _study_row(session: Session, slug: str) -> Study:
+    study = session.scalar(sa.select(Study).where(Study.slug == slug))
+    if study is None:
+        raise StudyNotFound(f"study: no study with slug {slug!r}")
+    return study
+
+
+def _version_row(session: Session, study: Study, version: int | None = None) -> StudyVersion:
+    number = study.current_version if version is None else version
+    row = session.scalar(
+        sa.select(StudyVersion).where(
+            StudyVersion.study_id == study.id, StudyVersion.version == number
+        )
+    )
+    if row is None:
+        raise StudyNotFound(f"study: {study.slug} has no version {number}")
+    return row
+
+
+def _loaded(study: Study, version: StudyVersion) -> LoadedStudy:
+    return LoadedStudy(
+        id=study.id,
+        slug=study.slug,
+        status=study.status,
+        version=version.version,
+        spec=spec_from_json(version.spec_hash, version.spec_json),
+        spec_hash=version.spec_hash,
+        version_id=version.id,
+    )
+
+
+def loaded_version(session: Session, version_id: int) -> LoadedStudy:
+    """A study with the spec of one particular version (the one a participant saw)."""
+    version = session.get(StudyVersion, version_id)
+    if version is None:
+        raise StudyNotFound(f"study_version: no version with id {version_id}")
+    return _loaded(version.study, version)
+
+
+def _check_transition(slug: str, old: str, new: str, *, was_live: bool) -> None:
+    if new not in STUDY_STATUSES:
+        raise ValueError(
+            f"status: {new!r} is not a study status (expected one of: {', '.join(STUDY_STATUSES)})"
+        )
+    if was_live and new not in AFTER_LIVE:
+        raise StudyConflict(
+            f"status: {slug} has been live, so it can only be {', '.join(AFTER_LIVE)} (not {new}); it is {old}"
+        )
+
+
+def _lock(version: StudyVersion, spec: StudySpec, now: datetime) -> None:
+    if version.locked_at is not None:
+        return
+    hashes = lock_hashes(spec)
+    version.locked_at = now
+    version.frames_hash = hashes["frames"]
+    version.items_hash = hashes["items"]
+    version.design_hash = hashes["design"]
+    version.plan_hash = hashes["plan"]
+
+
+def _has_real_participants(session: Session, version: StudyVersion) -> bool:
+    count = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Participant)
+        .where(Participant.study_version_id == version.id, Participant.pilot.is_(False))
+    )
+    return bool(count)
+
+
+def publish_study(
+    session: Session,
+    spec: StudySpec,
+    *,
+    status: str = "draft",
+    replace: bool = False,
+    now: datetime | None = None,
+) -> StudyVersion:
+    """Store `spec` as a study (or a new version of one) with `status`; idempotent for an unchanged spec."""
+    now = now or utcnow()
+    spec_hash = spec.content_hash()
+    title = spec.text(spec.title, spec.default_language)
+    study = session.scalar(sa.select(Study).where(Study.slug == spec.slug))
+    try:
+        if study is None:
+            _check_transition(spec.slug, "new", status, was_live=False)
+            study = Study(
+                slug=spec.slug, title=title, status=status, created_at=now, updated_at=now
+            )
+            session.add(study)
+            session.flush()
+            version = _new_version(session, study, spec, spec_hash, 1, now)
+        else:
+            was_live = _was_live(session, study)
+            _check_transition(spec.slug, study.status, status, was_live=was_live)
+            version = _version_row(session, study)
+            if version.spec_hash != spec_hash:
+                version = _replace_version(session, study, version, spec, spec_hash, replace, now)
+            study.title = title
+            study.status = status
+            study.updated_at = now
+        if status == "live":
+            _lock(version, spec, now)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return version
+
+
+def _was_live(session: Session, study: Study) -> bool:
+    if study.status in AFTER_LIVE:
+        return True
+    locked = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(StudyVersion)
+        .where(StudyVersion.study_id == study.id, StudyVersion.locked_at.is_not(None))
+    )
+    return bool(locked)
+
+
+def _new_version(
+    session: Session, study: Study, spec: StudySpec, spec_hash: str, number: int, now: datetime
+) -> StudyVersion:
+    version = StudyVersion(
+        study_id=study.id,
+        version=number,
+        spec_json=spec.canonical_json(),
+        spec_hash=spec_hash,
+        created_at=now,
+    )
+    session.add(version)
+    study.current_version = number
+    session.flush()
+    return version
+
+
+def _replace_version(
+    session: Session,
+    study: Study,
+    current: StudyVersion,
+    spec: StudySpec,
+    spec_hash: str,
+    replace: bool,
+    now: datetime,
+) -> StudyVersion:
+    if not replace:
+        raise StudyConflict(
+            f"{study.slug}: a different version {current.version} is already stored "
+            f"(spec_hash {current.spec_hash[:12]}); use --replace to publish this file as a new version"
+        )
+    if current.locked_at is not None and _has_real_participants(session, current):
+        new_hashes = lock_hashes(spec)
+        old_hashes = {
+            "frames": current.frames_hash,
+            "items": current.items_hash,
+            "design": current.design_hash,
+            "plan": current.plan_hash,
+        }
+        changed = [part for part in LOCK_PARTS if new_hashes[part] != old_hashes[part]]
+        if changed:
+            raise StudyConflict(
+                f"{study.slug}: version {current.version} is locked and participants have answered it; "
+                f"this file changes its {', '.join(changed)} (start a new study instead)"
+            )
+    return _new_version(session, study, spec, spec_hash, current.version + 1, now)
+
+
+def get_study(session: Session, slug: str) -> LoadedStudy:
+    """The study `slug` with its current version's spec; raises StudyNotFound."""
+    study = _study_row(session, slug)
+    return _loaded(study, _version_row(session, study))
+
+
+def list_studies(session: Session) -> list[LoadedStudy]:
+    """Every study with its current version, by slug."""
+    studies = session.scalars(sa.select(Study).order_by(Study.slug)).all()
+    return [_loaded(s, _version_row(session, s)) for s in studies if s.current_version is not None]
+
+
+def completed_count(session: Session, study_id: int, *, pilot: bool = False) -> int:
+    """Completed participants of a study (pilot or not)."""
+    return int(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Participant)
+            .where(
+                Participant.study_id == study_id,
+                Participant.status == "completed",
+                Participant.pilot.is_(pilot),
+            )
+        )
+        or 0
+    )
+
+
+def open_study_for_participants(session: Session, slug: str) -> LoadedStudy:
+    """The study if it accepts participants now (pilot or live, target_n not reached)."""
+    loaded = get_study(session, slug)
+    if loaded.status not in OPEN_STATUSES:
+        raise StudyClosed(slug, loaded.status)
+    target = loaded.spec.target_n
+    if (
+        loaded.status == "live"
+        and target is not None
+        and completed_count(session, loaded.id) >= target
+    ):
+        raise StudyClosed(
+            slug,
+            loaded.status,
+            f"{slug}: the study has reached its target of {target} participants",
+        )
+    return loaded
+
+
+def set_status(session: Session, slug: str, status: str, *, now: datetime) -> LoadedStudy:
+    """Change a study's status; going live locks the current version."""
+    try:
+        study = _study_row(session, slug)
+        _check_transition(slug, study.status, status, was_live=_was_live(session, study))
+        version = _version_row(session, study)
+        study.status = status
+        study.updated_at = now
+        if status == "live":
+            _lock(version, spec_from_json(version.spec_hash, version.spec_json), now)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return _loaded(study, version)

@@ -1,0 +1,251 @@
+"""The participant step machine: a full walk, replays, skipping ahead, panels, withdrawal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from framelab.db.models import AssignmentLog, PageVisit, Participant, Response
+from framelab.services.enrolment import start_participant
+from framelab.services.flow import (
+    ParticipantNotFound,
+    current_page,
+    preview_page,
+    steps_for,
+    submit_step,
+    withdraw,
+)
+from framelab.services.responses import stored_answers
+from tests.factories import make_study, publish, study_data, valid_answers
+from tests.services.conftest import NOW
+
+PROLIFIC = {"PROLIFIC_PID": "5f1e2d3c4b5a69788796a5b4", "STUDY_ID": "s1", "SESSION_ID": "x9"}
+
+
+def _start(session, panel=None, language="en"):
+    return start_participant(
+        session, "torture-ban", language=language, source=None, panel=panel, now=NOW
+    )
+
+
+def _walk(session, spec, code, until, *, step_seconds=30, start=NOW, **answers):
+    """Submit valid pages from the current step until `until` is the current step."""
+    t = start
+    while True:
+        page = current_page(session, code, now=t)
+        if page.step == until:
+            return page, t
+        t += timedelta(seconds=step_seconds)
+        form = (
+            {"consent": "yes"}
+            if page.step == "consent"
+            else valid_answers(spec, page.step, **answers)
+        )
+        result = submit_step(session, code, page.step, form, now=t)
+        assert result.ok, result.errors
+
+
+@pytest.fixture
+def live(session, example_spec):
+    return publish(session, example_spec)
+
+
+def test_example_study_has_all_six_steps(example_spec):
+    assert steps_for(example_spec) == ["consent", "pre", "message", "post", "intent", "debrief"]
+
+
+def test_full_walk_assigns_on_arrival_at_message_and_completes_with_the_code(
+    session, example_spec, live
+):
+    person = _start(session)
+    page = current_page(session, person.code, now=NOW)
+    assert (page.step, page.progress, page.arm) == ("consent", (1, 6), None)
+    page, t = _walk(session, example_spec, person.code, "message", ideology="4")
+    assert page.arm in example_spec.arm_ids and page.progress == (3, 6)
+    assert page.frame == example_spec.arm(page.arm).frame
+    row = session.get(Participant, person.id)
+    assert (row.status, row.stratum, row.arm) == ("assigned", "right", page.arm)
+    assert [i.id for i in current_page(session, person.code, now=NOW).items] == []
+    page, done_at = _walk(session, example_spec, person.code, "debrief", start=t)
+    assert (page.status, page.completion_code) == ("completed", "C7XK2Q")
+    assert page.redirect_url.endswith("cc=C7XK2Q")
+    row = session.get(Participant, person.id)
+    assert row.completed_at == done_at
+    assert row.duration_seconds == (done_at - NOW).total_seconds() == 150
+    assert row.speeder is False
+    intent = stored_answers(session, person.id, "post")
+    assert {"support", "join_sms", "donate", "manip_value"} <= set(intent)
+    visit = session.query(PageVisit).filter_by(participant_id=person.id, step="message").one()
+    assert visit.seconds == 30
+
+
+def test_double_submit_of_pre_stores_once_and_assigns_once(session, example_spec, live):
+    person = _start(session)
+    _walk(session, example_spec, person.code, "pre")
+    form = valid_answers(example_spec, "pre")
+    first = submit_step(session, person.code, "pre", form, now=NOW)
+    second = submit_step(
+        session, person.code, "pre", valid_answers(example_spec, "pre", support="1"), now=NOW
+    )
+    assert first.ok and first.step == "message"
+    assert (second.ok, second.stale, second.step) == (False, True, "message")
+    assert stored_answers(session, person.id, "pre")["support"] == int(form["support"])
+    assert session.query(AssignmentLog).count() == 1
+    n_pre = len([i for i in example_spec.items if i.in_phase("pre")])
+    assert session.query(Response).count() == n_pre
+
+
+def test_skipping_ahead_by_url_changes_nothing(session, example_spec, live):
+    person = _start(session)
+    result = submit_step(session, person.code, "post", valid_answers(example_spec, "post"), now=NOW)
+    assert (result.ok, result.stale, result.step) == (False, True, "consent")
+    result = submit_step(session, person.code, "debrief", {}, now=NOW)
+    assert result.step == "consent"
+    assert session.query(Response).count() == 0
+    assert session.get(Participant, person.id).step == "consent"
+
+
+def test_back_button_resubmitting_an_earlier_page_keeps_the_first_answers(
+    session, example_spec, live
+):
+    person = _start(session)
+    _walk(session, example_spec, person.code, "post", support="3")
+    result = submit_step(
+        session, person.code, "pre", valid_answers(example_spec, "pre", support="7"), now=NOW
+    )
+    assert (result.stale, result.step) == (True, "post")
+    assert stored_answers(session, person.id, "pre")["support"] == 3
+
+
+def test_declining_consent_screens_out_and_nothing_more_is_accepted(session, example_spec, live):
+    person = _start(session)
+    result = submit_step(session, person.code, "consent", {"consent": "no"}, now=NOW)
+    assert (result.ok, result.step) == (True, "screened_out")
+    row = session.get(Participant, person.id)
+    assert (row.status, row.step, row.arm) == ("screened_out", "screened_out", None)
+    assert submit_step(
+        session, person.code, "pre", valid_answers(example_spec, "pre"), now=NOW
+    ).stale
+    assert current_page(session, person.code, now=NOW).step == "screened_out"
+
+
+def test_consent_without_an_answer_is_an_error_on_the_consent_field(session, live):
+    person = _start(session)
+    result = submit_step(session, person.code, "consent", {}, now=NOW)
+    assert (result.ok, result.step, result.errors["consent"].code) == (False, "consent", "required")
+
+
+def test_invalid_answers_return_the_page_with_errors_and_the_typed_values(
+    session, example_spec, live
+):
+    person = _start(session)
+    _walk(session, example_spec, person.code, "pre")
+    form = valid_answers(example_spec, "pre", support="12", age_group="")
+    result = submit_step(session, person.code, "pre", form, now=NOW)
+    assert (result.ok, result.step) == (False, "pre")
+    assert {k: p.code for k, p in result.errors.items()} == {
+        "support": "out_of_range",
+        "age_group": "required",
+    }
+    assert result.values["support"] == "12" and result.values["ideology"] == form["ideology"]
+    assert session.query(Response).count() == 0
+    assert session.get(Participant, person.id).arm is None
+
+
+def test_same_prolific_id_resumes_the_same_participant_and_stores_only_a_salted_hash(
+    session, example_spec, live
+):
+    first = _start(session, panel=PROLIFIC)
+    _walk(session, example_spec, first.code, "message")
+    again = _start(session, panel=dict(PROLIFIC))
+    assert again.code == first.code
+    assert current_page(session, again.code, now=NOW).step == "message"
+    row = session.get(Participant, first.id)
+    assert row.source == "prolific"
+    stored = {row.panel_hash, row.panel_study_hash, row.panel_session_hash}
+    assert all(len(h) == 64 for h in stored)
+    assert not any(PROLIFIC["PROLIFIC_PID"] in h for h in stored)
+    other = _start(session, panel={"PROLIFIC_PID": "someone-else"})
+    assert other.code != first.code
+    assert session.query(Participant).count() == 2
+
+
+def test_completing_faster_than_speeder_seconds_sets_the_speeder_flag(session, example_spec, live):
+    person = _start(session)
+    _walk(session, example_spec, person.code, "debrief", step_seconds=5)
+    row = session.get(Participant, person.id)
+    assert row.duration_seconds == 25 and row.speeder is True
+
+
+def test_filled_honeypot_is_flagged_without_stopping_the_participant(session, example_spec, live):
+    person = _start(session)
+    result = submit_step(
+        session, person.code, "consent", {"consent": "yes", "website": "http://spam"}, now=NOW
+    )
+    assert result.ok and result.step == "pre"
+    assert session.get(Participant, person.id).honeypot is True
+
+
+def test_time_on_page_counts_from_the_first_showing(session, example_spec, live):
+    person = _start(session)
+    _walk(session, example_spec, person.code, "message")
+    current_page(session, person.code, now=NOW + timedelta(seconds=100))  # a reload later
+    submit_step(session, person.code, "message", {}, now=NOW + timedelta(seconds=160))
+    visit = session.query(PageVisit).filter_by(participant_id=person.id, step="message").one()
+    assert visit.shown_at == NOW + timedelta(seconds=60)
+    assert visit.seconds == 100
+
+
+def test_withdraw_erases_answers_and_keeps_the_assignment_log_row(session, example_spec, live):
+    person = _start(session)
+    _walk(session, example_spec, person.code, "debrief")
+    withdraw(session, person.code, now=NOW + timedelta(hours=1))
+    assert session.query(Response).filter_by(participant_id=person.id).count() == 0
+    assert session.query(PageVisit).filter_by(participant_id=person.id).count() == 0
+    row = session.get(Participant, person.id)
+    assert (row.status, row.step, row.withdrawn_at) == (
+        "withdrawn",
+        "withdrawn",
+        NOW + timedelta(hours=1),
+    )
+    assert row.arm is not None
+    assert session.query(AssignmentLog).filter_by(participant_id=person.id).one().arm == row.arm
+    assert submit_step(
+        session, person.code, "post", valid_answers(example_spec, "post"), now=NOW
+    ).stale
+
+
+def test_unknown_code_raises_participant_not_found(session, live):
+    with pytest.raises(ParticipantNotFound):
+        current_page(session, "not-a-code", now=NOW)
+    with pytest.raises(ParticipantNotFound):
+        submit_step(session, "not-a-code", "consent", {"consent": "yes"}, now=NOW)
+
+
+def test_study_without_pre_items_assigns_at_consent_and_skips_pre(session):
+    data = study_data()
+    post_items = []
+    for item in data["items"]:
+        if "post" in (item["phase"] if isinstance(item["phase"], list) else [item["phase"]]):
+            post_items.append({**item, "phase": "post"})
+    spec = make_study(
+        items=post_items,
+        scales=[],
+        design={"scheme": "complete", "seed": 11},
+        analysis={"primary": ["support"], "secondary": ["join_sms"]},
+    )
+    publish(session, spec)
+    assert steps_for(spec) == ["consent", "message", "post", "intent", "debrief"]
+    person = _start(session)
+    result = submit_step(session, person.code, "consent", {"consent": "yes"}, now=NOW)
+    assert result.step == "message"
+    assert session.get(Participant, person.id).stratum == "all"
+
+
+def test_preview_page_renders_a_step_without_a_database(example_spec):
+    page = preview_page(example_spec, "message", language="ar", arm="care")
+    assert page.participant is None and page.frame == example_spec.arm("care").frame
+    assert preview_page(example_spec, "pre", language="en").items[0].id == "ideology"
+    with pytest.raises(ValueError, match="step: 'thanks' is not a step"):
+        preview_page(example_spec, "thanks", language="en")
