@@ -30,7 +30,8 @@ def _kind(value: object) -> str:
         return "a yes/no value (put the text in quotes)"
     if value is None:
         return "nothing"
-    return f"a {type(value).__name__}"
+    names = {int: "a number", float: "a number", list: "a list", dict: "a mapping"}
+    return names.get(type(value), f"a {type(value).__name__}")
 
 
 class _LocalizedBase:

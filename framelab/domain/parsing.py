@@ -19,8 +19,11 @@ from pydantic import BaseModel, ValidationError
 
 from framelab.domain.errors import StudyError, format_loc, join_loc
 
+# libyaml's parser when present: the example study loads about ten times faster.
+_SafeBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _Yaml12Loader(yaml.SafeLoader):
+
+class _Yaml12Loader(_SafeBase):
     """Safe loader whose booleans are only true/false (YAML 1.2).
 
     Campaigners write option labels like ``No`` and language codes like ``no``;

@@ -222,7 +222,8 @@ class Study(DomainModel):
         """A readable YAML document that loads back into an identical study."""
         data = self.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
         data["default_language"] = self.default_language
-        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        return yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100)
 
     # ------------------------------------------------------------ arms
 
