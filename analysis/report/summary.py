@@ -35,6 +35,7 @@ class Summary:
     headline: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     backlash: list[str] = field(default_factory=list)
+    other_outcomes: list[str] = field(default_factory=list)
     subgroups: list[str] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
 
@@ -44,6 +45,7 @@ class Summary:
             ("The answer", self.headline),
             ("Frame by frame", self.findings),
             ("Backlash", self.backlash),
+            ("Other outcomes (exploratory)", self.other_outcomes),
             ("Who it works for", self.subgroups),
             ("What to keep in mind", self.caveats),
         ]
@@ -196,16 +198,16 @@ def _secondary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -
     if not effects:
         reasons = ctx.warnings_for(outcome.name)
         if reasons:
-            summary.findings.append(
+            summary.other_outcomes.append(
                 f"No effect on {outcome.label} could be estimated: {'; '.join(unique(reasons))}."
             )
         return
     if not moved:
-        summary.findings.append(f"No frame measurably changed {outcome.label} (exploratory).")
+        summary.other_outcomes.append(f"No frame measurably changed {outcome.label} (exploratory).")
     for effect in effects:
         if not is_number(effect.get("estimate")):
             reasons = ctx.warnings_for(outcome.name, effect.get("arm")) or ["no reason recorded"]
-            summary.findings.append(
+            summary.other_outcomes.append(
                 f"{sentence_case(ctx.frame_name(effect.get('arm')))}: no estimate for "
                 f"{outcome.label} ({'; '.join(unique(reasons))})."
             )
@@ -216,7 +218,7 @@ def _secondary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -
             f"{_amount(outcome, effect)}"
             f"{_interval(ctx, outcome, effect, fmt_p(ctx.decisive_p(effect)), 'exploratory')}."
         )
-        (summary.findings if effect["estimate"] > 0 else summary.backlash).append(sentence)
+        (summary.other_outcomes if effect["estimate"] > 0 else summary.backlash).append(sentence)
 
 
 def _moderator_label(ctx: ReportContext, moderator: Any) -> str:

@@ -118,7 +118,7 @@ def table_html(
                 cells.append(f'<td class="{_align(rows, c)}">{text}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return Markup(
-        f'<div class="table-scroll" role="region" aria-label="{escape(caption, quote=True)}" '
+        f'<div class="table-scroll" role="region" aria-label="Table: {escape(caption, quote=True)}" '
         f'tabindex="0"><table><caption>{escape(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
