@@ -70,7 +70,11 @@ def database_url(request, tmp_path) -> Iterator[str]:
 
 
 def chromium_executable() -> str | None:
-    for candidate in (os.environ.get("FRAMELAB_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+    for candidate in (
+        os.environ.get("FRAMELAB_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+    ):
         if candidate and Path(candidate).exists():
             return candidate
     return None
