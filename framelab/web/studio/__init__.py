@@ -1,0 +1,12 @@
+"""Campaigner studio: accounts, study editor, confound check, preview, lifecycle,
+power planner, dashboard and downloads. Registered in create_app as `bp`.
+
+Every route but login/logout is behind `require_role` (framelab.web.studio.auth).
+"""
+
+from __future__ import annotations
+
+from framelab.web.studio import auth, views_edit, views_run, views_studies
+from framelab.web.studio.blueprint import bp
+
+__all__ = ["auth", "bp", "views_edit", "views_run", "views_studies"]

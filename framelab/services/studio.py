@@ -1,0 +1,303 @@
+"""Studio use cases: create, edit, lock, launch, version and close studies.
+
+Built on framelab.services.studies (publish_study, get_study, set_status, lock_hashes),
+adding what the studio needs on top:
+
+- edits are whole validated specs; a change to a locked part (frames, items, design or
+  analysis plan of a study that has been live, or a plan an analyst locked) is refused
+  with StudyLocked naming the part;
+- a draft nobody has answered yet is edited in place (one version), otherwise an edit
+  becomes a new version through publish_study(replace=True);
+- lifecycle actions with plain-language refusals; a study that reached target_n is
+  closed; a live study is changed by creating a new study version (a copy in draft).
+
+Services take a Session, own the transaction and never import Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from framelab.db.accounts import StudyMembership
+from framelab.db.models import Participant, Study, StudyVersion
+from framelab.domain.study import Study as StudySpec
+from framelab.domain.study import StudyError, load_study_file, study_from_data
+from framelab.services.accounts import Account
+from framelab.services.studies import (
+    LOCK_PARTS,
+    LoadedStudy,
+    completed_count,
+    get_study,
+    lock_hashes,
+    publish_study,
+    set_status,
+)
+
+# part -> (its name in messages, the verb that agrees with it)
+PART_NAMES = {
+    "frames": ("arms and frames", "are"),
+    "items": ("items and scales", "are"),
+    "design": ("design", "is"),
+    "plan": ("analysis plan", "is"),
+}
+# action -> (statuses it may start from, status it leads to)
+ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "pilot": (("draft",), "pilot"),
+    "draft": (("pilot",), "draft"),
+    "live": (("draft", "pilot"), "live"),
+    "pause": (("live",), "paused"),
+    "resume": (("paused",), "live"),
+    "close": (("live", "paused"), "closed"),
+}
+_EXAMPLES = (
+    Path(__file__).resolve().parents[2] / "examples",
+    Path(__file__).resolve().parents[1] / "examples",
+)
+
+
+class StudyLocked(ValueError):
+    """An edit to a locked part; the message says why and what to do instead."""
+
+    def __init__(self, part: str, message: str) -> None:
+        self.part = part
+        super().__init__(message)
+
+
+class LifecycleError(ValueError):
+    """A status change that is not possible from the study's current status."""
+
+
+@dataclass(frozen=True)
+class LockState:
+    """What of the current version is locked, and the recorded hashes."""
+
+    locked_at: datetime | None
+    hashes: dict[str, str | None]
+    plan_locked: bool
+    participants: int
+
+    def is_locked(self, part: str) -> bool:
+        return self.locked_at is not None or (part == "plan" and self.plan_locked)
+
+
+# ------------------------------------------------------------------ templates
+
+
+def templates() -> dict[str, Path]:
+    """The built-in example studies a campaigner can start from, by file stem."""
+    for folder in _EXAMPLES:
+        if folder.is_dir():
+            return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+    return {}
+
+
+def spec_from_template(name: str, slug: str) -> StudySpec:
+    """A template's study under a new slug; raises StudyError for an unknown template or slug."""
+    available = templates()
+    if name not in available:
+        known = ", ".join(available) or "none installed"
+        raise StudyError([("template", f"'{name}' is not a template (known: {known})")])
+    spec = load_study_file(available[name])
+    return replace_sections(spec, {"slug": slug})
+
+
+def replace_sections(spec: StudySpec, changes: Mapping[str, Any]) -> StudySpec:
+    """The spec with whole top-level sections replaced (JSON-like data); raises StudyError."""
+    data = spec.model_dump(mode="json")
+    data.update(changes)
+    return study_from_data(data)
+
+
+# ------------------------------------------------------------------ create and edit
+
+
+def create_study(
+    session: Session, spec: StudySpec, *, owner: Account, now: datetime
+) -> LoadedStudy:
+    """Store a new draft study and make `owner` its owner; StudyError when the slug is taken."""
+    taken = session.scalar(sa.select(Study.id).where(Study.slug == spec.slug))
+    if taken is not None:
+        session.rollback()
+        raise StudyError(
+            [("slug", f"'{spec.slug}' is already used by another study; choose another")]
+        )
+    version = publish_study(session, spec, status="draft", now=now)
+    session.add(
+        StudyMembership(user_id=owner.id, study_id=version.study_id, role="owner", created_at=now)
+    )
+    session.commit()
+    return get_study(session, spec.slug)
+
+
+def lock_state(session: Session, slug: str) -> LockState:
+    """Locks and participant count of the study's current version."""
+    loaded = get_study(session, slug)
+    version = session.get(StudyVersion, loaded.version_id)
+    participants = _participants(session, version.id)
+    state = LockState(
+        locked_at=version.locked_at,
+        hashes={
+            "frames": version.frames_hash,
+            "items": version.items_hash,
+            "design": version.design_hash,
+            "plan": version.plan_hash,
+        },
+        plan_locked=version.plan_hash is not None,
+        participants=participants,
+    )
+    session.rollback()
+    return state
+
+
+def _participants(session: Session, version_id: int) -> int:
+    return int(
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Participant)
+            .where(Participant.study_version_id == version_id)
+        )
+        or 0
+    )
+
+
+def locked_changes(old: StudySpec, new: StudySpec, state: LockState) -> list[str]:
+    """The locked parts that `new` changes (empty when the edit is allowed)."""
+    before, after = lock_hashes(old), lock_hashes(new)
+    return [p for p in LOCK_PARTS if before[p] != after[p] and state.is_locked(p)]
+
+
+def update_study(session: Session, slug: str, spec: StudySpec, *, now: datetime) -> LoadedStudy:
+    """Save an edited spec; StudyLocked for a locked part, StudyError for a changed slug."""
+    loaded = get_study(session, slug)
+    if spec.slug != slug:
+        session.rollback()
+        raise StudyError(
+            [("slug", f"the slug of an existing study cannot change (it is '{slug}')")]
+        )
+    if loaded.status == "closed":
+        session.rollback()
+        raise StudyLocked("study", f"{slug} is closed; create a new version to run it again.")
+    state = lock_state(session, slug)
+    refused = locked_changes(loaded.spec, spec, state)
+    if refused:
+        raise StudyLocked(refused[0], _locked_message(refused[0], state))
+    if spec.content_hash() == loaded.spec_hash:
+        return loaded
+    if state.locked_at is None and state.participants == 0:
+        version = session.get(StudyVersion, loaded.version_id)
+        version.spec_json = spec.canonical_json()
+        version.spec_hash = spec.content_hash()
+        study = session.get(Study, loaded.id)
+        study.title = spec.text(spec.title, spec.default_language)
+        study.updated_at = now
+        session.commit()
+        return get_study(session, slug)
+    version = publish_study(session, spec, status=loaded.status, replace=True, now=now)
+    if state.plan_locked and version.plan_hash is None:
+        # publish_study starts the new version unlocked; the analyst's plan lock carries over.
+        version.plan_hash = state.hashes["plan"]
+        session.commit()
+    return get_study(session, slug)
+
+
+def _locked_message(part: str, state: LockState) -> str:
+    name, verb = PART_NAMES.get(part, (part, "is"))
+    digest = (state.hashes.get(part) or "")[:12]
+    if state.locked_at is not None:
+        return (
+            f"The {name} {verb} locked because the study has gone live (hash {digest}). "
+            f"Create a new version to change {'them' if verb == 'are' else 'it'}."
+        )
+    return (
+        f"The analysis plan is locked (pre-registered, hash {digest}). "
+        f"Create a new version to change it."
+    )
+
+
+def lock_plan(session: Session, slug: str, *, now: datetime) -> str:
+    """Pre-register the analysis plan: record its hash; later plan edits are refused."""
+    loaded = get_study(session, slug)
+    version = session.get(StudyVersion, loaded.version_id)
+    if version.plan_hash is None:
+        version.plan_hash = lock_hashes(loaded.spec)["plan"]
+        session.get(Study, loaded.id).updated_at = now
+    digest = version.plan_hash
+    session.commit()
+    return digest
+
+
+# ------------------------------------------------------------------ lifecycle
+
+
+def change_status(session: Session, slug: str, action: str, *, now: datetime) -> LoadedStudy:
+    """Run a lifecycle action (pilot, draft, live, pause, resume, close)."""
+    if action not in ACTIONS:
+        raise LifecycleError(
+            f"action: {action!r} is not a lifecycle action (expected one of: {', '.join(ACTIONS)})"
+        )
+    loaded = get_study(session, slug)
+    sources, target = ACTIONS[action]
+    if loaded.status not in sources:
+        session.rollback()
+        raise LifecycleError(
+            f"status: {slug} is {loaded.status}; '{action}' is possible only from "
+            f"{' or '.join(sources)}"
+        )
+    return set_status(session, slug, target, now=now)
+
+
+def close_if_target_reached(session: Session, slug: str, *, now: datetime) -> bool:
+    """Close a live study whose completed (non-pilot) participants reached target_n."""
+    loaded = get_study(session, slug)
+    target = loaded.spec.target_n
+    if loaded.status != "live" or target is None:
+        session.rollback()
+        return False
+    if completed_count(session, loaded.id) < target:
+        session.rollback()
+        return False
+    set_status(session, slug, "closed", now=now)
+    return True
+
+
+def new_version(session: Session, slug: str, *, account: Account, now: datetime) -> LoadedStudy:
+    """A copy of the study in draft under the next free slug (`<slug>-v2`, ...), same members.
+
+    The new version collects its own data under its own locked plan; the original keeps
+    its data and hashes untouched.
+    """
+    loaded = get_study(session, slug)
+    base = slug
+    number = 2
+    if "-v" in slug and slug.rsplit("-v", 1)[1].isdigit():
+        base, digits = slug.rsplit("-v", 1)
+        number = int(digits) + 1
+    taken = set(session.scalars(sa.select(Study.slug).where(Study.slug.like(f"{base}-v%"))))
+    while f"{base}-v{number}" in taken:
+        number += 1
+    spec = replace_sections(loaded.spec, {"slug": f"{base}-v{number}"[:64]})
+    members = session.execute(
+        sa.select(StudyMembership.user_id, StudyMembership.role).where(
+            StudyMembership.study_id == loaded.id
+        )
+    ).all()
+    version = publish_study(session, spec, status="draft", now=now)
+    for user_id, role in members:
+        session.add(
+            StudyMembership(user_id=user_id, study_id=version.study_id, role=role, created_at=now)
+        )
+    if account.id not in {m[0] for m in members}:
+        session.add(
+            StudyMembership(
+                user_id=account.id, study_id=version.study_id, role="owner", created_at=now
+            )
+        )
+    session.commit()
+    return get_study(session, spec.slug)

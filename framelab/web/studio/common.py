@@ -1,0 +1,49 @@
+"""Small helpers shared by the studio views (no queries, no commits)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import g, render_template
+from sqlalchemy.orm import Session
+
+from framelab.db.models import utcnow
+from framelab.services.studies import LoadedStudy
+from framelab.web.database import db_session
+
+NAV = (
+    ("studio.overview", "Overview"),
+    ("studio.frames", "Frames"),
+    ("studio.texts", "Texts"),
+    ("studio.items", "Questions"),
+    ("studio.design", "Design"),
+    ("studio.plan", "Analysis plan"),
+    ("studio.yaml_editor", "Study file"),
+    ("studio.power", "Power"),
+    ("studio.dashboard", "Dashboard"),
+    ("studio.downloads", "Downloads"),
+    ("studio.members", "Members"),
+)
+
+
+def now() -> datetime:
+    return utcnow()
+
+
+def session() -> Session:
+    """The request's database session."""
+    return db_session()
+
+
+def render_study(template: str, study: LoadedStudy, active: str, **context: Any) -> str:
+    """A studio page about one study, with its navigation."""
+    return render_template(
+        template,
+        study=study,
+        spec=study.spec,
+        nav=NAV,
+        active=active,
+        role=g.get("role"),
+        **context,
+    )

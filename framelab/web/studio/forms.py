@@ -1,0 +1,345 @@
+"""Studio forms (Flask-WTF: every POST carries a CSRF token).
+
+Forms that depend on the study (one field per language, arm or item) are built per
+request by the `*_form` factories, which also return where each field sits in the
+study file, so a StudyError location such as `arms[2].frame.body.es` is shown next
+to the field `body_es` (see `place_errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    EmailField,
+    Field,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from framelab.domain.study import Study
+from framelab.domain.values import describe_value
+
+SLUG_HELP = "3 to 64 lower-case letters, digits or -; it appears in the participant link"
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A group of checkboxes (rendered inside a fieldset with a legend)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()])
+    submit = SubmitField("Sign in")
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class NewStudyForm(FlaskForm):
+    template = SelectField("Start from the example", validators=[DataRequired()])
+    slug = StringField(
+        "Short name (slug)",
+        description=SLUG_HELP,
+        validators=[DataRequired(), Regexp(r"^[a-z0-9-]{3,64}$", message=SLUG_HELP)],
+    )
+    submit = SubmitField("Create study")
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Study file (YAML or JSON)")
+    text = TextAreaField("…or paste the study file here")
+    submit_upload = SubmitField("Create from file")
+
+
+class YamlForm(FlaskForm):
+    yaml = TextAreaField("Study file (YAML)", validators=[DataRequired()])
+    submit = SubmitField("Save the study file")
+
+
+class MemberForm(FlaskForm):
+    email = EmailField("Email of an existing account", validators=[DataRequired()])
+    role = SelectField(
+        "Role",
+        choices={
+            "viewer": "Viewer: sees the study and the dashboard",
+            "editor": "Editor: drafts frames, texts, items and design",
+            "analyst": "Analyst: edits and locks the analysis plan, reads results",
+            "owner": "Owner: everything, including launch and members",
+        },
+    )
+    submit = SubmitField("Give access")
+
+
+class PowerForm(FlaskForm):
+    """The power planner: a GET form (changes nothing, so no CSRF token needed)."""
+
+    class Meta:
+        csrf = False
+
+    effect = DecimalField(
+        "Expected effect (Cohen's d)", places=3, default=0.15, validators=[NumberRange(0.01, 2)]
+    )
+    n_per_arm = IntegerField(
+        "Completed participants per arm", validators=[Optional(), NumberRange(2, 1_000_000)]
+    )
+    attrition = DecimalField(
+        "Expected drop-out (share who start but do not finish)",
+        places=2,
+        default=0.15,
+        validators=[NumberRange(0, 0.9)],
+    )
+    alpha = DecimalField(
+        "Significance level", places=3, default=0.05, validators=[NumberRange(0.001, 0.2)]
+    )
+    correction = SelectField(
+        "Correction for several frames",
+        choices={"holm": "Holm", "bonferroni": "Bonferroni", "none": "None"},
+        default="holm",
+    )
+    submit = SubmitField("Calculate")
+
+
+# ------------------------------------------------------------ study-shaped forms
+
+Places = dict[str, str]  # study-file location -> form field name
+
+
+def field_name(prefix: str, *parts: str) -> str:
+    """A form field name for a location part (language codes may contain '-')."""
+    return "_".join([prefix, *(p.replace("-", "_") for p in parts)])
+
+
+def _localized(
+    spec: Study, holder: Any, attr: str, loc: str, label: str, *, area: bool, required: bool = True
+) -> tuple[dict[str, Field], Places]:
+    fields: dict[str, Field] = {}
+    places: Places = {}
+    value = getattr(holder, attr) if holder is not None else None
+    for lang in spec.languages:
+        name = field_name(attr, lang)
+        current = value.get(lang, None) if value is not None else None
+        kind = TextAreaField if area else StringField
+        validators = [InputRequired()] if required else [Optional()]
+        fields[name] = kind(f"{label} ({lang})", default=current or "", validators=validators)
+        places[f"{loc}.{lang}"] = name
+        if lang == spec.default_language:
+            places[loc] = name
+    return fields, places
+
+
+def _make(base: type[FlaskForm], fields: dict[str, Field], name: str) -> type[FlaskForm]:
+    return type(name, (base,), dict(fields))
+
+
+def frame_form(spec: Study, arm_index: int) -> tuple[type[FlaskForm], Places]:
+    """Title and body per language and the value tags of one arm's frame."""
+    arm = spec.arms[arm_index]
+    loc = f"arms[{arm_index}].frame"
+    title, p1 = _localized(spec, arm.frame, "title", f"{loc}.title", "Title", area=False)
+    body, p2 = _localized(spec, arm.frame, "body", f"{loc}.body", "Message (Markdown)", area=True)
+    fields: dict[str, Field] = {**title, **body}
+    choices = {tag: _value_label(tag, spec.custom_values) for tag in spec.known_values()}
+    fields["values"] = MultiCheckboxField(
+        "Values this frame appeals to",
+        choices=choices,
+        default=list(arm.frame.values) if arm.frame else [],
+    )
+    fields["preview"] = SubmitField("Preview")
+    fields["save"] = SubmitField("Save frame")
+    return _make(FlaskForm, fields, "FrameForm"), {**p1, **p2, f"{loc}.values": "values"}
+
+
+def _value_label(tag: str, custom: Sequence[str]) -> str:
+    value = describe_value(tag, custom)
+    return f"{value.label}: {value.description}"
+
+
+def texts_form(spec: Study) -> tuple[type[FlaskForm], Places]:
+    """Study title, consent and debrief per language; target sample; speeder threshold."""
+    fields: dict[str, Field] = {}
+    places: Places = {}
+    for attr, label, area in (
+        ("title", "Study title", False),
+        ("consent", "Consent page (Markdown)", True),
+        ("debrief", "Debrief page (Markdown)", True),
+    ):
+        f, p = _localized(spec, spec, attr, attr, label, area=area)
+        fields.update(f)
+        places.update(p)
+    fields["target_n"] = IntegerField(
+        "Planned sample (completed participants; the study closes when reached)",
+        default=spec.target_n,
+        validators=[Optional(), NumberRange(1, 10_000_000)],
+    )
+    fields["speeder_seconds"] = IntegerField(
+        "Flag as speeder below (seconds for the whole survey)",
+        default=spec.quality.speeder_seconds,
+        validators=[Optional(), NumberRange(0, 86_400)],
+    )
+    fields["save"] = SubmitField("Save texts")
+    places.update({"target_n": "target_n", "quality.speeder_seconds": "speeder_seconds"})
+    return _make(FlaskForm, fields, "TextsForm"), places
+
+
+def items_form(spec: Study) -> tuple[type[FlaskForm], Places]:
+    """Question wording per language and whether an answer is required, for every item."""
+    fields: dict[str, Field] = {}
+    places: Places = {}
+    for index, item in enumerate(spec.items):
+        for lang in spec.languages:
+            name = field_name(f"text_{item.id}", lang)
+            fields[name] = TextAreaField(
+                f"Question ({lang})",
+                default=item.text.get(lang, None) or "",
+                validators=[InputRequired()],
+            )
+            places[f"items[{index}].text.{lang}"] = name
+            if lang == spec.default_language:
+                places[f"items[{index}].text"] = name
+        fields[f"required_{item.id}"] = BooleanField("Answer required", default=item.required)
+        places[f"items[{index}]"] = f"required_{item.id}"
+    fields["save"] = SubmitField("Save questions")
+    return _make(FlaskForm, fields, "ItemsForm"), places
+
+
+def _choices(ids: Iterable[str]) -> dict[str, str]:
+    return {i: i for i in ids}
+
+
+def plan_form(spec: Study) -> tuple[type[FlaskForm], Places]:
+    """The analysis plan: outcomes, covariates, moderators, alpha, correction, exclusions."""
+    post = [i.id for i in spec.items_for("post")] + [s.id for s in spec.scales]
+    pre = [i.id for i in spec.items_for("pre")] + [s.id for s in spec.scales]
+    plan = spec.analysis
+    fields: dict[str, Field] = {
+        "primary": MultiCheckboxField(
+            "Primary outcomes (confirmatory)", choices=_choices(post), default=plan.primary
+        ),
+        "secondary": MultiCheckboxField(
+            "Secondary outcomes (exploratory)", choices=_choices(post), default=plan.secondary
+        ),
+        "covariates": MultiCheckboxField(
+            "Covariates (measured before the message)",
+            choices=_choices(pre),
+            default=plan.covariates,
+        ),
+        "moderators": MultiCheckboxField(
+            "Moderators (subgroup analyses)", choices=_choices(pre), default=plan.moderators
+        ),
+        "alpha": DecimalField(
+            "Significance level (alpha)", places=3, default=plan.alpha, validators=[InputRequired()]
+        ),
+        "correction": SelectField(
+            "Correction for several frames",
+            choices={
+                "holm": "Holm",
+                "bh": "Benjamini-Hochberg",
+                "bonferroni": "Bonferroni",
+                "none": "None",
+            },
+            default=plan.correction,
+        ),
+        "exclude": MultiCheckboxField(
+            "Exclude participants flagged as",
+            choices={
+                "attention_failed": "failed an attention check",
+                "speeder": "speeder",
+                "honeypot": "filled the hidden honeypot field",
+            },
+            default=list(plan.exclude),
+        ),
+        "save": SubmitField("Save analysis plan"),
+    }
+    places = {
+        f"analysis.{name}": name
+        for name in (
+            "primary",
+            "secondary",
+            "covariates",
+            "moderators",
+            "alpha",
+            "correction",
+            "exclude",
+        )
+    }
+    return _make(FlaskForm, fields, "PlanForm"), places
+
+
+def design_form(spec: Study) -> tuple[type[FlaskForm], Places]:
+    """Randomization scheme, seed, block size and arm weights."""
+    design = spec.design
+    weights = spec.weights()
+    pre_items = [i.id for i in spec.items_for("pre") if i.type in ("choice", "binary", "likert")]
+    fields: dict[str, Field] = {
+        "scheme": SelectField(
+            "Randomization scheme",
+            choices={
+                "simple": "Simple: an independent draw for each participant",
+                "complete": "Complete: permuted blocks over the whole study",
+                "blocked": "Blocked: permuted blocks within each group of a pre question",
+                "factorial": "Factorial: permuted blocks over the cells of crossed factors",
+            },
+            default=design.scheme,
+        ),
+        "seed": IntegerField("Random seed", default=design.seed, validators=[InputRequired()]),
+        "block_size": IntegerField(
+            "Block size", default=design.block_size, validators=[Optional(), NumberRange(1, 10_000)]
+        ),
+        "block_by": SelectField(
+            "Block by (pre question)",
+            choices={"": "(none)", **_choices(pre_items)},
+            default=design.block_by or "",
+        ),
+    }
+    places: Places = {f"design.{n}": n for n in ("scheme", "seed", "block_size", "block_by")}
+    for arm in spec.arms:
+        name = f"weight_{arm.id}"
+        fields[name] = IntegerField(
+            f"Weight of {arm.id}",
+            default=weights[arm.id],
+            validators=[InputRequired(), NumberRange(1, 100)],
+        )
+        places[f"design.weights.{arm.id}"] = name
+    places["design.weights"] = f"weight_{spec.arms[0].id}"
+    fields["save"] = SubmitField("Save design")
+    return _make(FlaskForm, fields, "DesignForm"), places
+
+
+def place_errors(
+    errors: Iterable[tuple[str, str]], places: Places
+) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
+    """Split StudyError pairs into field errors (by the longest matching location) and the rest."""
+    by_field: dict[str, list[str]] = {}
+    rest: list[tuple[str, str]] = []
+    ordered = sorted(places, key=len, reverse=True)
+    for location, message in errors:
+        match = next(
+            (
+                loc
+                for loc in ordered
+                if location == loc or location.startswith((loc + ".", loc + "["))
+            ),
+            None,
+        )
+        if match is None:
+            rest.append((location, message))
+        else:
+            by_field.setdefault(places[match], []).append(message)
+    return by_field, rest

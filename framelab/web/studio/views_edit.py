@@ -1,0 +1,302 @@
+"""Studio editor pages: frames (with the confound check and preview), texts, questions,
+design, analysis plan (and its lock), and the participant preview."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, jsonify, redirect, request, url_for
+from flask_wtf import FlaskForm
+
+from framelab.domain.confounds import check_study
+from framelab.domain.study import Study, StudyError
+from framelab.services import studio
+from framelab.services.flow import preview_page, steps_for
+from framelab.services.studies import LoadedStudy
+from framelab.services.studio import StudyLocked
+from framelab.web.markdown import render_markdown
+from framelab.web.participant.pages import page_from_state, render_page
+from framelab.web.studio import editing
+from framelab.web.studio.auth import require_role
+from framelab.web.studio.blueprint import bp
+from framelab.web.studio.common import now, render_study, session
+from framelab.web.studio.forms import (
+    ActionForm,
+    Places,
+    design_form,
+    field_name,
+    frame_form,
+    items_form,
+    place_errors,
+    plan_form,
+    texts_form,
+)
+
+
+def _save(
+    study: LoadedStudy, form: FlaskForm, places: Places, build: Callable[[], Study]
+) -> tuple[bool, dict[str, list[str]], list[tuple[str, str]], str | None]:
+    """Validate the form, build the edited spec and save it; errors placed by location."""
+    if not form.validate_on_submit():
+        return False, {}, [], None
+    try:
+        studio.update_study(session(), study.slug, build(), now=now())
+    except StudyError as exc:
+        by_field, rest = place_errors(exc.errors, places)
+        return False, by_field, rest, None
+    except StudyLocked as exc:
+        return False, {}, [], str(exc)
+    return True, {}, [], None
+
+
+def _per_language(form: FlaskForm, spec: Study, prefix: str) -> dict[str, str]:
+    return {lang: form[field_name(prefix, lang)].data or "" for lang in spec.languages}
+
+
+def _arm_index(spec: Study, arm_id: str) -> int:
+    for index, arm in enumerate(spec.arms):
+        if arm.id == arm_id and arm.frame is not None:
+            return index
+    abort(404)
+
+
+# ------------------------------------------------------------------ frames
+
+
+@bp.route("/<slug>/frames")
+@require_role("view")
+def frames(study: LoadedStudy) -> str:
+    report = check_study(study.spec)
+    return render_study(
+        "studio/frames.html",
+        study,
+        "studio.frames",
+        report=report,
+        lock=studio.lock_state(session(), study.slug),
+    )
+
+
+@bp.route("/<slug>/frames/<arm_id>", methods=["GET", "POST"])
+@require_role("edit")
+def edit_frame(study: LoadedStudy, arm_id: str) -> Any:
+    spec = study.spec
+    index = _arm_index(spec, arm_id)
+    form_class, places = frame_form(spec, index)
+    form = form_class()
+    errors: dict[str, list[str]] = {}
+    other: list[tuple[str, str]] = []
+    locked = None
+    preview = None
+
+    def build() -> Study:
+        return editing.edit_frame(
+            spec,
+            index,
+            _per_language(form, spec, "title"),
+            _per_language(form, spec, "body"),
+            form.values.data or [],
+        )
+
+    if request.method == "POST" and form.preview.data and form.validate_on_submit():
+        try:
+            draft = build()
+            preview = _frame_preview(draft, arm_id)
+        except StudyError as exc:
+            errors, other = place_errors(exc.errors, places)
+    elif request.method == "POST":
+        ok, errors, other, locked = _save(study, form, places, build)
+        if ok:
+            flash(f"Frame {arm_id} saved.", "info")
+            return redirect(url_for("studio.frames", slug=study.slug) + f"#arm-{arm_id}")
+    if preview is None:
+        preview = _frame_preview(spec, arm_id)
+    failed = bool(errors or other or locked or form.errors)
+    page = render_study(
+        "studio/frame_edit.html",
+        study,
+        "studio.frames",
+        form=form,
+        arm=spec.arms[index],
+        field_errors=errors,
+        other_errors=other,
+        locked=locked,
+        preview=preview,
+        field_name=field_name,
+    )
+    return page, 422 if failed else 200
+
+
+def _frame_preview(spec: Study, arm_id: str) -> dict[str, Any]:
+    """Rendered message per language and the confound figures/warnings for this arm."""
+    report = check_study(spec)
+    frame = spec.arm(arm_id).frame
+    return {
+        "html": {
+            lang: render_markdown(spec.text(frame.body, lang)) if frame else ""
+            for lang in spec.languages
+        },
+        "titles": {lang: spec.text(frame.title, lang) if frame else "" for lang in spec.languages},
+        "metrics": [m for m in report.metrics if m.arm == arm_id],
+        "warnings": report.warnings_for(arm_id),
+    }
+
+
+@bp.route("/<slug>/frames/<arm_id>/check", methods=["POST"])
+@require_role("edit")
+def check_frame(study: LoadedStudy, arm_id: str) -> Any:
+    """JSON for the progressive live preview: rendered Markdown, figures and warnings."""
+    spec = study.spec
+    index = _arm_index(spec, arm_id)
+    form_class, places = frame_form(spec, index)
+    form = form_class()
+    if not form.validate_on_submit():
+        return jsonify({"ok": False, "errors": form.errors}), 422
+    try:
+        draft = editing.edit_frame(
+            spec,
+            index,
+            _per_language(form, spec, "title"),
+            _per_language(form, spec, "body"),
+            form.values.data or [],
+        )
+    except StudyError as exc:
+        by_field, rest = place_errors(exc.errors, places)
+        return jsonify({"ok": False, "errors": by_field, "other": rest}), 422
+    preview = _frame_preview(draft, arm_id)
+    return jsonify(
+        {
+            "ok": True,
+            "html": {lang: str(html) for lang, html in preview["html"].items()},
+            "metrics": [
+                {
+                    "language": m.language,
+                    "words": m.words,
+                    "reading_seconds": m.reading_seconds,
+                    "readability": m.readability,
+                    "readability_label": m.readability_label,
+                }
+                for m in preview["metrics"]
+            ],
+            "warnings": [w.message for w in preview["warnings"]],
+        }
+    )
+
+
+# ------------------------------------------------------------------ other sections
+
+
+def _section(
+    study: LoadedStudy, builder: Callable, template: str, active: str, apply: Callable
+) -> Any:
+    form_class, places = builder(study.spec)
+    form = form_class()
+    errors: dict[str, list[str]] = {}
+    other: list[tuple[str, str]] = []
+    locked = None
+    if request.method == "POST":
+        ok, errors, other, locked = _save(study, form, places, lambda: apply(study.spec, form))
+        if ok:
+            flash("Saved.", "info")
+            return redirect(url_for(active, slug=study.slug))
+    failed = bool(errors or other or locked or form.errors)
+    page = render_study(
+        template,
+        study,
+        active,
+        form=form,
+        field_errors=errors,
+        other_errors=other,
+        locked=locked,
+        field_name=field_name,
+        lock=studio.lock_state(session(), study.slug),
+        action_form=ActionForm(),
+    )
+    return page, 422 if failed else 200
+
+
+def _apply_texts(spec: Study, form: FlaskForm) -> Study:
+    texts = {key: _per_language(form, spec, key) for key in ("title", "consent", "debrief")}
+    return editing.edit_texts(spec, texts, form.target_n.data, form.speeder_seconds.data)
+
+
+def _apply_items(spec: Study, form: FlaskForm) -> Study:
+    texts = {item.id: _per_language(form, spec, f"text_{item.id}") for item in spec.items}
+    required = {item.id: bool(form[f"required_{item.id}"].data) for item in spec.items}
+    return editing.edit_items(spec, texts, required)
+
+
+def _apply_plan(spec: Study, form: FlaskForm) -> Study:
+    plan = {
+        name: form[name].data or []
+        for name in ("primary", "secondary", "covariates", "moderators", "exclude")
+    }
+    plan["alpha"] = float(form.alpha.data)
+    plan["correction"] = form.correction.data
+    return editing.edit_plan(spec, plan)
+
+
+def _apply_design(spec: Study, form: FlaskForm) -> Study:
+    design = {
+        "scheme": form.scheme.data,
+        "seed": form.seed.data,
+        "block_size": form.block_size.data,
+        "block_by": form.block_by.data or None,
+    }
+    weights = {arm.id: form[f"weight_{arm.id}"].data for arm in spec.arms}
+    return editing.edit_design(spec, design, weights)
+
+
+@bp.route("/<slug>/texts", methods=["GET", "POST"])
+@require_role("edit")
+def texts(study: LoadedStudy) -> Any:
+    return _section(study, texts_form, "studio/texts.html", "studio.texts", _apply_texts)
+
+
+@bp.route("/<slug>/items", methods=["GET", "POST"])
+@require_role("edit")
+def items(study: LoadedStudy) -> Any:
+    return _section(study, items_form, "studio/items.html", "studio.items", _apply_items)
+
+
+@bp.route("/<slug>/design", methods=["GET", "POST"])
+@require_role("edit")
+def design(study: LoadedStudy) -> Any:
+    return _section(study, design_form, "studio/design.html", "studio.design", _apply_design)
+
+
+@bp.route("/<slug>/plan", methods=["GET", "POST"])
+@require_role("plan")
+def plan(study: LoadedStudy) -> Any:
+    return _section(study, plan_form, "studio/plan.html", "studio.plan", _apply_plan)
+
+
+@bp.route("/<slug>/plan/lock", methods=["POST"])
+@require_role("plan")
+def lock_plan(study: LoadedStudy) -> Any:
+    if ActionForm().validate_on_submit():
+        digest = studio.lock_plan(session(), study.slug, now=now())
+        flash(f"Analysis plan locked (pre-registered), hash {digest[:12]}.", "info")
+    return redirect(url_for("studio.plan", slug=study.slug))
+
+
+# ------------------------------------------------------------------ participant preview
+
+
+@bp.route("/<slug>/preview")
+@require_role("view")
+def preview_index(study: LoadedStudy) -> str:
+    return render_study(
+        "studio/preview.html", study, "studio.overview", steps=steps_for(study.spec)
+    )
+
+
+@bp.route("/<slug>/preview/<arm_id>/<lang>/<step>")
+@require_role("view")
+def preview(study: LoadedStudy, arm_id: str, lang: str, step: str) -> str:
+    """The participant page exactly as a participant sees it; the form posts nowhere."""
+    spec = study.spec
+    if arm_id not in spec.arm_ids or lang not in spec.languages or step not in steps_for(spec):
+        abort(404)
+    state = preview_page(spec, step, language=lang, arm=arm_id)
+    return render_page(page_from_state(state), preview=True)

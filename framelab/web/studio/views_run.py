@@ -1,0 +1,154 @@
+"""Studio pages that run a study: lifecycle, dashboard, results, power planner, downloads."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request, url_for
+
+from framelab.services import bundle, studio
+from framelab.services.dashboard import dashboard as dashboard_figures
+from framelab.services.export import EXPORT_FORMATS, write_export
+from framelab.services.studies import LoadedStudy, StudyConflict
+from framelab.services.studio import LifecycleError
+from framelab.web.studio.auth import current_account, require_role
+from framelab.web.studio.blueprint import bp
+from framelab.web.studio.common import now, render_study, session
+from framelab.web.studio.forms import ActionForm, PowerForm
+from framelab.web.studio.planning import (
+    TYPICAL_DIFFERENCE,
+    TYPICAL_SD,
+    default_n_per_arm,
+    plan_power,
+)
+
+DOWNLOADS = {
+    "csv": ("tidy data (CSV)", "text/csv", "csv"),
+    "parquet": ("tidy data (Parquet)", "application/vnd.apache.parquet", "parquet"),
+    "sav": ("tidy data with labels (SPSS)", "application/x-spss-sav", "sav"),
+    "dta": ("tidy data with labels (Stata)", "application/x-stata-dta", "dta"),
+    "long-csv": ("long data, one row per answer (CSV)", "text/csv", "csv"),
+    "codebook-json": ("codebook (JSON)", "application/json", "json"),
+    "codebook-md": ("codebook (Markdown)", "text/markdown", "md"),
+}
+
+
+@bp.route("/<slug>/status/<action>", methods=["POST"])
+@require_role("manage")
+def change_status(study: LoadedStudy, action: str) -> Any:
+    if action not in studio.ACTIONS:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        try:
+            changed = studio.change_status(session(), study.slug, action, now=now())
+            flash(f"{study.slug} is now {changed.status}.", "info")
+        except (LifecycleError, StudyConflict) as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("studio.overview", slug=study.slug))
+
+
+@bp.route("/<slug>/new-version", methods=["POST"])
+@require_role("edit")
+def new_version(study: LoadedStudy) -> Any:
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("studio.overview", slug=study.slug))
+    created = studio.new_version(session(), study.slug, account=current_account(), now=now())
+    flash(
+        f"New version {created.slug} created as a draft; {study.slug} and its data are unchanged.",
+        "info",
+    )
+    return redirect(url_for("studio.overview", slug=created.slug))
+
+
+@bp.route("/<slug>/dashboard")
+@require_role("view")
+def dashboard(study: LoadedStudy) -> str:
+    studio.close_if_target_reached(session(), study.slug, now=now())
+    study = studio.get_study(session(), study.slug)
+    figures = dashboard_figures(session(), study)
+    return render_study("studio/dashboard.html", study, "studio.dashboard", d=figures)
+
+
+@bp.route("/<slug>/results")
+@require_role("results")
+def results(study: LoadedStudy) -> Any:
+    figures = dashboard_figures(session(), study)
+    if not figures.results_visible:
+        return render_study("studio/results_hidden.html", study, "studio.dashboard", d=figures)
+    html = bundle.report_html(session(), study)
+    return Response(html, mimetype="text/html")
+
+
+@bp.route("/<slug>/power")
+@require_role("view")
+def power(study: LoadedStudy) -> str:
+    spec = study.spec
+    form = PowerForm(request.args)
+    if not request.args:
+        form = PowerForm()
+        form.n_per_arm.data = default_n_per_arm(spec)
+        form.alpha.data = spec.analysis.alpha
+        form.correction.data = (
+            spec.analysis.correction if spec.analysis.correction != "bh" else "holm"
+        )
+    plan = None
+    if form.validate():
+        plan = plan_power(
+            spec,
+            effect_d=float(form.effect.data),
+            per_arm=form.n_per_arm.data or default_n_per_arm(spec),
+            alpha=float(form.alpha.data),
+            correction=form.correction.data,
+            attrition=float(form.attrition.data),
+        )
+    return render_study(
+        "studio/power.html",
+        study,
+        "studio.power",
+        form=form,
+        plan=plan,
+        typical_sd=TYPICAL_SD,
+        typical_difference=TYPICAL_DIFFERENCE,
+    )
+
+
+@bp.route("/<slug>/downloads")
+@require_role("view")
+def downloads(study: LoadedStudy) -> str:
+    figures = dashboard_figures(session(), study)
+    return render_study(
+        "studio/downloads.html", study, "studio.downloads", downloads=DOWNLOADS, d=figures
+    )
+
+
+@bp.route("/<slug>/download/<fmt>")
+@require_role("results")
+def download(study: LoadedStudy, fmt: str) -> Response:
+    if fmt not in DOWNLOADS or fmt not in EXPORT_FORMATS:
+        abort(404)
+    _label, mimetype, extension = DOWNLOADS[fmt]
+    include_pilot = request.args.get("pilot") == "1"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{study.slug}.{extension}"
+        write_export(session(), study.slug, fmt, path, include_pilot=include_pilot)
+        data = path.read_bytes()
+    suffix = "-with-pilot" if include_pilot else ""
+    name = f"{study.slug}{suffix}{'-long' if fmt == 'long-csv' else ''}.{extension}"
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/<slug>/bundle.zip")
+@require_role("results")
+def download_bundle(study: LoadedStudy) -> Response:
+    data = bundle.build_bundle(session(), study)
+    return Response(
+        data,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{study.slug}-bundle.zip"'},
+    )

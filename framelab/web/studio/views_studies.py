@@ -1,0 +1,143 @@
+"""Studio pages: the study list, new study (template or upload), overview, study file, members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+
+from framelab.domain.study import StudyError, load_study
+from framelab.services import accounts, studio
+from framelab.services.accounts import AccountError
+from framelab.services.studies import LoadedStudy
+from framelab.services.studio import StudyLocked
+from framelab.web.studio.auth import current_account, require_login, require_role
+from framelab.web.studio.blueprint import bp
+from framelab.web.studio.common import now, render_study, session
+from framelab.web.studio.forms import (
+    ActionForm,
+    MemberForm,
+    NewStudyForm,
+    UploadForm,
+    YamlForm,
+)
+
+
+@bp.route("/")
+@require_login
+def index() -> str:
+    refs = accounts.studies_for(session(), current_account())
+    return render_template("studio/index.html", studies=refs, logout_form=ActionForm())
+
+
+def _new_forms() -> tuple[NewStudyForm, UploadForm]:
+    form = NewStudyForm(prefix="tpl")
+    form.template.choices = {name: name for name in studio.templates()}
+    return form, UploadForm(prefix="up")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require_login
+def new_study() -> Any:
+    form, upload = _new_forms()
+    errors: list[tuple[str, str]] = []
+    try:
+        if form.submit.data and form.validate_on_submit():
+            spec = studio.spec_from_template(form.template.data, form.slug.data)
+            created = studio.create_study(session(), spec, owner=current_account(), now=now())
+            flash(f"Study {created.slug} created from the example {form.template.data}.", "info")
+            return redirect(url_for("studio.overview", slug=created.slug))
+        if upload.submit_upload.data and upload.validate_on_submit():
+            text = upload.text.data or ""
+            if upload.file.data:
+                text = upload.file.data.read().decode("utf-8", errors="replace")
+            spec = load_study(text)
+            created = studio.create_study(session(), spec, owner=current_account(), now=now())
+            flash(f"Study {created.slug} created from your file.", "info")
+            return redirect(url_for("studio.overview", slug=created.slug))
+    except StudyError as exc:
+        errors = list(exc.errors)
+    status = 422 if errors or form.errors or upload.errors else 200
+    page = render_template("studio/new.html", form=form, upload=upload, errors=errors)
+    return page, status
+
+
+@bp.route("/<slug>/")
+@require_role("view")
+def overview(study: LoadedStudy) -> str:
+    studio.close_if_target_reached(session(), study.slug, now=now())
+    study = studio.get_study(session(), study.slug)
+    state = studio.lock_state(session(), study.slug)
+    link = url_for("participant.start", slug=study.slug, _external=True)
+    return render_study(
+        "studio/overview.html",
+        study,
+        "studio.overview",
+        lock=state,
+        participant_link=link,
+        action_form=ActionForm(),
+        actions=studio.ACTIONS,
+    )
+
+
+@bp.route("/<slug>/study.yaml")
+@require_role("view")
+def download_yaml(study: LoadedStudy) -> Response:
+    return Response(
+        study.spec.to_yaml(),
+        mimetype="application/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{study.slug}.yaml"'},
+    )
+
+
+@bp.route("/<slug>/yaml", methods=["GET", "POST"])
+@require_role("edit")
+def yaml_editor(study: LoadedStudy) -> Any:
+    form = YamlForm()
+    errors: list[tuple[str, str]] = []
+    locked = None
+    if form.validate_on_submit():
+        try:
+            spec = load_study(form.yaml.data or "")
+            studio.update_study(session(), study.slug, spec, now=now())
+            flash("Study file saved.", "info")
+            return redirect(url_for("studio.yaml_editor", slug=study.slug))
+        except StudyError as exc:
+            errors = list(exc.errors)
+        except StudyLocked as exc:
+            locked = str(exc)
+    elif request.method == "GET":
+        form.yaml.data = study.spec.to_yaml()
+    status = 422 if errors or locked or form.errors else 200
+    page = render_study(
+        "studio/yaml.html", study, "studio.yaml_editor", form=form, errors=errors, locked=locked
+    )
+    return page, status
+
+
+@bp.route("/<slug>/members")
+@require_role("view")
+def members(study: LoadedStudy) -> str:
+    listing = accounts.list_members(session(), study.id)
+    return render_study(
+        "studio/members.html", study, "studio.members", form=MemberForm(), members=listing
+    )
+
+
+@bp.route("/<slug>/members", methods=["POST"])
+@require_role("manage")
+def add_member(study: LoadedStudy) -> Any:
+    form = MemberForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            accounts.grant_role(session(), study.id, form.email.data, form.role.data, now=now())
+            flash(f"{form.email.data} is now {form.role.data} of {study.slug}.", "info")
+            return redirect(url_for("studio.members", slug=study.slug))
+        except AccountError as exc:
+            error = str(exc)
+    listing = accounts.list_members(session(), study.id)
+    page = render_study(
+        "studio/members.html", study, "studio.members", form=form, members=listing, error=error
+    )
+    return page, 422

@@ -1,0 +1,91 @@
+"""Studio fixtures: an app with the studio blueprint, accounts for every role, signed-in clients.
+
+studio_app            # SQLite app; torture-ban (draft) with owner/editor/analyst/viewer,
+                      # other-study owned by `stranger`; CSRF off unless a test turns it on
+client_for(email)     # a test client signed in as that account (None: anonymous)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from framelab import create_app
+from framelab.services import accounts
+from tests.factories import make_study, publish, session_factory_for
+
+NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+SLUG = "torture-ban"
+OTHER = "other-study"
+# email -> role on torture-ban (None: no role)
+PEOPLE = {
+    "owner@example.org": "owner",
+    "editor@example.org": "editor",
+    "analyst@example.org": "analyst",
+    "viewer@example.org": "viewer",
+    "stranger@example.org": None,
+}
+
+
+def build_app(database_url: str, *, status: str = "draft", **config: object) -> Flask:
+    """An app whose database holds the example study and one account per role."""
+    with session_factory_for(database_url) as factory, factory() as session:
+        publish(session, make_study(), status=status)
+        publish(session, make_study(slug=OTHER), status="draft")
+        ids = {}
+        for email in PEOPLE:
+            ids[email] = accounts.create_user(session, email, PASSWORD, now=NOW).id
+        study_ids = {s.slug: s.id for s in accounts.studies_for(session, _admin(session))}
+        for email, role in PEOPLE.items():
+            if role:
+                accounts.grant_role(session, study_ids[SLUG], email, role, now=NOW)
+        accounts.grant_role(session, study_ids[OTHER], "stranger@example.org", "owner", now=NOW)
+    settings = {"TESTING": True, "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False}
+    settings.update(config)
+    app = create_app(settings)
+    if "studio" not in app.blueprints:
+        from framelab.web.studio import bp
+
+        app.register_blueprint(bp)
+    return app
+
+
+def _admin(session) -> accounts.Account:
+    return accounts.create_user(session, "admin@example.org", PASSWORD, is_admin=True, now=NOW)
+
+
+@pytest.fixture
+def studio_app(tmp_path) -> Iterator[Flask]:
+    app = build_app(f"sqlite:///{tmp_path / 'studio.sqlite'}")
+    yield app
+    app.extensions["framelab.engine"].dispose()
+
+
+def sign_in(client: FlaskClient, app: Flask, email: str) -> None:
+    """Put the account in the client's Flask-Login session (the login form has its own test)."""
+    from sqlalchemy import select
+
+    from framelab.db.accounts import User
+    from framelab.web.database import db_session
+
+    with app.app_context():
+        user_id = db_session().scalar(select(User.id).where(User.email == email))
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user_id)
+        sess["_fresh"] = True
+
+
+@pytest.fixture
+def client_for(studio_app) -> Callable[[str | None], FlaskClient]:
+    def make(email: str | None) -> FlaskClient:
+        client = studio_app.test_client()
+        if email is not None:
+            sign_in(client, studio_app, email)
+        return client
+
+    return make
