@@ -41,8 +41,11 @@ class FlowConventions:
     final_steps: frozenset[str] = frozenset({"debrief", "screened_out", "withdrawn"})
     completed_step: str = "debrief"
     fixed: tuple[tuple[str, str], ...] = (("consent", "yes"),)
+    # Steps that only gate entry; a formless page right after them is not a completion.
+    fixed_steps: tuple[tuple[str, str], ...] = (("consent", "screened_out"),)
     ignore: frozenset[str] = frozenset({"website", "csrf_token"})
-    skip_forms: tuple[str, ...] = ("withdraw", "lang")
+    # Forms whose action path has one of these segments are never the flow's form.
+    skip_forms: tuple[str, ...] = ("withdraw",)
     # The participant code travels in resume links (/s/<slug>/p/<code>).
     code_pattern: str = r"/p/([A-Za-z0-9_\-]{6,})"
 
@@ -132,6 +135,7 @@ class _Participant:
         self.code: str | None = None
         self.url = gen.start_path
         self.step = "start"
+        self.answered_past_consent = False
 
     async def send(self, method: str, url: str, data: dict[str, str] | None = None):
         """One request plus any redirects (each hop timed on its own): (first, final) response."""
@@ -182,7 +186,8 @@ class _Participant:
         candidates = [
             f
             for f in forms
-            if f.method == "post" and not any(s in f.action for s in conv.skip_forms)
+            if f.method == "post"
+            and not set(urlsplit(f.action).path.split("/")) & set(conv.skip_forms)
         ]
         with_step = [f for f in candidates if conv.step_field in f.fields]
         chosen = with_step or candidates
@@ -207,8 +212,13 @@ class _Participant:
             self.step = step
             if self.code:
                 result.last_step[self.code] = step
-            if step in conv.final_steps or form is None:
+            if step in conv.final_steps:
                 return step == conv.completed_step
+            if form is None:
+                # A page without a form that was reached by answering (not by declining
+                # consent) is the end of the study: framelab's debrief has links only.
+                return response.status == 200 and self.answered_past_consent
+
             data, answers = fill_form(form, self.rng, fixed=dict(conv.fixed), ignore=conv.ignore)
             fixed_names = {name for name, _ in conv.fixed}
             first, response = await self.send("POST", form.action or self.url, data)
@@ -219,6 +229,8 @@ class _Participant:
                 result.rejected.append(f"{self.code} {step}: {response.status_code}")
                 # A rejected page comes back with its errors; answering again is what people do.
                 continue
+            if step not in dict(conv.fixed_steps):
+                self.answered_past_consent = True
             if self.code:
                 for item, value in answers.items():
                     if item not in fixed_names:
