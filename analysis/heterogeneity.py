@@ -1,0 +1,385 @@
+"""Heterogeneous effects: subgroups, arm x moderator interactions, and value matching.
+
+Public API (each returns a tidy :class:`pandas.DataFrame`)
+----------------------------------------------------------
+``subgroup_effects(df, outcome, arm, control, moderator, *, min_cell_size=10, alpha=0.05)``
+    outcome, moderator, level, arm, estimate, std_error, statistic, df, p_value,
+    conf_low, conf_high, n_control, n_treatment, suppressed
+``interaction_effects(df, outcome, arm, control, moderator, covariates=(), *, alpha=0.05)``
+    outcome, moderator, arm, term, estimate, std_error, statistic, df, p_value,
+    conf_low, conf_high, n
+``interaction_joint_test(df, outcome, arm, control, moderator, covariates=())``
+    outcome, moderator, statistic, df, p_value, f_statistic, df_num, df_denom, f_p_value, n
+``value_match(df, outcome, arm, control, arm_values, *, standardize=False, alpha=0.05)``
+    outcome, arm, value_column, method, estimate, std_error, statistic, df, p_value,
+    conf_low, conf_high, n_control, n_treatment
+
+Rows with a missing value in any column an analysis uses are dropped (complete
+cases per analysis). Regressions use the shared HC2 core :mod:`analysis.hc`
+(estimatr's ``lm_robust`` default); the pooled value-match estimate uses
+cluster-robust errors (see :func:`value_match`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis._data import (
+    arm_labels,
+    check_control,
+    covariate_matrix,
+    numeric_column,
+    require_columns,
+    treatment_arms,
+)
+from analysis.hc import RankDeficientError, ols_hc2, t_summary, wald_test
+
+__all__ = ["interaction_effects", "interaction_joint_test", "subgroup_effects", "value_match"]
+
+MAX_SUBGROUP_LEVELS = 20
+_STATS = ["estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high"]
+
+
+def _inference(est: float, se: float, dof: float, alpha: float) -> dict:
+    s = t_summary(est, se, dof, alpha)
+    return {
+        "estimate": float(est),
+        "std_error": float(se),
+        "statistic": float(s["statistic"]),
+        "df": float(dof),
+        "p_value": float(s["p_value"]),
+        "conf_low": float(s["conf_low"]),
+        "conf_high": float(s["conf_high"]),
+    }
+
+
+def _levels(df: pd.DataFrame, moderator: str) -> tuple[np.ndarray, list]:
+    values = df[moderator]
+    levels = sorted(values.dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
+    if len(levels) > MAX_SUBGROUP_LEVELS:
+        raise ValueError(
+            f"moderator {moderator!r}: expected a categorical moderator with at most "
+            f"{MAX_SUBGROUP_LEVELS} levels for subgroups, found {len(levels)} distinct values "
+            "(use interaction_effects for a continuous moderator)"
+        )
+    return values.to_numpy(dtype=object), levels
+
+
+def subgroup_effects(
+    df: pd.DataFrame,
+    outcome: str,
+    arm: str,
+    control: object,
+    moderator: str,
+    *,
+    min_cell_size: int = 10,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Difference in means of each arm versus control within each level of a moderator.
+
+    Within level g: ``mean_t,g - mean_c,g`` with the Welch (= HC2) standard error
+    ``sqrt(s_t^2/n_t + s_c^2/n_c)`` and Welch–Satterthwaite df, as
+    ``estimatr::difference_in_means`` on that subgroup. Privacy rule for
+    at-risk participants: when the arm or the control has fewer than
+    ``min_cell_size`` participants in the level, the row is ``suppressed``: every
+    statistic *and* the small count are null, so no table reveals a small group.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> d = pd.DataFrame({"arm": np.repeat(["c", "t"], 60), "g": np.tile(["a", "b", "b"], 40),
+    ...                   "y": rng.normal(size=120)})
+    >>> r = subgroup_effects(d, "y", "arm", "c", "g", min_cell_size=25)
+    >>> r[["level", "n_control", "suppressed"]].values.tolist()
+    [['a', <NA>, True], ['b', 40, False]]
+    """
+    if min_cell_size < 0:
+        raise ValueError(f"min_cell_size: expected a non-negative integer, got {min_cell_size}")
+    require_columns(df, [outcome, arm, moderator])
+    labels = arm_labels(df, arm)
+    control = check_control(labels, arm, control)
+    y = numeric_column(df, outcome, "outcome")
+    mod, levels = _levels(df, moderator)
+    ok = ~np.isnan(y) & pd.notna(mod)
+    rows = []
+    for level in levels:
+        in_level = ok & (mod == level)
+        yc = y[in_level & (labels == control)]
+        for a in treatment_arms(labels, control):
+            yt = y[in_level & (labels == a)]
+            row = {"outcome": outcome, "moderator": moderator, "level": level, "arm": a}
+            small = min(yt.size, yc.size) < max(min_cell_size, 2)
+            if small:
+                row.update(dict.fromkeys(_STATS, np.nan))
+            else:
+                vt, vc = yt.var(ddof=1) / yt.size, yc.var(ddof=1) / yc.size
+                se = np.sqrt(vt + vc)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    dof = se**4 / (vt**2 / (yt.size - 1) + vc**2 / (yc.size - 1))
+                row.update(_inference(yt.mean() - yc.mean(), se, dof, alpha))
+            row["n_control"] = pd.NA if yc.size < min_cell_size else int(yc.size)
+            row["n_treatment"] = pd.NA if yt.size < min_cell_size else int(yt.size)
+            row["suppressed"] = bool(small)
+            rows.append(row)
+    columns = ["outcome", "moderator", "level", "arm", *_STATS]
+    out = pd.DataFrame(rows, columns=[*columns, "n_control", "n_treatment", "suppressed"])
+    for col in ("n_control", "n_treatment"):
+        out[col] = out[col].astype("Int64")
+    return out
+
+
+def _interaction_fit(df, outcome, arm, control, moderator, covariates):
+    """HC2 fit of outcome ~ arm dummies * moderator terms + covariates; interaction names."""
+    require_columns(df, [outcome, arm, moderator, *covariates])
+    if moderator in covariates:
+        raise ValueError(f"covariates: the moderator {moderator!r} must not also be a covariate")
+    labels = arm_labels(df, arm)
+    control = check_control(labels, arm, control)
+    y = numeric_column(df, outcome, "outcome")
+    M, m_names = covariate_matrix(df, [moderator])
+    C, c_names = covariate_matrix(df, list(covariates))
+    ok = ~np.isnan(y) & np.array([x is not None for x in labels], dtype=bool)
+    ok &= ~np.isnan(M).any(axis=1) & ~np.isnan(C).any(axis=1)
+    labels, y, M, C = labels[ok], y[ok], M[ok], C[ok]
+    arms = [a for a in treatment_arms(labels, control) if np.any(labels == a)]
+    if not np.any(labels == control) or not arms:
+        raise ValueError(
+            f"outcome {outcome!r}: expected complete cases in the control and at least one arm "
+            f"(moderator {moderator!r})"
+        )
+    if not m_names:
+        raise ValueError(f"moderator {moderator!r}: expected at least two distinct values")
+    D = np.column_stack([(labels == a).astype(float) for a in arms])
+    inter = [D[:, [i]] * M for i in range(len(arms))]
+    inter_names = [f"{a}:{m}" for a in arms for m in m_names]
+    X = np.column_stack([np.ones(y.size), D, M, C, *inter])
+    names = ["(Intercept)", *arms, *m_names, *c_names, *inter_names]
+    try:
+        fit = ols_hc2(X, y, names)
+    except RankDeficientError as err:
+        raise ValueError(f"moderator {moderator!r}: cannot estimate interactions: {err}") from None
+    pairs = [(a, f"{a}:{m}") for a in arms for m in m_names]
+    return fit, pairs
+
+
+def interaction_effects(
+    df: pd.DataFrame,
+    outcome: str,
+    arm: str,
+    control: object,
+    moderator: str,
+    covariates: Sequence[str] = (),
+    *,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Arm x moderator interaction coefficients from one HC2 regression.
+
+    Model (all arms together, control as reference):
+    ``y = b0 + sum_a t_a 1[arm = a] + sum_m g_m M_m + C'c + sum_a sum_m d_am 1[arm = a] M_m + e``,
+    where M is the moderator (a numeric one enters as itself; a categorical one
+    as dummies for every level but the first, sorted) and C the covariates.
+    ``d_am`` is how much arm a's effect differs per unit of M_m (numeric) or in
+    level m versus the first level (categorical). Term names follow R with the
+    arm label: ``"care:ideology"``, ``"care:ideology_groupright"``. HC2 errors,
+    ``df = n - k``.
+
+    R equivalent: ``estimatr::lm_robust(y ~ arm * moderator + covariates, se_type = "HC2")``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(2)
+    >>> d = pd.DataFrame({"arm": np.repeat(["c", "t"], 100), "x": rng.normal(size=200)})
+    >>> d["y"] = (d["arm"] == "t") * (1 + 2 * d["x"]) + rng.normal(size=200)
+    >>> r = interaction_effects(d, "y", "arm", "c", "x")
+    >>> r["term"].tolist(), bool(abs(r["estimate"].iloc[0] - 2) < 0.4)
+    (['t:x'], True)
+    """
+    fit, pairs = _interaction_fit(df, outcome, arm, control, moderator, covariates)
+    se = fit.std_error
+    rows = []
+    for a, term in pairs:
+        j = fit.index(term)
+        rows.append(
+            {
+                "outcome": outcome,
+                "moderator": moderator,
+                "arm": a,
+                "term": term,
+                **_inference(fit.coef[j], se[j], fit.df_resid, alpha),
+                "n": fit.n,
+            }
+        )
+    return pd.DataFrame(rows, columns=["outcome", "moderator", "arm", "term", *_STATS, "n"])
+
+
+def interaction_joint_test(
+    df: pd.DataFrame,
+    outcome: str,
+    arm: str,
+    control: object,
+    moderator: str,
+    covariates: Sequence[str] = (),
+) -> pd.DataFrame:
+    """HC2 Wald test that all arm x moderator interactions are zero (effects do not vary).
+
+    In the model of :func:`interaction_effects`, ``W = d' V_HC2^-1 d ~ chi2(q)``
+    with q the number of interaction terms; ``F = W / q`` on ``(q, n - k)`` df.
+
+    R equivalent: ``car::linearHypothesis(lm(y ~ arm * moderator), interaction terms,
+    vcov. = sandwich::vcovHC(fit, type = "HC2"), test = "Chisq")`` (and ``"F"``).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(3)
+    >>> d = pd.DataFrame({"arm": np.tile(["c", "t", "u"], 50), "g": np.repeat(["a", "b"], 75),
+    ...                   "y": rng.normal(size=150)})
+    >>> interaction_joint_test(d, "y", "arm", "c", "g")["df"].tolist()
+    [2.0]
+    """
+    fit, pairs = _interaction_fit(df, outcome, arm, control, moderator, covariates)
+    w = wald_test(fit, [term for _, term in pairs])
+    return pd.DataFrame(
+        [{"outcome": outcome, "moderator": moderator, **w, "n": fit.n}],
+        columns=[
+            "outcome", "moderator", "statistic", "df", "p_value",
+            "f_statistic", "df_num", "df_denom", "f_p_value", "n",
+        ],
+    )  # fmt: skip
+
+
+def _pair_design(y, labels, score, control, a, standardize):
+    """Rows of arm a and control with complete data: treatment dummy and centred score."""
+    keep = ((labels == a) | (labels == control)) & ~np.isnan(y) & ~np.isnan(score)
+    t = (labels[keep] == a).astype(float)
+    v = score[keep] - score[keep].mean()
+    if standardize:
+        sd = v.std(ddof=1)
+        v = v / sd if sd > 0 else v
+    return keep, y[keep], t, v
+
+
+def value_match(
+    df: pd.DataFrame,
+    outcome: str,
+    arm: str,
+    control: object,
+    arm_values: Mapping[str, str],
+    *,
+    standardize: bool = False,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Moral reframing test: does a frame persuade more those who hold its value?
+
+    ``arm_values`` maps each value-tagged frame arm to the column holding
+    participants' pre-treatment score on that frame's value (e.g.
+    ``{"care": "pre_scale_care"}``). Two estimators:
+
+    ``method = "arm_interaction"`` (one row per arm a): on the rows of arm a and
+    control, ``y = b0 + b1 T + b2 v + d_a T v + e`` with ``T = 1[arm = a]`` and
+    ``v`` the score on a's value, centred at its mean over those rows (divided by
+    its SD too if ``standardize``). ``d_a`` is the change in a's effect per unit
+    (or SD) of the matching value; ``b1`` is then the effect at the average
+    score. HC2 errors, ``df = n - 4`` (R: ``lm_robust(y ~ T * v, se_type = "HC2")``).
+
+    ``method = "pooled"`` (one row, ``arm = "pooled"``): the comparisons are
+    stacked (control rows repeated once per comparison s) and
+    ``y = a_s + b_s T + c_s v + d T v + e`` is fitted with comparison-specific
+    intercepts, effects and value slopes but one common matched-value
+    interaction ``d``, the precision-weighted summary of the ``d_a``. Because
+    control participants appear in every comparison, errors are clustered by
+    participant (CR1, Stata's small-sample factor ``G/(G-1) (N-1)/(N-K)``,
+    ``df = G - 1``; R: ``lm_robust(..., clusters = id, se_type = "stata")``).
+    A positive ``d`` supports moral reframing (Feinberg & Willer 2015, 2019):
+    frames persuade more where they match the audience's own values.
+
+    References
+    ----------
+    Feinberg, M., & Willer, R. (2015). From gulf to bridge: When do moral arguments
+    facilitate political influence? Personality and Social Psychology Bulletin 41(12).
+    Feinberg, M., & Willer, R. (2019). Moral reframing: A technique for effective and
+    persuasive communication across political divides. Social and Personality
+    Psychology Compass 13(12), e12501.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(4)
+    >>> d = pd.DataFrame({"arm": np.tile(["control", "care"], 150), "care_v": rng.normal(size=300)})
+    >>> d["y"] = (d["arm"] == "care") * d["care_v"] + rng.normal(size=300)
+    >>> r = value_match(d, "y", "arm", "control", {"care": "care_v"})
+    >>> r["method"].tolist(), bool(r["estimate"].iloc[0] > 0.5)
+    (['arm_interaction', 'pooled'], True)
+    """
+    if not arm_values:
+        raise ValueError(
+            "arm_values: expected at least one frame arm mapped to a value-score column"
+        )
+    require_columns(df, [outcome, arm, *arm_values.values()], "value-score column")
+    labels = arm_labels(df, arm)
+    control = check_control(labels, arm, control)
+    present = set(treatment_arms(labels, control))
+    unknown = [a for a in arm_values if str(a) not in present]
+    if unknown:
+        raise ValueError(
+            f"arm_values: arm {unknown[0]!r} is not a frame arm in column {arm!r} "
+            f"(frame arms: {', '.join(sorted(present))})"
+        )
+    y = numeric_column(df, outcome, "outcome")
+    ids = np.arange(len(df))
+    rows, stacked = [], []
+    for s, (a, column) in enumerate(arm_values.items()):
+        score = numeric_column(df, column, "value-score column")
+        keep, ys, t, v = _pair_design(y, labels, score, control, str(a), standardize)
+        n_t, n_c = int(t.sum()), int(t.size - t.sum())
+        if min(n_t, n_c) < 3:
+            raise ValueError(
+                f"value-score column {column!r}: arm {a!r} has {n_t} and control {n_c} complete "
+                "cases; the value-match interaction needs at least 3 in each"
+            )
+        X = np.column_stack([np.ones(t.size), t, v, t * v])
+        fit = ols_hc2(X, ys, ["(Intercept)", "T", "v", "T:v"])
+        row = {
+            "outcome": outcome,
+            "arm": str(a),
+            "value_column": column,
+            "method": "arm_interaction",
+        }
+        row.update(_inference(fit.coef[3], fit.std_error[3], fit.df_resid, alpha))
+        rows.append({**row, "n_control": n_c, "n_treatment": n_t})
+        stacked.append((s, ys, t, v, ids[keep]))
+    rows.append(_pooled(stacked, outcome, alpha))
+    columns = ["outcome", "arm", "value_column", "method", *_STATS, "n_control", "n_treatment"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _pooled(stacked: list, outcome: str, alpha: float) -> dict:
+    k = len(stacked)
+    n_rows = sum(part[1].size for part in stacked)
+    X = np.zeros((n_rows, 3 * k + 1))
+    y = np.empty(n_rows)
+    cluster = np.empty(n_rows, dtype=np.int64)
+    at = 0
+    for s, ys, t, v, who in stacked:
+        sl = slice(at, at + ys.size)
+        X[sl, 3 * s], X[sl, 3 * s + 1], X[sl, 3 * s + 2] = 1.0, t, v
+        X[sl, -1] = t * v
+        y[sl], cluster[sl] = ys, who
+        at += ys.size
+    coef = ols_hc2(X, y).coef  # HC2 core for the fit and its rank check
+    resid = y - X @ coef
+    bread = np.linalg.inv(X.T @ X)
+    # Sum each participant's score contributions, then the sandwich (cluster-robust CR1).
+    _, inverse = np.unique(cluster, return_inverse=True)
+    g = int(inverse.max()) + 1
+    scores = np.zeros((g, X.shape[1]))
+    np.add.at(scores, inverse, X * resid[:, None])
+    factor = g / (g - 1) * (n_rows - 1) / (n_rows - X.shape[1])
+    vcov = factor * bread @ (scores.T @ scores) @ bread
+    se = float(np.sqrt(vcov[-1, -1]))
+    n_t = sum(int(part[2].sum()) for part in stacked)
+    n_c = len(np.unique(np.concatenate([part[4][part[2] == 0] for part in stacked])))
+    row = {"outcome": outcome, "arm": "pooled", "value_column": None, "method": "pooled"}
+    row.update(_inference(coef[-1], se, g - 1, alpha))
+    return {**row, "n_control": n_c, "n_treatment": n_t}
