@@ -51,6 +51,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         static_folder="web/static",
     )
     app.config.from_object(settings)
+    # Participant pages are weighed in bytes on slow phones: drop template whitespace.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     # A participant may leave a page open for hours; the session cookie, not a
     # clock, is what binds the CSRF token.
     app.config["WTF_CSRF_TIME_LIMIT"] = None

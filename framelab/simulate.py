@@ -283,17 +283,17 @@ class Simulator:
             params["PROLIFIC_PID"] = f"sim{rng.getrandbits(48):012x}"
         query = "&".join(f"{k}={v}" for k, v in params.items())
         reply = self.transport.get(client, f"/s/{self.spec.slug}?{query}")
-        _expect(reply, 200, "the study link")
         self.summary.started += 1
-        self._wait(bot, 20)
-        url = _one(_FORM_ACTION, reply.text, "the consent form's action")
-        form = {
-            "csrf_token": _one(_CSRF, reply.text, "a CSRF token"),
-            "step": "consent",
-            "consent": "yes",
-        }
-        reply = self.transport.post(client, html.unescape(url), form)
-        page_url = _expect(reply, 302, "consenting").location or ""
+        if reply.status == 302:
+            # Panel arrivals are enrolled from the link and sent to their own page.
+            page_url = reply.location or ""
+        else:
+            _expect(reply, 200, "the study link")
+            self._wait(bot, 20)
+            url = _one(_FORM_ACTION, reply.text, "the consent form's action")
+            form = {"csrf_token": _one(_CSRF, reply.text, "a CSRF token"), "step": "consent"}
+            reply = self.transport.post(client, html.unescape(url), {**form, "consent": "yes"})
+            page_url = _expect(reply, 302, "consenting").location or ""
         while True:
             reply = self.transport.get(client, page_url)
             _expect(reply, 200, f"the page at {page_url}")
@@ -308,7 +308,11 @@ class Simulator:
             if step == bot.drop_at:
                 self.summary.dropped_out += 1
                 return
-            answers = self._answers(bot, step, reply.text)
+            if step == "consent":
+                self._wait(bot, 20)
+                answers = {"consent": "yes"}
+            else:
+                answers = self._answers(bot, step, reply.text)
             answers.update({"csrf_token": _one(_CSRF, reply.text, "a CSRF token"), "step": step})
             reply = self.transport.post(client, page_url, answers)
             if reply.status != 302:
@@ -384,11 +388,12 @@ class Simulator:
             return _clip(centre + rng.gauss(0, width * 0.15), low, high)
         if phase == "pre" or item.id not in bot.pre:
             centre = low + width * (0.55 - 0.25 * bot.ideology)
-            value = _clip(centre + rng.gauss(0, width * 0.2), low, high)
+            base = _clip(centre + rng.gauss(0, width * 0.2), low, high)
             if phase == "pre":
-                bot.pre[item.id] = value
-                return value
-        base = bot.pre.get(item.id, value)
+                bot.pre[item.id] = base
+                return base
+        else:
+            base = bot.pre[item.id]
         post = base + self._delta(bot, item) + rng.gauss(0, width * 0.08)
         bot.post[item.id] = (post - low) / width if width else 0.5
         return _clip(post, low, high)

@@ -1,3 +1,192 @@
-"""framelab CLI commands (survey)."""
+"""framelab CLI commands (survey): `simulate` bots through a study, `serve` the app."""
 
-COMMANDS: list = []
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+
+
+@click.command("simulate")
+@click.argument("study")
+@click.option(
+    "--n", "n", type=click.IntRange(min=1), default=100, show_default=True, help="Number of bots."
+)
+@click.option(
+    "--effect",
+    "effects",
+    multiple=True,
+    metavar="ARM=DELTA",
+    help="Planted effect on the outcomes, in their units (repeatable).",
+)
+@click.option(
+    "--moderator",
+    "moderators",
+    multiple=True,
+    metavar="ITEM:VALUE:ARM=DELTA",
+    help="Extra effect in ARM for bots whose pre answer to ITEM is VALUE (repeatable).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bots' answers.")
+@click.option(
+    "--url",
+    default=None,
+    help="Base URL of a running server (default: in-process, through the app's WSGI client).",
+)
+@click.option(
+    "--dropout",
+    type=click.FloatRange(0, 1),
+    default=0.05,
+    show_default=True,
+    help="Share of bots who leave midway.",
+)
+@click.option(
+    "--attention-fail",
+    type=click.FloatRange(0, 1),
+    default=0.03,
+    show_default=True,
+    help="Share of bots who fail the attention check.",
+)
+def simulate(
+    study: str,
+    n: int,
+    effects: tuple[str, ...],
+    moderators: tuple[str, ...],
+    seed: int,
+    url: str | None,
+    dropout: float,
+    attention_fail: float,
+) -> None:
+    """Send N simulated participants through STUDY's real pages (a design rehearsal)."""
+    from framelab import create_app
+    from framelab.simulate import (
+        FlaskTransport,
+        HttpTransport,
+        SimulationError,
+        Simulator,
+        VirtualClock,
+        parse_effects,
+        parse_moderator,
+        simulation_start,
+    )
+    from framelab.web.database import db_session
+
+    clock = VirtualClock(simulation_start(n)) if url is None else None
+    app = create_app({"FRAMELAB_CLOCK": clock} if clock is not None else None)
+    from framelab.services.studies import StudyNotFound, get_study
+
+    with app.app_context():
+        try:
+            spec = get_study(db_session(), study).spec
+        except StudyNotFound:
+            raise click.ClickException(
+                f"study {study!r}: no such study in the database (load it with `framelab load-study`)"
+            ) from None
+    try:
+        planted = parse_effects(list(effects), spec)
+        mods = [parse_moderator(text, spec) for text in moderators]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    transport = FlaskTransport(app) if url is None else HttpTransport(url)
+    simulator = Simulator(
+        spec,
+        transport,
+        effects=planted,
+        moderators=mods,
+        seed=seed,
+        dropout=dropout,
+        attention_fail=attention_fail,
+        clock=clock,
+    )
+    try:
+        with click.progressbar(length=n, label=f"{n} bots through {study}", file=sys.stderr) as bar:
+            summary = simulator.run(n, on_done=lambda: bar.update(1))
+    except SimulationError as exc:
+        raise click.ClickException(f"a bot got stuck: {exc}") from None
+    arms = ", ".join(f"{arm} {count}" for arm, count in sorted(summary.arms.items()))
+    click.echo(
+        f"{summary.started} started, {summary.completed} completed, {summary.dropped_out} dropped out, "
+        f"{summary.attention_failed} failed the attention check; arms seen: {arms}"
+    )
+
+
+def participant_links(base_url: str) -> list[str]:
+    """Links of the studies that accept participants now (pilot or live)."""
+    from framelab.config import database_url_from_env
+    from framelab.db.session import make_engine, make_session_factory
+    from framelab.services.studies import list_studies
+
+    engine = make_engine(database_url_from_env())
+    try:
+        with make_session_factory(engine)() as session:
+            studies = list_studies(session)
+    finally:
+        engine.dispose()
+    return [
+        f"{base_url}/s/{study.slug}" + ("  (pilot)" if study.status == "pilot" else "")
+        for study in studies
+        if study.status in ("pilot", "live")
+    ]
+
+
+def gunicorn_options(host: str, port: int, workers: int) -> dict[str, object]:
+    """gunicorn settings for framelab: gthread workers, no client addresses in any log."""
+    from framelab.web.logs import gunicorn_logging_options
+
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "errorlog": "-",
+        "loglevel": "info",
+        **gunicorn_logging_options(),
+    }
+
+
+@click.command("serve")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 16),
+    default=min(4, max(2, os.cpu_count() or 2)),
+    show_default=True,
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve framelab with gunicorn and print the participant links of the open studies."""
+    from gunicorn.app.base import BaseApplication
+
+    from framelab import create_app
+
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base_url = f"http://{shown_host}:{port}"
+    links = participant_links(base_url)
+    click.echo(
+        "Participant links:"
+        if links
+        else "No study is open for participants yet (framelab load-study FILE --status live)."
+    )
+    for link in links:
+        click.echo(f"  {link}")
+    click.echo(f"Studio: {base_url}/studio")
+    application = create_app()
+    options = gunicorn_options(host, port, workers)
+
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return application
+
+    _Server().run()
+
+
+COMMANDS: list = [simulate, serve]

@@ -1,0 +1,105 @@
+"""A participant driven through the pages with the Flask client, the way a browser would."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from framelab.domain.study import Study
+from tests.factories import valid_answers
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_ACTION = re.compile(r'<form class="page-form" method="post" action="([^"]+)"')
+_STEP = re.compile(r'name="step" value="([a-z_]+)"')
+
+
+def csrf_token(page: str) -> str:
+    match = _CSRF.search(page)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def form_action(page: str) -> str:
+    match = _ACTION.search(page)
+    assert match, "page has no form"
+    return html.unescape(match.group(1))
+
+
+def page_step(page: str) -> str | None:
+    match = _STEP.search(page)
+    return match.group(1) if match else None
+
+
+class Walker:
+    """One participant (one cookie jar) taking a study."""
+
+    def __init__(self, client: FlaskClient, spec: Study, clock: Any = None) -> None:
+        self.client = client
+        self.spec = spec
+        self.clock = clock
+        self.url: str | None = None
+        self.last: str = ""
+
+    def wait(self, seconds: float) -> None:
+        if self.clock is not None:
+            self.clock.advance(seconds)
+
+    def open_link(self, query: str = "") -> Any:
+        response = self.client.get(f"/s/{self.spec.slug}{query}")
+        self.last = response.get_data(as_text=True)
+        return response
+
+    def consent(self, answer: str = "yes", query: str = "") -> Any:
+        """Open the study link and answer the consent question."""
+        response = self.open_link(query)
+        if response.status_code == 302:
+            # Panel arrivals are enrolled from the link; consent is then their own page.
+            self.url = response.headers["Location"]
+            if page_step(self.page().get_data(as_text=True)) != "consent":
+                return response
+            return self.post("consent", consent=answer)
+        assert response.status_code == 200, response.status_code
+        page = self.last
+        response = self.client.post(
+            form_action(page),
+            data={"csrf_token": csrf_token(page), "step": "consent", "consent": answer},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        self.url = response.headers["Location"]
+        return response
+
+    def page(self) -> Any:
+        assert self.url
+        response = self.client.get(self.url)
+        self.last = response.get_data(as_text=True)
+        return response
+
+    def post(self, step: str, answers: dict[str, str] | None = None, **extra: str) -> Any:
+        """Post a form for `step` with the CSRF token of the last page seen."""
+        data = {"csrf_token": csrf_token(self.last), "step": step, **(answers or {}), **extra}
+        response = self.client.post(self.url, data=data)
+        if response.status_code == 200:
+            self.last = response.get_data(as_text=True)
+        return response
+
+    def answer(self, step: str, **chosen: Any) -> Any:
+        """Show the page of `step`, then post valid answers (with `chosen` overrides)."""
+        self.page()
+        assert page_step(self.last) == step, (page_step(self.last), step)
+        self.wait(20)
+        answers = (
+            valid_answers(self.spec, step, **chosen) if step in ("pre", "post", "intent") else {}
+        )
+        return self.post(step, answers)
+
+    def complete(self, **chosen: Any) -> str:
+        """From consent to the debrief; returns the debrief page."""
+        self.consent()
+        for step in ("pre", "message", "post", "intent"):
+            response = self.answer(step, **chosen.get(step, {}))
+            assert response.status_code == 302, self.last[:2000]
+        self.page()
+        return self.last
