@@ -133,12 +133,16 @@ def prepare(
     control label is absent, or when the control or a treatment arm has no
     complete case.
     """
-    needed = [outcome, arm, *numeric_extra, *covariates] + ([blocks] if blocks else [])
-    require_columns(df, needed)
+    require_columns(df, [outcome], "outcome")
+    require_columns(df, [arm], "arm column")
+    require_columns(df, list(numeric_extra), "baseline column")
+    require_columns(df, list(covariates), "covariate")
+    if blocks:
+        require_columns(df, [blocks], "blocks column")
     labels_all = arm_labels(df, arm)
     control = check_control(labels_all, arm, control)
     y = numeric_column(df, outcome, "outcome")
-    extras = [numeric_column(df, c, "column") for c in numeric_extra]
+    extras = [numeric_column(df, c, "baseline column") for c in numeric_extra]
     cov, cov_names = covariate_matrix(df, covariates)
     extra = np.column_stack([*extras, cov]) if extras else cov
     ok = ~np.isnan(y) & np.array([x is not None for x in labels_all], dtype=bool)

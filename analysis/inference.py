@@ -61,14 +61,31 @@ _CHUNK_CELLS = 4_000_000
 
 
 def _null_distribution(
-    y: np.ndarray, treated: np.ndarray, block_id: np.ndarray, draws: int, rng: np.random.Generator
+    y: np.ndarray,
+    treated: np.ndarray,
+    block_id: np.ndarray,
+    draws: int,
+    rng: np.random.Generator,
+    *,
+    engine: str = "auto",
+    max_cells: float | None = None,
 ) -> tuple[float, np.ndarray]:
     """Observed blocked difference in means and its distribution under re-randomization.
 
-    Units are sorted by block so each block is a contiguous column range; every
-    row of the indicator matrix is shuffled independently within each block
-    range, which reproduces complete randomization within blocks. The
-    statistic for all draws of a chunk is one matrix product.
+    Two exact engines, chosen by cost:
+
+    - ``hypergeometric``: the statistic depends on the assignment only through the
+      treated sum of y in each block. When y takes few distinct values (Likert items,
+      binary intents, sliders) the counts of each value among a block's treated units
+      follow a multivariate hypergeometric distribution, drawn for all draws at once
+      with numpy -- O(values) per draw instead of O(n).
+    - ``permutation``: units are sorted by block so each block is a contiguous column
+      range; every row of an indicator matrix is shuffled independently within each
+      block range (complete randomization within blocks), and the statistic for a
+      chunk of draws is one matrix product.
+
+    ``max_cells`` bounds the permutation engine's work (draws x units); beyond it a
+    ValueError says so rather than running for minutes.
     """
     order = np.argsort(block_id, kind="stable")
     y, treated, block_id = y[order], treated[order].astype(float), block_id[order]
@@ -77,9 +94,9 @@ def _null_distribution(
     n_j = np.diff(bounds).astype(float)
     n_tj = np.add.reduceat(treated, bounds[:-1])
     n_cj = n_j - n_tj
-    tot_j = np.add.reduceat(y, bounds[:-1])
     if np.any(n_tj == 0) or np.any(n_cj == 0):
         raise ValueError("blocks: every block needs units in both the arm and the control")
+    tot_j = np.add.reduceat(y, bounds[:-1])
     w = n_j / n_j.sum()
 
     def stat(sum_t: np.ndarray) -> np.ndarray:
@@ -87,9 +104,25 @@ def _null_distribution(
 
     observed = float(stat(np.add.reduceat(y * treated, bounds[:-1])))
     n = len(y)
+    block_values = [np.unique(y[bounds[j] : bounds[j + 1]], return_counts=True) for j in range(J)]
+    n_values = sum(len(v) for v, _ in block_values)
+    if engine == "auto":
+        # Measured: ~0.8 us per value per draw vs ~0.09 us per unit per draw.
+        engine = "hypergeometric" if 9 * n_values < n else "permutation"
+    if engine == "hypergeometric":
+        sums = np.empty((draws, J))
+        for j, (values, counts) in enumerate(block_values):
+            drawn = rng.multivariate_hypergeometric(counts, int(n_tj[j]), size=draws)
+            sums[:, j] = drawn @ values
+        return observed, stat(sums)
+    if max_cells is not None and float(n) * draws > max_cells:
+        raise ValueError(
+            f"randomization inference skipped: {n} units x {draws} draws exceeds the work "
+            f"limit of {max_cells:.0e} cells for an outcome with many distinct values"
+        )
     chunk = max(1, min(draws, _CHUNK_CELLS // max(n, 1)))
     dist = np.empty(draws)
-    # Block membership matrix: sums of y over treated units per block, for all draws at once.
+    # Block membership weighted by y: Z @ member gives every draw's treated sum per block.
     member = np.zeros((n, J))
     member[np.arange(n), block_id] = y
     done = 0
@@ -114,6 +147,7 @@ def randomization_inference(
     draws: int = 10_000,
     seed: int | None = None,
     alpha: float = 0.05,
+    max_cells: float | None = None,
 ) -> pd.DataFrame:
     """Randomization-inference p-value for the difference in means of each arm vs control.
 
@@ -126,7 +160,10 @@ def randomization_inference(
     zero and is valid for any number of draws.
 
     ``estimate`` is the observed statistic, ``std_error`` the SD of the
-    randomization distribution; ``df`` and the interval are NaN.
+    randomization distribution; ``df`` and the interval are NaN. Outcomes with few
+    distinct values use exact multivariate-hypergeometric draws of the treated
+    value counts (fast at any n); others shuffle indicator matrices in chunks, whose
+    work (units x draws) ``max_cells`` can bound.
 
     References
     ----------
@@ -146,7 +183,7 @@ def randomization_inference(
         else:
             block_id = np.zeros(len(y), dtype=np.intp)
         observed, dist = _null_distribution(
-            y, treated, block_id, draws, np.random.default_rng(stream)
+            y, treated, block_id, draws, np.random.default_rng(stream), max_cells=max_cells
         )
         # Tolerance so ties with the observed value are not lost to rounding.
         tol = 1e-9 * max(1.0, abs(observed))

@@ -75,7 +75,12 @@ def diagnostics_sections(
         _call(out, "sample_ratio", warn, lambda: diag.sample_ratio(counts, weights))
         if plan.status:
             _call(out, "attrition", warn, lambda: diag.attrition(full, arm, plan.status))
-            _call(out, "attrition_test", warn, lambda: diag.attrition_test(full, arm, plan.status))
+            _call(
+                out,
+                "attrition_test",
+                warn,
+                lambda: diag.attrition_test(full, arm, plan.status, control, alpha=plan.alpha),
+            )
     het = _module("heterogeneity", warn)
     if het is None:
         return out

@@ -32,6 +32,9 @@ __all__ = ["run"]
 ANALYSIS_VERSION = "0.1.0"
 # Below this many analysed participants in an arm, results carry a small-sample warning.
 SMALL_ARM = 20
+# Work limit (units x draws) for randomization inference on outcomes with many distinct
+# values (~0.1 us per cell); beyond it the RI p-value is skipped with a warning.
+RI_MAX_CELLS = 1e8
 
 
 class _Collector:
