@@ -105,7 +105,9 @@ def diagnostics_sections(
                 out,
                 "heterogeneity",
                 warn,
-                lambda o=o, m=m: het.interaction_effects(data, o.name, arm, control, m),
+                lambda o=o, m=m: het.interaction_effects(
+                    data, o.name, arm, control, m, alpha=plan.alpha
+                ),
                 o.name,
             )
             _call(
@@ -120,7 +122,9 @@ def diagnostics_sections(
                 out,
                 "value_match",
                 warn,
-                lambda o=o: het.value_match(data, o.name, arm, control, plan.value_match),
+                lambda o=o: het.value_match(
+                    data, o.name, arm, control, plan.value_match, alpha=plan.alpha
+                ),
                 o.name,
             )
     return out

@@ -178,6 +178,7 @@ def _estimate_outcome(df: pd.DataFrame, plan: Plan, o: Outcome, c: _Collector) -
                 draws=plan.ri_draws,
                 seed=plan.seed,
                 alpha=alpha,
+                max_cells=RI_MAX_CELLS,
             ),
         )
     )
