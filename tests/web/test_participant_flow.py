@@ -66,7 +66,9 @@ def test_full_walk_stores_every_answer_assigns_once_and_shows_completion(app_any
     }
     assert answered == expected
     assert len(rows(app_any_db, AssignmentLog, participant_id=found.id)) == 1
-    message = [v for v in rows(app_any_db, PageVisit, participant_id=found.id) if v.step == "message"]
+    message = [
+        v for v in rows(app_any_db, PageVisit, participant_id=found.id) if v.step == "message"
+    ]
     assert message[0].seconds == 42
 
 
