@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 
 from framelab.db.models import AssignmentLog, PageVisit, Participant, Response
 from framelab.services.flow import items_for_step
 from tests.factories import make_study, valid_answers
-from tests.web.walker import Walker, csrf_token, page_step
+from tests.web.walker import Walker, page_step
 
 SPEC = make_study()
 PRE_IDS = [item.id for item in items_for_step(SPEC, "pre")]
