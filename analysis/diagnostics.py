@@ -12,7 +12,7 @@ Public API (each returns a tidy :class:`pandas.DataFrame` with fixed snake_case 
     arm, assigned, completed, withdrawn, attrited, attrition_rate
 ``attrition_test(df, arm, status, control, *, alpha=0.05)``
     test, arm, estimate, std_error, statistic, df, p_value, conf_low, conf_high
-``cronbach_alpha(df, items, *, alpha=0.05)``
+``cronbach_alpha(df, items, *, alpha=0.05)`` (defined in :mod:`analysis.reliability`)
     n, n_items, alpha, std_alpha, conf_low, conf_high
 
 Status values (the tidy export's ``status`` column): ``started`` (not yet
@@ -34,11 +34,11 @@ from analysis._data import (
     arm_labels,
     check_control,
     covariate_matrix,
-    numeric_column,
     require_columns,
     treatment_arms,
 )
 from analysis.hc import RankDeficientError, ols_hc2, t_summary, wald_test
+from analysis.reliability import cronbach_alpha
 
 __all__ = [
     "attrition",
@@ -333,94 +333,38 @@ def attrition_test(
     keep = np.array([x is not None for x in labels], dtype=bool)
     labels, attrited = labels[keep], (st[keep] != "completed").astype(float)
     arms = treatment_arms(labels, control)
-    columns = ["test", "arm", "estimate", "std_error", "statistic", "df", "p_value"]
-    columns += ["conf_low", "conf_high"]
+    if not arms:
+        raise ValueError(
+            f"arm column {arm!r}: expected at least two arms with assigned participants"
+        )
     order = [control, *arms]
     table = np.array([[np.sum((labels == a) & (attrited == v)) for v in (0.0, 1.0)] for a in order])
     expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         chi2 = float(np.sum((table - expected) ** 2 / expected))
-    dof = float(len(order) - 1)
+    dof = float(len(arms))
     rows = [
         {"test": "chi_square", "statistic": chi2, "df": dof, "p_value": stats.chi2.sf(chi2, dof)}
     ]
-    D = np.column_stack([np.ones(labels.size), *[(labels == a).astype(float) for a in arms]])
-    if not 0.0 < attrited.mean() < 1.0:
+    defined = 0.0 < attrited.mean() < 1.0
+    if defined:
+        D = np.column_stack([np.ones(labels.size), *[(labels == a).astype(float) for a in arms]])
+        fit = ols_hc2(D, attrited, ["(Intercept)", *arms])
+        w = wald_test(fit, arms)
+        rows.append({"test": "wald_hc2", **{k: w[k] for k in ("statistic", "df", "p_value")}})
+    else:
         rows.append({"test": "wald_hc2", "statistic": np.nan, "df": dof, "p_value": np.nan})
-        for a in arms:
-            est = attrited[labels == a].mean() - attrited[labels == control].mean()
-            rows.append({"test": "difference_in_rates", "arm": a, "estimate": est})
-        return pd.DataFrame(rows[:2] if joint_only else rows, columns=columns)
-    fit = ols_hc2(D, attrited, ["(Intercept)", *arms])
-    w = wald_test(fit, arms)
-    rows.append(
-        {"test": "wald_hc2", "statistic": w["statistic"], "df": w["df"], "p_value": w["p_value"]}
-    )
-    se = fit.std_error
     for j, a in enumerate(arms, start=1):
-        s = t_summary(fit.coef[j], se[j], fit.df_resid, alpha)
-        rows.append(
-            {
-                "test": "difference_in_rates",
-                "arm": a,
-                "estimate": float(fit.coef[j]),
-                "std_error": float(se[j]),
-                "statistic": float(s["statistic"]),
-                "df": float(fit.df_resid),
-                "p_value": float(s["p_value"]),
-                "conf_low": float(s["conf_low"]),
-                "conf_high": float(s["conf_high"]),
-            }
-        )
-    return pd.DataFrame(rows[:2] if joint_only else rows, columns=columns)
-
-
-def cronbach_alpha(df: pd.DataFrame, items: Sequence[str], *, alpha: float = 0.05) -> pd.DataFrame:
-    """Cronbach's alpha of a scale, with Feldt's confidence interval.
-
-    On complete cases over ``items`` (k items, n respondents):
-    ``alpha = k / (k - 1) * (1 - sum(var_i) / var(total))``;
-    standardized alpha ``= k r / (1 + (k - 1) r)`` with r the mean inter-item
-    correlation. Feldt (1965) interval:
-    ``1 - (1 - alpha) F_{1-a/2}`` and ``1 - (1 - alpha) F_{a/2}`` with
-    F on ``(n - 1, (n - 1)(k - 1))`` df. Reverse-code items before calling.
-
-    R equivalent: ``psych::alpha(d[items])`` (``raw_alpha``, ``std.alpha``,
-    ``feldt``; psych uses pairwise deletion, identical on complete data).
-
-    References
-    ----------
-    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
-    Psychometrika 16, 297-334. Feldt, L. S. (1965). Psychometrika 30, 357-370.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
-    >>> round(float(cronbach_alpha(d, ["a", "b", "c"])["alpha"].iloc[0]), 4)
-    0.9538
-    """
-    if len(items) < 2:
-        raise ValueError(f"items: expected at least 2 item columns, got {list(items)}")
-    require_columns(df, items, "item")
-    X = np.column_stack([numeric_column(df, c, "item") for c in items])
-    X = X[~np.isnan(X).any(axis=1)]
-    n, k = X.shape
-    if n < 3:
-        raise ValueError(f"items: expected at least 3 complete responses, got {n}")
-    item_var = X.var(axis=0, ddof=1)
-    total_var = X.sum(axis=1).var(ddof=1)
-    raw = k / (k - 1) * (1.0 - item_var.sum() / total_var)
-    corr = np.corrcoef(X, rowvar=False)
-    r_bar = (corr.sum() - k) / (k * (k - 1))
-    std_alpha = k * r_bar / (1.0 + (k - 1) * r_bar)
-    df1, df2 = n - 1, (n - 1) * (k - 1)
-    return pd.DataFrame(
-        {
-            "n": [n],
-            "n_items": [k],
-            "alpha": [float(raw)],
-            "std_alpha": [float(std_alpha)],
-            "conf_low": [float(1.0 - (1.0 - raw) * stats.f.ppf(1.0 - alpha / 2.0, df1, df2))],
-            "conf_high": [float(1.0 - (1.0 - raw) * stats.f.ppf(alpha / 2.0, df1, df2))],
-        }
+        row = {"test": "difference_in_rates", "arm": a}
+        if defined:
+            s = t_summary(fit.coef[j], fit.std_error[j], fit.df_resid, alpha)
+            row.update({"estimate": fit.coef[j], "std_error": fit.std_error[j], "df": fit.df_resid})
+            row.update({k: float(s[k]) for k in ("statistic", "p_value", "conf_low", "conf_high")})
+        else:
+            row["estimate"] = attrited[labels == a].mean() - attrited[labels == control].mean()
+        rows.append(row)
+    columns = ["test", "arm", "estimate", "std_error", "statistic", "df", "p_value"]
+    out = pd.DataFrame(
+        rows[:2] if joint_only else rows, columns=[*columns, "conf_low", "conf_high"]
     )
+    return out.astype({c: float for c in columns[2:]})

@@ -2,18 +2,13 @@
 
 Public API
 ----------
-``n_per_arm(effect_size, alpha=0.05, power=0.8, arms=2, correction="none",
-alternative="two-sided", allocation_ratio=1.0, *, integer=True) -> int | float``
-``power(effect_size, n_per_arm, alpha=0.05, arms=2, correction="none",
-alternative="two-sided", allocation_ratio=1.0) -> float``
-``mde(n_per_arm, alpha=0.05, power=0.8, arms=2, correction="none",
-alternative="two-sided", allocation_ratio=1.0) -> float``
-``cohens_h(p_treatment, p_control) -> float``
-``power_proportions(h, n_per_arm, alpha=0.05, arms=2, correction="none",
-alternative="two-sided") -> float``
-``n_per_arm_proportions(h, alpha=0.05, power=0.8, arms=2, correction="none",
-alternative="two-sided") -> int``
-``simulate_power(...) -> pandas.DataFrame`` (see :mod:`analysis.power_sim`)
+``power(effect_size, n_per_arm, alpha=0.05, arms=2, correction="none", alternative="two-sided", allocation_ratio=1.0) -> float``
+``n_per_arm(effect_size, alpha=0.05, power=0.8, arms=2, correction="none", alternative="two-sided", allocation_ratio=1.0, *, integer=True) -> int | float``
+``mde(n_per_arm, alpha=0.05, power=0.8, arms=2, correction="none", alternative="two-sided", allocation_ratio=1.0) -> float``
+``cohens_h(p_treatment, p_control) -> float``; ``power_proportions(h, n_per_arm, ...)`` and
+``n_per_arm_proportions(h, ...)`` take the same arguments as ``power`` / ``n_per_arm``.
+``simulate_power(arms, allocation=None, n_total=1000, effect_sizes=None, *, ...) -> DataFrame``
+(defined in :mod:`analysis.power_sim`).
 ``power_summary(n_per_arm, arms=2, alpha=0.05, correction="none") -> dict``
 
 Conventions
@@ -63,7 +58,13 @@ TYPICAL_D_SMALL = 0.1
 TYPICAL_D_LARGE = 0.2
 
 
-def _check(alpha: float, arms: int, correction: str, alternative: str) -> None:
+def _check(
+    alpha: float, arms: int, correction: str, alternative: str, allocation_ratio: float = 1.0
+) -> None:
+    if not allocation_ratio > 0:
+        raise ValueError(
+            f"allocation_ratio: expected a positive n_control / n_arm, got {allocation_ratio!r}"
+        )
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha: expected a number between 0 and 1, got {alpha!r}")
     if not isinstance(arms, int) or isinstance(arms, bool) or arms < 2:
@@ -142,7 +143,7 @@ def power(
     >>> round(power(0.2, 400, arms=5, correction="holm"), 4)
     0.6275
     """
-    _check(alpha, arms, correction, alternative)
+    _check(alpha, arms, correction, alternative, allocation_ratio)
     if n_per_arm < 2 or allocation_ratio * n_per_arm < 2:
         raise ValueError(
             f"n_per_arm: expected at least 2 in each of the arm and the control, got {n_per_arm!r}"
@@ -169,23 +170,10 @@ def n_per_arm(
     The control needs ``ceil(allocation_ratio * n)``. The total sample is
     ``(arms - 1) * n + ceil(allocation_ratio * n)``.
 
-    Parameters
-    ----------
-    effect_size : float
-        Cohen's d to detect (non-zero; its sign matters only for one-sided tests).
-    alpha : float
-        Family-wise significance level.
-    power : float
-        Target power per comparison.
-    arms : int
-        All arms including the control (``arms - 1`` comparisons).
-    correction : {"none", "bonferroni", "holm", "bh"}
-        Multiplicity correction; all but ``"none"`` use ``alpha / (arms - 1)``.
-    alternative : {"two-sided", "greater", "less"}
-    allocation_ratio : float
-        n_control / n_arm.
-    integer : bool
-        Round up (default) or return the exact real-valued root.
+    ``effect_size`` is Cohen's d to detect (non-zero; its sign matters only for
+    one-sided tests), ``power`` the target power of each comparison, ``integer``
+    whether to round up (default) or return the real-valued root; the other
+    arguments are as in :func:`power` and the module docstring.
 
     Returns
     -------
@@ -202,7 +190,7 @@ def n_per_arm(
     >>> n_per_arm(0.2, arms=5, correction="holm")
     560
     """
-    _check(alpha, arms, correction, alternative)
+    _check(alpha, arms, correction, alternative, allocation_ratio)
     if not 0.0 < power < 1.0:
         raise ValueError(f"power: expected a number between 0 and 1, got {power!r}")
     if effect_size == 0 or (alternative == "greater" and effect_size < 0):
@@ -247,7 +235,7 @@ def mde(
     >>> round(mde(1000, arms=4, correction="holm"), 4)
     0.1448
     """
-    _check(alpha, arms, correction, alternative)
+    _check(alpha, arms, correction, alternative, allocation_ratio)
     if not 0.0 < power < 1.0:
         raise ValueError(f"power: expected a number between 0 and 1, got {power!r}")
     if n_per_arm < 2 or allocation_ratio * n_per_arm < 2:
@@ -307,7 +295,7 @@ def power_proportions(
     >>> round(power_proportions(cohens_h(0.53, 0.5), 4400), 4)
     0.804
     """
-    _check(alpha, arms, correction, alternative)
+    _check(alpha, arms, correction, alternative, allocation_ratio)
     a = comparison_alpha(alpha, arms, correction)
     return _z_power(h, n_per_arm, allocation_ratio * n_per_arm, a, alternative)
 
@@ -330,7 +318,7 @@ def n_per_arm_proportions(
     >>> n_per_arm_proportions(cohens_h(0.53, 0.50))
     4356
     """
-    _check(alpha, arms, correction, alternative)
+    _check(alpha, arms, correction, alternative, allocation_ratio)
     if h == 0:
         raise ValueError("h: expected a non-zero effect size")
     a = comparison_alpha(alpha, arms, correction)

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import analysis.diagnostics as diagnostics_module
+import analysis.reliability as reliability_module
 from analysis.diagnostics import (
     attrition,
     attrition_test,
@@ -207,7 +208,8 @@ def test_bad_input_raises_value_error_naming_the_column(call, message):
         call(_csv("framing.csv"))
 
 
-def test_docstring_examples_hold():
-    result = doctest.testmod(diagnostics_module)
+@pytest.mark.parametrize("module", [diagnostics_module, reliability_module])
+def test_docstring_examples_hold(module):
+    result = doctest.testmod(module)
     assert result.attempted > 0
     assert result.failed == 0

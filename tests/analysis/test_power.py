@@ -137,6 +137,7 @@ def test_power_summary_levels_and_verdict_against_typical_persuasion_effects():
         (lambda: power(0.2, 100, alternative="two.sided"), "alternative"),
         (lambda: power(0.2, 1), "n_per_arm"),
         (lambda: n_per_arm(0.0), "effect_size"),
+        (lambda: n_per_arm(0.2, allocation_ratio=0), "allocation_ratio"),
         (lambda: n_per_arm(0.2, power=1.0), "power"),
         (lambda: cohens_h(1.2, 0.5), "p_treatment"),
         (lambda: simulate_power(2, effect_sizes={"care": 0.2}), "effect_sizes"),
