@@ -7,10 +7,13 @@ client_for(email)     # a test client signed in as that account (None: anonymous
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -32,8 +35,8 @@ PEOPLE = {
 }
 
 
-def build_app(database_url: str, *, status: str = "draft", **config: object) -> Flask:
-    """An app whose database holds the example study and one account per role."""
+def fill_database(database_url: str, *, status: str = "draft") -> None:
+    """The example study, other-study, and one account per role."""
     with session_factory_for(database_url) as factory, factory() as session:
         publish(session, make_study(), status=status)
         publish(session, make_study(slug=OTHER), status="draft")
@@ -45,6 +48,10 @@ def build_app(database_url: str, *, status: str = "draft", **config: object) -> 
             if role:
                 accounts.grant_role(session, study_ids[SLUG], email, role, now=NOW)
         accounts.grant_role(session, study_ids[OTHER], "stranger@example.org", "owner", now=NOW)
+
+
+def build_app(database_url: str, **config: object) -> Flask:
+    """The app with the studio blueprint on an already filled database."""
     settings = {"TESTING": True, "DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False}
     settings.update(config)
     app = create_app(settings)
@@ -59,9 +66,32 @@ def _admin(session) -> accounts.Account:
     return accounts.create_user(session, "admin@example.org", PASSWORD, is_admin=True, now=NOW)
 
 
+@pytest.fixture(scope="session")
+def studio_template(tmp_path_factory) -> Path:
+    """A filled SQLite file, made once: argon2 hashing is deliberately slow."""
+    path = tmp_path_factory.mktemp("studio-template") / "studio.sqlite"
+    # Cheap argon2 parameters for the fixture accounts only: verification reads the
+    # parameters from each hash, so signing in stays real but fast.
+    default = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    try:
+        fill_database(f"sqlite:///{path}")
+    finally:
+        accounts._hasher = default
+    return path
+
+
+def copy_database(template: Path, target: Path) -> str:
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{template}{suffix}")
+        if source.exists():
+            shutil.copyfile(source, f"{target}{suffix}")
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture
-def studio_app(tmp_path) -> Iterator[Flask]:
-    app = build_app(f"sqlite:///{tmp_path / 'studio.sqlite'}")
+def studio_app(tmp_path, studio_template) -> Iterator[Flask]:
+    app = build_app(copy_database(studio_template, tmp_path / "studio.sqlite"))
     yield app
     app.extensions["framelab.engine"].dispose()
 

@@ -1,0 +1,121 @@
+"""Every studio URL rule x every kind of visitor: login, 404 for strangers, 403 by permission."""
+
+from __future__ import annotations
+
+import pytest
+
+from framelab.services.accounts import PERMISSIONS, role_allows
+from tests.studio.conftest import OTHER, PEOPLE, SLUG
+
+# URL values for the rules' variables; `action=pause` keeps allowed POSTs harmless (draft).
+VALUES = {
+    "slug": SLUG,
+    "arm_id": "care",
+    "lang": "es",
+    "step": "message",
+    "action": "pause",
+    "fmt": "csv",
+}
+PUBLIC = {"studio.login", "studio.logout", "studio.static"}
+
+
+def studio_rules(app):
+    """(endpoint, method, url, permission) for every studio rule and method."""
+    out = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if not rule.endpoint.startswith("studio.") or rule.endpoint in PUBLIC:
+                continue
+            view = app.view_functions[rule.endpoint]
+            permission = view.required_permission
+            url = rule.build({k: VALUES[k] for k in rule.arguments})[1]
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                out.append((rule.endpoint, method, url, permission))
+    return out
+
+
+def test_every_studio_rule_declares_a_permission(studio_app):
+    rules = studio_rules(studio_app)
+    assert len(rules) >= 25
+    assert {perm for *_, perm in rules} <= set(PERMISSIONS) | {"login"}
+    # The rules that change something are never open to a mere viewer.
+    changing = [r for r in rules if r[1] == "POST" and r[0] != "studio.new_study"]
+    assert changing and all(perm not in ("view", "login") for _e, _m, _u, perm in changing)
+
+
+def _call(client, method, url):
+    return client.open(url, method=method, data={})
+
+
+def test_anonymous_visitors_are_sent_to_login_on_every_rule(studio_app, client_for):
+    client = client_for(None)
+    for endpoint, method, url, _perm in studio_rules(studio_app):
+        response = _call(client, method, url)
+        assert response.status_code == 302, (endpoint, method)
+        assert "/studio/login" in response.headers["Location"], endpoint
+
+
+def test_owner_of_another_study_gets_404_on_every_study_rule(studio_app, client_for):
+    client = client_for("stranger@example.org")
+    for endpoint, method, url, perm in studio_rules(studio_app):
+        response = _call(client, method, url)
+        if perm == "login":
+            assert response.status_code != 404, endpoint
+        else:
+            assert response.status_code == 404, (endpoint, method, response.status_code)
+    # ...while their own study answers normally.
+    assert client.get(f"/studio/{OTHER}/").status_code == 200
+
+
+@pytest.mark.parametrize("email", [e for e, role in PEOPLE.items() if role])
+def test_each_role_is_allowed_exactly_what_its_permissions_say(studio_app, client_for, email):
+    role = PEOPLE[email]
+    client = client_for(email)
+    for endpoint, method, url, perm in studio_rules(studio_app):
+        response = _call(client, method, url)
+        if perm == "login" or role_allows(role, perm):
+            assert response.status_code not in (403, 404), (role, endpoint, method)
+            assert "/studio/login" not in response.headers.get("Location", ""), endpoint
+        else:
+            assert response.status_code == 403, (role, endpoint, method, response.status_code)
+            assert b"needs the role" in response.data
+
+
+def test_viewer_cannot_edit_a_frame_and_nothing_changes(studio_app, client_for):
+    client = client_for("viewer@example.org")
+    response = client.post(
+        f"/studio/{SLUG}/frames/care", data={"title_en": "Changed", "save": "Save frame"}
+    )
+    assert response.status_code == 403
+    owner = client_for("owner@example.org")
+    page = owner.get(f"/studio/{SLUG}/frames/care").get_data(as_text=True)
+    assert "Changed" not in page
+
+
+def test_editor_cannot_lock_the_plan_but_analyst_can(studio_app, client_for):
+    editor = client_for("editor@example.org")
+    assert editor.post(f"/studio/{SLUG}/plan/lock").status_code == 403
+    assert editor.get(f"/studio/{SLUG}/plan").status_code == 403
+    owner = client_for("owner@example.org")
+    assert "plan-locked" not in owner.get(f"/studio/{SLUG}/plan").get_data(as_text=True)
+    analyst = client_for("analyst@example.org")
+    response = analyst.post(f"/studio/{SLUG}/plan/lock")
+    assert response.status_code == 302
+    page = analyst.get(f"/studio/{SLUG}/plan").get_data(as_text=True)
+    assert 'id="plan-locked"' in page
+
+
+def test_viewer_sees_study_but_not_data_downloads(studio_app, client_for):
+    viewer = client_for("viewer@example.org")
+    assert viewer.get(f"/studio/{SLUG}/dashboard").status_code == 200
+    assert viewer.get(f"/studio/{SLUG}/study.yaml").status_code == 200
+    assert viewer.get(f"/studio/{SLUG}/download/csv").status_code == 403
+    page = viewer.get(f"/studio/{SLUG}/downloads").get_data(as_text=True)
+    assert "download/csv" not in page
+
+
+def test_study_list_shows_only_the_accounts_studies(studio_app, client_for):
+    page = client_for("stranger@example.org").get("/studio/").get_data(as_text=True)
+    assert OTHER in page and f"/studio/{SLUG}/" not in page
+    page = client_for("viewer@example.org").get("/studio/").get_data(as_text=True)
+    assert f"/studio/{SLUG}/" in page and OTHER not in page
