@@ -51,7 +51,8 @@ class OLSFit:
 
     @property
     def std_error(self) -> np.ndarray:
-        return np.sqrt(np.diag(self.vcov))
+        # Exact zeros (e.g. an arm with no residual variance) can round to -1e-20.
+        return np.sqrt(np.maximum(np.diag(self.vcov), 0.0))
 
     def index(self, name: str) -> int:
         try:
