@@ -1,0 +1,110 @@
+"""The example study in real Chromium at 360x740, in English and Arabic: screenshots and axe-core."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from framelab.services.flow import items_for_step
+from tests.conftest import run_axe
+from tests.factories import make_study
+from tests.web.conftest import make_app
+
+pytestmark = pytest.mark.browser
+
+SPEC = make_study()
+VIEWPORT = {"width": 360, "height": 740}
+
+
+@pytest.fixture
+def live_server(tmp_path) -> Iterator[str]:
+    """The app served by Werkzeug on 127.0.0.1 on a free port, in a thread."""
+    app = make_app(f"sqlite:///{tmp_path / 'browser.sqlite'}")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        app.extensions["framelab.engine"].dispose()
+
+
+def check_page(page, axe_js: str, artifacts_dir, name: str, problems: list[str]) -> None:
+    """Screenshot, no horizontal scrolling at 360 px, and no axe-core violations."""
+    page.screenshot(path=str(artifacts_dir / f"{name}.png"), full_page=True)
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    if width > VIEWPORT["width"]:
+        problems.append(f"{name}: page is {width}px wide at a 360px viewport")
+    for violation in run_axe(page, axe_js):
+        problems.append(
+            f"{name}: axe {violation['id']} ({violation['impact']}): {violation['nodes']}"
+        )
+
+
+def answer_items(page, step: str, skip: str | None = None) -> None:
+    """Answer every question of `step` the way a person would: tap labels, drag, type."""
+    for item in items_for_step(SPEC, step):
+        if item.id == skip:
+            continue
+        if item.type == "slider":
+            page.fill(f"#q-{item.id}-1", "70")
+        elif item.type == "text":
+            page.fill(f"#q-{item.id}-1", "Clear and short.")
+        else:
+            values = [o.value for o in item.options] if item.type == "choice" else None
+            if item.type == "binary":
+                values = [1, 0]
+            if values is None:
+                values = item.allowed_values()
+            choice = item.correct if item.role == "attention_check" else values[len(values) // 2]
+            page.click(f"label[for='q-{item.id}-{values.index(choice) + 1}']")
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_example_study_completes_on_a_small_phone_with_no_accessibility_violations(
+    browser, axe_js, artifacts_dir, live_server, lang
+):
+    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, locale=lang)
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        page.goto(f"{live_server}/s/{SPEC.slug}?lang={lang}")
+        direction = "rtl" if lang == "ar" else "ltr"
+        assert page.get_attribute("html", "dir") == direction
+        assert page.get_attribute("html", "lang") == lang
+        check_page(page, axe_js, artifacts_dir, f"{lang}-1-consent", problems)
+        page.click("button[name=consent][value=yes]")
+
+        # One answer left out first: the page comes back with the error announced.
+        answer_items(page, "pre", skip="support")
+        page.click("button[type=submit]")
+        assert page.locator("#err-support").is_visible()
+        assert page.locator("[role=alert]").count() == 1
+        check_page(page, axe_js, artifacts_dir, f"{lang}-2-pre-error", problems)
+        answer_items(page, "pre")
+        page.click("button[type=submit]")
+
+        assert page.locator("article.frame h2").count() == 1
+        check_page(page, axe_js, artifacts_dir, f"{lang}-3-message", problems)
+        page.click("button[type=submit]")
+        for number, step in ((4, "post"), (5, "intent")):
+            check_page(page, axe_js, artifacts_dir, f"{lang}-{number}-{step}", problems)
+            answer_items(page, step)
+            page.click("button[type=submit]")
+
+        assert page.locator(".completion .code").inner_text() == SPEC.completion.code
+        check_page(page, axe_js, artifacts_dir, f"{lang}-6-debrief", problems)
+        page.click("a[href$='/withdraw']")
+        check_page(page, axe_js, artifacts_dir, f"{lang}-7-withdraw-confirm", problems)
+        page.click("button[name=confirm]")
+        check_page(page, axe_js, artifacts_dir, f"{lang}-8-withdrawn", problems)
+        page.goto(f"{live_server}/s/no-such-study?lang={lang}")
+        check_page(page, axe_js, artifacts_dir, f"{lang}-9-not-found", problems)
+    finally:
+        context.close()
+    assert problems == []
