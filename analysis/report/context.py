@@ -148,6 +148,17 @@ class ReportContext:
         label = self.arm_label(arm)
         return f"the {label}" if label.lower().endswith("frame") else f"the {label} frame"
 
+    def moderator_label(self, moderator: Any) -> str:
+        """'ideology group' for the export column pre_ideology_group."""
+        labels = self.plan.get("moderator_labels") or {}
+        if isinstance(labels, dict) and moderator in labels:
+            return str(labels[moderator])
+        # export columns are named pre_<item>; the item name reads better
+        for prefix in ("pre_scale_", "pre_"):
+            if str(moderator).startswith(prefix):
+                return str(moderator)[len(prefix) :].replace("_", " ")
+        return str(moderator).replace("_", " ")
+
     def outcome(self, name: Any) -> Outcome:
         for outcome in self.outcomes:
             if outcome.name == name:
@@ -172,7 +183,9 @@ class ReportContext:
             else:
                 primary = i == 0  # the analysis' rule: the first outcome when none is flagged
             units = spec.get("units") or ("percentage points" if kind == "binary" else "points")
-            outcomes.append(Outcome(name, kind, str(spec.get("label") or name), units, primary))
+            outcomes.append(
+                Outcome(name, kind, short_label(spec.get("label"), name), units, primary)
+            )
         known = {o.name for o in outcomes}
         for e in effects:  # outcomes that only appear in results still get shown
             name = e.get("outcome")
@@ -180,7 +193,8 @@ class ReportContext:
                 known.add(name)
                 kind = str(e.get("outcome_type") or "continuous")
                 units = "percentage points" if kind == "binary" else "points"
-                outcomes.append(Outcome(str(name), kind, str(name), units, name in confirmatory))
+                label = short_label(None, str(name))
+                outcomes.append(Outcome(str(name), kind, label, units, name in confirmatory))
         return outcomes
 
     def effects_for(self, outcome: str, method: str) -> list[dict[str, Any]]:
@@ -202,10 +216,20 @@ class ReportContext:
         p = self.decisive_p(effect)
         return is_number(p) and p < self.alpha and is_number(effect.get("estimate"))
 
-    def warnings_for(self, outcome: str | None = None, arm: str | None = None) -> list[str]:
-        """Warning messages that apply to an outcome (and arm), or to the whole study."""
+    def warnings_for(
+        self, outcome: str | None = None, arm: str | None = None, *, method: str | None = None
+    ) -> list[str]:
+        """Warning messages that apply to an outcome (and arm), or to the whole study.
+
+        Warnings tied to another method (a failed subgroup section, say) are left
+        out: they do not explain a missing estimate of `method` (default: the
+        primary method).
+        """
+        wanted = method or self.primary_method
         out = []
         for w in records(self.results, "warnings"):
+            if w.get("method") not in (None, wanted):
+                continue
             if outcome is not None and w.get("outcome") not in (None, outcome):
                 continue
             if arm is not None and w.get("arm") not in (None, arm):
@@ -214,6 +238,22 @@ class ReportContext:
             if message:
                 out.append(str(message))
         return out
+
+
+def short_label(label: Any, name: str) -> str:
+    """A label that reads inside a sentence ('raised support by ...').
+
+    A question (an item's full text, as framelab's export passes it) does not,
+    so the column name stands in for it: post_join_sms -> 'join sms'.
+    """
+    text = str(label).strip() if label else ""
+    if text and not text.endswith("?") and len(text) <= 60:
+        return text
+    for prefix in ("post_scale_", "post_"):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    return name.replace("_", " ")
 
 
 def sentence_case(text: str) -> str:

@@ -122,7 +122,8 @@ def distribution_figures(ctx: ReportContext) -> list[Figure]:
         mine = [r for r in rows if r.get("outcome") == outcome.name and is_number(r.get("share"))]
         if not mine:
             continue
-        arms = list(dict.fromkeys(r.get("arm") for r in mine))
+        seen = list(dict.fromkeys(r.get("arm") for r in mine))
+        arms = [a for a in seen if a == ctx.control] + [a for a in seen if a != ctx.control]
         panels = []
         for arm in arms:
             cells = [r for r in mine if r.get("arm") == arm]
@@ -145,13 +146,16 @@ def flow_figure(ctx: ReportContext) -> Figure | None:
     rows = [r for r in records(ctx.results, "flow") if is_number(r.get("n"))]
     if not rows:
         return None
-    overall = [(str(r.get("stage")), int(r["n"])) for r in rows if r.get("arm") in OVERALL_ARMS]
+
+    def stage(r: dict) -> str:
+        return str(r.get("stage")).replace("_", " ")
+
+    overall = [(stage(r), int(r["n"])) for r in rows if r.get("arm") in OVERALL_ARMS]
+    arm_rows = [r for r in rows if r.get("arm") not in OVERALL_ARMS]
+    arm_rows.sort(key=lambda r: r.get("arm") != ctx.control)  # control first, stable otherwise
     per_arm: dict[str, list[tuple[str, int]]] = {}
-    for r in rows:
-        if r.get("arm") not in OVERALL_ARMS:
-            per_arm.setdefault(ctx.arm_label(r["arm"]), []).append(
-                (str(r.get("stage")), int(r["n"]))
-            )
+    for r in arm_rows:
+        per_arm.setdefault(ctx.arm_label(r["arm"]), []).append((stage(r), int(r["n"])))
     title = "Participant flow"
     desc = "; ".join(f"{s}: {n}" for s, n in overall)
     desc += ". " + "; ".join(

@@ -107,7 +107,7 @@ def interval_plot(
     """
     with matplotlib.rc_context(_RC):
         height = 0.9 + 0.42 * max(len(rows), 1)
-        fig, ax = plt.subplots(figsize=(7.0, height))
+        fig, ax = plt.subplots(figsize=(7.0, height + 0.3), layout="constrained")
         ys = list(range(len(rows)))[::-1]
         seen: set[str] = set()
         for y, row in zip(ys, rows, strict=True):
@@ -140,8 +140,7 @@ def interval_plot(
         ax.set_title(title, loc="left", fontsize=11)
         ax.spines[["top", "right"]].set_visible(False)
         if seen:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28 - 0.5 / height),
-                      ncol=2, frameon=False, fontsize=9)  # fmt: skip
+            fig.legend(loc="outside lower center", ncol=2, frameon=False, fontsize=9)
     return figure_to_svg(fig, title, description)
 
 

@@ -170,8 +170,8 @@ def _null_sentence(
     return (
         f"{name} made no measurable difference to {outcome.label}: its estimate, "
         f"{fmt_num(effect['estimate'] * outcome.scale, outcome.digits)} {outcome.units}"
-        f"{_interval(ctx, outcome, effect)}, could be chance, and the interval is too wide "
-        f"to rule out a real effect."
+        f"{_interval(ctx, outcome, effect)}, could be chance, and effects as large as the interval ends "
+        f"cannot be ruled out."
     )
 
 
@@ -221,28 +221,20 @@ def _secondary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -
         (summary.other_outcomes if effect["estimate"] > 0 else summary.backlash).append(sentence)
 
 
-def _moderator_label(ctx: ReportContext, moderator: Any) -> str:
-    labels = ctx.plan.get("moderator_labels") or {}
-    if isinstance(labels, dict) and moderator in labels:
-        return str(labels[moderator])
-    # export columns are named pre_<item>; the item name reads better
-    name = str(moderator).removeprefix("pre_")
-    return name.replace("_", " ")
-
-
 def _subgroups(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -> None:
     names = {o.name for o in primaries}
-    joint = records(ctx.results, "heterogeneity_joint")
-    for test in joint:
+    differs: set[tuple[Any, Any, Any]] = set()  # (outcome, moderator, arm or None = all arms)
+    for test in records(ctx.results, "heterogeneity_joint"):
         if test.get("outcome") not in names or not is_number(test.get("p_value")):
             continue
         if test["p_value"] >= ctx.alpha:
             continue
+        differs.add((test.get("outcome"), test.get("moderator"), test.get("arm")))
         outcome = ctx.outcome(test["outcome"])
         who = ctx.frame_name(test["arm"]) if test.get("arm") is not None else "the frames"
         summary.subgroups.append(
             f"The effect of {who} on {outcome.label} differs between "
-            f"{_moderator_label(ctx, test.get('moderator'))} groups "
+            f"{ctx.moderator_label(test.get('moderator'))} groups "
             f"({fmt_p(test['p_value'])} for the difference; exploratory)."
         )
     for cell in records(ctx.results, "subgroups"):
@@ -252,7 +244,7 @@ def _subgroups(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -
             continue
         outcome = ctx.outcome(cell["outcome"])
         where = (
-            f"among participants with {_moderator_label(ctx, cell.get('moderator'))} = "
+            f"among participants with {ctx.moderator_label(cell.get('moderator'))} = "
             f"{cell.get('level')}"
         )
         name = ctx.frame_name(cell.get("arm"))
@@ -263,11 +255,24 @@ def _subgroups(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -
                 "This is exploratory, but avoid this frame with that audience until a new "
                 "study checks it."
             )
-        else:
+        elif _worth_saying(ctx, cell, differs):
             summary.subgroups.append(
                 f"{sentence_case(where)}, {name} raised {outcome.label} by {_amount(outcome, cell)}"
                 f"{_interval(ctx, outcome, cell, fmt_p(cell['p_value']), 'exploratory')}."
             )
+
+
+def _worth_saying(ctx: ReportContext, cell: Mapping[str, Any], differs: set) -> bool:
+    """A subgroup gain is news when the frame works differently there or not at all overall."""
+    key = (cell.get("outcome"), cell.get("moderator"))
+    if (*key, cell.get("arm")) in differs or (*key, None) in differs:
+        return True
+    overall = [
+        e
+        for e in ctx.effects_for(str(cell.get("outcome")), ctx.primary_method)
+        if e.get("arm") == cell.get("arm")
+    ]
+    return not any(ctx.significant(e) for e in overall)
 
 
 def _value_match(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -> None:
@@ -284,6 +289,10 @@ def _value_match(ctx: ReportContext, primaries: list[Outcome], summary: Summary)
             f"(estimate {fmt_num(row['estimate'] * outcome.scale, outcome.digits)} "
             f"{outcome.units} per point of value score{_interval(ctx, outcome, row)}; exploratory)."
         )
+
+
+def _rate(record: Mapping[str, Any]) -> Any:
+    return record.get("attrition_rate", record.get("rate"))
 
 
 def _caveats(ctx: ReportContext, summary: Summary) -> None:
@@ -308,9 +317,7 @@ def _caveats(ctx: ReportContext, summary: Summary) -> None:
             "effects smaller than the intervals above cannot be told apart from chance."
         )
     rates = [
-        (a.get("rate"), a.get("arm"))
-        for a in records(ctx.results, "attrition")
-        if is_number(a.get("rate"))
+        (_rate(a), a.get("arm")) for a in records(ctx.results, "attrition") if is_number(_rate(a))
     ]
     if rates:
         worst, arm = max(rates, key=lambda t: t[0])
@@ -319,7 +326,9 @@ def _caveats(ctx: ReportContext, summary: Summary) -> None:
                 f"High drop-out: {fmt_num(100 * worst, 0)}% of participants assigned to "
                 f"{ctx.arm_label(arm)} did not finish."
             )
-    for test in records(ctx.results, "attrition_test"):
+    # the overall test (no arm) speaks for the study; per-arm rows only when it is absent
+    tests = records(ctx.results, "attrition_test")
+    for test in [t for t in tests if t.get("arm") is None] or tests:
         if is_number(test.get("p_value")) and test["p_value"] < ctx.alpha:
             summary.caveats.append(
                 f"Drop-out differed between frames ({fmt_p(test['p_value'])}), so the people "
