@@ -240,9 +240,15 @@ def _analysis_problems(study: Study) -> Problems:
 
     if not plan.primary:
         problems.append(("analysis.primary", "expected at least one primary outcome"))
+    listed: dict[str, str] = {}
     for field in ("primary", "secondary"):
         for j, name in enumerate(getattr(plan, field)):
             loc = f"analysis.{field}[{j}]"
+            if name in listed:
+                # A repeated outcome would be tested twice and skew the correction.
+                problems.append((loc, f"'{name}' is already listed at {listed[name]}"))
+                continue
+            listed[name] = loc
             if name not in items and name not in scales:
                 problems.append((loc, f"'{name}' is not an item or scale (known: {names})"))
             elif name in items and items[name].type == "text":

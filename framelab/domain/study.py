@@ -145,6 +145,12 @@ class Completion(DomainModel):
             raise ValueError(f"expected letters, digits, _ or - (at most 64), got {value!r}")
         return value
 
+    @model_validator(mode="after")
+    def _check_something_given(self) -> Completion:
+        if self.code is None and self.redirect_url is None:
+            raise ValueError("expected a code, a redirect_url or both (or leave completion out)")
+        return self
+
     @field_validator("redirect_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:

@@ -215,3 +215,16 @@ def test_invalid_yaml_reports_line_and_column():
 def test_top_level_must_be_a_mapping():
     with pytest.raises(StudyError, match="expected a mapping with slug, title"):
         load_study("- just\n- a list\n")
+
+
+def test_an_outcome_listed_twice_is_rejected():
+    lines = errors_of(small_study_data(analysis__secondary=["join_sms", "support"]))
+    assert lines == ["analysis.secondary[1]: 'support' is already listed at analysis.primary[0]"]
+
+
+def test_an_empty_completion_is_rejected():
+    assert errors_of(small_study_data(completion={})) == [
+        "completion: expected a code, a redirect_url or both (or leave completion out)"
+    ]
+    lines = errors_of(small_study_data(completion={"redirect_url": "prolific.com"}))
+    assert lines == ["completion.redirect_url: expected an http(s) URL, got 'prolific.com'"]
