@@ -4,6 +4,7 @@ Public API::
 
     load_study(text: str) -> Study            # YAML or JSON; raises StudyError
     load_study_file(path) -> Study            # the same from a file
+    study_from_data(data: dict) -> Study      # already-parsed data (e.g. spec JSON from the DB)
     StudyError                                # ValueError; .errors = [(location, message)]
     ValueProblem                              # ValueError from Item.validate_value
     Study, Arm, Frame, Item, Option, Scale, Design, AnalysisPlan, Completion, Quality
@@ -17,8 +18,10 @@ Public API::
     study.weights() -> dict[str, int] / study.block_size() -> int
     study.strata() -> list[str] / study.stratum_for(value) -> str
 
+``Study.model_validate`` works too but raises pydantic's ValidationError;
+the three loaders turn it into a StudyError with ``location: message`` lines.
 The format is described in docs/study-format.md; cross-field rules live in
-``framelab.domain.checks``.
+``framelab.domain.checks`` and ``framelab.domain.design_checks``.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ __all__ = [
     "ValueProblem",
     "load_study",
     "load_study_file",
+    "study_from_data",
 ]
 
 SINGLE_STRATUM = "all"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from framelab.domain.study import ValueProblem
 from tests.domain.factories import small_study
@@ -120,3 +122,25 @@ def test_phase_is_stored_in_canonical_order(study):
     assert study.item("support").phase == ["pre", "post"]
     assert study.item("support").in_phase("post")
     assert not study.item("join_sms").in_phase("pre")
+
+
+@given(raw=st.integers(-1000, 1000))
+def test_every_integer_is_either_an_allowed_value_or_out_of_range(study, raw):
+    item = study.item("support")
+    if 1 <= raw <= 7:
+        assert item.validate_value(str(raw)) == raw
+    else:
+        with pytest.raises(ValueProblem) as info:
+            item.validate_value(str(raw))
+        assert info.value.code == "out_of_range"
+
+
+@given(raw=st.text(max_size=30))
+def test_any_text_is_stored_or_rejected_with_a_known_code(study, raw):
+    item = study.item("donate")
+    try:
+        value = item.validate_value(raw)
+    except ValueProblem as problem:
+        assert problem.code in ("required", "not_a_number", "out_of_range")
+    else:
+        assert isinstance(value, int) and 0 <= value <= 100
