@@ -7,4 +7,5 @@ values.py      the value taxonomy (MFQ-2 foundations, Schwartz values, custom ta
 checks.py, design_checks.py   cross-field validation rules
 parsing.py     YAML/JSON reading and error formatting
 assignment.py  deterministic randomization (arm_for_slot, block_sequence, replay)
+confounds.py   frame length and readability checks (the studio's; adds textstat, markdown-it)
 """
