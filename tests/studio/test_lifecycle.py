@@ -1,0 +1,195 @@
+"""Lifecycle rules: edits in draft, locks when live, pilot data left out, target closes, versions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from framelab.services import studio
+from framelab.services.accounts import Account
+from framelab.services.dashboard import dashboard
+from framelab.services.enrolment import start_participant
+from framelab.services.export import analysis_plan, export_tidy
+from framelab.services.flow import current_page, submit_step
+from framelab.services.studies import get_study
+from framelab.services.studio import LifecycleError, StudyLocked
+from framelab.web.studio import editing
+from tests.factories import make_study, valid_answers
+from tests.studio.conftest import SLUG
+
+T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def session(studio_app):
+    from framelab.web.database import EXTENSION_KEY
+
+    with studio_app.extensions[EXTENSION_KEY]() as s:
+        yield s
+
+
+def complete_participant(session, slug: str, *, start: datetime, source: str = "prolific") -> str:
+    """Walk one participant through every page with valid answers; returns the code."""
+    participant = start_participant(
+        session, slug, language="en", source=source, panel=None, now=start
+    )
+    code = participant.code
+    clock = start
+    for _ in range(10):
+        state = current_page(session, code, now=clock)
+        if state.step == "debrief":
+            return code
+        form = (
+            {"consent": "yes"} if state.step == "consent" else valid_answers(state.spec, state.step)
+        )
+        clock += timedelta(seconds=40)
+        result = submit_step(session, code, state.step, form, now=clock)
+        assert result.ok, result.errors
+    raise AssertionError("participant never reached the debrief")
+
+
+def _longer_care_body(spec):
+    index = spec.arm_ids.index("care")
+    bodies = {
+        lang: spec.text(spec.arms[index].frame.body, lang) + " Extra." for lang in spec.languages
+    }
+    titles = {lang: spec.text(spec.arms[index].frame.title, lang) for lang in spec.languages}
+    return editing.edit_frame(spec, index, titles, bodies, spec.arms[index].frame.values)
+
+
+def test_a_draft_is_edited_in_place_without_new_versions(session):
+    before = get_study(session, SLUG)
+    after = studio.update_study(session, SLUG, _longer_care_body(before.spec), now=T0)
+    assert after.version == before.version
+    assert after.spec_hash != before.spec_hash
+    assert after.spec.arm("care").frame.body.get("en").endswith("Extra.")
+
+
+def test_a_live_studys_frame_cannot_be_edited(session):
+    studio.change_status(session, SLUG, "live", now=T0)
+    loaded = get_study(session, SLUG)
+    with pytest.raises(
+        StudyLocked,
+        match=r"arms and frames are locked because the study has gone live.*Create a new version",
+    ):
+        studio.update_study(session, SLUG, _longer_care_body(loaded.spec), now=T0)
+    assert get_study(session, SLUG).spec_hash == loaded.spec_hash
+
+
+def test_a_live_frame_edit_through_the_studio_is_refused_with_a_clear_message(
+    studio_app, client_for, session
+):
+    studio.change_status(session, SLUG, "live", now=T0)
+    spec = get_study(session, SLUG).spec
+    session.rollback()  # end the read: SQLite's BEGIN IMMEDIATE would block the request
+    form = {
+        f"title_{lang}": spec.text(spec.arm("care").frame.title, lang) for lang in spec.languages
+    }
+    form.update({f"body_{lang}": "Completely new text." for lang in spec.languages})
+    form.update({"values": "care", "save": "Save frame"})
+    response = client_for("owner@example.org").post(f"/studio/{SLUG}/frames/care", data=form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "locked because the study has gone live" in page
+    assert "Create a new version" in page
+    assert get_study(session, SLUG).spec.arm("care").frame.body.get("en") != "Completely new text."
+
+
+def test_live_study_still_accepts_unlocked_texts_as_a_new_version(session):
+    studio.change_status(session, SLUG, "live", now=T0)
+    loaded = get_study(session, SLUG)
+    complete_participant(session, SLUG, start=T0)
+    texts = {
+        "debrief": {
+            lang: loaded.spec.text(loaded.spec.debrief, lang) + " Thanks."
+            for lang in loaded.spec.languages
+        }
+    }
+    edited = editing.edit_texts(
+        loaded.spec, texts, loaded.spec.target_n, loaded.spec.quality.speeder_seconds
+    )
+    after = studio.update_study(session, SLUG, edited, now=T0)
+    assert after.version == loaded.version + 1
+
+
+def test_a_locked_plan_cannot_change_and_the_lock_survives_a_new_version(session):
+    studio.change_status(session, SLUG, "pilot", now=T0)
+    digest = studio.lock_plan(session, SLUG, now=T0)
+    loaded = get_study(session, SLUG)
+    with pytest.raises(StudyLocked, match=r"analysis plan is locked \(pre-registered"):
+        studio.update_study(session, SLUG, editing.edit_plan(loaded.spec, {"alpha": 0.01}), now=T0)
+    complete_participant(session, SLUG, start=T0)  # pilot data: the next edit is a new version
+    after = studio.update_study(session, SLUG, _longer_care_body(loaded.spec), now=T0)
+    assert after.version == loaded.version + 1
+    assert studio.lock_state(session, SLUG).hashes["plan"] == digest
+
+
+def test_a_pilot_participant_is_left_out_of_the_analysis_by_default(session):
+    studio.change_status(session, SLUG, "pilot", now=T0)
+    pilot_code = complete_participant(session, SLUG, start=T0, source="pilot-link")
+    studio.change_status(session, SLUG, "live", now=T0 + timedelta(hours=1))
+    live_code = complete_participant(session, SLUG, start=T0 + timedelta(hours=2))
+    default = export_tidy(session, SLUG)
+    assert list(default["participant"]) == [live_code]
+    with_pilot = export_tidy(session, SLUG, include_pilot=True)
+    assert set(with_pilot["participant"]) == {pilot_code, live_code}
+    assert analysis_plan(get_study(session, SLUG).spec)["exclude"]["pilot"] is True
+    figures = dashboard(session, get_study(session, SLUG))
+    assert (figures.total.completed, figures.pilot_completed) == (1, 1)
+    assert dict(figures.sources) == {"prolific": 1}
+
+
+def test_status_changes_follow_the_lifecycle(session):
+    with pytest.raises(
+        LifecycleError, match=r"^status: torture-ban is draft; 'pause' is possible only from live"
+    ):
+        studio.change_status(session, SLUG, "pause", now=T0)
+    assert studio.change_status(session, SLUG, "pilot", now=T0).status == "pilot"
+    assert studio.change_status(session, SLUG, "live", now=T0).status == "live"
+    assert studio.change_status(session, SLUG, "pause", now=T0).status == "paused"
+    assert studio.change_status(session, SLUG, "resume", now=T0).status == "live"
+    with pytest.raises(LifecycleError, match="'draft' is possible only from pilot"):
+        studio.change_status(session, SLUG, "draft", now=T0)
+    assert studio.change_status(session, SLUG, "close", now=T0).status == "closed"
+    assert studio.lock_state(session, SLUG).locked_at is not None
+
+
+def test_reaching_target_n_closes_the_study_and_shows_results(session):
+    loaded = get_study(session, SLUG)
+    studio.update_study(
+        session, SLUG, studio.replace_sections(loaded.spec, {"target_n": 2}), now=T0
+    )
+    studio.change_status(session, SLUG, "live", now=T0)
+    complete_participant(session, SLUG, start=T0)
+    assert studio.close_if_target_reached(session, SLUG, now=T0) is False
+    hidden = dashboard(session, get_study(session, SLUG))
+    assert not hidden.results_visible
+    assert "1 of 2 completed so far" in hidden.results_reason
+    complete_participant(session, SLUG, start=T0 + timedelta(minutes=5))
+    assert studio.close_if_target_reached(session, SLUG, now=T0) is True
+    closed = get_study(session, SLUG)
+    assert closed.status == "closed"
+    assert dashboard(session, closed).results_visible
+
+
+def test_new_version_is_a_draft_copy_with_the_same_members(session):
+    from framelab.services.accounts import list_members
+
+    studio.change_status(session, SLUG, "live", now=T0)
+    owner = Account(id=1, email="owner@example.org", is_admin=False, is_active=True)
+    copy = studio.new_version(session, SLUG, account=owner, now=T0)
+    assert (copy.slug, copy.status) == ("torture-ban-v2", "draft")
+    assert copy.spec.arms == get_study(session, SLUG).spec.arms
+    original = {(m.email, m.role) for m in list_members(session, get_study(session, SLUG).id)}
+    assert {(m.email, m.role) for m in list_members(session, copy.id)} == original
+    assert studio.new_version(session, SLUG, account=owner, now=T0).slug == "torture-ban-v3"
+
+
+def test_creating_a_study_with_a_taken_slug_names_the_slug_field(session):
+    owner = Account(id=1, email="owner@example.org", is_admin=False, is_active=True)
+    with pytest.raises(Exception, match=r"slug: 'torture-ban' is already used") as info:
+        studio.create_study(session, make_study(), owner=owner, now=T0)
+    assert info.value.errors == [
+        ("slug", "'torture-ban' is already used by another study; choose another")
+    ]
