@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 # Every blueprint of the app, as "module:attribute"; a new feature adds one line here.
 BLUEPRINTS: list[str] = [
     "framelab.web.participant:bp",
+    "framelab.web.studio:bp",
 ]
 
 
