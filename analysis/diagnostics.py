@@ -63,7 +63,7 @@ def _balance_columns(df: pd.DataFrame, covariates: Sequence[str]) -> list[tuple[
         values = s.astype("string")
         missing = values.isna().to_numpy()
         for level in sorted(values.dropna().unique()):
-            d = (values == level).to_numpy(dtype="float64", na_value=0.0)
+            d = (values == level).fillna(False).to_numpy(dtype="float64")
             d[missing] = np.nan
             out.append((f"{col}={level}", d))
     return out

@@ -57,15 +57,15 @@ def _inference(est: float, se: float, dof: float, alpha: float) -> dict:
 
 
 def _levels(df: pd.DataFrame, moderator: str) -> tuple[np.ndarray, list]:
-    values = df[moderator]
-    levels = sorted(values.dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
-    if len(levels) > MAX_SUBGROUP_LEVELS:
+    """Integer level codes (-1 where missing) and the sorted levels of a moderator."""
+    codes, uniques = pd.factorize(df[moderator], sort=True, use_na_sentinel=True)
+    if len(uniques) > MAX_SUBGROUP_LEVELS:
         raise ValueError(
             f"moderator {moderator!r}: expected a categorical moderator with at most "
-            f"{MAX_SUBGROUP_LEVELS} levels for subgroups, found {len(levels)} distinct values "
+            f"{MAX_SUBGROUP_LEVELS} levels for subgroups, found {len(uniques)} distinct values "
             "(use interaction_effects for a continuous moderator)"
         )
-    return values.to_numpy(dtype=object), levels
+    return np.asarray(codes), [v.item() if isinstance(v, np.generic) else v for v in uniques]
 
 
 def subgroup_effects(
@@ -103,10 +103,10 @@ def subgroup_effects(
     control = check_control(labels, arm, control)
     y = numeric_column(df, outcome, "outcome")
     mod, levels = _levels(df, moderator)
-    ok = ~np.isnan(y) & pd.notna(mod)
+    ok = ~np.isnan(y) & (mod >= 0)
     rows = []
-    for level in levels:
-        in_level = ok & (mod == level)
+    for code, level in enumerate(levels):
+        in_level = ok & (mod == code)
         yc = y[in_level & (labels == control)]
         for a in treatment_arms(labels, control):
             yt = y[in_level & (labels == a)]

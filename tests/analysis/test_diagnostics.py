@@ -213,3 +213,15 @@ def test_docstring_examples_hold(module):
     result = doctest.testmod(module)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "category", "object"])
+def test_missing_categorical_covariate_values_are_left_out_for_every_text_dtype(dtype):
+    d = _csv("framing.csv")
+    d["gender"] = d["gender"].where(d.index % 5 != 0).astype(dtype)
+    got = balance(d, "arm", "tone0_eth0", ["gender"]).set_index(["covariate", "arm"])
+    n_c = int(((d["arm"] == "tone0_eth0") & d["gender"].notna()).sum())
+    assert got.loc[("gender=male", "tone1_eth1"), "n_control"] == n_c
+    joint = balance_joint(d, "arm", "tone0_eth0", ["gender", "age"])
+    pair = d[d["arm"].isin(["tone0_eth0", "tone0_eth1"]) & d["gender"].notna()]
+    assert joint["n"].iloc[0] == len(pair)

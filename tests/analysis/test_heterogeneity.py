@@ -221,3 +221,16 @@ def test_docstring_examples_hold():
     result = doctest.testmod(heterogeneity_module)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", "category", "object"])
+def test_missing_moderator_values_are_dropped_for_every_text_dtype(dtype):
+    d = _data("framing")
+    d["educ"] = d["educ"].where(d.index % 7 != 0).astype(dtype)
+    kept = d[d["educ"].notna()]
+    sub = subgroup_effects(d, "immigr", "arm", "tone0_eth0", "educ", min_cell_size=0)
+    assert (sub["n_control"] + sub["n_treatment"]).sum() == len(kept) + 2 * (
+        kept["arm"] == "tone0_eth0"
+    ).sum()
+    inter = interaction_effects(d, "immigr", "arm", "tone0_eth0", "educ")
+    assert inter["n"].iloc[0] == len(kept)
