@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, stats
+from scipy import stats
 
 __all__ = ["OLSFit", "RankDeficientError", "ols_hc2", "t_summary", "wald_test"]
 
@@ -110,7 +110,10 @@ def ols_hc2(X: np.ndarray, y: np.ndarray, names: Sequence[str] | None = None) ->
             "design matrix is rank deficient; collinear or constant columns: " + ", ".join(bad)
         )
     qty = Q.T @ y
-    coef = linalg.solve_triangular(R, qty, lower=False)
+    # numpy's LAPACK for the k x k solves: mixing in scipy's separate OpenBLAS pool made
+    # tiny solves take milliseconds on a busy machine (thread hand-off between two pools).
+    r_inv = np.linalg.inv(R)
+    coef = r_inv @ qty
     resid = y - Q @ qty
     leverage = np.einsum("ij,ij->i", Q, Q)
     one_minus_h = 1.0 - leverage
@@ -118,7 +121,6 @@ def ols_hc2(X: np.ndarray, y: np.ndarray, names: Sequence[str] | None = None) ->
     with np.errstate(divide="ignore", invalid="ignore"):
         omega = np.where(one_minus_h > 1e-12, resid**2 / one_minus_h, np.nan)
     meat = (Q * omega[:, None]).T @ Q
-    r_inv = linalg.solve_triangular(R, np.eye(k), lower=False)
     vcov = r_inv @ meat @ r_inv.T
     return OLSFit(names=names, coef=coef, vcov=vcov, df_resid=n - k, n=n)
 
