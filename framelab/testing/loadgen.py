@@ -73,6 +73,7 @@ class LoadResult:
     statuses: Counter = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)
     transport_errors: int = 0
+    transport_samples: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     answers: list[AckedAnswer] = field(default_factory=list)
     last_step: dict[str, str] = field(default_factory=dict)
@@ -147,6 +148,8 @@ class _Participant:
                 response = await self.client.request(method, url, data)
             except TransportError as exc:
                 result.transport_errors += 1
+                if len(result.transport_samples) < 20:
+                    result.transport_samples.append(f"{time.monotonic():.2f} {exc}")
                 raise _Transient(str(exc)) from exc
             result.latencies.append(time.perf_counter() - began)
             result.requests += 1
@@ -279,10 +282,16 @@ class LoadGenerator:
         retry_delay: float = 0.25,
         on_progress: Callable[[LoadResult], None] | None = None,
         client: str = "lean",
+        start_codes: list[str] | None = None,
     ) -> None:
         host = urlsplit(base_url).hostname
         if host not in LOOPBACK:
             raise ValueError(f"base_url: load is only generated against loopback, not {host!r}")
+        if start_codes is not None:
+            # Resume these participants (by code, with fresh cookies) instead of new ones.
+            if resume_path is None:
+                raise ValueError("resume_path: needed to resume participants by code")
+            participants = len(start_codes)
         if duration is None and participants is None:
             raise ValueError("duration or participants: give at least one bound")
         self.base_url = base_url
@@ -302,6 +311,7 @@ class LoadGenerator:
                 f"client: {client!r} is not a client (expected one of: {', '.join(CLIENTS)})"
             )
         self.client = client
+        self.start_codes = start_codes
         self.result = LoadResult(concurrency=concurrency)
         self.resume_deadline: float | None = None
         self.deadline: float | None = None
@@ -321,6 +331,10 @@ class LoadGenerator:
             index = result.started
             result.started += 1
             participant = _Participant(self, index)
+            if self.start_codes is not None:
+                participant.code = self.start_codes[index]
+                participant.url = self.resume_path.format(code=participant.code)
+                participant.answered_past_consent = True
             if await participant.run():
                 result.completed += 1
             if self.on_progress:

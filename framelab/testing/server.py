@@ -249,3 +249,46 @@ class GunicornServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+EXAMPLE_STUDY = ROOT / "examples" / "torture-ban.yaml"
+
+
+def prepare_database(database_url: str, study_file: str | Path = EXAMPLE_STUDY) -> None:
+    """`framelab init-db` and `framelab load-study FILE --status live` on `database_url`."""
+    from click.testing import CliRunner
+
+    from framelab.cli import main
+
+    runner = CliRunner()
+    for args in (
+        ["init-db", "--database-url", database_url],
+        ["load-study", str(study_file), "--status", "live", "--database-url", database_url],
+    ):
+        outcome = runner.invoke(main, args, catch_exceptions=False)
+        if outcome.exit_code != 0:
+            raise ServerError(f"framelab {args[0]} failed: {outcome.output}")
+
+
+FRAMELAB_APP = "framelab:create_app()"
+
+
+def framelab_server(
+    database_url: str, *, workers: int = 2, threads: int = 4, **options
+) -> GunicornServer:
+    """framelab as `framelab serve` runs it: gthread workers, the app loaded once in the master.
+
+    `--preload` imports and builds the app before forking, so a (re)start costs one import
+    instead of one per worker; the engine has not connected yet at that point, so every
+    worker opens its own database connections.
+    """
+    extra = ["--preload", *options.pop("extra_args", [])]
+    return GunicornServer(
+        FRAMELAB_APP,
+        database_url=database_url,
+        workers=workers,
+        worker_class="gthread",
+        threads=threads,
+        extra_args=extra,
+        **options,
+    )
