@@ -1,0 +1,246 @@
+"""Editor pages: CSRF, sign-in, placed validation errors, the confound warning, preview, downloads."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+
+from framelab.services import accounts
+from tests.studio.conftest import PASSWORD, SLUG, build_app, copy_database
+
+TOKEN = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
+
+
+def _token(html: str) -> str:
+    match = TOKEN.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def csrf_app(tmp_path, studio_template):
+    app = build_app(copy_database(studio_template, tmp_path / "csrf.sqlite"), WTF_CSRF_ENABLED=True)
+    yield app
+    app.extensions["framelab.engine"].dispose()
+
+
+def _login(client, email: str, password: str = PASSWORD):
+    page = client.get("/studio/login").get_data(as_text=True)
+    return client.post(
+        "/studio/login?next=/studio/",
+        data={"email": email, "password": password, "csrf_token": _token(page)},
+    )
+
+
+def test_forms_without_a_csrf_token_are_rejected(csrf_app):
+    client = csrf_app.test_client()
+    refused = client.post(
+        "/studio/login", data={"email": "owner@example.org", "password": PASSWORD}
+    )
+    assert refused.status_code == 400
+    assert _login(client, "owner@example.org").status_code == 302
+    # Signed in, a state-changing POST without the token is still refused and changes nothing.
+    assert client.post(f"/studio/{SLUG}/status/pilot").status_code == 400
+    assert (
+        client.post(f"/studio/{SLUG}/plan/lock", data={"csrf_token": "forged"}).status_code == 400
+    )
+    overview = client.get(f"/studio/{SLUG}/").get_data(as_text=True)
+    assert "status-draft" in overview
+    done = client.post(f"/studio/{SLUG}/status/pilot", data={"csrf_token": _token(overview)})
+    assert done.status_code == 302
+    assert "status-pilot" in client.get(f"/studio/{SLUG}/").get_data(as_text=True)
+
+
+def test_sign_in_with_a_wrong_password_fails_and_next_must_be_local(csrf_app):
+    client = csrf_app.test_client()
+    wrong = _login(client, "owner@example.org", "not the password")
+    assert wrong.status_code == 401
+    assert "The email or password is not right." in wrong.get_data(as_text=True)
+    page = client.get("/studio/login").get_data(as_text=True)
+    response = client.post(
+        "/studio/login?next=https://evil.example/",
+        data={"email": "owner@example.org", "password": PASSWORD, "csrf_token": _token(page)},
+    )
+    assert response.headers["Location"] == "/studio/"
+
+
+def test_a_missing_translation_is_shown_next_to_its_field(client_for):
+    client = client_for("editor@example.org")
+    form = _texts_form(client)
+    form["consent_es"] = ""
+    response = client.post(f"/studio/{SLUG}/texts", data=form)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="consent_es-error"' in html
+    assert 'aria-describedby="consent_es-error"' in html
+
+
+def _texts_form(client) -> dict[str, str]:
+    html = client.get(f"/studio/{SLUG}/texts").get_data(as_text=True)
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
+    fields.update(
+        {
+            name: value.strip("\n")
+            for name, value in re.findall(
+                r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S
+            )
+        }
+    )
+    import html as html_lib
+
+    return {k: html_lib.unescape(v) for k, v in fields.items()}
+
+
+def test_study_file_errors_name_their_location(client_for):
+    client = client_for("editor@example.org")
+    text = client.get(f"/studio/{SLUG}/study.yaml").get_data(as_text=True)
+    bad = text.replace("values:\n    - care", "values:\n    - kindness", 1)
+    assert bad != text
+    response = client.post(f"/studio/{SLUG}/yaml", data={"yaml": bad})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert re.search(
+        r"<code>arms\[1\]\.frame\.values\[0\]</code>: &#39;kindness&#39; is not a known value", html
+    )
+
+
+def _frame_form(client, arm: str = "care") -> dict[str, object]:
+    html = client.get(f"/studio/{SLUG}/frames/{arm}").get_data(as_text=True)
+    import html as html_lib
+
+    form: dict[str, object] = {
+        name: html_lib.unescape(value.strip("\n"))
+        for name, value in re.findall(
+            r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S
+        )
+    }
+    form.update(
+        dict(
+            re.findall(r'<input[^>]*id="title_[^"]*"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html)
+        )
+    )
+    form["values"] = re.findall(r'<input checked[^>]*name="values"[^>]*value="([^"]+)"', html)
+    return form
+
+
+def test_an_overlong_frame_gets_the_confound_warning_in_the_preview(client_for):
+    client = client_for("editor@example.org")
+    form = _frame_form(client)
+    assert "body_en" in form and "title_ar" in form
+    form["body_en"] = str(form["body_en"]) + "\n\n" + str(form["body_en"])
+    response = client.post(f"/studio/{SLUG}/frames/care", data={**form, "preview": "Preview"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert re.search(r"&#39;care&#39; \(en\) has \d+ words, \d+% longer than the other texts", html)
+    # A preview saves nothing.
+    assert "longer than the other texts" not in client.get(f"/studio/{SLUG}/frames").get_data(
+        as_text=True
+    )
+    saved = client.post(f"/studio/{SLUG}/frames/care", data={**form, "save": "Save frame"})
+    assert saved.status_code == 302
+    assert "longer than the other texts" in client.get(f"/studio/{SLUG}/frames").get_data(
+        as_text=True
+    )
+
+
+def test_live_preview_endpoint_returns_sanitized_html_and_figures(client_for):
+    client = client_for("editor@example.org")
+    form = _frame_form(client)
+    form["body_en"] = "Hello **world** <script>alert(1)</script>"
+    data = client.post(f"/studio/{SLUG}/frames/care/check", data=form).get_json()
+    assert data["ok"] is True
+    assert "<strong>world</strong>" in data["html"]["en"]
+    assert "<script>" not in data["html"]["en"]
+    assert {m["language"] for m in data["metrics"]} == {"en", "es", "fr", "ar"}
+    assert any("shorter than the other texts" in w for w in data["warnings"])
+
+
+def test_preview_shows_the_participant_page_and_records_nothing(client_for, studio_app):
+    from sqlalchemy import func, select
+
+    from framelab.db.models import Participant
+    from framelab.web.database import db_session
+
+    client = client_for("viewer@example.org")
+    html = client.get(f"/studio/{SLUG}/preview/loyalty/ar/message").get_data(as_text=True)
+    assert 'lang="ar" dir="rtl"' in html
+    assert "preview-note" in html and 'method="post"' not in html
+    assert client.get(f"/studio/{SLUG}/preview/loyalty/xx/message").status_code == 404
+    with studio_app.app_context():
+        assert db_session().scalar(select(func.count()).select_from(Participant)) == 0
+
+
+def test_power_planner_warns_when_the_sample_misses_small_effects(client_for):
+    client = client_for("viewer@example.org")
+    html = client.get(f"/studio/{SLUG}/power").get_data(as_text=True)
+    # torture-ban: target 2000 over 5 arms = 400 per arm: d = 0.1 is out of reach.
+    assert 'value="400"' in html
+    assert "Underpowered" in html or "Marginal" in html
+    assert "d = 0.1 to 0.2" in html
+    big = client.get(
+        f"/studio/{SLUG}/power?effect=0.15&n_per_arm=5000&attrition=0.1&alpha=0.05&correction=holm"
+    )
+    assert "Adequate." in big.get_data(as_text=True)
+
+
+def test_downloads_give_data_codebook_yaml_and_a_bundle(client_for):
+    client = client_for("analyst@example.org")
+    csv = client.get(f"/studio/{SLUG}/download/csv")
+    assert csv.status_code == 200 and csv.data.startswith(b"participant,arm,")
+    assert client.get(f"/studio/{SLUG}/download/codebook-json").get_json()
+    assert client.get(f"/studio/{SLUG}/download/sav").data[:4] == b"$FL2"
+    bundle = zipfile.ZipFile(io.BytesIO(client.get(f"/studio/{SLUG}/bundle.zip").data))
+    names = {n.split("/", 1)[1] for n in bundle.namelist()}
+    assert {
+        "data/tidy.csv",
+        "data/tidy.parquet",
+        "codebook.json",
+        "study.yaml",
+        "analysis_plan.json",
+        "lock.json",
+        "seed.txt",
+        "software.json",
+        "README.txt",
+    } <= names
+    assert "No report yet" in bundle.read(f"{SLUG}/README.txt").decode()
+
+
+def test_owner_adds_a_member_and_unknown_emails_are_named(client_for, studio_app):
+    owner = client_for("owner@example.org")
+    missing = owner.post(
+        f"/studio/{SLUG}/members", data={"email": "nobody@example.org", "role": "viewer"}
+    )
+    assert missing.status_code == 422
+    assert "email: no account for &#39;nobody@example.org&#39;" in missing.get_data(as_text=True)
+    added = owner.post(
+        f"/studio/{SLUG}/members", data={"email": "stranger@example.org", "role": "viewer"}
+    )
+    assert added.status_code == 302
+    assert client_for("stranger@example.org").get(f"/studio/{SLUG}/").status_code == 200
+
+
+def test_create_a_study_from_a_template_makes_the_creator_owner(client_for, studio_app):
+    client = client_for("viewer@example.org")
+    response = client.post(
+        "/studio/new",
+        data={"tpl-template": "torture-ban", "tpl-slug": "my-copy", "tpl-submit": "Create study"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/studio/my-copy/")
+    from framelab.web.database import db_session
+
+    with studio_app.app_context():
+        account = accounts.authenticate(db_session(), "viewer@example.org", PASSWORD, now=None)
+        refs = {r.slug: r.role for r in accounts.studies_for(db_session(), account)}
+    assert refs["my-copy"] == "owner"
+    taken = client.post(
+        "/studio/new",
+        data={"tpl-template": "torture-ban", "tpl-slug": "my-copy", "tpl-submit": "Create study"},
+    )
+    assert taken.status_code == 422
+    assert "already used by another study" in taken.get_data(as_text=True)
