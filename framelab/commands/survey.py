@@ -50,6 +50,12 @@ DEFAULT_PORT = 5000
     show_default=True,
     help="Share of bots who fail the attention check.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 32),
+    default=None,
+    help="Parallel bot processes (in-process) or threads (--url); default: one per CPU, at most 4.",
+)
 def simulate(
     study: str,
     n: int,
@@ -59,51 +65,34 @@ def simulate(
     url: str | None,
     dropout: float,
     attention_fail: float,
+    jobs: int | None,
 ) -> None:
     """Send N simulated participants through STUDY's real pages (a design rehearsal)."""
-    from framelab import create_app
-    from framelab.simulate import (
-        FlaskTransport,
-        HttpTransport,
-        SimulationError,
-        Simulator,
-        VirtualClock,
-        parse_effects,
-        parse_moderator,
-        simulation_start,
-    )
-    from framelab.web.database import db_session
+    from framelab.simulate import SimulationError, parse_effects, parse_moderator, run_simulation
 
-    clock = VirtualClock(simulation_start(n)) if url is None else None
-    app = create_app({"FRAMELAB_CLOCK": clock} if clock is not None else None)
-    from framelab.services.studies import StudyNotFound, get_study
-
-    with app.app_context():
-        try:
-            spec = get_study(db_session(), study).spec
-        except StudyNotFound:
-            raise click.ClickException(
-                f"study {study!r}: no such study in the database (load it with `framelab load-study`)"
-            ) from None
+    spec = _study_spec(study)
     try:
         planted = parse_effects(list(effects), spec)
         mods = [parse_moderator(text, spec) for text in moderators]
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    transport = FlaskTransport(app) if url is None else HttpTransport(url)
-    simulator = Simulator(
-        spec,
-        transport,
-        effects=planted,
-        moderators=mods,
-        seed=seed,
-        dropout=dropout,
-        attention_fail=attention_fail,
-        clock=clock,
-    )
+    if jobs is None:
+        # Starting a process costs about a second; small runs are quicker in one.
+        jobs = 1 if n < 200 else min(4, os.cpu_count() or 1)
     try:
         with click.progressbar(length=n, label=f"{n} bots through {study}", file=sys.stderr) as bar:
-            summary = simulator.run(n, on_done=lambda: bar.update(1))
+            summary = run_simulation(
+                spec,
+                n,
+                effects=planted,
+                moderators=mods,
+                seed=seed,
+                dropout=dropout,
+                attention_fail=attention_fail,
+                url=url,
+                jobs=jobs,
+                on_progress=bar.update,
+            )
     except SimulationError as exc:
         raise click.ClickException(f"a bot got stuck: {exc}") from None
     arms = ", ".join(f"{arm} {count}" for arm, count in sorted(summary.arms.items()))
@@ -111,6 +100,24 @@ def simulate(
         f"{summary.started} started, {summary.completed} completed, {summary.dropped_out} dropped out, "
         f"{summary.attention_failed} failed the attention check; arms seen: {arms}"
     )
+
+
+def _study_spec(slug: str):
+    """The study's current spec from the configured database."""
+    from framelab.config import database_url_from_env
+    from framelab.db.session import make_engine, make_session_factory
+    from framelab.services.studies import StudyNotFound, get_study
+
+    engine = make_engine(database_url_from_env())
+    try:
+        with make_session_factory(engine)() as session:
+            return get_study(session, slug).spec
+    except StudyNotFound:
+        raise click.ClickException(
+            f"study {slug!r}: no such study in the database (load it with `framelab load-study`)"
+        ) from None
+    finally:
+        engine.dispose()
 
 
 def participant_links(base_url: str) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from babel import Locale, UnknownLocaleError
@@ -27,6 +28,7 @@ def text_direction(lang: str) -> str:
     return "rtl" if lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 
+@lru_cache(maxsize=128)
 def language_name(code: str) -> str:
     """The language's name in itself (Español, العربية), for the language switcher."""
     try:

@@ -1,17 +1,12 @@
-"""Simulated participants ("bots") that take a study through the real HTTP flow.
+"""Simulated participants that take a study through its pages and answer plausibly.
 
-A design rehearsal: each bot starts the study from its public link, consents,
-answers the pre items from plausible distributions (an ideology spread, values
-that correlate with ideology), reads its message, answers the post items as
-pre + the planted effect of its arm (+ moderator effects) + noise, in the item's
-own units and clipped to its range, then the intent items driven by the post
-attitude. Some fail the attention check, some drop out. Bots submit the HTML
-forms the pages contain (with their CSRF tokens), so the app under test records
-exactly what it would record for people.
-
-Transports: `FlaskTransport` (the app's WSGI test client; a virtual clock gives
-bots realistic page times) and `HttpTransport` (httpx against a live server; page
-times are then real, so bots are flagged as speeders).
+Each bot starts from the study link, consents, answers the pre items from
+plausible distributions (an ideology spread, values that correlate with
+ideology), reads its message, answers the post items as pre + the planted effect
+of its arm (+ moderator effects) + noise, in the item's own units and clipped to
+its range, then the intent items driven by the post attitude. Some fail the
+attention check, some drop out. Bots submit the HTML forms of the pages (with
+their CSRF tokens), so the app records exactly what it would for people.
 """
 
 from __future__ import annotations
@@ -20,12 +15,12 @@ import html
 import math
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from framelab.domain.study import Item, Study
+from framelab.simulate.transport import Reply, Transport, VirtualClock
 
 PANEL_SHARE = 0.6  # share of bots arriving with a Prolific id
 SOURCES = ("prolific", "sms", "social", "email")
@@ -49,76 +44,6 @@ class Moderator:
     value: int
     arm: str
     delta: float
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    location: str | None
-    text: str
-
-
-class Transport(Protocol):
-    def new_participant(self) -> Any: ...
-    def get(self, client: Any, url: str) -> Reply: ...
-    def post(self, client: Any, url: str, data: Mapping[str, str]) -> Reply: ...
-
-
-class VirtualClock:
-    """The time the app sees while bots run in-process: bots 'spend' seconds on pages."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
-
-
-class FlaskTransport:
-    """Bots through the app's WSGI test client (the real views, services and database)."""
-
-    def __init__(self, app: Any, clock: VirtualClock | None = None) -> None:
-        self.app = app
-        self.clock = clock
-
-    def new_participant(self) -> Any:
-        return self.app.test_client()
-
-    def get(self, client: Any, url: str) -> Reply:
-        response = client.get(url)
-        return Reply(
-            response.status_code, response.headers.get("Location"), response.get_data(as_text=True)
-        )
-
-    def post(self, client: Any, url: str, data: Mapping[str, str]) -> Reply:
-        response = client.post(url, data=dict(data))
-        return Reply(
-            response.status_code, response.headers.get("Location"), response.get_data(as_text=True)
-        )
-
-
-class HttpTransport:
-    """Bots over HTTP against a live server (one cookie jar per bot)."""
-
-    def __init__(self, base_url: str) -> None:
-        import httpx
-
-        self._httpx = httpx
-        self.base_url = base_url.rstrip("/")
-
-    def new_participant(self) -> Any:
-        return self._httpx.Client(base_url=self.base_url, follow_redirects=False, timeout=30.0)
-
-    def get(self, client: Any, url: str) -> Reply:
-        response = client.get(url)
-        return Reply(response.status_code, response.headers.get("location"), response.text)
-
-    def post(self, client: Any, url: str, data: Mapping[str, str]) -> Reply:
-        response = client.post(url, data=dict(data))
-        return Reply(response.status_code, response.headers.get("location"), response.text)
 
 
 @dataclass
@@ -226,7 +151,7 @@ class Simulator:
         self.transport = transport
         self.effects = dict(effects)
         self.moderators = list(moderators or [])
-        self.rng = random.Random(seed)
+        self.seed = seed
         self.dropout = dropout
         self.attention_fail = attention_fail
         self.clock = clock
@@ -241,17 +166,21 @@ class Simulator:
 
     # ------------------------------------------------------------ running
 
-    def run(self, n: int, on_done: Callable[[], None] | None = None) -> SimulationSummary:
-        """Send `n` bots through the study, one after another."""
-        for _ in range(n):
-            self.run_one()
+    def run(
+        self, indices: Iterable[int], on_done: Callable[[], None] | None = None
+    ) -> SimulationSummary:
+        """Send the bots numbered `indices` through the study, one after another."""
+        for index in indices:
+            self.run_one(index)
             if on_done is not None:
                 on_done()
         return self.summary
 
-    def run_one(self) -> None:
-        """One bot from the study link to its debrief (or its drop-out)."""
-        rng = random.Random(self.rng.getrandbits(64))
+    def run_one(self, index: int) -> None:
+        """Bot number `index` from the study link to its debrief (or its drop-out)."""
+        # String seeds are hashed the same way on every platform and Python version,
+        # so bot i answers the same however the bots are split between processes.
+        rng = random.Random(f"{self.seed}:{index}")
         languages = self.spec.languages
         lang = languages[0] if rng.random() < 0.7 or len(languages) == 1 else rng.choice(languages)
         steps = ("pre", "message", "post", "intent")
@@ -443,9 +372,3 @@ def _one(pattern: re.Pattern[str], text: str, what: str, default: str | None = N
             return default
         raise SimulationError(f"page has no {what}")
     return match.group(1)
-
-
-def simulation_start(n: int, now: datetime | None = None) -> datetime:
-    """A virtual start time so that n bots, one after another, end around now."""
-    now = now or datetime.now(UTC)
-    return now - timedelta(seconds=300 * n + 600)

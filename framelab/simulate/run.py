@@ -1,0 +1,121 @@
+"""Run many bots, in several processes when they go through the in-process app."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta
+from typing import Any
+
+from framelab.domain.study import Study
+from framelab.simulate.bots import Moderator, SimulationSummary, Simulator
+from framelab.simulate.transport import (
+    FlaskTransport,
+    HttpTransport,
+    VirtualClock,
+    simulation_start,
+)
+
+CHUNK = 25  # bots per task: small enough for a smooth progress bar
+
+
+def _chunk_job(
+    spec_json: str,
+    indices: list[int],
+    options: Mapping[str, Any],
+    app_config: Mapping[str, Any] | None,
+    url: str | None,
+    start: datetime | None,
+) -> SimulationSummary:
+    """One process's (or thread's) share of the bots."""
+    from framelab.domain.study import load_study
+
+    spec = load_study(spec_json)
+    clock = None
+    if url is None:
+        from framelab import create_app
+
+        # Each chunk lives in its own stretch of virtual time, so page times are realistic.
+        clock = VirtualClock(start + timedelta(seconds=300 * indices[0]))
+        app = create_app({**(app_config or {}), "FRAMELAB_CLOCK": clock})
+        transport: Any = FlaskTransport(app)
+    else:
+        transport = HttpTransport(url)
+    simulator = Simulator(spec, transport, clock=clock, **options)
+    try:
+        return simulator.run(indices)
+    finally:
+        if url is None:
+            app.extensions["framelab.engine"].dispose()
+
+
+def merge(summaries: list[SimulationSummary]) -> SimulationSummary:
+    """One summary of several runs."""
+    total = SimulationSummary()
+    for part in summaries:
+        total.started += part.started
+        total.completed += part.completed
+        total.dropped_out += part.dropped_out
+        total.attention_failed += part.attention_failed
+        for arm, count in part.arms.items():
+            total.arms[arm] = total.arms.get(arm, 0) + count
+    return total
+
+
+def run_simulation(
+    spec: Study,
+    n: int,
+    *,
+    effects: Mapping[str, float],
+    moderators: list[Moderator] | None = None,
+    seed: int = 0,
+    dropout: float = 0.05,
+    attention_fail: float = 0.03,
+    app_config: Mapping[str, Any] | None = None,
+    url: str | None = None,
+    jobs: int = 1,
+    on_progress: Callable[[int], None] | None = None,
+) -> SimulationSummary:
+    """Send `n` bots through `spec`: in-process via `create_app(app_config)`, or to `url`.
+
+    With `jobs` > 1 the in-process bots run in that many processes (each with its own
+    app and database connections; the database serialises their writes), and HTTP bots
+    in that many threads. Bot i answers the same whatever `jobs` is.
+    """
+    options = {
+        "effects": dict(effects),
+        "moderators": list(moderators or []),
+        "seed": seed,
+        "dropout": dropout,
+        "attention_fail": attention_fail,
+    }
+    spec_json = spec.model_dump_json()
+    start = simulation_start(n) if url is None else None
+    chunks = [list(range(i, min(n, i + CHUNK))) for i in range(0, n, CHUNK)]
+    if jobs <= 1:
+        summaries = []
+        for chunk in chunks:
+            summaries.append(_chunk_job(spec_json, chunk, options, app_config, url, start))
+            if on_progress is not None:
+                on_progress(len(chunk))
+        return merge(summaries)
+    if url is None:
+        # fork would copy the parent's open database connections into the children.
+        context = multiprocessing.get_context("spawn")
+        pool: Any = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    else:
+        pool = ThreadPoolExecutor(max_workers=jobs)
+    summaries = []
+    with pool:
+        pending = {
+            pool.submit(_chunk_job, spec_json, chunk, options, app_config, url, start): len(chunk)
+            for chunk in chunks
+        }
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                summaries.append(future.result())
+                if on_progress is not None:
+                    on_progress(pending.pop(future))
+    return merge(summaries)
