@@ -339,7 +339,10 @@ def value_match(
                 "cases; the value-match interaction needs at least 3 in each"
             )
         X = np.column_stack([np.ones(t.size), t, v, t * v])
-        fit = ols_hc2(X, ys, ["(Intercept)", "T", "v", "T:v"])
+        try:
+            fit = ols_hc2(X, ys, ["(Intercept)", "T", "v", "T:v"])
+        except RankDeficientError as err:
+            raise ValueError(f"value-score column {column!r}: arm {a!r}: {err}") from None
         row = {
             "outcome": outcome,
             "arm": str(a),
@@ -367,14 +370,16 @@ def _pooled(stacked: list, outcome: str, alpha: float) -> dict:
         X[sl, -1] = t * v
         y[sl], cluster[sl] = ys, who
         at += ys.size
-    coef = ols_hc2(X, y).coef  # HC2 core for the fit and its rank check
-    resid = y - X @ coef
+    # Every per-arm design passed the HC2 core's rank check, so the stacked one is full
+    # rank too; the normal equations of this small k are cheap and accurate enough.
     bread = np.linalg.inv(X.T @ X)
+    coef = bread @ (X.T @ y)
+    resid = y - X @ coef
     # Sum each participant's score contributions, then the sandwich (cluster-robust CR1).
     _, inverse = np.unique(cluster, return_inverse=True)
     g = int(inverse.max()) + 1
-    scores = np.zeros((g, X.shape[1]))
-    np.add.at(scores, inverse, X * resid[:, None])
+    contrib = X * resid[:, None]
+    scores = np.column_stack([np.bincount(inverse, contrib[:, j], g) for j in range(X.shape[1])])
     factor = g / (g - 1) * (n_rows - 1) / (n_rows - X.shape[1])
     vcov = factor * bread @ (scores.T @ scores) @ bread
     se = float(np.sqrt(vcov[-1, -1]))

@@ -234,3 +234,9 @@ def test_missing_moderator_values_are_dropped_for_every_text_dtype(dtype):
     ).sum()
     inter = interaction_effects(d, "immigr", "arm", "tone0_eth0", "educ")
     assert inter["n"].iloc[0] == len(kept)
+
+
+def test_value_match_with_a_constant_value_score_names_the_column():
+    d = _value_data().assign(flat=3.0)
+    with pytest.raises(ValueError, match="value-score column 'flat': arm 'care': design matrix"):
+        value_match(d, "support", "arm", "control", {"care": "flat"})
