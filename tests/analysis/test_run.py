@@ -324,3 +324,17 @@ def test_cli_reports_a_bad_plan_on_stderr_with_exit_code_2(tmp_path, study, caps
     plan.write_text("arm: arm\ncontrol: nobody\noutcomes: [post_support]\n")
     assert main(["run", str(data), "--plan", str(plan), "--out", str(tmp_path / "r.json")]) == 2
     assert "control label 'nobody' not found" in capsys.readouterr().err
+
+
+def test_the_example_in_docs_analysis_md_runs_and_finds_the_confirmatory_rows(monkeypatch, capsys):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "docs" / "analysis.md").read_text(encoding="utf-8")
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(root)
+    namespace: dict = {}
+    exec(compile(code, "docs/analysis.md", "exec"), namespace)
+    conf = pd.DataFrame(namespace["results"]["effects"]).query("family == 'confirmatory'")
+    assert sorted(conf["arm"]) == ["care", "fairness"]
+    assert "lin" in capsys.readouterr().out
