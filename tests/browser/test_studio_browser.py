@@ -1,0 +1,160 @@
+"""The studio in real Chromium: sign in, create from a template, confound warning, preview,
+go live, take the survey through the printed link in a second context, see the dashboard count it.
+Screenshots go to test-artifacts/; axe-core must find no violation on any studio page."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from argon2 import PasswordHasher
+from werkzeug.serving import make_server
+
+from framelab import create_app
+from framelab.services import accounts
+from framelab.services.flow import items_for_step
+from tests.conftest import run_axe
+from tests.factories import make_study, session_factory_for
+
+pytestmark = pytest.mark.browser
+
+EMAIL, PASSWORD = "campaigner@example.org", "correct horse battery"
+SLUG = "browser-study"
+SPEC = make_study()  # the torture-ban template the test starts from
+
+
+@pytest.fixture
+def live_server(tmp_path) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path / 'studio-browser.sqlite'}"
+    default = accounts._hasher
+    # Cheap argon2 parameters for this fixture account only; verification reads them from the hash.
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    try:
+        with session_factory_for(url) as factory, factory() as session:
+            accounts.create_user(session, EMAIL, PASSWORD, now=datetime.now(UTC))
+    finally:
+        accounts._hasher = default
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        app.extensions["framelab.engine"].dispose()
+
+
+def check(page, axe_js: str, artifacts_dir, name: str, problems: list[str]) -> None:
+    page.screenshot(path=str(artifacts_dir / f"{name}.png"), full_page=True)
+    for violation in run_axe(page, axe_js):
+        problems.append(
+            f"{name}: axe {violation['id']} ({violation['impact']}): {violation['nodes']}"
+        )
+
+
+def take_survey(page, link: str) -> None:
+    """A participant answers every page with plausible answers (attention check passed)."""
+    page.goto(link)
+    page.click("button[name=consent][value=yes]")
+    for step in ("pre", "message", "post", "intent"):
+        for item in items_for_step(SPEC, step):
+            if item.type == "slider":
+                page.fill(f"#q-{item.id}-1", "60")
+            elif item.type == "text":
+                page.fill(f"#q-{item.id}-1", "Fine.")
+            else:
+                values = {"binary": [1, 0], "choice": [o.value for o in item.options or []]}.get(
+                    item.type
+                ) or item.allowed_values()
+                choice = (
+                    item.correct if item.role == "attention_check" else values[len(values) // 2]
+                )
+                page.click(f"label[for='q-{item.id}-{values.index(choice) + 1}']")
+        page.click("button[type=submit]")
+    page.locator(".completion .code").wait_for()
+
+
+def test_campaigner_drafts_previews_launches_and_sees_the_participant_counted(
+    browser, axe_js, artifacts_dir, live_server
+):
+    studio = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = studio.new_page()
+    problems: list[str] = []
+    try:
+        page.goto(f"{live_server}/studio/")
+        assert "/studio/login" in page.url
+        check(page, axe_js, artifacts_dir, "01-login", problems)
+        page.fill("#email", EMAIL)
+        page.fill("#password", PASSWORD)
+        page.click("#submit")
+        check(page, axe_js, artifacts_dir, "02-studies", problems)
+
+        page.click("text=New study")
+        page.select_option("#tpl-template", "torture-ban")
+        page.fill("#tpl-slug", SLUG)
+        check(page, axe_js, artifacts_dir, "03-new", problems)
+        page.click("#tpl-submit")
+        assert page.url.endswith(f"/studio/{SLUG}/")
+        check(page, axe_js, artifacts_dir, "04-overview", problems)
+
+        page.click("nav.studynav >> text=Frames")
+        assert page.locator("#confound-ok").is_visible()
+        check(page, axe_js, artifacts_dir, "05-frames", problems)
+        page.click("a[href$='/frames/care']")
+        body = page.input_value("#body_en")
+        # Twice the text: the live preview (JS) shows the length warning without saving.
+        page.fill("#body_en", body + "\n\n" + body)
+        warning = page.locator(".confound-warning")
+        warning.wait_for(timeout=10_000)
+        assert "longer than the other texts" in warning.inner_text()
+        check(page, axe_js, artifacts_dir, "06-frame-live-warning", problems)
+        page.click("#preview")  # the no-JS path renders the same warning on the server
+        assert "longer than the other texts" in page.locator(".confound-warning").inner_text()
+        page.click("#save")
+        assert page.locator("#confound-warnings").is_visible()
+        check(page, axe_js, artifacts_dir, "07-frames-with-warning", problems)
+
+        page.click("a[href*='/preview/care/en/message']")
+        assert page.locator(".preview-note").is_visible()
+        assert page.locator("article.frame").inner_text().count(body.split("\n")[0][:40]) == 2
+        page.screenshot(path=str(artifacts_dir / "08-preview-as-participant.png"), full_page=True)
+
+        page.goto(f"{live_server}/studio/{SLUG}/power")
+        assert page.locator("#power-verdict").is_visible()
+        check(page, axe_js, artifacts_dir, "09-power", problems)
+        page.goto(f"{live_server}/studio/{SLUG}/plan")
+        check(page, axe_js, artifacts_dir, "10-plan", problems)
+
+        page.goto(f"{live_server}/studio/{SLUG}/")
+        page.click("button:has-text('Go live')")
+        assert page.locator(".studynav .status").inner_text() == "live"
+        link = page.locator("#participant-link").inner_text()
+        assert link == f"{live_server}/s/{SLUG}"
+        check(page, axe_js, artifacts_dir, "11-live-overview", problems)
+
+        participant = browser.new_context(viewport={"width": 360, "height": 740})
+        try:
+            survey = participant.new_page()
+            take_survey(survey, link)
+            survey.screenshot(path=str(artifacts_dir / "12-participant-done.png"), full_page=True)
+        finally:
+            participant.close()
+
+        page.click("nav.studynav >> text=Dashboard")
+        assert page.locator("#completed-count").inner_text().startswith("1 of 2000")
+        assert "Outcome results stay hidden" in page.locator("#results-reason").inner_text()
+        check(page, axe_js, artifacts_dir, "13-dashboard", problems)
+        page.click("nav.studynav >> text=Downloads")
+        check(page, axe_js, artifacts_dir, "14-downloads", problems)
+        page.set_viewport_size({"width": 360, "height": 740})
+        page.goto(f"{live_server}/studio/{SLUG}/dashboard")
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= 360, f"dashboard is {width}px wide on a phone"
+        check(page, axe_js, artifacts_dir, "15-dashboard-phone", problems)
+    finally:
+        studio.close()
+    assert problems == []
