@@ -181,7 +181,7 @@ def serve(host: str, port: int, workers: int) -> None:
     )
     for link in links:
         click.echo(f"  {link}")
-    click.echo(f"Studio: {base_url}/studio")
+    click.echo(f"Studio: {base_url}/studio/")
     application = create_app()
     options = gunicorn_options(host, port, workers)
 
