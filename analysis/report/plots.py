@@ -17,10 +17,6 @@ from dataclasses import dataclass
 from html import escape
 
 import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 # Colours chosen for contrast on white (all >= 4.5:1) and for colour-blind
@@ -62,8 +58,8 @@ def figure_to_svg(fig: Figure, title: str, description: str) -> str:
     """Serialise a figure to an inline SVG string with an accessible name."""
     buf = io.StringIO()
     with matplotlib.rc_context(_RC):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
+        # constrained layout already fits labels; "tight" bbox would render twice
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     return _make_inline(buf.getvalue(), title, description)
 
 
@@ -107,7 +103,8 @@ def interval_plot(
     """
     with matplotlib.rc_context(_RC):
         height = 0.9 + 0.42 * max(len(rows), 1)
-        fig, ax = plt.subplots(figsize=(7.0, height + 0.3), layout="constrained")
+        fig = Figure(figsize=(7.0, height + 0.3), layout="constrained")
+        ax = fig.subplots()
         ys = list(range(len(rows)))[::-1]
         seen: set[str] = set()
         for y, row in zip(ys, rows, strict=True):
@@ -154,7 +151,8 @@ def distribution_plot(
     """Small multiples: for each arm (label, values, shares) a bar chart of shares."""
     with matplotlib.rc_context(_RC):
         n = max(len(panels), 1)
-        fig, axes = plt.subplots(n, 1, figsize=(7.0, 0.6 + 1.15 * n), sharex=True, squeeze=False)
+        fig = Figure(figsize=(7.0, 0.6 + 1.15 * n), layout="constrained")
+        axes = fig.subplots(n, 1, sharex=True, squeeze=False)
         categories = list(dict.fromkeys(v for _, values, _ in panels for v in values))
         position = {c: i for i, c in enumerate(categories)}
         top = max((s for _, _, shares in panels for s in shares), default=1.0) or 1.0
@@ -183,7 +181,8 @@ def flow_plot(
         cols = max(len(per_arm), 1)
         depth = max((len(stages) for _, stages in per_arm), default=0)
         rows = len(overall) + 1 + depth
-        fig, ax = plt.subplots(figsize=(max(7.0, 1.7 * cols), 0.75 * rows + 0.4))
+        fig = Figure(figsize=(max(7.0, 1.7 * cols), 0.75 * rows + 0.4), layout="constrained")
+        ax = fig.subplots()
         ax.set_xlim(0, cols)
         ax.set_ylim(0, rows)
         ax.axis("off")

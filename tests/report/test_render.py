@@ -5,35 +5,39 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import pytest
+
 from analysis.report import render_html
 from tests.report.handmade import handmade_results
 from tests.report.htmlcheck import external_references, parse
 
 
-def test_html_has_no_script_and_no_reference_that_would_load_from_anywhere():
-    html = render_html(handmade_results())
+@pytest.fixture(scope="module")
+def html():
+    """The report of the hand-made results, rendered once for the module."""
+    return render_html(handmade_results())
+
+
+def test_html_has_no_script_and_no_reference_that_would_load_from_anywhere(html):
     assert "<script" not in html.lower()
     assert external_references(html) == []
     assert "http://" not in html.replace("http://www.w3.org/", "")
     assert "https://" not in html
 
 
-def test_css_is_inline_in_one_style_element_with_print_rules():
-    doc = parse(render_html(handmade_results()))
+def test_css_is_inline_in_one_style_element_with_print_rules(html):
+    doc = parse(html)
     assert len(doc.find("style")) == 1
     assert doc.find("link") == []
-    html = render_html(handmade_results())
     assert "@media print" in html
 
 
-def test_campaigner_summary_comes_before_the_appendix():
-    html = render_html(handmade_results())
+def test_campaigner_summary_comes_before_the_appendix(html):
     assert html.index('id="summary"') < html.index('id="effects"') < html.index('id="appendix"')
     assert html.index("The fairness frame raised support") < html.index('id="appendix-h"')
 
 
-def test_every_svg_is_an_image_with_a_title_and_a_label_and_ids_are_unique():
-    html = render_html(handmade_results())
+def test_every_svg_is_an_image_with_a_title_and_a_label_and_ids_are_unique(html):
     doc = parse(html)
     svgs = doc.find("svg")
     assert len(svgs) >= 3  # forest plots for two outcomes and a subgroup plot
@@ -48,15 +52,17 @@ def test_every_svg_is_an_image_with_a_title_and_a_label_and_ids_are_unique():
         assert ids[ref] == 1, ref
 
 
-def test_forest_plot_distinguishes_confirmatory_and_exploratory_in_words():
-    html = render_html(handmade_results())
-    assert "confirmatory (pre-registered)" in html
-    assert "exploratory" in html
-    assert "open squares with dashed lines are exploratory" in html or "exploratory" in html
+def test_forest_plots_mark_confirmatory_solid_and_exploratory_dashed_with_a_worded_legend(html):
+    svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    confirmatory = next(s for s in svgs if "on support for the ban (confirmatory)" in s)
+    exploratory = next(s for s in svgs if "on sign-ups for SMS updates (exploratory)" in s)
+    assert "confirmatory (pre-registered)" in confirmatory
+    dashed = "stroke-dasharray: 8,4"  # exploratory intervals (the 1,1.65 dots are the zero line)
+    assert ">exploratory<" not in confirmatory and dashed not in confirmatory
+    assert ">exploratory<" in exploratory and dashed in exploratory
 
 
-def test_tables_have_captions_scoped_headers_and_a_focusable_scroll_region():
-    html = render_html(handmade_results())
+def test_tables_have_captions_scoped_headers_and_a_focusable_scroll_region(html):
     doc = parse(html)
     tables = doc.find("table")
     assert len(tables) >= 4
@@ -90,15 +96,13 @@ def test_appendix_lists_every_method_table_plan_hash_seed_and_references():
     assert "spec hash" in html and "abc123" in html
 
 
-def test_missing_result_sections_say_they_are_not_available():
-    html = render_html(handmade_results())
+def test_missing_result_sections_say_they_are_not_available(html):
     assert "Not available in these results (no &#39;balance&#39; records)." in html
     assert "The participant flow is not available in these results" in html
     assert "Answer distributions are not available in these results." in html
 
 
-def test_missing_estimate_shows_the_warning_reason_in_the_effects_table():
-    html = render_html(handmade_results())
+def test_missing_estimate_shows_the_warning_reason_in_the_effects_table(html):
     assert "post_join_sms has no variance in arm loyalty (all 0)" in html
     table = html[html.index("Effect of each frame on sign-ups for SMS updates</caption>") :]
     assert "Why missing" in table[: table.index("</table>")]

@@ -1,0 +1,77 @@
+"""`framelab report STUDY --out DIR`: database -> tidy export -> analysis.run -> report."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from click.testing import CliRunner
+
+from framelab.cli import main
+from framelab.services.enrolment import start_participant
+from framelab.services.flow import current_page, submit_step
+from tests.factories import publish, session_factory_for, valid_answers
+
+START = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+N = 30
+
+
+def _walk_everyone(factory, n: int) -> str:
+    """n participants through the example study's real step machine; support varies by arm."""
+    rng = np.random.default_rng(4)
+    with factory() as session:
+        loaded = publish(session)
+        spec = loaded.spec
+        for i in range(n):
+            t = START + timedelta(minutes=i)
+            code = start_participant(
+                session, spec.slug, language="en", source=None, panel=None, now=t
+            ).code
+            while (page := current_page(session, code, now=t)).step != "debrief":
+                t += timedelta(seconds=40)
+                if page.step == "consent":
+                    form = {"consent": "yes"}
+                else:
+                    lift = 2 if page.arm == "fairness" else 0
+                    support = int(np.clip(rng.integers(1, 6) + lift, 1, 7))
+                    form = valid_answers(
+                        spec, page.step, support=support, join_sms=int(rng.integers(0, 2))
+                    )
+                assert submit_step(session, code, page.step, form, now=t).ok
+        return loaded.spec_hash
+
+
+def test_report_command_writes_the_report_from_the_database_and_prints_its_path(
+    database_url, tmp_path
+):
+    with session_factory_for(database_url) as factory:
+        spec_hash = _walk_everyone(factory, N)
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        main, ["report", "torture-ban", "--out", str(out), "--database-url", database_url]
+    )
+    assert result.exit_code == 0, result.output
+    index = out / "index.html"
+    assert result.output.strip() == str(index)
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["meta"]["n_input"] == N
+    provenance = results["meta"]["provenance"]
+    assert provenance["spec_hash"] == spec_hash
+    assert provenance["study"] == "torture-ban" and provenance["include_pilot"] is False
+    confirmatory = [e for e in results["effects"] if e["family"] == "confirmatory"]
+    assert {e["arm"] for e in confirmatory} == {"care", "fairness", "loyalty", "liberty"}
+    html = index.read_text(encoding="utf-8")
+    assert "Summary for campaigners" in html
+    assert spec_hash in html
+    assert (out / "data.csv").read_text(encoding="utf-8").count("\n") == N + 1
+
+
+def test_report_command_names_an_unknown_study(database_url, tmp_path):
+    with session_factory_for(database_url):
+        result = CliRunner().invoke(
+            main,
+            ["report", "no-such-study", "--out", str(tmp_path), "--database-url", database_url],
+        )
+    assert result.exit_code != 0
+    assert "no-such-study" in result.output
