@@ -1,0 +1,156 @@
+"""Ratios against the targets of issue 8, and the printed table."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+# (name, target description, comparison) — every ratio is measured within one run.
+FLOW_VS_REFERENCE = 0.9
+FLOW_VS_OTREE = 8.0
+P99_AT_50_MS = 60.0
+ANALYSIS_VS_FLOOR = 1.5
+ANALYSIS_1M_MB = 2048.0
+
+
+def _flow(records: list[dict], target: str, level: int) -> dict | None:
+    for r in records:
+        if r["target"] == target and r["concurrency"] == level:
+            return r
+    return None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or not b or math.isnan(a) or math.isnan(b):
+        return None
+    return a / b
+
+
+def targets(flow: list[dict], analysis: dict[str, Any]) -> list[dict]:
+    """One row per target: measured value, target, met (None when not measured)."""
+    rows: list[dict] = []
+    levels = sorted({r["concurrency"] for r in flow})
+    for backend in ("sqlite", "postgresql"):
+        for level in levels:
+            fl = _flow(flow, f"framelab/{backend}", level)
+            ref = _flow(flow, f"reference/{backend}", level)
+            if fl and ref:
+                value = _ratio(fl["participants_per_s"], ref["participants_per_s"])
+                rows.append(
+                    _row(
+                        f"flow/{backend} c={level}: framelab / reference",
+                        value,
+                        ">=",
+                        FLOW_VS_REFERENCE,
+                    )
+                )
+            hello = _flow(flow, "hello", level)
+            if fl and hello:
+                value = _ratio(fl["participants_per_s"], hello["participants_per_s"])
+                rows.append(
+                    _row(
+                        f"flow/{backend} c={level}: framelab / hello (ceiling)", value, "info", None
+                    )
+                )
+            otree = _flow(flow, "otree/sqlite", level)
+            if fl and otree:
+                value = _ratio(fl["participants_per_s"], otree["participants_per_s"])
+                rows.append(
+                    _row(f"flow/{backend} c={level}: framelab / oTree", value, ">=", FLOW_VS_OTREE)
+                )
+        fl50 = _flow(flow, f"framelab/{backend}", 50)
+        if fl50:
+            rows.append(
+                _row(
+                    f"flow/{backend} c=50: framelab p99 latency (ms)",
+                    fl50["p99_ms"],
+                    "<=",
+                    P99_AT_50_MS,
+                )
+            )
+    for size, entry in sorted(analysis.items(), key=lambda kv: int(kv[0])):
+        shared, floor, run = entry.get("shared"), entry.get("floor"), entry.get("run")
+        if shared and floor and "wall_s" in shared and "wall_s" in floor:
+            value = _ratio(shared["wall_s"], floor["wall_s"])
+            limit = ANALYSIS_VS_FLOOR if int(size) == 100_000 else None
+            rows.append(
+                _row(
+                    f"analysis n={int(size):,}: shared estimators / numpy floor",
+                    value,
+                    "<=" if limit else "info",
+                    limit,
+                )
+            )
+        if run and "peak_rss_mb" in run:
+            limit = ANALYSIS_1M_MB if int(size) == 1_000_000 else None
+            rows.append(
+                _row(
+                    f"analysis n={int(size):,}: run() peak memory (MB)",
+                    run["peak_rss_mb"],
+                    "<=" if limit else "info",
+                    limit,
+                )
+            )
+    return rows
+
+
+def _row(name: str, value: float | None, op: str, limit: float | None) -> dict:
+    met = None
+    if value is not None and limit is not None:
+        met = value >= limit if op == ">=" else value <= limit
+    return {
+        "name": name,
+        "value": None if value is None else round(value, 3),
+        "target": None if limit is None else f"{op} {limit:g}",
+        "met": met,
+    }
+
+
+def flow_table(flow: list[dict]) -> str:
+    head = (
+        f"{'target':<22} {'conc':>5} {'part/s':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'5xx':>4} {'neterr':>6}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in flow:
+        lines.append(
+            f"{r['target']:<22} {r['concurrency']:>5} {r['participants_per_s']:>8.2f} "
+            f"{r['requests_per_s']:>8.1f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} "
+            f"{r['server_errors']:>4} {r['transport_errors']:>6}"
+        )
+    return "\n".join(lines)
+
+
+def analysis_table(analysis: dict[str, Any]) -> str:
+    head = f"{'n':>10} {'mode':<7} {'wall s':>9} {'peak MB':>9} {'data MB':>9}  note"
+    lines = [head, "-" * len(head)]
+    for size, entry in sorted(analysis.items(), key=lambda kv: int(kv[0])):
+        for mode in ("run", "shared", "floor"):
+            r = entry.get(mode)
+            if not r:
+                continue
+            if "error" in r:
+                lines.append(
+                    f"{int(size):>10,} {mode:<7} {'-':>9} {'-':>9} {'-':>9}  {r['error'][:60]}"
+                )
+                continue
+            note = ""
+            if mode == "shared" and "max_rel_diff_vs_floor" in entry:
+                note = f"max rel. diff vs floor {entry['max_rel_diff_vs_floor']:.1e}"
+            if mode == "run" and r.get("warnings"):
+                note = "warnings: " + ", ".join(sorted(set(r["warnings"])))[:60]
+            lines.append(
+                f"{int(size):>10,} {mode:<7} {r['wall_s']:>9.3f} {r['peak_rss_mb']:>9.1f} "
+                f"{r['base_rss_mb']:>9.1f}  {note}"
+            )
+    return "\n".join(lines)
+
+
+def targets_table(rows: list[dict]) -> str:
+    lines = []
+    for row in rows:
+        mark = {True: "MET", False: "MISSED", None: ""}[row["met"]]
+        value = "n/a" if row["value"] is None else f"{row['value']:.3g}"
+        target = row["target"] or ""
+        lines.append(f"{row['name']:<58} {value:>9}  {target:<9} {mark}")
+    return "\n".join(lines)
