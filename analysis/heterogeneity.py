@@ -376,15 +376,19 @@ def _pooled(stacked: list, outcome: str, alpha: float) -> dict:
     coef = bread @ (X.T @ y)
     resid = y - X @ coef
     # Sum each participant's score contributions, then the sandwich (cluster-robust CR1).
-    _, inverse = np.unique(cluster, return_inverse=True)
-    g = int(inverse.max()) + 1
+    # Cluster ids are row positions in the input, so they index bincount directly.
+    size = int(cluster.max()) + 1
+    g = int(np.count_nonzero(np.bincount(cluster, minlength=size)))
     contrib = X * resid[:, None]
-    scores = np.column_stack([np.bincount(inverse, contrib[:, j], g) for j in range(X.shape[1])])
+    scores = np.column_stack([np.bincount(cluster, contrib[:, j], size) for j in range(X.shape[1])])
     factor = g / (g - 1) * (n_rows - 1) / (n_rows - X.shape[1])
     vcov = factor * bread @ (scores.T @ scores) @ bread
     se = float(np.sqrt(vcov[-1, -1]))
     n_t = sum(int(part[2].sum()) for part in stacked)
-    n_c = len(np.unique(np.concatenate([part[4][part[2] == 0] for part in stacked])))
+    is_control = np.zeros(size, dtype=bool)
+    for part in stacked:
+        is_control[part[4][part[2] == 0]] = True
+    n_c = int(is_control.sum())
     row = {"outcome": outcome, "arm": "pooled", "value_column": None, "method": "pooled"}
     row.update(_inference(coef[-1], se, g - 1, alpha))
     return {**row, "n_control": n_c, "n_treatment": n_t}
