@@ -104,12 +104,14 @@ def subgroup_effects(
     y = numeric_column(df, outcome, "outcome")
     mod, levels = _levels(df, moderator)
     ok = ~np.isnan(y) & (mod >= 0)
+    arms = treatment_arms(labels, control)
+    is_arm = {a: labels == a for a in [control, *arms]}
     rows = []
     for code, level in enumerate(levels):
         in_level = ok & (mod == code)
-        yc = y[in_level & (labels == control)]
-        for a in treatment_arms(labels, control):
-            yt = y[in_level & (labels == a)]
+        yc = y[in_level & is_arm[control]]
+        for a in arms:
+            yt = y[in_level & is_arm[a]]
             row = {"outcome": outcome, "moderator": moderator, "level": level, "arm": a}
             small = min(yt.size, yc.size) < max(min_cell_size, 2)
             if small:
