@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from framelab.crypto import decrypt_text
 from framelab.db.models import PageVisit, Participant, Response
 from framelab.domain.study import Study as StudySpec
 from framelab.services.codebook import (
@@ -71,7 +72,9 @@ def _answers(session: Session, ids: list[int]) -> dict[int, dict[str, int | str]
         .where(Participant.id.in_(ids))
     )
     for pid, phase, item_id, value_int, value_text in rows:
-        out[pid][item_column(phase, item_id)] = value_int if value_int is not None else value_text
+        # decrypt_text: free text may be encrypted at rest (framelab.crypto, FRAMELAB_TEXT_KEY).
+        value = value_int if value_int is not None else decrypt_text(value_text)
+        out[pid][item_column(phase, item_id)] = value
     return out
 
 
@@ -172,7 +175,7 @@ def export_long(session: Session, slug: str, *, include_pilot: bool = False) -> 
                     "phase": r.phase,
                     "item": r.item_id,
                     "value": float(r.value_int) if r.value_int is not None else np.nan,
-                    "value_text": r.value_text,
+                    "value_text": decrypt_text(r.value_text),  # framelab.crypto
                     "answered_at": r.answered_at,
                     "_order": (
                         r.participant_id,

@@ -11,7 +11,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -21,7 +30,13 @@ from framelab.services.flow import current_page, set_language, steps_for, submit
 from framelab.services.studies import StudyClosed, StudyNotFound, open_study_for_participants
 from framelab.web.database import db_session
 from framelab.web.errors import render_error
-from framelab.web.i18n import UI_LANGUAGES, choose_language
+from framelab.web.i18n import (
+    DEFAULT_LANGUAGE,
+    UI_LANGUAGES,
+    choose_language,
+    page_chrome,
+    use_language,
+)
 from framelab.web.participant.pages import (
     page_from_state,
     page_view,
@@ -231,3 +246,41 @@ def do_withdraw(slug: str, code: str) -> Response:
     except ParticipantNotFound:
         abort(404)
     return redirect(_page_url(slug, code))
+
+
+# Withdrawal later with the participant code (added by the security area).
+_CODE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+@bp.route("/withdraw", methods=["GET", "POST"])
+def withdraw_later() -> str | tuple[str, int]:
+    """Withdraw later: the participant enters their code and their answers are erased."""
+    use_language(choose_language(UI_LANGUAGES, DEFAULT_LANGUAGE))
+    code = " ".join(request.form.get("code", "").split()) if request.method == "POST" else ""
+    error = None
+    if request.method == "POST":
+        try:
+            if not _CODE.match(code):
+                raise ParticipantNotFound("participant: not a participant code")
+            withdraw(db_session(), code, now=_now())
+        except ParticipantNotFound:
+            error = _("We found no participation with this code. Please check it and try again.")
+        else:
+            _forget_code(code)
+    html = render_template(
+        "participant/withdraw_code.html",
+        ui=page_chrome(),
+        page_title=_("Withdraw from a study"),
+        action=url_for("participant.withdraw_later"),
+        code=code if error else "",
+        error=error,
+        done=request.method == "POST" and error is None,
+    )
+    return (html, 400) if error else html
+
+
+def _forget_code(code: str) -> None:
+    # The browser may still remember the code as its page in some study.
+    codes = {k: v for k, v in session.get(_SESSION_CODES, {}).items() if v != code}
+    if codes != session.get(_SESSION_CODES, {}):
+        session[_SESSION_CODES] = codes

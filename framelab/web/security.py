@@ -1,0 +1,290 @@
+"""Security settings of the web app: headers, cookies, secret-key check, rate limits.
+
+`init_app(app)` is called by `create_app` after the blueprints are registered:
+
+- every response carries a strict Content-Security-Policy (no inline script or
+  style, nothing from other hosts, `frame-ancestors 'none'`), `nosniff`,
+  `Referrer-Policy: no-referrer`, and `Cache-Control: no-store` on pages (a shared
+  phone must not show the next person someone's answers from the cache);
+- the session cookie is HttpOnly and SameSite=Lax, and Secure whenever the request
+  came over HTTPS (directly, or through a proxy trusted with FRAMELAB_PROXY_FIX=N);
+- a production app refuses to start with a missing, short or well-known secret key;
+- Flask-Limiter limits sign-in attempts and new participants per source, in memory
+  by default and in Redis (or any `limits` storage) when FRAMELAB_RATELIMIT_STORAGE_URI
+  is set. The limiter's key is a salted hash of the address, never the address.
+
+Environment variables (read at start):
+- FRAMELAB_PROXY_FIX: number of reverse proxies in front of the app (default 0);
+  their X-Forwarded-For/-Proto/-Host are trusted, so addresses and HTTPS are real.
+- FRAMELAB_RATELIMIT_STORAGE_URI: e.g. redis://localhost:6379/0 (default memory://).
+- FRAMELAB_RATELIMIT_ENABLED: 0 turns rate limiting off (default on).
+- FRAMELAB_LOGIN_RATE_LIMIT: default "10 per minute;50 per hour" per source.
+- FRAMELAB_ENROL_RATE_LIMIT: default "30 per minute;300 per hour" new participants
+  per source. Loopback sources are exempt: see `_enrolment_exempt`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Flask, Request, current_app, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+from flask_limiter import Limiter
+from werkzeug.exceptions import TooManyRequests
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+from framelab.web.errors import render_error
+
+LIMITER_KEY = "framelab.limiter"
+MIN_SECRET_KEY_LENGTH = 32
+# Keys that appear in docs, examples and tests; a server using one signs nothing.
+KNOWN_SECRET_KEYS = frozenset(
+    {
+        "framelab-testing-key",
+        "dev",
+        "development",
+        "secret",
+        "secret-key",
+        "change-me",
+        "changeme",
+        "please-change-me",
+    }
+)
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    )
+)
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+HSTS = "max-age=31536000"
+
+DEFAULT_LOGIN_LIMIT = "10 per minute;50 per hour"
+DEFAULT_ENROL_LIMIT = "30 per minute;300 per hour"
+# endpoint -> (config key of the limit, methods it counts, exemption)
+LOGIN_ENDPOINT = "studio.login"
+ENROL_ENDPOINTS = ("participant.start", "participant.consent")
+WITHDRAW_ENDPOINTS = ("participant.withdraw_later",)
+# The participant views keep each study's participant code in this session key.
+SESSION_CODES = "participants"
+PANEL_PARAMETERS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "workerId", "assignmentId")
+
+
+class InsecureConfiguration(RuntimeError):
+    """The app must not start with this configuration; the message says what to change."""
+
+
+# ---------------------------------------------------------------- secret key
+
+
+def secret_key_problem(key: object) -> str | None:
+    """Why `key` must not sign production cookies, or None when it is acceptable."""
+    if not isinstance(key, str | bytes) or not key:
+        return "SECRET_KEY is missing"
+    text = key.decode("utf-8", "replace") if isinstance(key, bytes) else key
+    if text.strip().lower() in KNOWN_SECRET_KEYS:
+        return "SECRET_KEY is a well-known default value"
+    if len(text) < MIN_SECRET_KEY_LENGTH:
+        return f"SECRET_KEY has {len(text)} characters (at least {MIN_SECRET_KEY_LENGTH} needed)"
+    return None
+
+
+def check_secret_key(app: Flask) -> None:
+    """Raise InsecureConfiguration when a production app has a weak secret key."""
+    if app.config.get("TESTING") or app.config.get("ENV") != "production":
+        return
+    problem = secret_key_problem(app.config.get("SECRET_KEY"))
+    if problem:
+        raise InsecureConfiguration(
+            f"framelab refuses to start in production: {problem}. Set FRAMELAB_SECRET_KEY "
+            f"to at least {MIN_SECRET_KEY_LENGTH} random characters, for example the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`, or unset it so "
+            "framelab generates one in the instance folder."
+        )
+
+
+# ---------------------------------------------------------------- cookies and headers
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Signed cookie sessions whose cookie is Secure whenever the request is HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        configured = bool(app.config["SESSION_COOKIE_SECURE"])
+        return configured or (has_request_context() and request.is_secure)
+
+
+def _set_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if not _is_static(request):
+        # Answers, codes and studio data must not outlive the page in a shared browser.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _is_static(req: Request) -> bool:
+    endpoint = req.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
+def _proxy_count(environ: Mapping[str, str]) -> int:
+    raw = environ.get("FRAMELAB_PROXY_FIX", "").strip() or "0"
+    try:
+        count = int(raw)
+    except ValueError:
+        raise InsecureConfiguration(
+            f"FRAMELAB_PROXY_FIX: expected the number of proxies in front of framelab, got {raw!r}"
+        ) from None
+    if count < 0:
+        raise InsecureConfiguration(f"FRAMELAB_PROXY_FIX: expected 0 or more, got {count}")
+    return count
+
+
+# ---------------------------------------------------------------- rate limits
+
+
+def source_key() -> str:
+    """The rate-limit key of the request's source: a keyed hash, so no address is stored."""
+    address = request.remote_addr or "unknown"
+    secret = str(current_app.config.get("SECRET_KEY") or "").encode()
+    return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _account_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()
+    secret = str(current_app.config.get("SECRET_KEY") or "").encode()
+    return "account:" + hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _enrolment_exempt() -> bool:
+    """Requests that enrol nobody, and loopback sources, do not count as new participants.
+
+    Loopback is the operator's own machine: the simulator, load tests, or a reverse
+    proxy without FRAMELAB_PROXY_FIX, where one shared bucket would turn the limit
+    into a lock-out of every participant at once.
+    """
+    if _is_loopback(request.remote_addr):
+        return True
+    slug = (request.view_args or {}).get("slug")
+    if slug and session.get(SESSION_CODES, {}).get(slug):
+        return True  # a returning participant: their page, not a new enrolment
+    if request.method == "GET":
+        return not any(request.args.get(key) for key in PANEL_PARAMETERS)
+    return False
+
+
+def _limit_setting(app: Flask, name: str, default: str) -> str:
+    value = app.config.get(name) or os.environ.get(f"FRAMELAB_{name}", "").strip()
+    return value or default
+
+
+def _wrap(app: Flask, endpoint: str, decorate: Callable[[Callable], Callable]) -> None:
+    view = app.view_functions.get(endpoint)
+    if view is not None:
+        app.view_functions[endpoint] = decorate(view)
+
+
+def init_limiter(app: Flask, environ: Mapping[str, str] | None = None) -> Limiter:
+    """A Flask-Limiter for this app (memory by default, FRAMELAB_RATELIMIT_STORAGE_URI else)."""
+    env = os.environ if environ is None else environ
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI",
+        env.get("FRAMELAB_RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+    )
+    enabled = env.get("FRAMELAB_RATELIMIT_ENABLED", "1").strip().lower() not in {
+        "0",
+        "false",
+        "no",
+        "off",
+    }
+    app.config.setdefault("RATELIMIT_ENABLED", enabled)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    # One limiter per app: a module-level one would share in-memory counters between apps.
+    limiter = Limiter(source_key, app=app, default_limits=[], key_prefix="framelab")
+    login = _limit_setting(app, "LOGIN_RATE_LIMIT", DEFAULT_LOGIN_LIMIT)
+    enrol = _limit_setting(app, "ENROL_RATE_LIMIT", DEFAULT_ENROL_LIMIT)
+
+    def login_limits(view: Callable) -> Callable:
+        per_source = limiter.limit(login, methods=["POST"], scope="login-source")
+        per_account = limiter.limit(
+            login, key_func=_account_key, methods=["POST"], scope="login-account"
+        )
+        return per_account(per_source(view))
+
+    _wrap(app, LOGIN_ENDPOINT, login_limits)
+    for endpoint in ENROL_ENDPOINTS:
+        _wrap(
+            app,
+            endpoint,
+            limiter.shared_limit(enrol, scope="enrol", exempt_when=_enrolment_exempt),
+        )
+    for endpoint in WITHDRAW_ENDPOINTS:
+        _wrap(app, endpoint, limiter.limit(login, methods=["POST"], scope="withdraw"))
+    app.extensions[LIMITER_KEY] = limiter
+    return limiter
+
+
+def _too_many(_error: TooManyRequests) -> tuple[str, int]:
+    return render_error(
+        429,
+        _("Too many requests"),
+        _("Too many requests came from your connection in a short time."),
+        _("Please wait a minute and try again. Your earlier answers are saved."),
+    )
+
+
+# ---------------------------------------------------------------- wiring
+
+
+def init_app(app: Flask, environ: Mapping[str, str] | None = None) -> None:
+    """Check the secret key, trust configured proxies, set cookies, headers and rate limits."""
+    env: Mapping[str, Any] = os.environ if environ is None else environ
+    check_secret_key(app)
+    proxies = _proxy_count(env)
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE"))
+    app.session_interface = SessionInterface()
+    app.after_request(_set_headers)
+    app.register_error_handler(TooManyRequests, _too_many)
+    init_limiter(app, env)
