@@ -63,9 +63,14 @@ def arm_labels(df: pd.DataFrame, arm: str) -> np.ndarray:
     return names[codes]
 
 
+def present_labels(labels: np.ndarray) -> list[str]:
+    """Sorted distinct non-missing labels (hash-based; no Python loop over rows)."""
+    return sorted(x for x in pd.unique(labels) if x is not None)
+
+
 def check_control(labels: np.ndarray, arm: str, control: object) -> str:
     control = str(control)
-    present = sorted({x for x in labels if x is not None})
+    present = present_labels(labels)
     if control not in present:
         raise ValueError(
             f"arm column {arm!r}: control label {control!r} not found "
@@ -75,7 +80,7 @@ def check_control(labels: np.ndarray, arm: str, control: object) -> str:
 
 
 def treatment_arms(labels: np.ndarray, control: str) -> list[str]:
-    return sorted({x for x in labels if x is not None and x != control})
+    return [x for x in present_labels(labels) if x != control]
 
 
 def covariate_matrix(df: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, list[str]]:
@@ -115,7 +120,8 @@ class Prepared:
     arms: list[str]
     extra: np.ndarray
     extra_names: list[str]
-    blocks: np.ndarray | None
+    blocks: np.ndarray | None  # integer block codes (-1 never occurs: incomplete rows dropped)
+    block_names: np.ndarray | None = None  # code -> block label
 
 
 def prepare(
@@ -146,17 +152,19 @@ def prepare(
     extras = [numeric_column(df, c, "baseline column") for c in numeric_extra]
     cov, cov_names = covariate_matrix(df, covariates)
     extra = np.column_stack([*extras, cov]) if extras else cov
-    ok = ~np.isnan(y) & np.array([x is not None for x in labels_all], dtype=bool)
+    ok = ~np.isnan(y) & ~pd.isna(labels_all)
     if extra.shape[1]:
         ok &= ~np.isnan(extra).any(axis=1)
-    block_values = None
+    block_codes = block_names = None
     if blocks:
-        block_values = df[blocks].astype("string").to_numpy(dtype=object, na_value=None)
-        ok &= np.array([b is not None for b in block_values], dtype=bool)
-        block_values = block_values[ok]
+        # Integer codes: sorting/grouping strings as Python objects is slow at scale.
+        codes, uniques = pd.factorize(df[blocks], use_na_sentinel=True)
+        ok &= codes >= 0
+        block_codes = codes[ok]
+        block_names = np.array([str(u) for u in uniques], dtype=object)
     labels = labels_all[ok]
     all_arms = treatment_arms(labels_all, control)
-    present = set(labels.tolist())
+    present = set(present_labels(labels))
     for a in [control, *all_arms]:
         if a not in present:
             raise ValueError(
@@ -170,7 +178,8 @@ def prepare(
         arms=all_arms,
         extra=extra[ok],
         extra_names=[*numeric_extra, *cov_names],
-        blocks=block_values,
+        blocks=block_codes,
+        block_names=block_names,
     )
 
 

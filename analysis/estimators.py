@@ -58,7 +58,12 @@ def _welch(y_t: np.ndarray, y_c: np.ndarray) -> tuple[float, float, float]:
 
 
 def _blocked(
-    y: np.ndarray, treated: np.ndarray, blocks: np.ndarray, arm: str, block_col: str
+    y: np.ndarray,
+    treated: np.ndarray,
+    blocks: np.ndarray,
+    names: np.ndarray,
+    arm: str,
+    block_col: str,
 ) -> tuple[float, float, float]:
     """estimatr's blocked difference in means (and its matched-pair variant)."""
     codes, block_id = np.unique(blocks, return_inverse=True)
@@ -71,7 +76,7 @@ def _blocked(
             f"blocks {block_col!r}: every block needs at least two units (arm {arm!r})"
         )
     if np.any(n_tj == 0) or np.any(n_cj == 0):
-        bad = codes[(n_tj == 0) | (n_cj == 0)][0]
+        bad = names[codes[(n_tj == 0) | (n_cj == 0)][0]]
         raise ValueError(
             f"blocks {block_col!r}: block {bad!r} lacks units in arm {arm!r} or the control; "
             "each block needs both conditions"
@@ -148,7 +153,7 @@ def difference_in_means(
                 "the difference in means needs at least 2 in each"
             )
         if blocks:
-            est, se, dof = _blocked(y, treated, p.blocks[in_pair], a, blocks)
+            est, se, dof = _blocked(y, treated, p.blocks[in_pair], p.block_names, a, blocks)
         else:
             est, se, dof = _welch(y[treated], y[~treated])
         rows.append(_row(outcome, a, "difference_in_means", est, se, dof, alpha, n_c, n_t))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import summaries
-from analysis._data import arm_labels
+from analysis._data import arm_labels, present_labels
 from analysis.plan import Plan
 
 SECTIONS = (
@@ -69,7 +69,7 @@ def diagnostics_sections(
                 lambda: diag.balance_joint(data, arm, control, plan.covariates),
             )
         labels = arm_labels(full, arm)
-        arms = sorted({x for x in labels if x is not None})
+        arms = present_labels(labels)
         counts = {a: int(np.sum(labels == a)) for a in arms}
         weights = plan.weights or dict.fromkeys(arms, 1.0)
         _call(out, "sample_ratio", warn, lambda: diag.sample_ratio(counts, weights))

@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis import methods as methods_text
 from analysis import summaries
-from analysis._data import arm_labels, numeric_column
+from analysis._data import arm_labels, numeric_column, present_labels
 from analysis.effect_size import effect_sizes, equivalence, mann_whitney
 from analysis.estimators import ancova, change_score, difference_in_means, lin, omnibus
 from analysis.glm import logit, ordinal_logit
@@ -94,7 +94,7 @@ def _outcome_checks(df: pd.DataFrame, plan: Plan, o: Outcome, c: _Collector) -> 
         raise ValueError(f"outcome {o.name!r}: type binary expects 0/1 values")
     labels = arm_labels(df, plan.arm)
     ok = ~np.isnan(y)
-    for a in sorted({x for x in labels if x is not None}):
+    for a in present_labels(labels):
         n = int(np.sum(ok & (labels == a)))
         if n < 2:
             c.warn(
@@ -127,7 +127,7 @@ def _analysable(df: pd.DataFrame, plan: Plan, o: Outcome) -> pd.DataFrame:
     y = numeric_column(df, o.name, "outcome")
     labels = arm_labels(df, plan.arm)
     keep = np.zeros(len(df), dtype=bool)
-    for a in {x for x in labels if x is not None}:
+    for a in present_labels(labels):
         in_arm = (labels == a) & ~np.isnan(y)
         if in_arm.sum() >= 2:
             keep |= in_arm
@@ -141,7 +141,7 @@ def _estimate_outcome(df: pd.DataFrame, plan: Plan, o: Outcome, c: _Collector) -
     if not _outcome_checks(df, plan, o, c):
         return
     d = _analysable(df, plan, o)
-    labels = set(arm_labels(d, arm).tolist())
+    labels = set(present_labels(arm_labels(d, arm)))
     if control not in labels or len(labels) < 2:
         c.warn(
             "estimator_failed",
@@ -296,7 +296,7 @@ def run(
     first = plan.primary_outcomes[0].name
     y = numeric_column(data, first)
     labels = arm_labels(data, plan.arm)
-    analysed = {a: int(np.sum((labels == a) & ~np.isnan(y))) for a in set(labels) if a is not None}
+    analysed = {a: int(np.sum((labels == a) & ~np.isnan(y))) for a in present_labels(labels)}
     sections = diagnostics_sections(df, data, plan, c.warn)
     return summaries.clean(
         {
@@ -313,7 +313,7 @@ def run(
                 "correction": plan.correction,
                 "primary_method": plan.primary_method,
                 "control": plan.control,
-                "arms": sorted(a for a in set(arm_labels(df, plan.arm)) if a is not None),
+                "arms": present_labels(arm_labels(df, plan.arm)),
                 "arm_labels": dict(plan.arm_labels),
                 "outcomes": [o.__dict__ for o in plan.outcomes],
                 "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis._data import arm_labels, numeric_column
+from analysis._data import arm_labels, numeric_column, present_labels
 
 STATUS_VALUES = ("started", "screened_out", "assigned", "completed", "withdrawn")
 # A discrete outcome with at most this many distinct values is tabulated value by value.
@@ -87,8 +87,8 @@ def flow(
 ) -> list[dict]:
     """CONSORT-style counts: started, screened out, assigned, completed, withdrawn, excluded, analysed."""
     labels = arm_labels(df, arm)
-    has_arm = np.array([x is not None for x in labels], dtype=bool)
-    arms = sorted({x for x in labels if x is not None})
+    has_arm = ~pd.isna(labels)
+    arms = present_labels(labels)
     out: list[dict] = []
     if status:
         st = df[status].astype("string").to_numpy(dtype=object, na_value=None)
@@ -116,7 +116,7 @@ def descriptives(df: pd.DataFrame, outcome: str, arm: str) -> pd.DataFrame:
     y = numeric_column(df, outcome)
     labels = arm_labels(df, arm)
     rows = []
-    for a in sorted({x for x in labels if x is not None}):
+    for a in present_labels(labels):
         v = y[(labels == a) & ~np.isnan(y)]
         n = len(v)
         rows.append(
@@ -143,7 +143,7 @@ def distributions(df: pd.DataFrame, outcome: str, arm: str, outcome_type: str) -
     """
     y = numeric_column(df, outcome)
     labels = arm_labels(df, arm)
-    ok = ~np.isnan(y) & np.array([x is not None for x in labels], dtype=bool)
+    ok = ~np.isnan(y) & ~pd.isna(labels)
     y, labels = y[ok], labels[ok]
     values = np.unique(y)
     discrete = outcome_type != "continuous" or (
@@ -151,7 +151,7 @@ def distributions(df: pd.DataFrame, outcome: str, arm: str, outcome_type: str) -
     )
     rows = []
     if discrete:
-        for a in sorted(set(labels.tolist())):
+        for a in present_labels(labels):
             v = y[labels == a]
             counts = np.array([np.sum(v == x) for x in values])
             for x, c in zip(values, counts, strict=True):
@@ -168,7 +168,7 @@ def distributions(df: pd.DataFrame, outcome: str, arm: str, outcome_type: str) -
     edges = np.histogram_bin_edges(y, bins="auto")
     if len(edges) - 1 > MAX_BINS:
         edges = np.histogram_bin_edges(y, bins=MAX_BINS)
-    for a in sorted(set(labels.tolist())):
+    for a in present_labels(labels):
         v = y[labels == a]
         counts, _ = np.histogram(v, bins=edges)
         for lo, hi, c in zip(edges[:-1], edges[1:], counts, strict=True):
