@@ -149,7 +149,8 @@ def simulate_power(
       Welch–Satterthwaite df; with ``blocks``, estimatr's blocked estimator
       (block-size-weighted differences, SE = sqrt(sum w_b^2 se_b^2), df = N - 2B).
     - ``"lin"``: Lin (2013) interacted covariate adjustment for x (centred on the
-      analysed sample), HC2, df = N - 2 * arms, as estimatr's ``lm_lin``.
+      analysed sample), HC2, df = N - 2 * arms, as estimatr's ``lm_lin``. It ignores
+      ``blocks``: the blocks are formed on x, which the adjustment already uses.
 
     The ``arms - 1`` p-values of each study are adjusted with ``correction``
     (holm, bh, bonferroni or none) and a frame's test rejects when its adjusted
@@ -233,12 +234,14 @@ def simulate_power(
     n_blocks = blocks or 1
     block_of = np.arange(n) * n_blocks // n
     starts = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1]])
-    base = np.concatenate(
-        [
-            np.repeat(np.arange(k), _counts(int(np.sum(block_of == b)), shares))
-            for b in range(n_blocks)
-        ]
-    )
+    per_block = [_counts(int(np.sum(block_of == b)), shares) for b in range(n_blocks)]
+    if min(int(c.min()) for c in per_block) < 2:
+        raise ValueError(
+            f"allocation: each arm needs at least 2 participants per block; the smallest "
+            f"arm gets {min(int(c.min()) for c in per_block)} with n_total={n_total} and "
+            f"{n_blocks} block(s)"
+        )
+    base = np.concatenate([np.repeat(np.arange(k), c) for c in per_block])
     mu = np.array([0.0] + [float(effects.get(a, 0.0)) for a in labels[1:]])
     rng = np.random.default_rng(seed)
     m = k - 1

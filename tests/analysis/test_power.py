@@ -144,6 +144,7 @@ def test_power_summary_levels_and_verdict_against_typical_persuasion_effects():
         (lambda: simulate_power(2, method="ols"), "method"),
         (lambda: simulate_power(3, n_total=100, blocks=20), "blocks"),
         (lambda: simulate_power(2, allocation={"x": 1}), "allocation"),
+        (lambda: simulate_power(2, [20, 1], n_total=40, blocks=2), "allocation: each arm needs"),
         (lambda: simulate_power(2, attrition=1.0), "attrition"),
     ],
 )
