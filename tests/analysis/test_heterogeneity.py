@@ -240,3 +240,19 @@ def test_value_match_with_a_constant_value_score_names_the_column():
     d = _value_data().assign(flat=3.0)
     with pytest.raises(ValueError, match="value-score column 'flat': arm 'care': design matrix"):
         value_match(d, "support", "arm", "control", {"care": "flat"})
+
+
+def test_pooled_value_match_rejects_at_nominal_rate_without_interaction_in_small_samples():
+    # Calibration: 20 per arm, unequal variances, real main effects, no matched-value effect.
+    reps, hits = 200, 0
+    tags = {"care": "care_v", "fairness": "fairness_v", "loyalty": "loyalty_v"}
+    for seed in range(reps):
+        rng = np.random.default_rng(seed)
+        d = pd.DataFrame({"arm": np.repeat(["control", "care", "fairness", "loyalty"], 20)})
+        for column in tags.values():
+            d[column] = rng.normal(size=80)
+        noise = np.where(d["arm"] == "control", 1.0, 2.0)
+        d["y"] = 0.3 * (d["arm"] != "control") + 0.5 * d["care_v"] + noise * rng.normal(size=80)
+        hits += value_match(d, "y", "arm", "control", tags)["p_value"].iloc[-1] < 0.05
+    mc = np.sqrt(0.05 * 0.95 / reps)
+    assert abs(hits / reps - 0.05) < 3 * mc
