@@ -69,8 +69,16 @@ def compute(name: str, outcome: str, method: str) -> pd.DataFrame:
         return analysis.change_score(d, outcome, arm, control, BASELINE[name])
     if method == "logit":
         return analysis.logit(d, outcome, arm, control)
+    if method == "logit_covariates":
+        return analysis.logit(d, outcome, arm, control, covariates=["x1"])
     if method == "ordinal_logit":
         return analysis.ordinal_logit(d, outcome, arm, control)
+    if method == "ordinal_logit_covariates":
+        return analysis.ordinal_logit(d, outcome, arm, control, covariates=["x1"])
+    if method == "equivalence":
+        # Stored in R as statistic = the bound in raw units (0.1 pooled SD).
+        eq = analysis.equivalence(d, outcome, arm, control, bound=0.1)
+        return eq.assign(statistic=eq["bound_raw"])
     if method == "mann_whitney":
         return analysis.mann_whitney(d, outcome, arm, control)
     if method == "effect_sizes":

@@ -124,6 +124,36 @@ es_ref <- function(data, dataset, outcome, armvar) {
   }
 }
 
+# TOST with Welch t tests; bound = 0.1 x pooled SD of the two arms.
+tost_ref <- function(data, dataset, outcome, armvar, bound_sd = 0.1) {
+  ctl <- levels(data[[armvar]])[1]
+  for (a in arms_of(data[[armvar]])) {
+    yt <- na.omit(data[[outcome]][data[[armvar]] == a])
+    yc <- na.omit(data[[outcome]][data[[armvar]] == ctl])
+    nt <- length(yt); nc <- length(yc)
+    b <- bound_sd * sqrt(((nt - 1) * var(yt) + (nc - 1) * var(yc)) / (nt + nc - 2))
+    lo <- t.test(yt, yc, mu = -b, alternative = "greater")
+    hi <- t.test(yt, yc, mu = b, alternative = "less")
+    ci <- t.test(yt, yc, conf.level = 0.90)$conf.int
+    add(dataset, outcome, "equivalence", a,
+        sprintf('max(t.test(yt, yc, mu = -b, alternative = "greater")$p.value, t.test(yt, yc, mu = b, alternative = "less")$p.value), b = %s x pooled sd; CI: t.test(conf.level = 0.90)', bound_sd),
+        mean(yt) - mean(yc), lo$stderr, b, unname(lo$parameter), max(lo$p.value, hi$p.value),
+        ci[1], ci[2])
+  }
+}
+covariate_models <- function() {
+  call <- "glm(join ~ arm + x1, family = binomial, data = synthetic, control = glm.control(epsilon = 1e-14, maxit = 100))"
+  fit <- glm(join ~ arm + x1, family = binomial, data = synth,
+             control = glm.control(epsilon = 1e-14, maxit = 100))
+  wald_coefs(summary(fit)$coefficients, "synthetic", "join", "logit_covariates", "arm",
+             arms_of(synth$arm), call)
+  d <- synth[!is.na(synth$support) & !is.na(synth$x1), ]
+  d$.y <- factor(d$support, ordered = TRUE)
+  fit <- clm(.y ~ arm + x1, data = d, control = clm.control(gradTol = 1e-10, relTol = 1e-12))
+  wald_coefs(summary(fit)$coefficients, "synthetic", "support", "ordinal_logit_covariates", "arm",
+             arms_of(synth$arm), "clm(factor(support) ~ arm + x1, data = synthetic)  # Wald interval")
+}
+
 # --- framing (Brader et al. 2008), 4 arms, control c1
 for (y in c("immigr", "emo", "cong_mesg")) dim_ref(framing, "framing", y, "cond")
 dim_ref(framing, "framing", "emo", "cond", blocks = "gender")
@@ -133,6 +163,7 @@ logit_ref(framing, "framing", "cong_mesg", "cond")
 clm_ref(framing, "framing", "immigr", "cond")
 wilcox_ref(framing, "framing", "emo", "cond")
 es_ref(framing, "framing", "emo", "cond")
+tost_ref(framing, "framing", "emo", "cond")
 
 # --- Thornton (2008): incentive vs none, blocks = village
 dim_ref(thornton, "thornton", "got", "arm")
@@ -150,6 +181,8 @@ logit_ref(synth, "synthetic", "join", "arm")
 clm_ref(synth, "synthetic", "support", "arm")
 wilcox_ref(synth, "synthetic", "support", "arm")
 es_ref(synth, "synthetic", "post", "arm")
+tost_ref(synth, "synthetic", "post", "arm")
+covariate_models()
 
 # --- matched pairs (all blocks of 2) and the mixed design (estimatr warns, uses pair variance)
 pp <- pairs[pairs$design == "pairs", ]
