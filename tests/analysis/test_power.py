@@ -229,3 +229,19 @@ def test_docstring_examples_hold(module):
     result = doctest.testmod(module)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [
+        # R: p.adjust(c(0.01, 0.04, 0.03, 0.005), m); p.adjust(c(0.5, 0.2, 0.9, 0.01), m)
+        ("holm", [[0.03, 0.06, 0.06, 0.02], [1.0, 0.6, 1.0, 0.04]]),
+        ("bh", [[0.02, 0.04, 0.04, 0.02], [2 / 3, 0.4, 0.9, 0.04]]),
+        ("bonferroni", [[0.04, 0.16, 0.12, 0.02], [1.0, 0.8, 1.0, 0.04]]),
+    ],
+)
+def test_simulation_adjusts_each_study_row_as_r_p_adjust(method, expected):
+    from analysis.power_sim import _adjust
+
+    p = np.array([[0.01, 0.04, 0.03, 0.005], [0.5, 0.2, 0.9, 0.01]])
+    np.testing.assert_allclose(_adjust(p, method), expected, rtol=1e-12)
