@@ -246,10 +246,15 @@ def measure(
     cmd += ["--draws", str(draws)]
     if profile:
         cmd += ["--profile", profile]
+    # Single-threaded BLAS for every mode unless FRAMELAB_BENCH_BLAS_THREADS says otherwise:
+    # on a busy 2-core machine threaded OpenBLAS spin-waits and ran the floor 9x slower.
+    threads = os.environ.get("FRAMELAB_BENCH_BLAS_THREADS", "1")
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2"),
+        "OMP_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
     }
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     timer = threading.Timer(timeout, proc.kill)

@@ -190,7 +190,7 @@ def profile_flow(url: str, out: Path, *, participants: int = 40, log=print) -> N
     from framelab.testing.forms import fill_form, parse_page
 
     os.environ["FRAMELAB_DATABASE_URL"] = url
-    os.environ.setdefault("FRAMELAB_SECRET_KEY", "bench-profile")
+    os.environ.setdefault("FRAMELAB_SECRET_KEY", "bench-profile-" + os.urandom(24).hex())
     app = create_app()
     app.config["WTF_CSRF_ENABLED"] = True
     rng = random.Random(5)
