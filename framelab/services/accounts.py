@@ -37,9 +37,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 MIN_PASSWORD_LENGTH = 10
 
 _hasher = PasswordHasher()
-# Verifying against this keeps the time of a login for an unknown email the same as
-# for a known one, so response times do not reveal which emails have accounts.
-_DUMMY_HASH = _hasher.hash("framelab-no-such-user")
+_dummy_hashes: dict[tuple[int, int, int], str] = {}
+
+
+def _dummy_hash() -> str:
+    # Verifying against this keeps the time of a login for an unknown email the same as
+    # for a known one (same parameters), so timing does not reveal which emails exist.
+    key = (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = _hasher.hash("framelab-no-such-user")
+    return _dummy_hashes[key]
 
 
 class AccountError(ValueError):
@@ -104,7 +111,7 @@ def authenticate(session: Session, email: str, password: str, *, now: datetime) 
     except AccountError:
         address = ""
     user = session.scalar(sa.select(User).where(User.email == address)) if address else None
-    stored = user.password_hash if user is not None else _DUMMY_HASH
+    stored = user.password_hash if user is not None else _dummy_hash()
     try:
         _hasher.verify(stored, password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):

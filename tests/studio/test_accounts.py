@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from click.testing import CliRunner
 
 from framelab.cli import main
@@ -18,13 +19,31 @@ from framelab.services import accounts
 NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def session(database_url):
-    upgrade(database_url)
-    engine = make_engine(database_url)
+@pytest.fixture(autouse=True)
+def fast_hashing(monkeypatch):
+    """Cheap argon2 parameters (same algorithm); the default parameters have their own test."""
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
+def _session(url):
+    upgrade(url)
+    engine = make_engine(url)
     with make_session_factory(engine)() as s:
         yield s
     engine.dispose()
+
+
+@pytest.fixture
+def session(database_url):
+    """On SQLite and PostgreSQL: for tests of constraints and queries."""
+    yield from _session(database_url)
+
+
+@pytest.fixture
+def sqlite_session(tmp_path):
+    yield from _session(f"sqlite:///{tmp_path / 'accounts.sqlite'}")
 
 
 def _study(session, slug: str) -> int:
@@ -34,15 +53,18 @@ def _study(session, slug: str) -> int:
     return study.id
 
 
-def test_passwords_are_stored_only_as_argon2id_hashes(session):
+def test_passwords_are_stored_only_as_argon2id_hashes(sqlite_session, monkeypatch):
+    session = sqlite_session
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher())  # the production parameters
     account = accounts.create_user(session, " Ana@Example.org ", "correct horse battery", now=NOW)
     assert account.email == "ana@example.org"
     stored = session.scalar(sa.select(User.password_hash).where(User.id == account.id))
-    assert stored.startswith("$argon2id$")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert "correct horse" not in stored
 
 
-def test_authenticate_accepts_the_right_password_only(session):
+def test_authenticate_accepts_the_right_password_only(sqlite_session):
+    session = sqlite_session
     accounts.create_user(session, "ana@example.org", "correct horse battery", now=NOW)
     assert accounts.authenticate(session, "ANA@example.org", "correct horse battery", now=NOW)
     assert accounts.authenticate(session, "ana@example.org", "wrong password!!", now=NOW) is None
@@ -79,7 +101,8 @@ def test_roles_are_per_study_and_admins_own_everything(session):
     assert [r.slug for r in accounts.studies_for(session, admin)] == ["second-study", "first-study"]
 
 
-def test_last_owner_cannot_be_removed(session):
+def test_last_owner_cannot_be_removed(sqlite_session):
+    session = sqlite_session
     ana = accounts.create_user(session, "ana@example.org", "correct horse battery", now=NOW)
     study = _study(session, "first-study")
     accounts.grant_role(session, study, "ana@example.org", "owner", now=NOW)
