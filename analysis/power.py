@@ -9,7 +9,7 @@ Public API
 ``n_per_arm_proportions(h, ...)`` take the same arguments as ``power`` / ``n_per_arm``.
 ``simulate_power(arms, allocation=None, n_total=1000, effect_sizes=None, *, ...) -> DataFrame``
 (defined in :mod:`analysis.power_sim`).
-``power_summary(n_per_arm, arms=2, alpha=0.05, correction="none") -> dict``
+``power_summary(n_per_arm, arms=2, alpha=0.05, correction="none", allocation_ratio=1.0) -> dict``
 
 Conventions
 -----------
@@ -338,7 +338,11 @@ def _percentage_points_near_half(d_or_h: float) -> float:
 
 
 def power_summary(
-    n_per_arm: int, arms: int = 2, alpha: float = 0.05, correction: str = "none"
+    n_per_arm: int,
+    arms: int = 2,
+    alpha: float = 0.05,
+    correction: str = "none",
+    allocation_ratio: float = 1.0,
 ) -> dict:
     """How a planned sample compares with the effects persuasion studies usually find.
 
@@ -347,6 +351,7 @@ def power_summary(
     effects d = 0.1 and d = 0.2, the sample per arm those would need, and a
     plain-language ``verdict`` with a ``level`` (``"adequate"``: detects d = 0.1;
     ``"marginal"``: detects d = 0.2 but not 0.1; ``"underpowered"``: misses d = 0.2).
+    ``allocation_ratio`` (n_control / n_arm) is as in :func:`power`.
 
     Examples
     --------
@@ -354,15 +359,16 @@ def power_summary(
     >>> s["level"], round(s["mde_d"], 3)
     ('underpowered', 0.237)
     """
-    _check(alpha, arms, correction, "two-sided")
+    _check(alpha, arms, correction, "two-sided", allocation_ratio)
     if n_per_arm < 2:
         raise ValueError(f"n_per_arm: expected at least 2, got {n_per_arm!r}")
-    d = mde(n_per_arm, alpha, 0.8, arms, correction)
+    kw = {"allocation_ratio": allocation_ratio}
+    d = mde(n_per_arm, alpha, 0.8, arms, correction, **kw)
     pp = _percentage_points_near_half(d)
-    p_small = power(TYPICAL_D_SMALL, n_per_arm, alpha, arms, correction)
-    p_large = power(TYPICAL_D_LARGE, n_per_arm, alpha, arms, correction)
-    need_small = _n_per_arm(TYPICAL_D_SMALL, alpha, 0.8, arms, correction)
-    need_large = _n_per_arm(TYPICAL_D_LARGE, alpha, 0.8, arms, correction)
+    p_small = power(TYPICAL_D_SMALL, n_per_arm, alpha, arms, correction, **kw)
+    p_large = power(TYPICAL_D_LARGE, n_per_arm, alpha, arms, correction, **kw)
+    need_small = _n_per_arm(TYPICAL_D_SMALL, alpha, 0.8, arms, correction, **kw)
+    need_large = _n_per_arm(TYPICAL_D_LARGE, alpha, 0.8, arms, correction, **kw)
     comparisons = arms - 1
     per = (
         "comparison"
@@ -399,6 +405,7 @@ def power_summary(
         "alpha": alpha,
         "correction": correction,
         "alpha_per_comparison": comparison_alpha(alpha, arms, correction),
+        "allocation_ratio": allocation_ratio,
         "target_power": 0.8,
         "mde_d": d,
         "mde_percentage_points": pp,

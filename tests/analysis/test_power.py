@@ -124,6 +124,9 @@ def test_power_summary_levels_and_verdict_against_typical_persuasion_effects():
     assert under["n_per_arm_d_0_2"] == n_per_arm(0.2, alpha=0.0125)
     assert "4 frame-vs-control comparisons" in under["verdict"]
     assert "four times the sample" in under["verdict"]
+    bigger_control = power_summary(400, arms=5, correction="holm", allocation_ratio=2.0)
+    assert bigger_control["mde_d"] == pytest.approx(mde(400, 0.0125, allocation_ratio=2.0))
+    assert bigger_control["mde_d"] < under["mde_d"]
     # 3 points near 50% at 80% power needs ~4,356 per arm (see above), so that N's MDE is ~3 points.
     assert power_summary(4356)["mde_percentage_points"] == pytest.approx(3.0, abs=0.01)
 
