@@ -15,8 +15,19 @@ from framelab.domain.study import Study, study_from_data
 
 
 def localized_data(original: Any, values: Mapping[str, str], default_language: str) -> Any:
-    """Submitted texts per language in the shape of the original localized value."""
-    cleaned = {lang: (text or "").replace("\r\n", "\n").strip() for lang, text in values.items()}
+    """Submitted texts per language in the shape of the original localized value.
+
+    Browsers send CRLF line ends and may drop a trailing newline; a text that differs
+    from the original only in that way is kept exactly as it was.
+    """
+    before = original if isinstance(original, dict) else {default_language: original}
+    cleaned: dict[str, str] = {}
+    for lang, text in values.items():
+        value = (text or "").replace("\r\n", "\n")
+        old = before.get(lang)
+        if isinstance(old, str) and old.strip() == value.strip():
+            value = old
+        cleaned[lang] = value.strip() if value.strip() != (old or "").strip() else value
     if isinstance(original, str) and set(cleaned) == {default_language}:
         return cleaned[default_language]
     return cleaned
