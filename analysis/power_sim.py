@@ -2,7 +2,8 @@
 
 ``simulate_power(arms, allocation=None, n_total=1000, effect_sizes=None, *, blocks=None,
 covariate_r2=0.0, attrition=0.0, alpha=0.05, correction="none",
-method="difference_in_means", n_sims=1000, seed=None) -> pandas.DataFrame``
+method="difference_in_means", n_sims=1000, seed=None, outcome="continuous",
+p_control=0.5) -> pandas.DataFrame``
 
 The simulation is vectorised across simulated studies (no Python loop per study):
 each chunk of studies is a (studies x participants) array.
@@ -133,6 +134,8 @@ def simulate_power(
     method: str = "difference_in_means",
     n_sims: int = 1000,
     seed: int | None = None,
+    outcome: str = "continuous",
+    p_control: float = 0.5,
 ) -> pd.DataFrame:
     """Power of each frame-vs-control test for an exact design, by simulation.
 
@@ -142,6 +145,10 @@ def simulate_power(
     ``blocks`` equal-sized groups formed on x, as when blocking on a pre-measure);
     outcome ``y = d_arm + sqrt(r2) * x + sqrt(1 - r2) * e`` with e ~ N(0, 1), so
     ``effect_sizes`` are Cohen's d on an outcome with unit SD in the control;
+    with ``outcome="binary"`` the effects are Cohen's h, arm a's share of 1s is
+    ``p_a = sin(asin(sqrt(p_control)) + h_a / 2)^2`` and ``y = 1[z < Phi^-1(p_a)]``
+    with the latent ``z = sqrt(r2) x + sqrt(1 - r2) e`` (so ``covariate_r2`` is
+    on the latent scale; the analysis is the same difference in proportions);
     each participant then drops out independently with probability ``attrition``
     (missing completely at random). The analysis of each study uses complete cases:
 
@@ -175,6 +182,10 @@ def simulate_power(
         Probability that an assigned participant is not analysed.
     alpha, correction, method, n_sims, seed
         As above; ``seed`` makes the result reproducible.
+    outcome : {"continuous", "binary"}
+        Continuous (effects are Cohen's d) or yes/no (effects are Cohen's h).
+    p_control : float
+        Share of 1s in the control for a binary outcome.
 
     Returns
     -------
@@ -182,7 +193,9 @@ def simulate_power(
         One row per frame arm: ``arm, effect_size, n_assigned, n_analysed, power,
         mc_std_error, mean_estimate, mean_std_error, method, n_sims``.
         ``n_assigned`` is exact; ``n_analysed`` the expected count after
-        attrition; ``mc_std_error = sqrt(power (1 - power) / n_sims)``.
+        attrition; ``mc_std_error = sqrt(power (1 - power) / n_sims)``;
+        ``mean_estimate`` and ``mean_std_error`` are in outcome units (a difference
+        in means, or in proportions for a binary outcome).
 
     References
     ----------
@@ -206,6 +219,12 @@ def simulate_power(
     if unknown:
         raise ValueError(
             f"effect_sizes: unknown frame arm(s) {sorted(unknown)}; frame arms are {labels[1:]}"
+        )
+    if outcome not in ("continuous", "binary"):
+        raise ValueError(f"outcome: expected 'continuous' or 'binary', got {outcome!r}")
+    if not 0.0 < p_control < 1.0:
+        raise ValueError(
+            f"p_control: expected a proportion strictly between 0 and 1, got {p_control!r}"
         )
     if method not in METHODS:
         raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
@@ -243,6 +262,15 @@ def simulate_power(
         )
     base = np.concatenate([np.repeat(np.arange(k), c) for c in per_block])
     mu = np.array([0.0] + [float(effects.get(a, 0.0)) for a in labels[1:]])
+    binary = outcome == "binary"
+    if binary:
+        shifted = np.arcsin(np.sqrt(p_control)) + mu / 2.0
+        if np.any((shifted < 0) | (shifted > np.pi / 2)):
+            raise ValueError(
+                f"effect_sizes: Cohen's h beyond what p_control={p_control} allows "
+                f"(h must keep every arm's proportion within 0 and 1), got {effects}"
+            )
+        cut = stats.norm.ppf(np.sin(shifted) ** 2)
     rng = np.random.default_rng(seed)
     m = k - 1
     rejected = np.zeros(m)
@@ -258,11 +286,8 @@ def simulate_power(
             x.sort(axis=1)  # units are exchangeable: sorting makes position = rank of x
         perm = np.argsort(block_of + rng.random((s, n)), axis=1)
         assign = base[perm]
-        y = (
-            mu[assign]
-            + np.sqrt(covariate_r2) * x
-            + np.sqrt(1.0 - covariate_r2) * rng.standard_normal((s, n))
-        )
+        z = np.sqrt(covariate_r2) * x + np.sqrt(1.0 - covariate_r2) * rng.standard_normal((s, n))
+        y = (z < cut[assign]).astype(float) if binary else mu[assign] + z
         observed = rng.random((s, n)) >= attrition if attrition > 0 else np.ones((s, n), bool)
         est, se, df = _analyse(y, x, assign, observed, k, method, starts if blocks else None)
         with np.errstate(invalid="ignore"):

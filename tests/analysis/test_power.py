@@ -149,6 +149,8 @@ def test_power_summary_levels_and_verdict_against_typical_persuasion_effects():
         (lambda: simulate_power(2, allocation={"x": 1}), "allocation"),
         (lambda: simulate_power(2, [20, 1], n_total=40, blocks=2), "allocation: each arm needs"),
         (lambda: simulate_power(2, attrition=1.0), "attrition"),
+        (lambda: simulate_power(2, outcome="ordinal"), "outcome"),
+        (lambda: simulate_power(2, outcome="binary", p_control=0.0), "p_control"),
     ],
 )
 def test_bad_arguments_raise_value_error_naming_the_argument(call, field):
@@ -215,6 +217,22 @@ def test_blocking_on_the_prognostic_covariate_gains_power_and_attrition_loses_it
     assert lossy["n_analysed"].iloc[0] == pytest.approx(140.0)
     expected = power(0.25, 140)
     assert abs(lossy["power"].iloc[0] - expected) < 3.5 * np.sqrt(expected * (1 - expected) / 2000)
+
+
+def test_binary_simulation_matches_pwr_2p_power_within_monte_carlo_error():
+    h = cohens_h(0.6, 0.5)
+    res = simulate_power(
+        2, n_total=800, effect_sizes={"arm1": h}, outcome="binary", n_sims=2000, seed=21
+    )
+    expected = power_proportions(h, 400)  # pwr.2p.test(h = ES.h(0.6, 0.5), n = 400)$power
+    row = res.iloc[0]
+    assert abs(row["power"] - expected) < 3.5 * np.sqrt(expected * (1 - expected) / 2000)
+    assert row["mean_estimate"] == pytest.approx(0.1, abs=0.005)  # difference in proportions
+
+
+def test_binary_simulation_rejects_impossible_proportions():
+    with pytest.raises(ValueError, match=r"Cohen's h beyond what p_control=0\.9 allows"):
+        simulate_power(2, effect_sizes={"arm1": 1.0}, outcome="binary", p_control=0.9)
 
 
 def test_simulation_is_reproducible_with_a_seed():
