@@ -240,6 +240,11 @@ class ReportContext:
         return out
 
 
+def is_pooled(record: Mapping[str, Any]) -> bool:
+    """The pooled value-match row (all frames together) rather than one frame's."""
+    return record.get("method") == "pooled" or record.get("arm") in (None, "pooled", "all")
+
+
 def short_label(label: Any, name: str) -> str:
     """A label that reads inside a sentence ('raised support by ...').
 

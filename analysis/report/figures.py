@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from analysis.report import plots
-from analysis.report.context import Outcome, ReportContext, fmt_num, is_number, records
+from analysis.report.context import (
+    Outcome,
+    ReportContext,
+    fmt_num,
+    is_number,
+    is_pooled,
+    records,
+)
 
 OVERALL_ARMS = (None, "", "all", "overall", "total")
 
@@ -21,8 +28,8 @@ class Figure:
 
 
 def _value_label(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.3g}"
     return str(value)
 
 
@@ -210,9 +217,7 @@ def value_match_figure(ctx: ReportContext) -> Figure | None:
     for r in records(ctx.results, "value_match"):
         outcome = ctx.outcome(r.get("outcome"))
         arm = r.get("arm")
-        label = (
-            f"{outcome.label}: {'pooled' if arm in (None, 'pooled', 'all') else ctx.arm_label(arm)}"
-        )
+        label = f"{outcome.label}: {'all frames (pooled)' if is_pooled(r) else ctx.arm_label(arm)}"
         est, low, high = r.get("estimate"), r.get("conf_low"), r.get("conf_high")
         if not is_number(est):
             rows.append(plots.IntervalRow(label, None, None, None, "exploratory", "not estimated"))

@@ -163,7 +163,10 @@ def distribution_plot(
             ax.set_ylabel(label, rotation=0, ha="right", va="center")
             ax.tick_params(axis="y", labelsize=8)
             ax.spines[["top", "right"]].set_visible(False)
-        axes[-1, 0].set_xticks(range(len(categories)), categories)
+        # label at most ~12 ticks so histogram bins stay legible on a phone
+        step = max(1, -(-len(categories) // 12))
+        shown = range(0, len(categories), step)
+        axes[-1, 0].set_xticks(list(shown), [categories[i] for i in shown])
         axes[-1, 0].set_xlabel(xlabel + " (bar height: % of the arm)")
         axes[0, 0].set_title(title, loc="left", fontsize=11)
     return figure_to_svg(fig, title, description)

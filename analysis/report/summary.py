@@ -20,6 +20,7 @@ from analysis.report.context import (
     fmt_num,
     fmt_p,
     is_number,
+    is_pooled,
     records,
     sentence_case,
     unique,
@@ -278,7 +279,7 @@ def _worth_saying(ctx: ReportContext, cell: Mapping[str, Any], differs: set) -> 
 def _value_match(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -> None:
     names = {o.name for o in primaries}
     for row in records(ctx.results, "value_match"):
-        if row.get("outcome") not in names or row.get("arm") not in (None, "pooled", "all"):
+        if row.get("outcome") not in names or not is_pooled(row):
             continue
         if not ctx.significant({"p_value": row.get("p_value"), "estimate": row.get("estimate")}):
             continue

@@ -159,3 +159,54 @@ def test_primary_outcome_without_any_estimate_gives_the_reason_instead_of_failin
     assert summary.headline == [
         "No effect on support for the ban could be estimated: every participant has the value 7 on 'post_support'."
     ]
+
+
+def test_interaction_test_below_alpha_says_the_frame_works_differently_and_lists_subgroup_gains():
+    results = handmade_results(
+        heterogeneity_joint=[
+            {
+                "outcome": "post_support",
+                "moderator": "pre_ideology_group",
+                "statistic": 9.0,
+                "df": 2,
+                "p_value": 0.011,
+            }
+        ]
+    )
+    results["subgroups"].append(
+        {"outcome": "post_support", "arm": "fairness", "moderator": "pre_ideology_group", "level": "right",
+         "estimate": 0.95, "p_value": 0.002, "conf_low": 0.4, "conf_high": 1.5, "suppressed": False}
+    )  # fmt: skip
+    subgroups = campaigner_summary(results).subgroups
+    assert subgroups[0] == (
+        "The effect of the frames on support for the ban differs between ideology group groups "
+        "(p = 0.011 for the difference; exploratory)."
+    )
+    assert (
+        "Among participants with ideology group = right, the fairness frame raised support for the ban "
+        "by 0.95 points on the 7-point scale (95% CI 0.40 to 1.50; p = 0.002; exploratory)."
+    ) in subgroups
+
+
+def test_subgroup_gain_of_a_frame_that_works_everywhere_is_not_repeated():
+    results = handmade_results()
+    results["subgroups"].append(
+        {"outcome": "post_support", "arm": "fairness", "moderator": "pre_ideology_group", "level": "right",
+         "estimate": 0.95, "p_value": 0.002, "conf_low": 0.4, "conf_high": 1.5, "suppressed": False}
+    )  # fmt: skip
+    assert campaigner_summary(results).subgroups == []
+
+
+def test_pooled_value_match_below_alpha_is_reported_as_moral_reframing_evidence():
+    results = handmade_results(
+        value_match=[
+            {"outcome": "post_support", "arm": "care", "method": "arm_interaction", "estimate": 0.3, "p_value": 0.04},
+            {"outcome": "post_support", "arm": None, "method": "pooled", "estimate": 0.21,
+             "conf_low": 0.08, "conf_high": 0.34, "p_value": 0.002},
+        ]
+    )  # fmt: skip
+    subgroups = campaigner_summary(results).subgroups
+    assert subgroups == [
+        "Frames persuaded more the participants who hold the frame's own value (estimate 0.21 "
+        "points on the 7-point scale per point of value score (95% CI 0.08 to 0.34); exploratory)."
+    ]
