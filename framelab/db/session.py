@@ -16,6 +16,8 @@ off so objects returned by a service stay readable after its commit.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
+_HOLDS_WRITER = "framelab_holds_writer_lock"
 
 
 def is_sqlite(bind: Engine | sa.Connection | Session) -> bool:
@@ -49,6 +52,18 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         finally:
             cursor.close()
 
+    # SQLite's busy handler polls with sleeps of up to 100 ms, so threads of one process
+    # queueing for the write lock would mostly sleep. Threads of this process therefore
+    # queue on a Python lock first (immediate hand-over); other processes still meet
+    # SQLite's own lock and busy timeout.
+    writer = threading.RLock()
+
+    def _release(conn: sa.Connection) -> None:
+        if conn.info.pop(_HOLDS_WRITER, False):
+            # Ended in another thread than it began in: the lock was that thread's.
+            with contextlib.suppress(RuntimeError):
+                writer.release()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         mode = str(conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")).upper()
@@ -56,7 +71,16 @@ def _install_sqlite_hooks(engine: Engine) -> None:
             raise ValueError(
                 f"sqlite_begin: {mode!r} is not a mode (expected one of: {', '.join(SQLITE_BEGIN_MODES)})"
             )
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode != "DEFERRED" and writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            conn.info[_HOLDS_WRITER] = True
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            _release(conn)
+            raise
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

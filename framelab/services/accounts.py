@@ -137,6 +137,14 @@ def get_account(session: Session, user_id: int) -> Account | None:
     return account
 
 
+def list_accounts(session: Session) -> list[Account]:
+    """Every account, by email (for the site admin)."""
+    users = session.scalars(sa.select(User).order_by(User.email)).all()
+    result = [_account(u) for u in users]
+    session.rollback()
+    return result
+
+
 def count_users(session: Session) -> int:
     """How many accounts exist (the login page invites `create-user` when there are none)."""
     count = session.scalar(sa.select(sa.func.count()).select_from(User)) or 0

@@ -124,7 +124,7 @@ def _by_panel_hash(session: Session, study_id: int, hashed: str) -> Participant 
 
 def participant_by_code(session: Session, code: str) -> Participant:
     """The participant with this code; raises ParticipantNotFound."""
-    participant = session.scalar(sa.select(Participant).where(Participant.code == code))
+    participant = session.scalar(_BY_CODE, {"code": code})
     if participant is None:
         raise ParticipantNotFound("participant: no participant with this code")
     return participant
@@ -135,35 +135,34 @@ def stratum_of(session: Session, participant: Participant, spec: StudySpec) -> s
     block_by = spec.design.block_by if spec.design.scheme == "blocked" else None
     if block_by is None:
         return spec.stratum_for(None)
-    value = session.scalar(
-        sa.select(Response.value_int).where(
-            Response.participant_id == participant.id,
-            Response.item_id == block_by,
-            Response.phase == "pre",
-        )
-    )
+    value = session.connection().scalar(_BLOCK_ANSWER, {"pid": participant.id, "item": block_by})
     if value is None:
         raise AssignmentError(f"{block_by}: the blocking item must be answered before assignment")
     return spec.stratum_for(value)
 
 
+def _counter_upsert(insert) -> sa.Executable:
+    stmt = insert(BlockState).values(
+        study_id=sa.bindparam("study_id"), stratum=sa.bindparam("stratum"), next_position=1
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["study_id", "stratum"],
+        set_={"next_position": BlockState.next_position + 1},
+    ).returning(BlockState.next_position)
+
+
+_COUNTER_UPSERT = {
+    "postgresql": _counter_upsert(postgresql.insert),
+    "sqlite": _counter_upsert(sqlite.insert),
+}
+
+
 def _take_position(session: Session, study_id: int, stratum: str) -> int:
-    is_pg = session.get_bind().dialect.name == "postgresql"
-    insert = (postgresql if is_pg else sqlite).insert
-    session.execute(
-        insert(BlockState)
-        .values(study_id=study_id, stratum=stratum, next_position=0)
-        .on_conflict_do_nothing(index_elements=["study_id", "stratum"])
-    )
-    query = sa.select(BlockState).where(
-        BlockState.study_id == study_id, BlockState.stratum == stratum
-    )
-    if is_pg:
-        query = query.with_for_update()
-    state = session.scalars(query.execution_options(populate_existing=True)).one()
-    position = state.next_position
-    state.next_position = position + 1
-    return position
+    # One atomic upsert creates the counter or bumps it; the row stays locked until
+    # commit (PostgreSQL row lock; SQLite already holds the write lock).
+    stmt = _COUNTER_UPSERT[session.get_bind().dialect.name]
+    result = session.connection().execute(stmt, {"study_id": study_id, "stratum": stratum})
+    return int(result.scalar_one()) - 1
 
 
 def assign_in_transaction(
@@ -199,12 +198,24 @@ def assign_in_transaction(
     return arm
 
 
+_BY_ID = (
+    sa.select(Participant)
+    .where(Participant.id == sa.bindparam("pid"))
+    .execution_options(populate_existing=True)
+)
+_BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
+_BLOCK_ANSWER = sa.select(Response.value_int).where(
+    Response.participant_id == sa.bindparam("pid"),
+    Response.item_id == sa.bindparam("item"),
+    Response.phase == "pre",
+)
+_BY_CODE = sa.select(Participant).where(Participant.code == sa.bindparam("code"))
+
+
 def lock_participant(session: Session, participant_id: int) -> Participant:
     """Load a participant for update (row lock on PostgreSQL; SQLite already holds the write lock)."""
-    query = sa.select(Participant).where(Participant.id == participant_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    participant = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+    query = _BY_ID_FOR_UPDATE if session.get_bind().dialect.name == "postgresql" else _BY_ID
+    participant = session.scalars(query, {"pid": participant_id}).one_or_none()
     if participant is None:
         raise ParticipantNotFound(f"participant: no participant with id {participant_id}")
     return participant

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from framelab.crypto import decrypt_text, encrypt_text
 from framelab.db.models import PHASES, Participant, Response
 from framelab.domain.study import Item, ValueProblem
 from framelab.services.errors import ParticipantNotFound
@@ -44,8 +45,36 @@ def validate_answers(items: Iterable[Item], answers: Mapping[str, str]) -> dict[
     return values
 
 
-def _insert(session: Session):
-    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+def _answer_upsert(insert) -> sa.Executable:
+    stmt = insert(Response).values(
+        participant_id=sa.bindparam("participant_id"),
+        item_id=sa.bindparam("item_id"),
+        phase=sa.bindparam("phase"),
+        value_int=sa.bindparam("value_int", type_=sa.Integer),
+        value_text=sa.bindparam("value_text", type_=sa.Text),
+        answered_at=sa.bindparam("answered_at", type_=Response.__table__.c.answered_at.type),
+    )
+    excluded = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=["participant_id", "item_id", "phase"],
+        set_={
+            "value_int": excluded.value_int,
+            "value_text": excluded.value_text,
+            "answered_at": excluded.answered_at,
+        },
+        # A replay of the same answer is a no-op, so answered_at keeps the first save.
+        where=sa.or_(
+            Response.value_int.is_distinct_from(excluded.value_int),
+            Response.value_text.is_distinct_from(excluded.value_text),
+        ),
+    )
+
+
+# Built once per dialect: every answered page runs it.
+_ANSWER_UPSERT = {
+    "postgresql": _answer_upsert(postgresql.insert),
+    "sqlite": _answer_upsert(sqlite.insert),
+}
 
 
 def store_answers(
@@ -61,47 +90,39 @@ def store_answers(
     if phase not in PHASES:
         raise ValueError(f"phase: expected one of {', '.join(PHASES)}, got {phase!r}")
     by_id = {item.id: item for item in items}
-    insert = _insert(session)
+    upsert = _ANSWER_UPSERT[session.get_bind().dialect.name]
+    rows = []
     for item_id, value in values.items():
         item = by_id[item_id]
         if not item.in_phase(phase):
             raise ValueError(
                 f"{item_id}: this item is not asked in phase {phase!r} (phases: {', '.join(item.phase)})"
             )
-        key = (
-            Response.participant_id == participant.id,
-            Response.item_id == item_id,
-            Response.phase == phase,
-        )
         if value is None:
-            session.execute(sa.delete(Response).where(*key))
+            session.execute(
+                sa.delete(Response).where(
+                    Response.participant_id == participant.id,
+                    Response.item_id == item_id,
+                    Response.phase == phase,
+                )
+            )
             continue
-        row = {
-            "participant_id": participant.id,
-            "item_id": item_id,
-            "phase": phase,
-            "value_int": value if isinstance(value, int) else None,
-            "value_text": value if isinstance(value, str) else None,
-            "answered_at": now,
-        }
-        stmt = insert(Response).values(**row)
-        excluded = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["participant_id", "item_id", "phase"],
-            set_={
-                "value_int": excluded.value_int,
-                "value_text": excluded.value_text,
-                "answered_at": excluded.answered_at,
-            },
-            # A replay of the same answer is a no-op, so answered_at keeps the first save.
-            where=sa.or_(
-                Response.value_int.is_distinct_from(excluded.value_int),
-                Response.value_text.is_distinct_from(excluded.value_text),
-            ),
+        rows.append(
+            {
+                "participant_id": participant.id,
+                "item_id": item_id,
+                "phase": phase,
+                "value_int": value if isinstance(value, int) else None,
+                # Encrypted at rest when FRAMELAB_TEXT_KEY is set (framelab.crypto).
+                "value_text": encrypt_text(value) if isinstance(value, str) else None,
+                "answered_at": now,
+            }
         )
-        session.execute(stmt)
         if item.role == "attention_check" and value != item.correct:
             participant.attention_failed = True
+    if rows:
+        # Core executemany: one round trip per page on PostgreSQL, no ORM bookkeeping.
+        session.connection().execute(upsert, rows)
 
 
 def record_answers(
@@ -138,5 +159,6 @@ def stored_answers(
     out: dict[str, Answer] = {}
     for row in session.scalars(query):
         key = row.item_id if phase is not None else f"{row.phase}:{row.item_id}"
-        out[key] = row.value_int if row.value_int is not None else (row.value_text or "")
+        text = decrypt_text(row.value_text)  # framelab.crypto
+        out[key] = row.value_int if row.value_int is not None else (text or "")
     return out

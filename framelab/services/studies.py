@@ -115,12 +115,37 @@ def _loaded(study: Study, version: StudyVersion) -> LoadedStudy:
     )
 
 
+# Hot statements are built once (every participant page runs them); only parameters vary.
+_VERSION_BY_ID = (
+    sa.select(StudyVersion, Study)
+    .join(Study, Study.id == StudyVersion.study_id)
+    .where(StudyVersion.id == sa.bindparam("version_id"))
+)
+_CURRENT_BY_SLUG = (
+    sa.select(Study, StudyVersion)
+    .join(
+        StudyVersion,
+        sa.and_(StudyVersion.study_id == Study.id, StudyVersion.version == Study.current_version),
+    )
+    .where(Study.slug == sa.bindparam("slug"))
+)
+_COMPLETED = (
+    sa.select(sa.func.count())
+    .select_from(Participant)
+    .where(
+        Participant.study_id == sa.bindparam("study_id"),
+        Participant.status == "completed",
+        Participant.pilot == sa.bindparam("pilot"),
+    )
+)
+
+
 def loaded_version(session: Session, version_id: int) -> LoadedStudy:
     """A study with the spec of one particular version (the one a participant saw)."""
-    version = session.get(StudyVersion, version_id)
-    if version is None:
+    row = session.execute(_VERSION_BY_ID, {"version_id": version_id}).one_or_none()
+    if row is None:
         raise StudyNotFound(f"study_version: no version with id {version_id}")
-    return _loaded(version.study, version)
+    return _loaded(row[1], row[0])
 
 
 def _check_transition(slug: str, old: str, new: str, *, was_live: bool) -> None:
@@ -254,8 +279,11 @@ def _replace_version(
 
 def get_study(session: Session, slug: str) -> LoadedStudy:
     """The study `slug` with its current version's spec; raises StudyNotFound."""
-    study = _study_row(session, slug)
-    return _loaded(study, _version_row(session, study))
+    row = session.execute(_CURRENT_BY_SLUG, {"slug": slug}).one_or_none()
+    if row is None:
+        _study_row(session, slug)  # raises StudyNotFound for an unknown slug
+        raise StudyNotFound(f"study: {slug} has no published version")
+    return _loaded(row[0], row[1])
 
 
 def list_studies(session: Session) -> list[LoadedStudy]:
@@ -266,18 +294,7 @@ def list_studies(session: Session) -> list[LoadedStudy]:
 
 def completed_count(session: Session, study_id: int, *, pilot: bool = False) -> int:
     """Completed participants of a study (pilot or not)."""
-    return int(
-        session.scalar(
-            sa.select(sa.func.count())
-            .select_from(Participant)
-            .where(
-                Participant.study_id == study_id,
-                Participant.status == "completed",
-                Participant.pilot.is_(pilot),
-            )
-        )
-        or 0
-    )
+    return int(session.connection().scalar(_COMPLETED, {"study_id": study_id, "pilot": pilot}) or 0)
 
 
 def open_study_for_participants(session: Session, slug: str) -> LoadedStudy:

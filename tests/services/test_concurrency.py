@@ -1,0 +1,147 @@
+"""Acceptance: 2,000 participants enrol and are assigned at once, race-free.
+
+SQLite: 8 threads sharing one engine (BEGIN IMMEDIATE serialises the writers).
+PostgreSQL: 8 processes, each with its own engine (row lock on block_state).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from framelab.db.models import AssignmentLog, BlockState, Participant
+from framelab.db.session import make_engine, make_session_factory
+from framelab.domain.assignment import arm_for_slot, replay
+from framelab.services.enrolment import assign, start_participant
+from framelab.services.responses import record_answers
+from tests.factories import make_study, publish
+
+N = 2000
+WORKERS = 8
+NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+
+
+def _ideology(i: int) -> str:
+    # Uneven strata: left (1, 2) 40%, centre (3) 20%, right (4, 5) 40%.
+    return str(i % 5 + 1)
+
+
+def enrol_and_assign(factory, indices: range) -> list[str]:
+    spec = make_study()
+    ideology = spec.item("ideology")
+    arms = []
+    for i in indices:
+        with factory() as session:
+            person = start_participant(
+                session, spec.slug, language="en", source="load", panel=None, now=NOW
+            )
+            record_answers(
+                session, person.id, "pre", {"ideology": _ideology(i)}, items=[ideology], now=NOW
+            )
+            arms.append(assign(session, person.id, now=NOW))
+    return arms
+
+
+def process_worker(url: str, start: int, stop: int) -> list[str]:
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        return enrol_and_assign(make_session_factory(engine), range(start, stop))
+    finally:
+        engine.dispose()
+
+
+def _chunks() -> list[tuple[int, int]]:
+    size = N // WORKERS
+    return [(k * size, N if k == WORKERS - 1 else (k + 1) * size) for k in range(WORKERS)]
+
+
+def check_assignments(factory) -> None:
+    spec = make_study()
+    with factory() as session:
+        people = session.scalars(sa.select(Participant)).all()
+        log = session.scalars(sa.select(AssignmentLog).order_by(AssignmentLog.id)).all()
+        counters = {s.stratum: s.next_position for s in session.scalars(sa.select(BlockState))}
+    assert len(people) == N
+    assert all(p.arm is not None and p.status == "assigned" for p in people)
+    assert len(log) == N
+    assert len({row.participant_id for row in log}) == N
+    arm_of = {p.id: p.arm for p in people}
+    assert all(arm_of[row.participant_id] == row.arm for row in log)
+
+    block = spec.block_size()
+    weights = spec.weights()
+    total_weight = sum(weights.values())
+    by_stratum = defaultdict(list)
+    for row in log:
+        by_stratum[row.stratum].append(row)
+    assert set(by_stratum) == {"left", "centre", "right"}
+    for stratum, rows in by_stratum.items():
+        # No gaps and no duplicates: positions are exactly 0..n-1 in every stratum.
+        positions = sorted(r.position for r in rows)
+        assert positions == list(range(len(rows)))
+        assert counters[stratum] == len(rows)
+        for r in rows:
+            assert (r.block_index, r.position_in_block) == divmod(r.position, block)
+            slot = arm_for_slot(spec, stratum, r.position)
+            assert slot.arm == r.arm
+        counts = Counter(r.arm for r in rows)
+        n = len(rows)
+        for arm, w in weights.items():
+            assert abs(counts[arm] - n * w / total_weight) <= block * w / total_weight, (
+                stratum,
+                counts,
+            )
+    assert Counter(r.stratum for r in log) == {"left": 800, "centre": 400, "right": 800}
+    # Replaying the arrival order with the seed reproduces every arm.
+    assert replay(spec, [r.stratum for r in log]) == [r.arm for r in log]
+
+
+@pytest.mark.slow
+def test_eight_threads_enrol_and_assign_2000_participants_on_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path / 'load.sqlite'}"
+    from tests.factories import session_factory_for
+
+    with session_factory_for(url) as factory:
+        with factory() as session:
+            publish(session, make_study())
+        errors: list[BaseException] = []
+
+        def run(start: int, stop: int) -> None:
+            try:
+                enrol_and_assign(factory, range(start, stop))
+            except BaseException as exc:  # surfaced below; a thread cannot raise into pytest
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=chunk) for chunk in _chunks()]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        check_assignments(factory)
+
+
+@pytest.mark.slow
+def test_eight_processes_enrol_and_assign_2000_participants_on_postgresql(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the multi-process variant runs on PostgreSQL; SQLite has the thread variant")
+    from tests.factories import session_factory_for
+
+    with session_factory_for(database_url) as factory:
+        with factory() as session:
+            publish(session, make_study())
+        # fork: children start in milliseconds with everything imported; the parent's
+        # pooled connections are closed first so no child inherits a live socket.
+        factory.kw["bind"].dispose()
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
+            futures = [pool.submit(process_worker, database_url, a, b) for a, b in _chunks()]
+            arms = [arm for f in futures for arm in f.result()]
+        assert len(arms) == N
+        check_assignments(factory)
