@@ -1,0 +1,67 @@
+"""The load generator reads and fills forms like a participant: allowed values, honeypot empty."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from framelab.testing.forms import fill_form, parse_page
+from framelab.testing.http import _store_cookie
+from framelab.testing.loadgen import LoadGenerator
+
+PAGE = """<html><body><h1>Questions</h1>
+<form method="get" action="/s/x?lang=es"><button>es</button></form>
+<form class="page-form" method="post" action="/s/x/p/abcdefgh" novalidate>
+<input type="hidden" name="csrf_token" value="tok123"><input type="hidden" name="step" value="pre">
+<div class="hp"><input id="website" name="website" type="text" tabindex="-1"></div>
+<fieldset><legend>Support</legend>
+<input type="radio" name="support" value="1"><input type="radio" name="support" value="2">
+<input type="radio" name="support" value="3"></fieldset>
+<input type="range" name="donate" min="10" max="20" value="15">
+<select name="age"><option value="">Choose</option><option value="1">18-29</option><option value="2">30+</option></select>
+<textarea name="comment"></textarea>
+<button type="submit" name="consent" value="yes">Yes</button><button type="submit" name="consent" value="no">No</button>
+</form></body></html>"""
+
+
+def test_page_forms_are_read_with_their_fields_and_options():
+    forms, _ = parse_page(PAGE)
+    post = [f for f in forms if f.method == "post"]
+    assert len(post) == 1
+    form = post[0]
+    assert form.action == "/s/x/p/abcdefgh"
+    assert form.hidden() == {"csrf_token": "tok123", "step": "pre"}
+    assert form.fields["support"].options == ["1", "2", "3"]
+    assert (form.fields["donate"].minimum, form.fields["donate"].maximum) == (10, 20)
+    assert form.fields["age"].options == ["1", "2"]
+    # The first submit button of a name is the one a participant presses.
+    assert form.fields["consent"].value == "yes"
+
+
+def test_filled_forms_use_only_allowed_values_and_leave_the_honeypot_empty():
+    form = next(f for f in parse_page(PAGE)[0] if f.method == "post")
+    for seed in range(50):
+        data, answers = fill_form(form, random.Random(seed), ignore=frozenset({"website"}))
+        assert data["csrf_token"] == "tok123" and data["step"] == "pre"
+        assert data["website"] == ""
+        assert data["support"] in {"1", "2", "3"}
+        assert 10 <= int(data["donate"]) <= 20
+        assert data["age"] in {"1", "2"}
+        assert "website" not in answers and "csrf_token" not in answers
+        assert answers["support"] == data["support"]
+
+
+def test_cookies_are_stored_and_deleted_by_set_cookie_headers():
+    jar: dict[str, str] = {}
+    _store_cookie(jar, "session=abc.def; HttpOnly; Path=/; SameSite=Lax")
+    assert jar == {"session": "abc.def"}
+    _store_cookie(jar, "session=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/")
+    assert jar == {}
+
+
+def test_load_is_only_generated_against_loopback():
+    with pytest.raises(ValueError, match="base_url: load is only generated against loopback"):
+        LoadGenerator("http://example.org", "/s/x", concurrency=1, duration=1)
+    with pytest.raises(ValueError, match="duration or participants"):
+        LoadGenerator("http://127.0.0.1:1", "/s/x", concurrency=1)
