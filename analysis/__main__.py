@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     from analysis.run import run
 
     try:
-        results = run(pd.read_csv(args.data), args.plan)
+        data = pd.read_csv(args.data)
+        results = run(data, args.plan)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from analysis.report import write_report
 
-    print(write_report(results, args.out))
+    print(write_report(results, args.out, data=data))
     return 0
 
 

@@ -338,3 +338,15 @@ def test_the_example_in_docs_analysis_md_runs_and_finds_the_confirmatory_rows(mo
     conf = pd.DataFrame(namespace["results"]["effects"]).query("family == 'confirmatory'")
     assert sorted(conf["arm"]) == ["care", "fairness"]
     assert "lin" in capsys.readouterr().out
+
+
+def test_cli_report_writes_the_html_report_through_write_report(tmp_path, study, capsys):
+    data, plan, out = tmp_path / "data.csv", tmp_path / "plan.json", tmp_path / "report"
+    study.to_csv(data, index=False)
+    plan.write_text(json.dumps({**PLAN, "moderators": []}))
+    assert main(["report", str(data), "--plan", str(plan), "--out", str(out)]) == 0
+    index = out / "index.html"
+    assert capsys.readouterr().out.strip() == str(index)
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["meta"]["plan"]["outcomes"][0]["name"] == "post_support"
+    assert "Support for the ban" in index.read_text(encoding="utf-8")
