@@ -37,9 +37,13 @@ def studio_rules(app):
 def test_every_studio_rule_declares_a_permission(studio_app):
     rules = studio_rules(studio_app)
     assert len(rules) >= 25
-    assert {perm for *_, perm in rules} <= set(PERMISSIONS) | {"login"}
+    assert {perm for *_, perm in rules} <= set(PERMISSIONS) | {"login", "admin"}
     # The rules that change something are never open to a mere viewer.
-    changing = [r for r in rules if r[1] == "POST" and r[0] != "studio.new_study"]
+    changing = [
+        r
+        for r in rules
+        if r[1] == "POST" and r[0] not in ("studio.new_study", "studio.manage_accounts")
+    ]
     assert changing and all(perm not in ("view", "login") for _e, _m, _u, perm in changing)
 
 
@@ -59,7 +63,9 @@ def test_owner_of_another_study_gets_404_on_every_study_rule(studio_app, client_
     client = client_for("stranger@example.org")
     for endpoint, method, url, perm in studio_rules(studio_app):
         response = _call(client, method, url)
-        if perm == "login":
+        if perm == "admin":
+            assert response.status_code == 403, endpoint
+        elif perm == "login":
             assert response.status_code != 404, endpoint
         else:
             assert response.status_code == 404, (endpoint, method, response.status_code)
@@ -73,7 +79,10 @@ def test_each_role_is_allowed_exactly_what_its_permissions_say(studio_app, clien
     client = client_for(email)
     for endpoint, method, url, perm in studio_rules(studio_app):
         response = _call(client, method, url)
-        if perm == "login" or role_allows(role, perm):
+        if perm == "admin":
+            assert response.status_code == 403, endpoint
+            assert b"for site admins" in response.data
+        elif perm == "login" or role_allows(role, perm):
             assert response.status_code not in (403, 404), (role, endpoint, method)
             assert "/studio/login" not in response.headers.get("Location", ""), endpoint
         else:
@@ -119,3 +128,23 @@ def test_study_list_shows_only_the_accounts_studies(studio_app, client_for):
     assert OTHER in page and f"/studio/{SLUG}/" not in page
     page = client_for("viewer@example.org").get("/studio/").get_data(as_text=True)
     assert f"/studio/{SLUG}/" in page and OTHER not in page
+
+
+def test_only_a_site_admin_creates_accounts(studio_app, client_for):
+    from tests.studio.conftest import sign_in
+
+    client = studio_app.test_client()
+    sign_in(client, studio_app, "admin@example.org")
+    assert client.get("/studio/accounts").status_code == 200
+    created = client.post(
+        "/studio/accounts", data={"email": "new@example.org", "password": "long enough pass"}
+    )
+    assert created.status_code == 302
+    assert "new@example.org" in client.get("/studio/accounts").get_data(as_text=True)
+    short = client.post("/studio/accounts", data={"email": "x@example.org", "password": "short"})
+    assert "password: must be at least 10 characters" in short.get_data(as_text=True)
+    refused = client_for("owner@example.org").post(
+        "/studio/accounts", data={"email": "sneaky@example.org", "password": "long enough pass"}
+    )
+    assert refused.status_code == 403
+    assert "sneaky@example.org" not in client.get("/studio/accounts").get_data(as_text=True)

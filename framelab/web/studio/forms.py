@@ -73,6 +73,17 @@ class YamlForm(FlaskForm):
     submit = SubmitField("Save the study file")
 
 
+class AccountForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired()])
+    password = PasswordField(
+        "Temporary password",
+        description="At least 10 characters; tell the person through a separate channel.",
+        validators=[DataRequired()],
+    )
+    is_admin = BooleanField("Site admin (owner of every study, creates accounts)")
+    submit = SubmitField("Create account")
+
+
 class MemberForm(FlaskForm):
     email = EmailField("Email of an existing account", validators=[DataRequired()])
     role = SelectField(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from framelab.domain.study import StudyError, load_study
 from framelab.services import accounts, studio
@@ -15,6 +16,7 @@ from framelab.web.studio.auth import current_account, require_login, require_rol
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
 from framelab.web.studio.forms import (
+    AccountForm,
     ActionForm,
     MemberForm,
     NewStudyForm,
@@ -141,3 +143,32 @@ def add_member(study: LoadedStudy) -> Any:
         "studio/members.html", study, "studio.members", form=form, members=listing, error=error
     )
     return page, 422
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+@require_login
+def manage_accounts() -> Any:
+    """Site admins create accounts; everyone else is told this is for admins."""
+    if not current_user.is_admin:
+        return render_template("studio/admin_only.html"), 403
+    form = AccountForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            created = accounts.create_user(
+                session(),
+                form.email.data,
+                form.password.data,
+                is_admin=form.is_admin.data,
+                now=now(),
+            )
+            flash(f"Account {created.email} created.", "info")
+            return redirect(url_for("studio.manage_accounts"))
+        except AccountError as exc:
+            error = str(exc)
+    listing = accounts.list_accounts(session())
+    status = 422 if error or form.errors else 200
+    return render_template("studio/accounts.html", form=form, accounts=listing, error=error), status
+
+
+manage_accounts.required_permission = "admin"  # type: ignore[attr-defined]
