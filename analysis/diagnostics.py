@@ -10,7 +10,7 @@ Public API (each returns a tidy :class:`pandas.DataFrame` with fixed snake_case 
     arm, observed, expected, observed_share, design_share, statistic, df, p_value
 ``attrition(df, arm, status)``
     arm, assigned, completed, withdrawn, attrited, attrition_rate
-``attrition_test(df, arm, status, control, *, alpha=0.05)``
+``attrition_test(df, arm, status, control=None, *, alpha=0.05)``
     test, arm, estimate, std_error, statistic, df, p_value, conf_low, conf_high
 ``cronbach_alpha(df, items, *, alpha=0.05)`` (defined in :mod:`analysis.reliability`)
     n, n_items, alpha, std_alpha, conf_low, conf_high
