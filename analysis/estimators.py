@@ -64,7 +64,7 @@ def _blocked(
     names: np.ndarray,
     arm: str,
     block_col: str,
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, str]:
     """estimatr's blocked difference in means (and its matched-pair variant)."""
     codes, block_id = np.unique(blocks, return_inverse=True)
     J = len(codes)
@@ -98,12 +98,12 @@ def _blocked(
     est = float(np.sum(w * diff_j))
     if pair_matched:
         se = float(np.sqrt(np.sum((diff_j - est) ** 2) / (J * (J - 1))))
-        return est, se, float(J - 1)
+        return est, se, float(J - 1), "matched_pair"
     ss_t = np.bincount(block_id, weights=t * (y - mean_t[block_id]) ** 2, minlength=J)
     ss_c = np.bincount(block_id, weights=c * (y - mean_c[block_id]) ** 2, minlength=J)
     var_j = ss_t / (n_tj - 1) / n_tj + ss_c / (n_cj - 1) / n_cj
     se = float(np.sqrt(np.sum(w**2 * var_j)))
-    return est, se, float(n_j.sum() - 2 * J)
+    return est, se, float(n_j.sum() - 2 * J), "blocked"
 
 
 def difference_in_means(
@@ -125,6 +125,7 @@ def difference_in_means(
     block has only two units the matched-pair variance
     ``sum_j (d_j - d)^2 / (J (J - 1))`` with ``df = J - 1`` is used instead.
 
+    ``design`` says which applied: ``standard``, ``blocked`` or ``matched_pair``.
     Each arm is compared with control on the rows of those two arms only, like
     ``estimatr::difference_in_means(y ~ arm, condition1 = control, condition2 = arm)``.
 
@@ -153,10 +154,11 @@ def difference_in_means(
                 "the difference in means needs at least 2 in each"
             )
         if blocks:
-            est, se, dof = _blocked(y, treated, p.blocks[in_pair], p.block_names, a, blocks)
+            est, se, dof, design = _blocked(y, treated, p.blocks[in_pair], p.block_names, a, blocks)
         else:
-            est, se, dof = _welch(y[treated], y[~treated])
-        rows.append(_row(outcome, a, "difference_in_means", est, se, dof, alpha, n_c, n_t))
+            (est, se, dof), design = _welch(y[treated], y[~treated]), "standard"
+        row = _row(outcome, a, "difference_in_means", est, se, dof, alpha, n_c, n_t)
+        rows.append({**row, "design": design})
     return effects_frame(rows)
 
 
@@ -213,13 +215,17 @@ def lin(
         raise ValueError("covariates: lin() needs at least one covariate column")
     p = prepare(df, outcome, arm, control, covariates=covariates)
     D, dn = _dummies(p)
-    Xc = p.extra - p.extra.mean(axis=0)
+    # A covariate constant in the analysed rows (e.g. a level nobody chose) carries no
+    # information; estimatr reports NA for it, we leave it out.
+    keep = np.ptp(p.extra, axis=0) > 0
+    Xc = p.extra[:, keep] - p.extra[:, keep].mean(axis=0)
+    cov_names = [c for c, k in zip(p.extra_names, keep, strict=True) if k]
     inter = (D[:, :, None] * Xc[:, None, :]).reshape(len(p.y), -1)
     names = (
         ["(Intercept)"]
         + [f"arm:{a}" for a in dn]
-        + [f"{c}_c" for c in p.extra_names]
-        + [f"arm:{a}:{c}_c" for a in dn for c in p.extra_names]
+        + [f"{c}_c" for c in cov_names]
+        + [f"arm:{a}:{c}_c" for a in dn for c in cov_names]
     )
     X = np.hstack([np.ones((len(p.y), 1)), D, Xc, inter])
     fit = ols_hc2(X, p.y, names)

@@ -134,6 +134,44 @@ def _analysable(df: pd.DataFrame, plan: Plan, o: Outcome) -> pd.DataFrame:
     return df.loc[keep]
 
 
+def _with_blocks(
+    fn: Callable[[pd.DataFrame, str | None], pd.DataFrame],
+    d: pd.DataFrame,
+    plan: Plan,
+    outcome: str,
+    method: str,
+    c: _Collector,
+) -> pd.DataFrame:
+    """Run a block-aware estimator; arms whose blocks are unusable fall back to no blocks.
+
+    With attrition a small block can lose every participant of one arm; estimatr then
+    refuses the blocked estimator. Rather than lose the arm's (often confirmatory)
+    estimate, that arm is estimated without blocks and a ``blocks_ignored`` warning says
+    why; the record's ``design`` is ``unblocked_fallback``.
+    """
+    if not plan.blocks:
+        return fn(d, None)
+    try:
+        return fn(d, plan.blocks)
+    except ValueError as exc:
+        if "blocks" not in str(exc):
+            raise
+    labels = arm_labels(d, plan.arm)
+    frames = []
+    for a in present_labels(labels):
+        if a == plan.control:
+            continue
+        sub = d[(labels == a) | (labels == plan.control)]
+        try:
+            frames.append(fn(sub, plan.blocks))
+        except ValueError as exc:
+            if "blocks" not in str(exc):
+                raise
+            c.warn("blocks_ignored", f"{method} without blocks: {exc}", outcome, a, method)
+            frames.append(fn(sub, None).assign(design="unblocked_fallback"))
+    return pd.concat(frames, ignore_index=True)
+
+
 def _estimate_outcome(df: pd.DataFrame, plan: Plan, o: Outcome, c: _Collector) -> None:
     arm, control, alpha, name = plan.arm, plan.control, plan.alpha, o.name
     c.add("descriptives", summaries.descriptives(df, name, arm))
@@ -152,7 +190,16 @@ def _estimate_outcome(df: pd.DataFrame, plan: Plan, o: Outcome, c: _Collector) -
     fits: list[tuple[str, Callable[[], pd.DataFrame]]] = [
         (
             "difference_in_means",
-            lambda: difference_in_means(d, name, arm, control, blocks=plan.blocks, alpha=alpha),
+            lambda: _with_blocks(
+                lambda sub, blocks: difference_in_means(
+                    sub, name, arm, control, blocks=blocks, alpha=alpha
+                ),
+                d,
+                plan,
+                name,
+                "difference_in_means",
+                c,
+            ),
         ),
     ]
     if plan.covariates:
@@ -169,16 +216,23 @@ def _estimate_outcome(df: pd.DataFrame, plan: Plan, o: Outcome, c: _Collector) -
     fits.append(
         (
             "randomization_inference",
-            lambda: randomization_inference(
+            lambda: _with_blocks(
+                lambda sub, blocks: randomization_inference(
+                    sub,
+                    name,
+                    arm,
+                    control,
+                    blocks=blocks,
+                    draws=plan.ri_draws,
+                    seed=plan.seed,
+                    alpha=alpha,
+                    max_cells=RI_MAX_CELLS,
+                ),
                 d,
+                plan,
                 name,
-                arm,
-                control,
-                blocks=plan.blocks,
-                draws=plan.ri_draws,
-                seed=plan.seed,
-                alpha=alpha,
-                max_cells=RI_MAX_CELLS,
+                "randomization_inference",
+                c,
             ),
         )
     )

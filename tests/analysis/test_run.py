@@ -350,3 +350,30 @@ def test_cli_report_writes_the_html_report_through_write_report(tmp_path, study,
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert results["meta"]["plan"]["outcomes"][0]["name"] == "post_support"
     assert "Support for the ban" in index.read_text(encoding="utf-8")
+
+
+def test_arm_whose_block_lost_a_condition_falls_back_to_unblocked_with_a_warning():
+    d = make_study(60, seed=3)
+    # Block 'right' loses every fairness participant (e.g. attrition in a small stratum).
+    d = d[~((d["ideology"] == "right") & (d["arm"] == "fairness"))]
+    plan = {**PLAN, "blocks": "ideology", "moderators": []}
+    res = analysis.run(d, plan)
+    dim = effects(res).query("method == 'difference_in_means' and outcome == 'post_support'")
+    design = dict(zip(dim["arm"], dim["design"], strict=True))
+    assert design == {"care": "blocked", "fairness": "unblocked_fallback"}
+    warned = {(w["code"], w["arm"], w["method"]) for w in res["warnings"]}
+    assert ("blocks_ignored", "fairness", "difference_in_means") in warned
+    assert ("blocks_ignored", "fairness", "randomization_inference") in warned
+    kept = d[~d["attention_failed"] & (d["status"] != "withdrawn")]
+    unblocked = analysis.difference_in_means(kept, "post_support", "arm", "control")
+    fair = unblocked.set_index("arm").loc["fairness"]
+    assert dim.set_index("arm").loc["fairness", "estimate"] == pytest.approx(fair["estimate"])
+
+
+def test_lin_leaves_out_a_covariate_that_is_constant_in_the_analysed_rows():
+    d = make_study(40, seed=8)
+    d["country"] = "NZ"
+    with_constant = analysis.lin(d, "post_support", "arm", "control", ["age", "country"])
+    without = analysis.lin(d, "post_support", "arm", "control", ["age"])
+    np.testing.assert_allclose(with_constant["estimate"], without["estimate"])
+    np.testing.assert_allclose(with_constant["std_error"], without["std_error"])
