@@ -12,7 +12,9 @@ from __future__ import annotations
 import io
 import json
 import platform
+import threading
 import zipfile
+from collections import OrderedDict
 from datetime import datetime
 from importlib import metadata
 from typing import Any
@@ -26,6 +28,9 @@ from framelab.services.dashboard import dashboard
 from framelab.services.export import analysis_plan, export_tidy
 from framelab.services.studies import LoadedStudy
 
+REPORT_CACHE_SIZE = 8
+_report_cache: OrderedDict[tuple[str, int, int], str] = OrderedDict()
+_cache_lock = threading.Lock()
 SOFTWARE = ("framelab", "numpy", "pandas", "scipy", "statsmodels", "pyarrow", "pyreadstat")
 
 
@@ -40,27 +45,38 @@ def software_versions() -> dict[str, str]:
     return versions
 
 
-def analysis_results(session: Session, loaded: LoadedStudy) -> tuple[Any, dict[str, Any]]:
-    """The tidy data (pilot excluded) and `analysis.run`'s results for the locked plan."""
+def report_html(session: Session, loaded: LoadedStudy) -> str:
+    """The HTML report (campaigner summary and analyst appendix) of the study's results.
+
+    The analysis takes seconds, so the HTML is kept per process for the exact data it
+    was computed from (spec hash + a hash of the tidy table); new data recompute it.
+    """
+    import pandas as pd
+
+    from analysis.report import render_html
     from analysis.run import run
 
     df = export_tidy(session, loaded.slug)
+    key = (loaded.spec_hash, int(pd.util.hash_pandas_object(df, index=False).sum()), len(df))
+    with _cache_lock:
+        if key in _report_cache:
+            _report_cache.move_to_end(key)
+            return _report_cache[key]
     provenance = {
         "study": loaded.slug,
         "version": loaded.version,
         "spec_hash": loaded.spec_hash,
         "seed": loaded.spec.design.seed,
     }
-    return df, run(df, analysis_plan(loaded.spec), provenance=provenance)
-
-
-def report_html(session: Session, loaded: LoadedStudy) -> str:
-    """The HTML report (campaigner summary and analyst appendix) of the study's results."""
-    from analysis.report import render_html
-
-    _df, results = analysis_results(session, loaded)
-    title = loaded.spec.text(loaded.spec.title, loaded.spec.default_language)
-    return render_html(results, title=title)
+    results = run(df, analysis_plan(loaded.spec), provenance=provenance)
+    html = render_html(
+        results, title=loaded.spec.text(loaded.spec.title, loaded.spec.default_language)
+    )
+    with _cache_lock:
+        _report_cache[key] = html
+        while len(_report_cache) > REPORT_CACHE_SIZE:
+            _report_cache.popitem(last=False)
+    return html
 
 
 def _lock_record(session: Session, loaded: LoadedStudy) -> dict[str, Any]:

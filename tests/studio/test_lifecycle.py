@@ -193,3 +193,42 @@ def test_creating_a_study_with_a_taken_slug_names_the_slug_field(session):
     assert info.value.errors == [
         ("slug", "'torture-ban' is already used by another study; choose another")
     ]
+
+
+def test_results_open_once_the_target_is_reached_and_are_computed_once_per_dataset(
+    session, client_for, monkeypatch
+):
+    import sys
+
+    import analysis.report
+    import analysis.run  # loads the module; the package attribute `analysis.run` is the function
+
+    calls: list[int] = []
+
+    def fake_run(df, plan, *, provenance=None):
+        calls.append(len(df))
+        return {"rows": len(df), "control": plan["control"], "spec_hash": provenance["spec_hash"]}
+
+    monkeypatch.setattr(sys.modules["analysis.run"], "run", fake_run)
+    monkeypatch.setattr(
+        analysis.report, "render_html", lambda results, title=None: f"<h1>{title}</h1>{results}"
+    )
+    loaded = get_study(session, SLUG)
+    studio.update_study(
+        session, SLUG, studio.replace_sections(loaded.spec, {"target_n": 2}), now=T0
+    )
+    studio.change_status(session, SLUG, "live", now=T0)
+    complete_participant(session, SLUG, start=T0)
+    session.rollback()
+    analyst = client_for("analyst@example.org")
+    hidden = analyst.get(f"/studio/{SLUG}/results").get_data(as_text=True)
+    assert "1 of 2 completed so far" in hidden and calls == []
+    complete_participant(session, SLUG, start=T0 + timedelta(minutes=3))
+    session.rollback()
+    first = analyst.get(f"/studio/{SLUG}/results").get_data(as_text=True)
+    assert "'rows': 2" in first and "'control': 'control'" in first
+    assert analyst.get(f"/studio/{SLUG}/results").get_data(as_text=True) == first
+    assert calls == [2]  # the second request used the cached report
+    dashboard_page = analyst.get(f"/studio/{SLUG}/dashboard").get_data(as_text=True)
+    assert "planned sample of 2 completed participants has been reached" in dashboard_page
+    assert get_study(session, SLUG).status == "closed"
