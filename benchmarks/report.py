@@ -13,9 +13,9 @@ ANALYSIS_VS_FLOOR = 1.5
 ANALYSIS_1M_MB = 2048.0
 
 
-def _flow(records: list[dict], target: str, level: int) -> dict | None:
+def _flow(records: list[dict], target: str, level: int, *, paced: bool = False) -> dict | None:
     for r in records:
-        if r["target"] == target and r["concurrency"] == level:
+        if r["target"] == target and r["concurrency"] == level and bool(r.get("think_s")) == paced:
             return r
     return None
 
@@ -108,13 +108,14 @@ def _row(name: str, value: float | None, op: str, limit: float | None) -> dict:
 
 def flow_table(flow: list[dict]) -> str:
     head = (
-        f"{'target':<22} {'conc':>5} {'part/s':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'target':<22} {'conc':>5} {'think':>5} {'part/s':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
         f"{'p99 ms':>8} {'5xx':>4} {'neterr':>6}"
     )
     lines = [head, "-" * len(head)]
     for r in flow:
         lines.append(
-            f"{r['target']:<22} {r['concurrency']:>5} {r['participants_per_s']:>8.2f} "
+            f"{r['target']:<22} {r['concurrency']:>5} {r.get('think_s') or 0:>5g} "
+            f"{r['participants_per_s']:>8.2f} "
             f"{r['requests_per_s']:>8.1f} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['p99_ms']:>8.1f} "
             f"{r['server_errors']:>4} {r['transport_errors']:>6}"
         )

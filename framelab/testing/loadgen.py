@@ -63,6 +63,7 @@ class AckedAnswer:
 @dataclass
 class LoadResult:
     concurrency: int
+    think_time: float = 0.0
     started: int = 0
     completed: int = 0
     window: float | None = None
@@ -106,6 +107,7 @@ class LoadResult:
     def summary(self) -> dict:
         return {
             "concurrency": self.concurrency,
+            "think_s": self.think_time,
             "started": self.started,
             "completed": self.completed,
             "elapsed_s": round(self.elapsed, 3),
@@ -222,6 +224,10 @@ class _Participant:
                 # consent) is the end of the study: framelab's debrief has links only.
                 return response.status == 200 and self.answered_past_consent
 
+            if self.gen.think_time:
+                # Reading and answering take people seconds; paced runs measure latency below
+                # saturation, the way a server meets a real crowd.
+                await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.gen.think_time)
             data, answers = fill_form(form, self.rng, fixed=dict(conv.fixed), ignore=conv.ignore)
             fixed_names = {name for name, _ in conv.fixed}
             first, response = await self.send("POST", form.action or self.url, data)
@@ -283,6 +289,7 @@ class LoadGenerator:
         on_progress: Callable[[LoadResult], None] | None = None,
         client: str = "lean",
         start_codes: list[str] | None = None,
+        think_time: float = 0.0,
     ) -> None:
         host = urlsplit(base_url).hostname
         if host not in LOOPBACK:
@@ -312,7 +319,8 @@ class LoadGenerator:
             )
         self.client = client
         self.start_codes = start_codes
-        self.result = LoadResult(concurrency=concurrency)
+        self.think_time = think_time
+        self.result = LoadResult(concurrency=concurrency, think_time=think_time)
         self.resume_deadline: float | None = None
         self.deadline: float | None = None
         self.stop_event = threading.Event()
