@@ -1,0 +1,58 @@
+"""Security test helpers: whole-database dumps, CSRF tokens, the web and studio fixtures re-exported.
+
+dump_database(app) -> str          # every row of every table, as text
+table_rows(app) -> dict[str, list] # every table's rows (to compare before/after)
+studio_app, client_for, studio_template   # from tests/studio/conftest.py
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from framelab.db import full_metadata
+from tests.studio.conftest import client_for, studio_app, studio_template
+from tests.web.conftest import app, client, clock
+
+__all__ = [
+    "any_csrf_token",
+    "app",
+    "client",
+    "client_for",
+    "clock",
+    "dump_database",
+    "studio_app",
+    "studio_template",
+    "table_rows",
+]
+
+_TOKEN_INPUT = re.compile(r"<input[^>]*name=\"csrf_token\"[^>]*>")
+_VALUE = re.compile(r'value="([^"]+)"')
+
+
+def any_csrf_token(page: str) -> str:
+    """The CSRF token of a participant page or a Flask-WTF studio form (any attribute order)."""
+    tag = _TOKEN_INPUT.search(page)
+    assert tag, "page has no CSRF token"
+    value = _VALUE.search(tag.group(0))
+    assert value, "CSRF input has no value"
+    return value.group(1)
+
+
+def table_rows(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every framelab table, sorted, keyed by table name."""
+    engine = app.extensions["framelab.engine"]
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with engine.connect() as conn:
+        for table in full_metadata().sorted_tables:
+            rows = conn.execute(sa.select(table)).all()
+            out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+def dump_database(app: Flask) -> str:
+    """All rows of all tables as one text, for searching what is stored."""
+    return "\n".join(f"{name}: {row!r}" for name, rows in table_rows(app).items() for row in rows)
