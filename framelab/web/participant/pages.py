@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from flask import render_template
+from flask import current_app, get_template_attribute, render_template
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from framelab.domain.errors import ValueProblem
 from framelab.domain.study import Item, Study
@@ -184,8 +185,10 @@ def render_page(
         for item in page.items
         if item.id in messages
     ] + [(None, "", message) for key, message in messages.items() if key not in by_id]
+    unanswered = not messages and not values
     return render_template(
         "participant/page.html",
+        questions=_questions_html(page.items, page.lang) if unanswered and page.items else None,
         p=page,
         ui=page_chrome(languages=page.languages, study_title=page.study_title),
         page_title=_page_title(page),
@@ -196,6 +199,28 @@ def render_page(
         values={k: str(v) for k, v in (values or {}).items() if v is not None},
         preview=preview,
     )
+
+
+QUESTION_CACHE = "framelab.question_html"
+QUESTION_CACHE_SIZE = 256
+
+
+def _questions_html(items: tuple[ItemView, ...], lang: str) -> Markup:
+    """The questions of a page before any answer: the same for everyone, so drawn once.
+
+    The pre page of a study has dozens of options; drawing them is most of a request's
+    time, and every participant in one language sees exactly the same HTML.
+    """
+    cache = current_app.extensions.setdefault(QUESTION_CACHE, {})
+    key = (items, lang)
+    html = cache.get(key)
+    if html is None:
+        question = get_template_attribute("participant/_items.html", "question")
+        html = Markup("").join(question(item, None, None) for item in items)
+        if len(cache) >= QUESTION_CACHE_SIZE:
+            cache.clear()
+        cache[key] = html
+    return html
 
 
 def _page_title(page: PageView) -> str:
