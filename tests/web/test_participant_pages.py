@@ -227,3 +227,16 @@ def test_preview_renders_the_participant_page_posting_nowhere(app):
     assert 'type="button"' in html and 'type="submit"' not in html
     assert '<html lang="fr" dir="ltr">' in html
     assert rows(app, Participant) == []
+
+
+def test_one_participants_answers_and_errors_never_show_on_anothers_page(app, clock):
+    first = at_step(app.test_client(), clock, "pre")
+    first.post("pre", {**valid_answers(SPEC, "pre", ideology="5"), "support": "99"})
+    assert " checked" in first.last and "err-support" in first.last
+    second = at_step(app.test_client(), clock, "pre")
+    assert " checked" not in second.last and "field-error" not in second.last
+    arabic = at_step(app.test_client(), clock, "pre")
+    arabic.client.get(arabic.url + "?lang=ar")
+    page = arabic.page().get_data(as_text=True)
+    assert SPEC.text(SPEC.item("support").text, "ar") in page
+    assert SPEC.text(SPEC.item("support").text, "en") not in page
