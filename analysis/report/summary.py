@@ -142,6 +142,8 @@ def _primary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -> 
                 f"{_interval(ctx, outcome, effect)}. {family} "
                 f"({fmt_p(ctx.decisive_p(effect))}): do not use this frame as it is."
             )
+        elif _nominal(ctx, effect):
+            _nominal_sentence(ctx, outcome, effect, name, len(effects), summary)
         else:
             summary.findings.append(_null_sentence(ctx, outcome, effect, name))
     for effect in missing:
@@ -155,6 +157,33 @@ def _primary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -> 
         summary.headline.append(
             f"No effect on {outcome.label} could be estimated: {'; '.join(unique(reasons))}."
         )
+
+
+def _nominal(ctx: ReportContext, effect: Mapping[str, Any]) -> bool:
+    """Below alpha before the family's correction but not after it."""
+    p = effect.get("p_value")
+    return is_number(p) and p < ctx.alpha and is_number(effect.get("p_adjusted"))
+
+
+def _nominal_sentence(
+    ctx: ReportContext,
+    outcome: Outcome,
+    effect: Mapping[str, Any],
+    name: str,
+    frames: int,
+    summary: Summary,
+) -> None:
+    lowered = effect["estimate"] < 0
+    sentence = (
+        f"{name} {'lowered' if lowered else 'raised'} {outcome.label} by "
+        f"{_amount(outcome, effect)}{_interval(ctx, outcome, effect)}, but after accounting "
+        f"for testing {frames} frames this could be chance "
+        f"(adjusted {fmt_p(effect['p_adjusted'])})."
+    )
+    if lowered:
+        summary.backlash.append("Possible backlash: " + sentence[0].lower() + sentence[1:])
+    else:
+        summary.findings.append(sentence)
 
 
 def _null_sentence(
@@ -222,52 +251,83 @@ def _secondary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -
         (summary.other_outcomes if effect["estimate"] > 0 else summary.backlash).append(sentence)
 
 
+def _level(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _subgroups(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -> None:
+    """Subgroup claims, gated by the interaction test and kept to one sentence per frame.
+
+    With several moderators and many levels some cells pass alpha by chance, so a
+    moderator only speaks when its joint interaction test does (or when the
+    results hold no such test), and per frame only the moderator with the
+    strongest evidence is spelled out; the others are named with a pointer to
+    the appendix.
+    """
     names = {o.name for o in primaries}
-    differs: set[tuple[Any, Any, Any]] = set()  # (outcome, moderator, arm or None = all arms)
-    for test in records(ctx.results, "heterogeneity_joint"):
-        if test.get("outcome") not in names or not is_number(test.get("p_value")):
-            continue
-        if test["p_value"] >= ctx.alpha:
-            continue
-        differs.add((test.get("outcome"), test.get("moderator"), test.get("arm")))
-        outcome = ctx.outcome(test["outcome"])
-        who = ctx.frame_name(test["arm"]) if test.get("arm") is not None else "the frames"
-        summary.subgroups.append(
-            f"The effect of {who} on {outcome.label} differs between "
-            f"{ctx.moderator_label(test.get('moderator'))} groups "
-            f"({fmt_p(test['p_value'])} for the difference; exploratory)."
-        )
+    joint = {
+        (t.get("outcome"), t.get("moderator")): t
+        for t in records(ctx.results, "heterogeneity_joint")
+        if t.get("outcome") in names and is_number(t.get("p_value"))
+    }
+    for (outcome_name, moderator), test in joint.items():
+        if test["p_value"] < ctx.alpha:
+            summary.subgroups.append(
+                f"The effect of the frames on {ctx.outcome(outcome_name).label} differs with "
+                f"{ctx.moderator_label(moderator)} ({fmt_p(test['p_value'])} for the "
+                "difference; exploratory)."
+            )
+    cells: dict[tuple[Any, Any, bool], list[dict[str, Any]]] = {}
     for cell in records(ctx.results, "subgroups"):
+        key = (cell.get("outcome"), cell.get("moderator"))
         if cell.get("outcome") not in names or cell.get("suppressed"):
             continue
         if not ctx.significant({"p_value": cell.get("p_value"), "estimate": cell.get("estimate")}):
             continue
-        outcome = ctx.outcome(cell["outcome"])
-        where = (
-            f"among participants with {ctx.moderator_label(cell.get('moderator'))} = "
-            f"{cell.get('level')}"
+        if key in joint and joint[key]["p_value"] >= ctx.alpha:
+            continue
+        negative = cell["estimate"] < 0
+        differs = key in joint and joint[key]["p_value"] < ctx.alpha
+        if not negative and not (differs or _worth_saying(ctx, cell)):
+            continue
+        cells.setdefault((cell["outcome"], cell.get("arm"), negative), []).append(cell)
+    for (outcome_name, arm, negative), found in cells.items():
+        outcome = ctx.outcome(outcome_name)
+        # the moderator whose cell carries the strongest evidence is spelled out
+        best = min(found, key=lambda c: c["p_value"]).get("moderator")
+        shown = sorted((c for c in found if c.get("moderator") == best), key=lambda c: c["p_value"])
+        label = ctx.moderator_label(best)
+        verb = "lowered" if negative else "raised"
+        first, rest = shown[0], shown[1:3]
+        sentence = (
+            f"among participants with {label} = {_level(first.get('level'))}, "
+            f"{ctx.frame_name(arm)} {verb} {outcome.label} by {_amount(outcome, first)}"
+            f"{_interval(ctx, outcome, first, fmt_p(first['p_value']))}"
         )
-        name = ctx.frame_name(cell.get("arm"))
-        if cell["estimate"] < 0:
+        for c in rest:
+            sentence += (
+                f"; among those with {label} = {_level(c.get('level'))}, by {_amount(outcome, c)}"
+                f"{_interval(ctx, outcome, c, fmt_p(c['p_value']))}"
+            )
+        others = [ctx.moderator_label(m) for m in dict.fromkeys(c.get("moderator") for c in found)]
+        others = [m for m in others if m != label]
+        if others:
+            sentence += (
+                f". Splits by {' and '.join(others)} show similar pockets (see the appendix)"
+            )
+        if negative:
             summary.backlash.append(
-                f"Backlash in a subgroup: {where}, {name} lowered {outcome.label} by "
-                f"{_amount(outcome, cell)}{_interval(ctx, outcome, cell, fmt_p(cell['p_value']))}. "
-                "This is exploratory, but avoid this frame with that audience until a new "
-                "study checks it."
+                f"Backlash in a subgroup: {sentence}. This is exploratory, but avoid this frame "
+                "with that audience until a new study checks it."
             )
-        elif _worth_saying(ctx, cell, differs):
-            summary.subgroups.append(
-                f"{sentence_case(where)}, {name} raised {outcome.label} by {_amount(outcome, cell)}"
-                f"{_interval(ctx, outcome, cell, fmt_p(cell['p_value']), 'exploratory')}."
-            )
+        else:
+            summary.subgroups.append(f"{sentence_case(sentence)}. This is exploratory.")
 
 
-def _worth_saying(ctx: ReportContext, cell: Mapping[str, Any], differs: set) -> bool:
-    """A subgroup gain is news when the frame works differently there or not at all overall."""
-    key = (cell.get("outcome"), cell.get("moderator"))
-    if (*key, cell.get("arm")) in differs or (*key, None) in differs:
-        return True
+def _worth_saying(ctx: ReportContext, cell: Mapping[str, Any]) -> bool:
+    """A subgroup gain is news only when the frame did not work overall."""
     overall = [
         e
         for e in ctx.effects_for(str(cell.get("outcome")), ctx.primary_method)

@@ -179,12 +179,12 @@ def test_interaction_test_below_alpha_says_the_frame_works_differently_and_lists
     )  # fmt: skip
     subgroups = campaigner_summary(results).subgroups
     assert subgroups[0] == (
-        "The effect of the frames on support for the ban differs between ideology group groups "
+        "The effect of the frames on support for the ban differs with ideology group "
         "(p = 0.011 for the difference; exploratory)."
     )
     assert (
         "Among participants with ideology group = right, the fairness frame raised support for the ban "
-        "by 0.95 points on the 7-point scale (95% CI 0.40 to 1.50; p = 0.002; exploratory)."
+        "by 0.95 points on the 7-point scale (95% CI 0.40 to 1.50; p = 0.002). This is exploratory."
     ) in subgroups
 
 
@@ -209,4 +209,52 @@ def test_pooled_value_match_below_alpha_is_reported_as_moral_reframing_evidence(
     assert subgroups == [
         "Frames persuaded more the participants who hold the frame's own value (estimate 0.21 "
         "points on the 7-point scale per point of value score (95% CI 0.08 to 0.34); exploratory)."
+    ]
+
+
+def test_effect_below_alpha_only_before_correction_is_flagged_as_possible_not_certain():
+    results = _effects(
+        handmade_results(),
+        loyalty={"p_value": 0.02, "p_adjusted": 0.06},
+    )
+    backlash = campaigner_summary(results).backlash
+    assert backlash[0] == (
+        "Possible backlash: the loyalty frame lowered support for the ban by 0.35 points on the "
+        "7-point scale (95% CI −0.61 to −0.09), but after accounting for testing 3 frames this "
+        "could be chance (adjusted p = 0.060)."
+    )
+
+
+def test_subgroup_cells_are_silent_when_the_interaction_test_is_not_significant():
+    results = handmade_results(
+        heterogeneity_joint=[
+            {"outcome": "post_support", "moderator": "pre_ideology_group", "p_value": 0.4}
+        ]
+    )
+    text = campaigner_summary(results).text()
+    assert "Backlash in a subgroup" not in text
+    assert "ideology group" not in text
+
+
+def test_several_backlash_levels_of_one_moderator_share_one_sentence_and_other_splits_are_named():
+    results = handmade_results()
+    extra = dict(
+        results["subgroups"][0],
+        level="centre",
+        estimate=-0.5,
+        p_value=0.03,
+        conf_low=-0.95,
+        conf_high=-0.05,
+    )
+    other = dict(results["subgroups"][0], moderator="pre_age_group", level="young", p_value=0.01)
+    results["subgroups"] += [extra, other]
+    backlash = [
+        s for s in campaigner_summary(results).backlash if s.startswith("Backlash in a subgroup")
+    ]
+    assert backlash == [
+        "Backlash in a subgroup: among participants with ideology group = left, the loyalty frame lowered "
+        "support for the ban by 0.90 points on the 7-point scale (95% CI −1.30 to −0.50; p < 0.001); "
+        "among those with ideology group = centre, by 0.50 points on the 7-point scale "
+        "(95% CI −0.95 to −0.05; p = 0.030). Splits by age group show similar pockets (see the appendix). "
+        "This is exploratory, but avoid this frame with that audience until a new study checks it."
     ]
