@@ -118,6 +118,7 @@ class Prepared:
     labels: np.ndarray
     control: str
     arms: list[str]
+    codes: np.ndarray  # per row: 0 = control, j = arms[j - 1] (integer compares are cheap)
     extra: np.ndarray
     extra_names: list[str]
     blocks: np.ndarray | None  # integer block codes (-1 never occurs: incomplete rows dropped)
@@ -146,13 +147,18 @@ def prepare(
     require_columns(df, list(covariates), "covariate")
     if blocks:
         require_columns(df, [blocks], "blocks column")
-    labels_all = arm_labels(df, arm)
-    control = check_control(labels_all, arm, control)
+    arm_codes, uniques = pd.factorize(df[arm], use_na_sentinel=True)
+    names = [str(u) for u in uniques]
+    labels_all = np.array([*names, None], dtype=object)[arm_codes]
+    control = check_control(np.array(names, dtype=object), arm, control)
+    all_arms = [x for x in sorted(set(names)) if x != control]
+    order = {name: j for j, name in enumerate([control, *all_arms])}
+    codes_all = np.array([*(order[nm] for nm in names), -1], dtype=np.intp)[arm_codes]
     y = numeric_column(df, outcome, "outcome")
     extras = [numeric_column(df, c, "baseline column") for c in numeric_extra]
     cov, cov_names = covariate_matrix(df, covariates)
     extra = np.column_stack([*extras, cov]) if extras else cov
-    ok = ~np.isnan(y) & ~pd.isna(labels_all)
+    ok = ~np.isnan(y) & (codes_all >= 0)
     if extra.shape[1]:
         ok &= ~np.isnan(extra).any(axis=1)
     block_codes = block_names = None
@@ -163,10 +169,10 @@ def prepare(
         block_codes = codes[ok]
         block_names = np.array([str(u) for u in uniques], dtype=object)
     labels = labels_all[ok]
-    all_arms = treatment_arms(labels_all, control)
-    present = set(present_labels(labels))
-    for a in [control, *all_arms]:
-        if a not in present:
+    codes = codes_all[ok]
+    counts = np.bincount(codes, minlength=len(all_arms) + 1)
+    for a, count in zip([control, *all_arms], counts, strict=True):
+        if count == 0:
             raise ValueError(
                 f"outcome {outcome!r}: arm {a!r} has no participant with a non-missing "
                 f"value (expected at least 2 per arm in column {arm!r})"
@@ -176,6 +182,7 @@ def prepare(
         labels=labels,
         control=control,
         arms=all_arms,
+        codes=codes,
         extra=extra[ok],
         extra_names=[*numeric_extra, *cov_names],
         blocks=block_codes,

@@ -43,11 +43,11 @@ def effect_sizes(
     n_control, n_treatment``.
     """
     p = prepare(df, outcome, arm, control)
-    y_c = p.y[p.labels == p.control]
+    y_c = p.y[p.codes == 0]
     z = stats.norm.ppf(1 - alpha / 2)
     rows = []
-    for a in p.arms:
-        y_t = p.y[p.labels == a]
+    for j, a in enumerate(p.arms, start=1):
+        y_t = p.y[p.codes == j]
         n_t, n_c = len(y_t), len(y_c)
         sd = _pooled_sd(y_t, y_c) if n_t + n_c > 2 else np.nan
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -97,10 +97,10 @@ def equivalence(
     if not bound > 0:
         raise ValueError(f"equivalence_bound: expected a positive number, got {bound!r}")
     p = prepare(df, outcome, arm, control)
-    y_c = p.y[p.labels == p.control]
+    y_c = p.y[p.codes == 0]
     rows = []
-    for a in p.arms:
-        y_t = p.y[p.labels == a]
+    for j, a in enumerate(p.arms, start=1):
+        y_t = p.y[p.codes == j]
         est, se, dof = _welch(y_t, y_c)
         raw = bound * _pooled_sd(y_t, y_c) if bound_units == "sd" else float(bound)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -144,10 +144,10 @@ def mann_whitney(
     (0.5 = no shift); no interval is reported (``conf_low``/``conf_high`` are NaN).
     """
     p = prepare(df, outcome, arm, control)
-    y_c = p.y[p.labels == p.control]
+    y_c = p.y[p.codes == 0]
     rows = []
-    for a in p.arms:
-        y_t = p.y[p.labels == a]
+    for j, a in enumerate(p.arms, start=1):
+        y_t = p.y[p.codes == j]
         res = stats.mannwhitneyu(y_t, y_c, alternative="two-sided", method="asymptotic")
         u = float(res.statistic)
         rows.append(

@@ -143,10 +143,10 @@ def difference_in_means(
     """
     p = prepare(df, outcome, arm, control, blocks=blocks)
     rows = []
-    for a in p.arms:
-        in_pair = (p.labels == a) | (p.labels == p.control)
+    for j, a in enumerate(p.arms, start=1):
+        in_pair = (p.codes == j) | (p.codes == 0)
         y = p.y[in_pair]
-        treated = p.labels[in_pair] == a
+        treated = p.codes[in_pair] == j
         n_t, n_c = int(treated.sum()), int((~treated).sum())
         if n_t < 2 or n_c < 2:
             raise ValueError(
@@ -163,14 +163,15 @@ def difference_in_means(
 
 
 def _dummies(p: Prepared) -> tuple[np.ndarray, list[str]]:
-    D = np.column_stack([(p.labels == a).astype(float) for a in p.arms])
+    D = (p.codes[:, None] == np.arange(1, len(p.arms) + 1)).astype(float)
     return D, list(p.arms)
 
 
 def _arm_rows(fit: OLSFit, p: Prepared, outcome: str, method: str, alpha: float) -> pd.DataFrame:
-    n_c = int((p.labels == p.control).sum())
+    counts = np.bincount(p.codes, minlength=len(p.arms) + 1)
+    n_c = int(counts[0])
     rows = []
-    for a in p.arms:
+    for k, a in enumerate(p.arms, start=1):
         j = fit.index(f"arm:{a}")
         rows.append(
             _row(
@@ -182,7 +183,7 @@ def _arm_rows(fit: OLSFit, p: Prepared, outcome: str, method: str, alpha: float)
                 fit.df_resid,
                 alpha,
                 n_c,
-                int((p.labels == a).sum()),
+                int(counts[k]),
             )
         )
     return effects_frame(rows)

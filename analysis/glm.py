@@ -27,7 +27,7 @@ class ConvergenceError(ValueError):
 
 
 def _design(p: Prepared, intercept: bool) -> tuple[np.ndarray, list[str]]:
-    D = np.column_stack([(p.labels == a).astype(float) for a in p.arms])
+    D = (p.codes[:, None] == np.arange(1, len(p.arms) + 1)).astype(float)
     parts = [D, p.extra] if p.extra.shape[1] else [D]
     names = [f"arm:{a}" for a in p.arms] + list(p.extra_names)
     if intercept:
@@ -37,8 +37,8 @@ def _design(p: Prepared, intercept: bool) -> tuple[np.ndarray, list[str]]:
 
 
 def _check_separation(p: Prepared, outcome: str, levels: np.ndarray) -> None:
-    for a in [p.control, *p.arms]:
-        vals = np.unique(p.y[p.labels == a])
+    for j, a in enumerate([p.control, *p.arms]):
+        vals = np.unique(p.y[p.codes == j])
         if len(levels) == 2 and len(vals) == 1:
             raise ConvergenceError(
                 f"outcome {outcome!r}: every participant in arm {a!r} has the value "
@@ -90,7 +90,8 @@ def logit(
     mu = special.expit(X @ beta)
     info = (X * (mu * (1 - mu))[:, None]).T @ X
     se = np.sqrt(np.diag(np.linalg.inv(info)))
-    n_c = int((p.labels == p.control).sum())
+    counts = np.bincount(p.codes, minlength=len(p.arms) + 1)
+    n_c = int(counts[0])
     rows = [
         _row(
             outcome,
@@ -101,7 +102,7 @@ def logit(
             np.inf,
             alpha,
             n_c,
-            int((p.labels == a).sum()),
+            int(counts[1 + j]),
         )
         for j, a in enumerate(p.arms)
     ]
@@ -201,7 +202,8 @@ def ordinal_logit(
         raise ConvergenceError(f"outcome {outcome!r}: ordinal logit did not converge")
     cov = np.linalg.inv(-H)
     se = np.sqrt(np.diag(cov))
-    n_c = int((p.labels == p.control).sum())
+    counts = np.bincount(p.codes, minlength=len(p.arms) + 1)
+    n_c = int(counts[0])
     rows = [
         _row(
             outcome,
@@ -212,7 +214,7 @@ def ordinal_logit(
             np.inf,
             alpha,
             n_c,
-            int((p.labels == a).sum()),
+            int(counts[1 + j]),
         )
         for j, a in enumerate(p.arms)
     ]

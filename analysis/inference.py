@@ -174,10 +174,10 @@ def randomization_inference(
     p = prepare(df, outcome, arm, control, blocks=blocks)
     streams = np.random.SeedSequence(seed).spawn(len(p.arms))
     rows = []
-    for a, stream in zip(p.arms, streams, strict=True):
-        in_pair = (p.labels == a) | (p.labels == p.control)
+    for j, (a, stream) in enumerate(zip(p.arms, streams, strict=True), start=1):
+        in_pair = (p.codes == j) | (p.codes == 0)
         y = p.y[in_pair]
-        treated = p.labels[in_pair] == a
+        treated = p.codes[in_pair] == j
         if blocks:
             _, block_id = np.unique(p.blocks[in_pair], return_inverse=True)
         else:
