@@ -119,10 +119,12 @@ class GunicornServer:
             self.worker_class,
             "--threads",
             str(self.threads),
-            # Many idle keep-alive sockets would pin sync workers; the load generator reuses
-            # connections only within one participant anyway.
+            # gthread closes a kept-alive connection when its keep-alive time runs out before
+            # the worker gets to it, even if the next request is already waiting there: with
+            # gunicorn's default of 2 s, 200 participants at saturation all saw their
+            # connection dropped without an answer. 75 s (nginx's default) does not.
             "--keep-alive",
-            "2",
+            "75",
             "--backlog",
             "2048",
             "--graceful-timeout",
