@@ -244,3 +244,27 @@ def test_create_a_study_from_a_template_makes_the_creator_owner(client_for, stud
     )
     assert taken.status_code == 422
     assert "already used by another study" in taken.get_data(as_text=True)
+
+
+def test_upload_a_study_file_or_see_its_errors_with_locations(client_for):
+    client = client_for("editor@example.org")
+    text = client.get(f"/studio/{SLUG}/study.yaml").get_data(as_text=True)
+    uploaded = text.replace(f"slug: {SLUG}", "slug: uploaded-study", 1)
+    response = client.post(
+        "/studio/new",
+        data={
+            "up-file": (io.BytesIO(uploaded.encode()), "study.yaml"),
+            "up-submit_upload": "Create from file",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/studio/uploaded-study/")
+    bad = uploaded.replace("slug: uploaded-study", "slug: second-upload").replace(
+        "points: 7", "points: 4", 1
+    )
+    refused = client.post(
+        "/studio/new", data={"up-text": bad, "up-submit_upload": "Create from file"}
+    )
+    assert refused.status_code == 422
+    assert re.search(r"<code>items\[\d+\]\.points</code>", refused.get_data(as_text=True))
