@@ -6,7 +6,8 @@
     python -m benchmarks --profile       # also write cProfile (+ pyinstrument) profiles
     python -m benchmarks --reliability   # the 200 participants x 60 s reliability run
 
-Results go to benchmarks/results/bench-<UTC time>.json (and latest.json); profiles to
+Results go to benchmarks/results/bench-<UTC time>.json (and latest.json, plus latest.md:
+the figures as Markdown tables for docs/deploy.md); profiles to
 benchmarks/results/profiles/. oTree rows need FRAMELAB_OTREE_VENV (see otree_runner).
 """
 
@@ -184,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     text = json.dumps(document, indent=2, default=str)
     (args.out / f"bench-{stamp}.json").write_text(text)
     (args.out / "latest.json").write_text(text)
+    if not args.reliability:
+        (args.out / "latest.md").write_text(report.markdown(document) + "\n")
     log(f"\nResults: {args.out / f'bench-{stamp}.json'}")
     return 0 if ok else 1
 

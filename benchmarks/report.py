@@ -155,3 +155,48 @@ def targets_table(rows: list[dict]) -> str:
         target = row["target"] or ""
         lines.append(f"{row['name']:<58} {value:>9}  {target:<9} {mark}")
     return "\n".join(lines)
+
+
+def markdown(document: dict) -> str:
+    """The run's figures as Markdown tables (pasted into docs/deploy.md after a full run)."""
+    out = []
+    env = document.get("environment", {})
+    out.append(
+        f"Run of {document.get('started_at', '?')}: {env.get('cpus')} CPUs, load average at start "
+        f"{', '.join(f'{x:.1f}' for x in env.get('load_average') or [])}; {env.get('gunicorn')}."
+    )
+    flow = [r for r in document.get("flow", []) if "error" not in r]
+    if flow:
+        out += [
+            "",
+            "| target | participants | think s/page | participants/s | requests/s | p50 ms | p95 ms | p99 ms | 5xx |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        out += [
+            f"| {r['target']} | {r['concurrency']} | {r.get('think_s') or 0:g} | "
+            f"{r['participants_per_s']:.2f} | {r['requests_per_s']:.1f} | {r['p50_ms']:.0f} | "
+            f"{r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['server_errors']} |"
+            for r in flow
+        ]
+    analysis = document.get("analysis", {})
+    if analysis:
+        out += ["", "| rows | measurement | wall s | peak MB |", "|---:|---|---:|---:|"]
+        for size, entry in sorted(analysis.items(), key=lambda kv: int(kv[0])):
+            for mode, label in (
+                ("run", "analysis.run (whole plan)"),
+                ("shared", "shared estimators"),
+                ("floor", "numpy floor"),
+            ):
+                r = entry.get(mode) or {}
+                if "wall_s" in r:
+                    out.append(
+                        f"| {int(size):,} | {label} | {r['wall_s']:.2f} | {r['peak_rss_mb']:.0f} |"
+                    )
+    rows = document.get("targets", [])
+    if rows:
+        out += ["", "| target | measured | goal | |", "|---|---:|---|---|"]
+        for row in rows:
+            mark = {True: "met", False: "missed", None: ""}[row["met"]]
+            value = "n/a" if row["value"] is None else f"{row['value']:.3g}"
+            out.append(f"| {row['name']} | {value} | {row['target'] or ''} | {mark} |")
+    return "\n".join(out)
