@@ -221,14 +221,24 @@ def lin(
     keep = np.ptp(p.extra, axis=0) > 0
     Xc = p.extra[:, keep] - p.extra[:, keep].mean(axis=0)
     cov_names = [c for c, k in zip(p.extra_names, keep, strict=True) if k]
-    inter = (D[:, :, None] * Xc[:, None, :]).reshape(len(p.y), -1)
     names = (
         ["(Intercept)"]
         + [f"arm:{a}" for a in dn]
         + [f"{c}_c" for c in cov_names]
         + [f"arm:{a}:{c}_c" for a in dn for c in cov_names]
     )
-    X = np.hstack([np.ones((len(p.y), 1)), D, Xc, inter])
+    # Filled column by column in Fortran order: no temporaries, and LAPACK's QR
+    # then works on the array without another copy (this is the large-n hot path).
+    n, n_arms, n_cov = len(p.y), D.shape[1], Xc.shape[1]
+    X = np.empty((n, 1 + n_arms + n_cov * (1 + n_arms)), order="F")
+    X[:, 0] = 1.0
+    X[:, 1 : 1 + n_arms] = D
+    X[:, 1 + n_arms : 1 + n_arms + n_cov] = Xc
+    col = 1 + n_arms + n_cov
+    for j in range(n_arms):
+        for c in range(n_cov):
+            np.multiply(D[:, j], Xc[:, c], out=X[:, col])
+            col += 1
     fit = ols_hc2(X, p.y, names)
     return _arm_rows(fit, p, outcome, "lin", alpha)
 

@@ -92,7 +92,8 @@ def ols_hc2(X: np.ndarray, y: np.ndarray, names: Sequence[str] | None = None) ->
     >>> round(float(fit.coef[1]), 3)
     3.5
     """
-    X = np.ascontiguousarray(X, dtype=np.float64)
+    # Any memory order: LAPACK wants Fortran order, so forcing C order would copy twice.
+    X = np.asarray(X, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     n, k = X.shape
     names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(k))
