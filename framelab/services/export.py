@@ -281,21 +281,33 @@ def _labelled_frame(
         else:
             # Stata and SPSS have no missing strings: an empty string is the convention.
             out[name] = series.astype(object).where(series.notna(), "").astype(str)
-        label = str(record["label"])
-        labels[name] = label[:80] if stata else label[:256]
+        labels[name] = _fit(str(record["label"]), 80 if stata else 256)
     return out, labels, value_labels
 
 
+def _fit(label: str, limit: int) -> str:
+    """`label` within `limit` UTF-8 bytes, cut at a word boundary with '...' when too long."""
+    label = " ".join(label.split())
+    if len(label.encode("utf-8")) <= limit:
+        return label
+    cut = label.encode("utf-8")[: limit - 3].decode("utf-8", errors="ignore")
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "..."
+
+
 def _stata_names(columns: list[str]) -> dict[str, str]:
-    # Stata allows 32 characters; shorten long names and keep them unique.
+    # Stata allows 32 characters, and pyreadstat names each value-label set after its
+    # variable plus the column index, so leave room for those digits; keep names unique.
+    limit = 32 - len(str(len(columns)))
     names: dict[str, str] = {}
     used: set[str] = set()
     for column in columns:
-        name = column[:32]
+        name = column[:limit]
         n = 1
         while name in used:
             suffix = f"_{n}"
-            name = column[: 32 - len(suffix)] + suffix
+            name = column[: limit - len(suffix)] + suffix
             n += 1
         used.add(name)
         names[column] = name

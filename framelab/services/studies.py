@@ -236,7 +236,9 @@ def _new_version(
     version = StudyVersion(
         study_id=study.id,
         version=number,
-        spec_json=spec.canonical_json(),
+        # Key order kept (not the sorted canonical form): strata and factors are listed in
+        # the author's order; the hash is still taken of the canonical form.
+        spec_json=json.dumps(spec.model_dump(mode="json"), ensure_ascii=False),
         spec_hash=spec_hash,
         created_at=now,
     )
