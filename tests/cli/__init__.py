@@ -1,0 +1,1 @@
+"""Tests for framelab's cli layer."""
