@@ -126,8 +126,13 @@ def test_campaigner_drafts_previews_launches_and_sees_the_participant_counted(
         page.goto(f"{live_server}/studio/{SLUG}/power")
         assert page.locator("#power-verdict").is_visible()
         check(page, axe_js, artifacts_dir, "09-power", problems)
-        page.goto(f"{live_server}/studio/{SLUG}/plan")
-        check(page, axe_js, artifacts_dir, "10-plan", problems)
+        for number, section in enumerate(
+            ("plan", "texts", "items", "design", "yaml", "members", "preview"), start=1
+        ):
+            page.goto(f"{live_server}/studio/{SLUG}/{section}")
+            check(page, axe_js, artifacts_dir, f"10-{number}-{section}", problems)
+        page.goto(f"{live_server}/studio/accounts")  # not an admin: the page says who may
+        check(page, axe_js, artifacts_dir, "10-8-accounts-refused", problems)
 
         page.goto(f"{live_server}/studio/{SLUG}/")
         page.click("button:has-text('Go live')")

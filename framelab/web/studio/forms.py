@@ -107,6 +107,16 @@ class PowerForm(FlaskForm):
     effect = DecimalField(
         "Expected effect (Cohen's d)", places=3, default=0.15, validators=[NumberRange(0.01, 2)]
     )
+    difference = DecimalField(
+        "…or the expected difference in outcome points",
+        places=2,
+        validators=[Optional(), NumberRange(0.001, 100)],
+    )
+    outcome_sd = DecimalField(
+        "and the outcome's standard deviation (SD)",
+        places=2,
+        validators=[Optional(), NumberRange(0.001, 100)],
+    )
     n_per_arm = IntegerField(
         "Completed participants per arm", validators=[Optional(), NumberRange(2, 1_000_000)]
     )

@@ -95,9 +95,13 @@ def power(study: LoadedStudy) -> str:
         )
     plan = None
     if form.validate():
+        effect = float(form.effect.data)
+        if form.difference.data and form.outcome_sd.data:
+            # Points and SD, when both are given, say the same thing as d in campaign units.
+            effect = round(float(form.difference.data) / float(form.outcome_sd.data), 3)
         plan = plan_power(
             spec,
-            effect_d=float(form.effect.data),
+            effect_d=effect,
             per_arm=form.n_per_arm.data or default_n_per_arm(spec),
             alpha=float(form.alpha.data),
             correction=form.correction.data,
