@@ -224,6 +224,9 @@ def analysis_plan(spec: StudySpec) -> dict[str, Any]:
             record["baseline"] = baseline
         record["primary"] = primary
         record["label"] = label
+        units = _units(spec, name)
+        if units:
+            record["units"] = units
         return record
 
     def pre_column(name: str) -> str:
@@ -251,7 +254,41 @@ def analysis_plan(spec: StudySpec) -> dict[str, Any]:
     }
     if spec.design.scheme == "blocked":
         result["blocks"] = "stratum"
+    matches = _value_match(spec)
+    if matches:
+        result["value_match"] = matches
     return result
+
+
+def _units(spec: StudySpec, name: str) -> str | None:
+    if name in {s.id for s in spec.scales}:
+        return "points on the scale's item range (mean of its items)"
+    item = spec.item(name)
+    if item.type == "likert":
+        return f"points on the {item.points}-point scale"
+    if item.type == "slider":
+        return "points on the 0-100 scale"
+    if item.type == "binary":
+        return "proportion answering yes (0-1)"
+    return None
+
+
+def _value_match(spec: StudySpec) -> dict[str, str]:
+    """Frame arm -> pre-measured score on the value its frame appeals to (a scale or item)."""
+    by_value: dict[str, str] = {}
+    for scale in spec.scales:
+        if scale.value and "pre" in scale_phases(spec, scale):
+            by_value.setdefault(scale.value, scale_column("pre", scale.id))
+    for item in spec.items_for("pre"):
+        if item.value and item.type != "text":
+            by_value.setdefault(item.value, item_column("pre", item.id))
+    matches = {}
+    for arm in spec.frame_arms:
+        values = (arm.frame.values if arm.frame else None) or []
+        found = [by_value[v] for v in values if v in by_value]
+        if found:
+            matches[arm.id] = found[0]
+    return matches
 
 
 # ---------------------------------------------------------------- files

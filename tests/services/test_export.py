@@ -157,6 +157,13 @@ def test_analysis_plan_names_export_columns_and_loads_in_the_analysis_package(fi
         "baseline": "pre_support",
         "primary": True,
         "label": spec.text(spec.item("support").text, "en"),
+        "units": "points on the 7-point scale",
+    }
+    assert plan["value_match"] == {
+        "care": "pre_scale_care_values",
+        "fairness": "pre_scale_equality_values",
+        "loyalty": "pre_scale_loyalty_values",
+        "liberty": "pre_scale_liberty_values",
     }
     assert [o["name"] for o in plan["outcomes"][1:]] == ["post_join_sms", "post_donate"]
     assert plan["outcomes"][1]["type"] == "binary" and "baseline" not in plan["outcomes"][1]
