@@ -108,7 +108,7 @@ class PowerForm(FlaskForm):
         "Expected effect (Cohen's d)", places=3, default=0.15, validators=[NumberRange(0.01, 2)]
     )
     difference = DecimalField(
-        "…or the expected difference in outcome points",
+        "Expected difference in outcome points",
         places=2,
         validators=[Optional(), NumberRange(0.001, 100)],
     )
