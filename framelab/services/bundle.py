@@ -57,6 +57,9 @@ def report_html(session: Session, loaded: LoadedStudy) -> str:
     from analysis.run import run
 
     df = export_tidy(session, loaded.slug)
+    # End the read before the slow analysis: on SQLite an open transaction holds the
+    # write lock that participants' answers need.
+    session.rollback()
     key = (loaded.spec_hash, int(pd.util.hash_pandas_object(df, index=False).sum()), len(df))
     with _cache_lock:
         if key in _report_cache:
@@ -100,6 +103,7 @@ def build_bundle(session: Session, loaded: LoadedStudy, *, now: datetime | None 
     lock = _lock_record(session, loaded)
     gate = dashboard(session, loaded)
     df = export_tidy(session, loaded.slug)
+    session.rollback()  # as in report_html: nothing below needs the database
     files: dict[str, bytes] = {
         "data/tidy.csv": df.to_csv(index=False).encode("utf-8"),
         "codebook.json": _json(codebook(spec)),
