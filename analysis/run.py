@@ -334,7 +334,7 @@ def run(
     >>> d = pd.DataFrame({"arm": ["c", "t"] * 10, "y": [1, 3, 2, 4, 1, 5, 2, 3, 1, 4] * 2})
     >>> res = run(d, {"arm": "arm", "control": "c", "outcomes": [{"name": "y"}]})
     >>> res["effects"][0]["estimate"]
-    2.2
+    2.4
     """
     if isinstance(df, str | Path):
         df = pd.read_csv(df)
