@@ -233,4 +233,6 @@ def check_columns(plan: Plan, df: pd.DataFrame) -> None:
         require_columns(df, [plan.blocks], "blocks column")
     if plan.status:
         require_columns(df, [plan.status], "status column")
+    if len(df) == 0:
+        raise ValueError("data: the table has no rows (expected one row per participant)")
     check_control(arm_labels(df, plan.arm), plan.arm, plan.control)

@@ -110,3 +110,9 @@ def test_control_label_absent_from_data_raises_value_error_listing_labels():
         ValueError, match=r"control label 'control' not found \(labels in the data: care, placebo\)"
     ):
         check_columns(load_plan(BASE), df)
+
+
+def test_empty_table_is_reported_as_such():
+    df = pd.DataFrame({"arm": pd.Series([], dtype=str), "y": pd.Series([], dtype=float)})
+    with pytest.raises(ValueError, match="data: the table has no rows"):
+        check_columns(load_plan(BASE), df)
