@@ -70,20 +70,26 @@ def start_participant(
     panel: Mapping[str, str] | None,
     now: datetime,
 ) -> Participant:
-    """Enrol a new participant, or return the one who already came with the same panel id."""
+    """Enrol a new participant, or return the one who already came with the same panel id.
+
+    A returning panel participant gets their record back even when the study has
+    since filled up, paused or closed, so they can finish what they consented to.
+    """
+    hashed = None
     try:
-        loaded = open_study_for_participants(session, slug)
-        study = session.get(Study, loaded.id)
+        study = session.scalar(sa.select(Study).where(Study.slug == slug))
         panel = panel or {}
         person_key, person = _first(panel, PANEL_PERSON_KEYS)
         _, panel_study = _first(panel, PANEL_STUDY_KEYS)
         _, panel_session = _first(panel, PANEL_SESSION_KEYS)
-        hashed = panel_hash(study.salt, person) if person else None
-        if hashed is not None:
+        if study is not None and person:
+            hashed = panel_hash(study.salt, person)
             existing = _by_panel_hash(session, study.id, hashed)
             if existing is not None:
                 session.commit()
                 return existing
+        loaded = open_study_for_participants(session, slug)
+        study = session.get(Study, loaded.id)
         participant = Participant(
             study_id=loaded.id,
             study_version_id=loaded.version_id,
@@ -104,7 +110,7 @@ def start_participant(
     except IntegrityError:
         # The same panel id arrived twice at once; the other request's row won.
         session.rollback()
-        existing = _by_panel_hash(session, study.id, hashed) if hashed else None
+        existing = _by_panel_hash(session, study.id, hashed) if study and hashed else None
         if existing is None:
             raise
         session.commit()
@@ -210,6 +216,19 @@ _BLOCK_ANSWER = sa.select(Response.value_int).where(
     Response.phase == "pre",
 )
 _BY_CODE = sa.select(Participant).where(Participant.code == sa.bindparam("code"))
+_BY_CODE_FRESH = _BY_CODE.execution_options(populate_existing=True)
+_BY_CODE_FOR_UPDATE = _BY_CODE_FRESH.with_for_update()
+
+
+def lock_participant_by_code(session: Session, code: str) -> Participant:
+    """The participant with this code, locked for update on PostgreSQL; raises ParticipantNotFound."""
+    query = (
+        _BY_CODE_FOR_UPDATE if session.get_bind().dialect.name == "postgresql" else _BY_CODE_FRESH
+    )
+    participant = session.scalars(query, {"code": code}).one_or_none()
+    if participant is None:
+        raise ParticipantNotFound("participant: no participant with this code")
+    return participant
 
 
 def lock_participant(session: Session, participant_id: int) -> Participant:

@@ -25,6 +25,7 @@ from framelab.domain.study import Study as StudySpec
 from framelab.services.enrolment import (
     assign_in_transaction,
     lock_participant,
+    lock_participant_by_code,
     participant_by_code,
 )
 from framelab.services.errors import ParticipantNotFound
@@ -214,7 +215,7 @@ def submit_step(
     """Apply one page's form if `step` is the participant's current step; commit before returning."""
     now = _aware(now)
     try:
-        participant = lock_participant(session, participant_by_code(session, code).id)
+        participant = lock_participant_by_code(session, code)
         if step != participant.step or step not in STEPS or step == "debrief":
             current = participant.step
             session.rollback()
@@ -289,7 +290,7 @@ def withdraw(session: Session, code: str, *, now: datetime) -> None:
     """Erase the participant's answers and page times and mark them withdrawn (the log row stays)."""
     now = _aware(now)
     try:
-        participant = lock_participant(session, participant_by_code(session, code).id)
+        participant = lock_participant_by_code(session, code)
         session.execute(sa.delete(Response).where(Response.participant_id == participant.id))
         session.execute(sa.delete(PageVisit).where(PageVisit.participant_id == participant.id))
         if participant.status != "withdrawn":

@@ -249,3 +249,17 @@ def test_preview_page_renders_a_step_without_a_database(example_spec):
     assert preview_page(example_spec, "pre", language="en").items[0].id == "ideology"
     with pytest.raises(ValueError, match="step: 'thanks' is not a step"):
         preview_page(example_spec, "thanks", language="en")
+
+
+def test_returning_panel_participant_resumes_even_after_the_study_paused(
+    session, example_spec, live
+):
+    from framelab.services.studies import StudyClosed, set_status
+
+    first = _start(session, panel=PROLIFIC)
+    _walk(session, example_spec, first.code, "post")
+    set_status(session, "torture-ban", "paused", now=NOW)
+    assert _start(session, panel=dict(PROLIFIC)).code == first.code
+    with pytest.raises(StudyClosed, match="torture-ban: the study is paused"):
+        _start(session, panel={"PROLIFIC_PID": "a-new-person"})
+    assert submit_step(session, first.code, "post", valid_answers(example_spec, "post"), now=NOW).ok
