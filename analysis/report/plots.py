@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -88,6 +89,28 @@ def _make_inline(svg: str, title: str, description: str) -> str:
     return svg[:head_end] + f"<title>{escape(title)}</title>" + svg[head_end:]
 
 
+CHAR_IN = 0.075  # average width of a 10 pt sans-serif character, in inches
+WIDTH_IN = 7.0
+
+
+def _title(fig: Figure, title: str, height: float) -> float:
+    """Put a (wrapped) title at the top left; return the inches it takes."""
+    lines = textwrap.wrap(title, 72) or [""]
+    fig.text(0.1 / WIDTH_IN, 1 - 0.08 / height, "\n".join(lines), ha="left", va="top", fontsize=11)
+    return 0.2 + 0.22 * len(lines)
+
+
+def _left_margin(labels: Sequence[str], extra: float = 0.0) -> float:
+    """Fraction of the width the y tick labels need (capped, so the plot keeps room)."""
+    longest = max((len(s) for s in labels), default=0)
+    return min(0.45, (0.3 + extra + CHAR_IN * longest) / WIDTH_IN)
+
+
+# Figures are laid out by hand (margins from label lengths) rather than with
+# matplotlib's constrained layout or a tight bounding box: those draw every
+# figure twice, and a report holds a dozen figures.
+
+
 def interval_plot(
     rows: Sequence[IntervalRow],
     *,
@@ -102,8 +125,17 @@ def interval_plot(
     an estimate show their `note` instead of a point.
     """
     with matplotlib.rc_context(_RC):
-        height = 0.9 + 0.42 * max(len(rows), 1)
-        fig = Figure(figsize=(7.0, height + 0.3), layout="constrained")
+        legend_in = 0.35
+        title_lines = len(textwrap.wrap(title, 72)) or 1
+        height = 0.42 * max(len(rows), 1) + 0.75 + legend_in + 0.2 + 0.22 * title_lines
+        fig = Figure(figsize=(WIDTH_IN, height))
+        top = _title(fig, title, height)
+        fig.subplots_adjust(
+            left=_left_margin([r.label for r in rows]),
+            right=1 - 0.25 / WIDTH_IN,
+            top=1 - top / height,
+            bottom=(0.7 + legend_in) / height,
+        )
         ax = fig.subplots()
         ys = list(range(len(rows)))[::-1]
         seen: set[str] = set()
@@ -134,10 +166,10 @@ def interval_plot(
         ax.set_yticks(ys, [r.label for r in rows])
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.set_xlabel(xlabel)
-        ax.set_title(title, loc="left", fontsize=11)
         ax.spines[["top", "right"]].set_visible(False)
         if seen:
-            fig.legend(loc="outside lower center", ncol=2, frameon=False, fontsize=9)
+            fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.02), ncol=2, frameon=False,
+                       fontsize=9)  # fmt: skip
     return figure_to_svg(fig, title, description)
 
 
@@ -151,7 +183,17 @@ def distribution_plot(
     """Small multiples: for each arm (label, values, shares) a bar chart of shares."""
     with matplotlib.rc_context(_RC):
         n = max(len(panels), 1)
-        fig = Figure(figsize=(7.0, 0.6 + 1.15 * n), layout="constrained")
+        title_lines = len(textwrap.wrap(title, 72)) or 1
+        height = 1.05 * n + 0.8 + 0.2 + 0.22 * title_lines
+        fig = Figure(figsize=(WIDTH_IN, height))
+        top = _title(fig, title, height)
+        fig.subplots_adjust(
+            left=_left_margin([p[0] for p in panels], extra=0.35),
+            right=1 - 0.25 / WIDTH_IN,
+            top=1 - top / height,
+            bottom=0.75 / height,
+            hspace=0.45,
+        )
         axes = fig.subplots(n, 1, sharex=True, squeeze=False)
         categories = list(dict.fromkeys(v for _, values, _ in panels for v in values))
         position = {c: i for i, c in enumerate(categories)}
@@ -168,7 +210,6 @@ def distribution_plot(
         shown = range(0, len(categories), step)
         axes[-1, 0].set_xticks(list(shown), [categories[i] for i in shown])
         axes[-1, 0].set_xlabel(xlabel + " (bar height: % of the arm)")
-        axes[0, 0].set_title(title, loc="left", fontsize=11)
     return figure_to_svg(fig, title, description)
 
 
@@ -184,7 +225,10 @@ def flow_plot(
         cols = max(len(per_arm), 1)
         depth = max((len(stages) for _, stages in per_arm), default=0)
         rows = len(overall) + 1 + depth
-        fig = Figure(figsize=(max(7.0, 1.7 * cols), 0.75 * rows + 0.4), layout="constrained")
+        height = 0.75 * rows + 0.6
+        fig = Figure(figsize=(max(WIDTH_IN, 1.7 * cols), height))
+        top = _title(fig, title, height)
+        fig.subplots_adjust(left=0.01, right=0.99, top=1 - top / height, bottom=0.02)
         ax = fig.subplots()
         ax.set_xlim(0, cols)
         ax.set_ylim(0, rows)
@@ -202,5 +246,4 @@ def flow_plot(
             for j, (stage, n) in enumerate(stages):
                 ax.text(x, y - 1 - j, f"{stage}\n{n:,}", ha="center", va="center",
                         fontsize=8.5, bbox=box)  # fmt: skip
-        ax.set_title(title, loc="left", fontsize=11)
     return figure_to_svg(fig, title, description)
