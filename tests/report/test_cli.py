@@ -14,7 +14,7 @@ from framelab.services.flow import current_page, submit_step
 from tests.factories import publish, session_factory_for, valid_answers
 
 START = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
-N = 30
+N = 20
 
 
 def _walk_everyone(factory, n: int) -> str:
