@@ -15,6 +15,7 @@ VALUES = {
     "step": "message",
     "action": "pause",
     "fmt": "csv",
+    "user_id": 999,  # no such account: an allowed removal changes nothing
 }
 PUBLIC = {"studio.login", "studio.logout", "studio.static"}
 
@@ -148,3 +149,26 @@ def test_only_a_site_admin_creates_accounts(studio_app, client_for):
     )
     assert refused.status_code == 403
     assert "sneaky@example.org" not in client.get("/studio/accounts").get_data(as_text=True)
+
+
+def test_owner_removes_a_member_but_not_the_last_owner(studio_app, client_for):
+    owner = client_for("owner@example.org")
+    members = owner.get(f"/studio/{SLUG}/members").get_data(as_text=True)
+    assert "viewer@example.org" in members
+    viewer_id = _user_id(studio_app, "viewer@example.org")
+    assert owner.post(f"/studio/{SLUG}/members/{viewer_id}/remove").status_code == 302
+    assert client_for("viewer@example.org").get(f"/studio/{SLUG}/").status_code == 404
+    owner_id = _user_id(studio_app, "owner@example.org")
+    response = owner.post(f"/studio/{SLUG}/members/{owner_id}/remove", follow_redirects=True)
+    assert "a study needs at least one owner" in response.get_data(as_text=True)
+    assert owner.get(f"/studio/{SLUG}/").status_code == 200
+
+
+def _user_id(app, email: str) -> int:
+    from sqlalchemy import select
+
+    from framelab.db.accounts import User
+    from framelab.web.database import db_session
+
+    with app.app_context():
+        return db_session().scalar(select(User.id).where(User.email == email))

@@ -122,7 +122,12 @@ def yaml_editor(study: LoadedStudy) -> Any:
 def members(study: LoadedStudy) -> str:
     listing = accounts.list_members(session(), study.id)
     return render_study(
-        "studio/members.html", study, "studio.members", form=MemberForm(), members=listing
+        "studio/members.html",
+        study,
+        "studio.members",
+        form=MemberForm(),
+        members=listing,
+        action_form=ActionForm(),
     )
 
 
@@ -140,9 +145,27 @@ def add_member(study: LoadedStudy) -> Any:
             error = str(exc)
     listing = accounts.list_members(session(), study.id)
     page = render_study(
-        "studio/members.html", study, "studio.members", form=form, members=listing, error=error
+        "studio/members.html",
+        study,
+        "studio.members",
+        form=form,
+        members=listing,
+        error=error,
+        action_form=ActionForm(),
     )
     return page, 422
+
+
+@bp.route("/<slug>/members/<int:user_id>/remove", methods=["POST"])
+@require_role("manage")
+def remove_member(study: LoadedStudy, user_id: int) -> Any:
+    if ActionForm().validate_on_submit():
+        try:
+            accounts.revoke_role(session(), study.id, user_id)
+            flash("Access removed.", "info")
+        except AccountError as exc:
+            flash(str(exc), "error")
+    return redirect(url_for("studio.members", slug=study.slug))
 
 
 @bp.route("/accounts", methods=["GET", "POST"])
