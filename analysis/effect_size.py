@@ -104,8 +104,8 @@ def equivalence(
         est, se, dof = _welch(y_t, y_c)
         raw = bound * _pooled_sd(y_t, y_c) if bound_units == "sd" else float(bound)
         with np.errstate(divide="ignore", invalid="ignore"):
-            p_lower = float(stats.t.sf((est + raw) / se, dof))
-            p_upper = float(stats.t.cdf((est - raw) / se, dof))
+            p_lower = float(stats.t.sf(np.divide(est + raw, se), dof))
+            p_upper = float(stats.t.cdf(np.divide(est - raw, se), dof))
         crit = stats.t.ppf(1 - alpha, dof)
         p_value = max(p_lower, p_upper)
         rows.append(

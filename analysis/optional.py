@@ -8,6 +8,7 @@ and turns their failures on study data into warnings.
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Callable
 from types import ModuleType
 
@@ -42,8 +43,10 @@ def _call(
     outcome: str | None = None,
 ) -> None:
     try:
-        out[key].extend(summaries.records(fn()))
-    except (ValueError, np.linalg.LinAlgError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            out[key].extend(summaries.records(fn()))
+    except (ValueError, ArithmeticError, RuntimeWarning, np.linalg.LinAlgError) as exc:
         warn("section_failed", f"{key} not computed: {exc}", outcome, None, key)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,13 @@ class _Collector:
             self.frames.setdefault(key, []).append(frame)
 
     def attempt(self, key: str, method: str, outcome: str, fn: Callable[[], pd.DataFrame]) -> None:
+        # Numerical trouble (0/0 in a degenerate arm, overflow) is a property of the data:
+        # record it with the reason instead of returning NaNs silently or crashing.
         try:
-            self.add(key, fn())
-        except (ValueError, np.linalg.LinAlgError) as exc:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", RuntimeWarning)
+                self.add(key, fn())
+        except (ValueError, ArithmeticError, RuntimeWarning, np.linalg.LinAlgError) as exc:
             self.warn("estimator_failed", f"{method} not estimated: {exc}", outcome, None, method)
 
     def records(self, key: str) -> list[dict]:

@@ -377,3 +377,23 @@ def test_lin_leaves_out_a_covariate_that_is_constant_in_the_analysed_rows():
     without = analysis.lin(d, "post_support", "arm", "control", ["age"])
     np.testing.assert_allclose(with_constant["estimate"], without["estimate"])
     np.testing.assert_allclose(with_constant["std_error"], without["std_error"])
+
+
+def test_degenerate_arms_give_nulls_or_warnings_never_an_exception(recwarn):
+    # The control and one arm answer identically (no variance in that comparison).
+    d = pd.DataFrame({"arm": ["c"] * 5 + ["t"] * 5 + ["u"] * 5, "y": [3] * 10 + [1, 2, 3, 4, 5]})
+    res = analysis.run(
+        d,
+        {
+            "arm": "arm",
+            "control": "c",
+            "ri_draws": 200,
+            "outcomes": [{"name": "y", "type": "ordinal"}],
+        },
+    )
+    json.dumps(res, allow_nan=False)
+    dim = effects(res).query("method == 'difference_in_means'").set_index("arm")
+    assert dim.loc["t", "estimate"] == 0 and dim.loc["t", "std_error"] == 0
+    assert dim.loc["t", "p_value"] is None or np.isnan(dim.loc["t", "p_value"])
+    assert dim.loc["u", "estimate"] == pytest.approx(0.0) and dim.loc["u", "std_error"] > 0
+    assert not [w for w in recwarn.list if issubclass(w.category, RuntimeWarning)]
