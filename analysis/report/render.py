@@ -225,7 +225,7 @@ def _appendix(ctx: ReportContext) -> list[Part]:
 def _methods_part(ctx: ReportContext) -> Part:
     rows = records(ctx.results, "methods")
     table = (
-        table_html(rows, "Methods, formulas and references", columns=columns_of(rows))
+        table_html(rows, "Methods, formulas and references", columns=columns_of(rows), wrap=True)
         if rows
         else Markup("")
     )
@@ -259,6 +259,8 @@ def _definition_list(mapping: Mapping[str, Any]) -> Markup:
     for key, value in mapping.items():
         if isinstance(value, Mapping) and value:
             shown = _definition_list(value)
+        elif isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            shown = table_html(value, str(key).replace("_", " ").capitalize(), wrap=True)
         else:
             shown = Markup("{}").format(fmt_cell(str(key), value))
         items.append(Markup("<dt>{}</dt><dd>{}</dd>").format(str(key).replace("_", " "), shown))

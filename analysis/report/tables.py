@@ -62,7 +62,9 @@ def fmt_cell(column: str, value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}" if column in COUNT_FIELDS or abs(value) >= 10000 else str(value)
+        # thousands separators for counts only: a seed or a year must print as is
+        counted = column in COUNT_FIELDS or column.startswith("n_")
+        return f"{value:,}" if counted else str(value)
     if isinstance(value, float):
         if not is_number(value):
             return "n/a"
@@ -92,12 +94,13 @@ def table_html(
     columns: Sequence[str] | None = None,
     row_header: str | None = None,
     label_values: Mapping[str, Mapping[Any, str]] | None = None,
+    wrap: bool = False,
 ) -> Markup:
     """A captioned table inside a focusable, horizontally scrolling region.
 
     `row_header` names the column whose cells are row headers (`th scope=row`);
     `label_values` maps a column to display labels for its values (arm ids ->
-    arm labels).
+    arm labels); `wrap` lets long text cells (formulas, notes) wrap.
     """
     cols = list(columns) if columns is not None else columns_of(rows)
     labels = label_values or {}
@@ -117,9 +120,10 @@ def table_html(
             else:
                 cells.append(f'<td class="{_align(rows, c)}">{text}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
+    table_class = ' class="wrap"' if wrap else ""
     return Markup(
         f'<div class="table-scroll" role="region" aria-label="Table: {escape(caption, quote=True)}" '
-        f'tabindex="0"><table><caption>{escape(caption)}</caption>'
+        f'tabindex="0"><table{table_class}><caption>{escape(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 
