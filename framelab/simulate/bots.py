@@ -316,14 +316,15 @@ class Simulator:
             centre = low + width * (0.5 + 0.35 * attitude) + self._delta(bot, item)
             return _clip(centre + rng.gauss(0, width * 0.15), low, high)
         if phase == "pre" or item.id not in bot.pre:
-            centre = low + width * (0.55 - 0.25 * bot.ideology)
-            base = _clip(centre + rng.gauss(0, width * 0.2), low, high)
+            # Centred below the top so that planted effects are not eaten by the ceiling.
+            centre = low + width * (0.45 - 0.2 * bot.ideology)
+            base = _clip(centre + rng.gauss(0, width * 0.15), low, high)
             if phase == "pre":
                 bot.pre[item.id] = base
                 return base
         else:
             base = bot.pre[item.id]
-        post = base + self._delta(bot, item) + rng.gauss(0, width * 0.08)
+        post = base + self._delta(bot, item) + rng.gauss(0, width * 0.05)
         bot.post[item.id] = (post - low) / width if width else 0.5
         return _clip(post, low, high)
 

@@ -53,6 +53,7 @@ def test_simulated_participants_show_the_planted_effects_in_the_export(sim_db):
     assert len(done) == summary.completed
     change = (done["post_support"] - done["pre_support"]).groupby(done["arm"]).mean()
     effects = change - change["control"]
+    print("planted", EFFECTS, "measured", effects.round(2).to_dict())
     for arm, planted in EFFECTS.items():
         assert effects[arm] == pytest.approx(planted, abs=0.3), (arm, effects.to_dict())
     assert abs(effects["liberty"]) < 0.3
