@@ -75,3 +75,16 @@ def test_report_command_names_an_unknown_study(database_url, tmp_path):
         )
     assert result.exit_code != 0
     assert "no-such-study" in result.output
+
+
+def test_report_command_refuses_a_study_without_participants(database_url, tmp_path):
+    with session_factory_for(database_url) as factory:
+        with factory() as session:
+            publish(session)
+        result = CliRunner().invoke(
+            main,
+            ["report", "torture-ban", "--out", str(tmp_path / "r"), "--database-url", database_url],
+        )
+    assert result.exit_code != 0
+    assert "torture-ban: no participants to analyse yet" in result.output
+    assert not (tmp_path / "r").exists()
