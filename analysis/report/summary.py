@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from analysis.report.caveats import caveat_sentences
 from analysis.report.context import (
     Outcome,
     ReportContext,
@@ -25,8 +26,6 @@ from analysis.report.context import (
     sentence_case,
     unique,
 )
-
-ATTRITION_HIGH = 0.2  # a drop-out share above this is worth a campaigner's attention
 
 
 @dataclass
@@ -71,7 +70,7 @@ def campaigner_summary(results: Mapping[str, Any]) -> Summary:
             _secondary_outcome(ctx, outcome, summary)
     _subgroups(ctx, primaries, summary)
     _value_match(ctx, primaries, summary)
-    _caveats(ctx, summary)
+    summary.caveats.extend(caveat_sentences(ctx))
     return summary
 
 
@@ -350,76 +349,3 @@ def _value_match(ctx: ReportContext, primaries: list[Outcome], summary: Summary)
             f"(estimate {fmt_num(row['estimate'] * outcome.scale, outcome.digits)} "
             f"{outcome.units} per point of value score{_interval(ctx, outcome, row)}; exploratory)."
         )
-
-
-def _rate(record: Mapping[str, Any]) -> Any:
-    return record.get("attrition_rate", record.get("rate"))
-
-
-def _caveats(ctx: ReportContext, summary: Summary) -> None:
-    meta = ctx.meta
-    n = meta.get("n_after_exclusions")
-    if is_number(n):
-        text = f"Based on {int(n):,} participants"
-        n_input = meta.get("n_input")
-        if is_number(n_input) and n_input != n:
-            text += f" ({int(n_input):,} before the pre-registered exclusions)"
-        summary.caveats.append(text + ".")
-    sizes = [
-        (d.get("n"), d.get("arm"))
-        for d in records(ctx.results, "descriptives")
-        if is_number(d.get("n"))
-        and any(o.primary and o.name == d.get("outcome") for o in ctx.outcomes)
-    ]
-    if sizes:
-        smallest, arm = min(sizes, key=lambda t: t[0])
-        summary.caveats.append(
-            f"The smallest group ({ctx.arm_label(arm)}) had {int(smallest):,} participants: "
-            "effects smaller than the intervals above cannot be told apart from chance."
-        )
-    rates = [
-        (_rate(a), a.get("arm")) for a in records(ctx.results, "attrition") if is_number(_rate(a))
-    ]
-    if rates:
-        worst, arm = max(rates, key=lambda t: t[0])
-        if worst > ATTRITION_HIGH:
-            summary.caveats.append(
-                f"High drop-out: {fmt_num(100 * worst, 0)}% of participants assigned to "
-                f"{ctx.arm_label(arm)} did not finish."
-            )
-    # the overall test (no arm) speaks for the study; per-arm rows only when it is absent
-    tests = records(ctx.results, "attrition_test")
-    for test in [t for t in tests if t.get("arm") is None] or tests:
-        if is_number(test.get("p_value")) and test["p_value"] < ctx.alpha:
-            summary.caveats.append(
-                f"Drop-out differed between frames ({fmt_p(test['p_value'])}), so the people "
-                "who finished may not be comparable across frames."
-            )
-            break
-    failed = [
-        b
-        for b in records(ctx.results, "balance_joint")
-        if is_number(b.get("p_value")) and b["p_value"] < ctx.alpha
-    ]
-    if failed:
-        arms = ", ".join(
-            unique(ctx.arm_label(b.get("arm")) for b in failed if b.get("arm") is not None)
-        )
-        summary.caveats.append(
-            "The groups differed before seeing any message (balance check "
-            f"{fmt_p(min(b['p_value'] for b in failed))}{'; ' + arms if arms else ''}); "
-            "prefer the covariate-adjusted estimates in the appendix."
-        )
-    for test in records(ctx.results, "sample_ratio"):
-        if is_number(test.get("p_value")) and test["p_value"] < ctx.alpha:
-            summary.caveats.append(
-                "The number of participants per frame differs from the planned split more than "
-                f"chance allows ({fmt_p(test['p_value'])}): check the assignment and drop-outs."
-            )
-            break
-    general = [
-        str(w.get("message"))
-        for w in records(ctx.results, "warnings")
-        if w.get("outcome") is None and w.get("arm") is None and w.get("message")
-    ]
-    summary.caveats.extend(f"Note: {m}" for m in unique(general))
