@@ -123,7 +123,9 @@ def _clm_loglik_parts(theta: np.ndarray, beta: np.ndarray, X: np.ndarray, y_idx:
     f_u, f_l = F_u * (1 - F_u), F_l * (1 - F_l)
     d_u, d_l = f_u * (1 - 2 * F_u), f_l * (1 - 2 * F_l)  # derivative of the logistic density
     prob = F_u - F_l
-    loglik = float(np.sum(np.log(prob)))
+    # A trial step can push a probability to 0; the line search rejects it via -inf.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loglik = float(np.sum(np.log(prob)))
     # Jacobian of prob w.r.t. (theta, beta); theta_j enters as upper (j = y) or lower (j = y-1).
     k = K1 + X.shape[1]
     J = np.zeros((n, k))
@@ -133,11 +135,13 @@ def _clm_loglik_parts(theta: np.ndarray, beta: np.ndarray, X: np.ndarray, y_idx:
     J[rows[up], y_idx[up]] = f_u[up]
     J[rows[lo], y_idx[lo] - 1] = -f_l[lo]
     J[:, K1:] = -X * (f_u - f_l)[:, None]
-    G = J / prob[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        G = J / prob[:, None]
     grad = G.sum(axis=0)
     # Second derivatives of prob, divided by prob, contracted per observation.
     H = -(G.T @ G)
-    s_u, s_l = d_u / prob, d_l / prob
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s_u, s_l = d_u / prob, d_l / prob
     for j in range(K1):
         mu_ = up & (y_idx == j)
         ml_ = lo & (y_idx - 1 == j)
@@ -184,7 +188,15 @@ def ordinal_logit(
     params = np.concatenate([special.logit(cum), np.zeros(X.shape[1])])
     loglik, grad, H = _clm_loglik_parts(params[:K1], params[K1:], X, y_idx)
     for _ in range(200):
-        step = np.linalg.solve(H, -grad)
+        try:
+            step = np.linalg.solve(H, -grad)
+        except np.linalg.LinAlgError:
+            # Happens when the likelihood keeps rising towards infinite estimates.
+            raise ConvergenceError(
+                f"outcome {outcome!r}: the proportional-odds model has no finite estimate "
+                "(categories separated by arm, e.g. an arm never uses the lowest or highest "
+                "category another arm uses)"
+            ) from None
         t = 1.0
         while True:
             trial = params + t * step
@@ -200,7 +212,13 @@ def ordinal_logit(
             break
     else:
         raise ConvergenceError(f"outcome {outcome!r}: ordinal logit did not converge")
-    cov = np.linalg.inv(-H)
+    try:
+        cov = np.linalg.inv(-H)
+    except np.linalg.LinAlgError:
+        raise ConvergenceError(
+            f"outcome {outcome!r}: the proportional-odds model has no finite estimate "
+            "(categories separated by arm)"
+        ) from None
     se = np.sqrt(np.diag(cov))
     counts = np.bincount(p.codes, minlength=len(p.arms) + 1)
     n_c = int(counts[0])

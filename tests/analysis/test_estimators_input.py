@@ -121,3 +121,9 @@ def test_equivalence_declares_equivalence_only_when_the_90_interval_is_inside_th
     )
     res_narrow = analysis.equivalence(d, "y", "arm", "c", bound=0.01).iloc[0]
     assert not res_narrow["equivalent"] and res_narrow["p_value"] > 0.05
+
+
+def test_ordinal_logit_explains_separated_categories_instead_of_a_linear_algebra_error():
+    d = pd.DataFrame({"arm": ["c"] * 30 + ["t"] * 30, "y": [1] * 26 + [2] * 4 + [2] * 4 + [3] * 26})
+    with pytest.raises(ValueError, match="proportional-odds model has no finite estimate"):
+        analysis.ordinal_logit(d, "y", "arm", "c")
