@@ -225,7 +225,10 @@ def test_results_open_once_the_target_is_reached_and_are_computed_once_per_datas
     assert "1 of 2 completed so far" in hidden and calls == []
     complete_participant(session, SLUG, start=T0 + timedelta(minutes=3))
     session.rollback()
-    first = analyst.get(f"/studio/{SLUG}/results").get_data(as_text=True)
+    response = analyst.get(f"/studio/{SLUG}/results")
+    # Inline CSS of the self-contained report is allowed; scripts are not.
+    assert "script-src 'none'" in response.headers["Content-Security-Policy"]
+    first = response.get_data(as_text=True)
     assert "'rows': 2" in first and "'control': 'control'" in first
     assert analyst.get(f"/studio/{SLUG}/results").get_data(as_text=True) == first
     assert calls == [2]  # the second request used the cached report

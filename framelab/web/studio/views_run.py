@@ -24,6 +24,12 @@ from framelab.web.studio.planning import (
     plan_power,
 )
 
+# The report is one self-contained file with inline CSS and SVG and no script at all:
+# its inline styles are allowed, scripts and every other source stay forbidden.
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; "
+    "form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
 DOWNLOADS = {
     "csv": ("tidy data (CSV)", "text/csv", "csv"),
     "parquet": ("tidy data (Parquet)", "application/vnd.apache.parquet", "parquet"),
@@ -78,7 +84,7 @@ def results(study: LoadedStudy) -> Any:
     if not figures.results_visible:
         return render_study("studio/results_hidden.html", study, "studio.dashboard", d=figures)
     html = bundle.report_html(session(), study)
-    return Response(html, mimetype="text/html")
+    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": REPORT_CSP})
 
 
 @bp.route("/<slug>/power")
