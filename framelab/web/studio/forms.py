@@ -27,7 +27,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from framelab.domain.study import Study
 from framelab.domain.values import describe_value
@@ -82,6 +82,10 @@ class AccountForm(FlaskForm):
     )
     is_admin = BooleanField("Site admin (owner of every study, creates accounts)")
     submit = SubmitField("Create account")
+
+
+class RemoveMemberForm(FlaskForm):
+    user_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
 
 
 class MemberForm(FlaskForm):

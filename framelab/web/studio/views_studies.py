@@ -20,6 +20,7 @@ from framelab.web.studio.forms import (
     ActionForm,
     MemberForm,
     NewStudyForm,
+    RemoveMemberForm,
     UploadForm,
     YamlForm,
 )
@@ -127,7 +128,7 @@ def members(study: LoadedStudy) -> str:
         "studio.members",
         form=MemberForm(),
         members=listing,
-        action_form=ActionForm(),
+        remove_form=RemoveMemberForm(),
     )
 
 
@@ -151,17 +152,18 @@ def add_member(study: LoadedStudy) -> Any:
         form=form,
         members=listing,
         error=error,
-        action_form=ActionForm(),
+        remove_form=RemoveMemberForm(),
     )
     return page, 422
 
 
-@bp.route("/<slug>/members/<int:user_id>/remove", methods=["POST"])
+@bp.route("/<slug>/members/remove", methods=["POST"])
 @require_role("manage")
-def remove_member(study: LoadedStudy, user_id: int) -> Any:
-    if ActionForm().validate_on_submit():
+def remove_member(study: LoadedStudy) -> Any:
+    form = RemoveMemberForm()
+    if form.validate_on_submit():
         try:
-            accounts.revoke_role(session(), study.id, user_id)
+            accounts.revoke_role(session(), study.id, form.user_id.data)
             flash("Access removed.", "info")
         except AccountError as exc:
             flash(str(exc), "error")
