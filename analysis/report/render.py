@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -97,9 +98,9 @@ def render_html(results: Mapping[str, Any], *, title: str | None = None) -> str:
     template = _environment().get_template("report.html.j2")
     return template.render(
         lang=str(ctx.plan.get("language", "en")),
-        title=title or str(ctx.plan.get("title") or "Framing experiment results"),
+        title=title or _default_title(ctx),
         css=Markup(css),
-        created=meta.get("created_at"),
+        created=_when(meta.get("created_at")),
         n=fmt_cell("n", n) if n is not None else None,
         plan_hash=meta.get("plan_hash"),
         summary=summary.sections(),
@@ -111,6 +112,26 @@ def render_html(results: Mapping[str, Any], *, title: str | None = None) -> str:
         value_match=figures.value_match_figure(ctx),
         appendix=_appendix(ctx),
     )
+
+
+def _default_title(ctx: ReportContext) -> str:
+    study = (ctx.meta.get("provenance") or {}).get("study")
+    return str(
+        ctx.plan.get("title") or (f"Results: {study}" if study else "Framing experiment results")
+    )
+
+
+def _when(stamp: Any) -> str | None:
+    """'25 November 2026, 20:21 UTC' from the ISO time the analysis ran."""
+    if not stamp:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%d %B %Y, %H:%M UTC").lstrip("0")
 
 
 def _arm_labels(ctx: ReportContext) -> dict[str, dict[Any, str]]:

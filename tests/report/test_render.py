@@ -120,3 +120,11 @@ def test_empty_results_still_render_with_explanations():
     assert "These results contain no primary outcome to summarise." in html
     assert "No effect estimates are available in these results." in html
     assert "The results do not include the plan." in html
+
+
+def test_header_shows_when_the_analysis_ran_in_words_and_the_study_as_default_title():
+    results = handmade_results()
+    results["meta"]["provenance"]["study"] = "torture-ban"
+    html = render_html(results)
+    assert "Analysed 25 November 2026, 20:00 UTC." in html
+    assert "<title>Results: torture-ban</title>" in html
