@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
-import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pandas as pd
 from analysis import methods as methods_text
 from analysis import summaries
 from analysis._data import arm_labels, numeric_column, present_labels
+from analysis.collect import Collector
 from analysis.effect_size import effect_sizes, equivalence, mann_whitney
 from analysis.estimators import ancova, change_score, difference_in_means, lin, omnibus
 from analysis.glm import logit, ordinal_logit
@@ -38,46 +38,6 @@ SMALL_ARM = 20
 RI_MAX_CELLS = 1e8
 
 
-class _Collector:
-    """Accumulates tidy frames per results key and the warnings raised on the way."""
-
-    def __init__(self) -> None:
-        self.frames: dict[str, list[pd.DataFrame]] = {}
-        self.warnings: list[dict] = []
-
-    def warn(
-        self,
-        code: str,
-        message: str,
-        outcome: str | None = None,
-        arm: str | None = None,
-        method: str | None = None,
-    ) -> None:
-        self.warnings.append(
-            {"code": code, "message": message, "outcome": outcome, "arm": arm, "method": method}
-        )
-
-    def add(self, key: str, frame: pd.DataFrame | None) -> None:
-        if frame is not None and not frame.empty:
-            self.frames.setdefault(key, []).append(frame)
-
-    def attempt(self, key: str, method: str, outcome: str, fn: Callable[[], pd.DataFrame]) -> None:
-        # Numerical trouble (0/0 in a degenerate arm, overflow) is a property of the data:
-        # record it with the reason instead of returning NaNs silently or crashing.
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", RuntimeWarning)
-                self.add(key, fn())
-        except (ValueError, ArithmeticError, RuntimeWarning, np.linalg.LinAlgError) as exc:
-            self.warn("estimator_failed", f"{method} not estimated: {exc}", outcome, None, method)
-
-    def records(self, key: str) -> list[dict]:
-        frames = self.frames.get(key)
-        if not frames:
-            return []
-        return summaries.records(pd.concat(frames, ignore_index=True))
-
-
 def _software() -> dict[str, str]:
     import scipy
     import statsmodels
@@ -92,7 +52,7 @@ def _software() -> dict[str, str]:
     }
 
 
-def _outcome_checks(df: pd.DataFrame, plan: Plan, o: Outcome, c: _Collector) -> bool:
+def _outcome_checks(df: pd.DataFrame, plan: Plan, o: Outcome, c: Collector) -> bool:
     """Return False (with a warning) when the outcome cannot be analysed at all."""
     y = numeric_column(df, o.name, "outcome")
     if o.type == "binary" and not np.all(np.isin(y[~np.isnan(y)], [0.0, 1.0])):
@@ -145,7 +105,7 @@ def _with_blocks(
     plan: Plan,
     outcome: str,
     method: str,
-    c: _Collector,
+    c: Collector,
 ) -> pd.DataFrame:
     """Run a block-aware estimator; arms whose blocks are unusable fall back to no blocks.
 
@@ -177,7 +137,7 @@ def _with_blocks(
     return pd.concat(frames, ignore_index=True)
 
 
-def _estimate_outcome(df: pd.DataFrame, plan: Plan, o: Outcome, c: _Collector) -> None:
+def _estimate_outcome(df: pd.DataFrame, plan: Plan, o: Outcome, c: Collector) -> None:
     arm, control, alpha, name = plan.arm, plan.control, plan.alpha, o.name
     c.add("descriptives", summaries.descriptives(df, name, arm))
     c.add("distributions", summaries.distributions(df, name, arm, o.type))
@@ -268,13 +228,31 @@ def _estimate_outcome(df: pd.DataFrame, plan: Plan, o: Outcome, c: _Collector) -
     )
 
 
-def _annotate_effects(effects: list[dict], plan: Plan) -> list[dict]:
-    """Add family, outcome type, labels and ``p_adjusted`` (see ``methods`` for the families)."""
+def _annotate_effects(effects: list[dict], plan: Plan, c: Collector) -> list[dict]:
+    """Add family, outcome type, labels and ``p_adjusted`` (see ``methods`` for the families).
+
+    If the plan's primary method could not be estimated for a primary outcome (e.g.
+    Lin with more covariates than a small study supports), the difference in means
+    takes its place in the confirmatory family and a warning says so.
+    """
     by_name = {o.name: o for o in plan.outcomes}
+    primary_method = dict.fromkeys((o.name for o in plan.primary_outcomes), plan.primary_method)
+    for name in primary_method:
+        methods = {e["method"] for e in effects if e["outcome"] == name}
+        if plan.primary_method not in methods and "difference_in_means" in methods:
+            primary_method[name] = "difference_in_means"
+            c.warn(
+                "primary_method_fallback",
+                f"{plan.primary_method} could not be estimated for {name!r}; the confirmatory "
+                "family uses the difference in means instead",
+                name,
+                None,
+                plan.primary_method,
+            )
     families: dict[tuple[str, str, bool], list[int]] = {}
     for i, e in enumerate(effects):
         o = by_name[e["outcome"]]
-        confirmatory = o.primary and e["method"] == plan.primary_method
+        confirmatory = o.primary and e["method"] == primary_method.get(o.name)
         e["family"] = "confirmatory" if confirmatory else "exploratory"
         e["primary"] = o.primary
         e["outcome_type"] = o.type
@@ -345,13 +323,13 @@ def run(
         df = pd.read_csv(df)
     plan = load_plan(plan)
     check_columns(plan, df)
-    c = _Collector()
+    c = Collector()
     for key in plan.unknown_keys:
         c.warn("unknown_plan_key", f"plan key {key!r} is not used by analysis")
     data, rules, dropped = summaries.apply_exclusions(df, plan.exclude, plan.status)
     for o in plan.outcomes:
         _estimate_outcome(data, plan, o, c)
-    effects = _annotate_effects(c.records("effects"), plan)
+    effects = _annotate_effects(c.records("effects"), plan, c)
     first = plan.primary_outcomes[0].name
     y = numeric_column(data, first)
     labels = arm_labels(data, plan.arm)

@@ -397,3 +397,13 @@ def test_degenerate_arms_give_nulls_or_warnings_never_an_exception(recwarn):
     assert dim.loc["t", "p_value"] is None or np.isnan(dim.loc["t", "p_value"])
     assert dim.loc["u", "estimate"] == pytest.approx(0.0) and dim.loc["u", "std_error"] > 0
     assert not [w for w in recwarn.list if issubclass(w.category, RuntimeWarning)]
+
+
+def test_unestimable_primary_method_falls_back_to_difference_in_means_with_a_warning():
+    d = make_study(3, seed=2)  # 3 per arm: Lin with 2 covariates x 3 arms cannot be fitted
+    res = analysis.run(
+        d, {**PLAN, "primary_method": "lin", "moderators": [], "exclude": {}, "status": None}
+    )
+    conf = effects(res).query("family == 'confirmatory'")
+    assert set(conf["method"]) == {"difference_in_means"}
+    assert any(w["code"] == "primary_method_fallback" for w in res["warnings"])
