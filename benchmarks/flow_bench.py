@@ -41,6 +41,9 @@ THREADS = 4
 # The latency target (p99 at 50 concurrent participants) is also measured with people's pace.
 PACED_LEVEL = 50
 PACED_THINK_S = 1.0
+# Participants still walking this long after a timed window are abandoned (counted): at
+# saturation a slow server would otherwise keep the run going for minutes.
+MAX_TAIL_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,7 @@ def bench_target(
                     concurrency=level,
                     duration=seconds,
                     seed=level,
+                    max_tail=MAX_TAIL_S,
                 )
                 run = FlowRun(target.name, level, result)
                 runs.append(run)
@@ -171,6 +175,7 @@ def bench_target(
                     duration=max(seconds, 8.0),
                     seed=PACED_LEVEL + 1,
                     think_time=PACED_THINK_S,
+                    max_tail=MAX_TAIL_S,
                 )
                 run = FlowRun(target.name, PACED_LEVEL, result)
                 runs.append(run)

@@ -135,7 +135,7 @@ class OtreeServer:
 
 
 def bench(levels: list[int], seconds: float, workdir: Path, *, log=print) -> list:
-    from benchmarks.flow_bench import FlowRun, _line
+    from benchmarks.flow_bench import MAX_TAIL_S, FlowRun, _line
 
     server = OtreeServer(workdir)
     runs = []
@@ -146,7 +146,12 @@ def bench(levels: list[int], seconds: float, workdir: Path, *, log=print) -> lis
             join = server.create_session(level * 3 + 40)
             run_load(server.base_url, join, concurrency=4, participants=8, seed=99)
             result = run_load(
-                server.base_url, join, concurrency=level, duration=seconds, seed=level
+                server.base_url,
+                join,
+                concurrency=level,
+                duration=seconds,
+                seed=level,
+                max_tail=MAX_TAIL_S,
             )
             run = FlowRun("otree/sqlite", level, result)
             runs.append(run)

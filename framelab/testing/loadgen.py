@@ -80,6 +80,8 @@ class LoadResult:
     last_step: dict[str, str] = field(default_factory=dict)
     stuck: list[str] = field(default_factory=list)
     retries: int = 0
+    abandoned: int = 0
+    completed_requests: int = 0
 
     @property
     def throughput(self) -> float:
@@ -92,7 +94,7 @@ class LoadResult:
         count the ramp-down, when fewer participants are active.
         """
         if self.window and self.completed:
-            per_participant = self.requests / self.completed
+            per_participant = self.completed_requests / self.completed
             return self.window_requests / self.window / per_participant
         return self.completed / self.elapsed if self.elapsed else 0.0
 
@@ -122,6 +124,7 @@ class LoadResult:
             "rejected": len(self.rejected),
             "stuck": len(self.stuck),
             "retries": self.retries,
+            "abandoned": self.abandoned,
             "acked_answers": len(self.answers),
         }
 
@@ -139,6 +142,7 @@ class _Participant:
         self.url = gen.start_path
         self.step = "start"
         self.answered_past_consent = False
+        self.requests = 0
 
     async def send(self, method: str, url: str, data: dict[str, str] | None = None):
         """One request plus any redirects (each hop timed on its own): (first, final) response."""
@@ -155,6 +159,7 @@ class _Participant:
                 raise _Transient(str(exc)) from exc
             result.latencies.append(time.perf_counter() - began)
             result.requests += 1
+            self.requests += 1
             if self.gen.deadline is not None and time.monotonic() <= self.gen.deadline:
                 result.window_requests += 1
             result.statuses[response.status] += 1
@@ -290,6 +295,7 @@ class LoadGenerator:
         client: str = "lean",
         start_codes: list[str] | None = None,
         think_time: float = 0.0,
+        max_tail: float | None = None,
     ) -> None:
         host = urlsplit(base_url).hostname
         if host not in LOOPBACK:
@@ -320,6 +326,9 @@ class LoadGenerator:
         self.client = client
         self.start_codes = start_codes
         self.think_time = think_time
+        # With a duration: stop waiting for participants still walking this long after the
+        # window closed (None waits for all; benchmarks cap it, tests want every one done).
+        self.max_tail = max_tail
         self.result = LoadResult(concurrency=concurrency, think_time=think_time)
         self.resume_deadline: float | None = None
         self.deadline: float | None = None
@@ -345,6 +354,7 @@ class LoadGenerator:
                 participant.answered_past_consent = True
             if await participant.run():
                 result.completed += 1
+                result.completed_requests += participant.requests
             if self.on_progress:
                 self.on_progress(result)
 
@@ -356,8 +366,15 @@ class LoadGenerator:
         if self.resume_window is not None:
             # Participants keep retrying (e.g. while a killed server restarts) until then.
             self.resume_deadline = (deadline or began) + self.resume_window
+        lanes = asyncio.gather(*(self._lane(deadline) for _ in range(self.concurrency)))
         try:
-            await asyncio.gather(*(self._lane(deadline) for _ in range(self.concurrency)))
+            if self.max_tail is not None and self.duration is not None:
+                try:
+                    await asyncio.wait_for(lanes, self.duration + self.max_tail)
+                except TimeoutError:
+                    self.result.abandoned = self.result.started - self.result.completed
+            else:
+                await lanes
         finally:
             self.result.elapsed = time.monotonic() - began
         return self.result
