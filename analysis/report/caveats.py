@@ -8,6 +8,8 @@ from typing import Any
 from analysis.report.context import ReportContext, fmt_num, fmt_p, is_number, records, unique
 
 ATTRITION_HIGH = 0.2  # a drop-out share above this is worth a campaigner's attention
+# warnings about the analysis machinery rather than the study: the appendix lists them
+ANALYST_ONLY = {"unknown_plan_key", "section_failed", "not_available"}
 
 
 def _rate(record: Mapping[str, Any]) -> Any:
@@ -80,7 +82,10 @@ def caveat_sentences(ctx: ReportContext) -> list[str]:
     general = [
         str(w.get("message"))
         for w in records(ctx.results, "warnings")
-        if w.get("outcome") is None and w.get("arm") is None and w.get("message")
+        if w.get("outcome") is None
+        and w.get("arm") is None
+        and w.get("message")
+        and w.get("code") not in ANALYST_ONLY
     ]
     caveats.extend(f"Note: {m}" for m in unique(general))
     return caveats

@@ -258,3 +258,14 @@ def test_several_backlash_levels_of_one_moderator_share_one_sentence_and_other_s
         "(95% CI −0.95 to −0.05; p = 0.030). Splits by age group show similar pockets (see the appendix). "
         "This is exploratory, but avoid this frame with that audience until a new study checks it."
     ]
+
+
+def test_study_wide_warnings_reach_the_caveats_but_machinery_warnings_stay_in_the_appendix():
+    results = handmade_results()
+    results["warnings"] += [
+        {"code": "blocks_ignored", "message": "block 'right' lost its control arm", "outcome": None, "arm": None},
+        {"code": "unknown_plan_key", "message": "plan key 'title' is not used by analysis", "outcome": None, "arm": None},
+    ]  # fmt: skip
+    caveats = campaigner_summary(results).caveats
+    assert "Note: block 'right' lost its control arm" in caveats
+    assert not any("plan key" in c for c in caveats)
