@@ -88,3 +88,16 @@ def test_report_command_refuses_a_study_without_participants(database_url, tmp_p
     assert result.exit_code != 0
     assert "torture-ban: no participants to analyse yet" in result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_include_pilot_lifts_only_the_pilot_exclusion_of_the_plan():
+    from framelab.commands.report import plan_for_report
+
+    plan = {"arm": "arm", "exclude": {"attention_failed": True, "pilot": True}}
+    assert plan_for_report(plan, include_pilot=False) is plan
+    lifted = plan_for_report(plan, include_pilot=True)
+    assert lifted["exclude"] == {"attention_failed": True}
+    assert plan["exclude"] == {
+        "attention_failed": True,
+        "pilot": True,
+    }  # the study's plan is untouched
