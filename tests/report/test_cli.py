@@ -9,6 +9,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from framelab.cli import main
+from framelab.commands.report import plan_for_report
 from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
 from tests.factories import publish, session_factory_for, valid_answers
@@ -91,8 +92,6 @@ def test_report_command_refuses_a_study_without_participants(database_url, tmp_p
 
 
 def test_include_pilot_lifts_only_the_pilot_exclusion_of_the_plan():
-    from framelab.commands.report import plan_for_report
-
     plan = {"arm": "arm", "exclude": {"attention_failed": True, "pilot": True}}
     assert plan_for_report(plan, include_pilot=False) is plan
     lifted = plan_for_report(plan, include_pilot=True)
