@@ -120,9 +120,29 @@ def store_answers(
         )
         if item.role == "attention_check" and value != item.correct:
             participant.attention_failed = True
+    rows = _drop_unchanged_texts(session, participant.id, phase, rows, values)
     if rows:
         # Core executemany: one round trip per page on PostgreSQL, no ORM bookkeeping.
         session.connection().execute(upsert, rows)
+
+
+def _drop_unchanged_texts(
+    session: Session, participant_id: int, phase: str, rows: list[dict], values: Mapping
+) -> list[dict]:
+    # Encrypted text differs on every save (Fernet is randomized), so the upsert's
+    # "unchanged" test cannot see a replayed comment; compare the plain text here.
+    text_ids = [r["item_id"] for r in rows if r["value_text"] is not None]
+    if not text_ids:
+        return rows
+    stored = session.execute(
+        sa.select(Response.item_id, Response.value_text).where(
+            Response.participant_id == participant_id,
+            Response.phase == phase,
+            Response.item_id.in_(text_ids),
+        )
+    )
+    unchanged = {item_id for item_id, text in stored if decrypt_text(text) == values[item_id]}
+    return [r for r in rows if r["item_id"] not in unchanged]
 
 
 def record_answers(

@@ -131,3 +131,18 @@ def test_unknown_participant_raises_participant_not_found(session, example_spec)
         record_answers(
             session, 999, "post", valid_answers(example_spec, "post"), items=items, now=NOW
         )
+
+
+def test_replayed_comment_stays_unchanged_when_text_is_encrypted_at_rest(
+    session, example_spec, person, monkeypatch
+):
+    from framelab.crypto import TEXT_KEY_ENV, generate_text_key
+
+    monkeypatch.setenv(TEXT_KEY_ENV, generate_text_key())
+    items = items_for_step(example_spec, "post")
+    form = valid_answers(example_spec, "post", comment="Never, for anyone.")
+    record_answers(session, person.id, "post", form, items=items, now=NOW)
+    record_answers(session, person.id, "post", form, items=items, now=NOW + timedelta(minutes=5))
+    row = session.query(Response).filter_by(participant_id=person.id, item_id="comment").one()
+    assert row.answered_at == NOW and row.value_text.startswith("fl1:")
+    assert stored_answers(session, person.id, "post")["comment"] == "Never, for anyone."
