@@ -1,0 +1,8 @@
+"""Use cases on the database: each takes a Session, owns its transaction, never imports Flask.
+
+- studies: publish_study, get_study, open_study_for_participants, set_status (versions, locks)
+- enrolment: start_participant, assign (race-safe on SQLite and PostgreSQL, logged)
+- responses: record_answers (all-or-nothing, idempotent), stored_answers
+- flow: current_page, submit_step, withdraw, preview_page (the participant step machine)
+- export / export_files / codebook: tidy and long tables, analysis_plan, labelled files
+"""
