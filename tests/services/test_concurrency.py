@@ -139,7 +139,8 @@ def test_eight_processes_enrol_and_assign_2000_participants_on_postgresql(databa
         # fork: children start in milliseconds with everything imported; the parent's
         # pooled connections are closed first so no child inherits a live socket.
         factory.kw["bind"].dispose()
-        context = multiprocessing.get_context("fork")
+        # fork with live threads is unsafe (and warns on Python 3.12+); spawn then.
+        context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
         with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
             futures = [pool.submit(process_worker, database_url, a, b) for a, b in _chunks()]
             arms = [arm for f in futures for arm in f.result()]
