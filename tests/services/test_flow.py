@@ -263,3 +263,32 @@ def test_returning_panel_participant_resumes_even_after_the_study_paused(
     with pytest.raises(StudyClosed, match="torture-ban: the study is paused"):
         _start(session, panel={"PROLIFIC_PID": "a-new-person"})
     assert submit_step(session, first.code, "post", valid_answers(example_spec, "post"), now=NOW).ok
+
+
+def test_simultaneous_double_submit_applies_once(factory, example_spec):
+    import threading
+
+    with factory() as session:
+        publish(session, example_spec)
+        person = _start(session)
+        _walk(session, example_spec, person.code, "pre")
+    form = valid_answers(example_spec, "pre")
+    results = []
+    barrier = threading.Barrier(2)
+
+    def submit() -> None:
+        with factory() as own:
+            barrier.wait()
+            results.append(submit_step(own, person.code, "pre", form, now=NOW))
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted((r.ok, r.stale, r.step) for r in results) == [
+        (False, True, "message"),
+        (True, False, "message"),
+    ]
+    with factory() as session:
+        assert session.query(AssignmentLog).count() == 1
