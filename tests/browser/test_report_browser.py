@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import analysis
 from analysis.report import write_report
 from tests.conftest import run_axe
-from tests.report.simulated import simulated_plan, simulated_study
+from tests.report.simulated import simulated_results
 
 pytestmark = pytest.mark.browser
 
@@ -15,8 +14,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory):
     """A full report: real analysis output on a simulated study with planted effects."""
-    results = analysis.run(simulated_study(), simulated_plan(ri_draws=1000))
-    return write_report(results, tmp_path_factory.mktemp("report"), title="Torture ban")
+    return write_report(simulated_results(), tmp_path_factory.mktemp("report"), title="Torture ban")
 
 
 def _open(browser, report_file, width):

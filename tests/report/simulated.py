@@ -9,6 +9,8 @@ attention check, some never get past consent.
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 import numpy as np
@@ -101,3 +103,18 @@ def simulated_study(n_per_arm: int = 220, seed: int = 11) -> pd.DataFrame:
         }
     )
     return pd.concat([df, early], ignore_index=True)
+
+
+@functools.cache
+def _results_json() -> str:
+    import analysis
+
+    data = simulated_study()
+    return json.dumps(
+        analysis.run(data, simulated_plan(), provenance={"spec_hash": "sim-1", "seed": 11})
+    )
+
+
+def simulated_results() -> dict[str, Any]:
+    """`analysis.run` on `simulated_study()`: computed once per test session, a fresh copy each call."""
+    return json.loads(_results_json())

@@ -128,3 +128,9 @@ def test_header_shows_when_the_analysis_ran_in_words_and_the_study_as_default_ti
     html = render_html(results)
     assert "Analysed 25 November 2026, 20:00 UTC." in html
     assert "<title>Results: torture-ban</title>" in html
+
+
+def test_forest_plot_shows_the_reason_in_place_of_a_missing_estimate(html):
+    svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    sms = next(s for s in svgs if "on sign-ups for SMS updates (exploratory)" in s)
+    assert "post_join_sms has no variance in arm loyalty (all 0)" in sms

@@ -16,16 +16,16 @@ import analysis
 from analysis.report import campaigner_summary, write_report
 from analysis.report.context import ReportContext
 from tests.report.htmlcheck import external_references
-from tests.report.simulated import simulated_plan, simulated_study
+from tests.report.simulated import simulated_plan, simulated_results, simulated_study
 
 NUMBER = re.compile(r"(?<![\w.])[−-]?\d[\d,]*(?:\.\d+)?")
 
 
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory):
-    data = simulated_study()
-    results = analysis.run(data, simulated_plan(), provenance={"spec_hash": "sim-1", "seed": 11})
-    return write_report(results, tmp_path_factory.mktemp("sim"), data=data).parent
+    return write_report(
+        simulated_results(), tmp_path_factory.mktemp("sim"), data=simulated_study()
+    ).parent
 
 
 @pytest.fixture(scope="module")
