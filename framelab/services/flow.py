@@ -159,13 +159,45 @@ def _page_for(participant: Participant, spec: StudySpec, spec_hash: str) -> Page
     )
 
 
-def _record_shown(session: Session, participant: Participant, step: str, now: datetime) -> None:
-    insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
-    session.execute(
+def _shown_insert(insert) -> sa.Executable:
+    columns = PageVisit.__table__.c
+    return (
         insert(PageVisit)
-        .values(participant_id=participant.id, step=step, shown_at=now)
+        .values(
+            participant_id=sa.bindparam("b_pid"),
+            step=sa.bindparam("b_step"),
+            shown_at=sa.bindparam("now", type_=columns.shown_at.type),
+        )
         .on_conflict_do_nothing(index_elements=["participant_id", "step"])
     )
+
+
+# Every page view and submit runs these; built once, executed with Core.
+_SHOWN = {"postgresql": _shown_insert(postgresql.insert), "sqlite": _shown_insert(sqlite.insert)}
+_VISIT = sa.select(PageVisit.shown_at, PageVisit.submitted_at).where(
+    PageVisit.participant_id == sa.bindparam("b_pid"), PageVisit.step == sa.bindparam("b_step")
+)
+_VISIT_DONE = (
+    sa.update(PageVisit)
+    .where(
+        PageVisit.participant_id == sa.bindparam("b_pid"), PageVisit.step == sa.bindparam("b_step")
+    )
+    .values(
+        submitted_at=sa.bindparam("now", type_=PageVisit.__table__.c.submitted_at.type),
+        seconds=sa.bindparam("seconds", type_=sa.Float),
+    )
+)
+_VISIT_NEW = sa.insert(PageVisit).values(
+    participant_id=sa.bindparam("b_pid"),
+    step=sa.bindparam("b_step"),
+    shown_at=sa.bindparam("now", type_=PageVisit.__table__.c.shown_at.type),
+    submitted_at=sa.bindparam("now2", type_=PageVisit.__table__.c.submitted_at.type),
+)
+
+
+def _record_shown(session: Session, participant: Participant, step: str, now: datetime) -> None:
+    statement = _SHOWN[session.get_bind().dialect.name]
+    session.connection().execute(statement, {"b_pid": participant.id, "b_step": step, "now": now})
 
 
 def current_page(session: Session, code: str, *, now: datetime) -> PageState:
@@ -188,20 +220,15 @@ def current_page(session: Session, code: str, *, now: datetime) -> PageState:
 
 
 def _close_visit(session: Session, participant: Participant, step: str, now: datetime) -> None:
-    visit = session.scalar(
-        sa.select(PageVisit).where(
-            PageVisit.participant_id == participant.id, PageVisit.step == step
-        )
-    )
+    connection = session.connection()
+    key = {"b_pid": participant.id, "b_step": step}
+    visit = connection.execute(_VISIT, key).one_or_none()
     if visit is None:
         # Submitted without the page having been fetched (a bot or a resubmitted form).
-        session.add(
-            PageVisit(participant_id=participant.id, step=step, shown_at=now, submitted_at=now)
-        )
-        return
-    if visit.submitted_at is None:
-        visit.submitted_at = now
-        visit.seconds = max(0.0, (now - visit.shown_at).total_seconds())
+        connection.execute(_VISIT_NEW, {**key, "now": now, "now2": now})
+    elif visit.submitted_at is None:
+        seconds = max(0.0, (now - visit.shown_at).total_seconds())
+        connection.execute(_VISIT_DONE, {**key, "now": now, "seconds": seconds})
 
 
 def _next_step(spec: StudySpec, step: str) -> str:

@@ -116,11 +116,6 @@ def _loaded(study: Study, version: StudyVersion) -> LoadedStudy:
 
 
 # Hot statements are built once (every participant page runs them); only parameters vary.
-_VERSION_BY_ID = (
-    sa.select(StudyVersion, Study)
-    .join(Study, Study.id == StudyVersion.study_id)
-    .where(StudyVersion.id == sa.bindparam("version_id"))
-)
 _CURRENT_BY_SLUG = (
     sa.select(Study, StudyVersion)
     .join(
@@ -140,12 +135,47 @@ _COMPLETED = (
 )
 
 
+# Every participant page needs its version's spec: read the small columns with Core
+# (no ORM objects) and fetch the spec JSON only the first time a hash is seen.
+_VERSION_HEAD = (
+    sa.select(
+        StudyVersion.spec_hash,
+        StudyVersion.version,
+        Study.id,
+        Study.slug,
+        Study.status,
+    )
+    .join(Study, Study.id == StudyVersion.study_id)
+    .where(StudyVersion.id == sa.bindparam("version_id"))
+)
+_VERSION_JSON = sa.select(StudyVersion.spec_json).where(
+    StudyVersion.id == sa.bindparam("version_id")
+)
+_SPECS_BY_HASH: dict[str, StudySpec] = {}
+
+
 def loaded_version(session: Session, version_id: int) -> LoadedStudy:
     """A study with the spec of one particular version (the one a participant saw)."""
-    row = session.execute(_VERSION_BY_ID, {"version_id": version_id}).one_or_none()
+    connection = session.connection()
+    row = connection.execute(_VERSION_HEAD, {"version_id": version_id}).one_or_none()
     if row is None:
         raise StudyNotFound(f"study_version: no version with id {version_id}")
-    return _loaded(row[1], row[0])
+    spec_hash, version, study_id, slug, status = row
+    spec = _SPECS_BY_HASH.get(spec_hash)
+    if spec is None:
+        text = connection.scalar(_VERSION_JSON, {"version_id": version_id})
+        spec = spec_from_json(spec_hash, text)
+        if len(_SPECS_BY_HASH) < 256:  # a content hash names one spec forever
+            _SPECS_BY_HASH[spec_hash] = spec
+    return LoadedStudy(
+        id=study_id,
+        slug=slug,
+        status=status,
+        version=version,
+        spec=spec,
+        spec_hash=spec_hash,
+        version_id=version_id,
+    )
 
 
 def _check_transition(slug: str, old: str, new: str, *, was_live: bool) -> None:
