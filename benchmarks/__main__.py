@@ -65,7 +65,7 @@ def flow_targets(args: argparse.Namespace, log) -> list[flow_bench.Target]:
         if not args.quick:
             wanted[2:2] = ["framelab/postgresql", "reference/postgresql"]
     targets = []
-    pg_reason = postgres_reason = None
+    postgres_reason: str | None = None  # "" once PostgreSQL answered
     for name in wanted:
         app, _, backend = name.partition("/")
         if app == "otree":
@@ -76,8 +76,8 @@ def flow_targets(args: argparse.Namespace, log) -> list[flow_bench.Target]:
             backend = ""
         if backend == "postgresql":
             if postgres_reason is None:
-                pg_reason = flow_bench.postgres_available(flow_bench.postgres_base_url())
-                postgres_reason = pg_reason or ""
+                base = flow_bench.postgres_base_url()
+                postgres_reason = flow_bench.postgres_available(base) or ""
             if postgres_reason:
                 log(f"  {name} skipped: PostgreSQL unavailable ({postgres_reason})")
                 continue
