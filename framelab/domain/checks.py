@@ -236,7 +236,9 @@ def _analysis_problems(study: Study) -> Problems:
     def phases_of(name: str) -> list[str]:
         if name in items:
             return items[name].phase
-        return items[scales[name].items[0]].phase if scales[name].items[0] in items else []
+        # A scale without items is reported by the scale checks; it has no phase here.
+        first = scales[name].items[0] if scales[name].items else None
+        return items[first].phase if first in items else []
 
     if not plan.primary:
         problems.append(("analysis.primary", "expected at least one primary outcome"))

@@ -111,11 +111,11 @@ def count(name: str, n: int = 1) -> None:
     REQUESTS[name] += n
 
 
-def report(name: str, capsys) -> None:
-    """Print how many requests a fuzzer generated (shown even when output is captured)."""
+def report(name: str, capsys, unit: str = "requests", ok: str = "no 5xx") -> None:
+    """Print how many inputs a fuzzer generated (shown even when output is captured)."""
     with capsys.disabled():
-        mode = "long run" if LONG else "bounded run (FRAMELAB_FUZZ_LONG=1 for the long one)"
-        print(f"\nfuzz {name}: {REQUESTS[name]:,} generated requests, no 5xx ({mode})")
+        mode = "long run" if LONG else "bounded run; FRAMELAB_FUZZ_LONG=1 for the long one"
+        print(f"\nfuzz {name}: {REQUESTS[name]:,} generated {unit}, {ok} ({mode})")
 
 
 def out_of_range_answers(session, spec: Study) -> list[str]:
