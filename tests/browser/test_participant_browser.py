@@ -34,13 +34,21 @@ def live_server(tmp_path) -> Iterator[str]:
         app.extensions["framelab.engine"].dispose()
 
 
-def check_page(page, axe_js: str, artifacts_dir, name: str, problems: list[str]) -> None:
+def check_page(
+    page, axe_js: str, artifacts_dir, name: str, problems: list[str], scripts_off=None
+) -> None:
     """Screenshot, no horizontal scrolling at 360 px, and no axe-core violations."""
     page.screenshot(path=str(artifacts_dir / f"{name}.png"), full_page=True)
     width = page.evaluate("document.scrollingElement.scrollWidth")
     if width > VIEWPORT["width"]:
         problems.append(f"{name}: page is {width}px wide at a 360px viewport")
-    for violation in run_axe(page, axe_js):
+    if scripts_off is not None:
+        # axe needs timers, which do not run while scripts are off: on just for the check.
+        scripts_off.send("Emulation.setScriptExecutionDisabled", {"value": False})
+    violations = run_axe(page, axe_js)
+    if scripts_off is not None:
+        scripts_off.send("Emulation.setScriptExecutionDisabled", {"value": True})
+    for violation in violations:
         problems.append(
             f"{name}: axe {violation['id']} ({violation['impact']}): {violation['nodes']}"
         )
@@ -65,19 +73,26 @@ def answer_items(page, step: str, skip: str | None = None) -> None:
             page.click(f"label[for='q-{item.id}-{values.index(choice) + 1}']")
 
 
-@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize(
+    ("lang", "javascript"), [("en", False), ("ar", True)], ids=["en-no-javascript", "ar"]
+)
 def test_example_study_completes_on_a_small_phone_with_no_accessibility_violations(
-    browser, axe_js, artifacts_dir, live_server, lang
+    browser, axe_js, artifacts_dir, live_server, lang, javascript
 ):
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1, locale=lang)
     page = context.new_page()
     problems: list[str] = []
+    scripts_off = None
+    if not javascript:
+        # English runs with the pages' JavaScript off: they must work without it.
+        scripts_off = context.new_cdp_session(page)
+        scripts_off.send("Emulation.setScriptExecutionDisabled", {"value": True})
     try:
         page.goto(f"{live_server}/s/{SPEC.slug}?lang={lang}")
         direction = "rtl" if lang == "ar" else "ltr"
         assert page.get_attribute("html", "dir") == direction
         assert page.get_attribute("html", "lang") == lang
-        check_page(page, axe_js, artifacts_dir, f"{lang}-1-consent", problems)
+        check_page(page, axe_js, artifacts_dir, f"{lang}-1-consent", problems, scripts_off)
         page.click("button[name=consent][value=yes]")
 
         # One answer left out first: the page comes back with the error announced.
@@ -85,26 +100,32 @@ def test_example_study_completes_on_a_small_phone_with_no_accessibility_violatio
         page.click("button[type=submit]")
         assert page.locator("#err-support").is_visible()
         assert page.locator("[role=alert]").count() == 1
-        check_page(page, axe_js, artifacts_dir, f"{lang}-2-pre-error", problems)
+        check_page(page, axe_js, artifacts_dir, f"{lang}-2-pre-error", problems, scripts_off)
         answer_items(page, "pre")
         page.click("button[type=submit]")
 
         assert page.locator("article.frame h2").count() == 1
-        check_page(page, axe_js, artifacts_dir, f"{lang}-3-message", problems)
+        check_page(page, axe_js, artifacts_dir, f"{lang}-3-message", problems, scripts_off)
         page.click("button[type=submit]")
         for number, step in ((4, "post"), (5, "intent")):
-            check_page(page, axe_js, artifacts_dir, f"{lang}-{number}-{step}", problems)
+            check_page(
+                page, axe_js, artifacts_dir, f"{lang}-{number}-{step}", problems, scripts_off
+            )
             answer_items(page, step)
+            if step == "intent":
+                # The slider's number follows it only through the small script: proof
+                # that scripts were really off in the no-JavaScript run.
+                assert page.locator("output").first.inner_text() == ("70" if javascript else "50")
             page.click("button[type=submit]")
 
         assert page.locator(".completion .code").inner_text() == SPEC.completion.code
-        check_page(page, axe_js, artifacts_dir, f"{lang}-6-debrief", problems)
+        check_page(page, axe_js, artifacts_dir, f"{lang}-6-debrief", problems, scripts_off)
         page.click("a[href$='/withdraw']")
-        check_page(page, axe_js, artifacts_dir, f"{lang}-7-withdraw-confirm", problems)
+        check_page(page, axe_js, artifacts_dir, f"{lang}-7-withdraw-confirm", problems, scripts_off)
         page.click("button[name=confirm]")
-        check_page(page, axe_js, artifacts_dir, f"{lang}-8-withdrawn", problems)
+        check_page(page, axe_js, artifacts_dir, f"{lang}-8-withdrawn", problems, scripts_off)
         page.goto(f"{live_server}/s/no-such-study?lang={lang}")
-        check_page(page, axe_js, artifacts_dir, f"{lang}-9-not-found", problems)
+        check_page(page, axe_js, artifacts_dir, f"{lang}-9-not-found", problems, scripts_off)
     finally:
         context.close()
     assert problems == []
