@@ -153,7 +153,8 @@ def bench_target(
         try:
             server.start(timeout=60)
             # Warm-up: workers import lazily-loaded modules and fill caches on first use.
-            run_load(server.base_url, f"/s/{SLUG}", concurrency=4, participants=8, seed=99)
+            warm = run_load(server.base_url, f"/s/{SLUG}", concurrency=4, participants=8, seed=99)
+            per_participant = warm.completed_requests / warm.completed if warm.completed else None
             for level in levels:
                 result = run_load(
                     server.base_url,
@@ -162,6 +163,7 @@ def bench_target(
                     duration=seconds,
                     seed=level,
                     max_tail=MAX_TAIL_S,
+                    requests_per_participant=per_participant,
                 )
                 run = FlowRun(target.name, level, result)
                 runs.append(run)
@@ -176,6 +178,7 @@ def bench_target(
                     seed=PACED_LEVEL + 1,
                     think_time=PACED_THINK_S,
                     max_tail=MAX_TAIL_S,
+                    requests_per_participant=per_participant,
                 )
                 run = FlowRun(target.name, PACED_LEVEL, result)
                 runs.append(run)

@@ -144,7 +144,8 @@ def bench(levels: list[int], seconds: float, workdir: Path, *, log=print) -> lis
         for level in levels:
             # A fresh session per level, with more places than the run can fill.
             join = server.create_session(level * 3 + 40)
-            run_load(server.base_url, join, concurrency=4, participants=8, seed=99)
+            warm = run_load(server.base_url, join, concurrency=4, participants=8, seed=99)
+            per_participant = warm.completed_requests / warm.completed if warm.completed else None
             result = run_load(
                 server.base_url,
                 join,
@@ -152,6 +153,7 @@ def bench(levels: list[int], seconds: float, workdir: Path, *, log=print) -> lis
                 duration=seconds,
                 seed=level,
                 max_tail=MAX_TAIL_S,
+                requests_per_participant=per_participant,
             )
             run = FlowRun("otree/sqlite", level, result)
             runs.append(run)

@@ -68,6 +68,8 @@ class LoadResult:
     completed: int = 0
     window: float | None = None
     window_requests: int = 0
+    # Requests one participant needs, when this run finished nobody (e.g. from a warm-up).
+    requests_per_participant: float | None = None
     elapsed: float = 0.0
     requests: int = 0
     latencies: list[float] = field(default_factory=list)
@@ -93,8 +95,12 @@ class LoadResult:
         come in waves of `concurrency`), and timing until the last straggler finishes would
         count the ramp-down, when fewer participants are active.
         """
-        if self.window and self.completed:
-            per_participant = self.completed_requests / self.completed
+        per_participant = (
+            self.completed_requests / self.completed
+            if self.completed
+            else self.requests_per_participant
+        )
+        if self.window and per_participant:
             return self.window_requests / self.window / per_participant
         return self.completed / self.elapsed if self.elapsed else 0.0
 
@@ -115,6 +121,7 @@ class LoadResult:
             "elapsed_s": round(self.elapsed, 3),
             "participants_per_s": round(self.throughput, 2),
             "requests": self.requests,
+            "window_requests": self.window_requests,
             "requests_per_s": round(self.requests / self.elapsed, 1) if self.elapsed else 0.0,
             "p50_ms": round(self.percentile(50) * 1000, 2),
             "p95_ms": round(self.percentile(95) * 1000, 2),
@@ -296,6 +303,7 @@ class LoadGenerator:
         start_codes: list[str] | None = None,
         think_time: float = 0.0,
         max_tail: float | None = None,
+        requests_per_participant: float | None = None,
     ) -> None:
         host = urlsplit(base_url).hostname
         if host not in LOOPBACK:
@@ -329,7 +337,11 @@ class LoadGenerator:
         # With a duration: stop waiting for participants still walking this long after the
         # window closed (None waits for all; benchmarks cap it, tests want every one done).
         self.max_tail = max_tail
-        self.result = LoadResult(concurrency=concurrency, think_time=think_time)
+        self.result = LoadResult(
+            concurrency=concurrency,
+            think_time=think_time,
+            requests_per_participant=requests_per_participant,
+        )
         self.resume_deadline: float | None = None
         self.deadline: float | None = None
         self.stop_event = threading.Event()
