@@ -267,6 +267,20 @@ def _too_many(_error: TooManyRequests) -> tuple[str, int]:
     )
 
 
+# ---------------------------------------------------------------- small cells
+
+
+def small_cell(count: int, minimum: int = 0) -> str:
+    """A count for display: from 1 to `minimum` - 1 it reads "fewer than `minimum`".
+
+    Subgroup counts in the studio (by stratum, by source) go through this, like the
+    analysis package's subgroup results, so that a tiny group cannot be singled out.
+    """
+    if minimum and 0 < count < minimum:
+        return f"fewer than {minimum}"
+    return str(count)
+
+
 # ---------------------------------------------------------------- wiring
 
 
@@ -287,4 +301,5 @@ def init_app(app: Flask, environ: Mapping[str, str] | None = None) -> None:
     app.session_interface = SessionInterface()
     app.after_request(_set_headers)
     app.register_error_handler(TooManyRequests, _too_many)
+    app.add_template_filter(small_cell, "small_cell")
     init_limiter(app, env)

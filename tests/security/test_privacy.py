@@ -162,3 +162,30 @@ def test_a_malformed_text_key_is_refused_with_the_variable_named(monkeypatch):
     monkeypatch.setenv("FRAMELAB_TEXT_KEY", "not-a-key")
     with pytest.raises(TextKeyError, match=r"FRAMELAB_TEXT_KEY: key 1 is not a Fernet key"):
         encrypt_text("hello")
+
+
+def test_dashboard_shows_small_stratum_and_source_counts_as_fewer_than_the_minimum(app, clock):
+    from framelab.db.models import utcnow
+    from framelab.services import accounts
+    from framelab.services.studies import get_study
+    from tests.studio.conftest import sign_in
+
+    with app.extensions["framelab.db"]() as session:
+        accounts.create_user(session, "owner@example.org", "correct horse battery", now=utcnow())
+        study_id = get_study(session, SPEC.slug).id
+        accounts.grant_role(session, study_id, "owner@example.org", "owner", now=utcnow())
+    for _ in range(3):  # three people from one channel, all in the same stratum
+        walker = Walker(app.test_client(), SPEC, clock)
+        walker.consent(query="?src=tiny-channel")
+        walker.answer("pre", ideology=1)
+    owner = app.test_client()
+    sign_in(owner, app, "owner@example.org")
+    page = owner.get(f"/studio/{SPEC.slug}/dashboard").get_data(as_text=True)
+    minimum = SPEC.quality.min_cell_size
+    stratum_table = page[page.index("Funnel by stratum") : page.index("Source channels")]
+    source_table = page[page.index("Source channels") : page.index('id="results-heading"')]
+    assert f"fewer than {minimum}" in stratum_table and "<td>3</td>" not in stratum_table
+    assert "tiny-channel" in source_table and f"<td>fewer than {minimum}</td>" in source_table
+    # The whole-study funnel is not a subgroup: it keeps its exact count.
+    overall = page[page.index("Funnel: all participants") : page.index("Funnel by arm")]
+    assert "<td>3</td>" in overall
