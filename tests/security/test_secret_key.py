@@ -74,3 +74,18 @@ def test_secret_key_problem_names_each_weakness():
     assert secret_key_problem(" DEV ") == "SECRET_KEY is a well-known default value"
     assert secret_key_problem("x" * 31) == "SECRET_KEY has 31 characters (at least 32 needed)"
     assert secret_key_problem("x" * 32) is None
+
+
+def test_cli_prints_keys_that_the_checks_accept(monkeypatch):
+    from click.testing import CliRunner
+
+    from framelab.cli import main
+    from framelab.crypto import decrypt_text, encrypt_text
+
+    runner = CliRunner()
+    secret = runner.invoke(main, ["secret-key"]).output.strip()
+    assert secret_key_problem(secret) is None
+    text_key = runner.invoke(main, ["text-key"]).output.strip()
+    monkeypatch.setenv("FRAMELAB_TEXT_KEY", text_key)
+    stored = encrypt_text("a private answer")
+    assert stored != "a private answer" and decrypt_text(stored) == "a private answer"
