@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from framelab.crypto import PREFIX, TextKeyError, decrypt_text, generate_text_key
-from framelab.services.export import export_id_for, export_long, export_tidy
+from framelab.services.export import export_long, export_tidy
 from tests.factories import make_study
 from tests.security.conftest import any_csrf_token, dump_database, table_rows
 from tests.web.conftest import make_app
