@@ -115,7 +115,8 @@ def run_simulation(
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
+                finished = pending.pop(future)
                 summaries.append(future.result())
                 if on_progress is not None:
-                    on_progress(pending.pop(future))
+                    on_progress(finished)
     return merge(summaries)

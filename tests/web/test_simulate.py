@@ -63,6 +63,12 @@ def test_simulated_participants_show_the_planted_effects_in_the_export(sim_db):
     assert 0 < done["attention_failed"].mean() < 0.1
 
 
+def test_parallel_bots_all_finish_without_a_progress_callback(sim_db):
+    config = {"TESTING": True, "DATABASE_URL": sim_db}
+    summary = run_simulation(SPEC, 30, effects={}, seed=5, app_config=config, jobs=2)
+    assert summary.started == 30 and summary.completed + summary.dropped_out == 30
+
+
 def test_effect_and_moderator_options_name_the_bad_part():
     with pytest.raises(ValueError, match="ARM one of control, care"):
         parse_effects(["kindness=0.3"], SPEC)
