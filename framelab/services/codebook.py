@@ -21,8 +21,8 @@ PARTICIPANT_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     (
         "participant",
         "string",
-        "Participant code",
-        "unguessable random code; not linked to any identity",
+        "Participant id",
+        "pseudonymous id (keyed hash of the private resume code); not linked to any identity",
     ),
     ("arm", "string", "Assigned arm", "arm id; empty when the participant left before assignment"),
     ("stratum", "string", "Randomization stratum", "blocking group (or 'all' when not blocked)"),

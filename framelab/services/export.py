@@ -8,6 +8,8 @@ the labelled SPSS/Stata files always agree. Withdrawn participants stay as rows
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -19,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from framelab.crypto import decrypt_text
-from framelab.db.models import PageVisit, Participant, Response
+from framelab.db.models import PageVisit, Participant, Response, Study
 from framelab.domain.study import Study as StudySpec
 from framelab.services.codebook import (
     PHASES,
@@ -48,6 +50,34 @@ OUTCOME_TYPES = {
     "slider": "continuous",
     "choice": "ordinal",
 }
+
+
+def export_id(salt: str, code: str) -> str:
+    """The participant's id in exports: a keyed hash of their resume code, never the code itself.
+
+    The code in a participant's link lets them resume (and withdraw); an export that
+    carried it would let anyone holding the file act as that participant while the
+    study runs. The per-study salt keys the hash, so ids differ across studies.
+    """
+    digest = hmac.new(salt.encode(), b"export:" + code.encode(), hashlib.sha256)
+    return "p_" + digest.hexdigest()[:16]
+
+
+def export_id_for(session: Session, code: str) -> str:
+    """The export id of the participant with resume code `code` (for support and tests)."""
+    salt = session.scalar(
+        sa.select(Study.salt)
+        .join(Participant, Participant.study_id == Study.id)
+        .where(Participant.code == code)
+    )
+    if salt is None:
+        raise LookupError(f"participant: no participant has the code {code!r}")
+    return export_id(salt, code)
+
+
+def _export_ids(session: Session, study_id: int, people: list[Participant]) -> dict[int, str]:
+    salt = session.scalar(sa.select(Study.salt).where(Study.id == study_id)) or ""
+    return {p.id: export_id(salt, p.code) for p in people}
 
 
 def _participants(session: Session, study_id: int, include_pilot: bool) -> list[Participant]:
@@ -112,11 +142,12 @@ def export_tidy(session: Session, slug: str, *, include_pilot: bool = False) -> 
     ids = [p.id for p in people]
     answers = _answers(session, ids)
     message = _message_seconds(session, ids)
+    pseudonyms = _export_ids(session, loaded.id, people)
     data: dict[str, list[Any]] = {c["name"]: [] for c in book["columns"]}
     for person in people:
         row = answers.get(person.id, {})
         base = {
-            "participant": person.code,
+            "participant": pseudonyms[person.id],
             "arm": person.arm,
             "stratum": person.stratum,
             "source": person.source,
@@ -160,6 +191,7 @@ def export_long(session: Session, slug: str, *, include_pilot: bool = False) -> 
     loaded = get_study(session, slug)
     spec = loaded.spec
     people = {p.id: p for p in _participants(session, loaded.id, include_pilot)}
+    pseudonyms = _export_ids(session, loaded.id, list(people.values()))
     order = {item.id: n for n, item in enumerate(spec.items)}
     rows = []
     if people:
@@ -168,7 +200,7 @@ def export_long(session: Session, slug: str, *, include_pilot: bool = False) -> 
             person = people[r.participant_id]
             rows.append(
                 {
-                    "participant": person.code,
+                    "participant": pseudonyms[person.id],
                     "arm": person.arm,
                     "stratum": person.stratum,
                     "status": person.status,

@@ -13,7 +13,13 @@ import pytest
 from analysis.plan import check_columns, load_plan
 from framelab.services.codebook import codebook, codebook_markdown, column_names
 from framelab.services.enrolment import start_participant
-from framelab.services.export import analysis_plan, export_long, export_tidy, write_export
+from framelab.services.export import (
+    analysis_plan,
+    export_id_for,
+    export_long,
+    export_tidy,
+    write_export,
+)
 from framelab.services.flow import current_page, submit_step, withdraw
 from framelab.services.studies import set_status
 from tests.factories import make_study, publish, session_for, study_data, valid_answers
@@ -90,8 +96,8 @@ def test_tidy_export_has_exactly_the_documented_columns(filled_file):
 def test_tidy_export_values_flags_scales_and_withdrawn_rows(session, filled):
     spec, people = filled
     df = export_tidy(session, spec.slug).set_index("participant")
-    assert people["pilot"].code not in df.index
-    done = df.loc[people["done"].code]
+    assert export_id_for(session, people["pilot"].code) not in df.index
+    done = df.loc[export_id_for(session, people["done"].code)]
     assert (done["status"], done["stratum"], done["language"], done["source"]) == (
         "completed",
         "right",
@@ -103,13 +109,13 @@ def test_tidy_export_values_flags_scales_and_withdrawn_rows(session, filled):
     assert done["duration_seconds"] == 100 and done["message_seconds"] == 20
     assert done["completed_at"] == pd.Timestamp(NOW + timedelta(seconds=100))
     assert bool(done["pilot"]) is False and df["pilot"].dtype == bool
-    left = df.loc[people["left"].code]
+    left = df.loc[export_id_for(session, people["left"].code)]
     assert (
         left["status"] == "assigned"
         and np.isnan(left["post_support"])
         and pd.isna(left["completed_at"])
     )
-    gone = df.loc[people["gone"].code]
+    gone = df.loc[export_id_for(session, people["gone"].code)]
     assert gone["status"] == "withdrawn" and gone["arm"] in spec.arm_ids
     assert np.isnan(gone["pre_support"]) and np.isnan(gone["pre_scale_care_values"])
     with_pilot = export_tidy(session, spec.slug, include_pilot=True)
@@ -121,7 +127,7 @@ def test_long_export_has_one_row_per_stored_answer(session, filled):
     long = export_long(session, spec.slug)
     n_pre, n_post = len(spec.items_for("pre")), len(spec.items_for("post"))
     assert len(long) == (n_pre + n_post) + n_pre  # done: all; left: pre only; withdrawn: erased
-    done = long[long["participant"] == people["done"].code]
+    done = long[long["participant"] == export_id_for(session, people["done"].code)]
     support = done[(done["item"] == "support") & (done["phase"] == "post")]
     assert support["value"].tolist() == [6.0]
     comment = done[done["item"] == "comment"]
@@ -255,3 +261,15 @@ def test_codebook_files_are_written_as_json_and_markdown(filled_file, tmp_path):
         ValueError, match=r"format: 'xlsx' is not an export format \(expected one of: csv"
     ):
         write_export(session, spec.slug, "xlsx", tmp_path / "x.xlsx")
+
+
+def test_exports_never_carry_the_private_resume_code(session, filled):
+    # The resume code in a participant's link lets its holder continue or withdraw as
+    # that participant; a forwarded export must not hand that power to its reader.
+    spec, people = filled
+    codes = {p.code for p in people.values()}
+    tidy = export_tidy(session, spec.slug, include_pilot=True)
+    long = export_long(session, spec.slug, include_pilot=True)
+    assert not codes & set(tidy["participant"]) and not codes & set(long["participant"])
+    assert tidy["participant"].str.fullmatch(r"p_[0-9a-f]{16}").all()
+    assert tidy["participant"].is_unique

@@ -10,7 +10,7 @@ from framelab.services import studio
 from framelab.services.accounts import Account
 from framelab.services.dashboard import dashboard
 from framelab.services.enrolment import start_participant
-from framelab.services.export import analysis_plan, export_tidy
+from framelab.services.export import analysis_plan, export_id_for, export_tidy
 from framelab.services.flow import current_page, submit_step
 from framelab.services.studies import get_study
 from framelab.services.studio import LifecycleError, StudyLocked
@@ -131,9 +131,12 @@ def test_a_pilot_participant_is_left_out_of_the_analysis_by_default(session):
     studio.change_status(session, SLUG, "live", now=T0 + timedelta(hours=1))
     live_code = complete_participant(session, SLUG, start=T0 + timedelta(hours=2))
     default = export_tidy(session, SLUG)
-    assert list(default["participant"]) == [live_code]
+    assert list(default["participant"]) == [export_id_for(session, live_code)]
     with_pilot = export_tidy(session, SLUG, include_pilot=True)
-    assert set(with_pilot["participant"]) == {pilot_code, live_code}
+    assert set(with_pilot["participant"]) == {
+        export_id_for(session, pilot_code),
+        export_id_for(session, live_code),
+    }
     assert analysis_plan(get_study(session, SLUG).spec)["exclude"]["pilot"] is True
     figures = dashboard(session, get_study(session, SLUG))
     assert (figures.total.completed, figures.pilot_completed) == (1, 1)
