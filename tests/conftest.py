@@ -101,9 +101,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Debian Chromium driven by Playwright; skipped with a reason when absent."""
+    """Headless Debian Chromium driven by Playwright; skipped with a reason when absent.
+
+    Module-scoped on purpose: Playwright's sync API keeps an asyncio loop running in
+    this thread while it is open, which would break later tests that use asyncio.run.
+    """
     exe = chromium_executable()
     if exe is None:
         pytest.skip("browser test needs Debian's chromium (apt-get install chromium; .ci/run does)")
