@@ -127,8 +127,9 @@ class GunicornServer:
             "75",
             "--backlog",
             "2048",
+            # Stopping waits for kept-alive connections; tests and benchmarks need not linger.
             "--graceful-timeout",
-            "5",
+            "2",
             "--log-level",
             "warning",
             *self.extra_args,

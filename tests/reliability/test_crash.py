@@ -32,7 +32,7 @@ def test_sigkill_of_every_server_process_loses_no_acknowledged_answer(database_u
         server.base_url,
         f"/s/{SLUG}",
         concurrency=12,
-        duration=6,
+        duration=5,
         seed=7,
         resume_path=RESUME,
         resume_window=30,
@@ -45,7 +45,7 @@ def test_sigkill_of_every_server_process_loses_no_acknowledged_answer(database_u
         server.start()
         runner.start()
         for _ in range(KILLS):
-            time.sleep(2.0)
+            time.sleep(1.5)
             killed.append(server.kill_all())
             assert not server.running
             time.sleep(0.3)

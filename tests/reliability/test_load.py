@@ -18,8 +18,8 @@ from framelab.testing.loadgen import run_load
 from framelab.testing.server import framelab_server, prepare_database
 
 SLUG = "torture-ban"
-CONCURRENCY = 20
-SECONDS = 6
+CONCURRENCY = 16
+SECONDS = 5
 
 
 @pytest.mark.slow
