@@ -25,7 +25,7 @@ from framelab.db.models import AssignmentLog, BlockState, Participant, Response
 from framelab.db.session import make_engine, make_session_factory
 from framelab.domain.assignment import arm_sequence
 from framelab.services.studies import get_study
-from framelab.testing.loadgen import AckedAnswer
+from framelab.testing.results import AckedAnswer
 
 # The page a step's answers belong to: framelab's `intent` page holds post-phase items.
 STEP_PHASE = {"pre": "pre", "post": "post", "intent": "post"}
