@@ -301,7 +301,7 @@ def send(world: World, request: dict[str, Any]):
 def test_fuzzed_participant_requests_never_fail_or_touch_other_participants(world, capsys):
     victim_before = world.snapshot()[world.victim]
 
-    @run_settings(bounded=110, long=900)
+    @run_settings(bounded=110, long=1200)
     @given(batch=st.lists(requests(), min_size=5, max_size=20))
     def batch_of_requests(batch):
         before = world.snapshot()

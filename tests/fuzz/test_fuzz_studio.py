@@ -169,7 +169,7 @@ def test_fuzzed_studio_requests_never_fail_and_read_only_visitors_change_nothing
     app, targets, clients = studio
     assert len(targets) >= 12, "too few studio forms discovered"
 
-    @run_settings(bounded=40, long=400)
+    @run_settings(bounded=40, long=500)
     @given(batch=st.lists(studio_requests(targets), min_size=3, max_size=10))
     def batch_of_requests(batch):
         for request in batch:
