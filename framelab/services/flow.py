@@ -19,18 +19,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from framelab.db.models import PageVisit, Participant, Response
+from framelab.db.models import PageVisit, Participant, Response, Study, StudyVersion
 from framelab.domain.study import Frame, Item, ValueProblem
 from framelab.domain.study import Study as StudySpec
 from framelab.services.enrolment import (
     assign_in_transaction,
-    lock_participant,
     lock_participant_by_code,
     participant_by_code,
 )
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.responses import AnswerError, store_answers, validate_answers
-from framelab.services.studies import loaded_version
+from framelab.services.studies import LoadedStudy, loaded_version, version_spec
 
 __all__ = [
     "STEPS",
@@ -172,11 +171,8 @@ def _shown_insert(insert) -> sa.Executable:
     )
 
 
-# Every page view and submit runs these; built once, executed with Core.
+# Submits run these; built once, executed with Core.
 _SHOWN = {"postgresql": _shown_insert(postgresql.insert), "sqlite": _shown_insert(sqlite.insert)}
-_VISIT = sa.select(PageVisit.shown_at, PageVisit.submitted_at).where(
-    PageVisit.participant_id == sa.bindparam("b_pid"), PageVisit.step == sa.bindparam("b_step")
-)
 _VISIT_DONE = (
     sa.update(PageVisit)
     .where(
@@ -200,34 +196,98 @@ def _record_shown(session: Session, participant: Participant, step: str, now: da
     session.connection().execute(statement, {"b_pid": participant.id, "b_step": step, "now": now})
 
 
+# One statement finds the participant, their study version (the spec is cached per process
+# by hash) and the page visit of their current step; with FOR UPDATE OF participant on
+# PostgreSQL for a submit (SQLite's BEGIN IMMEDIATE already holds the write lock).
+_LOOKUP = (
+    sa.select(
+        Participant,
+        StudyVersion.spec_hash,
+        StudyVersion.version,
+        Study.slug,
+        Study.status,
+        PageVisit.shown_at,
+        PageVisit.submitted_at,
+    )
+    .join(StudyVersion, StudyVersion.id == Participant.study_version_id)
+    .join(Study, Study.id == StudyVersion.study_id)
+    .outerjoin(
+        PageVisit,
+        sa.and_(PageVisit.participant_id == Participant.id, PageVisit.step == Participant.step),
+    )
+    .where(Participant.code == sa.bindparam("code"))
+    .execution_options(populate_existing=True)
+)
+_LOOKUP_FOR_UPDATE = _LOOKUP.with_for_update(of=Participant)
+
+
+@dataclass(frozen=True)
+class _Found:
+    participant: Participant
+    loaded: LoadedStudy
+    shown_at: datetime | None  # of the current step's page, None if never recorded
+    submitted_at: datetime | None
+
+
+def _find(session: Session, code: str, *, lock: bool) -> _Found:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _LOOKUP_FOR_UPDATE if lock and postgres else _LOOKUP
+    row = session.execute(statement, {"code": code}).one_or_none()
+    if row is None:
+        raise ParticipantNotFound("participant: no participant with this code")
+    participant, spec_hash, version, slug, status, shown_at, submitted_at = row
+    loaded = LoadedStudy(
+        id=participant.study_id,
+        slug=slug,
+        status=status,
+        version=version,
+        spec=version_spec(session, participant.study_version_id, spec_hash),
+        spec_hash=spec_hash,
+        version_id=participant.study_version_id,
+    )
+    return _Found(participant, loaded, shown_at, submitted_at)
+
+
 def current_page(session: Session, code: str, *, now: datetime) -> PageState:
-    """The participant's current page; the first showing of each step is recorded (time on page)."""
+    """The participant's current page, read-only when its first showing is already recorded.
+
+    A submit records when the next page is first shown (time on page), so showing a page
+    normally writes nothing: on SQLite it reads in a deferred transaction and never waits
+    for the write lock. Only a page whose showing was not recorded yet (a participant
+    enrolled from a panel link, before their first page) or data from before assignment
+    moved into the step change take the write path.
+    """
     now = _aware(now)
     try:
-        participant = participant_by_code(session, code)
-        loaded = loaded_version(session, participant.study_version_id)
-        if participant.step == "message" and participant.arm is None:
-            # Only reachable for data made before assignment moved into the step change.
-            participant = lock_participant(session, participant.id)
-            assign_in_transaction(session, participant, loaded, now=now)
-        if participant.step in STEPS:
-            _record_shown(session, participant, participant.step, now)
+        if not session.in_transaction():
+            session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+        found = _find(session, code, lock=False)
+        participant = found.participant
+        needs_arm = participant.step == "message" and participant.arm is None
+        if needs_arm or (participant.step in STEPS and found.shown_at is None):
+            # A deferred SQLite transaction cannot become a writer safely (busy snapshot).
+            session.rollback()
+            found = _find(session, code, lock=True)
+            participant = found.participant
+            if participant.step == "message" and participant.arm is None:
+                assign_in_transaction(session, participant, found.loaded, now=now)
+            if participant.step in STEPS:
+                _record_shown(session, participant, participant.step, now)
         session.commit()
     except Exception:
         session.rollback()
         raise
-    return _page_for(participant, loaded.spec, loaded.spec_hash)
+    return _page_for(participant, found.loaded.spec, found.loaded.spec_hash)
 
 
-def _close_visit(session: Session, participant: Participant, step: str, now: datetime) -> None:
+def _close_visit(session: Session, found: _Found, step: str, now: datetime) -> None:
     connection = session.connection()
-    key = {"b_pid": participant.id, "b_step": step}
-    visit = connection.execute(_VISIT, key).one_or_none()
-    if visit is None:
-        # Submitted without the page having been fetched (a bot or a resubmitted form).
+    key = {"b_pid": found.participant.id, "b_step": step}
+    if found.shown_at is None:
+        # Submitted without the page having been shown (a bot or a resubmitted form).
         connection.execute(_VISIT_NEW, {**key, "now": now, "now2": now})
-    elif visit.submitted_at is None:
-        seconds = max(0.0, (now - visit.shown_at).total_seconds())
+    elif found.submitted_at is None:
+        seconds = max(0.0, (now - _aware(found.shown_at)).total_seconds())
         connection.execute(_VISIT_DONE, {**key, "now": now, "seconds": seconds})
 
 
@@ -242,12 +302,12 @@ def submit_step(
     """Apply one page's form if `step` is the participant's current step; commit before returning."""
     now = _aware(now)
     try:
-        participant = lock_participant_by_code(session, code)
+        found = _find(session, code, lock=True)
+        participant, loaded = found.participant, found.loaded
         if step != participant.step or step not in STEPS or step == "debrief":
             current = participant.step
             session.rollback()
             return SubmitResult(ok=False, step=current, stale=True)
-        loaded = loaded_version(session, participant.study_version_id)
         spec = loaded.spec
         if (form.get(HONEYPOT_FIELD) or "").strip():
             participant.honeypot = True
@@ -257,7 +317,7 @@ def submit_step(
                 session.rollback()
                 problem = ValueProblem("required", "consent: choose yes or no", {"item": "consent"})
                 return SubmitResult(ok=False, step=step, errors={"consent": problem})
-            _close_visit(session, participant, step, now)
+            _close_visit(session, found, step, now)
             if answer == "no":
                 participant.status = "screened_out"
                 participant.step = "screened_out"
@@ -273,15 +333,18 @@ def submit_step(
                 session.rollback()
                 return SubmitResult(ok=False, step=step, errors=exc.errors, values=kept)
             store_answers(session, participant, ITEM_STEPS[step], values, items=items, now=now)
-            _close_visit(session, participant, step, now)
+            _close_visit(session, found, step, now)
         else:
-            _close_visit(session, participant, step, now)
+            _close_visit(session, found, step, now)
         following = _next_step(spec, step)
         if following == "message" and participant.arm is None:
             assign_in_transaction(session, participant, loaded, now=now)
         if following == "debrief":
             _complete(participant, spec, now)
         participant.step = following
+        # The next page is shown right after this commit (post/redirect/get): record its
+        # first showing here, so showing it is a read.
+        _record_shown(session, participant, following, now)
         session.commit()
         return SubmitResult(ok=True, step=following)
     except Exception:

@@ -161,21 +161,32 @@ def loaded_version(session: Session, version_id: int) -> LoadedStudy:
     if row is None:
         raise StudyNotFound(f"study_version: no version with id {version_id}")
     spec_hash, version, study_id, slug, status = row
-    spec = _SPECS_BY_HASH.get(spec_hash)
-    if spec is None:
-        text = connection.scalar(_VERSION_JSON, {"version_id": version_id})
-        spec = spec_from_json(spec_hash, text)
-        if len(_SPECS_BY_HASH) < 256:  # a content hash names one spec forever
-            _SPECS_BY_HASH[spec_hash] = spec
     return LoadedStudy(
         id=study_id,
         slug=slug,
         status=status,
         version=version,
-        spec=spec,
+        spec=version_spec(session, version_id, spec_hash),
         spec_hash=spec_hash,
         version_id=version_id,
     )
+
+
+def version_spec(session: Session, version_id: int, spec_hash: str) -> StudySpec:
+    """The validated spec of a stored version, parsed once per process.
+
+    A version's spec is immutable and named by its content hash, so the parsed spec is
+    kept per process; the spec JSON is read only the first time a hash is seen.
+    """
+    spec = _SPECS_BY_HASH.get(spec_hash)
+    if spec is None:
+        text = session.connection().scalar(_VERSION_JSON, {"version_id": version_id})
+        if text is None:
+            raise StudyNotFound(f"study_version: no version with id {version_id}")
+        spec = spec_from_json(spec_hash, text)
+        if len(_SPECS_BY_HASH) < 256:  # a content hash names one spec forever
+            _SPECS_BY_HASH[spec_hash] = spec
+    return spec
 
 
 def _check_transition(slug: str, old: str, new: str, *, was_live: bool) -> None:
@@ -331,6 +342,9 @@ def completed_count(session: Session, study_id: int, *, pilot: bool = False) -> 
 
 def open_study_for_participants(session: Session, slug: str) -> LoadedStudy:
     """The study if it accepts participants now (pilot or live, target_n not reached)."""
+    if not session.in_transaction():
+        # Only reads: on SQLite, do not queue behind (or block) writers for the study link.
+        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
     loaded = get_study(session, slug)
     if loaded.status not in OPEN_STATUSES:
         raise StudyClosed(slug, loaded.status)
