@@ -254,6 +254,11 @@ def init_limiter(app: Flask, environ: Mapping[str, str] | None = None) -> Limite
         )
     for endpoint in WITHDRAW_ENDPOINTS:
         _wrap(app, endpoint, limiter.limit(login, methods=["POST"], scope="withdraw"))
+    # No default or application limits: the decorated views check their own limits, so
+    # Flask-Limiter's before_request check (~0.7 ms on every request) is dropped.
+    checks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in checks:  # absent when rate limiting is off
+        checks.remove(limiter._check_request_limit)
     app.extensions[LIMITER_KEY] = limiter
     return limiter
 
