@@ -148,6 +148,11 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, object]:
         "workers": workers,
         "worker_class": "gthread",
         "threads": 4,
+        # gthread drops a kept-alive connection whose keep-alive time ran out before a
+        # thread got to it, even with a request waiting: at gunicorn's default of 2 s a
+        # burst of participants saw connections closed unanswered. 75 s is nginx's default.
+        "keepalive": 75,
+        "backlog": 2048,
         "timeout": 60,
         "graceful_timeout": 20,
         "errorlog": "-",

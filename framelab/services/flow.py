@@ -158,42 +158,43 @@ def _page_for(participant: Participant, spec: StudySpec, spec_hash: str) -> Page
     )
 
 
-def _shown_insert(insert) -> sa.Executable:
-    columns = PageVisit.__table__.c
-    return (
-        insert(PageVisit)
-        .values(
-            participant_id=sa.bindparam("b_pid"),
-            step=sa.bindparam("b_step"),
-            shown_at=sa.bindparam("now", type_=columns.shown_at.type),
-        )
-        .on_conflict_do_nothing(index_elements=["participant_id", "step"])
+def _visits_upsert(insert, rows: int) -> sa.Executable:
+    # A submit closes the current page's visit and opens the next one's in one statement:
+    # a new row is inserted, an existing one keeps what it has (its first showing, its
+    # first submit) and only gains a submit time and seconds it did not have yet.
+    c = PageVisit.__table__.c
+    stmt = insert(PageVisit).values(
+        [
+            {
+                "participant_id": sa.bindparam(f"pid{n}"),
+                "step": sa.bindparam(f"step{n}"),
+                "shown_at": sa.bindparam(f"shown{n}", type_=c.shown_at.type),
+                "submitted_at": sa.bindparam(f"done{n}", type_=c.submitted_at.type),
+                "seconds": sa.bindparam(f"seconds{n}", type_=sa.Float),
+            }
+            for n in range(rows)
+        ]
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["participant_id", "step"],
+        set_={
+            "submitted_at": sa.func.coalesce(c.submitted_at, stmt.excluded.submitted_at),
+            "seconds": sa.func.coalesce(c.seconds, stmt.excluded.seconds),
+        },
     )
 
 
-# Submits run these; built once, executed with Core.
-_SHOWN = {"postgresql": _shown_insert(postgresql.insert), "sqlite": _shown_insert(sqlite.insert)}
-_VISIT_DONE = (
-    sa.update(PageVisit)
-    .where(
-        PageVisit.participant_id == sa.bindparam("b_pid"), PageVisit.step == sa.bindparam("b_step")
-    )
-    .values(
-        submitted_at=sa.bindparam("now", type_=PageVisit.__table__.c.submitted_at.type),
-        seconds=sa.bindparam("seconds", type_=sa.Float),
-    )
-)
-_VISIT_NEW = sa.insert(PageVisit).values(
-    participant_id=sa.bindparam("b_pid"),
-    step=sa.bindparam("b_step"),
-    shown_at=sa.bindparam("now", type_=PageVisit.__table__.c.shown_at.type),
-    submitted_at=sa.bindparam("now2", type_=PageVisit.__table__.c.submitted_at.type),
-)
+# Built once, executed with Core: (dialect, rows) -> statement.
+_VISITS = {
+    (name, rows): _visits_upsert(insert, rows)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    for rows in (1, 2)
+}
 
 
 def _record_shown(session: Session, participant: Participant, step: str, now: datetime) -> None:
-    statement = _SHOWN[session.get_bind().dialect.name]
-    session.connection().execute(statement, {"b_pid": participant.id, "b_step": step, "now": now})
+    params = {"pid0": participant.id, "step0": step, "shown0": now, "done0": None, "seconds0": None}
+    session.connection().execute(_VISITS[session.get_bind().dialect.name, 1], params)
 
 
 # One statement finds the participant, their study version (the spec is cached per process
@@ -280,15 +281,20 @@ def current_page(session: Session, code: str, *, now: datetime) -> PageState:
     return _page_for(participant, found.loaded.spec, found.loaded.spec_hash)
 
 
-def _close_visit(session: Session, found: _Found, step: str, now: datetime) -> None:
-    connection = session.connection()
-    key = {"b_pid": found.participant.id, "b_step": step}
-    if found.shown_at is None:
-        # Submitted without the page having been shown (a bot or a resubmitted form).
-        connection.execute(_VISIT_NEW, {**key, "now": now, "now2": now})
-    elif found.submitted_at is None:
+def _close_visit(
+    session: Session, found: _Found, step: str, now: datetime, *, shown_next: str | None = None
+) -> None:
+    """Record the submit of `step` (time on page) and the first showing of `shown_next`."""
+    seconds = None
+    if found.shown_at is not None and found.submitted_at is None:
         seconds = max(0.0, (now - _aware(found.shown_at)).total_seconds())
-        connection.execute(_VISIT_DONE, {**key, "now": now, "seconds": seconds})
+    # Without a recorded showing (a bot, or a form resubmitted) the visit is just the submit.
+    pid = found.participant.id
+    params = {"pid0": pid, "step0": step, "shown0": now, "done0": now, "seconds0": seconds}
+    if shown_next is not None:
+        params |= {"pid1": pid, "step1": shown_next, "shown1": now, "done1": None, "seconds1": None}
+    key = (session.get_bind().dialect.name, 2 if shown_next is not None else 1)
+    session.connection().execute(_VISITS[key], params)
 
 
 def _next_step(spec: StudySpec, step: str) -> str:
@@ -309,6 +315,7 @@ def submit_step(
             session.rollback()
             return SubmitResult(ok=False, step=current, stale=True)
         spec = loaded.spec
+        following = _next_step(spec, step)
         if (form.get(HONEYPOT_FIELD) or "").strip():
             participant.honeypot = True
         if step == "consent":
@@ -317,8 +324,8 @@ def submit_step(
                 session.rollback()
                 problem = ValueProblem("required", "consent: choose yes or no", {"item": "consent"})
                 return SubmitResult(ok=False, step=step, errors={"consent": problem})
-            _close_visit(session, found, step, now)
             if answer == "no":
+                _close_visit(session, found, step, now)
                 participant.status = "screened_out"
                 participant.step = "screened_out"
                 session.commit()
@@ -333,18 +340,14 @@ def submit_step(
                 session.rollback()
                 return SubmitResult(ok=False, step=step, errors=exc.errors, values=kept)
             store_answers(session, participant, ITEM_STEPS[step], values, items=items, now=now)
-            _close_visit(session, found, step, now)
-        else:
-            _close_visit(session, found, step, now)
-        following = _next_step(spec, step)
         if following == "message" and participant.arm is None:
             assign_in_transaction(session, participant, loaded, now=now)
         if following == "debrief":
             _complete(participant, spec, now)
         participant.step = following
-        # The next page is shown right after this commit (post/redirect/get): record its
-        # first showing here, so showing it is a read.
-        _record_shown(session, participant, following, now)
+        # The next page is shown right after this commit (post/redirect/get): its first
+        # showing is recorded here, so showing it is a read.
+        _close_visit(session, found, step, now, shown_next=following)
         session.commit()
         return SubmitResult(ok=True, step=following)
     except Exception:
