@@ -158,22 +158,16 @@ def _page_for(participant: Participant, spec: StudySpec, spec_hash: str) -> Page
     )
 
 
-def _visits_upsert(insert, rows: int) -> sa.Executable:
-    # A submit closes the current page's visit and opens the next one's in one statement:
-    # a new row is inserted, an existing one keeps what it has (its first showing, its
-    # first submit) and only gains a submit time and seconds it did not have yet.
+def _visit_upsert(insert) -> sa.Executable:
+    # A new visit row is inserted; an existing one keeps what it has (its first showing,
+    # its first submit) and only gains a submit time and seconds it did not have yet.
     c = PageVisit.__table__.c
     stmt = insert(PageVisit).values(
-        [
-            {
-                "participant_id": sa.bindparam(f"pid{n}"),
-                "step": sa.bindparam(f"step{n}"),
-                "shown_at": sa.bindparam(f"shown{n}", type_=c.shown_at.type),
-                "submitted_at": sa.bindparam(f"done{n}", type_=c.submitted_at.type),
-                "seconds": sa.bindparam(f"seconds{n}", type_=sa.Float),
-            }
-            for n in range(rows)
-        ]
+        participant_id=sa.bindparam("pid"),
+        step=sa.bindparam("step"),
+        shown_at=sa.bindparam("shown", type_=c.shown_at.type),
+        submitted_at=sa.bindparam("done", type_=c.submitted_at.type),
+        seconds=sa.bindparam("seconds", type_=sa.Float),
     )
     return stmt.on_conflict_do_update(
         index_elements=["participant_id", "step"],
@@ -184,17 +178,18 @@ def _visits_upsert(insert, rows: int) -> sa.Executable:
     )
 
 
-# Built once, executed with Core: (dialect, rows) -> statement.
-_VISITS = {
-    (name, rows): _visits_upsert(insert, rows)
-    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-    for rows in (1, 2)
+# Built once per dialect, executed with Core (a multi-VALUES insert would be compiled
+# anew on every call; executemany of one row statement is cached and, on PostgreSQL,
+# pipelined into one round trip).
+_VISIT_UPSERT = {
+    "postgresql": _visit_upsert(postgresql.insert),
+    "sqlite": _visit_upsert(sqlite.insert),
 }
 
 
 def _record_shown(session: Session, participant: Participant, step: str, now: datetime) -> None:
-    params = {"pid0": participant.id, "step0": step, "shown0": now, "done0": None, "seconds0": None}
-    session.connection().execute(_VISITS[session.get_bind().dialect.name, 1], params)
+    params = {"pid": participant.id, "step": step, "shown": now, "done": None, "seconds": None}
+    session.connection().execute(_VISIT_UPSERT[session.get_bind().dialect.name], params)
 
 
 # One statement finds the participant, their study version (the spec is cached per process
@@ -290,11 +285,10 @@ def _close_visit(
         seconds = max(0.0, (now - _aware(found.shown_at)).total_seconds())
     # Without a recorded showing (a bot, or a form resubmitted) the visit is just the submit.
     pid = found.participant.id
-    params = {"pid0": pid, "step0": step, "shown0": now, "done0": now, "seconds0": seconds}
+    rows = [{"pid": pid, "step": step, "shown": now, "done": now, "seconds": seconds}]
     if shown_next is not None:
-        params |= {"pid1": pid, "step1": shown_next, "shown1": now, "done1": None, "seconds1": None}
-    key = (session.get_bind().dialect.name, 2 if shown_next is not None else 1)
-    session.connection().execute(_VISITS[key], params)
+        rows.append({"pid": pid, "step": shown_next, "shown": now, "done": None, "seconds": None})
+    session.connection().execute(_VISIT_UPSERT[session.get_bind().dialect.name], rows)
 
 
 def _next_step(spec: StudySpec, step: str) -> str:
