@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from framelab.services.flow import items_for_step
 from tests.conftest import run_axe
 from tests.factories import make_study
+from tests.support.live import serve
 from tests.web.conftest import make_app
 
 pytestmark = pytest.mark.browser
@@ -23,15 +22,8 @@ VIEWPORT = {"width": 360, "height": 740}
 def live_server(tmp_path) -> Iterator[str]:
     """The app served by Werkzeug on 127.0.0.1 on a free port, in a thread."""
     app = make_app(f"sqlite:///{tmp_path / 'browser.sqlite'}")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        app.extensions["framelab.engine"].dispose()
+    with serve(app) as url:
+        yield url
 
 
 def check_page(

@@ -4,19 +4,18 @@ Screenshots go to test-artifacts/; axe-core must find no violation on any studio
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from argon2 import PasswordHasher
-from werkzeug.serving import make_server
 
 from framelab import create_app
 from framelab.services import accounts
 from framelab.services.flow import items_for_step
 from tests.conftest import run_axe
 from tests.factories import make_study, session_factory_for
+from tests.support.live import serve
 
 pytestmark = pytest.mark.browser
 
@@ -37,15 +36,8 @@ def live_server(tmp_path) -> Iterator[str]:
     finally:
         accounts._hasher = default
     app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        app.extensions["framelab.engine"].dispose()
+    with serve(app) as url:
+        yield url
 
 
 def check(page, axe_js: str, artifacts_dir, name: str, problems: list[str]) -> None:

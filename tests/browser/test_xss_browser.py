@@ -11,16 +11,15 @@ inline script, no on* attribute, no javascript: URL and no frame or object.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from framelab.domain.study import study_from_data
 from framelab.services.flow import items_for_step
 from tests.factories import study_data
+from tests.support.live import serve
 from tests.web.conftest import make_app
 
 pytestmark = pytest.mark.browser
@@ -96,15 +95,8 @@ SPEC = study_from_data(poisoned_study_data())
 @pytest.fixture
 def live_server(tmp_path) -> Iterator[str]:
     app = make_app(f"sqlite:///{tmp_path / 'xss.sqlite'}", studies=(SPEC,))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        app.extensions["framelab.engine"].dispose()
+    with serve(app) as url:
+        yield url
 
 
 def check(page, name: str, problems: list[str], dialogs: list[str]) -> None:
