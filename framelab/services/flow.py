@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from framelab.db.models import PageVisit, Participant, Response, Study, StudyVersion
+from framelab.db.session import begin_read
 from framelab.domain.study import Frame, Item, ValueProblem
 from framelab.domain.study import Study as StudySpec
 from framelab.services.enrolment import (
@@ -248,20 +249,19 @@ def current_page(session: Session, code: str, *, now: datetime) -> PageState:
     """The participant's current page, read-only when its first showing is already recorded.
 
     A submit records when the next page is first shown (time on page), so showing a page
-    normally writes nothing: on SQLite it reads in a deferred transaction and never waits
-    for the write lock. Only a page whose showing was not recorded yet (a participant
+    normally writes nothing (`begin_read`: on SQLite a deferred transaction that never waits
+    for the write lock, on PostgreSQL autocommit). Only a page whose showing was not recorded yet (a participant
     enrolled from a panel link, before their first page) or data from before assignment
     moved into the step change take the write path.
     """
     now = _aware(now)
     try:
-        if not session.in_transaction():
-            session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+        begin_read(session)
         found = _find(session, code, lock=False)
         participant = found.participant
         needs_arm = participant.step == "message" and participant.arm is None
         if needs_arm or (participant.step in STEPS and found.shown_at is None):
-            # A deferred SQLite transaction cannot become a writer safely (busy snapshot).
+            # A read-only start cannot become a writer (SQLite: busy snapshot; PostgreSQL: autocommit).
             session.rollback()
             found = _find(session, code, lock=True)
             participant = found.participant

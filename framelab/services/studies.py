@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from framelab.db.models import STUDY_STATUSES, Participant, Study, StudyVersion, utcnow
+from framelab.db.session import begin_read
 from framelab.domain.study import Study as StudySpec
 from framelab.domain.study import study_from_data
 
@@ -342,9 +343,7 @@ def completed_count(session: Session, study_id: int, *, pilot: bool = False) -> 
 
 def open_study_for_participants(session: Session, slug: str) -> LoadedStudy:
     """The study if it accepts participants now (pilot or live, target_n not reached)."""
-    if not session.in_transaction():
-        # Only reads: on SQLite, do not queue behind (or block) writers for the study link.
-        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+    begin_read(session)  # only reads: the study link never waits for writers
     loaded = get_study(session, slug)
     if loaded.status not in OPEN_STATUSES:
         raise StudyClosed(slug, loaded.status)
