@@ -15,10 +15,12 @@ from tests.factories import make_study
 from tests.web.conftest import make_app
 
 SPEC = make_study()
-# The full acceptance run (2,000 bots) takes minutes on a 2-core machine; make test runs
-# a smaller sample with the same checks unless FRAMELAB_SIM_FULL=1.
-FULL = os.environ.get("FRAMELAB_SIM_FULL") == "1"
+# The acceptance run: 2,000 bots (about 70 s on an idle 2-core machine, in two processes).
+# FRAMELAB_SIM_QUICK=1 runs 300 with the same checks, for quick local iterations.
+FULL = os.environ.get("FRAMELAB_SIM_QUICK") != "1"
 N = 2000 if FULL else 300
+# About 3 standard errors of an arm's mean change at each size.
+TOLERANCE = 0.2 if FULL else 0.3
 EFFECTS = {"care": 1.0, "fairness": 0.5, "loyalty": -0.6}
 
 
@@ -55,8 +57,8 @@ def test_simulated_participants_show_the_planted_effects_in_the_export(sim_db):
     effects = change - change["control"]
     print("planted", EFFECTS, "measured", effects.round(2).to_dict())
     for arm, planted in EFFECTS.items():
-        assert effects[arm] == pytest.approx(planted, abs=0.3), (arm, effects.to_dict())
-    assert abs(effects["liberty"]) < 0.3
+        assert effects[arm] == pytest.approx(planted, abs=TOLERANCE), (arm, effects.to_dict())
+    assert abs(effects["liberty"]) < TOLERANCE
     # Virtual time: bots read the message for tens of seconds and are not all speeders.
     assert done["message_seconds"].median() > 10
     assert done["speeder"].mean() < 0.5
