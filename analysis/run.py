@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis import methods as methods_text
 from analysis import summaries
-from analysis._data import arm_labels, numeric_column, present_labels
+from analysis._data import EFFECT_COLUMNS, arm_labels, numeric_column, present_labels
 from analysis.collect import Collector
 from analysis.effect_size import effect_sizes, equivalence, mann_whitney
 from analysis.estimators import ancova, change_score, difference_in_means, lin, omnibus
@@ -266,21 +266,8 @@ def _annotate_effects(effects: list[dict], plan: Plan, c: Collector) -> list[dic
         adj = adjust_pvalues([np.nan if v is None else v for v in p], plan.correction)
         for i, q in zip(idx, adj, strict=True):
             effects[i]["p_adjusted"] = summaries.clean(q)
-    order = [
-        "outcome",
-        "arm",
-        "method",
-        "estimate",
-        "std_error",
-        "statistic",
-        "df",
-        "p_value",
-        "p_adjusted",
-        "conf_low",
-        "conf_high",
-        "n_control",
-        "n_treatment",
-    ]
+    at = EFFECT_COLUMNS.index("p_value") + 1
+    order = [*EFFECT_COLUMNS[:at], "p_adjusted", *EFFECT_COLUMNS[at:]]
     return [{**{k: e.get(k) for k in order}, **e} for e in effects]
 
 
