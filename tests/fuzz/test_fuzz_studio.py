@@ -25,16 +25,17 @@ from hypothesis import strategies as st
 from framelab.domain.study import study_from_data
 from tests.fuzz.support import count, form_value, huge_text, odd_text, report, run_settings
 from tests.security.conftest import table_rows
-from tests.studio.conftest import OTHER, PEOPLE, SLUG, build_app, copy_database, sign_in
+from tests.studio.conftest import (
+    OTHER,
+    PEOPLE,
+    RULE_VALUES,
+    SLUG,
+    build_app,
+    copy_database,
+    sign_in,
+)
 
-VALUES = {
-    "slug": SLUG,
-    "arm_id": "care",
-    "lang": "es",
-    "step": "message",
-    "action": "pause",
-    "fmt": "csv",
-}
+VALUES = RULE_VALUES
 READ_ONLY = ("viewer@example.org", "stranger@example.org", None)
 OWN_STUDY_URLS = ("/studio/new",)  # any signed-in account may start a study of its own
 VISITORS = [*PEOPLE, None]

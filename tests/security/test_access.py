@@ -11,18 +11,13 @@ from __future__ import annotations
 import pytest
 
 from framelab.services.accounts import PERMISSIONS, role_allows
-from tests.studio.conftest import OTHER, PEOPLE, SLUG
+from tests.studio.conftest import OTHER, PEOPLE, RULE_VALUES, SLUG
 
 # Public by design: participants are anonymous; static files; the sign-in pages.
 PUBLIC_ENDPOINTS = {"static", "studio.static", "studio.login", "studio.logout"}
 PUBLIC_BLUEPRINTS = {"participant"}
 VALUES = {
-    "slug": SLUG,
-    "arm_id": "care",
-    "lang": "es",
-    "step": "message",
-    "action": "pause",
-    "fmt": "csv",
+    **RULE_VALUES,
     "code": "not-a-code",
     "filename": "framelab.css",
 }

@@ -25,6 +25,16 @@ NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
 SLUG = "torture-ban"
 OTHER = "other-study"
+# Values for the studio URL rules' variables, for tests that enumerate the URL map;
+# `action=pause` keeps an allowed POST harmless on a draft study.
+RULE_VALUES = {
+    "slug": SLUG,
+    "arm_id": "care",
+    "lang": "es",
+    "step": "message",
+    "action": "pause",
+    "fmt": "csv",
+}
 # email -> role on torture-ban (None: no role)
 PEOPLE = {
     "owner@example.org": "owner",

@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 
 from framelab.services.accounts import PERMISSIONS, role_allows
-from tests.studio.conftest import OTHER, PEOPLE, SLUG
+from tests.studio.conftest import OTHER, PEOPLE, RULE_VALUES, SLUG
 
-# URL values for the rules' variables; `action=pause` keeps allowed POSTs harmless (draft).
-VALUES = {
-    "slug": SLUG,
-    "arm_id": "care",
-    "lang": "es",
-    "step": "message",
-    "action": "pause",
-    "fmt": "csv",
-}
+VALUES = RULE_VALUES
 PUBLIC = {"studio.login", "studio.logout", "studio.static"}
 
 
