@@ -136,17 +136,6 @@ def participant_by_code(session: Session, code: str) -> Participant:
     return participant
 
 
-def stratum_of(session: Session, participant: Participant, spec: StudySpec) -> str:
-    """The participant's stratum from their stored answer to the design's block_by item."""
-    block_by = spec.design.block_by if spec.design.scheme == "blocked" else None
-    if block_by is None:
-        return spec.stratum_for(None)
-    value = session.connection().scalar(_BLOCK_ANSWER, {"pid": participant.id, "item": block_by})
-    if value is None:
-        raise AssignmentError(f"{block_by}: the blocking item must be answered before assignment")
-    return spec.stratum_for(value)
-
-
 def _counter_upsert(insert) -> sa.Executable:
     stmt = insert(BlockState).values(
         study_id=sa.bindparam("study_id"), stratum=sa.bindparam("stratum"), next_position=1
@@ -163,11 +152,11 @@ _COUNTER_UPSERT = {
 }
 
 
-def _take_position(session: Session, study_id: int, stratum: str) -> int:
+def _take_position(connection: sa.Connection, study_id: int, stratum: str) -> int:
     # One atomic upsert creates the counter or bumps it; the row stays locked until
     # commit (PostgreSQL row lock; SQLite already holds the write lock).
-    stmt = _COUNTER_UPSERT[session.get_bind().dialect.name]
-    result = session.connection().execute(stmt, {"study_id": study_id, "stratum": stratum})
+    stmt = _COUNTER_UPSERT[connection.dialect.name]
+    result = connection.execute(stmt, {"study_id": study_id, "stratum": stratum})
     return int(result.scalar_one()) - 1
 
 
@@ -177,31 +166,72 @@ def assign_in_transaction(
     """Assign without committing (the flow stores pre answers in the same transaction)."""
     if participant.arm is not None:
         return participant.arm
-    spec = loaded.spec
-    stratum = stratum_of(session, participant, spec)
-    position = _take_position(session, participant.study_id, stratum)
-    slot = arm_for_slot(spec, stratum, position)
-    arm = slot.arm
-    participant.arm = arm
-    participant.stratum = stratum
-    participant.assigned_at = now
-    participant.status = "assigned"
-    session.add(
-        AssignmentLog(
-            participant_id=participant.id,
-            study_id=participant.study_id,
-            arm=arm,
-            stratum=stratum,
-            position=position,
-            block_index=slot.block_index,
-            position_in_block=slot.position_in_block,
-            seed=spec.design.seed,
-            spec_hash=loaded.spec_hash,
-            assigned_at=now,
-        )
+    session.flush()  # the blocking answer may still be pending in the session
+    changes = assign_participant(
+        session.connection(),
+        participant_id=participant.id,
+        study_id=participant.study_id,
+        spec=loaded.spec,
+        spec_hash=loaded.spec_hash,
+        now=now,
     )
-    session.flush()
-    return arm
+    for name, value in changes.items():
+        setattr(participant, name, value)  # flushed with the caller's other changes
+    return changes["arm"]
+
+
+_LOG_INSERT = sa.insert(AssignmentLog)
+_NO_ANSWER = object()
+
+
+def assign_participant(
+    connection: sa.Connection,
+    *,
+    participant_id: int,
+    study_id: int,
+    spec: StudySpec,
+    spec_hash: str,
+    now: datetime,
+    block_value: object = _NO_ANSWER,
+) -> dict[str, object]:
+    """Take the next slot of the participant's stratum and log it (Core, no commit).
+
+    Returns the participant columns to set (arm, stratum, assigned_at, status); the caller
+    writes them in its own UPDATE. `block_value` is the blocking item's stored answer
+    when the caller has it at hand (it was just submitted), saving a read.
+    """
+    block_by = spec.design.block_by if spec.design.scheme == "blocked" else None
+    if block_by is None:
+        stratum = spec.stratum_for(None)
+    else:
+        value = (
+            connection.scalar(_BLOCK_ANSWER, {"pid": participant_id, "item": block_by})
+            if block_value is _NO_ANSWER
+            else block_value
+        )
+        if value is None:
+            raise AssignmentError(
+                f"{block_by}: the blocking item must be answered before assignment"
+            )
+        stratum = spec.stratum_for(value)
+    position = _take_position(connection, study_id, stratum)
+    slot = arm_for_slot(spec, stratum, position)
+    connection.execute(
+        _LOG_INSERT,
+        {
+            "participant_id": participant_id,
+            "study_id": study_id,
+            "arm": slot.arm,
+            "stratum": stratum,
+            "position": position,
+            "block_index": slot.block_index,
+            "position_in_block": slot.position_in_block,
+            "seed": spec.design.seed,
+            "spec_hash": spec_hash,
+            "assigned_at": now,
+        },
+    )
+    return {"arm": slot.arm, "stratum": stratum, "assigned_at": now, "status": "assigned"}
 
 
 _BY_ID = (

@@ -18,18 +18,19 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from framelab.db.models import PageVisit, Participant, Response, Study, StudyVersion
 from framelab.db.session import begin_read
 from framelab.domain.study import Frame, Item, ValueProblem
 from framelab.domain.study import Study as StudySpec
 from framelab.services.enrolment import (
-    assign_in_transaction,
+    assign_participant,
     lock_participant_by_code,
     participant_by_code,
 )
 from framelab.services.errors import ParticipantNotFound
-from framelab.services.responses import AnswerError, store_answers, validate_answers
+from framelab.services.responses import AnswerError, validate_answers, write_answers
 from framelab.services.studies import LoadedStudy, loaded_version, version_spec
 
 __all__ = [
@@ -54,9 +55,13 @@ HONEYPOT_FIELD = "website"
 
 @dataclass(frozen=True)
 class PageState:
-    """Everything a participant page needs; `participant` is None in a studio preview."""
+    """Everything a participant page needs.
 
-    participant: Participant | None
+    `participant` is the participant's row as the page was read (id, code, step, status,
+    arm, language, ...; a Core row, not an ORM object), None in a studio preview.
+    """
+
+    participant: sa.Row | None
     code: str | None
     spec: StudySpec
     spec_hash: str
@@ -83,20 +88,45 @@ class SubmitResult:
     stale: bool = False
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """A spec's page sequence and items per step, worked out once per spec."""
+
+    steps: tuple[str, ...]
+    items: dict[str, tuple[Item, ...]]
+
+
+_PLANS: dict[int, tuple[StudySpec, _Plan]] = {}
+
+
+def _plan(spec: StudySpec) -> _Plan:
+    # Specs are immutable and cached per process by hash, so their plan is too (the spec is
+    # kept alongside so its id() cannot be reused by another object).
+    cached = _PLANS.get(id(spec))
+    if cached is not None and cached[0] is spec:
+        return cached[1]
+    pre = tuple(spec.items_for("pre"))
+    post = spec.items_for("post")
+    items = {
+        "pre": pre,
+        "post": tuple(i for i in post if i.role != "intent"),
+        "intent": tuple(i for i in post if i.role == "intent"),
+    }
+    plan = _Plan(tuple(s for s in STEPS if s not in ITEM_STEPS or items[s]), items)
+    if len(_PLANS) >= 256:
+        _PLANS.clear()
+    _PLANS[id(spec)] = (spec, plan)
+    return plan
+
+
 def steps_for(spec: StudySpec) -> list[str]:
     """The study's steps in order, without pages that would have no items."""
-    return [s for s in STEPS if s not in ITEM_STEPS or items_for_step(spec, s)]
+    return list(_plan(spec).steps)
 
 
 def items_for_step(spec: StudySpec, step: str) -> list[Item]:
     """The items asked on `step` (empty for consent, message, debrief)."""
-    if step == "pre":
-        return spec.items_for("pre")
-    if step == "post":
-        return [i for i in spec.items_for("post") if i.role != "intent"]
-    if step == "intent":
-        return [i for i in spec.items_for("post") if i.role == "intent"]
-    return []
+    return list(_plan(spec).items.get(step, ()))
 
 
 def _aware(now: datetime) -> datetime:
@@ -104,12 +134,12 @@ def _aware(now: datetime) -> datetime:
 
 
 def _progress(spec: StudySpec, step: str) -> tuple[int, int]:
-    steps = steps_for(spec)
+    steps = _plan(spec).steps
     return (steps.index(step) + 1, len(steps)) if step in steps else (len(steps), len(steps))
 
 
 def _state(
-    participant: Participant | None, spec: StudySpec, spec_hash: str, step: str, **kw
+    participant: sa.Row | None, spec: StudySpec, spec_hash: str, step: str, **kw
 ) -> PageState:
     frame = None
     arm = kw.pop("arm", None)
@@ -123,7 +153,7 @@ def _state(
         spec=spec,
         spec_hash=spec_hash,
         step=step,
-        items=tuple(items_for_step(spec, step)),
+        items=_plan(spec).items.get(step, ()),
         arm=arm,
         frame=frame,
         progress=_progress(spec, step),
@@ -146,7 +176,7 @@ def preview_page(spec: StudySpec, step: str, *, language: str, arm: str | None =
     )
 
 
-def _page_for(participant: Participant, spec: StudySpec, spec_hash: str) -> PageState:
+def _page_for(participant: sa.Row, spec: StudySpec, spec_hash: str) -> PageState:
     return _state(
         participant,
         spec,
@@ -188,61 +218,83 @@ _VISIT_UPSERT = {
 }
 
 
-def _record_shown(session: Session, participant: Participant, step: str, now: datetime) -> None:
-    params = {"pid": participant.id, "step": step, "shown": now, "done": None, "seconds": None}
-    session.connection().execute(_VISIT_UPSERT[session.get_bind().dialect.name], params)
-
+_P = Participant.__table__
+_V = StudyVersion.__table__
+_S = Study.__table__
+_PV = PageVisit.__table__
 
 # One statement finds the participant, their study version (the spec is cached per process
 # by hash) and the page visit of their current step; with FOR UPDATE OF participant on
-# PostgreSQL for a submit (SQLite's BEGIN IMMEDIATE already holds the write lock).
+# PostgreSQL for a submit (SQLite's BEGIN IMMEDIATE already holds the write lock). Core
+# rows, not ORM objects: a page view is one cached statement and no unit of work.
 _LOOKUP = (
     sa.select(
-        Participant,
-        StudyVersion.spec_hash,
-        StudyVersion.version,
-        Study.slug,
-        Study.status,
-        PageVisit.shown_at,
-        PageVisit.submitted_at,
+        _P.c.id,
+        _P.c.code,
+        _P.c.study_id,
+        _P.c.study_version_id,
+        _P.c.step,
+        _P.c.status,
+        _P.c.arm,
+        _P.c.language,
+        _P.c.pilot,
+        _P.c.started_at,
+        _V.c.spec_hash,
+        _V.c.version,
+        _S.c.slug,
+        _S.c.status.label("study_status"),
+        _PV.c.shown_at,
+        _PV.c.submitted_at,
     )
-    .join(StudyVersion, StudyVersion.id == Participant.study_version_id)
-    .join(Study, Study.id == StudyVersion.study_id)
-    .outerjoin(
-        PageVisit,
-        sa.and_(PageVisit.participant_id == Participant.id, PageVisit.step == Participant.step),
+    .select_from(
+        _P.join(_V, _V.c.id == _P.c.study_version_id)
+        .join(_S, _S.c.id == _V.c.study_id)
+        .outerjoin(_PV, sa.and_(_PV.c.participant_id == _P.c.id, _PV.c.step == _P.c.step))
     )
-    .where(Participant.code == sa.bindparam("code"))
-    .execution_options(populate_existing=True)
+    .where(_P.c.code == sa.bindparam("code"))
 )
-_LOOKUP_FOR_UPDATE = _LOOKUP.with_for_update(of=Participant)
+_LOOKUP_FOR_UPDATE = _LOOKUP.with_for_update(of=_P)
+# SET columns come from the parameters given (compiled once per set of columns).
+_UPDATE_PARTICIPANT = _P.update().where(_P.c.id == sa.bindparam("_pid"))
 
 
 @dataclass(frozen=True)
 class _Found:
-    participant: Participant
+    participant: sa.Row  # the lookup's row: id, code, step, status, arm, language, ...
     loaded: LoadedStudy
-    shown_at: datetime | None  # of the current step's page, None if never recorded
-    submitted_at: datetime | None
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def _find(session: Session, code: str, *, lock: bool) -> _Found:
-    postgres = session.get_bind().dialect.name == "postgresql"
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
     statement = _LOOKUP_FOR_UPDATE if lock and postgres else _LOOKUP
-    row = session.execute(statement, {"code": code}).one_or_none()
+    row = connection.execute(statement, {"code": code}).one_or_none()
     if row is None:
         raise ParticipantNotFound("participant: no participant with this code")
-    participant, spec_hash, version, slug, status, shown_at, submitted_at = row
     loaded = LoadedStudy(
-        id=participant.study_id,
-        slug=slug,
-        status=status,
-        version=version,
-        spec=version_spec(session, participant.study_version_id, spec_hash),
-        spec_hash=spec_hash,
-        version_id=participant.study_version_id,
+        id=row.study_id,
+        slug=row.slug,
+        status=row.study_status,
+        version=row.version,
+        spec=version_spec(session, row.study_version_id, row.spec_hash),
+        spec_hash=row.spec_hash,
+        version_id=row.study_version_id,
     )
-    return _Found(participant, loaded, shown_at, submitted_at)
+    return _Found(row, loaded)
+
+
+def _update_participant(session: Session, pid: int, changes: Mapping[str, object]) -> None:
+    session.connection().execute(_UPDATE_PARTICIPANT, {"_pid": pid, **changes})
+    # The row changed without the ORM: a copy of it held by this session learns the new
+    # values as committed state (no reload, nothing to flush).
+    held = session.identity_map.get(session.identity_key(Participant, pid))
+    if held is not None:
+        for name, value in changes.items():
+            set_committed_value(held, name, value)
 
 
 def current_page(session: Session, code: str, *, now: datetime) -> PageState:
@@ -250,50 +302,80 @@ def current_page(session: Session, code: str, *, now: datetime) -> PageState:
 
     A submit records when the next page is first shown (time on page), so showing a page
     normally writes nothing (`begin_read`: on SQLite a deferred transaction that never waits
-    for the write lock, on PostgreSQL autocommit). Only a page whose showing was not recorded yet (a participant
-    enrolled from a panel link, before their first page) or data from before assignment
-    moved into the step change take the write path.
+    for the write lock, on PostgreSQL autocommit). Only a page whose showing was not recorded
+    yet (a participant enrolled from a panel link, before their first page) or data from
+    before assignment moved into the step change take the write path.
     """
     now = _aware(now)
     try:
         begin_read(session)
         found = _find(session, code, lock=False)
-        participant = found.participant
-        needs_arm = participant.step == "message" and participant.arm is None
-        if needs_arm or (participant.step in STEPS and found.shown_at is None):
-            # A read-only start cannot become a writer (SQLite: busy snapshot; PostgreSQL: autocommit).
-            session.rollback()
+        row = found.participant
+        if (row.step == "message" and row.arm is None) or (
+            row.step in STEPS and row.shown_at is None
+        ):
+            # A read-only start cannot become a writer (SQLite: busy snapshot; PostgreSQL:
+            # autocommit): end it (nothing was written; a rollback would expire every
+            # object the caller's session holds) and start a write transaction.
+            session.commit()
             found = _find(session, code, lock=True)
-            participant = found.participant
-            if participant.step == "message" and participant.arm is None:
-                assign_in_transaction(session, participant, found.loaded, now=now)
-            if participant.step in STEPS:
-                _record_shown(session, participant, participant.step, now)
+            row = found.participant
+            if row.step == "message" and row.arm is None:
+                _update_participant(session, row.id, _assign(session, found, now=now))
+                found = _find(session, code, lock=True)
+                row = found.participant
+            if row.step in STEPS:
+                shown = {"pid": row.id, "step": row.step, "shown": now, "done": None}
+                session.connection().execute(
+                    _VISIT_UPSERT[_dialect(session)], {**shown, "seconds": None}
+                )
         session.commit()
     except Exception:
         session.rollback()
         raise
-    return _page_for(participant, found.loaded.spec, found.loaded.spec_hash)
+    return _page_for(row, found.loaded.spec, found.loaded.spec_hash)
+
+
+def _assign(
+    session: Session, found: _Found, *, now: datetime, block_value: object = None
+) -> dict[str, object]:
+    extra = {} if block_value is None else {"block_value": block_value}
+    return assign_participant(
+        session.connection(),
+        participant_id=found.participant.id,
+        study_id=found.participant.study_id,
+        spec=found.loaded.spec,
+        spec_hash=found.loaded.spec_hash,
+        now=now,
+        **extra,
+    )
 
 
 def _close_visit(
     session: Session, found: _Found, step: str, now: datetime, *, shown_next: str | None = None
 ) -> None:
     """Record the submit of `step` (time on page) and the first showing of `shown_next`."""
+    row = found.participant
     seconds = None
-    if found.shown_at is not None and found.submitted_at is None:
-        seconds = max(0.0, (now - _aware(found.shown_at)).total_seconds())
+    if row.shown_at is not None and row.submitted_at is None:
+        seconds = max(0.0, (now - _aware(row.shown_at)).total_seconds())
     # Without a recorded showing (a bot, or a form resubmitted) the visit is just the submit.
-    pid = found.participant.id
-    rows = [{"pid": pid, "step": step, "shown": now, "done": now, "seconds": seconds}]
+    rows = [{"pid": row.id, "step": step, "shown": now, "done": now, "seconds": seconds}]
     if shown_next is not None:
-        rows.append({"pid": pid, "step": shown_next, "shown": now, "done": None, "seconds": None})
-    session.connection().execute(_VISIT_UPSERT[session.get_bind().dialect.name], rows)
+        rows.append(
+            {"pid": row.id, "step": shown_next, "shown": now, "done": None, "seconds": None}
+        )
+    session.connection().execute(_VISIT_UPSERT[_dialect(session)], rows)
 
 
 def _next_step(spec: StudySpec, step: str) -> str:
-    steps = steps_for(spec)
+    steps = _plan(spec).steps
     return steps[min(steps.index(step) + 1, len(steps) - 1)]
+
+
+def _end_unchanged(session: Session) -> None:
+    # Nothing was written yet: end the transaction without expiring the session's objects.
+    session.commit()
 
 
 def submit_step(
@@ -303,42 +385,47 @@ def submit_step(
     now = _aware(now)
     try:
         found = _find(session, code, lock=True)
-        participant, loaded = found.participant, found.loaded
-        if step != participant.step or step not in STEPS or step == "debrief":
-            current = participant.step
-            session.rollback()
-            return SubmitResult(ok=False, step=current, stale=True)
-        spec = loaded.spec
+        row, spec = found.participant, found.loaded.spec
+        if step != row.step or step not in STEPS or step == "debrief":
+            _end_unchanged(session)
+            return SubmitResult(ok=False, step=row.step, stale=True)
         following = _next_step(spec, step)
+        changes: dict[str, object] = {}
         if (form.get(HONEYPOT_FIELD) or "").strip():
-            participant.honeypot = True
+            changes["honeypot"] = True
+        block_value = None
         if step == "consent":
             answer = (form.get("consent") or "").strip().lower()
             if answer not in ("yes", "no"):
-                session.rollback()
+                _end_unchanged(session)
                 problem = ValueProblem("required", "consent: choose yes or no", {"item": "consent"})
                 return SubmitResult(ok=False, step=step, errors={"consent": problem})
             if answer == "no":
                 _close_visit(session, found, step, now)
-                participant.status = "screened_out"
-                participant.step = "screened_out"
+                changes.update(status="screened_out", step="screened_out")
+                _update_participant(session, row.id, changes)
                 session.commit()
                 return SubmitResult(ok=True, step="screened_out")
-            participant.consented_at = now
+            changes["consented_at"] = now
         elif step in ITEM_STEPS:
-            items = items_for_step(spec, step)
-            kept = {i.id: str(form.get(i.id) or "") for i in items}
+            items = _plan(spec).items[step]
             try:
                 values = validate_answers(items, form)
             except AnswerError as exc:
-                session.rollback()
+                _end_unchanged(session)
+                kept = {i.id: str(form.get(i.id) or "") for i in items}
                 return SubmitResult(ok=False, step=step, errors=exc.errors, values=kept)
-            store_answers(session, participant, ITEM_STEPS[step], values, items=items, now=now)
-        if following == "message" and participant.arm is None:
-            assign_in_transaction(session, participant, loaded, now=now)
+            phase = ITEM_STEPS[step]
+            if write_answers(session.connection(), row.id, phase, values, items=items, now=now):
+                changes["attention_failed"] = True
+            if step == "pre" and spec.design.scheme == "blocked" and spec.design.block_by:
+                block_value = values.get(spec.design.block_by)
+        if following == "message" and row.arm is None:
+            changes.update(_assign(session, found, now=now, block_value=block_value))
         if following == "debrief":
-            _complete(participant, spec, now)
-        participant.step = following
+            changes.update(_completion(row.started_at, spec, now))
+        changes["step"] = following
+        _update_participant(session, row.id, changes)
         # The next page is shown right after this commit (post/redirect/get): its first
         # showing is recorded here, so showing it is a read.
         _close_visit(session, found, step, now, shown_next=following)
@@ -349,13 +436,15 @@ def submit_step(
         raise
 
 
-def _complete(participant: Participant, spec: StudySpec, now: datetime) -> None:
-    participant.status = "completed"
-    participant.completed_at = now
-    duration = max(0.0, (now - participant.started_at).total_seconds())
-    participant.duration_seconds = duration
+def _completion(started_at: datetime, spec: StudySpec, now: datetime) -> dict[str, object]:
+    duration = max(0.0, (now - _aware(started_at)).total_seconds())
     threshold = spec.quality.speeder_seconds
-    participant.speeder = threshold is not None and duration < threshold
+    return {
+        "status": "completed",
+        "completed_at": now,
+        "duration_seconds": duration,
+        "speeder": threshold is not None and duration < threshold,
+    }
 
 
 def set_language(session: Session, code: str, language: str) -> str:

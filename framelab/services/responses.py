@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from framelab.crypto import decrypt_text, encrypt_text
+from framelab.crypto import decrypt_text, encrypt_text, is_encrypted
 from framelab.db.models import PHASES, Participant, Response
 from framelab.domain.study import Item, ValueProblem
 from framelab.services.errors import ParticipantNotFound
@@ -87,11 +87,32 @@ def store_answers(
     now: datetime,
 ) -> None:
     """Upsert validated values and flag failed attention checks; no commit (callers own it)."""
+    if write_answers(session.connection(), participant.id, phase, values, items=items, now=now):
+        participant.attention_failed = True
+
+
+_DELETE_ANSWER = sa.delete(Response).where(
+    Response.participant_id == sa.bindparam("pid"),
+    Response.item_id == sa.bindparam("item"),
+    Response.phase == sa.bindparam("phase"),
+)
+
+
+def write_answers(
+    connection: sa.Connection,
+    participant_id: int,
+    phase: str,
+    values: Mapping[str, Answer | None],
+    *,
+    items: Iterable[Item],
+    now: datetime,
+) -> bool:
+    """Upsert validated values (Core, no commit); True when an attention check failed."""
     if phase not in PHASES:
         raise ValueError(f"phase: expected one of {', '.join(PHASES)}, got {phase!r}")
     by_id = {item.id: item for item in items}
-    upsert = _ANSWER_UPSERT[session.get_bind().dialect.name]
     rows = []
+    failed = False
     for item_id, value in values.items():
         item = by_id[item_id]
         if not item.in_phase(phase):
@@ -99,17 +120,13 @@ def store_answers(
                 f"{item_id}: this item is not asked in phase {phase!r} (phases: {', '.join(item.phase)})"
             )
         if value is None:
-            session.execute(
-                sa.delete(Response).where(
-                    Response.participant_id == participant.id,
-                    Response.item_id == item_id,
-                    Response.phase == phase,
-                )
+            connection.execute(
+                _DELETE_ANSWER, {"pid": participant_id, "item": item_id, "phase": phase}
             )
             continue
         rows.append(
             {
-                "participant_id": participant.id,
+                "participant_id": participant_id,
                 "item_id": item_id,
                 "phase": phase,
                 "value_int": value if isinstance(value, int) else None,
@@ -119,22 +136,23 @@ def store_answers(
             }
         )
         if item.role == "attention_check" and value != item.correct:
-            participant.attention_failed = True
-    rows = _drop_unchanged_texts(session, participant.id, phase, rows, values)
+            failed = True
+    rows = _drop_unchanged_texts(connection, participant_id, phase, rows, values)
     if rows:
         # Core executemany: one round trip per page on PostgreSQL, no ORM bookkeeping.
-        session.connection().execute(upsert, rows)
+        connection.execute(_ANSWER_UPSERT[connection.dialect.name], rows)
+    return failed
 
 
 def _drop_unchanged_texts(
-    session: Session, participant_id: int, phase: str, rows: list[dict], values: Mapping
+    connection: sa.Connection, participant_id: int, phase: str, rows: list[dict], values: Mapping
 ) -> list[dict]:
     # Encrypted text differs on every save (Fernet is randomized), so the upsert's
     # "unchanged" test cannot see a replayed comment; compare the plain text here.
-    text_ids = [r["item_id"] for r in rows if r["value_text"] is not None]
+    text_ids = [r["item_id"] for r in rows if is_encrypted(r["value_text"])]
     if not text_ids:
         return rows
-    stored = session.execute(
+    stored = connection.execute(
         sa.select(Response.item_id, Response.value_text).where(
             Response.participant_id == participant_id,
             Response.phase == phase,
