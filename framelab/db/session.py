@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,6 +63,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
     # queue on a Python lock first (immediate hand-over); other processes still meet
     # SQLite's own lock and busy timeout.
     writer = threading.RLock()
+    _WRITER_LOCKS[engine] = writer
 
     def _release(conn: sa.Connection) -> None:
         if conn.info.pop(_HOLDS_WRITER, False):
@@ -86,6 +88,14 @@ def _install_sqlite_hooks(engine: Engine) -> None:
 
     event.listen(engine, "commit", _release)
     event.listen(engine, "rollback", _release)
+
+
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+
+
+def sqlite_writer_lock(engine: Engine) -> threading.RLock:
+    """The in-process lock a SQLite writer of `engine` holds from BEGIN to COMMIT/ROLLBACK."""
+    return _WRITER_LOCKS[engine]
 
 
 def begin_read(session: Session) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from framelab.db.direct import Direct, DirectStatement, in_session, insert_values
 from framelab.db.models import AssignmentLog, BlockState, Participant, Response, Study
 from framelab.domain.assignment import arm_for_slot
 from framelab.domain.study import Study as StudySpec
@@ -147,17 +148,16 @@ def _counter_upsert(insert) -> sa.Executable:
 
 
 _COUNTER_UPSERT = {
-    "postgresql": _counter_upsert(postgresql.insert),
-    "sqlite": _counter_upsert(sqlite.insert),
+    "postgresql": DirectStatement(_counter_upsert(postgresql.insert)),
+    "sqlite": DirectStatement(_counter_upsert(sqlite.insert)),
 }
 
 
-def _take_position(connection: sa.Connection, study_id: int, stratum: str) -> int:
+def _take_position(connection: Direct, study_id: int, stratum: str) -> int:
     # One atomic upsert creates the counter or bumps it; the row stays locked until
     # commit (PostgreSQL row lock; SQLite already holds the write lock).
-    stmt = _COUNTER_UPSERT[connection.dialect.name]
-    result = connection.execute(stmt, {"study_id": study_id, "stratum": stratum})
-    return int(result.scalar_one()) - 1
+    stmt = _COUNTER_UPSERT[connection.name]
+    return int(connection.scalar(stmt, {"study_id": study_id, "stratum": stratum})) - 1
 
 
 def assign_in_transaction(
@@ -168,7 +168,7 @@ def assign_in_transaction(
         return participant.arm
     session.flush()  # the blocking answer may still be pending in the session
     changes = assign_participant(
-        session.connection(),
+        in_session(session),
         participant_id=participant.id,
         study_id=participant.study_id,
         spec=loaded.spec,
@@ -180,12 +180,26 @@ def assign_in_transaction(
     return changes["arm"]
 
 
-_LOG_INSERT = sa.insert(AssignmentLog)
+_LOG_INSERT = DirectStatement(
+    insert_values(
+        AssignmentLog.__table__,
+        "participant_id",
+        "study_id",
+        "arm",
+        "stratum",
+        "position",
+        "block_index",
+        "position_in_block",
+        "seed",
+        "spec_hash",
+        "assigned_at",
+    )
+)
 _NO_ANSWER = object()
 
 
 def assign_participant(
-    connection: sa.Connection,
+    connection: Direct,
     *,
     participant_id: int,
     study_id: int,
@@ -240,10 +254,12 @@ _BY_ID = (
     .execution_options(populate_existing=True)
 )
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
-_BLOCK_ANSWER = sa.select(Response.value_int).where(
-    Response.participant_id == sa.bindparam("pid"),
-    Response.item_id == sa.bindparam("item"),
-    Response.phase == "pre",
+_BLOCK_ANSWER = DirectStatement(
+    sa.select(Response.value_int).where(
+        Response.participant_id == sa.bindparam("pid"),
+        Response.item_id == sa.bindparam("item"),
+        Response.phase == "pre",
+    )
 )
 _BY_CODE = sa.select(Participant).where(Participant.code == sa.bindparam("code"))
 _BY_CODE_FRESH = _BY_CODE.execution_options(populate_existing=True)

@@ -11,17 +11,19 @@ accepted step is committed before `submit_step` returns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from framelab.db.direct import Direct, DirectStatement, direct_read, direct_write, in_session
 from framelab.db.models import PageVisit, Participant, Response, Study, StudyVersion
-from framelab.db.session import begin_read
 from framelab.domain.study import Frame, Item, ValueProblem
 from framelab.domain.study import Study as StudySpec
 from framelab.services.enrolment import (
@@ -61,7 +63,7 @@ class PageState:
     arm, language, ...; a Core row, not an ORM object), None in a studio preview.
     """
 
-    participant: sa.Row | None
+    participant: Any
     code: str | None
     spec: StudySpec
     spec_hash: str
@@ -138,9 +140,7 @@ def _progress(spec: StudySpec, step: str) -> tuple[int, int]:
     return (steps.index(step) + 1, len(steps)) if step in steps else (len(steps), len(steps))
 
 
-def _state(
-    participant: sa.Row | None, spec: StudySpec, spec_hash: str, step: str, **kw
-) -> PageState:
+def _state(participant: Any, spec: StudySpec, spec_hash: str, step: str, **kw) -> PageState:
     frame = None
     arm = kw.pop("arm", None)
     if step == "message" and arm is not None:
@@ -176,7 +176,7 @@ def preview_page(spec: StudySpec, step: str, *, language: str, arm: str | None =
     )
 
 
-def _page_for(participant: sa.Row, spec: StudySpec, spec_hash: str) -> PageState:
+def _page_for(participant: Any, spec: StudySpec, spec_hash: str) -> PageState:
     return _state(
         participant,
         spec,
@@ -209,14 +209,10 @@ def _visit_upsert(insert) -> sa.Executable:
     )
 
 
-# Built once per dialect, executed with Core (a multi-VALUES insert would be compiled
-# anew on every call; executemany of one row statement is cached and, on PostgreSQL,
-# pipelined into one round trip).
 _VISIT_UPSERT = {
-    "postgresql": _visit_upsert(postgresql.insert),
-    "sqlite": _visit_upsert(sqlite.insert),
+    "postgresql": DirectStatement(_visit_upsert(postgresql.insert)),
+    "sqlite": DirectStatement(_visit_upsert(sqlite.insert)),
 }
-
 
 _P = Participant.__table__
 _V = StudyVersion.__table__
@@ -225,9 +221,8 @@ _PV = PageVisit.__table__
 
 # One statement finds the participant, their study version (the spec is cached per process
 # by hash) and the page visit of their current step; with FOR UPDATE OF participant on
-# PostgreSQL for a submit (SQLite's BEGIN IMMEDIATE already holds the write lock). Core
-# rows, not ORM objects: a page view is one cached statement and no unit of work.
-_LOOKUP = (
+# PostgreSQL for a submit (SQLite's BEGIN IMMEDIATE already holds the write lock).
+_LOOKUP_SELECT = (
     sa.select(
         _P.c.id,
         _P.c.code,
@@ -253,26 +248,21 @@ _LOOKUP = (
     )
     .where(_P.c.code == sa.bindparam("code"))
 )
-_LOOKUP_FOR_UPDATE = _LOOKUP.with_for_update(of=_P)
-# SET columns come from the parameters given (compiled once per set of columns).
-_UPDATE_PARTICIPANT = _P.update().where(_P.c.id == sa.bindparam("_pid"))
+_LOOKUP = DirectStatement(_LOOKUP_SELECT)
+_LOOKUP_FOR_UPDATE = DirectStatement(_LOOKUP_SELECT.with_for_update(of=_P))
+# SET columns come from the values given (compiled once per set of columns).
+_UPDATE_PARTICIPANT = DirectStatement(_P.update().where(_P.c.id == sa.bindparam("_pid")))
 
 
 @dataclass(frozen=True)
 class _Found:
-    participant: sa.Row  # the lookup's row: id, code, step, status, arm, language, ...
+    participant: Any  # the lookup's row: id, code, step, status, arm, language, ...
     loaded: LoadedStudy
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-def _find(session: Session, code: str, *, lock: bool) -> _Found:
-    connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    statement = _LOOKUP_FOR_UPDATE if lock and postgres else _LOOKUP
-    row = connection.execute(statement, {"code": code}).one_or_none()
+def _find(db: Direct, code: str, *, lock: bool) -> _Found:
+    statement = _LOOKUP_FOR_UPDATE if lock and db.name == "postgresql" else _LOOKUP
+    row = db.one_or_none(statement, {"code": code})
     if row is None:
         raise ParticipantNotFound("participant: no participant with this code")
     loaded = LoadedStudy(
@@ -280,17 +270,19 @@ def _find(session: Session, code: str, *, lock: bool) -> _Found:
         slug=row.slug,
         status=row.study_status,
         version=row.version,
-        spec=version_spec(session, row.study_version_id, row.spec_hash),
+        spec=version_spec(db, row.study_version_id, row.spec_hash),
         spec_hash=row.spec_hash,
         version_id=row.study_version_id,
     )
     return _Found(row, loaded)
 
 
-def _update_participant(session: Session, pid: int, changes: Mapping[str, object]) -> None:
-    session.connection().execute(_UPDATE_PARTICIPANT, {"_pid": pid, **changes})
-    # The row changed without the ORM: a copy of it held by this session learns the new
-    # values as committed state (no reload, nothing to flush).
+def _update_participant(
+    db: Direct, session: Session, pid: int, changes: Mapping[str, object]
+) -> None:
+    db.update(_UPDATE_PARTICIPANT, changes, _pid=pid)
+    # The row changed without the ORM: a copy of it held by the caller's session learns
+    # the new values as committed state (no reload, nothing to flush).
     held = session.identity_map.get(session.identity_key(Participant, pid))
     if held is not None:
         for name, value in changes.items():
@@ -301,47 +293,37 @@ def current_page(session: Session, code: str, *, now: datetime) -> PageState:
     """The participant's current page, read-only when its first showing is already recorded.
 
     A submit records when the next page is first shown (time on page), so showing a page
-    normally writes nothing (`begin_read`: on SQLite a deferred transaction that never waits
-    for the write lock, on PostgreSQL autocommit). Only a page whose showing was not recorded
-    yet (a participant enrolled from a panel link, before their first page) or data from
-    before assignment moved into the step change take the write path.
+    normally is one read in autocommit. Only a page whose showing was not recorded yet (a
+    participant enrolled from a panel link, before their first page) or data from before
+    assignment moved into the step change take a write transaction.
+
+    Like `submit_step` it runs on a connection of its own unless the session is in a
+    transaction (see `_transaction`).
     """
     now = _aware(now)
-    try:
-        begin_read(session)
-        found = _find(session, code, lock=False)
-        row = found.participant
-        if (row.step == "message" and row.arm is None) or (
-            row.step in STEPS and row.shown_at is None
-        ):
-            # A read-only start cannot become a writer (SQLite: busy snapshot; PostgreSQL:
-            # autocommit): end it (nothing was written; a rollback would expire every
-            # object the caller's session holds) and start a write transaction.
-            session.commit()
-            found = _find(session, code, lock=True)
+    with _transaction(session, write=False) as db:
+        found = _find(db, code, lock=False)
+    row = found.participant
+    if (row.step == "message" and row.arm is None) or (row.step in STEPS and row.shown_at is None):
+        with _transaction(session, write=True) as db:
+            found = _find(db, code, lock=True)
             row = found.participant
             if row.step == "message" and row.arm is None:
-                _update_participant(session, row.id, _assign(session, found, now=now))
-                found = _find(session, code, lock=True)
+                _update_participant(db, session, row.id, _assign(db, found, now=now))
+                found = _find(db, code, lock=True)
                 row = found.participant
             if row.step in STEPS:
                 shown = {"pid": row.id, "step": row.step, "shown": now, "done": None}
-                session.connection().execute(
-                    _VISIT_UPSERT[_dialect(session)], {**shown, "seconds": None}
-                )
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+                db.execute(_VISIT_UPSERT[db.name], {**shown, "seconds": None})
     return _page_for(row, found.loaded.spec, found.loaded.spec_hash)
 
 
 def _assign(
-    session: Session, found: _Found, *, now: datetime, block_value: object = None
+    db: Direct, found: _Found, *, now: datetime, block_value: object = None
 ) -> dict[str, object]:
     extra = {} if block_value is None else {"block_value": block_value}
     return assign_participant(
-        session.connection(),
+        db,
         participant_id=found.participant.id,
         study_id=found.participant.study_id,
         spec=found.loaded.spec,
@@ -352,7 +334,7 @@ def _assign(
 
 
 def _close_visit(
-    session: Session, found: _Found, step: str, now: datetime, *, shown_next: str | None = None
+    db: Direct, found: _Found, step: str, now: datetime, *, shown_next: str | None = None
 ) -> None:
     """Record the submit of `step` (time on page) and the first showing of `shown_next`."""
     row = found.participant
@@ -365,7 +347,7 @@ def _close_visit(
         rows.append(
             {"pid": row.id, "step": shown_next, "shown": now, "done": None, "seconds": None}
         )
-    session.connection().execute(_VISIT_UPSERT[_dialect(session)], rows)
+    db.executemany(_VISIT_UPSERT[db.name], rows)
 
 
 def _next_step(spec: StudySpec, step: str) -> str:
@@ -373,67 +355,101 @@ def _next_step(spec: StudySpec, step: str) -> str:
     return steps[min(steps.index(step) + 1, len(steps) - 1)]
 
 
-def _end_unchanged(session: Session) -> None:
-    # Nothing was written yet: end the transaction without expiring the session's objects.
+@contextlib.contextmanager
+def _transaction(session: Session, *, write: bool) -> Iterator[Direct]:
+    """The hot path's transaction: its own pooled connection, or the session's if it has one.
+
+    A web request's session has not begun (the usual case): the work runs on a connection
+    of its own (a read in autocommit, or one write transaction). A session already in a
+    transaction (a script, a test, a service composing others) would hold SQLite's write
+    lock against a second connection, so the work joins it and commits it, as every
+    service commits before returning.
+    """
+    if not session.in_transaction():
+        engine = session.get_bind()
+        with direct_write(engine) if write else direct_read(engine) as db:
+            yield db
+        return
+    try:
+        yield in_session(session)
+    except _Unchanged:
+        session.commit()  # nothing was written; a rollback would expire the session's objects
+        raise
+    except BaseException:
+        session.rollback()
+        raise
     session.commit()
+
+
+class _Unchanged(Exception):
+    """Leave the write transaction without writing: the result says why."""
+
+    def __init__(self, result: SubmitResult) -> None:
+        self.result = result
 
 
 def submit_step(
     session: Session, code: str, step: str, form: Mapping[str, str], *, now: datetime
 ) -> SubmitResult:
-    """Apply one page's form if `step` is the participant's current step; commit before returning."""
+    """Apply one page's form if `step` is the participant's current step; commit before returning.
+
+    The page's work (answers, assignment, step change, page times) is one transaction, run
+    on the driver's cursor (framelab.db.direct): a participant page is the hot path.
+    Anything the caller's session holds of the participant is updated to match.
+    """
     now = _aware(now)
     try:
-        found = _find(session, code, lock=True)
-        row, spec = found.participant, found.loaded.spec
-        if step != row.step or step not in STEPS or step == "debrief":
-            _end_unchanged(session)
-            return SubmitResult(ok=False, step=row.step, stale=True)
-        following = _next_step(spec, step)
-        changes: dict[str, object] = {}
-        if (form.get(HONEYPOT_FIELD) or "").strip():
-            changes["honeypot"] = True
-        block_value = None
-        if step == "consent":
-            answer = (form.get("consent") or "").strip().lower()
-            if answer not in ("yes", "no"):
-                _end_unchanged(session)
-                problem = ValueProblem("required", "consent: choose yes or no", {"item": "consent"})
-                return SubmitResult(ok=False, step=step, errors={"consent": problem})
-            if answer == "no":
-                _close_visit(session, found, step, now)
-                changes.update(status="screened_out", step="screened_out")
-                _update_participant(session, row.id, changes)
-                session.commit()
-                return SubmitResult(ok=True, step="screened_out")
-            changes["consented_at"] = now
-        elif step in ITEM_STEPS:
-            items = _plan(spec).items[step]
-            try:
-                values = validate_answers(items, form)
-            except AnswerError as exc:
-                _end_unchanged(session)
-                kept = {i.id: str(form.get(i.id) or "") for i in items}
-                return SubmitResult(ok=False, step=step, errors=exc.errors, values=kept)
-            phase = ITEM_STEPS[step]
-            if write_answers(session.connection(), row.id, phase, values, items=items, now=now):
-                changes["attention_failed"] = True
-            if step == "pre" and spec.design.scheme == "blocked" and spec.design.block_by:
-                block_value = values.get(spec.design.block_by)
-        if following == "message" and row.arm is None:
-            changes.update(_assign(session, found, now=now, block_value=block_value))
-        if following == "debrief":
-            changes.update(_completion(row.started_at, spec, now))
-        changes["step"] = following
-        _update_participant(session, row.id, changes)
-        # The next page is shown right after this commit (post/redirect/get): its first
-        # showing is recorded here, so showing it is a read.
-        _close_visit(session, found, step, now, shown_next=following)
-        session.commit()
-        return SubmitResult(ok=True, step=following)
-    except Exception:
-        session.rollback()
-        raise
+        with _transaction(session, write=True) as db:
+            return _submit(db, session, code, step, form, now)
+    except _Unchanged as unchanged:
+        return unchanged.result
+
+
+def _submit(
+    db: Direct, session: Session, code: str, step: str, form: Mapping[str, str], now: datetime
+) -> SubmitResult:
+    found = _find(db, code, lock=True)
+    row, spec = found.participant, found.loaded.spec
+    if step != row.step or step not in STEPS or step == "debrief":
+        raise _Unchanged(SubmitResult(ok=False, step=row.step, stale=True))
+    following = _next_step(spec, step)
+    changes: dict[str, object] = {}
+    if (form.get(HONEYPOT_FIELD) or "").strip():
+        changes["honeypot"] = True
+    block_value = None
+    if step == "consent":
+        answer = (form.get("consent") or "").strip().lower()
+        if answer not in ("yes", "no"):
+            problem = ValueProblem("required", "consent: choose yes or no", {"item": "consent"})
+            raise _Unchanged(SubmitResult(ok=False, step=step, errors={"consent": problem}))
+        if answer == "no":
+            _close_visit(db, found, step, now)
+            changes.update(status="screened_out", step="screened_out")
+            _update_participant(db, session, row.id, changes)
+            return SubmitResult(ok=True, step="screened_out")
+        changes["consented_at"] = now
+    elif step in ITEM_STEPS:
+        items = _plan(spec).items[step]
+        try:
+            values = validate_answers(items, form)
+        except AnswerError as exc:
+            kept = {i.id: str(form.get(i.id) or "") for i in items}
+            result = SubmitResult(ok=False, step=step, errors=exc.errors, values=kept)
+            raise _Unchanged(result) from None
+        if write_answers(db, row.id, ITEM_STEPS[step], values, items=items, now=now):
+            changes["attention_failed"] = True
+        if step == "pre" and spec.design.scheme == "blocked" and spec.design.block_by:
+            block_value = values.get(spec.design.block_by)
+    if following == "message" and row.arm is None:
+        changes.update(_assign(db, found, now=now, block_value=block_value))
+    if following == "debrief":
+        changes.update(_completion(row.started_at, spec, now))
+    changes["step"] = following
+    _update_participant(db, session, row.id, changes)
+    # The next page is shown right after this commit (post/redirect/get): its first
+    # showing is recorded here, so showing it is a read.
+    _close_visit(db, found, step, now, shown_next=following)
+    return SubmitResult(ok=True, step=following)
 
 
 def _completion(started_at: datetime, spec: StudySpec, now: datetime) -> dict[str, object]:

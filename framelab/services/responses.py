@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from framelab.crypto import decrypt_text, encrypt_text, is_encrypted
+from framelab.db.direct import Direct, DirectStatement, in_session
 from framelab.db.models import PHASES, Participant, Response
 from framelab.domain.study import Item, ValueProblem
 from framelab.services.errors import ParticipantNotFound
@@ -72,8 +73,8 @@ def _answer_upsert(insert) -> sa.Executable:
 
 # Built once per dialect: every answered page runs it.
 _ANSWER_UPSERT = {
-    "postgresql": _answer_upsert(postgresql.insert),
-    "sqlite": _answer_upsert(sqlite.insert),
+    "postgresql": DirectStatement(_answer_upsert(postgresql.insert)),
+    "sqlite": DirectStatement(_answer_upsert(sqlite.insert)),
 }
 
 
@@ -87,19 +88,28 @@ def store_answers(
     now: datetime,
 ) -> None:
     """Upsert validated values and flag failed attention checks; no commit (callers own it)."""
-    if write_answers(session.connection(), participant.id, phase, values, items=items, now=now):
+    if write_answers(in_session(session), participant.id, phase, values, items=items, now=now):
         participant.attention_failed = True
 
 
-_DELETE_ANSWER = sa.delete(Response).where(
-    Response.participant_id == sa.bindparam("pid"),
-    Response.item_id == sa.bindparam("item"),
-    Response.phase == sa.bindparam("phase"),
+_DELETE_ANSWER = DirectStatement(
+    sa.delete(Response).where(
+        Response.participant_id == sa.bindparam("pid"),
+        Response.item_id == sa.bindparam("item"),
+        Response.phase == sa.bindparam("phase"),
+    )
+)
+_STORED_TEXTS = DirectStatement(
+    sa.select(Response.item_id, Response.value_text).where(
+        Response.participant_id == sa.bindparam("pid"),
+        Response.phase == sa.bindparam("phase"),
+        Response.value_text.is_not(None),
+    )
 )
 
 
 def write_answers(
-    connection: sa.Connection,
+    connection: Direct,
     participant_id: int,
     phase: str,
     values: Mapping[str, Answer | None],
@@ -139,27 +149,25 @@ def write_answers(
             failed = True
     rows = _drop_unchanged_texts(connection, participant_id, phase, rows, values)
     if rows:
-        # Core executemany: one round trip per page on PostgreSQL, no ORM bookkeeping.
-        connection.execute(_ANSWER_UPSERT[connection.dialect.name], rows)
+        # executemany: one round trip per page on PostgreSQL, no ORM bookkeeping.
+        connection.executemany(_ANSWER_UPSERT[connection.name], rows)
     return failed
 
 
 def _drop_unchanged_texts(
-    connection: sa.Connection, participant_id: int, phase: str, rows: list[dict], values: Mapping
+    connection: Direct, participant_id: int, phase: str, rows: list[dict], values: Mapping
 ) -> list[dict]:
     # Encrypted text differs on every save (Fernet is randomized), so the upsert's
     # "unchanged" test cannot see a replayed comment; compare the plain text here.
     text_ids = [r["item_id"] for r in rows if is_encrypted(r["value_text"])]
     if not text_ids:
         return rows
-    stored = connection.execute(
-        sa.select(Response.item_id, Response.value_text).where(
-            Response.participant_id == participant_id,
-            Response.phase == phase,
-            Response.item_id.in_(text_ids),
-        )
-    )
-    unchanged = {item_id for item_id, text in stored if decrypt_text(text) == values[item_id]}
+    stored = connection.all(_STORED_TEXTS, {"pid": participant_id, "phase": phase})
+    unchanged = {
+        item_id
+        for item_id, text in stored
+        if item_id in text_ids and decrypt_text(text) == values[item_id]
+    }
     return [r for r in rows if r["item_id"] not in unchanged]
 
 

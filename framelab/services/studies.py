@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from framelab.db.direct import Direct, DirectStatement, in_session
 from framelab.db.models import STUDY_STATUSES, Participant, Study, StudyVersion, utcnow
 from framelab.db.session import begin_read
 from framelab.domain.study import Study as StudySpec
@@ -149,8 +150,8 @@ _VERSION_HEAD = (
     .join(Study, Study.id == StudyVersion.study_id)
     .where(StudyVersion.id == sa.bindparam("version_id"))
 )
-_VERSION_JSON = sa.select(StudyVersion.spec_json).where(
-    StudyVersion.id == sa.bindparam("version_id")
+_VERSION_JSON = DirectStatement(
+    sa.select(StudyVersion.spec_json).where(StudyVersion.id == sa.bindparam("version_id"))
 )
 _SPECS_BY_HASH: dict[str, StudySpec] = {}
 
@@ -173,15 +174,17 @@ def loaded_version(session: Session, version_id: int) -> LoadedStudy:
     )
 
 
-def version_spec(session: Session, version_id: int, spec_hash: str) -> StudySpec:
+def version_spec(source: Session | Direct, version_id: int, spec_hash: str) -> StudySpec:
     """The validated spec of a stored version, parsed once per process.
 
     A version's spec is immutable and named by its content hash, so the parsed spec is
-    kept per process; the spec JSON is read only the first time a hash is seen.
+    kept per process; the spec JSON is read (through `source`: a session or a direct
+    connection) only the first time a hash is seen.
     """
     spec = _SPECS_BY_HASH.get(spec_hash)
     if spec is None:
-        text = session.connection().scalar(_VERSION_JSON, {"version_id": version_id})
+        direct = in_session(source) if isinstance(source, Session) else source
+        text = direct.scalar(_VERSION_JSON, {"version_id": version_id})
         if text is None:
             raise StudyNotFound(f"study_version: no version with id {version_id}")
         spec = spec_from_json(spec_hash, text)

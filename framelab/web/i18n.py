@@ -90,9 +90,15 @@ class PageChrome:
 
 
 def page_chrome(
-    *, languages: Sequence[str] | None = None, study_title: str | None = None
+    *,
+    languages: Sequence[str] | None = None,
+    study_title: str | None = None,
+    path: str | None = None,
 ) -> PageChrome:
-    """The chrome for this request; `languages` are the choices offered (default: UI languages)."""
+    """The chrome for this request; `languages` are the choices offered (default: UI languages).
+
+    The language links point at `path` (default: this request's path).
+    """
     lang = current_language()
     offered = tuple(languages) if languages is not None else UI_LANGUAGES
     # Keep the other query parameters (a panel's PROLIFIC_PID, `src`) when switching.
@@ -101,7 +107,7 @@ def page_chrome(
         (
             code,
             language_name(code),
-            request.path + "?" + urlencode({**args, "lang": code}, doseq=True),
+            (path or request.path) + "?" + urlencode({**args, "lang": code}, doseq=True),
         )
         for code in offered
     )

@@ -8,10 +8,12 @@ to show any step of any arm in any language exactly as a participant would see i
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
-from flask import current_app, get_template_attribute, render_template
+from flask import current_app, get_template_attribute, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -172,8 +174,16 @@ def render_page(
     errors: Mapping[str, ValueProblem | str] | None = None,
     values: Mapping[str, str] | None = None,
     preview: bool = False,
+    code: str | None = None,
+    path: str | None = None,
+    csrf: str | None = None,
 ) -> str:
-    """HTML of a participant page; `preview` renders the same page posting nowhere."""
+    """HTML of a participant page; `preview` renders the same page posting nowhere.
+
+    `code` is the participant's code (shown on the last page for withdrawing later),
+    `path` the page's own address for the language links (default: this request's),
+    `csrf` the form's CSRF token (default: Flask-WTF's for this session).
+    """
     use_language(page.lang)
     by_id = {item.id: item for item in page.items}
     messages = {
@@ -190,15 +200,66 @@ def render_page(
         "participant/page.html",
         questions=_questions_html(page.items, page.lang) if unanswered and page.items else None,
         p=page,
-        ui=page_chrome(languages=page.languages, study_title=page.study_title),
+        ui=page_chrome(languages=page.languages, study_title=page.study_title, path=path),
         page_title=_page_title(page),
+        code=code,
         action=action,
         withdraw_url=withdraw_url,
         errors=messages,
         error_list=error_list,
         values={k: str(v) for k, v in (values or {}).items() if v is not None},
         preview=preview,
+        **({"csrf_token": lambda: csrf} if csrf is not None else {}),
     )
+
+
+PAGE_CACHE = "framelab.page_html"
+PAGE_CACHE_SIZE = 512
+# Stand-ins for what differs between participants on one page: unguessable per process,
+# so no study text can contain them, and URL-safe, so URLs carry them unchanged.
+_CODE_MARK = "c" + secrets.token_hex(16)
+_CSRF_MARK = "t" + secrets.token_hex(16)
+
+
+def participant_page(state: PageState, *, slug: str, code: str, csrf: str) -> str:
+    """The participant's page from `state`, as `render_page` draws it, drawn once per page.
+
+    Everyone on one step of one version, arm and language sees the same page except
+    for their code (in the form's address and links) and their CSRF token; the page is
+    rendered once with stand-ins for both and then only filled in. A page with
+    query parameters (kept in the language links) is drawn afresh.
+    """
+    if request.args:
+        return render_page(
+            page_from_state(state),
+            action=page_url(slug, code),
+            withdraw_url=page_url(slug, code, "withdraw"),
+            code=code,
+            csrf=csrf,
+        )
+    arm = state.arm if state.step == "message" else None
+    key = (state.spec_hash, state.step, arm, state.language, request.host_url)
+    cache = current_app.extensions.setdefault(PAGE_CACHE, {})
+    html = cache.get(key)
+    if html is None:
+        html = render_page(
+            page_from_state(state),
+            action=page_url(slug, _CODE_MARK),
+            withdraw_url=page_url(slug, _CODE_MARK, "withdraw"),
+            code=_CODE_MARK,
+            path=page_url(slug, _CODE_MARK),
+            csrf=_CSRF_MARK,
+        )
+        if len(cache) >= PAGE_CACHE_SIZE:
+            cache.clear()
+        cache[key] = html
+    return html.replace(_CODE_MARK, code).replace(_CSRF_MARK, csrf)
+
+
+def page_url(slug: str, code: str, action: str | None = None) -> str:
+    """The participant's page address (or of one of its actions, e.g. withdraw)."""
+    base = f"{request.script_root}/s/{quote(slug, safe='')}/p/{quote(code, safe='')}"
+    return f"{base}/{action}" if action else base
 
 
 QUESTION_CACHE = "framelab.question_html"

@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from framelab.services.enrolment import start_participant
@@ -39,7 +40,9 @@ from framelab.web.i18n import (
 )
 from framelab.web.participant.pages import (
     page_from_state,
+    page_url,
     page_view,
+    participant_page,
     render_page,
     render_withdraw_confirmation,
 )
@@ -89,7 +92,7 @@ def _remembered(slug: str) -> str | None:
 
 
 def _page_url(slug: str, code: str) -> str:
-    return url_for("participant.page", slug=slug, code=code)
+    return page_url(slug, code)
 
 
 def _unavailable(error: Exception) -> tuple[str, int]:
@@ -176,10 +179,13 @@ def _participant_page(slug: str, code: str, **render: object) -> str:
     state = current_page(db_session(), code, now=_now())
     if state.spec.slug != slug:
         abort(404)
+    if not render:
+        return participant_page(state, slug=slug, code=code, csrf=generate_csrf())
     return render_page(
         page_from_state(state),
-        action=_page_url(slug, code),
-        withdraw_url=url_for("participant.confirm_withdraw", slug=slug, code=code),
+        action=page_url(slug, code),
+        withdraw_url=page_url(slug, code, "withdraw"),
+        code=code,
         **render,
     )
 
