@@ -36,8 +36,10 @@ from framelab.db.session import SQLITE_BUSY_TIMEOUT_MS, sqlite_writer_lock
 __all__ = [
     "Direct",
     "DirectStatement",
+    "NothingWritten",
     "direct_read",
     "direct_write",
+    "for_session",
     "in_session",
     "insert_values",
 ]
@@ -246,3 +248,35 @@ def in_session(session: Session) -> Direct:
     """The session's own connection and transaction (begun if need be), for mixed work."""
     connection = session.connection()
     return Direct(connection.connection.driver_connection, connection.dialect)
+
+
+class NothingWritten(Exception):
+    """Raised inside `for_session(..., write=True)` to leave it having written nothing."""
+
+
+@contextlib.contextmanager
+def for_session(session: Session, *, write: bool) -> Iterator[Direct]:
+    """Direct work for a service called with `session`: on its own connection, or the session's.
+
+    A web request's session has not begun (the usual case): the work runs on a pooled
+    connection of its own (`direct_read`, or one `direct_write` transaction). A session
+    already in a transaction (a script, a test, a service composing others) would hold
+    SQLite's write lock against a second connection, so the work joins that transaction
+    and commits it when the block ends, as every service commits before returning. A
+    `NothingWritten` also commits (a rollback would expire every object the session
+    holds); any other error rolls back.
+    """
+    if not session.in_transaction():
+        engine = session.get_bind()
+        with direct_write(engine) if write else direct_read(engine) as db:
+            yield db
+        return
+    try:
+        yield in_session(session)
+    except NothingWritten:
+        session.commit()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()

@@ -11,8 +11,7 @@ accepted step is committed before `submit_step` returns.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,18 +21,26 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from framelab.db.direct import Direct, DirectStatement, direct_read, direct_write, in_session
-from framelab.db.models import PageVisit, Participant, Response, Study, StudyVersion
+from framelab.db.direct import Direct, DirectStatement, NothingWritten, for_session, insert_values
+from framelab.db.models import (
+    PageVisit,
+    Participant,
+    Response,
+    Study,
+    StudyVersion,
+    new_participant_code,
+)
 from framelab.domain.study import Frame, Item, ValueProblem
 from framelab.domain.study import Study as StudySpec
 from framelab.services.enrolment import (
     assign_participant,
+    choose_language,
     lock_participant_by_code,
     participant_by_code,
 )
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.responses import AnswerError, validate_answers, write_answers
-from framelab.services.studies import LoadedStudy, loaded_version, version_spec
+from framelab.services.studies import LoadedStudy, loaded_version, open_study, version_spec
 
 __all__ = [
     "STEPS",
@@ -41,7 +48,9 @@ __all__ = [
     "PageState",
     "ParticipantNotFound",
     "SubmitResult",
+    "consent_from_link",
     "current_page",
+    "is_participant",
     "items_for_step",
     "preview_page",
     "steps_for",
@@ -298,14 +307,14 @@ def current_page(session: Session, code: str, *, now: datetime) -> PageState:
     assignment moved into the step change take a write transaction.
 
     Like `submit_step` it runs on a connection of its own unless the session is in a
-    transaction (see `_transaction`).
+    transaction (see `framelab.db.direct.for_session`).
     """
     now = _aware(now)
-    with _transaction(session, write=False) as db:
+    with for_session(session, write=False) as db:
         found = _find(db, code, lock=False)
     row = found.participant
     if (row.step == "message" and row.arm is None) or (row.step in STEPS and row.shown_at is None):
-        with _transaction(session, write=True) as db:
+        with for_session(session, write=True) as db:
             found = _find(db, code, lock=True)
             row = found.participant
             if row.step == "message" and row.arm is None:
@@ -355,33 +364,7 @@ def _next_step(spec: StudySpec, step: str) -> str:
     return steps[min(steps.index(step) + 1, len(steps) - 1)]
 
 
-@contextlib.contextmanager
-def _transaction(session: Session, *, write: bool) -> Iterator[Direct]:
-    """The hot path's transaction: its own pooled connection, or the session's if it has one.
-
-    A web request's session has not begun (the usual case): the work runs on a connection
-    of its own (a read in autocommit, or one write transaction). A session already in a
-    transaction (a script, a test, a service composing others) would hold SQLite's write
-    lock against a second connection, so the work joins it and commits it, as every
-    service commits before returning.
-    """
-    if not session.in_transaction():
-        engine = session.get_bind()
-        with direct_write(engine) if write else direct_read(engine) as db:
-            yield db
-        return
-    try:
-        yield in_session(session)
-    except _Unchanged:
-        session.commit()  # nothing was written; a rollback would expire the session's objects
-        raise
-    except BaseException:
-        session.rollback()
-        raise
-    session.commit()
-
-
-class _Unchanged(Exception):
+class _Unchanged(NothingWritten):
     """Leave the write transaction without writing: the result says why."""
 
     def __init__(self, result: SubmitResult) -> None:
@@ -399,7 +382,7 @@ def submit_step(
     """
     now = _aware(now)
     try:
-        with _transaction(session, write=True) as db:
+        with for_session(session, write=True) as db:
             return _submit(db, session, code, step, form, now)
     except _Unchanged as unchanged:
         return unchanged.result
@@ -452,6 +435,79 @@ def _submit(
     return SubmitResult(ok=True, step=following)
 
 
+_ENROL = DirectStatement(
+    insert_values(
+        _P,
+        "code",
+        "study_id",
+        "study_version_id",
+        "spec_hash",
+        "source",
+        "language",
+        "step",
+        "status",
+        "pilot",
+        "attention_failed",
+        "speeder",
+        "honeypot",
+        "started_at",
+    )
+)
+_EXISTS = DirectStatement(sa.select(_P.c.id).where(_P.c.code == sa.bindparam("code")))
+
+
+def consent_from_link(
+    session: Session,
+    slug: str,
+    form: Mapping[str, str],
+    *,
+    language: str,
+    source: str | None,
+    now: datetime,
+) -> tuple[str | None, SubmitResult]:
+    """Enrol a newcomer from the study link and record their consent, in one transaction.
+
+    Returns the new participant's code and the consent page's result. A form without a
+    yes or no enrols nobody (code None, the result's errors say what is missing). A
+    "no" is kept, as a participant screened out, so refusals are counted. Panel links
+    (whose participants may return) go through `enrolment.start_participant` instead.
+    Raises StudyNotFound or StudyClosed when the study takes nobody now.
+    """
+    now = _aware(now)
+    answer = (form.get("consent") or "").strip().lower()
+    if answer not in ("yes", "no"):
+        problem = ValueProblem("required", "consent: choose yes or no", {"item": "consent"})
+        return None, SubmitResult(ok=False, step="consent", errors={"consent": problem})
+    with for_session(session, write=True) as db:
+        loaded = open_study(db, slug)
+        code = new_participant_code()
+        db.execute(
+            _ENROL,
+            {
+                "code": code,
+                "study_id": loaded.id,
+                "study_version_id": loaded.version_id,
+                "spec_hash": loaded.spec_hash,
+                "source": (source or "").strip()[:64] or None,
+                "language": choose_language(loaded.spec, language),
+                "step": "consent",
+                "status": "started",
+                "pilot": loaded.status == "pilot",
+                "attention_failed": False,
+                "speeder": False,
+                "honeypot": False,
+                "started_at": now,
+            },
+        )
+        return code, _submit(db, session, code, "consent", form, now)
+
+
+def is_participant(session: Session, code: str) -> bool:
+    """Whether `code` is a participant's (a browser may remember one the database lost)."""
+    with for_session(session, write=False) as db:
+        return db.scalar(_EXISTS, {"code": code}) is not None
+
+
 def _completion(started_at: datetime, spec: StudySpec, now: datetime) -> dict[str, object]:
     duration = max(0.0, (now - _aware(started_at)).total_seconds())
     threshold = spec.quality.speeder_seconds
@@ -465,8 +521,6 @@ def _completion(started_at: datetime, spec: StudySpec, now: datetime) -> dict[st
 
 def set_language(session: Session, code: str, language: str) -> str:
     """Switch a participant's language (to one the study offers); returns the language used."""
-    from framelab.services.enrolment import choose_language
-
     try:
         participant = participant_by_code(session, code)
         spec = loaded_version(session, participant.study_version_id).spec

@@ -20,9 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from framelab.db.direct import Direct, DirectStatement, in_session
+from framelab.db.direct import Direct, DirectStatement, for_session, in_session
 from framelab.db.models import STUDY_STATUSES, Participant, Study, StudyVersion, utcnow
-from framelab.db.session import begin_read
 from framelab.domain.study import Study as StudySpec
 from framelab.domain.study import study_from_data
 
@@ -346,22 +345,56 @@ def completed_count(session: Session, study_id: int, *, pilot: bool = False) -> 
 
 def open_study_for_participants(session: Session, slug: str) -> LoadedStudy:
     """The study if it accepts participants now (pilot or live, target_n not reached)."""
-    begin_read(session)  # only reads: the study link never waits for writers
-    loaded = get_study(session, slug)
-    if loaded.status not in OPEN_STATUSES:
-        raise StudyClosed(slug, loaded.status)
-    target = loaded.spec.target_n
-    if (
-        loaded.status == "live"
-        and target is not None
-        and completed_count(session, loaded.id) >= target
-    ):
-        raise StudyClosed(
-            slug,
-            loaded.status,
-            f"{slug}: the study has reached its target of {target} participants",
-        )
-    return loaded
+    with for_session(session, write=False) as db:  # only reads: never waits for writers
+        return open_study(db, slug)
+
+
+_OPEN_BY_SLUG = DirectStatement(
+    sa.select(
+        Study.id,
+        Study.status,
+        StudyVersion.id.label("version_id"),
+        StudyVersion.version,
+        StudyVersion.spec_hash,
+    )
+    .join(
+        StudyVersion,
+        sa.and_(StudyVersion.study_id == Study.id, StudyVersion.version == Study.current_version),
+    )
+    .where(Study.slug == sa.bindparam("slug"))
+)
+_STUDY_BY_SLUG = DirectStatement(sa.select(Study.id).where(Study.slug == sa.bindparam("slug")))
+_DIRECT_COMPLETED = DirectStatement(_COMPLETED)
+
+
+def open_study(db: Direct, slug: str) -> LoadedStudy:
+    """`open_study_for_participants` on a direct connection (the study link's hot path)."""
+    row = db.one_or_none(_OPEN_BY_SLUG, {"slug": slug})
+    if row is None:
+        if db.scalar(_STUDY_BY_SLUG, {"slug": slug}) is None:
+            raise StudyNotFound(f"study: no study with slug {slug!r}")
+        raise StudyNotFound(f"study: {slug} has no published version")
+    if row.status not in OPEN_STATUSES:
+        raise StudyClosed(slug, row.status)
+    spec = version_spec(db, row.version_id, row.spec_hash)
+    target = spec.target_n
+    if row.status == "live" and target is not None:
+        done = db.scalar(_DIRECT_COMPLETED, {"study_id": row.id, "pilot": False}) or 0
+        if done >= target:
+            raise StudyClosed(
+                slug,
+                row.status,
+                f"{slug}: the study has reached its target of {target} participants",
+            )
+    return LoadedStudy(
+        id=row.id,
+        slug=slug,
+        status=row.status,
+        version=row.version,
+        spec=spec,
+        spec_hash=row.spec_hash,
+        version_id=row.version_id,
+    )
 
 
 def set_status(session: Session, slug: str, status: str, *, now: datetime) -> LoadedStudy:

@@ -25,17 +25,20 @@ Environment variables (read at start):
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask, Request, current_app, has_request_context, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import NullSession, SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_limiter import Limiter
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -130,22 +133,79 @@ def check_secret_key(app: Flask) -> None:
 # ---------------------------------------------------------------- cookies and headers
 
 
+# A participant's own pages: /s/<slug>/p/<code> and what lies below it.
+PARTICIPANT_PAGE = re.compile(r"^/s/[^/]+/p/[^/]+(?:/|$)")
+
+
+class NoSession(NullSession):
+    """The session of a participant's own page: empty, and an error to write to."""
+
+    def _fail(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise RuntimeError(
+            "a participant's page keeps no session: its state is in the database and its "
+            "address (framelab.web.security.PARTICIPANT_PAGE)"
+        )
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
+
+
 class SessionInterface(SecureCookieSessionInterface):
-    """Signed cookie sessions whose cookie is Secure whenever the request is HTTPS."""
+    """Signed cookie sessions whose cookie is Secure whenever the request is HTTPS.
+
+    A participant's own pages (PARTICIPANT_PAGE) neither read nor write the session:
+    the participant code in their address says who they are, the database where they
+    are, and their forms carry a token bound to the code (`participant_form_token`).
+    So those pages work with cookies off, and a page does not pay for verifying and
+    re-signing a cookie it does not need; the cookie a browser sends along (a studio
+    sign-in, the study links it remembers) is left as it is.
+    """
 
     def get_cookie_secure(self, app: Flask) -> bool:
         configured = bool(app.config["SESSION_COOKIE_SECURE"])
         return configured or (has_request_context() and request.is_secure)
 
+    def open_session(self, app: Flask, request: Request) -> Any:
+        if PARTICIPANT_PAGE.match(request.path):
+            return NoSession()
+        return super().open_session(app, request)
+
+
+def participant_form_token(code: str) -> str:
+    """The CSRF token of a participant's forms: a keyed hash of their participant code.
+
+    Only this server can make it, and only for a page it served to that code's holder;
+    a page elsewhere that does not know the code cannot forge it (one that knows the
+    code could as well open the participant's page itself: the code is the credential).
+    """
+    secret = current_app.config["SECRET_KEY"]
+    key = secret.encode() if isinstance(secret, str) else secret
+    mac = hmac.new(key, b"framelab.participant-form\0" + code.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
+def check_participant_form(code: str) -> None:
+    """Raise Flask-WTF's CSRFError (the friendly "page expired" 400) on a wrong token."""
+    given = request.form.get("csrf_token", "")
+    if not hmac.compare_digest(given.encode(), participant_form_token(code).encode()):
+        raise CSRFError("The CSRF token is missing or does not match this page.")
+
+
+_HEADER_ITEMS = tuple(SECURITY_HEADERS.items())
+_HEADER_NAMES = frozenset(name.lower() for name in SECURITY_HEADERS)
+
 
 def _set_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    headers = response.headers
+    if any(name.lower() in _HEADER_NAMES for name, _ in headers.items()):
+        for name, value in _HEADER_ITEMS:  # a view set some of them itself: keep its own
+            headers.setdefault(name, value)
+    else:
+        headers.extend(_HEADER_ITEMS)
     if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
+        headers.setdefault("Strict-Transport-Security", HSTS)
     if not _is_static(request):
         # Answers, codes and studio data must not outlive the page in a shared browser.
-        response.headers["Cache-Control"] = "no-store"
+        headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -9,7 +9,7 @@ to show any step of any arm in any language exactly as a participant would see i
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from framelab.domain.errors import ValueProblem
 from framelab.domain.study import Item, Study
-from framelab.services.flow import TERMINAL_STEPS, PageState
+from framelab.services.flow import TERMINAL_STEPS, PageState, steps_for
 from framelab.web.i18n import page_chrome, use_language
 from framelab.web.markdown import render_markdown
 
@@ -221,6 +221,28 @@ _CODE_MARK = "c" + secrets.token_hex(16)
 _CSRF_MARK = "t" + secrets.token_hex(16)
 
 
+def _cached(key: tuple, draw: Callable[[], str]) -> str:
+    cache = current_app.extensions.setdefault(PAGE_CACHE, {})
+    html = cache.get(key)
+    if html is None:
+        html = draw()
+        if len(cache) >= PAGE_CACHE_SIZE:
+            cache.clear()
+        cache[key] = html
+    return html
+
+
+def study_link_page(spec: Study, spec_hash: str, lang: str, *, action: str, csrf: str) -> str:
+    """The study link's consent page (no participant yet), drawn once per link and language."""
+    key = (spec_hash, "study-link", lang, action, request.host_url, request.query_string)
+
+    def draw() -> str:
+        page = page_view(spec, "consent", lang, progress=(1, len(steps_for(spec))))
+        return render_page(page, action=action, csrf=_CSRF_MARK)
+
+    return _cached(key, draw).replace(_CSRF_MARK, csrf)
+
+
 def participant_page(state: PageState, *, slug: str, code: str, csrf: str) -> str:
     """The participant's page from `state`, as `render_page` draws it, drawn once per page.
 
@@ -239,20 +261,17 @@ def participant_page(state: PageState, *, slug: str, code: str, csrf: str) -> st
         )
     arm = state.arm if state.step == "message" else None
     key = (state.spec_hash, state.step, arm, state.language, request.host_url)
-    cache = current_app.extensions.setdefault(PAGE_CACHE, {})
-    html = cache.get(key)
-    if html is None:
-        html = render_page(
+    html = _cached(
+        key,
+        lambda: render_page(
             page_from_state(state),
             action=page_url(slug, _CODE_MARK),
             withdraw_url=page_url(slug, _CODE_MARK, "withdraw"),
             code=_CODE_MARK,
             path=page_url(slug, _CODE_MARK),
             csrf=_CSRF_MARK,
-        )
-        if len(cache) >= PAGE_CACHE_SIZE:
-            cache.clear()
-        cache[key] = html
+        ),
+    )
     return html.replace(_CODE_MARK, code).replace(_CSRF_MARK, csrf)
 
 
@@ -292,7 +311,7 @@ def _page_title(page: PageView) -> str:
     return page.study_title
 
 
-def render_withdraw_confirmation(state: PageState, *, action: str, back_url: str) -> str:
+def render_withdraw_confirmation(state: PageState, *, action: str, back_url: str, csrf: str) -> str:
     """The 'are you sure?' page before a participant's answers are erased."""
     use_language(state.language)
     spec = state.spec
@@ -303,4 +322,5 @@ def render_withdraw_confirmation(state: PageState, *, action: str, back_url: str
         page_title=_("Withdraw from the study?"),
         action=action,
         back_url=back_url,
+        csrf_token=lambda: csrf,
     )

@@ -9,6 +9,7 @@ link); forms post there with a hidden `step`, and a valid post redirects back
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from flask import (
@@ -27,10 +28,24 @@ from werkzeug.wrappers import Response
 
 from framelab.services.enrolment import start_participant
 from framelab.services.errors import ParticipantNotFound
-from framelab.services.flow import current_page, set_language, steps_for, submit_step, withdraw
-from framelab.services.studies import StudyClosed, StudyNotFound, open_study_for_participants
+from framelab.services.flow import (
+    consent_from_link,
+    current_page,
+    is_participant,
+    set_language,
+    steps_for,
+    submit_step,
+    withdraw,
+)
+from framelab.services.studies import (
+    LoadedStudy,
+    StudyClosed,
+    StudyNotFound,
+    open_study_for_participants,
+)
 from framelab.web.database import db_session
 from framelab.web.errors import render_error
+from framelab.web.extensions import csrf
 from framelab.web.i18n import (
     DEFAULT_LANGUAGE,
     UI_LANGUAGES,
@@ -45,7 +60,9 @@ from framelab.web.participant.pages import (
     participant_page,
     render_page,
     render_withdraw_confirmation,
+    study_link_page,
 )
+from framelab.web.security import check_participant_form, participant_form_token
 
 bp = Blueprint("participant", __name__)
 
@@ -112,10 +129,12 @@ def _unavailable(error: Exception) -> tuple[str, int]:
 @bp.route("/s/<slug>", methods=["GET"])
 def start(slug: str) -> Response | str | tuple[str, int]:
     """The study link: the consent page (or the participant's own page if they started)."""
+    db = db_session()
     code = _remembered(slug)
     if code:
-        return redirect(_page_url(slug, code))
-    db = db_session()
+        if is_participant(db, code):
+            return redirect(_page_url(slug, code))
+        _forget(slug)  # the browser remembers a participant the database does not have
     panel = _panel_parameters()
     try:
         if panel:
@@ -128,29 +147,39 @@ def start(slug: str) -> Response | str | tuple[str, int]:
         loaded = open_study_for_participants(db, slug)
     except (StudyNotFound, StudyClosed) as error:
         return _unavailable(error)
+    return _consent_page(slug, loaded)
+
+
+def _consent_page(slug: str, loaded: LoadedStudy, errors: Mapping | None = None) -> str:
     spec = loaded.spec
     lang = choose_language(spec.languages, spec.default_language)
-    page = page_view(spec, "consent", lang, progress=(1, len(steps_for(spec))))
     # The consent form posts the link's parameters back, so enrolment sees them.
     kept = {key: request.args[key] for key in (*PANEL_PARAMETERS, "src") if key in request.args}
     action = url_for("participant.consent", slug=slug, lang=lang, **kept)
-    return render_page(page, action=action)
+    if errors:
+        page = page_view(spec, "consent", lang, progress=(1, len(steps_for(spec))))
+        return render_page(page, action=action, errors=errors)
+    return study_link_page(loaded.spec, loaded.spec_hash, lang, action=action, csrf=generate_csrf())
 
 
 @bp.route("/s/<slug>", methods=["POST"])
 def consent(slug: str) -> Response | str | tuple[str, int]:
-    """Consent from the study link: enrol, then record the answer."""
+    """Consent from the study link: enrol and record the answer (one transaction)."""
     db = db_session()
     code = _remembered(slug)
+    panel = _panel_parameters()
     try:
+        if code is None and not panel:
+            code, result = consent_from_link(
+                db, slug, request.form, language=_requested_language(), source=_source(), now=_now()
+            )
+            if code is None:
+                return _consent_page(slug, open_study_for_participants(db, slug), result.errors)
+            _remember(slug, code)
+            return redirect(_page_url(slug, code))
         if code is None:
             participant = start_participant(
-                db,
-                slug,
-                language=_requested_language(),
-                source=_source(),
-                panel=_panel_parameters() or None,
-                now=_now(),
+                db, slug, language=_requested_language(), source=_source(), panel=panel, now=_now()
             )
             code = participant.code
             _remember(slug, code)
@@ -179,15 +208,22 @@ def _participant_page(slug: str, code: str, **render: object) -> str:
     state = current_page(db_session(), code, now=_now())
     if state.spec.slug != slug:
         abort(404)
+    token = participant_form_token(code)
     if not render:
-        return participant_page(state, slug=slug, code=code, csrf=generate_csrf())
+        return participant_page(state, slug=slug, code=code, csrf=token)
     return render_page(
         page_from_state(state),
         action=page_url(slug, code),
         withdraw_url=page_url(slug, code, "withdraw"),
         code=code,
+        csrf=token,
         **render,
     )
+
+
+# A participant's own pages (below) keep no session (framelab.web.security.SessionInterface):
+# the code in the address is who they are, and their forms carry a token bound to it
+# instead of Flask-WTF's session token.
 
 
 @bp.route("/s/<slug>/p/<code>", methods=["GET"])
@@ -195,20 +231,18 @@ def page(slug: str, code: str) -> Response | str:
     """The participant's current page (also the resume link); `?lang=` switches language."""
     try:
         if request.args.get("lang"):
-            chosen = set_language(db_session(), code, request.args["lang"])
-            session["lang"] = chosen
+            set_language(db_session(), code, request.args["lang"])
             return redirect(_page_url(slug, code))
-        html = _participant_page(slug, code)
+        return _participant_page(slug, code)
     except ParticipantNotFound:
-        _forget(slug)
         abort(404)
-    _remember(slug, code)
-    return html
 
 
 @bp.route("/s/<slug>/p/<code>", methods=["POST"])
+@csrf.exempt
 def submit(slug: str, code: str) -> Response | str:
     """Answers of one page; invalid answers show the page again with the answers kept."""
+    check_participant_form(code)
     try:
         result = submit_step(
             db_session(), code, request.form.get("step", ""), request.form, now=_now()
@@ -237,14 +271,17 @@ def confirm_withdraw(slug: str, code: str) -> str:
         abort(404)
     return render_withdraw_confirmation(
         state,
-        action=url_for("participant.do_withdraw", slug=slug, code=code),
+        action=page_url(slug, code, "withdraw"),
         back_url=_page_url(slug, code),
+        csrf=participant_form_token(code),
     )
 
 
 @bp.route("/s/<slug>/p/<code>/withdraw", methods=["POST"])
+@csrf.exempt
 def do_withdraw(slug: str, code: str) -> Response:
     """Erase the participant's answers (after the confirmation page)."""
+    check_participant_form(code)
     if request.form.get("confirm") != "yes":
         return redirect(_page_url(slug, code))
     try:
