@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+import yaml
 
 from benchmarks import otree_runner
 from framelab.testing.checks import check_database
@@ -114,9 +115,24 @@ def gunicorn_for(target: Target, url: str | None) -> GunicornServer:
     )
 
 
-def prepare(target: Target, url: str | None) -> None:
+# The example study closes at 2,000 completions; a full run takes more participants than
+# that, so the benchmark loads it with a target no run reaches. The target check (a count
+# of completed participants on every study-link request) still runs, as in production.
+UNREACHED_TARGET = 1_000_000_000
+
+
+def bench_study(workdir: Path) -> Path:
+    """The example study with a target no benchmark reaches."""
+    data = yaml.safe_load(EXAMPLE_STUDY.read_text(encoding="utf-8"))
+    data["target_n"] = UNREACHED_TARGET
+    path = workdir / "bench-study.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def prepare(target: Target, url: str | None, workdir: Path) -> None:
     if target.app == "framelab":
-        prepare_database(url)
+        prepare_database(url, bench_study(workdir))
     elif target.app == "reference":
         from benchmarks.reference_app import create_schema
 
@@ -148,7 +164,7 @@ def bench_target(
         return otree_runner.bench(levels, seconds, workdir, log=log)
     runs: list[FlowRun] = []
     with database(target.backend, workdir) if target.backend else contextlib.nullcontext() as url:
-        prepare(target, url)
+        prepare(target, url, workdir)
         server = gunicorn_for(target, url)
         try:
             server.start(timeout=60)

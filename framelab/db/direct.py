@@ -255,7 +255,7 @@ class NothingWritten(Exception):
 
 
 @contextlib.contextmanager
-def for_session(session: Session, *, write: bool) -> Iterator[Direct]:
+def for_session(session: Session | Engine, *, write: bool) -> Iterator[Direct]:
     """Direct work for a service called with `session`: on its own connection, or the session's.
 
     A web request's session has not begun (the usual case): the work runs on a pooled
@@ -264,10 +264,11 @@ def for_session(session: Session, *, write: bool) -> Iterator[Direct]:
     SQLite's write lock against a second connection, so the work joins that transaction
     and commits it when the block ends, as every service commits before returning. A
     `NothingWritten` also commits (a rollback would expire every object the session
-    holds); any other error rolls back.
+    holds); any other error rolls back. A caller that holds no session (a participant
+    page) passes the engine itself.
     """
-    if not session.in_transaction():
-        engine = session.get_bind()
+    if isinstance(session, Engine) or not session.in_transaction():
+        engine = session if isinstance(session, Engine) else session.get_bind()
         with direct_write(engine) if write else direct_read(engine) as db:
             yield db
         return

@@ -122,6 +122,8 @@ class Participant(Base):
         # NULL panel hashes (no panel) never collide, on SQLite and PostgreSQL alike.
         sa.UniqueConstraint("study_id", "panel_hash"),
         sa.CheckConstraint(_in("status", PARTICIPANT_STATUSES), name="status"),
+        # The study link's target check counts completed participants (index only).
+        sa.Index("ix_participant_study_status", "study_id", "status", "pilot"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -287,9 +288,11 @@ def _find(db: Direct, code: str, *, lock: bool) -> _Found:
 
 
 def _update_participant(
-    db: Direct, session: Session, pid: int, changes: Mapping[str, object]
+    db: Direct, session: Session | Engine, pid: int, changes: Mapping[str, object]
 ) -> None:
     db.update(_UPDATE_PARTICIPANT, changes, _pid=pid)
+    if not isinstance(session, Session):
+        return
     # The row changed without the ORM: a copy of it held by the caller's session learns
     # the new values as committed state (no reload, nothing to flush).
     held = session.identity_map.get(session.identity_key(Participant, pid))
@@ -298,7 +301,7 @@ def _update_participant(
             set_committed_value(held, name, value)
 
 
-def current_page(session: Session, code: str, *, now: datetime) -> PageState:
+def current_page(session: Session | Engine, code: str, *, now: datetime) -> PageState:
     """The participant's current page, read-only when its first showing is already recorded.
 
     A submit records when the next page is first shown (time on page), so showing a page
@@ -372,7 +375,7 @@ class _Unchanged(NothingWritten):
 
 
 def submit_step(
-    session: Session, code: str, step: str, form: Mapping[str, str], *, now: datetime
+    session: Session | Engine, code: str, step: str, form: Mapping[str, str], *, now: datetime
 ) -> SubmitResult:
     """Apply one page's form if `step` is the participant's current step; commit before returning.
 
@@ -389,7 +392,12 @@ def submit_step(
 
 
 def _submit(
-    db: Direct, session: Session, code: str, step: str, form: Mapping[str, str], now: datetime
+    db: Direct,
+    session: Session | Engine,
+    code: str,
+    step: str,
+    form: Mapping[str, str],
+    now: datetime,
 ) -> SubmitResult:
     found = _find(db, code, lock=True)
     row, spec = found.participant, found.loaded.spec
@@ -457,7 +465,7 @@ _EXISTS = DirectStatement(sa.select(_P.c.id).where(_P.c.code == sa.bindparam("co
 
 
 def consent_from_link(
-    session: Session,
+    session: Session | Engine,
     slug: str,
     form: Mapping[str, str],
     *,
@@ -502,7 +510,7 @@ def consent_from_link(
         return code, _submit(db, session, code, "consent", form, now)
 
 
-def is_participant(session: Session, code: str) -> bool:
+def is_participant(session: Session | Engine, code: str) -> bool:
     """Whether `code` is a participant's (a browser may remember one the database lost)."""
     with for_session(session, write=False) as db:
         return db.scalar(_EXISTS, {"code": code}) is not None

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from framelab.db.direct import Direct, DirectStatement, for_session, in_session
@@ -343,7 +344,7 @@ def completed_count(session: Session, study_id: int, *, pilot: bool = False) -> 
     return int(session.connection().scalar(_COMPLETED, {"study_id": study_id, "pilot": pilot}) or 0)
 
 
-def open_study_for_participants(session: Session, slug: str) -> LoadedStudy:
+def open_study_for_participants(session: Session | Engine, slug: str) -> LoadedStudy:
     """The study if it accepts participants now (pilot or live, target_n not reached)."""
     with for_session(session, write=False) as db:  # only reads: never waits for writers
         return open_study(db, slug)

@@ -6,6 +6,7 @@ Views pass `db_session()` to a service; services own the transaction.
 from __future__ import annotations
 
 from flask import Flask, current_app, g
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from framelab.db.session import make_engine, make_session_factory
@@ -20,6 +21,11 @@ def init_app(app: Flask) -> None:
     app.extensions[ENGINE_KEY] = engine
     app.extensions[EXTENSION_KEY] = make_session_factory(engine)
     app.teardown_appcontext(_close_session)
+
+
+def db_engine() -> Engine:
+    """The app's engine, for services that run direct work and need no session."""
+    return current_app.extensions[ENGINE_KEY]
 
 
 def db_session() -> Session:

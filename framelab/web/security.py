@@ -26,6 +26,7 @@ Environment variables (read at start):
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -267,6 +268,23 @@ def _enrolment_exempt() -> bool:
     return False
 
 
+def _unless_exempt(limit: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
+    """`limit` on a view, skipped (with all its bookkeeping) when `_enrolment_exempt`."""
+
+    def decorate(view: Callable) -> Callable:
+        limited = limit(view)
+
+        @functools.wraps(view)
+        def enrolment(*args: Any, **kwargs: Any) -> Any:
+            if _enrolment_exempt():
+                return view(*args, **kwargs)
+            return limited(*args, **kwargs)
+
+        return enrolment
+
+    return decorate
+
+
 def _limit_setting(app: Flask, name: str, default: str) -> str:
     value = app.config.get(name) or os.environ.get(f"FRAMELAB_{name}", "").strip()
     return value or default
@@ -307,11 +325,7 @@ def init_limiter(app: Flask, environ: Mapping[str, str] | None = None) -> Limite
 
     _wrap(app, LOGIN_ENDPOINT, login_limits)
     for endpoint in ENROL_ENDPOINTS:
-        _wrap(
-            app,
-            endpoint,
-            limiter.shared_limit(enrol, scope="enrol", exempt_when=_enrolment_exempt),
-        )
+        _wrap(app, endpoint, _unless_exempt(limiter.shared_limit(enrol, scope="enrol")))
     for endpoint in WITHDRAW_ENDPOINTS:
         _wrap(app, endpoint, limiter.limit(login, methods=["POST"], scope="withdraw"))
     # No default or application limits: the decorated views check their own limits, so
@@ -319,6 +333,13 @@ def init_limiter(app: Flask, environ: Mapping[str, str] | None = None) -> Limite
     checks = app.before_request_funcs.get(None, [])
     if limiter._check_request_limit in checks:  # absent when rate limiting is off
         checks.remove(limiter._check_request_limit)
+    if not app.config["RATELIMIT_HEADERS_ENABLED"]:
+        # Its after_request hook only adds rate-limit headers (and deducts for
+        # `deduct_when` limits, which framelab does not use): with headers off it is
+        # pure cost on every response.
+        inject = getattr(Limiter, "_Limiter__inject_headers", None)
+        after = app.after_request_funcs.get(None, [])
+        after[:] = [f for f in after if getattr(f, "func", None) is not inject]
     app.extensions[LIMITER_KEY] = limiter
     return limiter
 

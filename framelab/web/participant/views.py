@@ -43,7 +43,7 @@ from framelab.services.studies import (
     StudyNotFound,
     open_study_for_participants,
 )
-from framelab.web.database import db_session
+from framelab.web.database import db_engine, db_session
 from framelab.web.errors import render_error
 from framelab.web.extensions import csrf
 from framelab.web.i18n import (
@@ -129,10 +129,9 @@ def _unavailable(error: Exception) -> tuple[str, int]:
 @bp.route("/s/<slug>", methods=["GET"])
 def start(slug: str) -> Response | str | tuple[str, int]:
     """The study link: the consent page (or the participant's own page if they started)."""
-    db = db_session()
     code = _remembered(slug)
     if code:
-        if is_participant(db, code):
+        if is_participant(db_engine(), code):
             return redirect(_page_url(slug, code))
         _forget(slug)  # the browser remembers a participant the database does not have
     panel = _panel_parameters()
@@ -140,11 +139,16 @@ def start(slug: str) -> Response | str | tuple[str, int]:
         if panel:
             # A panel link is personal: enrol now, so the same panel id resumes.
             participant = start_participant(
-                db, slug, language=_requested_language(), source=_source(), panel=panel, now=_now()
+                db_session(),
+                slug,
+                language=_requested_language(),
+                source=_source(),
+                panel=panel,
+                now=_now(),
             )
             _remember(slug, participant.code)
             return redirect(_page_url(slug, participant.code))
-        loaded = open_study_for_participants(db, slug)
+        loaded = open_study_for_participants(db_engine(), slug)
     except (StudyNotFound, StudyClosed) as error:
         return _unavailable(error)
     return _consent_page(slug, loaded)
@@ -165,9 +169,9 @@ def _consent_page(slug: str, loaded: LoadedStudy, errors: Mapping | None = None)
 @bp.route("/s/<slug>", methods=["POST"])
 def consent(slug: str) -> Response | str | tuple[str, int]:
     """Consent from the study link: enrol and record the answer (one transaction)."""
-    db = db_session()
     code = _remembered(slug)
     panel = _panel_parameters()
+    db = db_engine() if code is None and not panel else db_session()
     try:
         if code is None and not panel:
             code, result = consent_from_link(
@@ -205,7 +209,7 @@ def _requested_language() -> str:
 
 
 def _participant_page(slug: str, code: str, **render: object) -> str:
-    state = current_page(db_session(), code, now=_now())
+    state = current_page(db_engine(), code, now=_now())
     if state.spec.slug != slug:
         abort(404)
     token = participant_form_token(code)
@@ -245,7 +249,7 @@ def submit(slug: str, code: str) -> Response | str:
     check_participant_form(code)
     try:
         result = submit_step(
-            db_session(), code, request.form.get("step", ""), request.form, now=_now()
+            db_engine(), code, request.form.get("step", ""), request.form, now=_now()
         )
         if not result.errors:
             return redirect(_page_url(slug, code))
