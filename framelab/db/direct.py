@@ -217,9 +217,14 @@ def direct_write(engine: Engine) -> Iterator[Direct]:
     with _pooled(engine) as fairy:
         dbapi = fairy.driver_connection
         if engine.dialect.name != "sqlite":
+            # psycopg's pipeline mode sends statements without waiting for each answer
+            # until a result is fetched or the commit: a page's writes and its COMMIT go
+            # in one round trip after the lookup's.
+            pipeline = getattr(dbapi, "pipeline", None)
             try:
-                yield Direct(dbapi, engine.dialect)
-                dbapi.commit()
+                with pipeline() if pipeline is not None else contextlib.nullcontext():
+                    yield Direct(dbapi, engine.dialect)
+                    dbapi.commit()
             except BaseException:
                 with contextlib.suppress(Exception):
                     dbapi.rollback()

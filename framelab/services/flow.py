@@ -41,7 +41,13 @@ from framelab.services.enrolment import (
 )
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.responses import AnswerError, validate_answers, write_answers
-from framelab.services.studies import LoadedStudy, loaded_version, open_study, version_spec
+from framelab.services.studies import (
+    LoadedStudy,
+    close_at_target,
+    loaded_version,
+    open_study,
+    version_spec,
+)
 
 __all__ = [
     "STEPS",
@@ -437,6 +443,9 @@ def _submit(
         changes.update(_completion(row.started_at, spec, now))
     changes["step"] = following
     _update_participant(db, session, row.id, changes)
+    live = found.loaded.status == "live" and not row.pilot
+    if following == "debrief" and live and spec.target_n is not None:
+        close_at_target(db, found.loaded.id, spec.target_n, now=now)
     # The next page is shown right after this commit (post/redirect/get): its first
     # showing is recorded here, so showing it is a read.
     _close_visit(db, found, step, now, shown_next=following)

@@ -368,6 +368,31 @@ _STUDY_BY_SLUG = DirectStatement(sa.select(Study.id).where(Study.slug == sa.bind
 _DIRECT_COMPLETED = DirectStatement(_COMPLETED)
 
 
+_CLOSE_LIVE = DirectStatement(
+    sa.update(Study)
+    .where(Study.id == sa.bindparam("study_id"), Study.status == "live")
+    .values(
+        status="closed", updated_at=sa.bindparam("now", type_=Study.__table__.c.updated_at.type)
+    )
+)
+
+
+def close_at_target(db: Direct, study_id: int, target: int, *, now: datetime) -> bool:
+    """Close a live study once its completed (non-pilot) participants reach `target`.
+
+    Called in the transaction that completes a participant, after their row says so:
+    the study stops taking newcomers at the completion that reaches the target, and
+    participants already in it may still finish. (On PostgreSQL two completions at the
+    same instant do not see each other; the next completion, or the studio's dashboard,
+    closes it then.) Returns whether this call closed it.
+    """
+    done = db.scalar(_DIRECT_COMPLETED, {"study_id": study_id, "pilot": False}) or 0
+    if done < target:
+        return False
+    db.execute(_CLOSE_LIVE, {"study_id": study_id, "now": now})
+    return True
+
+
 def open_study(db: Direct, slug: str) -> LoadedStudy:
     """`open_study_for_participants` on a direct connection (the study link's hot path)."""
     row = db.one_or_none(_OPEN_BY_SLUG, {"slug": slug})
@@ -377,16 +402,9 @@ def open_study(db: Direct, slug: str) -> LoadedStudy:
         raise StudyNotFound(f"study: {slug} has no published version")
     if row.status not in OPEN_STATUSES:
         raise StudyClosed(slug, row.status)
+    # A study that reaches its target is closed by the completion that reaches it
+    # (`close_at_target`), so the study link reads only the status, never a count.
     spec = version_spec(db, row.version_id, row.spec_hash)
-    target = spec.target_n
-    if row.status == "live" and target is not None:
-        done = db.scalar(_DIRECT_COMPLETED, {"study_id": row.id, "pilot": False}) or 0
-        if done >= target:
-            raise StudyClosed(
-                slug,
-                row.status,
-                f"{slug}: the study has reached its target of {target} participants",
-            )
     return LoadedStudy(
         id=row.id,
         slug=slug,

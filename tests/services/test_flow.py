@@ -292,3 +292,34 @@ def test_simultaneous_double_submit_applies_once(factory, example_spec):
     ]
     with factory() as session:
         assert session.query(AssignmentLog).count() == 1
+
+
+def test_the_completion_that_reaches_target_n_closes_the_study_and_in_flight_people_finish(
+    session,
+):
+    from framelab.services.studies import StudyClosed, get_study, open_study_for_participants
+
+    spec = make_study(target_n=2)
+    publish(session, spec)
+    first, second, late = (_start(session) for _ in range(3))
+    _walk(session, spec, late.code, "post")  # in flight when the target is reached
+    _walk(session, spec, first.code, "debrief")
+    assert get_study(session, "torture-ban").status == "live"
+    assert open_study_for_participants(session, "torture-ban").status == "live"
+    _walk(session, spec, second.code, "debrief")
+    assert get_study(session, "torture-ban").status == "closed"
+    with pytest.raises(StudyClosed, match="torture-ban: the study is closed"):
+        open_study_for_participants(session, "torture-ban")
+    with pytest.raises(StudyClosed):
+        _start(session)
+    # Someone who started before the target was reached may still finish.
+    assert _walk(session, spec, late.code, "debrief")[0].step == "debrief"
+
+
+def test_pilot_completions_do_not_count_towards_target_n(session):
+    from framelab.services.studies import get_study
+
+    spec = make_study(target_n=1)
+    publish(session, spec, status="pilot")
+    _walk(session, spec, _start(session).code, "debrief")
+    assert get_study(session, "torture-ban").status == "pilot"
