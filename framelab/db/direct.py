@@ -35,6 +35,7 @@ from framelab.db.session import SQLITE_BUSY_TIMEOUT_MS, sqlite_writer_lock
 
 __all__ = [
     "Direct",
+    "DirectRows",
     "DirectStatement",
     "NothingWritten",
     "direct_read",
@@ -42,6 +43,7 @@ __all__ = [
     "for_session",
     "in_session",
     "insert_values",
+    "row_params",
 ]
 
 
@@ -97,6 +99,32 @@ class DirectStatement:
         return _Compiled(
             str(compiled), tuple(positional) if positional else None, tuple(binds), row, results
         )
+
+
+class DirectRows:
+    """An INSERT of several rows as one statement (one execution for the database).
+
+    `build(n)` returns the statement for `n` rows, whose parameters are named
+    `<name>_<i>` (see `row_params`); it is compiled once per dialect and row count.
+    """
+
+    def __init__(self, build: Callable[[int], sa.Executable]) -> None:
+        self.build = build
+        self._statements: dict[int, DirectStatement] = {}
+
+    def for_rows(self, n: int) -> DirectStatement:
+        found = self._statements.get(n)
+        if found is None:
+            found = self._statements[n] = DirectStatement(self.build(n))
+        return found
+
+
+def row_params(n: int, types: Mapping[str, sa.types.TypeEngine]) -> list[dict[str, Any]]:
+    """For `DirectRows` builders: `n` rows of bind parameters `<name>_<i>` of these types."""
+    return [
+        {name: sa.bindparam(f"{name}_{i}", type_=type_) for name, type_ in types.items()}
+        for i in range(n)
+    ]
 
 
 class Direct:
@@ -159,6 +187,12 @@ class Direct:
         """An UPDATE whose SET columns are the keys of `values` (WHERE parameters by name)."""
         self._run(statement, {**values, **where}, columns=tuple(values))
 
+    def insert_rows(self, statement: DirectRows, rows: Sequence[Mapping[str, Any]]) -> None:
+        """All `rows` in one INSERT (parameters by name, as for `execute`)."""
+        if rows:
+            flat = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
+            self._run(statement.for_rows(len(rows)), flat)
+
     def executemany(self, statement: DirectStatement, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
@@ -217,18 +251,8 @@ def direct_write(engine: Engine) -> Iterator[Direct]:
     with _pooled(engine) as fairy:
         dbapi = fairy.driver_connection
         if engine.dialect.name != "sqlite":
-            # psycopg's pipeline mode sends statements without waiting for each answer
-            # until a result is fetched or the commit: a page's writes and its COMMIT go
-            # in one round trip after the lookup's.
-            pipeline = getattr(dbapi, "pipeline", None)
-            try:
-                with pipeline() if pipeline is not None else contextlib.nullcontext():
-                    yield Direct(dbapi, engine.dialect)
-                    dbapi.commit()
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    dbapi.rollback()
-                raise
+            with _postgres_transaction(dbapi, engine.dialect) as db:
+                yield db
             return
         writer = sqlite_writer_lock(engine)
         held = writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
@@ -247,6 +271,41 @@ def direct_write(engine: Engine) -> Iterator[Direct]:
         finally:
             if held:
                 writer.release()
+
+
+@contextlib.contextmanager
+def _postgres_transaction(dbapi: Any, dialect: sa.Dialect) -> Iterator[Direct]:
+    """BEGIN ... COMMIT in psycopg's pipeline mode: two round trips for a page's write.
+
+    The connection is put in autocommit and the transaction is written out, so BEGIN
+    travels with the first statement instead of on its own. Pipeline mode sends each
+    statement without waiting for its answer until a result is fetched: the lookup's
+    fetch is one round trip (BEGIN, SELECT ... FOR UPDATE), the writes and the COMMIT a
+    second. An error anywhere rolls the transaction back.
+    """
+    pipeline = getattr(dbapi, "pipeline", None)
+    if pipeline is None:  # another driver: its own transaction handling
+        try:
+            yield Direct(dbapi, dialect)
+            dbapi.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                dbapi.rollback()
+            raise
+        return
+    dbapi.autocommit = True
+    try:
+        with pipeline():
+            dbapi.execute("BEGIN")
+            yield Direct(dbapi, dialect)
+            dbapi.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            dbapi.execute("ROLLBACK")
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            dbapi.autocommit = False
 
 
 def in_session(session: Session) -> Direct:

@@ -11,6 +11,7 @@ accepted step is committed before `submit_step` returns.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +23,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from framelab.db.direct import Direct, DirectStatement, NothingWritten, for_session, insert_values
+from framelab.db.direct import (
+    Direct,
+    DirectRows,
+    DirectStatement,
+    NothingWritten,
+    for_session,
+    insert_values,
+    row_params,
+)
 from framelab.db.models import (
     PageVisit,
     Participant,
@@ -205,17 +214,23 @@ def _page_for(participant: Any, spec: StudySpec, spec_hash: str) -> PageState:
     )
 
 
-def _visit_upsert(insert) -> sa.Executable:
+_VISIT_TYPES = {
+    "pid": PageVisit.__table__.c.participant_id.type,
+    "step": PageVisit.__table__.c.step.type,
+    "shown": PageVisit.__table__.c.shown_at.type,
+    "done": PageVisit.__table__.c.submitted_at.type,
+    "seconds": sa.Float(),
+}
+
+
+def _visit_upsert(insert, rows: int) -> sa.Executable:
     # A new visit row is inserted; an existing one keeps what it has (its first showing,
     # its first submit) and only gains a submit time and seconds it did not have yet.
     c = PageVisit.__table__.c
-    stmt = insert(PageVisit).values(
-        participant_id=sa.bindparam("pid"),
-        step=sa.bindparam("step"),
-        shown_at=sa.bindparam("shown", type_=c.shown_at.type),
-        submitted_at=sa.bindparam("done", type_=c.submitted_at.type),
-        seconds=sa.bindparam("seconds", type_=sa.Float),
-    )
+    names = {"pid": "participant_id", "step": "step", "shown": "shown_at"}
+    names.update(done="submitted_at", seconds="seconds")
+    values = [{names[k]: v for k, v in row.items()} for row in row_params(rows, _VISIT_TYPES)]
+    stmt = insert(PageVisit).values(values)
     return stmt.on_conflict_do_update(
         index_elements=["participant_id", "step"],
         set_={
@@ -225,9 +240,10 @@ def _visit_upsert(insert) -> sa.Executable:
     )
 
 
+# One statement per page (compiled once per dialect and number of visits).
 _VISIT_UPSERT = {
-    "postgresql": DirectStatement(_visit_upsert(postgresql.insert)),
-    "sqlite": DirectStatement(_visit_upsert(sqlite.insert)),
+    "postgresql": DirectRows(functools.partial(_visit_upsert, postgresql.insert)),
+    "sqlite": DirectRows(functools.partial(_visit_upsert, sqlite.insert)),
 }
 
 _P = Participant.__table__
@@ -332,7 +348,7 @@ def current_page(session: Session | Engine, code: str, *, now: datetime) -> Page
                 row = found.participant
             if row.step in STEPS:
                 shown = {"pid": row.id, "step": row.step, "shown": now, "done": None}
-                db.execute(_VISIT_UPSERT[db.name], {**shown, "seconds": None})
+                db.insert_rows(_VISIT_UPSERT[db.name], [{**shown, "seconds": None}])
     return _page_for(row, found.loaded.spec, found.loaded.spec_hash)
 
 
@@ -365,7 +381,7 @@ def _close_visit(
         rows.append(
             {"pid": row.id, "step": shown_next, "shown": now, "done": None, "seconds": None}
         )
-    db.executemany(_VISIT_UPSERT[db.name], rows)
+    db.insert_rows(_VISIT_UPSERT[db.name], rows)
 
 
 def _next_step(spec: StudySpec, step: str) -> str:

@@ -8,6 +8,7 @@ duplicate rows; an unchanged answer keeps its original `answered_at`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from framelab.crypto import decrypt_text, encrypt_text, is_encrypted
-from framelab.db.direct import Direct, DirectStatement, in_session
+from framelab.db.direct import Direct, DirectRows, DirectStatement, in_session, row_params
 from framelab.db.models import PHASES, Participant, Response
 from framelab.domain.study import Item, ValueProblem
 from framelab.services.errors import ParticipantNotFound
@@ -46,15 +47,14 @@ def validate_answers(items: Iterable[Item], answers: Mapping[str, str]) -> dict[
     return values
 
 
-def _answer_upsert(insert) -> sa.Executable:
-    stmt = insert(Response).values(
-        participant_id=sa.bindparam("participant_id"),
-        item_id=sa.bindparam("item_id"),
-        phase=sa.bindparam("phase"),
-        value_int=sa.bindparam("value_int", type_=sa.Integer),
-        value_text=sa.bindparam("value_text", type_=sa.Text),
-        answered_at=sa.bindparam("answered_at", type_=Response.__table__.c.answered_at.type),
-    )
+_ANSWER_TYPES = {
+    name: Response.__table__.c[name].type
+    for name in ("participant_id", "item_id", "phase", "value_int", "value_text", "answered_at")
+}
+
+
+def _answer_upsert(insert, rows: int) -> sa.Executable:
+    stmt = insert(Response).values(row_params(rows, _ANSWER_TYPES))
     excluded = stmt.excluded
     return stmt.on_conflict_do_update(
         index_elements=["participant_id", "item_id", "phase"],
@@ -71,10 +71,10 @@ def _answer_upsert(insert) -> sa.Executable:
     )
 
 
-# Built once per dialect: every answered page runs it.
+# A page's answers are one statement (compiled once per dialect and number of answers).
 _ANSWER_UPSERT = {
-    "postgresql": DirectStatement(_answer_upsert(postgresql.insert)),
-    "sqlite": DirectStatement(_answer_upsert(sqlite.insert)),
+    "postgresql": DirectRows(functools.partial(_answer_upsert, postgresql.insert)),
+    "sqlite": DirectRows(functools.partial(_answer_upsert, sqlite.insert)),
 }
 
 
@@ -149,8 +149,8 @@ def write_answers(
             failed = True
     rows = _drop_unchanged_texts(connection, participant_id, phase, rows, values)
     if rows:
-        # executemany: one round trip per page on PostgreSQL, no ORM bookkeeping.
-        connection.executemany(_ANSWER_UPSERT[connection.name], rows)
+        # One statement for the page: one execution for the database, no ORM bookkeeping.
+        connection.insert_rows(_ANSWER_UPSERT[connection.name], rows)
     return failed
 
 
