@@ -42,7 +42,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--only", choices=["flow", "analysis"], help="run one part only")
     parser.add_argument("--levels", type=_ints, help="concurrency levels (default 10,50,200)")
-    parser.add_argument("--seconds", type=float, help="load duration per level (default 10)")
+    parser.add_argument("--seconds", type=float, help="load duration per level (default 12)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=flow_bench.ROUNDS,
+        help=f"interleaved rounds per level (default {flow_bench.ROUNDS})",
+    )
     parser.add_argument("--sizes", type=_ints, help="analysis sizes (default 10000,100000,1000000)")
     parser.add_argument("--draws", type=int, help="randomization-inference draws (default 10000)")
     parser.add_argument(
@@ -51,7 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args(argv)
     args.levels = args.levels or ([10, 50] if args.quick else [10, 50, 200])
-    args.seconds = args.seconds or (3.0 if args.quick else 10.0)
+    args.seconds = args.seconds or (4.0 if args.quick else 12.0)
     args.sizes = args.sizes or ([10_000] if args.quick else [10_000, 100_000, 1_000_000])
     args.draws = args.draws or (2_000 if args.quick else 10_000)
     return args
@@ -86,17 +92,40 @@ def flow_targets(args: argparse.Namespace, log) -> list[flow_bench.Target]:
 
 
 def run_flow(args: argparse.Namespace, workdir: Path, log) -> list[dict]:
-    log(f"Participant flow: levels {args.levels}, {args.seconds:g} s each")
+    log(
+        f"Participant flow: levels {args.levels}, {args.seconds:g} s each, "
+        f"in {args.rounds} interleaved rounds"
+    )
     records: list[dict] = []
     profiles = args.out / "profiles" if args.profile else None
+    # Apps on the same database are loaded side by side in interleaved rounds (their
+    # ratio is what counts); the bare hello app goes with the SQLite group, oTree alone.
+    groups: dict[str, list[flow_bench.Target]] = {}
     for target in flow_targets(args, log):
+        key = "otree" if target.app == "otree" else (target.backend or "sqlite")
+        groups.setdefault(key, []).append(target)
+    for key, targets in groups.items():
         try:
-            runs = flow_bench.bench_target(
-                target, args.levels, args.seconds, workdir, log=log, profile_dir=profiles
-            )
-        except Exception as exc:  # one broken target must not lose the others' figures
-            log(f"  {target.name} FAILED: {type(exc).__name__}: {exc}")
-            records.append({"target": target.name, "error": f"{type(exc).__name__}: {exc}"})
+            if key == "otree":
+                runs = flow_bench.bench_target(
+                    targets[0], args.levels, args.seconds, workdir, log=log
+                )
+            else:
+                runs = flow_bench.bench_group(
+                    targets,
+                    args.levels,
+                    args.seconds,
+                    workdir,
+                    rounds=args.rounds,
+                    log=log,
+                    profile_dir=profiles,
+                )
+        except Exception as exc:  # one broken group must not lose the others' figures
+            names = ", ".join(t.name for t in targets)
+            log(f"  {names} FAILED: {type(exc).__name__}: {exc}")
+            records += [
+                {"target": t.name, "error": f"{type(exc).__name__}: {exc}"} for t in targets
+            ]
             continue
         records += [run.record() for run in runs]
     return records

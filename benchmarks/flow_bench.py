@@ -39,6 +39,8 @@ DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # the database; more processes only add context switches and memory (docs/deploy.md).
 WORKERS = 2
 THREADS = 4
+# Each level is split into interleaved rounds over the apps served side by side.
+ROUNDS = 4
 # The latency target (p99 at 50 concurrent participants) is also measured with people's pace.
 PACED_LEVEL = 50
 PACED_THINK_S = 1.0
@@ -150,6 +152,84 @@ class FlowRun:
         return {"target": self.target, **self.result.summary(), "integrity": self.integrity}
 
 
+@dataclass
+class _Served:
+    target: Target
+    server: GunicornServer
+    url: str | None
+    per_participant: float | None
+
+
+def bench_group(
+    targets: list[Target],
+    levels: list[int],
+    seconds: float,
+    workdir: Path,
+    *,
+    rounds: int = ROUNDS,
+    log=print,
+    profile_dir: Path | None = None,
+) -> list[FlowRun]:
+    """Serve the apps side by side and load them in interleaved rounds at every level.
+
+    On a shared two-core machine the speed of the same app drifts by 10-20% from one
+    minute to the next; run one app after the other and the ratio measures the drift as
+    much as the apps. Here every app is up at once (idle while another is loaded) and each
+    level is `rounds` rounds of `seconds / rounds`, visiting the apps in turn (A B, then
+    B A); an app's figures pool its rounds.
+    """
+    runs: list[FlowRun] = []
+    with contextlib.ExitStack() as stack:
+        served: list[_Served] = []
+        for target in targets:
+            url = stack.enter_context(
+                database(target.backend, workdir) if target.backend else contextlib.nullcontext()
+            )
+            prepare(target, url, workdir)
+            server = gunicorn_for(target, url)
+            stack.callback(server.close)
+            server.start(timeout=60)
+            # Warm-up: workers import lazily-loaded modules and fill caches on first use.
+            warm = run_load(server.base_url, f"/s/{SLUG}", concurrency=4, participants=8, seed=99)
+            per = warm.completed_requests / warm.completed if warm.completed else None
+            served.append(_Served(target, server, url, per))
+        plan = [(level, 0.0, seconds) for level in levels]
+        if PACED_LEVEL in levels:
+            # Below saturation: the same participants, each taking ~1 s per page.
+            plan.append((PACED_LEVEL, PACED_THINK_S, max(seconds, 8.0)))
+        for level, think, duration in plan:
+            parts: dict[str, list[LoadResult]] = {s.target.name: [] for s in served}
+            for n in range(rounds):
+                for one in served if n % 2 == 0 else served[::-1]:
+                    parts[one.target.name].append(
+                        run_load(
+                            one.server.base_url,
+                            f"/s/{SLUG}",
+                            concurrency=level,
+                            duration=duration / rounds,
+                            seed=level * 100 + n + (1 if think else 0),
+                            think_time=think,
+                            max_tail=MAX_TAIL_S,
+                            requests_per_participant=one.per_participant,
+                        )
+                    )
+            for one in served:
+                run = FlowRun(one.target.name, level, LoadResult.combined(parts[one.target.name]))
+                runs.append(run)
+                log(_line(run))
+        for one in served:
+            one.server.close()
+            if one.target.app != "framelab":
+                continue
+            mine = [r for r in runs if r.target == one.target.name]
+            report = check_database(one.url, SLUG, [a for r in mine for a in r.result.answers])
+            for run in mine:
+                run.integrity = {**report.summary(), "problems": report.problems()[:10]}
+            if profile_dir is not None:
+                profile_flow(one.url, profile_dir / f"flow-{one.target.backend}.prof", log=log)
+    return runs
+
+
 def bench_target(
     target: Target,
     levels: list[int],
@@ -159,56 +239,12 @@ def bench_target(
     log=print,
     profile_dir: Path | None = None,
 ) -> list[FlowRun]:
-    """Serve one app, warm it up, and run the load at every concurrency level."""
+    """One app on its own (oTree runs from its own virtualenv and server)."""
     if target.app == "otree":
         return otree_runner.bench(levels, seconds, workdir, log=log)
-    runs: list[FlowRun] = []
-    with database(target.backend, workdir) if target.backend else contextlib.nullcontext() as url:
-        prepare(target, url, workdir)
-        server = gunicorn_for(target, url)
-        try:
-            server.start(timeout=60)
-            # Warm-up: workers import lazily-loaded modules and fill caches on first use.
-            warm = run_load(server.base_url, f"/s/{SLUG}", concurrency=4, participants=8, seed=99)
-            per_participant = warm.completed_requests / warm.completed if warm.completed else None
-            for level in levels:
-                result = run_load(
-                    server.base_url,
-                    f"/s/{SLUG}",
-                    concurrency=level,
-                    duration=seconds,
-                    seed=level,
-                    max_tail=MAX_TAIL_S,
-                    requests_per_participant=per_participant,
-                )
-                run = FlowRun(target.name, level, result)
-                runs.append(run)
-                log(_line(run))
-            if PACED_LEVEL in levels:
-                # Below saturation: the same participants, each taking ~1 s per page.
-                result = run_load(
-                    server.base_url,
-                    f"/s/{SLUG}",
-                    concurrency=PACED_LEVEL,
-                    duration=max(seconds, 8.0),
-                    seed=PACED_LEVEL + 1,
-                    think_time=PACED_THINK_S,
-                    max_tail=MAX_TAIL_S,
-                    requests_per_participant=per_participant,
-                )
-                run = FlowRun(target.name, PACED_LEVEL, result)
-                runs.append(run)
-                log(_line(run))
-        finally:
-            server.close()
-        if target.app == "framelab":
-            answers = [a for r in runs for a in r.result.answers]
-            report = check_database(url, SLUG, answers)
-            for run in runs:
-                run.integrity = {**report.summary(), "problems": report.problems()[:10]}
-            if profile_dir is not None:
-                profile_flow(url, profile_dir / f"flow-{target.backend}.prof", log=log)
-    return runs
+    return bench_group(
+        [target], levels, seconds, workdir, rounds=1, log=log, profile_dir=profile_dir
+    )
 
 
 def _line(run: FlowRun) -> str:

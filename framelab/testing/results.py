@@ -68,6 +68,33 @@ class LoadResult:
         rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
         return ordered[rank]
 
+    @classmethod
+    def combined(cls, parts: list[LoadResult]) -> LoadResult:
+        """Several runs of one load (e.g. interleaved rounds) as one: counts and samples pooled."""
+        first = parts[0]
+        out = cls(concurrency=first.concurrency, think_time=first.think_time)
+        out.requests_per_participant = first.requests_per_participant
+        out.window = sum(p.window or 0.0 for p in parts) or None
+        for p in parts:
+            out.started += p.started
+            out.completed += p.completed
+            out.window_requests += p.window_requests
+            out.elapsed += p.elapsed
+            out.requests += p.requests
+            out.latencies += p.latencies
+            out.statuses += p.statuses
+            out.server_errors += p.server_errors
+            out.transport_errors += p.transport_errors
+            out.transport_samples += p.transport_samples
+            out.rejected += p.rejected
+            out.answers += p.answers
+            out.last_step.update(p.last_step)
+            out.stuck += p.stuck
+            out.retries += p.retries
+            out.abandoned += p.abandoned
+            out.completed_requests += p.completed_requests
+        return out
+
     def summary(self) -> dict:
         return {
             "concurrency": self.concurrency,
