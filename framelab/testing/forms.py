@@ -8,6 +8,7 @@ unchanged; honeypot fields stay empty.
 
 from __future__ import annotations
 
+import html as html_lib
 import random
 import re
 from dataclasses import dataclass, field
@@ -107,14 +108,37 @@ class _FormParser(HTMLParser):
             self._select = None
 
 
+# The tags a form is made of; everything else on the page is skipped unread.
+_TAG = re.compile(
+    r"<(/?)(form|input|select|option|textarea|button)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    re.IGNORECASE,
+)
+_ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
+
+
+def _attributes(text: str) -> list[tuple[str, str | None]]:
+    found: list[tuple[str, str | None]] = []
+    for match in _ATTRIBUTE.finditer(text):
+        name, double, single, bare = match.groups()
+        raw = next((v for v in (double, single, bare) if v is not None), None)
+        found.append((name.lower(), None if raw is None else html_lib.unescape(raw)))
+    return found
+
+
 def parse_page(html: str) -> tuple[list[Form], dict[str, str]]:
-    """Every form on the page, plus page marks (the first `data-step` attribute)."""
+    """Every form on the page, plus page marks (the first `data-step` attribute).
+
+    The load generator parses every page its participants see, on the same cores as the
+    server it measures: the form tags are found with one regular expression instead of
+    html.parser, which took over a millisecond on a 13 KB page of questions.
+    """
     parser = _FormParser()
-    # Only the forms matter, and html.parser is slow on 20-30 KB pages: parse from the first
-    # <form to the last </form> (the load generator's CPU is taken from the server's).
-    start, end = html.find("<form"), html.rfind("</form>")
-    parser.feed(html[start : end + 7] if start >= 0 and end > start else "")
-    parser.close()
+    for match in _TAG.finditer(html):
+        closing, tag, attributes = match.groups()
+        if closing:
+            parser.handle_endtag(tag.lower())
+        else:
+            parser.handle_starttag(tag.lower(), _attributes(attributes))
     mark = _STEP_MARK.search(html)
     if mark:
         parser.marks.setdefault("step", mark.group(1))

@@ -25,6 +25,23 @@ PAGE = """<html><body><h1>Questions</h1>
 </form></body></html>"""
 
 
+def test_attributes_are_read_as_a_browser_would_quoted_or_not_with_entities():
+    page = (
+        '<main data-step="post"><FORM METHOD=POST action="/s/x/p/c?a=1&amp;b=2">'
+        "<input type=radio name=q value=1 required><input type='radio' name='q' value='2'>"
+        '<input name="note" value="&quot;hi&quot; &lt;3" data-x=\'a>b\'>'
+        '<input type="checkbox" name="ok"></FORM>'
+        '<input name="outside" value="not in a form">'
+    )
+    forms, marks = parse_page(page)
+    (form,) = forms
+    assert (form.method, form.action, marks["step"]) == ("post", "/s/x/p/c?a=1&b=2", "post")
+    assert form.fields["q"].options == ["1", "2"] and form.fields["q"].required
+    assert form.fields["note"].value == '"hi" <3'
+    assert form.fields["ok"].options == ["on"] and not form.fields["ok"].required
+    assert "outside" not in form.fields
+
+
 def test_page_forms_are_read_with_their_fields_and_options():
     forms, _ = parse_page(PAGE)
     post = [f for f in forms if f.method == "post"]
