@@ -264,8 +264,12 @@ class LoadGenerator:
         """Ask the virtual participants to finish their current study and stop (thread-safe)."""
         self.stop_event.set()
 
-    async def _lane(self, deadline: float | None) -> None:
+    async def _lane(self, deadline: float | None, lane: int = 0) -> None:
         result = self.result
+        if self.think_time:
+            # Paced participants arrive spread over one think time, as people do, not all
+            # in the same millisecond (a burst would measure queueing, not pacing).
+            await asyncio.sleep(random.Random(self.seed * 7919 + lane).uniform(0, self.think_time))
         while not self.stop_event.is_set():
             if deadline is not None and time.monotonic() >= deadline:
                 return
@@ -292,7 +296,7 @@ class LoadGenerator:
         if self.resume_window is not None:
             # Participants keep retrying (e.g. while a killed server restarts) until then.
             self.resume_deadline = (deadline or began) + self.resume_window
-        lanes = asyncio.gather(*(self._lane(deadline) for _ in range(self.concurrency)))
+        lanes = asyncio.gather(*(self._lane(deadline, lane) for lane in range(self.concurrency)))
         try:
             if self.max_tail is not None and self.duration is not None:
                 try:

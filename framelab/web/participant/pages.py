@@ -221,6 +221,15 @@ _CODE_MARK = "c" + secrets.token_hex(16)
 _CSRF_MARK = "t" + secrets.token_hex(16)
 
 
+def _host() -> tuple[str, str]:
+    # What the page's absolute links depend on (the withdraw-later address), read from
+    # the WSGI environment directly: request.host_url rebuilds a whole URL.
+    environ = request.environ
+    return environ.get("wsgi.url_scheme", ""), environ.get("HTTP_HOST") or environ.get(
+        "SERVER_NAME", ""
+    )
+
+
 def _cached(key: tuple, draw: Callable[[], str]) -> str:
     cache = current_app.extensions.setdefault(PAGE_CACHE, {})
     html = cache.get(key)
@@ -234,7 +243,7 @@ def _cached(key: tuple, draw: Callable[[], str]) -> str:
 
 def study_link_page(spec: Study, spec_hash: str, lang: str, *, action: str, csrf: str) -> str:
     """The study link's consent page (no participant yet), drawn once per link and language."""
-    key = (spec_hash, "study-link", lang, action, request.host_url, request.query_string)
+    key = (spec_hash, "study-link", lang, action, _host(), request.query_string)
 
     def draw() -> str:
         page = page_view(spec, "consent", lang, progress=(1, len(steps_for(spec))))
@@ -260,7 +269,7 @@ def participant_page(state: PageState, *, slug: str, code: str, csrf: str) -> st
             csrf=csrf,
         )
     arm = state.arm if state.step == "message" else None
-    key = (state.spec_hash, state.step, arm, state.language, request.host_url)
+    key = (state.spec_hash, state.step, arm, state.language, _host())
     html = _cached(
         key,
         lambda: render_page(
