@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from babel import Locale, UnknownLocaleError
 from flask import g, request, session
+from flask.sessions import NullSession
 
 UI_LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "ar")
 DEFAULT_LANGUAGE = "en"
@@ -46,7 +47,10 @@ def choose_language(allowed: Sequence[str], default: str, preferred: str | None 
     """
     asked = request.args.get("lang", "").strip()
     if asked in allowed:
-        session[SESSION_KEY] = asked
+        # A participant's own page keeps no session (framelab.web.security): their
+        # language is stored with them instead.
+        if not isinstance(session._get_current_object(), NullSession):
+            session[SESSION_KEY] = asked
         return asked
     remembered = session.get(SESSION_KEY)
     if remembered in allowed:

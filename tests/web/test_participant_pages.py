@@ -240,3 +240,15 @@ def test_one_participants_answers_and_errors_never_show_on_anothers_page(app, cl
     page = arabic.page().get_data(as_text=True)
     assert SPEC.text(SPEC.item("support").text, "ar") in page
     assert SPEC.text(SPEC.item("support").text, "en") not in page
+
+
+def test_participant_pages_keep_no_session_even_when_asked_for_a_language(client, clock):
+    # Found by the participant fuzzer: ?lang= on a participant's address (here an unknown
+    # code, so the 404 page) tried to remember the language in the session.
+    response = client.get(f"/s/{SPEC.slug}/p/not-a-real-code?lang=es")
+    assert response.status_code == 404
+    assert 'lang="es"' in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers
+    walker = at_step(client, clock, "pre")
+    page = client.get(walker.url)
+    assert page.status_code == 200 and "Set-Cookie" not in page.headers
