@@ -257,20 +257,27 @@ def direct_write(engine: Engine) -> Iterator[Direct]:
         writer = sqlite_writer_lock(engine)
         held = writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
         try:
-            try:
-                dbapi.execute("BEGIN IMMEDIATE")
-            except engine.dialect.loaded_dbapi.Error as error:
-                raise _wrapped("BEGIN IMMEDIATE", (), error, engine.dialect) from error
-            try:
-                yield Direct(dbapi, engine.dialect)
-                dbapi.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    dbapi.execute("ROLLBACK")
-                raise
+            with _spelled_out(dbapi, engine.dialect, "BEGIN IMMEDIATE") as db:
+                yield db
         finally:
             if held:
                 writer.release()
+
+
+@contextlib.contextmanager
+def _spelled_out(dbapi: Any, dialect: sa.Dialect, begin: str) -> Iterator[Direct]:
+    """A transaction sent as statements: `begin`, the work, COMMIT (ROLLBACK on any error)."""
+    try:
+        dbapi.execute(begin)
+    except dialect.loaded_dbapi.Error as error:
+        raise _wrapped(begin, (), error, dialect) from error
+    try:
+        yield Direct(dbapi, dialect)
+        dbapi.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            dbapi.execute("ROLLBACK")
+        raise
 
 
 @contextlib.contextmanager
@@ -295,14 +302,8 @@ def _postgres_transaction(dbapi: Any, dialect: sa.Dialect) -> Iterator[Direct]:
         return
     dbapi.autocommit = True
     try:
-        with pipeline():
-            dbapi.execute("BEGIN")
-            yield Direct(dbapi, dialect)
-            dbapi.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(Exception):
-            dbapi.execute("ROLLBACK")
-        raise
+        with pipeline(), _spelled_out(dbapi, dialect, "BEGIN") as db:
+            yield db
     finally:
         with contextlib.suppress(Exception):
             dbapi.autocommit = False

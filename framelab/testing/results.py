@@ -16,6 +16,26 @@ class AckedAnswer:
     value: str
 
 
+# Counts and samples that several runs of one load add up (LoadResult.combined).
+_POOLED = (
+    "started",
+    "completed",
+    "window_requests",
+    "elapsed",
+    "requests",
+    "latencies",
+    "server_errors",
+    "transport_errors",
+    "transport_samples",
+    "rejected",
+    "answers",
+    "stuck",
+    "retries",
+    "abandoned",
+    "completed_requests",
+)
+
+
 @dataclass
 class LoadResult:
     concurrency: int
@@ -76,23 +96,10 @@ class LoadResult:
         out.requests_per_participant = first.requests_per_participant
         out.window = sum(p.window or 0.0 for p in parts) or None
         for p in parts:
-            out.started += p.started
-            out.completed += p.completed
-            out.window_requests += p.window_requests
-            out.elapsed += p.elapsed
-            out.requests += p.requests
-            out.latencies += p.latencies
+            for name in _POOLED:
+                setattr(out, name, getattr(out, name) + getattr(p, name))
             out.statuses += p.statuses
-            out.server_errors += p.server_errors
-            out.transport_errors += p.transport_errors
-            out.transport_samples += p.transport_samples
-            out.rejected += p.rejected
-            out.answers += p.answers
             out.last_step.update(p.last_step)
-            out.stuck += p.stuck
-            out.retries += p.retries
-            out.abandoned += p.abandoned
-            out.completed_requests += p.completed_requests
         return out
 
     def summary(self) -> dict:

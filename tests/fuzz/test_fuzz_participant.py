@@ -208,6 +208,10 @@ def requests(draw) -> dict[str, Any]:
         request["form"] = draw(answer_forms())
         if kind == "withdraw_page":
             request["method"] = "POST"
+    if kind == "consent" and "consent" not in request["form"] and draw(st.integers(0, 3)):
+        # Only a yes or no enrols someone from the study link, so most consent posts
+        # carry an answer (valid or odd) and the fuzzer keeps enrolling newcomers.
+        request["form"]["consent"] = draw(CONSENT_VALUES)
     if kind == "withdraw_later":
         request["form"] = {"code": draw(codes)}
     if kind == "step":

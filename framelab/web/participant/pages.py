@@ -252,21 +252,32 @@ def study_link_page(spec: Study, spec_hash: str, lang: str, *, action: str, csrf
     return _cached(key, draw).replace(_CSRF_MARK, csrf)
 
 
-def participant_page(state: PageState, *, slug: str, code: str, csrf: str) -> str:
+def participant_page(
+    state: PageState,
+    *,
+    slug: str,
+    code: str,
+    csrf: str,
+    errors: Mapping[str, ValueProblem | str] | None = None,
+    values: Mapping[str, str] | None = None,
+) -> str:
     """The participant's page from `state`, as `render_page` draws it, drawn once per page.
 
     Everyone on one step of one version, arm and language sees the same page except
     for their code (in the form's address and links) and their CSRF token; the page is
-    rendered once with stand-ins for both and then only filled in. A page with
-    query parameters (kept in the language links) is drawn afresh.
+    rendered once with stand-ins for both and then only filled in. A page showing
+    errors and answers, or with query parameters (kept in the language links), is
+    drawn afresh.
     """
-    if request.args:
+    if errors or values or request.args:
         return render_page(
             page_from_state(state),
             action=page_url(slug, code),
             withdraw_url=page_url(slug, code, "withdraw"),
             code=code,
             csrf=csrf,
+            errors=errors,
+            values=values,
         )
     arm = state.arm if state.step == "message" else None
     key = (state.spec_hash, state.step, arm, state.language, _host())

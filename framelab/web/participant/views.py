@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -54,7 +55,6 @@ from framelab.web.i18n import (
     use_language,
 )
 from framelab.web.participant.pages import (
-    page_from_state,
     page_url,
     page_view,
     participant_page,
@@ -208,20 +208,12 @@ def _requested_language() -> str:
     )
 
 
-def _participant_page(slug: str, code: str, **render: object) -> str:
+def _participant_page(slug: str, code: str, **render: Any) -> str:
     state = current_page(db_engine(), code, now=_now())
     if state.spec.slug != slug:
         abort(404)
-    token = participant_form_token(code)
-    if not render:
-        return participant_page(state, slug=slug, code=code, csrf=token)
-    return render_page(
-        page_from_state(state),
-        action=page_url(slug, code),
-        withdraw_url=page_url(slug, code, "withdraw"),
-        code=code,
-        csrf=token,
-        **render,
+    return participant_page(
+        state, slug=slug, code=code, csrf=participant_form_token(code), **render
     )
 
 
