@@ -193,18 +193,6 @@ class Direct:
             flat = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
             self._run(statement.for_rows(len(rows)), flat)
 
-    def executemany(self, statement: DirectStatement, rows: Sequence[Mapping[str, Any]]) -> None:
-        if not rows:
-            return
-        compiled = statement.compiled(self.dialect)
-        cursor = self.dbapi.cursor()
-        try:
-            cursor.executemany(compiled.sql, [self._params(compiled, row) for row in rows])
-        except self.dialect.loaded_dbapi.Error as error:
-            raise _wrapped(compiled.sql, rows, error, self.dialect) from error
-        finally:
-            cursor.close()
-
 
 def _wrapped(sql: str, params: Any, error: Exception, dialect: sa.Dialect) -> Exception:
     return sa.exc.DBAPIError.instance(
@@ -304,6 +292,10 @@ def _postgres_transaction(dbapi: Any, dialect: sa.Dialect) -> Iterator[Direct]:
     try:
         with pipeline(), _spelled_out(dbapi, dialect, "BEGIN") as db:
             yield db
+    except dialect.loaded_dbapi.Error as error:
+        # In pipeline mode a statement's error can surface only at the COMMIT or when the
+        # pipeline closes: raise it as SQLAlchemy's class, like every other error here.
+        raise _wrapped("COMMIT", (), error, dialect) from error
     finally:
         with contextlib.suppress(Exception):
             dbapi.autocommit = False

@@ -174,21 +174,6 @@ def sqlite_writer_lock(engine: Engine) -> WriterLock:
     return _WRITER_LOCKS[engine]
 
 
-def begin_read(session: Session) -> None:
-    """Start `session` on reads only, unless it is already in a transaction.
-
-    SQLite: a deferred transaction (no write lock, no queueing behind writers).
-    PostgreSQL: autocommit, so a page view costs its SELECT and no BEGIN/COMMIT round trips.
-    A service that turns out to need a write rolls back first and starts a normal one.
-    """
-    if session.in_transaction():
-        return
-    if is_sqlite(session):
-        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
-    else:
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
-
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url` with framelab's SQLite pragmas or PostgreSQL pool settings."""
     sa_url = sa.make_url(url)
