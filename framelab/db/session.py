@@ -6,7 +6,10 @@ every connection. The pysqlite driver's own transaction handling is switched off
 `BEGIN IMMEDIATE`: a write transaction that first reads (enrol, assign, record)
 would otherwise hit SQLITE_BUSY_SNAPSHOT in WAL mode, which no busy timeout can
 wait out. Read-only work may ask for a deferred transaction with
-`session.connection(execution_options={"sqlite_begin": "DEFERRED"})`.
+`session.connection(execution_options={"sqlite_begin": "DEFERRED"})`. Writers queue on a
+`WriterLock` (threads, then processes) before BEGIN, instead of SQLite's sleeping busy
+handler. The participant pages' statements bypass the Session (framelab.db.direct) but
+keep these rules.
 
 PostgreSQL: a modest pool (the app runs several workers) whose connections are pinged
 before use only when they sat idle for PING_AFTER_IDLE_S: under load a ping per request
