@@ -10,6 +10,9 @@ Public API (each returns a tidy :class:`pandas.DataFrame`)
     conf_low, conf_high, n
 ``interaction_joint_test(df, outcome, arm, control, moderator, covariates=())``
     outcome, moderator, statistic, df, p_value, f_statistic, df_num, df_denom, f_p_value, n
+``interaction_model(df, outcome, arm, control, moderator, covariates=())``
+    the fitted interaction regression (an :class:`InteractionModel`); its
+    ``effects(alpha=0.05)`` and ``joint_test()`` give the two tables above from one fit
 ``value_match(df, outcome, arm, control, arm_values, *, standardize=False, alpha=0.05)``
     outcome, arm, value_column, method, estimate, std_error, statistic, df, p_value,
     conf_low, conf_high, n_control, n_treatment
@@ -23,6 +26,7 @@ cluster-robust errors (see :func:`value_match`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -35,9 +39,16 @@ from analysis._data import (
     require_columns,
     treatment_arms,
 )
-from analysis.hc import RankDeficientError, ols_hc2, t_summary, wald_test
+from analysis.hc import OLSFit, RankDeficientError, ols_hc2, t_summary, wald_test
 
-__all__ = ["interaction_effects", "interaction_joint_test", "subgroup_effects", "value_match"]
+__all__ = [
+    "InteractionModel",
+    "interaction_effects",
+    "interaction_joint_test",
+    "interaction_model",
+    "subgroup_effects",
+    "value_match",
+]
 
 MAX_SUBGROUP_LEVELS = 20
 _STATS = ["estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high"]
@@ -167,6 +178,76 @@ def _interaction_fit(df, outcome, arm, control, moderator, covariates):
     return fit, pairs
 
 
+@dataclass(frozen=True)
+class InteractionModel:
+    """Result of :func:`interaction_model`: one HC2 fit serving both interaction tables.
+
+    ``pairs`` lists ``(arm, term)`` for every arm x moderator interaction term of ``fit``.
+    """
+
+    outcome: str
+    moderator: str
+    fit: OLSFit
+    pairs: tuple[tuple[str, str], ...]
+
+    def effects(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The table of :func:`interaction_effects` (one row per interaction term)."""
+        fit = self.fit
+        se = fit.std_error
+        rows = []
+        for a, term in self.pairs:
+            j = fit.index(term)
+            rows.append(
+                {
+                    "outcome": self.outcome,
+                    "moderator": self.moderator,
+                    "arm": a,
+                    "term": term,
+                    **_inference(fit.coef[j], se[j], fit.df_resid, alpha),
+                    "n": fit.n,
+                }
+            )
+        return pd.DataFrame(rows, columns=["outcome", "moderator", "arm", "term", *_STATS, "n"])
+
+    def joint_test(self) -> pd.DataFrame:
+        """The one-row table of :func:`interaction_joint_test`."""
+        w = wald_test(self.fit, [term for _, term in self.pairs])
+        return pd.DataFrame(
+            [{"outcome": self.outcome, "moderator": self.moderator, **w, "n": self.fit.n}],
+            columns=[
+                "outcome", "moderator", "statistic", "df", "p_value",
+                "f_statistic", "df_num", "df_denom", "f_p_value", "n",
+            ],
+        )  # fmt: skip
+
+
+def interaction_model(
+    df: pd.DataFrame,
+    outcome: str,
+    arm: str,
+    control: object,
+    moderator: str,
+    covariates: Sequence[str] = (),
+) -> InteractionModel:
+    """Fit the arm x moderator interaction regression once, for both interaction tables.
+
+    The model is that of :func:`interaction_effects`; ``.effects(alpha)`` returns
+    that function's table and ``.joint_test()`` the table of
+    :func:`interaction_joint_test`, so a caller wanting both pays for one HC2 fit.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(5)
+    >>> d = pd.DataFrame({"arm": np.tile(["c", "t", "u"], 50), "g": np.repeat(["a", "b"], 75),
+    ...                   "y": rng.normal(size=150)})
+    >>> m = interaction_model(d, "y", "arm", "c", "g")
+    >>> m.effects()["term"].tolist(), m.joint_test()["df"].tolist()
+    (['t:gb', 'u:gb'], [2.0])
+    """
+    fit, pairs = _interaction_fit(df, outcome, arm, control, moderator, covariates)
+    return InteractionModel(outcome, moderator, fit, tuple(pairs))
+
+
 def interaction_effects(
     df: pd.DataFrame,
     outcome: str,
@@ -199,22 +280,8 @@ def interaction_effects(
     >>> r["term"].tolist(), bool(abs(r["estimate"].iloc[0] - 2) < 0.4)
     (['t:x'], True)
     """
-    fit, pairs = _interaction_fit(df, outcome, arm, control, moderator, covariates)
-    se = fit.std_error
-    rows = []
-    for a, term in pairs:
-        j = fit.index(term)
-        rows.append(
-            {
-                "outcome": outcome,
-                "moderator": moderator,
-                "arm": a,
-                "term": term,
-                **_inference(fit.coef[j], se[j], fit.df_resid, alpha),
-                "n": fit.n,
-            }
-        )
-    return pd.DataFrame(rows, columns=["outcome", "moderator", "arm", "term", *_STATS, "n"])
+    model = interaction_model(df, outcome, arm, control, moderator, covariates)
+    return model.effects(alpha)
 
 
 def interaction_joint_test(
@@ -241,15 +308,7 @@ def interaction_joint_test(
     >>> interaction_joint_test(d, "y", "arm", "c", "g")["df"].tolist()
     [2.0]
     """
-    fit, pairs = _interaction_fit(df, outcome, arm, control, moderator, covariates)
-    w = wald_test(fit, [term for _, term in pairs])
-    return pd.DataFrame(
-        [{"outcome": outcome, "moderator": moderator, **w, "n": fit.n}],
-        columns=[
-            "outcome", "moderator", "statistic", "df", "p_value",
-            "f_statistic", "df_num", "df_denom", "f_p_value", "n",
-        ],
-    )  # fmt: skip
+    return interaction_model(df, outcome, arm, control, moderator, covariates).joint_test()
 
 
 def _pair_design(y, labels, score, control, a, standardize):

@@ -11,6 +11,7 @@ import importlib
 import warnings
 from collections.abc import Callable
 from types import ModuleType
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ SECTIONS = (
 )  # fmt: skip
 
 Warn = Callable[..., None]
+T = TypeVar("T")
 
 
 def _module(name: str, warn: Warn) -> ModuleType | None:
@@ -48,6 +50,28 @@ def _call(
             out[key].extend(summaries.records(fn()))
     except (ValueError, ArithmeticError, RuntimeWarning, np.linalg.LinAlgError) as exc:
         warn("section_failed", f"{key} not computed: {exc}", outcome, None, key)
+
+
+def _once(fn: Callable[[], T]) -> Callable[[], T]:
+    """``fn`` evaluated on the first call only; later calls return (or raise) the same.
+
+    Lets two sections share one model fit while each still turns a failure into its
+    own warning: the fit's exception is raised again for the second section.
+    """
+    cache: list = []
+
+    def call() -> T:
+        if not cache:
+            try:
+                cache.append((True, fn()))
+            except Exception as exc:
+                cache.append((False, exc))
+        ok, value = cache[0]
+        if not ok:
+            raise value
+        return value
+
+    return call
 
 
 def diagnostics_sections(
@@ -104,20 +128,20 @@ def diagnostics_sections(
                 ),
                 o.name,
             )
+            # One HC2 fit serves both the interaction effects and their joint test.
+            model = _once(lambda o=o, m=m: het.interaction_model(data, o.name, arm, control, m))
             _call(
                 out,
                 "heterogeneity",
                 warn,
-                lambda o=o, m=m: het.interaction_effects(
-                    data, o.name, arm, control, m, alpha=plan.alpha
-                ),
+                lambda model=model: model().effects(plan.alpha),
                 o.name,
             )
             _call(
                 out,
                 "heterogeneity_joint",
                 warn,
-                lambda o=o, m=m: het.interaction_joint_test(data, o.name, arm, control, m),
+                lambda model=model: model().joint_test(),
                 o.name,
             )
         if plan.value_match:

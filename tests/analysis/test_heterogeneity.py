@@ -17,6 +17,7 @@ import analysis.heterogeneity as heterogeneity_module
 from analysis.heterogeneity import (
     interaction_effects,
     interaction_joint_test,
+    interaction_model,
     subgroup_effects,
     value_match,
 )
@@ -117,6 +118,23 @@ def test_interaction_joint_test_matches_car_linear_hypothesis_hc2(model):
     ref = ref.reset_index(drop=True)
     _close(
         got, ref, ["statistic", "df", "p_value", "f_statistic", "df_num", "df_denom", "f_p_value"]
+    )
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_interaction_model_gives_both_tables_of_the_public_functions(model):
+    dataset, outcome, moderator, covs = MODELS[model]
+    d, control = _data(dataset), DATA[dataset][0]
+    fitted = interaction_model(d, outcome, "arm", control, moderator, covs)
+    pd.testing.assert_frame_equal(
+        fitted.effects(0.1),
+        interaction_effects(d, outcome, "arm", control, moderator, covs, alpha=0.1),
+        check_exact=True,
+    )
+    pd.testing.assert_frame_equal(
+        fitted.joint_test(),
+        interaction_joint_test(d, outcome, "arm", control, moderator, covs),
+        check_exact=True,
     )
 
 

@@ -247,6 +247,45 @@ def test_diagnostics_and_heterogeneity_sections_are_filled(results):
     assert {r["outcome"] for r in results["heterogeneity_joint"]} == {"post_support", "post_join"}
 
 
+def test_run_fits_each_interaction_model_once_for_effects_and_joint_test(monkeypatch):
+    import analysis.heterogeneity as het
+
+    fitted = []
+    real = het.ols_hc2
+
+    def counting(X, y, names=None):
+        fitted.append(tuple(names))
+        return real(X, y, names)
+
+    monkeypatch.setattr(het, "ols_hc2", counting)
+    res = analysis.run(make_study(60), PLAN)
+    interaction_fits = [n for n in fitted if any(t.endswith(":ideologyright") for t in n)]
+    assert len(interaction_fits) == len(fitted) == 2  # 2 outcomes x 1 moderator
+    assert {r["outcome"] for r in res["heterogeneity"]} == {"post_support", "post_join"}
+    assert {r["outcome"] for r in res["heterogeneity_joint"]} == {"post_support", "post_join"}
+
+
+def test_failed_interaction_fit_warns_once_per_section_and_is_attempted_once(monkeypatch):
+    import analysis.heterogeneity as het
+
+    calls = []
+    real = het.interaction_model
+
+    def counting(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(het, "interaction_model", counting)
+    d = make_study(60).assign(everyone="same")
+    plan = {**PLAN, "outcomes": PLAN["outcomes"][:1], "moderators": ["everyone"]}
+    res = analysis.run(d, plan)
+    assert calls == ["post_support"]
+    failed = [w for w in res["warnings"] if w["code"] == "section_failed"]
+    assert [w["method"] for w in failed] == ["heterogeneity", "heterogeneity_joint"]
+    assert all("moderator 'everyone'" in w["message"] for w in failed)
+    assert res["heterogeneity"] == [] and res["heterogeneity_joint"] == []
+
+
 def test_primary_method_lin_makes_lin_confirmatory():
     res = analysis.run(make_study(60), {**PLAN, "primary_method": "lin", "moderators": []})
     conf = effects(res).query("family == 'confirmatory'")
