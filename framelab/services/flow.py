@@ -28,6 +28,7 @@ from framelab.db.direct import (
     DirectRows,
     DirectStatement,
     NothingWritten,
+    direct_read,
     for_session,
     insert_values,
     row_params,
@@ -407,10 +408,51 @@ def submit_step(
     """
     now = _aware(now)
     try:
+        checked = _checked_before_writing(session, code, step, form)
         with for_session(session, write=True) as db:
-            return _submit(db, session, code, step, form, now)
+            return _submit(db, session, code, step, form, now, checked)
     except _Unchanged as unchanged:
         return unchanged.result
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A page's answers validated before the write transaction, for one spec and step."""
+
+    spec_hash: str
+    step: str
+    values: dict
+
+
+def _checked_before_writing(
+    session: Session | Engine, code: str, step: str, form: Mapping[str, str]
+) -> _Checked | None:
+    """On SQLite, validate an answer page before queueing for the one write lock.
+
+    SQLite has a single writer: whatever a submit does inside its transaction, every other
+    submit waits for. So the participant's step is read first (autocommit) and the answers
+    validated outside it; the transaction then only checks that nothing moved meanwhile.
+    An invalid page never takes the write lock. (On PostgreSQL writers do not queue on one
+    lock, and the read would be an extra round trip.)
+    """
+    if step not in ITEM_STEPS:
+        return None
+    bind = session if isinstance(session, Engine) else session.get_bind()
+    if bind.dialect.name != "sqlite" or (isinstance(session, Session) and session.in_transaction()):
+        return None
+    with direct_read(bind) as db:
+        found = _find(db, code, lock=False)
+    if found.participant.step != step:
+        return None  # stale: the transaction says so
+    items = _plan(found.loaded.spec).items[step]
+    try:
+        values = validate_answers(items, form)
+    except AnswerError as exc:
+        kept = {i.id: str(form.get(i.id) or "") for i in items}
+        raise _Unchanged(
+            SubmitResult(ok=False, step=step, errors=exc.errors, values=kept)
+        ) from None
+    return _Checked(found.loaded.spec_hash, step, values)
 
 
 def _submit(
@@ -420,6 +462,7 @@ def _submit(
     step: str,
     form: Mapping[str, str],
     now: datetime,
+    checked: _Checked | None = None,
 ) -> SubmitResult:
     found = _find(db, code, lock=True)
     row, spec = found.participant, found.loaded.spec
@@ -443,12 +486,18 @@ def _submit(
         changes["consented_at"] = now
     elif step in ITEM_STEPS:
         items = _plan(spec).items[step]
-        try:
-            values = validate_answers(items, form)
-        except AnswerError as exc:
-            kept = {i.id: str(form.get(i.id) or "") for i in items}
-            result = SubmitResult(ok=False, step=step, errors=exc.errors, values=kept)
-            raise _Unchanged(result) from None
+        if checked is not None and (checked.spec_hash, checked.step) == (
+            found.loaded.spec_hash,
+            step,
+        ):
+            values = checked.values
+        else:
+            try:
+                values = validate_answers(items, form)
+            except AnswerError as exc:
+                kept = {i.id: str(form.get(i.id) or "") for i in items}
+                result = SubmitResult(ok=False, step=step, errors=exc.errors, values=kept)
+                raise _Unchanged(result) from None
         if write_answers(db, row.id, ITEM_STEPS[step], values, items=items, now=now):
             changes["attention_failed"] = True
         if step == "pre" and spec.design.scheme == "blocked" and spec.design.block_by:

@@ -323,3 +323,35 @@ def test_pilot_completions_do_not_count_towards_target_n(session):
     publish(session, spec, status="pilot")
     _walk(session, spec, _start(session).code, "debrief")
     assert get_study(session, "torture-ban").status == "pilot"
+
+
+def test_on_sqlite_an_invalid_page_is_answered_without_queueing_for_the_write_lock(
+    factory, example_spec, database_url
+):
+    import sqlite3
+    import threading
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's single writer lock is what this is about")
+    with factory() as session:
+        publish(session, example_spec)
+        person = _start(session)
+        _walk(session, example_spec, person.code, "pre")
+        engine = session.get_bind()
+    # Another program holds SQLite's write lock (a long export, a backup, ...).
+    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    results = []
+    worker = threading.Thread(
+        target=lambda: results.append(
+            submit_step(engine, person.code, "pre", {"ideology": "99"}, now=NOW)
+        )
+    )
+    try:
+        worker.start()
+        worker.join(5)  # a writer would wait up to the 30 s busy timeout
+        assert not worker.is_alive() and results[0].errors and not results[0].ok
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        worker.join(35)
