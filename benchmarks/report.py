@@ -52,7 +52,8 @@ def targets(flow: list[dict], analysis: dict[str, Any]) -> list[dict]:
                         f"flow/{backend} c={level}: framelab / hello (ceiling)", value, "info", None
                     )
                 )
-            otree = _flow(flow, "otree/sqlite", level)
+            # oTree runs on its own SQLite database: it is compared with framelab on SQLite.
+            otree = _flow(flow, "otree/sqlite", level) if backend == "sqlite" else None
             if fl and otree:
                 value = _ratio(fl["participants_per_s"], otree["participants_per_s"])
                 rows.append(
