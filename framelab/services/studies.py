@@ -126,7 +126,7 @@ _CURRENT_BY_SLUG = (
     )
     .where(Study.slug == sa.bindparam("slug"))
 )
-_COMPLETED = (
+_COMPLETED = DirectStatement(
     sa.select(sa.func.count())
     .select_from(Participant)
     .where(
@@ -339,11 +339,6 @@ def list_studies(session: Session) -> list[LoadedStudy]:
     return [_loaded(s, _version_row(session, s)) for s in studies if s.current_version is not None]
 
 
-def completed_count(session: Session, study_id: int, *, pilot: bool = False) -> int:
-    """Completed participants of a study (pilot or not)."""
-    return int(session.connection().scalar(_COMPLETED, {"study_id": study_id, "pilot": pilot}) or 0)
-
-
 def open_study_for_participants(session: Session | Engine, slug: str) -> LoadedStudy:
     """The study if it accepts participants now (pilot or live, target_n not reached)."""
     with for_session(session, write=False) as db:  # only reads: never waits for writers
@@ -365,7 +360,6 @@ _OPEN_BY_SLUG = DirectStatement(
     .where(Study.slug == sa.bindparam("slug"))
 )
 _STUDY_BY_SLUG = DirectStatement(sa.select(Study.id).where(Study.slug == sa.bindparam("slug")))
-_DIRECT_COMPLETED = DirectStatement(_COMPLETED)
 
 
 _CLOSE_LIVE = DirectStatement(
@@ -386,7 +380,7 @@ def close_at_target(db: Direct, study_id: int, target: int, *, now: datetime) ->
     same instant do not see each other; the next completion, or the studio's dashboard,
     closes it then.) Returns whether this call closed it.
     """
-    done = db.scalar(_DIRECT_COMPLETED, {"study_id": study_id, "pilot": False}) or 0
+    done = db.scalar(_COMPLETED, {"study_id": study_id, "pilot": False}) or 0
     if done < target:
         return False
     db.execute(_CLOSE_LIVE, {"study_id": study_id, "now": now})

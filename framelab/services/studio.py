@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from framelab.db.accounts import StudyMembership
+from framelab.db.direct import for_session
 from framelab.db.models import Participant, Study, StudyVersion
 from framelab.domain.study import Study as StudySpec
 from framelab.domain.study import StudyError, load_study_file, study_from_data
@@ -33,7 +34,7 @@ from framelab.services.accounts import Account
 from framelab.services.studies import (
     LOCK_PARTS,
     LoadedStudy,
-    completed_count,
+    close_at_target,
     get_study,
     lock_hashes,
     publish_study,
@@ -260,11 +261,13 @@ def close_if_target_reached(session: Session, slug: str, *, now: datetime) -> bo
     if loaded.status != "live" or target is None:
         session.rollback()
         return False
-    if completed_count(session, loaded.id) < target:
-        session.rollback()
-        return False
-    set_status(session, slug, "closed", now=now)
-    return True
+    # The completion that reaches the target closes the study (flow); this catches a
+    # target lowered below the count since, with the same count and update.
+    with for_session(session, write=True) as db:
+        closed = close_at_target(db, loaded.id, target, now=now)
+    if closed:
+        session.expire_all()  # the study row changed without the ORM
+    return closed
 
 
 def new_version(session: Session, slug: str, *, account: Account, now: datetime) -> LoadedStudy:
