@@ -344,9 +344,9 @@ def current_page(session: Session | Engine, code: str, *, now: datetime) -> Page
             found = _find(db, code, lock=True)
             row = found.participant
             if row.step == "message" and row.arm is None:
-                _update_participant(db, session, row.id, _assign(db, found, now=now))
-                found = _find(db, code, lock=True)
-                row = found.participant
+                changes = _assign(db, found, now=now)
+                _update_participant(db, session, row.id, changes)
+                row = row._replace(**{k: v for k, v in changes.items() if k in row._fields})
             if row.step in STEPS:
                 shown = {"pid": row.id, "step": row.step, "shown": now, "done": None}
                 db.insert_rows(_VISIT_UPSERT[db.name], [{**shown, "seconds": None}])

@@ -108,10 +108,6 @@ def _remembered(slug: str) -> str | None:
     return session.get(_SESSION_CODES, {}).get(slug)
 
 
-def _page_url(slug: str, code: str) -> str:
-    return page_url(slug, code)
-
-
 def _unavailable(error: Exception) -> tuple[str, int]:
     if isinstance(error, StudyClosed):
         return render_error(
@@ -132,7 +128,7 @@ def start(slug: str) -> Response | str | tuple[str, int]:
     code = _remembered(slug)
     if code:
         if is_participant(db_engine(), code):
-            return redirect(_page_url(slug, code))
+            return redirect(page_url(slug, code))
         _forget(slug)  # the browser remembers a participant the database does not have
     panel = _panel_parameters()
     try:
@@ -147,7 +143,7 @@ def start(slug: str) -> Response | str | tuple[str, int]:
                 now=_now(),
             )
             _remember(slug, participant.code)
-            return redirect(_page_url(slug, participant.code))
+            return redirect(page_url(slug, participant.code))
         loaded = open_study_for_participants(db_engine(), slug)
     except (StudyNotFound, StudyClosed) as error:
         return _unavailable(error)
@@ -180,7 +176,7 @@ def consent(slug: str) -> Response | str | tuple[str, int]:
             if code is None:
                 return _consent_page(slug, open_study_for_participants(db, slug), result.errors)
             _remember(slug, code)
-            return redirect(_page_url(slug, code))
+            return redirect(page_url(slug, code))
         if code is None:
             participant = start_participant(
                 db, slug, language=_requested_language(), source=_source(), panel=panel, now=_now()
@@ -195,7 +191,7 @@ def consent(slug: str) -> Response | str | tuple[str, int]:
     except ParticipantNotFound:
         _forget(slug)
         abort(404)
-    return redirect(_page_url(slug, code))
+    return redirect(page_url(slug, code))
 
 
 def _requested_language() -> str:
@@ -228,7 +224,7 @@ def page(slug: str, code: str) -> Response | str:
     try:
         if request.args.get("lang"):
             set_language(db_session(), code, request.args["lang"])
-            return redirect(_page_url(slug, code))
+            return redirect(page_url(slug, code))
         return _participant_page(slug, code)
     except ParticipantNotFound:
         abort(404)
@@ -244,7 +240,7 @@ def submit(slug: str, code: str) -> Response | str:
             db_engine(), code, request.form.get("step", ""), request.form, now=_now()
         )
         if not result.errors:
-            return redirect(_page_url(slug, code))
+            return redirect(page_url(slug, code))
         return _participant_page(slug, code, errors=result.errors, values=result.values)
     except ParticipantNotFound:
         abort(404)
@@ -253,7 +249,7 @@ def submit(slug: str, code: str) -> Response | str:
 @bp.route("/s/<slug>/p/<code>/<step>", methods=["GET"])
 def step_page(slug: str, code: str, step: str) -> Response:
     """A bookmarked or guessed step URL: the current step is the only page there is."""
-    return redirect(_page_url(slug, code))
+    return redirect(page_url(slug, code))
 
 
 @bp.route("/s/<slug>/p/<code>/withdraw", methods=["GET"])
@@ -268,7 +264,7 @@ def confirm_withdraw(slug: str, code: str) -> str:
     return render_withdraw_confirmation(
         state,
         action=page_url(slug, code, "withdraw"),
-        back_url=_page_url(slug, code),
+        back_url=page_url(slug, code),
         csrf=participant_form_token(code),
     )
 
@@ -279,12 +275,12 @@ def do_withdraw(slug: str, code: str) -> Response:
     """Erase the participant's answers (after the confirmation page)."""
     check_participant_form(code)
     if request.form.get("confirm") != "yes":
-        return redirect(_page_url(slug, code))
+        return redirect(page_url(slug, code))
     try:
         withdraw(db_session(), code, now=_now())
     except ParticipantNotFound:
         abort(404)
-    return redirect(_page_url(slug, code))
+    return redirect(page_url(slug, code))
 
 
 # Withdrawal later with the participant code (added by the security area).
