@@ -133,33 +133,27 @@ class WriterLock:
         if self._depth > 1 or self.path is None:
             return True
         try:
-            if self._lock_file(deadline):
-                return True
-        except OSError:
-            pass  # no lock file (read-only folder): SQLite's own lock still decides
-        else:
+            locked = self._lock_file(deadline)
+        except OSError:  # no lock file (read-only folder): SQLite's own lock still decides
+            self.path = None
+            return True
+        if not locked:
             self._depth -= 1
             self._threads.release()
-            return False
-        self.path = None
-        return True
+        return locked
 
     def _lock_file(self, deadline: float) -> bool:
-        fd = self._file()
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            pass
-        # Another process writes. Retry often, and give up at the deadline like SQLite's
+        # While another process writes, retry often; give up at the deadline like SQLite's
         # busy timeout would (a writer may be stuck behind a connection of its own).
-        while time.monotonic() < deadline:
+        fd = self._file()
+        while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return True
             except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
                 time.sleep(0.0002)
-        return False
 
     def release(self) -> None:
         self._depth -= 1
