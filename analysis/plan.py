@@ -29,18 +29,26 @@ KNOWN_KEYS = {
     "arm", "control", "outcomes", "covariates", "blocks", "moderators", "alpha",
     "correction", "exclude", "status", "weights", "min_cell_size", "equivalence_bound",
     "equivalence_units", "ri_draws", "seed", "value_match", "arm_labels", "primary_method",
+    "levels", "labels", "value_labels", "language",
 }  # fmt: skip
-OUTCOME_KEYS = {"name", "type", "baseline", "label", "units", "primary"}
+OUTCOME_KEYS = {"name", "type", "baseline", "label", "units", "primary", "desired", "range"}
+DIRECTIONS = ("increase", "decrease")
 
 
 @dataclass(frozen=True)
 class Outcome:
+    """One outcome column. ``label`` is a text or a mapping language -> text;
+    ``desired`` the direction the campaign counts as success; ``range`` the answer
+    scale's (low, high) end points when known (e.g. (1, 7) for a 7-point scale)."""
+
     name: str
     type: str = "continuous"
     baseline: str | None = None
-    label: str | None = None
+    label: str | Mapping[str, str] | None = None
     units: str | None = None
     primary: bool = False
+    desired: str = "increase"
+    range: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,8 @@ class Plan:
     value_match: Mapping[str, str] = field(default_factory=dict)
     arm_labels: Mapping[str, str] = field(default_factory=dict)
     primary_method: str = "difference_in_means"
+    # column -> its levels in declared order (the first is the reference level)
+    levels: Mapping[str, tuple] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
     unknown_keys: tuple[str, ...] = ()
 
@@ -104,14 +114,58 @@ def _outcome(item: Any, i: int) -> Outcome:
     kind = item.get("type", "continuous")
     if kind not in OUTCOME_TYPES:
         raise ValueError(f"{where}.type: expected one of {', '.join(OUTCOME_TYPES)}, got {kind!r}")
+    desired = item.get("desired", "increase")
+    if desired not in DIRECTIONS:
+        raise ValueError(f"{where}.desired: expected increase or decrease, got {desired!r}")
     return Outcome(
         name=item["name"],
         type=kind,
         baseline=item.get("baseline"),
-        label=item.get("label"),
+        label=_localized(item.get("label"), f"{where}.label"),
         units=item.get("units"),
         primary=bool(item.get("primary", False)),
+        desired=desired,
+        range=_range(item.get("range"), f"{where}.range"),
     )
+
+
+def _localized(value: Any, where: str) -> str | dict[str, str] | None:
+    """A label: a text, or a mapping language code -> text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        return dict(value)
+    raise ValueError(f"{where}: expected a text or a mapping language -> text, got {value!r}")
+
+
+def _range(value: Any, where: str) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        and value[0] < value[1]
+    ):
+        return (float(value[0]), float(value[1]))
+    raise ValueError(f"{where}: expected [low, high] with low < high, got {value!r}")
+
+
+def _levels(raw: Mapping[str, Any]) -> dict[str, tuple]:
+    value = raw.get("levels") or {}
+    if not isinstance(value, Mapping):
+        raise ValueError("levels: expected a mapping column -> list of its levels in order")
+    out = {}
+    for column, levels in value.items():
+        if not isinstance(levels, list) or not levels or len(set(map(str, levels))) != len(levels):
+            raise ValueError(
+                f"levels.{column}: expected a list of distinct levels (the first is the "
+                f"reference), got {levels!r}"
+            )
+        out[str(column)] = tuple(levels)
+    return out
 
 
 def _number(raw: Mapping, key: str, default: float, low: float, high: float) -> float:
@@ -190,6 +244,9 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
     for key in ("weights", "value_match", "arm_labels"):
         if raw.get(key) is not None and not isinstance(raw[key], Mapping):
             raise ValueError(f"{key}: expected a mapping keyed by arm label")
+    for key in ("labels", "value_labels"):
+        if raw.get(key) is not None and not isinstance(raw[key], Mapping):
+            raise ValueError(f"{key}: expected a mapping keyed by column name")
     weights = raw.get("weights")
     if weights is not None:
         weights = {str(k): _number(weights, k, 1, 0, float("inf")) for k in weights}
@@ -211,8 +268,12 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
         ri_draws=ri_draws,
         seed=seed,
         value_match={str(k): v for k, v in (raw.get("value_match") or {}).items()},
-        arm_labels={str(k): str(v) for k, v in (raw.get("arm_labels") or {}).items()},
+        arm_labels={
+            str(k): _localized(v, f"arm_labels.{k}") if isinstance(v, Mapping) else str(v)
+            for k, v in (raw.get("arm_labels") or {}).items()
+        },
         primary_method=primary_method,
+        levels=_levels(raw),
         raw=raw,
         unknown_keys=tuple(sorted(set(raw) - KNOWN_KEYS)),
     )

@@ -18,7 +18,15 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from framelab.domain.errors import StudyError, ValueProblem
 from framelab.domain.localized import Localized, LocalizedLabels
@@ -26,6 +34,9 @@ from framelab.domain.localized import Localized, LocalizedLabels
 ItemType = Literal["likert", "slider", "binary", "choice", "text"]
 Phase = Literal["pre", "post"]
 Role = Literal["covariate", "outcome", "intent", "attention_check", "manipulation_check"]
+Desired = Literal["increase", "decrease"]
+# Roles whose answers are analysed as effects, so a desired direction means something.
+DIRECTED_ROLES = ("outcome", "intent")
 PHASES: tuple[str, ...] = ("pre", "post")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 SLIDER_MIN, SLIDER_MAX = 0, 100
@@ -90,6 +101,24 @@ class Item(DomainModel):
     options: list[Option] | None = None
     correct: int | None = None
     max_length: int | None = None
+    # Which way the campaign wants this answer to move; None reads as "increase".
+    desired: Desired | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_direction(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        # Studies written before `desired` existed keep their canonical JSON (and so
+        # their content hash and lock): the key appears only when it was given.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("desired") is None:
+            data.pop("desired", None)
+        return data
+
+    @property
+    def desired_direction(self) -> str:
+        """'increase' or 'decrease': the direction the campaign counts as success."""
+        return self.desired or "increase"
 
     @field_validator("id", mode="before")
     @classmethod
@@ -137,6 +166,13 @@ class Item(DomainModel):
                         f"a text item cannot have role {self.role}; use likert, slider, binary or choice",
                     )
                 )
+        if self.desired is not None and self.role not in DIRECTED_ROLES:
+            problems.append(
+                (
+                    "desired",
+                    f"only outcome and intent items have a desired direction; this item's role is {self.role}",
+                )
+            )
         if self.role == "attention_check":
             if self.correct is None:
                 problems.append(("correct", "an attention_check item needs the correct answer"))
