@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlencode
 
+import flask_babel
 from babel import Locale, UnknownLocaleError
 from flask import g, request, session
 from flask.sessions import NullSession
@@ -62,8 +63,14 @@ def choose_language(allowed: Sequence[str], default: str, preferred: str | None 
 
 
 def use_language(lang: str) -> None:
-    """Make `lang` this request's language for Flask-Babel and the page chrome."""
+    """Make `lang` this request's language for Flask-Babel and the page chrome.
+
+    Flask-Babel fixes a request's locale and catalog the first time anything is
+    translated (from the browser when no language was set yet); both are dropped
+    here, so nothing translated before can decide the language of what follows.
+    """
     g.lang = lang
+    flask_babel.refresh()
 
 
 def select_locale() -> str:

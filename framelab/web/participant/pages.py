@@ -112,7 +112,12 @@ def page_view(
     arm_id: str | None = None,
     progress: tuple[int, int] | None = None,
 ) -> PageView:
-    """The page of `step` for `spec` in `lang`; `arm_id` picks the message on `message`."""
+    """The page of `step` for `spec` in `lang`; `arm_id` picks the message on `message`.
+
+    The request's language is set to `lang` first: the items translate interface
+    strings (the slider's hint, yes/no), which must not fall back to the browser's.
+    """
+    use_language(lang)
     frame = None
     if step == "message" and arm_id is not None:
         arm_frame = spec.arm(arm_id).frame
