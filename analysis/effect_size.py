@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import optimize, special, stats
 
 from analysis._data import effects_frame, prepare
 from analysis.estimators import _welch
@@ -13,10 +15,9 @@ __all__ = ["effect_sizes", "equivalence", "mann_whitney"]
 
 
 def _pooled_sd(y_t: np.ndarray, y_c: np.ndarray) -> float:
-    n_t, n_c = len(y_t), len(y_c)
-    return float(
-        np.sqrt(((n_t - 1) * y_t.var(ddof=1) + (n_c - 1) * y_c.var(ddof=1)) / (n_t + n_c - 2))
-    )
+    """Pooled SD from the within-arm sums of squares (defined with one participant in an arm)."""
+    ss = float(((y_t - y_t.mean()) ** 2).sum() + ((y_c - y_c.mean()) ** 2).sum())
+    return float(np.sqrt(ss / (len(y_t) + len(y_c) - 2)))
 
 
 def hedges_j(df: float) -> float:
@@ -26,21 +27,113 @@ def hedges_j(df: float) -> float:
     )
 
 
+# Widest search for a noncentrality bound, in units of max(1, |t|) around t. Beyond it the
+# noncentral t is treated as not invertible and the normal approximation is used instead.
+_NCP_SEARCH_LIMIT = 1e4
+
+
+def _ncp_lower(t: float, df: float, tail: float) -> float:
+    """The ncp at which ``P(T >= t) = tail`` for T ~ noncentral t(df, ncp).
+
+    ``P(T >= t)`` increases with ncp, so the root is bracketed by stepping down
+    from t in doubling steps, then refined by Brent's method. The upper tail is
+    used because scipy's lower-tail cdf loses precision deep in the tail.
+    Raises ArithmeticError when the distribution cannot be evaluated or no
+    bracket is found.
+    """
+
+    def excess(ncp: float) -> float:
+        # scipy warns (Boost: "Series did not converge") when it returns its closest value.
+        # Recorded, not raised: raised from inside scipy's C loop it becomes a SystemError.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            p = float(stats.nct.sf(t, df, ncp))
+        if caught:
+            raise ArithmeticError(f"noncentral t sf({t}, {df}, {ncp}): {caught[0].message}")
+        if not np.isfinite(p):
+            raise ArithmeticError(f"noncentral t sf({t}, {df}, {ncp}) is not finite")
+        return p - tail
+
+    scale = max(1.0, abs(t))
+    high, step = t, scale
+    if excess(high) <= 0:
+        # Only for heavy-tailed, very small df: P(T >= t | ncp = t) can fall below the tail.
+        while excess(high) <= 0:
+            high += step
+            step *= 2
+            if step > _NCP_SEARCH_LIMIT * scale:
+                raise ArithmeticError(f"no upper bracket for the ncp of t = {t}, df = {df}")
+    low, step = high - scale, scale
+    while excess(low) >= 0:
+        low, step = low - step, step * 2
+        if step > _NCP_SEARCH_LIMIT * scale:
+            raise ArithmeticError(f"no lower bracket for the ncp of t = {t}, df = {df}")
+    return float(optimize.brentq(excess, low, high, xtol=1e-14, rtol=1e-15, maxiter=500))
+
+
+def ncp_interval(t: float, df: float, alpha: float = 0.05) -> tuple[float, float]:
+    """Two-sided ``1 - alpha`` interval for the noncentrality of an observed t.
+
+    The bounds solve ``P(T >= t | ncp_low) = alpha/2`` and
+    ``P(T <= t | ncp_high) = alpha/2`` for T ~ noncentral t(df, ncp) (the
+    pivot of Steiger & Fouladi 1997); the second is the first applied to -t.
+    This is what R's ``effectsize:::.get_ncp_t`` solves (by Nelder-Mead there,
+    by a bracketed root here). Raises ArithmeticError when it cannot be inverted.
+    """
+    if not (np.isfinite(t) and np.isfinite(df) and df > 0):
+        raise ArithmeticError(f"no noncentral t for t = {t}, df = {df}")
+    tail = alpha / 2
+    return _ncp_lower(t, df, tail), -_ncp_lower(-t, df, tail)
+
+
 def effect_sizes(
     df: pd.DataFrame, outcome: str, arm: str, control: object, *, alpha: float = 0.05
 ) -> pd.DataFrame:
-    """Cohen's d and Hedges' g of each arm versus control, with a normal-approximation CI.
+    """Cohen's d and Hedges' g of each arm versus control, with noncentral-t intervals.
 
     ``d = (mean_t - mean_c) / s_p`` with the pooled SD
-    ``s_p = sqrt(((n_t-1) s_t^2 + (n_c-1) s_c^2) / (n_t + n_c - 2))``;
-    ``g = J d`` with the exact correction ``J = Gamma(m/2) / (sqrt(m/2) Gamma((m-1)/2))``,
-    ``m = n_t + n_c - 2`` (Hedges 1981; R ``effectsize::hedges_g``).
-    The interval is for g: ``g +/- z_{1-alpha/2} J se_d`` with the Hedges-Olkin
-    variance ``se_d^2 = (n_t + n_c)/(n_t n_c) + d^2 / (2 (n_t + n_c))``
-    (Hedges & Olkin 1985, eq. 5.14), not the noncentral-t interval.
+    ``s_p = sqrt(((n_t-1) s_t^2 + (n_c-1) s_c^2) / m)``, ``m = n_t + n_c - 2``;
+    ``g = J d`` with the exact correction ``J = Gamma(m/2) / (sqrt(m/2) Gamma((m-1)/2))``
+    (Hedges 1981).
+
+    Intervals invert the noncentral t: with ``t = d / sqrt(h)``, ``h = 1/n_t + 1/n_c``
+    (Student's pooled t statistic), ``[ncp_low, ncp_high]`` is the ``1 - alpha``
+    interval of the noncentrality of t on m df (:func:`ncp_interval`); the interval
+    for d is ``ncp * sqrt(h)`` and for g ``J ncp sqrt(h)``. This is
+    ``effectsize::cohens_d(y_t, y_c, ci = 1 - alpha)`` and ``effectsize::hedges_g``
+    (version 0.8, pooled SD), ``ci_method = "noncentral_t"``.
+    When the noncentral t cannot be inverted (its tail probability is not finite,
+    or no bound is found within 10^4 |t| of t), the intervals fall back to the
+    normal approximation ``d +/- z_{1-alpha/2} se_d`` and ``g +/- z J se_d`` with
+    the Hedges-Olkin variance ``se_d^2 = h + d^2 / (2 (n_t + n_c))`` (Hedges &
+    Olkin 1985, eq. 5.14), ``ci_method = "normal"``. Without a finite d (no
+    spread, or fewer than 3 participants) there is no interval and ``ci_method``
+    is ``"none"``.
 
     Returns ``outcome, arm, cohens_d, hedges_g, std_error, conf_low, conf_high,
-    n_control, n_treatment``.
+    d_conf_low, d_conf_high, df, ci_method, n_control, n_treatment``:
+    ``conf_low``/``conf_high`` bound g, ``d_conf_low``/``d_conf_high`` bound d,
+    ``std_error`` is the large-sample standard error of g, ``J se_d``.
+
+    References
+    ----------
+    Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size
+    and related estimators. Journal of Educational Statistics 6(2), 107-128.
+    Steiger, J. H. & Fouladi, R. T. (1997). Noncentrality interval estimation and
+    the evaluation of statistical models. In What If There Were No Significance Tests?
+    Ben-Shachar, M. S., Lüdecke, D. & Makowski, D. (2020). effectsize: Estimation of
+    effect size indices and standardized parameters. JOSS 5(56), 2815.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"arm": ["c"] * 3 + ["t"] * 3, "y": [1.0, 2, 3, 3, 4, 5]})
+    >>> row = effect_sizes(d, "y", "arm", "c").iloc[0]
+    >>> [round(float(row[c]), 4) for c in ("hedges_g", "conf_low", "conf_high")]
+    [1.5958, -0.1196, 3.2069]
+    >>> row["ci_method"]
+    'noncentral_t'
+
+    R: ``effectsize::hedges_g(c(3, 4, 5), c(1, 2, 3))`` gives 1.595769 [-0.119575, 3.206913].
     """
     p = prepare(df, outcome, arm, control)
     y_c = p.y[p.codes == 0]
@@ -49,21 +142,35 @@ def effect_sizes(
     for j, a in enumerate(p.arms, start=1):
         y_t = p.y[p.codes == j]
         n_t, n_c = len(y_t), len(y_c)
-        sd = _pooled_sd(y_t, y_c) if n_t + n_c > 2 else np.nan
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d = (y_t.mean() - y_c.mean()) / sd if sd > 0 else np.nan
-        J = hedges_j(n_t + n_c - 2) if n_t + n_c > 3 else np.nan
-        g = J * d
-        se_g = J * np.sqrt((n_t + n_c) / (n_t * n_c) + d**2 / (2 * (n_t + n_c)))
+        m = n_t + n_c - 2
+        h = 1 / n_t + 1 / n_c
+        sd = _pooled_sd(y_t, y_c) if m > 0 else np.nan
+        d = (y_t.mean() - y_c.mean()) / sd if sd > 0 else np.nan
+        J = hedges_j(m) if m > 1 else np.nan
+        se_d = np.sqrt(h + d**2 / (2 * (n_t + n_c)))
+        method = "none"
+        d_low = d_high = np.nan
+        if np.isfinite(d) and m > 1:
+            try:
+                ncp_low, ncp_high = ncp_interval(d / np.sqrt(h), m, alpha)
+                d_low, d_high = ncp_low * np.sqrt(h), ncp_high * np.sqrt(h)
+                method = "noncentral_t"
+            except ArithmeticError:
+                d_low, d_high = d - z * se_d, d + z * se_d
+                method = "normal"
         rows.append(
             {
                 "outcome": outcome,
                 "arm": a,
                 "cohens_d": float(d),
-                "hedges_g": float(g),
-                "std_error": float(se_g),
-                "conf_low": float(g - z * se_g),
-                "conf_high": float(g + z * se_g),
+                "hedges_g": float(J * d),
+                "std_error": float(J * se_d),
+                "conf_low": float(J * d_low),
+                "conf_high": float(J * d_high),
+                "d_conf_low": float(d_low),
+                "d_conf_high": float(d_high),
+                "df": float(m),
+                "ci_method": method,
                 "n_control": n_c,
                 "n_treatment": n_t,
             }
