@@ -18,8 +18,10 @@ from scipy import special
 
 from analysis._data import Prepared, effects_frame, prepare
 from analysis.estimators import _row
+from analysis.guards import NumericalError, check_effects, check_information
+from analysis.separation import SeparationError, check_separation
 
-__all__ = ["logit", "ordinal_logit"]
+__all__ = ["ConvergenceError", "NumericalError", "SeparationError", "logit", "ordinal_logit"]
 
 
 class ConvergenceError(ValueError):
@@ -36,14 +38,13 @@ def _design(p: Prepared, intercept: bool) -> tuple[np.ndarray, list[str]]:
     return np.hstack(parts), names
 
 
-def _check_separation(p: Prepared, outcome: str, levels: np.ndarray) -> None:
-    for j, a in enumerate([p.control, *p.arms]):
-        vals = np.unique(p.y[p.codes == j])
-        if len(levels) == 2 and len(vals) == 1:
-            raise ConvergenceError(
-                f"outcome {outcome!r}: every participant in arm {a!r} has the value "
-                f"{vals[0]:g}, so the log odds ratio is infinite (separation)"
-            )
+def _check_fit(
+    frame: pd.DataFrame, info: np.ndarray, p: Prepared, outcome: str, method: str
+) -> pd.DataFrame:
+    """The post-fit half of the numerical-honesty rule (see :mod:`analysis.guards`)."""
+    check_information(info, outcome, method)
+    sd = float(np.std(p.y, ddof=1))
+    return check_effects(frame, outcome=outcome, method=method, outcome_sd=sd, log_odds=True)
 
 
 def logit(
@@ -61,6 +62,30 @@ def logit(
     model-based (non-robust) standard errors from the inverse Fisher information;
     z statistic, normal p-value, Wald interval (``confint.default``).
 
+    Numerical honesty: before fitting, a linear program decides whether the
+    maximum-likelihood estimate exists (no (quasi-)separation; Albert & Anderson
+    1984, Konis 2007; :mod:`analysis.separation`). Every arm must have both a 0
+    and a 1 (an arm whose participants all have one value has an infinite log
+    odds ratio), and no covariate combination may sort the answers perfectly.
+    After fitting, :mod:`analysis.guards` refuses ``|estimate| > 20``, a standard
+    error above 1e3 outcome SDs, a non-finite value, or a scaled information
+    matrix with condition number above 1e10.
+
+    Raises
+    ------
+    SeparationError
+        The data are (quasi-)separated; the message names the outcome, the arms
+        and the value every participant of an arm has.
+    NumericalError
+        The fit is numerically meaningless (see above).
+
+    References
+    ----------
+    Albert, A., & Anderson, J. A. (1984). On the existence of maximum likelihood
+    estimates in logistic regression models. Biometrika, 71(1), 1-10.
+    Konis, K. (2007). Linear programming algorithms for detecting separated data in
+    binary logistic regression models. DPhil thesis, University of Oxford.
+
     Examples
     --------
     >>> import pandas as pd
@@ -72,9 +97,25 @@ def logit(
     levels = np.unique(p.y)
     if not np.all(np.isin(levels, [0.0, 1.0])):
         raise ValueError(f"outcome {outcome!r}: expected 0/1 values for a binary outcome")
-    _check_separation(p, outcome, np.array([0.0, 1.0]))
+    if len(levels) < 2:
+        raise ValueError(
+            f"outcome {outcome!r}: every participant has the value {levels[0]:g}; "
+            "a logit needs both 0 and 1"
+        )
+    check_separation(
+        outcome,
+        "logit",
+        p.codes,
+        [p.control, *p.arms],
+        p.y.astype(np.intp),
+        levels,
+        p.extra,
+        p.extra_names,
+    )
     X, _ = _design(p, intercept=True)
     ybar = p.y.mean()
+    # Collinear covariates leave the information singular at every point: say so first.
+    check_information(X.T @ X, outcome, "logit")
     beta = np.zeros(X.shape[1])
     beta[0] = np.log(ybar / (1 - ybar))
     for _ in range(100):
@@ -89,6 +130,7 @@ def logit(
         raise ConvergenceError(f"outcome {outcome!r}: logit did not converge")
     mu = special.expit(X @ beta)
     info = (X * (mu * (1 - mu))[:, None]).T @ X
+    check_information(info, outcome, "logit")
     se = np.sqrt(np.diag(np.linalg.inv(info)))
     counts = np.bincount(p.codes, minlength=len(p.arms) + 1)
     n_c = int(counts[0])
@@ -106,7 +148,7 @@ def logit(
         )
         for j, a in enumerate(p.arms)
     ]
-    return effects_frame(rows)
+    return _check_fit(effects_frame(rows), info, p, outcome, "logit")
 
 
 def _clm_loglik_parts(theta: np.ndarray, beta: np.ndarray, X: np.ndarray, y_idx: np.ndarray):
@@ -171,31 +213,63 @@ def ordinal_logit(
     Wald intervals from the observed information, as ``summary(clm)`` prints.
     Categories are the distinct observed values of the outcome, in order.
 
+    Numerical honesty: before fitting, a linear program over the recession cone
+    of the (concave) log-likelihood decides whether the maximum exists
+    (:mod:`analysis.separation`). Without covariates the estimate exists exactly
+    when (i) no arm has all its answers in the lowest or the highest category,
+    and (ii) the ranges of categories the arms use overlap in a chain that spans
+    every category boundary, e.g. a control answering 1-2 and an arm answering
+    2-3 share no boundary, so the arm's log odds ratio is unbounded. Separated
+    data raise :class:`SeparationError` naming the arms and the categories they
+    have no answers in. After fitting, :mod:`analysis.guards` refuses
+    ``|estimate| > 20``, a standard error above 1e3 outcome SDs, a non-finite
+    value, or a scaled information matrix with condition number above 1e10.
+    Neither decision depends on the BLAS, the CPU or the numpy version away
+    from those limits.
+
+    Raises
+    ------
+    SeparationError
+        The data are (quasi-)separated.
+    NumericalError
+        The fit is numerically meaningless (see above).
+
     References
     ----------
     McCullagh, P. (1980). Regression models for ordinal data. JRSS B, 42(2), 109-142.
     Christensen, R. H. B. (2023). ordinal: Regression Models for Ordinal Data.
+    Pratt, J. W. (1981). Concavity of the log likelihood. JASA, 76(373), 103-106.
+    Konis, K. (2007). Linear programming algorithms for detecting separated data in
+    binary logistic regression models. DPhil thesis, University of Oxford.
     """
     p = prepare(df, outcome, arm, control, covariates=covariates)
     levels, y_idx = np.unique(p.y, return_inverse=True)
     if len(levels) < 2:
         raise ValueError(f"outcome {outcome!r}: an ordinal outcome needs at least 2 categories")
-    if len(levels) == 2:
-        _check_separation(p, outcome, levels)
+    check_separation(
+        outcome,
+        "proportional-odds",
+        p.codes,
+        [p.control, *p.arms],
+        y_idx,
+        levels,
+        p.extra,
+        p.extra_names,
+    )
     X, _ = _design(p, intercept=False)
     K1 = len(levels) - 1
     cum = np.cumsum(np.bincount(y_idx, minlength=len(levels)))[:-1] / len(y_idx)
     params = np.concatenate([special.logit(cum), np.zeros(X.shape[1])])
     loglik, grad, H = _clm_loglik_parts(params[:K1], params[K1:], X, y_idx)
+    check_information(-H, outcome, "ordinal logit")
     for _ in range(200):
         try:
             step = np.linalg.solve(H, -grad)
         except np.linalg.LinAlgError:
-            # Happens when the likelihood keeps rising towards infinite estimates.
-            raise ConvergenceError(
-                f"outcome {outcome!r}: the proportional-odds model has no finite estimate "
-                "(categories separated by arm, e.g. an arm never uses the lowest or highest "
-                "category another arm uses)"
+            raise NumericalError(
+                f"outcome {outcome!r}: the proportional-odds model's information matrix "
+                "became singular during fitting; the model is not reported",
+                outcome=outcome,
             ) from None
         t = 1.0
         while True:
@@ -212,14 +286,8 @@ def ordinal_logit(
             break
     else:
         raise ConvergenceError(f"outcome {outcome!r}: ordinal logit did not converge")
-    try:
-        cov = np.linalg.inv(-H)
-    except np.linalg.LinAlgError:
-        raise ConvergenceError(
-            f"outcome {outcome!r}: the proportional-odds model has no finite estimate "
-            "(categories separated by arm)"
-        ) from None
-    se = np.sqrt(np.diag(cov))
+    check_information(-H, outcome, "ordinal logit")
+    se = np.sqrt(np.diag(np.linalg.inv(-H)))
     counts = np.bincount(p.codes, minlength=len(p.arms) + 1)
     n_c = int(counts[0])
     rows = [
@@ -236,4 +304,4 @@ def ordinal_logit(
         )
         for j, a in enumerate(p.arms)
     ]
-    return effects_frame(rows)
+    return _check_fit(effects_frame(rows), -H, p, outcome, "ordinal_logit")
