@@ -16,20 +16,28 @@ Services take a Session, own the transaction and never import Flask.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from framelab.db.accounts import StudyMembership
 from framelab.db.direct import for_session
 from framelab.db.models import Participant, Study, StudyVersion
+from framelab.domain.study import (
+    Localized,
+    LocalizedLabels,
+    StudyError,
+    load_study_file,
+    study_from_data,
+)
 from framelab.domain.study import Study as StudySpec
-from framelab.domain.study import StudyError, load_study_file, study_from_data
 from framelab.services.accounts import Account
 from framelab.services.studies import (
     LOCK_PARTS,
@@ -57,10 +65,9 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "resume": (("paused",), "live"),
     "close": (("live", "paused"), "closed"),
 }
-_EXAMPLES = (
-    Path(__file__).resolve().parents[2] / "examples",
-    Path(__file__).resolve().parents[1] / "examples",
-)
+# Structure-only study templates, shipped inside the package (see pyproject's package-data).
+TEMPLATE_FOLDER = Path(__file__).resolve().parents[1] / "study_templates"
+BLANK = "blank"
 
 
 class StudyLocked(ValueError):
@@ -92,21 +99,88 @@ class LockState:
 
 
 def templates() -> dict[str, Path]:
-    """The built-in example studies a campaigner can start from, by file stem."""
-    for folder in _EXAMPLES:
-        if folder.is_dir():
-            return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
-    return {}
+    """The study templates shipped inside the package, by file stem (blank first)."""
+    found = {p.stem: p for p in sorted(TEMPLATE_FOLDER.glob("*.yaml"))}
+    return dict(sorted(found.items(), key=lambda kv: (kv[0] != BLANK, kv[0])))
 
 
-def spec_from_template(name: str, slug: str) -> StudySpec:
-    """A template's study under a new slug; raises StudyError for an unknown template or slug."""
+@dataclass(frozen=True)
+class TemplateInfo:
+    """What the new-study page says about a template."""
+
+    name: str
+    description: str
+    languages: tuple[str, ...]
+    arms: int
+
+
+def template_infos() -> list[TemplateInfo]:
+    """Every shipped template with the first paragraph of its header comment."""
+    out = []
+    for name, path in templates().items():
+        text = path.read_text(encoding="utf-8")
+        lines = []
+        for line in text.splitlines():
+            if not line.startswith("#"):
+                break
+            lines.append(line.lstrip("# ").strip())
+        description = " ".join(lines).split(" Structure only")[0].split(" Every text")[0]
+        spec = load_study_file(path)
+        out.append(
+            TemplateInfo(
+                name=name,
+                description=description.removeprefix("Template: ").strip(),
+                languages=tuple(spec.languages),
+                arms=len(spec.arms),
+            )
+        )
+    return out
+
+
+def spec_from_template(
+    name: str, slug: str, languages: Sequence[str] | None = None, *, seed: int | None = None
+) -> StudySpec:
+    """A template's study under a new slug, in `languages` (first = default).
+
+    Only the structure comes over: no completion code or redirect, no arm labels (they
+    would reach the codebook unseen), and a fresh random seed. A chosen language the
+    template has no text for gets the text of the template's default language, which
+    the confound check then flags as untranslated. Raises StudyError.
+    """
     available = templates()
     if name not in available:
         known = ", ".join(available) or "none installed"
         raise StudyError([("template", f"'{name}' is not a template (known: {known})")])
     spec = load_study_file(available[name])
-    return replace_sections(spec, {"slug": slug})
+    chosen = list(dict.fromkeys(languages or spec.languages))
+    if not chosen:
+        raise StudyError([("languages", "choose at least one language")])
+    data = _restricted(spec, spec.model_dump(mode="json"), chosen, spec.default_language)
+    data["slug"] = slug
+    data["languages"] = chosen
+    data["default_language"] = chosen[0]
+    data.pop("completion", None)
+    for arm in data["arms"]:
+        arm.pop("label", None)
+    data["design"]["seed"] = seed if seed is not None else secrets.randbelow(2**31 - 2) + 1
+    return study_from_data(data)
+
+
+def _restricted(node: Any, data: Any, languages: list[str], source: str) -> Any:
+    """`data` (node's JSON form) with every localized text given in exactly `languages`."""
+    if isinstance(node, Localized | LocalizedLabels):
+        texts = {lang: node.get(lang, source) for lang in languages}
+        return texts[languages[0]] if len(languages) == 1 else texts
+    if isinstance(node, BaseModel) and isinstance(data, dict):
+        return {
+            key: _restricted(getattr(node, key), value, languages, source)
+            if key in type(node).model_fields
+            else value
+            for key, value in data.items()
+        }
+    if isinstance(node, list) and isinstance(data, list):
+        return [_restricted(n, d, languages, source) for n, d in zip(node, data, strict=True)]
+    return data
 
 
 def replace_sections(spec: StudySpec, changes: Mapping[str, Any]) -> StudySpec:

@@ -13,7 +13,7 @@ from framelab.domain.confounds import (
 )
 
 # 15 words, 2 sentences, 1 word longer than six letters ("everyone"):
-# LIX = 15/2 + 100*1/15 = 14.17; reading time = 14.69 ms * 52 characters (no spaces) = 0.76 s.
+# LIX = 15/2 + 100*1/15 = 14.17; reading time = 15 words / 238 words per minute = 3.78 s.
 SIMPLE = "The cat sat on the mat. It was a sunny day and everyone was happy."
 
 
@@ -23,7 +23,7 @@ def test_text_metrics_match_hand_computed_lix_word_count_and_reading_time():
     assert m.sentences == 2
     assert m.readability_index == "lix"
     assert m.readability == pytest.approx(14.2, abs=0.05)
-    assert m.reading_seconds == pytest.approx(0.8, abs=0.05)
+    assert m.reading_seconds == pytest.approx(3.8, abs=0.05)
     assert m.readability_label == "very easy"
 
 
@@ -108,3 +108,69 @@ def test_clearly_harder_frame_gets_a_readability_warning():
     [warning] = [w for w in report.warnings if w.kind == "readability" and w.arm == "loyalty"]
     assert "harder to read" in warning.message
     assert warning.value > warning.reference + 10
+
+
+def test_reading_time_uses_a_published_silent_rate_per_language():
+    from framelab.domain.confounds import WORDS_PER_MINUTE, reading_seconds
+
+    # Brysbaert (2019): 238 words per minute, English non-fiction. 135 words -> 34.0 s
+    # (the old 14.69 ms per character put a 135-word message at about 9 s).
+    assert reading_seconds(135, "en") == pytest.approx(60 * 135 / 238, abs=0.05)
+    assert reading_seconds(135, "en") == 34.0
+    # Other languages scale by the IReST rates (same message, native readers):
+    # Spanish 238 * 218 / 228 = 227.6 wpm, Arabic 238 * 138 / 228 = 144.1 wpm.
+    assert WORDS_PER_MINUTE["es"] == pytest.approx(227.6, abs=0.05)
+    assert WORDS_PER_MINUTE["ar"] == pytest.approx(144.1, abs=0.05)
+    assert reading_seconds(100, "es-MX") == pytest.approx(60 * 100 / 227.6, abs=0.05)
+    assert reading_seconds(100, "sw") == reading_seconds(100, "en")  # no published rate
+
+
+def test_each_frame_is_also_compared_with_the_control_directly():
+    # Both frames are long: against the mean of the others neither stands out by much,
+    # but each is 60% longer than the placebo every effect is estimated against.
+    texts = {
+        ("control", "en"): _words(100),
+        ("care", "en"): _words(160),
+        ("liberty", "en"): _words(160),
+    }
+    plain = check_texts(texts)
+    assert not [w for w in plain.warnings if w.kind.startswith("control_")]
+    report = check_texts(texts, control="control")
+    against = [(w.arm, w.kind) for w in report.warnings if w.kind.startswith("control_")]
+    assert sorted(against) == [("care", "control_length"), ("liberty", "control_length")]
+    [care] = [w for w in report.warnings if w.arm == "care" and w.kind == "control_length"]
+    assert care.value == 160 and care.reference == 100
+    assert "60% longer than the control's placebo text" in care.message
+    assert report.warnings_for("control") == [
+        w for w in report.warnings if w.arm == "control" and w.kind == "length"
+    ]
+
+
+def test_placeholder_and_untranslated_texts_are_flagged():
+    texts = {
+        ("control", "en"): _words(100),
+        ("care", "en"): "# TO FILL: title\n\nTO FILL: the message.",
+        ("control", "es"): _words(100),  # same as English: not translated
+        ("care", "es"): "Podemos actuar ahora. " * 25,
+    }
+    report = check_texts(texts, control="control", default_language="en")
+    flagged = {(w.arm, w.language, w.kind) for w in report.warnings if w.value == 0}
+    assert flagged == {("care", "en", "placeholder"), ("control", "es", "untranslated")}
+    assert (
+        "not been translated"
+        in next(w for w in report.warnings if w.kind == "untranslated").message
+    )
+
+
+def test_placeholder_locations_name_every_text_still_to_write():
+    from framelab.domain.confounds import is_placeholder, placeholder_locations
+    from framelab.domain.study import load_study_file
+    from framelab.services.studio import TEMPLATE_FOLDER
+
+    assert is_placeholder("TO FILL: your title") and is_placeholder("to fill in")
+    assert not is_placeholder("Torture destroys people")
+    spec = load_study_file(TEMPLATE_FOLDER / "blank.yaml")
+    places = placeholder_locations(spec)
+    for location in ("title", "consent", "debrief", "arms[1].frame.title", "items[0].text"):
+        assert (location, "en") in places
+    assert ("items[0].labels", "en") not in places

@@ -234,10 +234,15 @@ def test_create_a_study_from_a_template_makes_the_creator_owner(client_for, stud
     client = client_for("viewer@example.org")
     response = client.post(
         "/studio/new",
-        data={"tpl-template": "torture-ban", "tpl-slug": "my-copy", "tpl-submit": "Create study"},
+        data={
+            "tpl-template": "value-frames",
+            "tpl-languages": ["en"],
+            "tpl-slug": "my-copy",
+            "tpl-submit": "Create study",
+        },
     )
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/studio/my-copy/")
+    assert response.headers["Location"].endswith("/studio/my-copy/to-fill")
     from framelab.web.database import db_session
 
     with studio_app.app_context():
@@ -246,7 +251,12 @@ def test_create_a_study_from_a_template_makes_the_creator_owner(client_for, stud
     assert refs["my-copy"] == "owner"
     taken = client.post(
         "/studio/new",
-        data={"tpl-template": "torture-ban", "tpl-slug": "my-copy", "tpl-submit": "Create study"},
+        data={
+            "tpl-template": "value-frames",
+            "tpl-languages": ["en"],
+            "tpl-slug": "my-copy",
+            "tpl-submit": "Create study",
+        },
     )
     assert taken.status_code == 422
     assert "already used by another study" in taken.get_data(as_text=True)

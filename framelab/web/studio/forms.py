@@ -20,13 +20,21 @@ from wtforms import (
     Field,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from framelab.domain.study import Study
@@ -53,13 +61,45 @@ class ActionForm(FlaskForm):
 
 
 class NewStudyForm(FlaskForm):
-    template = SelectField("Start from the example", validators=[DataRequired()])
+    """A new study from the blank study or a template, in the languages ticked."""
+
+    template = RadioField("Start from", validators=[DataRequired()], default="blank")
+    title = StringField(
+        "Study title",
+        description="Participants see it on every page; you can change it later.",
+        validators=[Optional(), Length(max=200)],
+    )
+    languages = MultiCheckboxField(
+        "Languages of the study",
+        description="Tick every language participants may answer in.",
+        default=["en"],
+    )
+    other_languages = StringField(
+        "Other languages",
+        description="Language codes separated by commas, for example sw, pt-BR.",
+        validators=[Optional(), Regexp(r"^[A-Za-z0-9, -]*$", message="letters, digits, - and ,")],
+    )
+    default_language = SelectField(
+        "Main language",
+        description="Participants whose language is not offered see this one.",
+        default="",
+    )
     slug = StringField(
         "Short name (slug)",
         description=SLUG_HELP,
         validators=[DataRequired(), Regexp(r"^[a-z0-9-]{3,64}$", message=SLUG_HELP)],
     )
     submit = SubmitField("Create study")
+
+    def chosen_languages(self) -> list[str]:
+        """Ticked then typed languages, the main language first, each once."""
+        typed = [c.strip() for c in (self.other_languages.data or "").split(",") if c.strip()]
+        chosen = list(dict.fromkeys([*(self.languages.data or []), *typed]))
+        main = self.default_language.data
+        if main and main in chosen:
+            chosen.remove(main)
+            chosen.insert(0, main)
+        return chosen
 
 
 class UploadForm(FlaskForm):

@@ -7,11 +7,13 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from framelab.domain.confounds import check_study, placeholder_locations
 from framelab.domain.study import StudyError, load_study
 from framelab.services import accounts, studio
 from framelab.services.accounts import AccountError
 from framelab.services.studies import LoadedStudy
 from framelab.services.studio import StudyLocked
+from framelab.web.i18n import UI_LANGUAGES, language_name
 from framelab.web.studio.auth import current_account, require_login, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
@@ -25,6 +27,10 @@ from framelab.web.studio.forms import (
     YamlForm,
 )
 
+# Offered as ticks on the new-study page: every interface language framelab ships, then
+# other common campaign languages (any other code can be typed).
+OFFERED_LANGUAGES = tuple(dict.fromkeys([*UI_LANGUAGES, "pt", "tr", "de", "it", "sw"]))
+
 
 @bp.route("/")
 @require_login
@@ -33,23 +39,51 @@ def index() -> str:
     return render_template("studio/index.html", studies=refs, logout_form=ActionForm())
 
 
-def _new_forms() -> tuple[NewStudyForm, UploadForm]:
+def _new_forms() -> tuple[NewStudyForm, UploadForm, list[studio.TemplateInfo]]:
+    infos = studio.template_infos()
     form = NewStudyForm(prefix="tpl")
-    form.template.choices = {name: name for name in studio.templates()}
-    return form, UploadForm(prefix="up")
+    form.template.choices = [(t.name, template_label(t)) for t in infos]
+    offered = {code: f"{language_name(code)} ({code})" for code in OFFERED_LANGUAGES}
+    form.languages.choices = offered
+    form.default_language.choices = {"": "The first language ticked", **offered}
+    return form, UploadForm(prefix="up"), infos
+
+
+def template_label(info: studio.TemplateInfo) -> str:
+    name = "Blank study" if info.name == studio.BLANK else info.name.replace("-", " ").capitalize()
+    return f"{name}: {info.description[:1].upper()}{info.description[1:]}"
+
+
+def _spec_from_form(form: NewStudyForm):
+    """The new study's spec from the form; StudyError naming the form's fields."""
+    languages = form.chosen_languages()
+    if not languages:
+        raise StudyError([("languages", "tick at least one language")])
+    spec = studio.spec_from_template(form.template.data, form.slug.data, languages)
+    title = (form.title.data or "").strip()
+    if title:
+        texts = {lang: title for lang in spec.languages}
+        spec = studio.replace_sections(
+            spec, {"title": title if len(spec.languages) == 1 else texts}
+        )
+    return spec
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @require_login
 def new_study() -> Any:
-    form, upload = _new_forms()
+    form, upload, infos = _new_forms()
     errors: list[tuple[str, str]] = []
     try:
         if form.submit.data and form.validate_on_submit():
-            spec = studio.spec_from_template(form.template.data, form.slug.data)
+            spec = _spec_from_form(form)
             created = studio.create_study(session(), spec, owner=current_account(), now=now())
-            flash(f"Study {created.slug} created from the example {form.template.data}.", "info")
-            return redirect(url_for("studio.overview", slug=created.slug))
+            flash(
+                f"Study {created.slug} created. Texts starting with \u201cTO FILL\u201d "
+                f"are yours to write; the list below shows where they are.",
+                "info",
+            )
+            return redirect(url_for("studio.to_fill", slug=created.slug))
         if upload.submit_upload.data and upload.validate_on_submit():
             text = upload.text.data or ""
             if upload.file.data:
@@ -61,8 +95,49 @@ def new_study() -> Any:
     except StudyError as exc:
         errors = list(exc.errors)
     status = 422 if errors or form.errors or upload.errors else 200
-    page = render_template("studio/new.html", form=form, upload=upload, errors=errors)
+    page = render_template(
+        "studio/new.html", form=form, upload=upload, errors=errors, templates=infos
+    )
     return page, status
+
+
+@bp.route("/<slug>/to-fill")
+@require_role("view")
+def to_fill(study: LoadedStudy) -> str:
+    """Every text that still holds a template's placeholder, with a link to its editor."""
+    spec = study.spec
+    places = []
+    for location, language in placeholder_locations(spec):
+        places.append((location, language, *_editor_for(spec, location)))
+    untranslated = [w for w in check_study(spec).warnings if w.kind == "untranslated"]
+    return render_study(
+        "studio/to_fill.html",
+        study,
+        "studio.overview",
+        places=places,
+        untranslated=untranslated,
+    )
+
+
+def _editor_for(spec, location: str) -> tuple[str, str]:
+    """(what the text is, the page where it is edited) for a study-file location."""
+    head = location.split(".")[0].split("[")[0]
+    if head == "arms":
+        index = int(location.split("[")[1].split("]")[0])
+        arm = spec.arms[index]
+        what = "placebo text" if arm.control else f"message of {arm.id}"
+        if arm.frame is None:
+            return what, url_for("studio.frames", slug=spec.slug)
+        return what, url_for("studio.edit_frame", slug=spec.slug, arm_id=arm.id)
+    if head == "items":
+        index = int(location.split("[")[1].split("]")[0])
+        item = spec.items[index]
+        part = location.split(".", 1)[1] if "." in location else "text"
+        return f"question {item.id} ({part.replace('_', ' ')})", url_for(
+            "studio.items", slug=spec.slug
+        )
+    names = {"title": "study title", "consent": "consent page", "debrief": "debrief page"}
+    return names.get(head, head), url_for("studio.texts", slug=spec.slug)
 
 
 @bp.route("/<slug>/")
