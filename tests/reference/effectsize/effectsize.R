@@ -10,6 +10,9 @@
 #       test suite never needs R)
 #   effectsize_reference.csv  one row per dataset x arm x method (cohens_d, hedges_g) x ci,
 #       with the exact R call in the `call` column. write.csv keeps 15 significant digits.
+#   fallback_reference.csv  the normal-approximation interval (Hedges & Olkin 1985, eq. 5.14)
+#       for degenerate.csv, where effect_sizes cannot invert the noncentral t; effectsize's
+#       own interval there (from pt()'s normal approximation) is kept for comparison.
 #
 # Columns: estimate, conf_low, conf_high are effectsize's own output. effectsize 0.8.3 finds
 # the noncentrality bounds with optim() (Nelder-Mead, abstol = 1e-9 on the tail
@@ -106,3 +109,27 @@ for (s in specs) {
   }
 }
 write.csv(do.call(rbind, rows), file.path(dir, "effectsize_reference.csv"), row.names = FALSE)
+
+# The fallback: d +/- z se_d and g +/- z J se_d, se_d^2 = 1/nt + 1/nc + d^2 / (2 (nt + nc)).
+degenerate <- rd("degenerate.csv")
+fb <- list()
+for (ci in c(0.95, 0.90)) {
+  yt <- degenerate$support[degenerate$arm == "care"]
+  yc <- degenerate$support[degenerate$arm == "control"]
+  nt <- length(yt); nc <- length(yc); df <- nt + nc - 2
+  J <- exp(lgamma(df / 2) - log(sqrt(df / 2)) - lgamma((df - 1) / 2))
+  d <- (mean(yt) - mean(yc)) / sd_pooled(yt, yc)
+  se <- sqrt(1 / nt + 1 / nc + d^2 / (2 * (nt + nc)))
+  z <- qnorm(1 - (1 - ci) / 2)
+  es_g <- suppressWarnings(hedges_g(yt, yc, ci = ci))
+  fb[[length(fb) + 1]] <- data.frame(
+    dataset = "degenerate", file = "degenerate.csv", outcome = "support", arm_column = "arm",
+    control = "control", arm = "care", ci = ci,
+    call = sprintf("d +/- qnorm(%s) se_d, g = J d +/- qnorm(%s) J se_d, se_d = sqrt(1/nt + 1/nc + d^2/(2 (nt + nc)))",
+                   format(1 - (1 - ci) / 2), format(1 - (1 - ci) / 2)),
+    cohens_d = d, hedges_g = J * d, d_conf_low = d - z * se, d_conf_high = d + z * se,
+    conf_low = J * (d - z * se), conf_high = J * (d + z * se),
+    effectsize_g_conf_low = es_g$CI_low, effectsize_g_conf_high = es_g$CI_high,
+    r_version = r_version, effectsize_version = es_version, stringsAsFactors = FALSE)
+}
+write.csv(do.call(rbind, fb), file.path(dir, "fallback_reference.csv"), row.names = FALSE)

@@ -9,6 +9,9 @@ then ``Rscript tests/reference/effectsize/effectsize.R``.
   |ncp| = 37.62, where R's ``pt(q, df, ncp)`` switches to a normal approximation
   (Abramowitz & Stegun 26.7.10), so R and scipy's exact noncentral t part ways there.
 - ``tiny.csv``: three controls, an arm of two (df = 3) and an arm of one (df = 2).
+- ``degenerate.csv``: two arms of three whose spread is a millionth of their
+  difference (t about 1.2e6), where scipy's noncentral t does not converge and
+  effect_sizes falls back to the normal approximation (``fallback_reference.csv``).
 
 The real datasets (sleep, ToothGrowth, mtcars, PlantGrowth) are written by
 effectsize.R from R's ``datasets`` package.
@@ -50,7 +53,17 @@ def tiny() -> pd.DataFrame:
     )
 
 
+def degenerate() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "arm": ["control"] * 3 + ["care"] * 3,
+            "support": [0.0, 0.001, 0.002, 1000.0, 1000.001, 1000.002],
+        }
+    )
+
+
 if __name__ == "__main__":
     synthetic().to_csv(OUT / "synthetic.csv", index=False)
     synthetic_large().to_csv(OUT / "synthetic_large.csv", index=False)
     tiny().to_csv(OUT / "tiny.csv", index=False)
+    degenerate().to_csv(OUT / "degenerate.csv", index=False)
