@@ -61,6 +61,7 @@ def write_report(
     *,
     data: Any = None,
     title: str | None = None,
+    lang: str | None = None,
 ) -> Path:
     """Write the report files into `out_dir` and return the path of `index.html`.
 
@@ -74,6 +75,9 @@ def write_report(
         The analysed tidy data; written beside the report as `data.csv`.
     title : str, optional
         Report title; defaults to the plan's `title` or a generic one.
+    lang : str, optional
+        Language of the campaigner-facing parts (``analysis.report.i18n.LANGUAGES``);
+        defaults to the plan's ``language``, else English.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -84,7 +88,7 @@ def write_report(
     write_effects_csv(safe, out / "effects.csv")
     if data is not None:
         data.to_csv(out / "data.csv", index=False)
-    html = render_html(safe, title=title)
+    html = render_html(safe, title=title, lang=lang)
     index = out / "index.html"
     index.write_text(html, encoding="utf-8")
     _write_pdf(html, out / "report.pdf")

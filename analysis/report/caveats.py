@@ -1,11 +1,16 @@
-"""The caveats at the end of the campaigner summary (sample, drop-out, balance)."""
+"""The caveats at the end of the campaigner summary (sample, drop-out, balance).
+
+Warnings from the analysis are written for analysts (in English, with column
+ids); the summary names their reason in plain words in the reader's language
+(:func:`reason`), and the analyst appendix keeps the analysis' own wording.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from analysis.report.context import ReportContext, fmt_num, fmt_p, is_number, records, unique
+from analysis.report.context import ReportContext, is_number, records, unique
 
 ATTRITION_HIGH = 0.2  # a drop-out share above this is worth a campaigner's attention
 # warnings about the analysis machinery rather than the study: the appendix lists them
@@ -16,46 +21,88 @@ def _rate(record: Mapping[str, Any]) -> Any:
     return record.get("attrition_rate", record.get("rate"))
 
 
+def reason(ctx: ReportContext, warning: Mapping[str, Any]) -> str:
+    """Why an estimate is missing, in plain words (the appendix lists the technical message)."""
+    t = ctx.t
+    code = warning.get("code")
+    message = str(warning.get("message") or "")
+    if code in ("empty_arm", "too_small_arm"):
+        return t("too few participants answered in one of the groups")
+    if code == "no_variance" or "no variance" in message:
+        if warning.get("arm") is not None or " in arm " in message:
+            return t("every participant in a group gave the same answer")
+        return t("every participant gave the same answer")
+    if code == "separation" or "separation" in message:
+        return t("in one group every answer fell on the same side, so this model cannot be fitted")
+    if code == "small_arm":
+        return t("a group is small, so the estimate is imprecise")
+    return t("the analysis could not estimate it (see Warnings in the analyst appendix)")
+
+
 def caveat_sentences(ctx: ReportContext) -> list[str]:
     """Sample size, drop-out, balance and sample-ratio caveats, from the results' own tests."""
+    t = ctx.t
     caveats: list[str] = []
     meta = ctx.meta
     n = meta.get("n_after_exclusions")
     if is_number(n):
-        text = f"Based on {int(n):,} participants"
+        text = t.n("Based on {n} participant", "Based on {n} participants", int(n))
         n_input = meta.get("n_input")
         if is_number(n_input) and n_input != n:
-            text += f" ({int(n_input):,} before the pre-registered exclusions)"
-        caveats.append(text + ".")
+            text += t(
+                " ({n} before the pre-registered exclusions)"
+                if ctx.preregistration.preregistered
+                else " ({n} before the plan's exclusions)",
+                n=t.integer(n_input),
+            )
+        caveats.append(t("{sentence}.", sentence=text))
+    shown = any(
+        is_number(e.get("conf_low"))
+        for o in ctx.outcomes
+        if o.primary
+        for e in ctx.effects_for(o.name, ctx.primary_method)
+    )
     sizes = [
         (d.get("n"), d.get("arm"))
         for d in records(ctx.results, "descriptives")
         if is_number(d.get("n"))
         and any(o.primary and o.name == d.get("outcome") for o in ctx.outcomes)
     ]
-    if sizes:
-        smallest, arm = min(sizes, key=lambda t: t[0])
+    if sizes and shown:
+        smallest, arm = min(sizes, key=lambda pair: pair[0])
         caveats.append(
-            f"The smallest group ({ctx.arm_label(arm)}) had {int(smallest):,} participants: "
-            "effects smaller than the intervals above cannot be told apart from chance."
+            t.n(
+                "The smallest group ({group}) had {n} participant: effects smaller than the "
+                "intervals above cannot be told apart from chance.",
+                "The smallest group ({group}) had {n} participants: effects smaller than the "
+                "intervals above cannot be told apart from chance.",
+                int(smallest),
+                group=ctx.arm_label(arm),
+            )
         )
     rates = [
         (_rate(a), a.get("arm")) for a in records(ctx.results, "attrition") if is_number(_rate(a))
     ]
     if rates:
-        worst, arm = max(rates, key=lambda t: t[0])
+        worst, arm = max(rates, key=lambda pair: pair[0])
         if worst > ATTRITION_HIGH:
             caveats.append(
-                f"High drop-out: {fmt_num(100 * worst, 0)}% of participants assigned to "
-                f"{ctx.arm_label(arm)} did not finish."
+                t(
+                    "High drop-out: {share} of participants assigned to {group} did not finish.",
+                    share=t.percent(worst),
+                    group=ctx.arm_label(arm),
+                )
             )
     # the overall test (no arm) speaks for the study; per-arm rows only when it is absent
     tests = records(ctx.results, "attrition_test")
-    for test in [t for t in tests if t.get("arm") is None] or tests:
+    for test in [x for x in tests if x.get("arm") is None] or tests:
         if is_number(test.get("p_value")) and test["p_value"] < ctx.alpha:
             caveats.append(
-                f"Drop-out differed between frames ({fmt_p(test['p_value'])}), so the people "
-                "who finished may not be comparable across frames."
+                t(
+                    "Drop-out differed between frames ({p}), so the people who finished may not "
+                    "be comparable across frames.",
+                    p=t.p_value(test["p_value"]),
+                )
             )
             break
     failed = [
@@ -64,28 +111,41 @@ def caveat_sentences(ctx: ReportContext) -> list[str]:
         if is_number(b.get("p_value")) and b["p_value"] < ctx.alpha
     ]
     if failed:
-        arms = ", ".join(
-            unique(ctx.arm_label(b.get("arm")) for b in failed if b.get("arm") is not None)
-        )
+        arms = unique(ctx.arm_label(b.get("arm")) for b in failed if b.get("arm") is not None)
         caveats.append(
-            "The groups differed before seeing any message (balance check "
-            f"{fmt_p(min(b['p_value'] for b in failed))}{'; ' + arms if arms else ''}); "
-            "prefer the covariate-adjusted estimates in the appendix."
+            t(
+                "The groups differed before seeing any message (balance check {p}{groups}); "
+                "prefer the covariate-adjusted estimates in the appendix.",
+                p=t.p_value(min(b["p_value"] for b in failed)),
+                groups=(t("; ") + t.join(arms)) if arms else "",
+            )
         )
     for test in records(ctx.results, "sample_ratio"):
         if is_number(test.get("p_value")) and test["p_value"] < ctx.alpha:
             caveats.append(
-                "The number of participants per frame differs from the planned split more than "
-                f"chance allows ({fmt_p(test['p_value'])}): check the assignment and drop-outs."
+                t(
+                    "The number of participants per frame differs from the planned split more "
+                    "than chance allows ({p}): check the assignment and drop-outs.",
+                    p=t.p_value(test["p_value"]),
+                )
             )
             break
     general = [
-        str(w.get("message"))
+        w
         for w in records(ctx.results, "warnings")
         if w.get("outcome") is None
         and w.get("arm") is None
         and w.get("message")
         and w.get("code") not in ANALYST_ONLY
     ]
-    caveats.extend(f"Note: {m}" for m in unique(general))
+    if general:
+        caveats.append(
+            t.n(
+                "The analysis reported {n} problem with the data; the analyst appendix "
+                "lists it under Warnings.",
+                "The analysis reported {n} problems with the data; the analyst appendix "
+                "lists them under Warnings.",
+                len(general),
+            )
+        )
     return caveats

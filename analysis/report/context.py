@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from analysis.report.i18n import Translator, translator
+
 MINUS = "\u2212"
 PRIMARY_METHOD_DEFAULT = "difference_in_means"
 
@@ -58,13 +60,16 @@ def records(results: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """An outcome as the report presents it."""
+    """An outcome as the report presents it, in the report's language."""
 
     name: str
     type: str
     label: str
     units: str
     primary: bool
+    desired: str = "increase"
+    range: tuple[float, float] | None = None
+    t: Translator = field(default_factory=lambda: translator("en"), compare=False, repr=False)
 
     @property
     def scale(self) -> float:
@@ -75,29 +80,62 @@ class Outcome:
     def digits(self) -> int:
         return 1 if self.type == "binary" else 2
 
+    @property
+    def wants_decrease(self) -> bool:
+        return self.desired == "decrease"
+
+    def good(self, estimate: Any) -> bool:
+        """True when a change of this sign is the direction the campaign wants."""
+        return is_number(estimate) and (estimate < 0 if self.wants_decrease else estimate > 0)
+
     def show(self, value: Any) -> str:
         """Format an effect on this outcome in its display unit."""
         if not is_number(value):
-            return "n/a"
-        return fmt_num(value * self.scale, self.digits)
+            return self.t("n/a")
+        return self.t.number(value * self.scale, self.digits)
+
+    def level(self, mean: Any) -> str:
+        """An arm's average in the outcome's terms: '31%' for yes/no, '4.52' otherwise."""
+        if not is_number(mean):
+            return self.t("n/a")
+        if self.type == "binary":
+            return self.t.percent(mean)
+        return self.t.number(mean, 2)
 
 
 @dataclass
 class ReportContext:
-    """Plan settings and lookups shared by the summary, tables and plots."""
+    """Plan settings and lookups shared by the summary, tables and plots.
+
+    ``lang`` picks the language of every campaigner-facing word; labels of
+    outcomes, arms, moderators and levels come from the plan in that language
+    (falling back to the plan's own language, then to the column name).
+    """
 
     results: Mapping[str, Any]
+    lang: str | None = None
     plan: dict[str, Any] = field(init=False)
     outcomes: list[Outcome] = field(init=False)
+    t: Translator = field(init=False)
 
     def __post_init__(self) -> None:
         meta = self.results.get("meta") or {}
         self.plan = dict(meta.get("plan") or {})
+        self.lang = self.lang or str(self.plan.get("language") or "en")
+        self.t = translator(self.lang)
         self.outcomes = self._outcomes()
 
     @property
     def meta(self) -> dict[str, Any]:
         return dict(self.results.get("meta") or {})
+
+    def with_language(self, lang: str) -> ReportContext:
+        """The same results read in another language (the appendix stays in English)."""
+        return self if lang == self.lang else ReportContext(self.results, lang)
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        return dict(self.meta.get("provenance") or {})
 
     def setting(self, key: str, default: Any = None) -> Any:
         """A plan setting as the analysis resolved it (meta), else as the plan gave it."""
@@ -105,6 +143,18 @@ class ReportContext:
         if meta.get(key) is not None:
             return meta[key]
         return self.plan.get(key, default)
+
+    def text(self, value: Any) -> str | None:
+        """A label in the report's language: a text, or a mapping language -> text."""
+        if isinstance(value, Mapping):
+            for lang in (self.lang, self.plan.get("language"), "en"):
+                if lang in value and str(value[lang]).strip():
+                    return str(value[lang])
+            texts = [str(v) for v in value.values() if str(v).strip()]
+            return texts[0] if texts else None
+        if value is None or not str(value).strip():
+            return None
+        return str(value)
 
     @property
     def alpha(self) -> float:
@@ -114,8 +164,7 @@ class ReportContext:
     @property
     def confidence(self) -> str:
         """'95%' for alpha 0.05 — the interval level the estimates were computed at."""
-        level = round(100 * (1 - self.alpha), 1)
-        return f"{level:g}%"
+        return self.t.percent(1 - self.alpha, 0 if (100 * (1 - self.alpha)).is_integer() else 1)
 
     @property
     def correction(self) -> str:
@@ -138,32 +187,88 @@ class ReportContext:
             return PRIMARY_METHOD_DEFAULT
         return str(with_adjusted[0].get("method"))
 
+    # ------------------------------------------------------------ pre-registration
+
+    @property
+    def preregistration(self) -> Preregistration:
+        """Whether the analysed plan was locked before the data it analyses were collected."""
+        return Preregistration.from_meta(self.meta)
+
+    @property
+    def family_names(self) -> dict[str, str]:
+        """Display names of the two families, true to the plan's lock state."""
+        if self.preregistration.preregistered:
+            return {
+                "confirmatory": self.t("confirmatory (pre-registered)"),
+                "exploratory": self.t("exploratory"),
+            }
+        return {
+            "confirmatory": self.t("main test (not pre-registered)"),
+            "exploratory": self.t("exploratory"),
+        }
+
+    # ------------------------------------------------------------ labels
+
     def arm_label(self, arm: Any) -> str:
         labels = self.setting("arm_labels") or {}
-        label = labels.get(arm, arm) if isinstance(labels, dict) else arm
-        return str(label)
+        label = labels.get(arm) if isinstance(labels, Mapping) else None
+        return self.text(label) or str(arm)
 
     def frame_name(self, arm: Any) -> str:
         """'the fairness frame' for use inside a sentence."""
         label = self.arm_label(arm)
-        return f"the {label}" if label.lower().endswith("frame") else f"the {label} frame"
+        if arm is not None and arm == self.control:
+            return self.t("the control message ({label})", label=label)
+        if self.lang == "en" and label.lower().endswith("frame"):
+            return f"the {label}"
+        return self.t("the {label} frame", label=label)
 
-    def moderator_label(self, moderator: Any) -> str:
-        """'ideology group' for the export column pre_ideology_group."""
-        labels = self.plan.get("moderator_labels") or {}
-        if isinstance(labels, dict) and moderator in labels:
-            return str(labels[moderator])
-        # export columns are named pre_<item>; the item name reads better
+    def column_label(self, column: Any) -> str:
+        """A moderator or covariate by its study label ('political views'), never its id."""
+        for key in ("labels", "moderator_labels"):
+            labels = self.plan.get(key) or {}
+            if isinstance(labels, Mapping) and column in labels:
+                text = self.text(labels[column])
+                if text:
+                    return text
+        # export columns are named pre_<item>; the item name reads better than the column
         for prefix in ("pre_scale_", "pre_"):
-            if str(moderator).startswith(prefix):
-                return str(moderator)[len(prefix) :].replace("_", " ")
-        return str(moderator).replace("_", " ")
+            if str(column).startswith(prefix):
+                return str(column)[len(prefix) :].replace("_", " ")
+        return str(column).replace("_", " ")
+
+    moderator_label = column_label
+
+    def level_label(self, column: Any, level: Any) -> str:
+        """A level of a moderator by its answer label ('Liberal'), never its code."""
+        labels = (self.plan.get("value_labels") or {}).get(column) or {}
+        if isinstance(labels, Mapping):
+            for key in (level, _level_key(level)):
+                if key in labels:
+                    text = self.text(labels[key])
+                    if text:
+                        return text
+        return _level_key(level)
 
     def outcome(self, name: Any) -> Outcome:
         for outcome in self.outcomes:
             if outcome.name == name:
                 return outcome
-        return Outcome(str(name), "continuous", str(name), "points", False)
+        return Outcome(str(name), "continuous", str(name), self.t("points"), False, t=self.t)
+
+    def _units(self, spec: Mapping[str, Any], kind: str, rng: Any) -> str:
+        if kind == "binary":
+            return self.t("percentage points")
+        explicit = self.text(spec.get("units"))
+        if explicit:
+            return explicit
+        if isinstance(rng, list | tuple) and len(rng) == 2 and all(is_number(v) for v in rng):
+            return self.t(
+                "points on the {low}–{high} scale",
+                low=self.t.number(rng[0], 0 if float(rng[0]).is_integer() else 2),
+                high=self.t.number(rng[1], 0 if float(rng[1]).is_integer() else 2),
+            )
+        return self.t("points")
 
     def _outcomes(self) -> list[Outcome]:
         # meta.outcomes is the analysis' normalised list (primary flags resolved)
@@ -182,9 +287,18 @@ class ReportContext:
                 primary = name in confirmatory
             else:
                 primary = i == 0  # the analysis' rule: the first outcome when none is flagged
-            units = spec.get("units") or ("percentage points" if kind == "binary" else "points")
+            rng = spec.get("range")
             outcomes.append(
-                Outcome(name, kind, short_label(spec.get("label"), name), units, primary)
+                Outcome(
+                    name,
+                    kind,
+                    short_label(self.text(spec.get("label")), name),
+                    self._units(spec, kind, rng),
+                    primary,
+                    "decrease" if spec.get("desired") == "decrease" else "increase",
+                    tuple(rng) if isinstance(rng, list | tuple) and len(rng) == 2 else None,
+                    self.t,
+                )
             )
         known = {o.name for o in outcomes}
         for e in effects:  # outcomes that only appear in results still get shown
@@ -192,10 +306,25 @@ class ReportContext:
             if name is not None and name not in known:
                 known.add(name)
                 kind = str(e.get("outcome_type") or "continuous")
-                units = "percentage points" if kind == "binary" else "points"
                 label = short_label(None, str(name))
-                outcomes.append(Outcome(str(name), kind, label, units, name in confirmatory))
+                outcomes.append(
+                    Outcome(
+                        str(name),
+                        kind,
+                        label,
+                        self._units({}, kind, None),
+                        name in confirmatory,
+                        t=self.t,
+                    )
+                )
         return outcomes
+
+    def mean(self, outcome: str, arm: Any) -> Any:
+        """An arm's observed average of an outcome (a share for yes/no), from descriptives."""
+        for d in records(self.results, "descriptives"):
+            if d.get("outcome") == outcome and d.get("arm") == arm:
+                return d.get("mean")
+        return None
 
     def effects_for(self, outcome: str, method: str) -> list[dict[str, Any]]:
         """Effect records of one outcome and method, control excluded, in results order."""
@@ -216,10 +345,10 @@ class ReportContext:
         p = self.decisive_p(effect)
         return is_number(p) and p < self.alpha and is_number(effect.get("estimate"))
 
-    def warnings_for(
+    def warning_records(
         self, outcome: str | None = None, arm: str | None = None, *, method: str | None = None
-    ) -> list[str]:
-        """Warning messages that apply to an outcome (and arm), or to the whole study.
+    ) -> list[dict[str, Any]]:
+        """Warning records that apply to an outcome (and arm), or to the whole study.
 
         Warnings tied to another method (a failed subgroup section, say) are left
         out: they do not explain a missing estimate of `method` (default: the
@@ -234,10 +363,61 @@ class ReportContext:
                 continue
             if arm is not None and w.get("arm") not in (None, arm):
                 continue
-            message = w.get("message")
-            if message:
-                out.append(str(message))
+            if w.get("message"):
+                out.append(w)
         return out
+
+    def warnings_for(
+        self, outcome: str | None = None, arm: str | None = None, *, method: str | None = None
+    ) -> list[str]:
+        """The messages of :meth:`warning_records` (the analysis' own English wording)."""
+        return [str(w["message"]) for w in self.warning_records(outcome, arm, method=method)]
+
+
+@dataclass(frozen=True)
+class Preregistration:
+    """What the results say about the plan's lock (``meta.provenance.lock``).
+
+    A plan counts as pre-registered only when a lock was recorded, the analysed
+    plan is the locked one, the lock's time is known and no analysed participant
+    arrived before it.
+    """
+
+    locked: bool
+    matches: bool
+    lock_hash: str | None
+    locked_at: str | None
+    before_lock: int | None
+    used_hash: str | None
+
+    @property
+    def preregistered(self) -> bool:
+        return (
+            self.locked
+            and self.matches
+            and self.locked_at is not None
+            and self.before_lock is not None
+            and self.before_lock == 0
+        )
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any]) -> Preregistration:
+        lock = (meta.get("provenance") or {}).get("lock") or {}
+        before = meta.get("analysed_before_lock", lock.get("analysed_before_lock"))
+        return cls(
+            locked=bool(lock.get("plan_hash")),
+            matches=bool(lock.get("matches", False)),
+            lock_hash=lock.get("plan_hash"),
+            locked_at=lock.get("locked_at"),
+            before_lock=int(before) if is_number(before) else None,
+            used_hash=meta.get("plan_hash"),
+        )
+
+
+def _level_key(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def is_pooled(record: Mapping[str, Any]) -> bool:
@@ -246,13 +426,12 @@ def is_pooled(record: Mapping[str, Any]) -> bool:
 
 
 def short_label(label: Any, name: str) -> str:
-    """A label that reads inside a sentence ('raised support by ...').
+    """The outcome's label as the plan gives it; the column name only when it has none.
 
-    A question (an item's full text, as framelab's export passes it) does not,
-    so the column name stands in for it: post_join_sms -> 'join sms'.
+    post_join_sms -> 'join sms' is the last resort for an unlabelled CSV column.
     """
     text = str(label).strip() if label else ""
-    if text and not text.endswith("?") and len(text) <= 60:
+    if text:
         return text
     for prefix in ("post_scale_", "post_"):
         if name.startswith(prefix):

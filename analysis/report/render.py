@@ -13,7 +13,8 @@ import jinja2
 from markupsafe import Markup
 
 from analysis.report import figures
-from analysis.report.context import ReportContext, records
+from analysis.report.caveats import reason
+from analysis.report.context import ReportContext, is_number, records, unique
 from analysis.report.summary import campaigner_summary
 from analysis.report.tables import columns_of, fmt_cell, table_html
 
@@ -83,26 +84,36 @@ def _figure_html(fig: figures.Figure) -> Markup:
     return Markup("<figure>{}<figcaption>{}</figcaption></figure>").format(fig.svg, fig.caption)
 
 
-def render_html(results: Mapping[str, Any], *, title: str | None = None) -> str:
+def render_html(
+    results: Mapping[str, Any], *, title: str | None = None, lang: str | None = None
+) -> str:
     """Render `analysis.run` results as one self-contained HTML document.
 
     All CSS is inline, plots are inline SVG, and there is no script and no
     reference to any other host, so the file works offline, by e-mail and in
-    print. Missing parts of the results render as an explanation.
+    print. Missing parts of the results render as an explanation. ``lang``
+    (default: the plan's ``language``, else English) is the language of the
+    campaigner-facing parts; the analyst appendix is in English.
     """
-    ctx = ReportContext(results)
+    ctx = ReportContext(results, lang)
+    t = ctx.t
     meta = ctx.meta
-    summary = campaigner_summary(results)
+    summary = campaigner_summary(ctx)
     css = resources.files("analysis.report").joinpath("report.css").read_text(encoding="utf-8")
     n = meta.get("n_after_exclusions")
     template = _environment().get_template("report.html.j2")
     return template.render(
-        lang=str(ctx.plan.get("language", "en")),
+        t=t,
+        lang=ctx.lang,
+        dir=t.direction,
         title=title or _default_title(ctx),
         css=Markup(css),
         created=_when(meta.get("created_at")),
-        n=fmt_cell("n", n) if n is not None else None,
-        plan_hash=meta.get("plan_hash"),
+        n=t.n("{n} participant analysed.", "{n} participants analysed.", int(n))
+        if is_number(n)
+        else None,
+        plan=_plan_statement(ctx),
+        plan_preregistered=ctx.preregistration.preregistered,
         summary=summary.sections(),
         effect_blocks=list(zip(figures.forest_figures(ctx), _key_tables(ctx), strict=True)),
         standardized=figures.standardized_figure(ctx),
@@ -115,9 +126,51 @@ def render_html(results: Mapping[str, Any], *, title: str | None = None) -> str:
 
 
 def _default_title(ctx: ReportContext) -> str:
-    study = (ctx.meta.get("provenance") or {}).get("study")
-    return str(
-        ctx.plan.get("title") or (f"Results: {study}" if study else "Framing experiment results")
+    study = ctx.provenance.get("study")
+    if ctx.plan.get("title"):
+        return str(ctx.text(ctx.plan["title"]))
+    return ctx.t("Results: {study}", study=study) if study else ctx.t("Framing experiment results")
+
+
+def _plan_statement(ctx: ReportContext) -> str:
+    """Whether the analysed plan was pre-registered, with the lock's hash and time, or why not."""
+    t = ctx.t
+    reg = ctx.preregistration
+    used = (reg.used_hash or "")[:12] or t("not recorded")
+    if reg.preregistered:
+        return t(
+            "Pre-registered: the analysis plan was locked on {time} (plan hash {hash}) before "
+            "any of the analysed participants took part.",
+            time=_when(reg.locked_at) or str(reg.locked_at),
+            hash=(reg.lock_hash or "")[:12],
+        )
+    if not reg.locked:
+        return t(
+            "Not pre-registered: this analysis plan (hash {hash}) was not locked before the "
+            "data were collected.",
+            hash=used,
+        )
+    if not reg.matches:
+        return t(
+            "Not pre-registered: the plan analysed here (hash {hash}) is not the locked plan "
+            "(hash {lock}).",
+            hash=used,
+            lock=(reg.lock_hash or "")[:12],
+        )
+    if reg.locked_at is None:
+        return t(
+            "Not pre-registered: the plan was locked (plan hash {lock}), but the time of the "
+            "lock was not recorded, so it cannot be shown to precede the data.",
+            lock=(reg.lock_hash or "")[:12],
+        )
+    return t.n(
+        "Not pre-registered: the plan was locked on {time} (plan hash {lock}), but {n} of the "
+        "analysed participants took part before that.",
+        "Not pre-registered: the plan was locked on {time} (plan hash {lock}), but {n} of the "
+        "analysed participants took part before that.",
+        reg.before_lock or 0,
+        time=_when(reg.locked_at) or str(reg.locked_at),
+        lock=(reg.lock_hash or "")[:12],
     )
 
 
@@ -146,26 +199,38 @@ def _key_tables(ctx: ReportContext) -> list[Markup]:
         effects = ctx.effects_for(outcome.name, ctx.primary_method)
         if not effects:
             continue
+        t = ctx.t
+        frame, why = t("Frame"), t("Why missing")
         rows = []
         for e in effects:
-            reason = "; ".join(ctx.warnings_for(outcome.name, e.get("arm")))
+            reasons = unique(
+                reason(ctx, w) for w in ctx.warning_records(outcome.name, e.get("arm"))
+            )
             rows.append(
                 {
-                    "Frame": ctx.arm_label(e.get("arm")),
-                    f"Change ({outcome.units})": outcome.show(e.get("estimate")),
-                    f"{ctx.confidence} interval": (
-                        f"{outcome.show(e.get('conf_low'))} to {outcome.show(e.get('conf_high'))}"
+                    frame: ctx.arm_label(e.get("arm")),
+                    t("Change ({units})", units=outcome.units): outcome.show(e.get("estimate")),
+                    t("{level} interval", level=ctx.confidence): t(
+                        "{low} to {high}",
+                        low=outcome.show(e.get("conf_low")),
+                        high=outcome.show(e.get("conf_high")),
                     ),
-                    "p (adjusted)": fmt_cell("p_adjusted", ctx.decisive_p(e)),
-                    "Family": e.get("family") or "",
-                    "Why missing": reason if e.get("estimate") is None else "",
+                    t("p (adjusted)"): t.number(ctx.decisive_p(e), 3)
+                    if is_number(ctx.decisive_p(e))
+                    else t("n/a"),
+                    t("Family"): ctx.family_names.get(str(e.get("family")), ""),
+                    why: t("; ").join(reasons) if e.get("estimate") is None else "",
                 }
             )
-        if not any(r["Why missing"] for r in rows):
+        if not any(r[why] for r in rows):
             for r in rows:
-                del r["Why missing"]
+                del r[why]
         tables.append(
-            table_html(rows, f"Effect of each frame on {outcome.label}", row_header="Frame")
+            table_html(
+                rows,
+                t("Effect of each frame on {outcome}", outcome=outcome.label),
+                row_header=frame,
+            )
         )
     return tables
 
@@ -177,8 +242,11 @@ def _appendix(ctx: ReportContext) -> list[Part]:
     parts = [
         Part(
             "plan",
-            "The locked analysis plan",
-            f"SHA-256 of the canonical plan: {meta.get('plan_hash') or 'not recorded'}.",
+            "The locked analysis plan"
+            if ctx.preregistration.preregistered
+            else "The analysis plan (not pre-registered)",
+            f"{_plan_statement(ctx.with_language('en'))} SHA-256 of the canonical plan used: "
+            f"{meta.get('plan_hash') or 'not recorded'}.",
             Markup("<pre><code>{}</code></pre>").format(json.dumps(ctx.plan, indent=2, default=str))
             if ctx.plan
             else None,

@@ -16,7 +16,7 @@ studio preview accept and reject exactly the same answers.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -74,6 +74,27 @@ class DomainModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class OmitsUnsetFields(DomainModel):
+    """A part whose newer optional fields are left out of its data while unset.
+
+    Studies written before such a field existed keep their canonical JSON (and so
+    their content hash and lock) byte for byte: the key appears only when given.
+    """
+
+    _omit_when_none: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self._omit_when_none:
+                if data.get(name) is None:
+                    data.pop(name, None)
+        return data
+
+
 class Option(DomainModel):
     """One option of a choice item: the stored integer ``value`` and its label."""
 
@@ -81,8 +102,10 @@ class Option(DomainModel):
     label: Localized
 
 
-class Item(DomainModel):
+class Item(OmitsUnsetFields):
     """One question, asked in one or both phases."""
+
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("label", "desired")
 
     id: str
     type: ItemType
@@ -101,19 +124,10 @@ class Item(DomainModel):
     options: list[Option] | None = None
     correct: int | None = None
     max_length: int | None = None
+    # A short name for reports and the codebook ("sign-ups to the SMS network").
+    label: Localized | None = None
     # Which way the campaign wants this answer to move; None reads as "increase".
     desired: Desired | None = None
-
-    @model_serializer(mode="wrap")
-    def _omit_unset_direction(
-        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
-    ) -> dict[str, Any]:
-        # Studies written before `desired` existed keep their canonical JSON (and so
-        # their content hash and lock): the key appears only when it was given.
-        data = handler(self)
-        if isinstance(data, dict) and data.get("desired") is None:
-            data.pop("desired", None)
-        return data
 
     @property
     def desired_direction(self) -> str:

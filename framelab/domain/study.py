@@ -30,13 +30,20 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from framelab.domain.errors import StudyError, ValueProblem
-from framelab.domain.items import DomainModel, Item, Option, check_identifier
+from framelab.domain.items import (
+    Desired,
+    DomainModel,
+    Item,
+    OmitsUnsetFields,
+    Option,
+    check_identifier,
+)
 from framelab.domain.localized import Localized, LocalizedLabels
 from framelab.domain.parsing import errors_from_validation, parse_study_text
 from framelab.domain.values import known_values
@@ -92,12 +99,18 @@ class Arm(DomainModel):
         return self.label.get(lang, fallback) if self.label else self.id
 
 
-class Scale(DomainModel):
+class Scale(OmitsUnsetFields):
     """An averaged index of at least two items of the same phase and type."""
+
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("label", "desired")
 
     id: str
     items: list[str]
     value: str | None = None
+    # A short name for reports ("support for the ban"); None: the scale id stands in.
+    label: Localized | None = None
+    # Which way the campaign wants the score to move when it is an outcome.
+    desired: Desired | None = None
 
     @field_validator("id", mode="before")
     @classmethod

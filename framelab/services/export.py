@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -234,17 +235,28 @@ def export_long(session: Session, slug: str, *, include_pilot: bool = False) -> 
 
 
 def analysis_plan(spec: StudySpec) -> dict[str, Any]:
-    """The analysis package's plan dict for this study's pre-registered analysis."""
+    """The analysis package's plan dict for this study's pre-registered analysis.
+
+    Besides the columns and settings, the plan carries what the report shows a
+    reader: every label in each of the study's languages (outcomes, arms, moderator
+    and covariate questions and their answers), the desired direction of each
+    outcome, its answer range, and the declared order of answer options (the first
+    option is a moderator's reference level, never the alphabetically first).
+    """
     plan = spec.analysis
+    scale_ids = {s.id for s in spec.scales}
 
     def outcome(name: str, primary: bool) -> dict[str, Any]:
-        scale_ids = {s.id for s in spec.scales}
         if name in scale_ids:
             scale = spec.scale(name)
+            items = [spec.item(i) for i in scale.items]
             phases = scale_phases(spec, scale)
             record = {"name": scale_column("post", name), "type": "continuous"}
             baseline = scale_column("pre", name) if "pre" in phases else None
-            label = f"Scale {name}"
+            label = _texts(spec, scale.label) if scale.label else _scale_name(spec, scale)
+            desired = scale.desired
+            ranges = {_answer_range(item) for item in items}
+            answer_range = ranges.pop() if len(ranges) == 1 else None
         else:
             item = spec.item(name)
             record = {
@@ -252,20 +264,49 @@ def analysis_plan(spec: StudySpec) -> dict[str, Any]:
                 "type": OUTCOME_TYPES.get(item.type, "continuous"),
             }
             baseline = item_column("pre", name) if item.in_phase("pre") else None
-            label = spec.text(item.text, spec.default_language)
+            label = _item_label(spec, item)
+            desired = item.desired
+            answer_range = _answer_range(item)
         if baseline:
             record["baseline"] = baseline
         record["primary"] = primary
         record["label"] = label
-        units = _units(spec, name)
-        if units:
-            record["units"] = units
+        record["desired"] = desired or "increase"
+        if answer_range is not None and record["type"] != "binary":
+            record["range"] = list(answer_range)
         return record
 
     def pre_column(name: str) -> str:
-        if name in {s.id for s in spec.scales}:
+        if name in scale_ids:
             return scale_column("pre", name)
         return item_column("pre", name)
+
+    labels: dict[str, Any] = {}
+    value_labels: dict[str, Any] = {}
+    levels: dict[str, list[int]] = {}
+    for name in dict.fromkeys([*plan.covariates, *plan.moderators]):
+        column = pre_column(name)
+        if name in scale_ids:
+            scale = spec.scale(name)
+            labels[column] = _texts(spec, scale.label) if scale.label else _scale_name(spec, scale)
+            continue
+        item = spec.item(name)
+        labels[column] = _item_label(spec, item)
+        codes = item.allowed_values() or []
+        if item.type in ("choice", "binary", "likert"):
+            levels[column] = list(codes)
+            answers = {
+                str(code): {
+                    lang: item.value_labels(lang, spec.default_language).get(code)
+                    for lang in spec.languages
+                }
+                for code in codes
+            }
+            value_labels[column] = {
+                code: {lang: text for lang, text in texts.items() if text}
+                for code, texts in answers.items()
+                if any(texts.values())
+            }
 
     result: dict[str, Any] = {
         "arm": "arm",
@@ -281,9 +322,14 @@ def analysis_plan(spec: StudySpec) -> dict[str, Any]:
         "weights": spec.weights(),
         "min_cell_size": spec.quality.min_cell_size,
         "seed": spec.design.seed,
+        "language": spec.default_language,
         "arm_labels": {
-            a.id: a.label_for(spec.default_language, spec.default_language) for a in spec.arms
+            a.id: {lang: a.label_for(lang, spec.default_language) for lang in spec.languages}
+            for a in spec.arms
         },
+        "labels": labels,
+        "value_labels": value_labels,
+        "levels": levels,
     }
     if spec.design.scheme == "blocked":
         result["blocks"] = "stratum"
@@ -293,17 +339,44 @@ def analysis_plan(spec: StudySpec) -> dict[str, Any]:
     return result
 
 
-def _units(spec: StudySpec, name: str) -> str | None:
-    if name in {s.id for s in spec.scales}:
-        return "points on the scale's item range (mean of its items)"
-    item = spec.item(name)
-    if item.type == "likert":
-        return f"points on the {item.points}-point scale"
-    if item.type == "slider":
-        return "points on the 0-100 scale"
-    if item.type == "binary":
-        return "proportion answering yes (0-1)"
-    return None
+def _texts(spec: StudySpec, localized: Any) -> dict[str, str]:
+    """A localized study text as {language: text} for every language of the study."""
+    return {lang: spec.text(localized, lang) for lang in spec.languages}
+
+
+def _item_label(spec: StudySpec, item: Any) -> dict[str, str]:
+    """An item's short label in every language; without one, the question's last sentence.
+
+    Campaigners write questions, not variable names: "Would you like to join?" names
+    the outcome truthfully where the id `join_sms` would not.
+    """
+    if item.label is not None:
+        return _texts(spec, item.label)
+    return {lang: _last_sentence(spec.text(item.text, lang)) for lang in spec.languages}
+
+
+def _scale_name(spec: StudySpec, scale: Any) -> dict[str, str]:
+    first = spec.item(scale.items[0])
+    if first.label is not None:
+        return _texts(spec, first.label)
+    return dict.fromkeys(spec.languages, scale.id.replace("_", " "))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;:؟。！？])\s+")
+
+
+def _last_sentence(text: str) -> str:
+    """'… asking them to act. Would you like to join?' -> '“Would you like to join?”'."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text.strip()) if p.strip()]
+    tail = parts[-1] if parts else text.strip()
+    return f"“{tail}”"
+
+
+def _answer_range(item: Any) -> tuple[int, int] | None:
+    values = item.allowed_values()
+    if not values or item.type == "choice":
+        return None
+    return (min(values), max(values))
 
 
 def _value_match(spec: StudySpec) -> dict[str, str]:

@@ -31,7 +31,8 @@ def test_largest_significant_positive_effect_wins_and_the_other_is_also_reported
     summary = campaigner_summary(results)
     assert summary.headline[0].startswith("The care frame raised support for the ban by 0.61")
     assert any(
-        s.startswith("The fairness frame also raised support for the ban, by 0.42")
+        s.startswith("The fairness frame raised support for the ban by 0.42")
+        and s.endswith("This too is unlikely to be chance.")
         for s in summary.findings
     )
 
@@ -42,13 +43,14 @@ def test_backlash_of_a_frame_overall_is_called_out_with_its_interval():
         "The loyalty frame lowered support for the ban by 0.35 points on the 7-point scale (95% CI −0.61 to −0.09)"
         in text
     )
-    assert "do not use this frame" in text
+    assert "the opposite of the change the campaign wants" in text
+    assert "Do not use this frame as it is." in text
 
 
 def test_subgroup_backlash_names_the_moderator_level_and_frame():
     text = "\n".join(campaigner_summary(handmade_results()).backlash)
     assert (
-        "among participants with ideology group = left, the loyalty frame lowered support for the ban by 0.90"
+        "among participants whose ideology group is left, the loyalty frame lowered support for the ban by 0.90"
         in text
     )
 
@@ -89,7 +91,7 @@ def test_binary_outcome_is_reported_in_percentage_points():
 def test_missing_estimate_is_explained_with_the_warning_message():
     text = campaigner_summary(handmade_results()).text()
     assert (
-        "The loyalty frame: no estimate for sign-ups for SMS updates (post_join_sms has no variance in arm loyalty (all 0))."
+        "The loyalty frame: no estimate for sign-ups for SMS updates (every participant in a group gave the same answer)."
         in text
     )
 
@@ -125,7 +127,7 @@ def test_caveats_report_attrition_imbalance_and_sample_ratio_from_the_results():
         ],
     )
     caveats = campaigner_summary(results).caveats
-    assert "Based on 398 participants (420 before the pre-registered exclusions)." in caveats
+    assert "Based on 398 participants (420 before the plan's exclusions)." in caveats
     assert any(c.startswith("The smallest group (loyalty) had 69 participants") for c in caveats)
     assert "High drop-out: 31% of participants assigned to loyalty did not finish." in caveats
     assert any("Drop-out differed between frames (p = 0.007)" in c for c in caveats)
@@ -141,7 +143,7 @@ def test_low_attrition_and_passed_checks_add_no_caveat():
         sample_ratio=[{"p_value": 0.9}],
     )
     caveats = campaigner_summary(results).caveats
-    assert caveats == ["Based on 398 participants (420 before the pre-registered exclusions)."]
+    assert caveats == ["Based on 398 participants (420 before the plan's exclusions)."]
 
 
 def test_primary_outcome_without_any_estimate_gives_the_reason_instead_of_failing():
@@ -157,7 +159,7 @@ def test_primary_outcome_without_any_estimate_gives_the_reason_instead_of_failin
     )
     summary = campaigner_summary(results)
     assert summary.headline == [
-        "No effect on support for the ban could be estimated: every participant has the value 7 on 'post_support'."
+        "No effect on support for the ban could be estimated: every participant gave the same answer."
     ]
 
 
@@ -183,7 +185,7 @@ def test_interaction_test_below_alpha_says_the_frame_works_differently_and_lists
         "(p = 0.011 for the difference; exploratory)."
     )
     assert (
-        "Among participants with ideology group = right, the fairness frame raised support for the ban "
+        "Among participants whose ideology group is right, the fairness frame raised support for the ban "
         "by 0.95 points on the 7-point scale (95% CI 0.40 to 1.50; p = 0.002). This is exploratory."
     ) in subgroups
 
@@ -207,8 +209,9 @@ def test_pooled_value_match_below_alpha_is_reported_as_moral_reframing_evidence(
     )  # fmt: skip
     subgroups = campaigner_summary(results).subgroups
     assert subgroups == [
-        "Frames persuaded more the participants who hold the frame's own value (estimate 0.21 "
-        "points on the 7-point scale per point of value score (95% CI 0.08 to 0.34); exploratory)."
+        "Frames moved support for the ban more in the direction the campaign wants among "
+        "participants who hold the frame's own value (estimate 0.21 points on the 7-point scale "
+        "per point of value score (95% CI 0.08 to 0.34); exploratory)."
     ]
 
 
@@ -252,9 +255,9 @@ def test_several_backlash_levels_of_one_moderator_share_one_sentence_and_other_s
         s for s in campaigner_summary(results).backlash if s.startswith("Backlash in a subgroup")
     ]
     assert backlash == [
-        "Backlash in a subgroup: among participants with ideology group = left, the loyalty frame lowered "
-        "support for the ban by 0.90 points on the 7-point scale (95% CI −1.30 to −0.50; p < 0.001); "
-        "among those with ideology group = centre, by 0.50 points on the 7-point scale "
+        "Backlash in a subgroup: among participants whose ideology group is left, the loyalty frame "
+        "lowered support for the ban by 0.90 points on the 7-point scale (95% CI −1.30 to −0.50; "
+        "p < 0.001); among those whose ideology group is centre, by 0.50 points on the 7-point scale "
         "(95% CI −0.95 to −0.05; p = 0.030). Splits by age group show similar pockets (see the appendix). "
         "This is exploratory, but avoid this frame with that audience until a new study checks it."
     ]
@@ -267,5 +270,22 @@ def test_study_wide_warnings_reach_the_caveats_but_machinery_warnings_stay_in_th
         {"code": "unknown_plan_key", "message": "plan key 'title' is not used by analysis", "outcome": None, "arm": None},
     ]  # fmt: skip
     caveats = campaigner_summary(results).caveats
-    assert "Note: block 'right' lost its control arm" in caveats
-    assert not any("plan key" in c for c in caveats)
+    # the campaigner is pointed to the appendix in plain words, not shown the analyst's message
+    assert (
+        "The analysis reported 1 problem with the data; the analyst appendix lists it under Warnings."
+        in caveats
+    )
+    assert not any("block 'right'" in c or "plan key" in c for c in caveats)
+
+
+def test_exclusions_are_called_pre_registered_only_when_the_plan_was_locked_before_the_data():
+    results = handmade_results()
+    results["meta"]["provenance"] = {
+        "lock": {"plan_hash": "ab" * 32, "locked_at": "2026-11-01T10:00:00+00:00", "matches": True},
+    }
+    results["meta"]["analysed_before_lock"] = 0
+    caveats = campaigner_summary(results).caveats
+    assert "Based on 398 participants (420 before the pre-registered exclusions)." in caveats
+    results["meta"]["analysed_before_lock"] = 3
+    caveats = campaigner_summary(results).caveats
+    assert "Based on 398 participants (420 before the plan's exclusions)." in caveats
