@@ -55,9 +55,13 @@ _METHODS = {
     ),
     "effect_sizes": (
         "Cohen's d = difference / pooled SD; Hedges' g = J d with "
-        "J = Gamma(m/2) / (sqrt(m/2) Gamma((m-1)/2)), m = n_t + n_c - 2; CI for g: "
-        "g +/- z J sqrt((n_t+n_c)/(n_t n_c) + d^2/(2(n_t+n_c))).",
-        "Hedges (1981); Hedges & Olkin (1985) Statistical Methods for Meta-Analysis.",
+        "J = Gamma(m/2) / (sqrt(m/2) Gamma((m-1)/2)), m = n_t + n_c - 2; CIs invert the "
+        "noncentral t of t = d / sqrt(1/n_t + 1/n_c) on m df: d's bounds are "
+        "ncp sqrt(1/n_t + 1/n_c), g's J times those (ci_method noncentral_t); if it cannot "
+        "be inverted, d +/- z se_d with se_d^2 = 1/n_t + 1/n_c + d^2/(2(n_t+n_c)) "
+        "(ci_method normal).",
+        "Hedges (1981); Steiger & Fouladi (1997); R effectsize::hedges_g (0.8); "
+        "Hedges & Olkin (1985) Statistical Methods for Meta-Analysis.",
     ),
     "omnibus": (
         "HC2 Wald test that all arm coefficients in Y ~ arm are zero: W = b'V^-1 b ~ "
