@@ -2,9 +2,10 @@
 
 Public API (each returns a tidy :class:`pandas.DataFrame` with fixed snake_case columns)
 ---------------------------------------------------------------------------------------
-``balance(df, arm, control, covariates)``
-    covariate, arm, mean_control, mean_arm, sd_control, sd_arm, std_diff, n_control, n_arm
-``balance_joint(df, arm, control, covariates)``
+``balance(df, arm, control, covariates, *, levels=None)``
+    covariate, arm, mean_control, mean_arm, sd_control, sd_arm, std_diff, n_control, n_arm,
+    level, reference
+``balance_joint(df, arm, control, covariates, *, levels=None)``
     arm, statistic, df, p_value, f_statistic, df_num, df_denom, f_p_value, n
 ``sample_ratio(counts, weights)``
     arm, observed, expected, observed_share, design_share, statistic, df, p_value
@@ -31,9 +32,12 @@ import pandas as pd
 from scipy import stats
 
 from analysis._data import (
+    Levels,
     arm_labels,
     check_control,
     covariate_matrix,
+    factor,
+    is_categorical,
     require_columns,
     treatment_arms,
 )
@@ -52,32 +56,47 @@ __all__ = [
 STATUSES = ("started", "screened_out", "assigned", "completed", "withdrawn")
 
 
-def _balance_columns(df: pd.DataFrame, covariates: Sequence[str]) -> list[tuple[str, np.ndarray]]:
-    """Numeric covariates as they are; every level of a categorical one as a 0/1 column."""
+def _balance_columns(
+    df: pd.DataFrame, covariates: Sequence[str], levels: Levels | None
+) -> list[tuple[str, np.ndarray, object, object]]:
+    """Numeric covariates as they are; every level of a categorical one as a 0/1 column,
+    in the declared level order (reference first), else sorted. Each entry is
+    ``(name, values, level, reference level)``; the last two are None if numeric."""
     out = []
     for col in covariates:
-        s = df[col]
-        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            out.append((str(col), s.to_numpy(dtype="float64", na_value=np.nan)))
+        if not is_categorical(df, col, levels):
+            values = df[col].to_numpy(dtype="float64", na_value=np.nan)
+            out.append((str(col), values, None, None))
             continue
-        values = s.astype("string")
-        missing = values.isna().to_numpy()
-        for level in sorted(values.dropna().unique()):
-            d = (values == level).fillna(False).to_numpy(dtype="float64")
+        f = factor(df, col, levels)
+        missing = f.codes < 0
+        for j, level in enumerate(f.levels):
+            d = (f.codes == j).astype("float64")
             d[missing] = np.nan
-            out.append((f"{col}={level}", d))
+            out.append((f"{col}={level}", d, level, f.reference))
     return out
 
 
-def balance(df: pd.DataFrame, arm: str, control: object, covariates: Sequence[str]) -> pd.DataFrame:
+def balance(
+    df: pd.DataFrame,
+    arm: str,
+    control: object,
+    covariates: Sequence[str],
+    *,
+    levels: Levels | None = None,
+) -> pd.DataFrame:
     """Covariate means, SDs and standardized differences of each arm against control.
 
     ``std_diff = (mean_arm - mean_control) / sqrt((sd_arm^2 + sd_control^2) / 2)``
     (the pooled SD of Austin 2009 and R's cobalt; ``|std_diff| > 0.1`` is the usual
     flag). SDs use ``n - 1``. A categorical covariate (text or categorical dtype)
     gets one row per level, named ``column=level``, whose mean is the share of the
-    arm at that level. Missing covariate values are left out of that covariate's
-    row only (``n_control``/``n_arm`` count the non-missing values).
+    arm at that level. Levels come in the order ``levels[column]`` declares (the
+    reference level first; a numeric column with declared levels is categorical and
+    a value not declared raises ValueError), else sorted. Missing covariate values
+    are left out of that covariate's row only (``n_control``/``n_arm`` count the
+    non-missing values). ``level`` and ``reference`` give a categorical row's level
+    and its covariate's reference level (both null for a numeric covariate).
 
     References
     ----------
@@ -94,12 +113,12 @@ def balance(df: pd.DataFrame, arm: str, control: object, covariates: Sequence[st
     require_columns(df, [arm, *covariates])
     labels = arm_labels(df, arm)
     control = check_control(labels, arm, control)
-    columns = _balance_columns(df, covariates)
+    columns = _balance_columns(df, covariates, levels)
     is_c = labels == control
     rows = []
     for a in treatment_arms(labels, control):
         is_t = labels == a
-        for name, x in columns:
+        for name, x, level, reference in columns:
             xc, xt = x[is_c & ~np.isnan(x)], x[is_t & ~np.isnan(x)]
             mc, mt = _mean(xc), _mean(xt)
             sc, st = _sd(xc), _sd(xt)
@@ -117,10 +136,14 @@ def balance(df: pd.DataFrame, arm: str, control: object, covariates: Sequence[st
                     "std_diff": float(std_diff),
                     "n_control": int(xc.size),
                     "n_arm": int(xt.size),
+                    "level": level,
+                    "reference": reference,
                 }
             )
     cols = ["covariate", "arm", "mean_control", "mean_arm", "sd_control", "sd_arm"]
-    return pd.DataFrame(rows, columns=[*cols, "std_diff", "n_control", "n_arm"])
+    return pd.DataFrame(
+        rows, columns=[*cols, "std_diff", "n_control", "n_arm", "level", "reference"]
+    )
 
 
 def _mean(x: np.ndarray) -> float:
@@ -132,7 +155,12 @@ def _sd(x: np.ndarray) -> float:
 
 
 def balance_joint(
-    df: pd.DataFrame, arm: str, control: object, covariates: Sequence[str]
+    df: pd.DataFrame,
+    arm: str,
+    control: object,
+    covariates: Sequence[str],
+    *,
+    levels: Levels | None = None,
 ) -> pd.DataFrame:
     """Joint test, per arm, that the covariates do not predict assignment to it.
 
@@ -140,8 +168,10 @@ def balance_joint(
     fit the linear probability model ``1[arm] ~ 1 + covariates`` by OLS and test
     that all covariate coefficients are zero with an HC2 Wald test:
     ``W = b' V_HC2^-1 b ~ chi2(q)``, and ``F = W / q ~ F(q, n - k)``.
-    Categorical covariates are dummy-coded with the first (sorted) level dropped,
-    as R's ``model.matrix``. A small p-value means imbalance beyond chance.
+    Categorical covariates are dummy-coded with the reference level dropped (the
+    first declared in ``levels[column]``, else the first sorted), as R's
+    ``model.matrix``; the test does not depend on which level is the reference.
+    A small p-value means imbalance beyond chance.
 
     R equivalent: ``lmtest::waldtest(lm(t ~ x1 + x2, d), vcov = sandwich::vcovHC(fit, type =
     "HC2"), test = "Chisq")`` (and ``test = "F"``).
@@ -158,7 +188,7 @@ def balance_joint(
     control = check_control(labels, arm, control)
     if not covariates:
         raise ValueError("covariates: expected at least one covariate column for the joint test")
-    X_cov, names = covariate_matrix(df, covariates)
+    X_cov, names = covariate_matrix(df, covariates, levels)
     rows = []
     for a in treatment_arms(labels, control):
         keep = ((labels == a) | (labels == control)) & ~np.isnan(X_cov).any(axis=1)

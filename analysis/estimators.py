@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis._data import Prepared, effects_frame, prepare
+from analysis._data import Levels, Prepared, effects_frame, prepare
 from analysis.hc import OLSFit, ols_hc2, t_summary, wald_test
 
 __all__ = ["ancova", "change_score", "difference_in_means", "lin", "omnibus"]
@@ -197,12 +197,15 @@ def lin(
     covariates: Sequence[str],
     *,
     alpha: float = 0.05,
+    levels: Levels | None = None,
 ) -> pd.DataFrame:
     """Lin (2013) covariate adjustment: OLS with treatment x centred covariates, HC2.
 
     Fits ``y = a + sum_k tau_k D_k + X_c b + sum_k D_k X_c g_k`` where ``D_k`` are
     dummies for the treatment arms and ``X_c`` the covariates centred at their
-    full-sample means (text covariates dummy-coded, first sorted level dropped),
+    full-sample means (text covariates, and those whose ``levels`` are declared,
+    dummy-coded with the reference level dropped: the first declared, else the first
+    sorted; the arm effects do not depend on that choice),
     with HC2 standard errors and ``df = n - p``. ``tau_k`` is the effect of arm
     *k*; this is ``estimatr::lm_lin(y ~ arm, covariates = ~ x1 + x2)`` with the
     control as the reference level. All arms are fitted in one model.
@@ -214,7 +217,7 @@ def lin(
     """
     if not covariates:
         raise ValueError("covariates: lin() needs at least one covariate column")
-    p = prepare(df, outcome, arm, control, covariates=covariates)
+    p = prepare(df, outcome, arm, control, covariates=covariates, levels=levels)
     D, dn = _dummies(p)
     # A covariate constant in the analysed rows (e.g. a level nobody chose) carries no
     # information; estimatr reports NA for it, we leave it out.
@@ -252,13 +255,17 @@ def ancova(
     *,
     covariates: Sequence[str] = (),
     alpha: float = 0.05,
+    levels: Levels | None = None,
 ) -> pd.DataFrame:
     """ANCOVA: OLS of the outcome on arm dummies and the baseline measure, HC2.
 
     ``lm_robust(y ~ arm + baseline [+ covariates], se_type = "HC2")``; the arm
-    coefficients are the effects, ``df = n - p``.
+    coefficients are the effects, ``df = n - p``. Text covariates are dummy-coded as
+    in :func:`lin` (``levels`` gives declared level orders).
     """
-    p = prepare(df, outcome, arm, control, numeric_extra=[baseline], covariates=covariates)
+    p = prepare(
+        df, outcome, arm, control, numeric_extra=[baseline], covariates=covariates, levels=levels
+    )
     D, dn = _dummies(p)
     X = np.hstack([np.ones((len(p.y), 1)), D, p.extra])
     names = ["(Intercept)", *[f"arm:{a}" for a in dn], *p.extra_names]

@@ -2,15 +2,15 @@
 
 Public API (each returns a tidy :class:`pandas.DataFrame`)
 ----------------------------------------------------------
-``subgroup_effects(df, outcome, arm, control, moderator, *, min_cell_size=10, alpha=0.05)``
-    outcome, moderator, level, arm, estimate, std_error, statistic, df, p_value,
-    conf_low, conf_high, n_control, n_treatment, suppressed
-``interaction_effects(df, outcome, arm, control, moderator, covariates=(), *, alpha=0.05)``
-    outcome, moderator, arm, term, estimate, std_error, statistic, df, p_value,
-    conf_low, conf_high, n
-``interaction_joint_test(df, outcome, arm, control, moderator, covariates=())``
+``subgroup_effects(df, outcome, arm, control, moderator, *, min_cell_size=10, alpha=0.05, levels=None)``
+    outcome, moderator, level, reference, arm, estimate, std_error, statistic, df,
+    p_value, conf_low, conf_high, n_control, n_treatment, suppressed
+``interaction_effects(df, outcome, arm, control, moderator, covariates=(), *, alpha=0.05, levels=None)``
+    outcome, moderator, arm, term, level, reference, estimate, std_error, statistic,
+    df, p_value, conf_low, conf_high, n
+``interaction_joint_test(df, outcome, arm, control, moderator, covariates=(), *, levels=None)``
     outcome, moderator, statistic, df, p_value, f_statistic, df_num, df_denom, f_p_value, n
-``interaction_model(df, outcome, arm, control, moderator, covariates=())``
+``interaction_model(df, outcome, arm, control, moderator, covariates=(), *, levels=None)``
     the fitted interaction regression (an :class:`InteractionModel`); its
     ``effects(alpha=0.05)`` and ``joint_test()`` give the two tables above from one fit
 ``value_match(df, outcome, arm, control, arm_values, *, standardize=False, alpha=0.05)``
@@ -18,7 +18,11 @@ Public API (each returns a tidy :class:`pandas.DataFrame`)
     conf_low, conf_high, n_control, n_treatment
 
 Rows with a missing value in any column an analysis uses are dropped (complete
-cases per analysis). Regressions use the shared HC2 core :mod:`analysis.hc`
+cases per analysis). ``levels`` is the plan's declared level order (column -> levels,
+the first is the reference; see :func:`analysis._data.factor`): a categorical
+moderator's levels, and its reference level in the interaction model, follow it;
+without a declaration they are sorted (numbers numerically). A value that the
+declaration lacks raises ValueError. Regressions use the shared HC2 core :mod:`analysis.hc`
 (estimatr's ``lm_robust`` default); the pooled value-match estimate uses
 cluster-robust errors (see :func:`value_match`).
 """
@@ -32,9 +36,14 @@ import numpy as np
 import pandas as pd
 
 from analysis._data import (
+    Factor,
+    Levels,
     arm_labels,
     check_control,
     covariate_matrix,
+    dummies,
+    factor,
+    is_categorical,
     numeric_column,
     require_columns,
     treatment_arms,
@@ -67,16 +76,16 @@ def _inference(est: float, se: float, dof: float, alpha: float) -> dict:
     }
 
 
-def _levels(df: pd.DataFrame, moderator: str) -> tuple[np.ndarray, list]:
-    """Integer level codes (-1 where missing) and the sorted levels of a moderator."""
-    codes, uniques = pd.factorize(df[moderator], sort=True, use_na_sentinel=True)
-    if len(uniques) > MAX_SUBGROUP_LEVELS:
+def _levels(df: pd.DataFrame, moderator: str, levels: Levels | None) -> Factor:
+    """The moderator's level codes (-1 where missing) and levels, declared order or sorted."""
+    f = factor(df, moderator, levels)
+    if len(f.levels) > MAX_SUBGROUP_LEVELS:
         raise ValueError(
             f"moderator {moderator!r}: expected a categorical moderator with at most "
-            f"{MAX_SUBGROUP_LEVELS} levels for subgroups, found {len(uniques)} distinct values "
+            f"{MAX_SUBGROUP_LEVELS} levels for subgroups, found {len(f.levels)} distinct values "
             "(use interaction_effects for a continuous moderator)"
         )
-    return np.asarray(codes), [v.item() if isinstance(v, np.generic) else v for v in uniques]
+    return f
 
 
 def subgroup_effects(
@@ -88,6 +97,7 @@ def subgroup_effects(
     *,
     min_cell_size: int = 10,
     alpha: float = 0.05,
+    levels: Levels | None = None,
 ) -> pd.DataFrame:
     """Difference in means of each arm versus control within each level of a moderator.
 
@@ -97,6 +107,9 @@ def subgroup_effects(
     at-risk participants: when the arm or the control has fewer than
     ``min_cell_size`` participants in the level, the row is ``suppressed``: every
     statistic *and* the small count are null, so no table reveals a small group.
+    Rows follow the moderator's level order (``levels[moderator]`` when declared,
+    else sorted); ``reference`` repeats the first level, the one the interaction
+    model contrasts the others with.
 
     Examples
     --------
@@ -113,17 +126,24 @@ def subgroup_effects(
     labels = arm_labels(df, arm)
     control = check_control(labels, arm, control)
     y = numeric_column(df, outcome, "outcome")
-    mod, levels = _levels(df, moderator)
+    f = _levels(df, moderator, levels)
+    mod = f.codes
     ok = ~np.isnan(y) & (mod >= 0)
     arms = treatment_arms(labels, control)
     is_arm = {a: labels == a for a in [control, *arms]}
     rows = []
-    for code, level in enumerate(levels):
+    for code, level in enumerate(f.levels):
         in_level = ok & (mod == code)
         yc = y[in_level & is_arm[control]]
         for a in arms:
             yt = y[in_level & is_arm[a]]
-            row = {"outcome": outcome, "moderator": moderator, "level": level, "arm": a}
+            row = {
+                "outcome": outcome,
+                "moderator": moderator,
+                "level": level,
+                "reference": f.reference,
+                "arm": a,
+            }
             small = min(yt.size, yc.size) < max(min_cell_size, 2)
             if small:
                 row.update(dict.fromkeys(_STATS, np.nan))
@@ -137,14 +157,24 @@ def subgroup_effects(
             row["n_treatment"] = pd.NA if yt.size < min_cell_size else int(yt.size)
             row["suppressed"] = bool(small)
             rows.append(row)
-    columns = ["outcome", "moderator", "level", "arm", *_STATS]
+    columns = ["outcome", "moderator", "level", "reference", "arm", *_STATS]
     out = pd.DataFrame(rows, columns=[*columns, "n_control", "n_treatment", "suppressed"])
     for col in ("n_control", "n_treatment"):
         out[col] = out[col].astype("Int64")
     return out
 
 
-def _interaction_fit(df, outcome, arm, control, moderator, covariates):
+def _moderator_terms(df, moderator, levels):
+    """Moderator columns, their names and levels (None for a numeric one), and the reference."""
+    if not is_categorical(df, moderator, levels):
+        values = df[moderator].to_numpy(dtype="float64", na_value=np.nan)[:, None]
+        return values, [str(moderator)], [None], None
+    f = factor(df, moderator, levels)
+    M, names = dummies(f)
+    return M, names, f.levels[1:], f.reference
+
+
+def _interaction_fit(df, outcome, arm, control, moderator, covariates, levels):
     """HC2 fit of outcome ~ arm dummies * moderator terms + covariates; interaction names."""
     require_columns(df, [outcome, arm, moderator, *covariates])
     if moderator in covariates:
@@ -152,8 +182,8 @@ def _interaction_fit(df, outcome, arm, control, moderator, covariates):
     labels = arm_labels(df, arm)
     control = check_control(labels, arm, control)
     y = numeric_column(df, outcome, "outcome")
-    M, m_names = covariate_matrix(df, [moderator])
-    C, c_names = covariate_matrix(df, list(covariates))
+    M, m_names, m_levels, reference = _moderator_terms(df, moderator, levels)
+    C, c_names = covariate_matrix(df, list(covariates), levels)
     ok = ~np.isnan(y) & np.array([x is not None for x in labels], dtype=bool)
     ok &= ~np.isnan(M).any(axis=1) & ~np.isnan(C).any(axis=1)
     labels, y, M, C = labels[ok], y[ok], M[ok], C[ok]
@@ -175,27 +205,33 @@ def _interaction_fit(df, outcome, arm, control, moderator, covariates):
     except RankDeficientError as err:
         raise ValueError(f"moderator {moderator!r}: cannot estimate interactions: {err}") from None
     pairs = [(a, f"{a}:{m}") for a in arms for m in m_names]
-    return fit, pairs
+    term_levels = [level for _ in arms for level in m_levels]
+    return fit, pairs, term_levels, reference
 
 
 @dataclass(frozen=True)
 class InteractionModel:
     """Result of :func:`interaction_model`: one HC2 fit serving both interaction tables.
 
-    ``pairs`` lists ``(arm, term)`` for every arm x moderator interaction term of ``fit``.
+    ``pairs`` lists ``(arm, term)`` for every arm x moderator interaction term of ``fit``;
+    ``term_levels`` the moderator level of each term (None for a numeric moderator) and
+    ``reference`` the categorical moderator's reference level (None if numeric).
     """
 
     outcome: str
     moderator: str
     fit: OLSFit
     pairs: tuple[tuple[str, str], ...]
+    term_levels: tuple = ()
+    reference: object = None
 
     def effects(self, alpha: float = 0.05) -> pd.DataFrame:
         """The table of :func:`interaction_effects` (one row per interaction term)."""
         fit = self.fit
         se = fit.std_error
+        levels = self.term_levels or (None,) * len(self.pairs)
         rows = []
-        for a, term in self.pairs:
+        for (a, term), level in zip(self.pairs, levels, strict=True):
             j = fit.index(term)
             rows.append(
                 {
@@ -203,11 +239,14 @@ class InteractionModel:
                     "moderator": self.moderator,
                     "arm": a,
                     "term": term,
+                    "level": level,
+                    "reference": self.reference,
                     **_inference(fit.coef[j], se[j], fit.df_resid, alpha),
                     "n": fit.n,
                 }
             )
-        return pd.DataFrame(rows, columns=["outcome", "moderator", "arm", "term", *_STATS, "n"])
+        columns = ["outcome", "moderator", "arm", "term", "level", "reference", *_STATS, "n"]
+        return pd.DataFrame(rows, columns=columns)
 
     def joint_test(self) -> pd.DataFrame:
         """The one-row table of :func:`interaction_joint_test`."""
@@ -228,6 +267,8 @@ def interaction_model(
     control: object,
     moderator: str,
     covariates: Sequence[str] = (),
+    *,
+    levels: Levels | None = None,
 ) -> InteractionModel:
     """Fit the arm x moderator interaction regression once, for both interaction tables.
 
@@ -244,8 +285,10 @@ def interaction_model(
     >>> m.effects()["term"].tolist(), m.joint_test()["df"].tolist()
     (['t:gb', 'u:gb'], [2.0])
     """
-    fit, pairs = _interaction_fit(df, outcome, arm, control, moderator, covariates)
-    return InteractionModel(outcome, moderator, fit, tuple(pairs))
+    fit, pairs, term_levels, reference = _interaction_fit(
+        df, outcome, arm, control, moderator, covariates, levels
+    )
+    return InteractionModel(outcome, moderator, fit, tuple(pairs), tuple(term_levels), reference)
 
 
 def interaction_effects(
@@ -257,19 +300,24 @@ def interaction_effects(
     covariates: Sequence[str] = (),
     *,
     alpha: float = 0.05,
+    levels: Levels | None = None,
 ) -> pd.DataFrame:
     """Arm x moderator interaction coefficients from one HC2 regression.
 
     Model (all arms together, control as reference):
     ``y = b0 + sum_a t_a 1[arm = a] + sum_m g_m M_m + C'c + sum_a sum_m d_am 1[arm = a] M_m + e``,
-    where M is the moderator (a numeric one enters as itself; a categorical one
-    as dummies for every level but the first, sorted) and C the covariates.
-    ``d_am`` is how much arm a's effect differs per unit of M_m (numeric) or in
-    level m versus the first level (categorical). Term names follow R with the
-    arm label: ``"care:ideology"``, ``"care:ideology_groupright"``. HC2 errors,
-    ``df = n - k``.
+    where M is the moderator (a numeric one enters as itself; a categorical one, or
+    one whose ``levels`` the plan declares, as dummies for every level but the
+    reference: the first declared level present, else the first sorted) and C the
+    covariates (dummy-coded the same way). ``d_am`` is how much arm a's effect
+    differs per unit of M_m (numeric) or in level m versus the reference level
+    (categorical); that is the difference of the two levels' subgroup differences in
+    means when there are no covariates. Term names follow R with the arm label:
+    ``"care:ideology"``, ``"care:ideology_groupright"``; ``level`` and ``reference``
+    name the two levels a categorical term compares. HC2 errors, ``df = n - k``.
 
-    R equivalent: ``estimatr::lm_robust(y ~ arm * moderator + covariates, se_type = "HC2")``.
+    R equivalent: ``estimatr::lm_robust(y ~ arm * moderator + covariates, se_type = "HC2")``
+    with ``moderator = factor(moderator, levels = declared)``.
 
     Examples
     --------
@@ -280,7 +328,7 @@ def interaction_effects(
     >>> r["term"].tolist(), bool(abs(r["estimate"].iloc[0] - 2) < 0.4)
     (['t:x'], True)
     """
-    model = interaction_model(df, outcome, arm, control, moderator, covariates)
+    model = interaction_model(df, outcome, arm, control, moderator, covariates, levels=levels)
     return model.effects(alpha)
 
 
@@ -291,6 +339,8 @@ def interaction_joint_test(
     control: object,
     moderator: str,
     covariates: Sequence[str] = (),
+    *,
+    levels: Levels | None = None,
 ) -> pd.DataFrame:
     """HC2 Wald test that all arm x moderator interactions are zero (effects do not vary).
 
@@ -308,7 +358,8 @@ def interaction_joint_test(
     >>> interaction_joint_test(d, "y", "arm", "c", "g")["df"].tolist()
     [2.0]
     """
-    return interaction_model(df, outcome, arm, control, moderator, covariates).joint_test()
+    model = interaction_model(df, outcome, arm, control, moderator, covariates, levels=levels)
+    return model.joint_test()
 
 
 def _pair_design(y, labels, score, control, a, standardize):

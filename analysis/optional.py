@@ -88,12 +88,17 @@ def diagnostics_sections(
     diag = _module("diagnostics", warn)
     if diag is not None:
         if plan.covariates:
-            _call(out, "balance", warn, lambda: diag.balance(data, arm, control, plan.covariates))
+            _call(
+                out,
+                "balance",
+                warn,
+                lambda: diag.balance(data, arm, control, plan.covariates, levels=plan.levels),
+            )
             _call(
                 out,
                 "balance_joint",
                 warn,
-                lambda: diag.balance_joint(data, arm, control, plan.covariates),
+                lambda: diag.balance_joint(data, arm, control, plan.covariates, levels=plan.levels),
             )
         labels = arm_labels(full, arm)
         arms = present_labels(labels)
@@ -125,11 +130,16 @@ def diagnostics_sections(
                     m,
                     min_cell_size=plan.min_cell_size,
                     alpha=plan.alpha,
+                    levels=plan.levels,
                 ),
                 o.name,
             )
             # One HC2 fit serves both the interaction effects and their joint test.
-            model = _once(lambda o=o, m=m: het.interaction_model(data, o.name, arm, control, m))
+            model = _once(
+                lambda o=o, m=m: het.interaction_model(
+                    data, o.name, arm, control, m, levels=plan.levels
+                )
+            )
             _call(
                 out,
                 "heterogeneity",

@@ -57,7 +57,7 @@ def test_balance_matches_r_means_sds_and_pooled_std_diff(dataset):
     assert list(got["n_control"]) == list(ref["n_control"])
     assert list(got.columns) == [
         "covariate", "arm", "mean_control", "mean_arm", "sd_control", "sd_arm",
-        "std_diff", "n_control", "n_arm",
+        "std_diff", "n_control", "n_arm", "level", "reference",
     ]  # fmt: skip
 
 
