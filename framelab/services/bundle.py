@@ -5,6 +5,11 @@ the study file (YAML), the locked analysis plan (the analysis package's plan dic
 the lock hashes), the randomization seed, the software versions, and - once the planned
 sample is reached - the report (HTML and results JSON). Pilot participants are left
 out, as in the analysis.
+
+When the analysis refuses the data (no rows, an arm or the control without anyone),
+the report is not built: `ReportUnavailable` carries the analysis's reason and one
+sentence on which arms need how many more participants, for the studio page and the
+bundle's README; nothing about the study changes.
 """
 
 from __future__ import annotations
@@ -23,15 +28,35 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from framelab.db.models import StudyVersion
+from framelab.domain.study import Study as StudySpec
 from framelab.services.codebook import codebook, codebook_markdown
-from framelab.services.dashboard import dashboard
+from framelab.services.dashboard import EXCLUSION_FLAGS, dashboard
 from framelab.services.export import analysis_plan, export_tidy
+from framelab.services.export_files import csv_bytes
 from framelab.services.studies import LoadedStudy
 
 REPORT_CACHE_SIZE = 8
-_report_cache: OrderedDict[tuple[str, int, int], str] = OrderedDict()
+_report_cache: OrderedDict[tuple[str, int, int], tuple[dict[str, Any], str]] = OrderedDict()
 _cache_lock = threading.Lock()
 SOFTWARE = ("framelab", "numpy", "pandas", "scipy", "statsmodels", "pyarrow", "pyreadstat")
+# A difference between two arms needs a variance in each: two analysable participants per arm.
+MIN_PER_ARM = 2
+
+
+class ReportUnavailable(Exception):
+    """The analysis refused the study's data; nothing about the study changed."""
+
+    def __init__(self, reason: str, missing: str | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.missing = missing
+
+    def sentence(self) -> str:
+        """What failed and what is missing, for staff (studio page, bundle README)."""
+        text = f"The report could not be built: {self.reason.rstrip('.')}."
+        if self.missing:
+            text += f" {self.missing}"
+        return text
 
 
 def software_versions() -> dict[str, str]:
@@ -48,38 +73,75 @@ def software_versions() -> dict[str, str]:
 def report_html(session: Session, loaded: LoadedStudy) -> str:
     """The HTML report (campaigner summary and analyst appendix) of the study's results.
 
-    The analysis takes seconds, so the HTML is kept per process for the exact data it
-    was computed from (spec hash + a hash of the tidy table); new data recompute it.
+    Raises ReportUnavailable when the analysis refuses the data (say, an empty arm).
+    """
+    df = export_tidy(session, loaded.slug)
+    # End the read before the slow analysis: on SQLite an open transaction holds the
+    # write lock that participants' answers need.
+    session.rollback()
+    return _analyse(loaded, df)[1]
+
+
+def _analyse(loaded: LoadedStudy, df: Any) -> tuple[dict[str, Any], str]:
+    """Results and HTML report of the locked plan on `df`; ReportUnavailable when refused.
+
+    The analysis takes seconds, so both are kept per process for the exact data they
+    were computed from (spec hash + a hash of the tidy table); new data recompute them.
     """
     import pandas as pd
 
     from analysis.report import render_html
     from analysis.run import run
 
-    df = export_tidy(session, loaded.slug)
-    # End the read before the slow analysis: on SQLite an open transaction holds the
-    # write lock that participants' answers need.
-    session.rollback()
     key = (loaded.spec_hash, int(pd.util.hash_pandas_object(df, index=False).sum()), len(df))
     with _cache_lock:
         if key in _report_cache:
             _report_cache.move_to_end(key)
             return _report_cache[key]
+    spec = loaded.spec
     provenance = {
         "study": loaded.slug,
         "version": loaded.version,
         "spec_hash": loaded.spec_hash,
-        "seed": loaded.spec.design.seed,
+        "seed": spec.design.seed,
     }
-    results = run(df, analysis_plan(loaded.spec), provenance=provenance)
-    html = render_html(
-        results, title=loaded.spec.text(loaded.spec.title, loaded.spec.default_language)
-    )
+    try:
+        results = run(df, analysis_plan(spec), provenance=provenance)
+        html = render_html(results, title=spec.text(spec.title, spec.default_language))
+    except ValueError as exc:  # numpy's LinAlgError is a ValueError too
+        raise ReportUnavailable(str(exc), missing_participants(spec, df)) from exc
     with _cache_lock:
-        _report_cache[key] = html
+        _report_cache[key] = (results, html)
         while len(_report_cache) > REPORT_CACHE_SIZE:
             _report_cache.popitem(last=False)
-    return html
+    return results, html
+
+
+def missing_participants(spec: StudySpec, df: Any, lang: str | None = None) -> str | None:
+    """One sentence naming each arm with fewer than MIN_PER_ARM analysable participants.
+
+    Analysable: completed and not excluded by the plan's flags (pilot rows are not in
+    the export). None when every arm has enough.
+    """
+    lang = lang or spec.default_language
+    rows = df[df["status"] == "completed"] if len(df) else df
+    for flag in spec.analysis.exclude:
+        if flag in EXCLUSION_FLAGS and len(rows):
+            rows = rows[~rows[flag].astype(bool)]
+    counts = rows["arm"].value_counts().to_dict() if len(rows) else {}
+    short = []
+    for arm in spec.arms:
+        have = int(counts.get(arm.id, 0))
+        if have < MIN_PER_ARM:
+            role = " (the control arm)" if arm.control else ""
+            label = arm.label_for(lang, spec.default_language)
+            short.append(f"{label}{role} has {have} and needs {MIN_PER_ARM - have} more")
+    if not short:
+        return None
+    return (
+        f"Each arm needs at least {MIN_PER_ARM} analysable participants (completed and not "
+        f"excluded) before effects can be estimated: {'; '.join(short)}."
+    )
 
 
 def _lock_record(session: Session, loaded: LoadedStudy) -> dict[str, Any]:
@@ -105,7 +167,7 @@ def build_bundle(session: Session, loaded: LoadedStudy, *, now: datetime | None 
     df = export_tidy(session, loaded.slug)
     session.rollback()  # as in report_html: nothing below needs the database
     files: dict[str, bytes] = {
-        "data/tidy.csv": df.to_csv(index=False).encode("utf-8"),
+        "data/tidy.csv": csv_bytes(df, spec),
         "codebook.json": _json(codebook(spec)),
         "codebook.md": codebook_markdown(spec).encode("utf-8"),
         "study.yaml": spec.to_yaml().encode("utf-8"),
@@ -118,15 +180,14 @@ def build_bundle(session: Session, loaded: LoadedStudy, *, now: datetime | None 
     df.to_parquet(parquet, index=False)
     files["data/tidy.parquet"] = parquet.getvalue()
     if gate.results_visible:
-        from analysis.report import render_html
-        from analysis.run import run
-
-        results = run(df, analysis_plan(spec), provenance={"spec_hash": loaded.spec_hash})
-        files["report/results.json"] = _json(results)
-        files["report/index.html"] = render_html(
-            results, title=spec.text(spec.title, spec.default_language)
-        ).encode("utf-8")
-        report_note = "report/index.html: the report of the locked plan on this data."
+        try:
+            results, html = _analyse(loaded, df)
+        except ReportUnavailable as missing:
+            report_note = f"No report: {missing.sentence()}"
+        else:
+            files["report/results.json"] = _json(results)
+            files["report/index.html"] = html.encode("utf-8")
+            report_note = "report/index.html: the report of the locked plan on this data."
     else:
         report_note = f"No report yet: {gate.results_reason}"
     files["README.txt"] = _readme(loaded, len(df), report_note, now).encode("utf-8")

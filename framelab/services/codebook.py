@@ -3,7 +3,8 @@
 The column list here is the single source of truth for the export's columns
 (framelab.services.export builds its DataFrame in exactly this order), so the
 codebook, the CSV and the SPSS/Stata labels can never disagree. Labels are in
-the study's default language.
+the study's default language. The coding conventions (integer codes, 1 = yes and
+0 = no, missing as empty) are stated once in `CONVENTIONS` and repeated per column.
 """
 
 from __future__ import annotations
@@ -15,6 +16,20 @@ from framelab.domain.study import Study as StudySpec
 
 PHASES = ("pre", "post")
 FLAG_LABELS = {0: "No", 1: "Yes"}
+YES_NO = "1 = yes, 0 = no"
+# How every file codes values; the CSV, SPSS and Stata writers (services.export_files) follow it.
+CONVENTIONS = {
+    "yes_no": (
+        f"Yes/no columns (binary questions and the flags pilot, attention_failed, speeder, "
+        f"honeypot) are coded {YES_NO}, with value labels in SPSS and Stata "
+        "(Parquet keeps the flags as true/false)."
+    ),
+    "integer_codes": (
+        "Answers to likert, binary, choice and slider questions are integer codes, written "
+        "as whole numbers (4, never 4.0); each code's label is under value_labels."
+    ),
+    "missing": "A missing value is an empty cell in CSV and system-missing in SPSS and Stata.",
+}
 
 # (name, type, label, coding) of the per-participant columns that precede the answers.
 PARTICIPANT_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
@@ -43,31 +58,39 @@ PARTICIPANT_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
         "pilot",
         "boolean",
         "Pilot participant",
-        "true for participants who took part while the study was in pilot",
+        f"{YES_NO}: yes for participants who took part while the study was in pilot",
     ),
     (
         "attention_failed",
         "boolean",
         "Failed an attention check",
-        "true when any attention check was answered wrongly",
+        f"{YES_NO}: yes when any attention check was answered wrongly",
     ),
     (
         "speeder",
         "boolean",
         "Speeder",
-        "true when the total duration was below quality.speeder_seconds",
+        f"{YES_NO}: yes when the total duration was below quality.speeder_seconds",
     ),
     (
         "honeypot",
         "boolean",
         "Filled the hidden honeypot field",
-        "true suggests an automated submission",
+        f"{YES_NO}: yes suggests an automated submission",
     ),
     (
         "spec_hash",
         "string",
         "Study version (content hash)",
         "SHA-256 of the study spec the participant saw",
+    ),
+    (
+        "after_lock",
+        "boolean",
+        "Started after the analysis plan was locked",
+        f"{YES_NO}: yes when the participant started after their study version's analysis plan "
+        "was locked (computed by the server from exact times); a report calls its plan "
+        "pre-registered only when every analysed participant has yes",
     ),
     ("started_at", "datetime", "Started (UTC)", "ISO 8601 timestamp, UTC"),
     ("assigned_at", "datetime", "Assigned (UTC)", "ISO 8601 timestamp, UTC"),
@@ -103,17 +126,18 @@ def _item_type(item: Item) -> str:
     return "string" if item.type == "text" else "integer"
 
 
-def _coding(item: Item, scales: list[str]) -> str:
+def _coding(item: Item, scales: list[str], lang: str, default: str) -> str:
     if item.type == "likert":
-        text = f"1..{item.points} as answered (1 = first label)"
+        text = f"integer code 1..{item.points} as answered (1 = first label)"
         if item.reverse:
             text += f"; reverse-coded in scale indices as {(item.points or 0) + 1} - value"
     elif item.type == "slider":
-        text = "0..100 slider position"
+        text = "integer 0..100, the slider position"
     elif item.type == "binary":
-        text = "0 = no, 1 = yes"
+        labels = item.value_labels(lang, default)
+        text = f"1 = yes ({labels[1]}), 0 = no ({labels[0]})"
     elif item.type == "choice":
-        text = "the chosen option's code"
+        text = "the chosen option's integer code"
     else:
         text = f"free text, at most {item.text_max_length} characters"
     if item.role == "attention_check":
@@ -153,7 +177,7 @@ def _item_record(spec: StudySpec, item: Item, phase: str, lang: str) -> dict[str
         },
         "reverse": bool(item.reverse),
         "scales": scales,
-        "coding": _coding(item, scales),
+        "coding": _coding(item, scales, lang, spec.default_language),
     }
 
 
@@ -206,7 +230,8 @@ def _participant_records(spec: StudySpec, lang: str) -> list[dict[str, Any]]:
         elif name == "status":
             record["allowed_values"] = STATUS_VALUES
         elif kind == "boolean":
-            record["allowed_values"] = [False, True]
+            record["allowed_values"] = [0, 1]
+            record["value_labels"] = {str(k): v for k, v in FLAG_LABELS.items()}
         records.append(record)
     return records
 
@@ -227,6 +252,7 @@ def codebook(spec: StudySpec) -> dict[str, Any]:
         "spec_hash": spec.content_hash(),
         "language": lang,
         "control": spec.control_arm.id,
+        "conventions": dict(CONVENTIONS),
         "columns": columns,
     }
 
@@ -258,7 +284,11 @@ def codebook_markdown(spec: StudySpec) -> str:
         f"# Codebook: {book['title']}",
         "",
         f"Study `{book['study']}`, spec hash `{book['spec_hash']}`, labels in `{book['language']}`.",
-        f"Control arm: `{book['control']}`. One row per participant; missing answers are empty.",
+        f"Control arm: `{book['control']}`. One row per participant.",
+        "",
+        "Coding:",
+        "",
+        *(f"- {text}" for text in book["conventions"].values()),
         "",
         "| Column | Label | Type | Values | Coding |",
         "|---|---|---|---|---|",

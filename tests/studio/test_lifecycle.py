@@ -9,14 +9,13 @@ import pytest
 from framelab.services import studio
 from framelab.services.accounts import Account
 from framelab.services.dashboard import dashboard
-from framelab.services.enrolment import start_participant
 from framelab.services.export import analysis_plan, export_id_for, export_tidy
-from framelab.services.flow import current_page, submit_step
 from framelab.services.studies import get_study
 from framelab.services.studio import LifecycleError, StudyLocked
 from framelab.web.studio import editing
-from tests.factories import make_study, valid_answers
+from tests.factories import make_study
 from tests.studio.conftest import SLUG
+from tests.studio.participants import complete_participant
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -27,26 +26,6 @@ def session(studio_app):
 
     with studio_app.extensions[EXTENSION_KEY]() as s:
         yield s
-
-
-def complete_participant(session, slug: str, *, start: datetime, source: str = "prolific") -> str:
-    """Walk one participant through every page with valid answers; returns the code."""
-    participant = start_participant(
-        session, slug, language="en", source=source, panel=None, now=start
-    )
-    code = participant.code
-    clock = start
-    for _ in range(10):
-        state = current_page(session, code, now=clock)
-        if state.step == "debrief":
-            return code
-        form = (
-            {"consent": "yes"} if state.step == "consent" else valid_answers(state.spec, state.step)
-        )
-        clock += timedelta(seconds=40)
-        result = submit_step(session, code, state.step, form, now=clock)
-        assert result.ok, result.errors
-    raise AssertionError("participant never reached the debrief")
 
 
 def _longer_care_body(spec):

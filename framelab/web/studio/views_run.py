@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 
 from framelab.services import bundle, studio
 from framelab.services.dashboard import dashboard as dashboard_figures
@@ -83,7 +83,13 @@ def results(study: LoadedStudy) -> Any:
     figures = dashboard_figures(session(), study)
     if not figures.results_visible:
         return render_study("studio/results_hidden.html", study, "studio.dashboard", d=figures)
-    html = bundle.report_html(session(), study)
+    try:
+        html = bundle.report_html(session(), study)
+    except bundle.ReportUnavailable as missing:
+        current_app.logger.warning("report of %s not built: %s", study.slug, missing.reason)
+        return render_study(
+            "studio/report_unavailable.html", study, "studio.dashboard", missing=missing
+        )
     return Response(html, mimetype="text/html", headers={"Content-Security-Policy": REPORT_CSP})
 
 

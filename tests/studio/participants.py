@@ -1,0 +1,32 @@
+"""Participants for studio tests, taken through the real flow (the flow service, every page).
+
+complete_participant(session, slug, start=...) -> code   # consent to debrief, valid answers
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from framelab.services.enrolment import start_participant
+from framelab.services.flow import current_page, submit_step
+from tests.factories import valid_answers
+
+
+def complete_participant(session, slug: str, *, start: datetime, source: str = "prolific") -> str:
+    """Walk one participant through every page with valid answers; returns the code."""
+    participant = start_participant(
+        session, slug, language="en", source=source, panel=None, now=start
+    )
+    code = participant.code
+    clock = start
+    for _ in range(10):
+        state = current_page(session, code, now=clock)
+        if state.step == "debrief":
+            return code
+        form = (
+            {"consent": "yes"} if state.step == "consent" else valid_answers(state.spec, state.step)
+        )
+        clock += timedelta(seconds=40)
+        result = submit_step(session, code, state.step, form, now=clock)
+        assert result.ok, result.errors
+    raise AssertionError("participant never reached the debrief")
