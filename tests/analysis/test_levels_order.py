@@ -348,3 +348,19 @@ def test_run_reports_an_undeclared_value_by_name_and_still_computes_the_rest(stu
     }
     assert res["effects"] and res["balance"]
     assert [r["moderator"] for r in res["heterogeneity"]] == ["education"] * 4
+
+
+def test_run_codes_a_declared_numeric_covariate_as_categorical_in_lin(study):
+    plan = _plan(covariates=["education"], moderators=[], levels=LEVELS)
+    res = analysis.run(study, plan)
+    got = {e["arm"]: e["estimate"] for e in res["effects"] if e["method"] == "lin"}
+    expected = lin(study, "support", "arm", "control", ["education"], levels=LEVELS)
+    numeric = lin(study, "support", "arm", "control", ["education"])
+    for row, slope in zip(expected.itertuples(), numeric.itertuples(), strict=True):
+        assert got[row.arm] == pytest.approx(row.estimate, rel=1e-12)
+        assert got[row.arm] != pytest.approx(slope.estimate, rel=1e-6)
+    assert [r["covariate"] for r in res["balance"] if r["arm"] == "care"] == [
+        "education=3",
+        "education=1",
+        "education=2",
+    ]
