@@ -46,6 +46,7 @@ from framelab.domain.items import (
 )
 from framelab.domain.localized import Localized, LocalizedLabels
 from framelab.domain.parsing import errors_from_validation, parse_study_text
+from framelab.domain.translation import Translation
 from framelab.domain.values import known_values
 
 __all__ = [
@@ -183,8 +184,10 @@ class Quality(DomainModel):
     min_cell_size: int = Field(default=10, ge=1)
 
 
-class Study(DomainModel):
+class Study(OmitsUnsetFields):
     """A validated study; construct with ``load_study`` or ``Study.model_validate``."""
+
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("translation",)
 
     slug: str
     title: Localized
@@ -201,6 +204,8 @@ class Study(DomainModel):
     scales: list[Scale] = Field(default_factory=list)
     design: Design
     analysis: AnalysisPlan
+    # Interface strings, register and translation notes (framelab.domain.translation).
+    translation: Translation | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -212,6 +217,12 @@ class Study(DomainModel):
             if isinstance(langs, list) and langs and isinstance(langs[0], str):
                 data = {**data, "default_language": langs[0]}
         return data
+
+    @field_validator("translation")
+    @classmethod
+    def _empty_translation_is_none(cls, value: Translation | None) -> Translation | None:
+        # An empty section is the same study as none: same canonical JSON and hash.
+        return None if value is not None and value.is_empty else value
 
     @field_validator("slug")
     @classmethod

@@ -1,7 +1,10 @@
 """Which language a page is shown in, and the page-chrome values every template needs.
 
 The interface strings (buttons, errors, progress) come from Flask-Babel catalogs in
-framelab/translations; the study's own texts come from the study file. A page's
+framelab/translations; the study's own texts come from the study file. A study may
+pick the other register of a catalog and override or supply any interface string
+(its ``translation`` section): a page of that study translates through the study's
+strings first, then the register's catalog, then the language's catalog. A page's
 language is chosen once per request, in this order: `?lang=` (remembered in the
 session), the language remembered in the session, the browser's Accept-Language,
 the study's default. For a study page only the study's languages are eligible.
@@ -9,17 +12,25 @@ the study's default. For a study page only the study's languages are eligible.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import flask_babel
-from babel import Locale, UnknownLocaleError
-from flask import g, request, session
+from babel import Locale, UnknownLocaleError, support
+from flask import g, has_request_context, request, session
 from flask.sessions import NullSession
 
-UI_LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "ar")
+from framelab.domain.translation import CATALOG_REGISTERS, SHIPPED_LANGUAGES
+
+if TYPE_CHECKING:
+    from framelab.domain.study import Study
+
+UI_LANGUAGES: tuple[str, ...] = SHIPPED_LANGUAGES
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 DEFAULT_LANGUAGE = "en"
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "sd", "ug", "yi", "dv", "ckb"})
 SESSION_KEY = "lang"
@@ -62,14 +73,105 @@ def choose_language(allowed: Sequence[str], default: str, preferred: str | None 
     return best or default
 
 
-def use_language(lang: str) -> None:
+@dataclass(frozen=True)
+class InterfaceText:
+    """What a study changes in one language's interface: its register and its own strings.
+
+    Hashable, so the page caches can key on it (DECISIONS rule 8).
+    """
+
+    register: str | None = None
+    strings: tuple[tuple[str, str], ...] = ()
+
+
+def interface_text(spec: Study, lang: str) -> InterfaceText | None:
+    """The study's register and interface strings for `lang`, or None when it sets neither."""
+    notes = spec.translation
+    if notes is None:
+        return None
+    register = notes.registers.get(lang)
+    strings = notes.interface.get(lang, {})
+    if register is None and not strings:
+        return None
+    return InterfaceText(register=register, strings=tuple(sorted(strings.items())))
+
+
+class _Layered(support.NullTranslations):
+    """A study's own strings over a catalog (Flask-Babel calls the u- names)."""
+
+    def __init__(self, strings: dict[str, str], fallback: Any) -> None:
+        super().__init__()
+        self._strings = strings
+        self.add_fallback(fallback)
+
+    def gettext(self, message: str) -> str:
+        found = self._strings.get(message)
+        return found if found is not None else self._fallback.gettext(message)
+
+    ugettext = gettext
+
+
+class StudyInterfaceDomain(flask_babel.Domain):
+    """The app's message domain: the catalogs seen through the page's study interface text.
+
+    Installed as Flask-Babel's domain (framelab.web.extensions), so every translation,
+    in views, templates and error pages, asks here. The page's language is resolved
+    before the first string is translated (`current_language`), never after.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._layered: dict[tuple[str, InterfaceText], Any] = {}
+
+    def get_translations(self) -> Any:
+        if not has_request_context():
+            return super().get_translations()
+        current_language()
+        base = super().get_translations()
+        interface = g.get("interface")
+        if interface is None:
+            return base
+        locale = str(flask_babel.get_locale())
+        layered = self._layered.get((locale, interface))
+        if layered is None:
+            register = interface.register
+            if register and register != (CATALOG_REGISTERS.get(locale) or (None,))[0]:
+                base = _Layered(_register_strings(locale, register), base)
+            layered = _Layered(dict(interface.strings), base)
+            if len(self._layered) >= 256:
+                self._layered.clear()
+            self._layered[(locale, interface)] = layered
+        return layered
+
+
+@lru_cache(maxsize=32)
+def _register_strings(locale: str, register: str) -> dict[str, str]:
+    # The other register of a catalog: the strings that address the reader, compiled as
+    # the gettext domain `<register>` next to the language's messages.mo.
+    catalog = support.Translations.load(str(TRANSLATIONS), [locale], domain=register)
+    return dict(getattr(catalog, "_catalog", {}))
+
+
+# A blueprint whose URLs name a study tells which language an error page there is in.
+LanguageResolver = Callable[[], "tuple[str, InterfaceText | None] | None"]
+_RESOLVERS: dict[str, LanguageResolver] = {}
+
+
+def resolve_language_with(blueprint: str, resolver: LanguageResolver) -> None:
+    """Let `blueprint` choose the language of pages it did not set one for (its error pages)."""
+    _RESOLVERS[blueprint] = resolver
+
+
+def use_language(lang: str, interface: InterfaceText | None = None) -> None:
     """Make `lang` this request's language for Flask-Babel and the page chrome.
 
     Flask-Babel fixes a request's locale and catalog the first time anything is
     translated (from the browser when no language was set yet); both are dropped
     here, so nothing translated before can decide the language of what follows.
+    `interface` is the study's register and strings for `lang` (see `interface_text`).
     """
     g.lang = lang
+    g.interface = interface
     flask_babel.refresh()
 
 
@@ -77,7 +179,12 @@ def select_locale() -> str:
     """Flask-Babel's locale selector: the request's language if we ship a catalog for it."""
     lang = g.get("lang")
     if lang is None:
-        lang = choose_language(UI_LANGUAGES, DEFAULT_LANGUAGE)
+        resolver = _RESOLVERS.get(request.blueprint or "")
+        found = resolver() if resolver is not None else None
+        if found is None:
+            lang, g.interface = choose_language(UI_LANGUAGES, DEFAULT_LANGUAGE), None
+        else:
+            lang, g.interface = found
         g.lang = lang
     base = lang.split("-")[0]
     return base if base in UI_LANGUAGES else DEFAULT_LANGUAGE

@@ -7,13 +7,25 @@ page cache then served that first visitor's interface language to everyone after
 
 from __future__ import annotations
 
+import gettext
 import re
 
 import pytest
+from babel.messages.pofile import read_po
 
-from tests.factories import make_study, valid_answers
+from framelab.domain.study import study_from_data
+from framelab.domain.translation import (
+    CATALOG_REGISTERS,
+    SHIPPED_LANGUAGES,
+    interface_msgids,
+    placeholders,
+)
+from framelab.services.flow import items_for_step
+from framelab.web.i18n import UI_LANGUAGES
+from tests.factories import make_study, study_data, valid_answers
 from tests.web.conftest import make_app
-from tests.web.interface_text import catalog_strings, interface_msgids, interface_strings_in
+from tests.web.interface_text import TRANSLATIONS, catalog_strings, interface_strings_in
+from tests.web.swahili import SWAHILI
 from tests.web.walker import Walker, csrf_token, page_step
 
 SPEC = make_study()
@@ -104,3 +116,166 @@ def test_arabic_and_spanish_participants_alternating_on_one_app_each_keep_their_
         for step, html in pages.items():
             assert interface_strings_in(html, english_strings(lang)) == [], (lang, browser, step)
             assert f'<html lang="{lang}"' in html
+
+
+# ---------------------------------------------------------------- a language framelab does not ship
+
+
+def swahili_data() -> dict:
+    """The example study in Swahili only, supplying every interface string itself."""
+    counter = iter(range(1, 10_000))
+
+    def convert(node):
+        if isinstance(node, dict) and node and set(node) == set(SPEC.languages):
+            english = node["en"]
+            if isinstance(english, list):
+                return {"sw": [f"Chaguo {next(counter)}" for _ in english]}
+            return {"sw": f"Maandishi ya Kiswahili {next(counter)}"}
+        if isinstance(node, dict):
+            return {key: convert(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [convert(value) for value in node]
+        return node
+
+    data = convert(study_data())
+    data.update(languages=["sw"], default_language="sw", translation={"interface": {"sw": SWAHILI}})
+    return data
+
+
+SWAHILI_SPEC = study_from_data(swahili_data())
+ENGLISH = interface_msgids()
+
+
+def assert_no_english(html: str, where: str) -> None:
+    assert '<html lang="sw"' in html, where
+    assert interface_strings_in(html, ENGLISH) == [], where
+
+
+@pytest.fixture
+def swahili_app(tmp_path, clock):
+    application = make_app(
+        f"sqlite:///{tmp_path / 'sw.sqlite'}", clock=clock, studies=(SWAHILI_SPEC,)
+    )
+    yield application
+    application.extensions["framelab.engine"].dispose()
+
+
+def test_a_swahili_study_shows_no_english_on_any_participant_page(swahili_app, clock):
+    client = swahili_app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-US, en"
+    walker = Walker(client, SWAHILI_SPEC, clock)
+    seen: dict[str, str] = {}
+    walker.open_link()
+    seen["consent"] = walker.last
+    walker.consent()
+    for step in ("pre", "message", "post", "intent"):
+        seen[step] = walker.page().get_data(as_text=True)
+        clock.advance(20)
+        if step in ("pre", "post", "intent"):
+            # Every kind of answer problem: missing, not an option, out of range, too long.
+            wrong = {item.id: "" for item in items_for_step(SWAHILI_SPEC, step)}
+            for item in items_for_step(SWAHILI_SPEC, step):
+                if item.type == "slider":
+                    wrong[item.id] = "150"
+                elif item.type == "text":
+                    wrong[item.id] = "x" * (item.text_max_length + 1)
+                elif item.type == "choice":
+                    wrong[item.id] = "99"
+            seen[f"{step} with errors"] = walker.post(step, wrong).get_data(as_text=True)
+            assert "error-summary" in seen[f"{step} with errors"]
+        walker.post(step, valid_answers(SWAHILI_SPEC, step))
+    seen["debrief"] = walker.page().get_data(as_text=True)
+    seen["withdraw confirmation"] = client.get(walker.url + "/withdraw").get_data(as_text=True)
+    expired = client.post(walker.url, data={"step": "debrief", "csrf_token": "forged"})
+    assert expired.status_code == 400
+    seen["expired form"] = expired.get_data(as_text=True)
+    missing = client.get(f"/s/{SWAHILI_SPEC.slug}/p/not-a-participant")
+    assert missing.status_code == 404
+    seen["participant not found"] = missing.get_data(as_text=True)
+    done = client.post(
+        walker.url + "/withdraw",
+        data={"confirm": "yes", "csrf_token": csrf_token(seen["withdraw confirmation"])},
+    )
+    assert done.status_code == 302
+    seen["withdrawn"] = walker.page().get_data(as_text=True)
+    refusing = Walker(swahili_app.test_client(), SWAHILI_SPEC, clock)
+    refusing.consent("no")
+    seen["declined consent"] = refusing.page().get_data(as_text=True)
+    for where, html in seen.items():
+        assert_no_english(html, where)
+    # Each page really is drawn from the study's strings, not left empty.
+    assert f">{SWAHILI['Continue']}</button>" in seen["message"]
+    assert SWAHILI["Move the slider: 0 is the lowest, 100 the highest."] in seen["intent"]
+    assert SWAHILI["You have withdrawn from the study"] in seen["withdrawn"]
+    assert SWAHILI["This page has expired"] in seen["expired form"]
+
+
+def test_a_closed_swahili_study_explains_itself_in_swahili(tmp_path, clock):
+    app = make_app(
+        f"sqlite:///{tmp_path / 'c.sqlite'}", clock=clock, studies=(SWAHILI_SPEC,), status="draft"
+    )
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    response = client.get(f"/s/{SWAHILI_SPEC.slug}")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert_no_english(html, "closed study")
+    assert SWAHILI["This study is not open"] in html
+    app.extensions["framelab.engine"].dispose()
+
+
+def test_a_study_can_override_one_string_of_a_shipped_catalog_and_pick_its_register(
+    tmp_path, clock
+):
+    spec = make_study(
+        translation={
+            "registers": {"es": "informal"},
+            "interface": {"fr": {"Continue": "Suivant"}},
+        }
+    )
+    app = make_app(f"sqlite:///{tmp_path / 'r.sqlite'}", clock=clock, studies=(spec,))
+    spanish = app.test_client().get(f"/s/{spec.slug}?lang=es").get_data(as_text=True)
+    assert "¿Aceptas participar en este estudio?" in spanish  # tú, from es/informal.po
+    assert "¿Acepta participar" not in spanish
+    french = walk(app.test_client(), clock, "fr", "en")
+    assert ">Suivant</button>" in french["message"] and ">Continuer<" not in french["message"]
+    # The same pages of a study without the section stay in the catalog's words.
+    plain = make_app(f"sqlite:///{tmp_path / 'p.sqlite'}", clock=clock)
+    assert "¿Acepta participar" in plain.test_client().get(f"/s/{spec.slug}?lang=es").get_data(
+        as_text=True
+    )
+    for application in (app, plain):
+        application.extensions["framelab.engine"].dispose()
+
+
+# ---------------------------------------------------------------- shipped catalogs
+
+
+def test_the_shipped_languages_are_the_catalogs_in_the_package():
+    folders = {p.parent.parent.name for p in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")}
+    assert folders == set(SHIPPED_LANGUAGES) == set(UI_LANGUAGES)
+    assert set(CATALOG_REGISTERS) == set(SHIPPED_LANGUAGES)
+
+
+@pytest.mark.parametrize(
+    ("lang", "register"),
+    [(lang, r) for lang, offered in CATALOG_REGISTERS.items() for r in offered[1:]],
+)
+def test_each_second_register_is_a_compiled_catalog_of_interface_strings(lang, register):
+    folder = TRANSLATIONS / lang / "LC_MESSAGES"
+    with (folder / f"{register}.po").open("rb") as handle:
+        variant = {m.id: m.string for m in read_po(handle) if m.id}
+    base = catalog_strings(lang)
+    assert len(variant) >= 20 and set(variant) <= set(interface_msgids())
+    for msgid, text in variant.items():
+        assert text and text != base[msgid], (lang, msgid)
+        assert placeholders(text) == placeholders(msgid), (lang, msgid)
+    with (folder / f"{register}.mo").open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    assert all(compiled.gettext(m) == t for m, t in variant.items())
+
+
+def test_the_domain_reads_the_same_interface_strings_as_babel():
+    with (TRANSLATIONS / "messages.pot").open("rb") as handle:
+        babel_ids = [m.id for m in read_po(handle) if m.id]
+    assert list(interface_msgids()) == babel_ids

@@ -11,6 +11,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from framelab.commands.survey import gunicorn_options, participant_links
+from framelab.web.i18n import UI_LANGUAGES
 from framelab.web.logs import GUNICORN_ACCESS_FORMAT, WerkzeugAccessFilter, gunicorn_logging_options
 from framelab.web.markdown import render_markdown
 from tests.factories import make_study
@@ -18,7 +19,7 @@ from tests.factories import make_study
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "framelab" / "translations"
 TEMPLATES = ROOT / "framelab" / "web" / "templates"
-LANGUAGES = ("en", "es", "fr", "ar")
+LANGUAGES = UI_LANGUAGES  # the one list of shipped languages (DECISIONS rule 8)
 
 
 def catalog(path: Path):

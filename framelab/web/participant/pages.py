@@ -20,7 +20,7 @@ from markupsafe import Markup
 from framelab.domain.errors import ValueProblem
 from framelab.domain.study import Item, Study
 from framelab.services.flow import TERMINAL_STEPS, PageState, steps_for
-from framelab.web.i18n import page_chrome, use_language
+from framelab.web.i18n import InterfaceText, interface_text, page_chrome, use_language
 from framelab.web.markdown import render_markdown
 
 ITEM_STEPS = ("pre", "post", "intent")
@@ -63,6 +63,8 @@ class PageView:
     completion_code: str | None = None
     redirect_url: str | None = None
     languages: tuple[str, ...] = field(default_factory=tuple)
+    # The study's register and interface strings in this language (None: the catalog's).
+    interface: InterfaceText | None = None
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -117,7 +119,8 @@ def page_view(
     The request's language is set to `lang` first: the items translate interface
     strings (the slider's hint, yes/no), which must not fall back to the browser's.
     """
-    use_language(lang)
+    interface = interface_text(spec, lang)
+    use_language(lang, interface)
     frame = None
     if step == "message" and arm_id is not None:
         arm_frame = spec.arm(arm_id).frame
@@ -139,6 +142,7 @@ def page_view(
         completion_code=completion.code if completion and step == "debrief" else None,
         redirect_url=completion.redirect_url if completion and step == "debrief" else None,
         languages=tuple(spec.languages),
+        interface=interface,
     )
 
 
@@ -189,7 +193,7 @@ def render_page(
     `path` the page's own address for the language links (default: this request's),
     `csrf` the form's CSRF token (default: Flask-WTF's for this session).
     """
-    use_language(page.lang)
+    use_language(page.lang, page.interface)
     by_id = {item.id: item for item in page.items}
     messages = {
         key: problem_message(problem, by_id.get(key)) for key, problem in (errors or {}).items()
@@ -203,7 +207,7 @@ def render_page(
     unanswered = not messages and not values
     return render_template(
         "participant/page.html",
-        questions=_questions_html(page.items, page.lang) if unanswered and page.items else None,
+        questions=_questions_html(page) if unanswered and page.items else None,
         p=page,
         ui=page_chrome(languages=page.languages, study_title=page.study_title, path=path),
         page_title=_page_title(page),
@@ -285,6 +289,7 @@ def participant_page(
             values=values,
         )
     arm = state.arm if state.step == "message" else None
+    # The spec hash covers the study's interface strings and register (DECISIONS rule 8).
     key = (state.spec_hash, state.step, arm, state.language, _host())
     html = _cached(
         key,
@@ -310,18 +315,19 @@ QUESTION_CACHE = "framelab.question_html"
 QUESTION_CACHE_SIZE = 256
 
 
-def _questions_html(items: tuple[ItemView, ...], lang: str) -> Markup:
+def _questions_html(page: PageView) -> Markup:
     """The questions of a page before any answer: the same for everyone, so drawn once.
 
     The pre page of a study has dozens of options; drawing them is most of a request's
     time, and every participant in one language sees exactly the same HTML.
     """
     cache = current_app.extensions.setdefault(QUESTION_CACHE, {})
-    key = (items, lang)
+    # The macro translates interface strings ("optional"): the study's own count too.
+    key = (page.items, page.lang, page.interface)
     html = cache.get(key)
     if html is None:
         question = get_template_attribute("participant/_items.html", "question")
-        html = Markup("").join(question(item, None, None) for item in items)
+        html = Markup("").join(question(item, None, None) for item in page.items)
         if len(cache) >= QUESTION_CACHE_SIZE:
             cache.clear()
         cache[key] = html
@@ -338,8 +344,8 @@ def _page_title(page: PageView) -> str:
 
 def render_withdraw_confirmation(state: PageState, *, action: str, back_url: str, csrf: str) -> str:
     """The 'are you sure?' page before a participant's answers are erased."""
-    use_language(state.language)
     spec = state.spec
+    use_language(state.language, interface_text(spec, state.language))
     title = spec.text(spec.title, state.language)
     return render_template(
         "participant/withdraw.html",

@@ -44,14 +44,18 @@ from framelab.services.studies import (
     StudyNotFound,
     open_study_for_participants,
 )
+from framelab.services.study_language import study_language
 from framelab.web.database import db_engine, db_session
 from framelab.web.errors import render_error
 from framelab.web.extensions import csrf
 from framelab.web.i18n import (
     DEFAULT_LANGUAGE,
     UI_LANGUAGES,
+    InterfaceText,
     choose_language,
+    interface_text,
     page_chrome,
+    resolve_language_with,
     use_language,
 )
 from framelab.web.participant.pages import (
@@ -106,6 +110,22 @@ def _forget(slug: str) -> None:
 
 def _remembered(slug: str) -> str | None:
     return session.get(_SESSION_CODES, {}).get(slug)
+
+
+def _error_page_language() -> tuple[str, InterfaceText | None] | None:
+    """An error page on a study's address speaks the participant's or the study's language."""
+    args = request.view_args or {}
+    slug = args.get("slug")
+    found = study_language(db_session(), slug, args.get("code")) if slug else None
+    if found is None:
+        return None
+    spec, lang = found
+    if lang not in spec.languages:
+        lang = choose_language(spec.languages, spec.default_language)
+    return lang, interface_text(spec, lang)
+
+
+resolve_language_with(bp.name, _error_page_language)
 
 
 def _unavailable(error: Exception) -> tuple[str, int]:
