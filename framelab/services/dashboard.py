@@ -2,7 +2,9 @@
 
 Outcome results stay hidden until the planned sample (target_n completes, or the study
 is closed when there is no target) so that nobody peeks and stops early.
-Pilot participants are counted apart and never in the funnel.
+Pilot participants are counted apart and never in the funnel. Groups are named as a
+person reads them: arms by their label, strata by the answers of the blocking question
+(its option labels, never the stored codes), in the studio's language.
 """
 
 from __future__ import annotations
@@ -15,17 +17,21 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from framelab.db.models import Participant
+from framelab.domain.study import Study as StudySpec
 from framelab.services.studies import LoadedStudy
 
 FUNNEL = ("started", "consented", "assigned", "completed", "excluded")
 EXCLUSION_FLAGS = ("attention_failed", "speeder", "honeypot")
+# The studio's pages are written in English; study labels follow it where the study has it.
+STUDIO_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)
 class FunnelRow:
     """Counts for one group (the whole study, an arm or a stratum)."""
 
-    label: str
+    label: str  # what a person reads: the arm's label, the stratum's answers
+    key: str = ""  # an arm's id in the export's `arm` column
     started: int = 0
     consented: int = 0
     assigned: int = 0
@@ -54,9 +60,35 @@ def _excluded(row: sa.Row, flags: tuple[str, ...]) -> bool:
     return row.status == "completed" and any(getattr(row, f) for f in flags)
 
 
-def _funnel(label: str, rows: list[sa.Row], flags: tuple[str, ...]) -> FunnelRow:
+def label_language(spec: StudySpec) -> str:
+    """The language of study labels on studio pages: the studio's, else the study's default."""
+    return STUDIO_LANGUAGE if STUDIO_LANGUAGE in spec.languages else spec.default_language
+
+
+def stratum_labels(spec: StudySpec, lang: str) -> dict[str, str]:
+    """Stratum -> the answers it stands for, by their option labels (`left: Very left, Left`)."""
+    strata = spec.strata()
+    if spec.design.scheme != "blocked" or spec.design.block_by is None:
+        return {s: s for s in strata}
+    item = spec.item(spec.design.block_by)
+    labels = item.value_labels(lang, spec.default_language)
+
+    def answer(code: int) -> str:
+        # A likert item may label only its end points; the others read as their position.
+        return labels.get(code) or f"point {code} of {item.points}"
+
+    if spec.design.strata:
+        return {
+            name: f"{name}: {', '.join(answer(v) for v in values)}"
+            for name, values in spec.design.strata.items()
+        }
+    return {s: answer(int(s)) for s in strata}
+
+
+def _funnel(label: str, rows: list[sa.Row], flags: tuple[str, ...], key: str = "") -> FunnelRow:
     return FunnelRow(
         label=label,
+        key=key if key != label else "",
         started=len(rows),
         consented=sum(r.consented_at is not None for r in rows),
         assigned=sum(r.arm is not None for r in rows),
@@ -66,8 +98,11 @@ def _funnel(label: str, rows: list[sa.Row], flags: tuple[str, ...]) -> FunnelRow
     )
 
 
-def dashboard(session: Session, loaded: LoadedStudy) -> Dashboard:
-    """Funnel per arm and stratum, timing, attention checks and sources of a study."""
+def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None) -> Dashboard:
+    """Funnel per arm and stratum, timing, attention checks and sources of a study.
+
+    Arms and strata are labelled in `lang` (default: `label_language(spec)`).
+    """
     rows = session.execute(
         sa.select(
             Participant.status,
@@ -87,9 +122,19 @@ def dashboard(session: Session, loaded: LoadedStudy) -> Dashboard:
     flags = tuple(f for f in spec.analysis.exclude if f in EXCLUSION_FLAGS)
     real = [r for r in rows if not r.pilot]
     pilot = [r for r in rows if r.pilot]
-    arms = tuple(_funnel(arm.id, [r for r in real if r.arm == arm.id], flags) for arm in spec.arms)
+    lang = lang or label_language(spec)
+    arms = tuple(
+        _funnel(
+            arm.label_for(lang, spec.default_language),
+            [r for r in real if r.arm == arm.id],
+            flags,
+            key=arm.id,
+        )
+        for arm in spec.arms
+    )
+    names = stratum_labels(spec, lang)
     strata = tuple(
-        _funnel(s, [r for r in real if r.stratum == s], flags)
+        _funnel(names[s], [r for r in real if r.stratum == s], flags)
         for s in spec.strata()
         if len(spec.strata()) > 1
     )

@@ -13,6 +13,7 @@ from framelab.services.dashboard import dashboard as dashboard_figures
 from framelab.services.export import EXPORT_FORMATS, write_export
 from framelab.services.studies import LoadedStudy, StudyConflict
 from framelab.services.studio import LifecycleError
+from framelab.web.durations import duration_text
 from framelab.web.studio.auth import current_account, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
@@ -30,6 +31,7 @@ REPORT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; "
     "form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 )
+bp.add_app_template_filter(duration_text, "duration")
 DOWNLOADS = {
     "csv": ("tidy data (CSV)", "text/csv", "csv"),
     "parquet": ("tidy data (Parquet)", "application/vnd.apache.parquet", "parquet"),

@@ -1,0 +1,104 @@
+"""What the dashboard shows a person: labels for arms and strata, durations in words."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from framelab.services import studio
+from framelab.services.dashboard import dashboard, label_language
+from framelab.services.export import export_tidy
+from framelab.services.studies import get_study
+from framelab.web.durations import duration_text
+from tests.studio.conftest import SLUG
+from tests.studio.participants import complete_participant
+
+T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+ROW_HEADER = re.compile(r'<th scope="row">(.*?)</th>')
+
+
+@pytest.fixture
+def session(studio_app):
+    from framelab.web.database import EXTENSION_KEY
+
+    with studio_app.extensions[EXTENSION_KEY]() as s:
+        yield s
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0 seconds"),
+        (1, "1 second"),
+        (1.4, "1 second"),
+        (2, "2 seconds"),
+        (59.5, "1 minute"),
+        (60, "1 minute"),
+        (65, "1 minute 5 seconds"),
+        (121, "2 minutes 1 second"),
+        (3600, "1 hour"),
+        (7384, "2 hours 3 minutes 4 seconds"),
+    ],
+)
+def test_durations_read_in_words_with_singular_and_plural(studio_app, seconds, text):
+    with studio_app.test_request_context("/studio/"):
+        assert duration_text(seconds) == text
+
+
+def _live_with(session, n: int, design: dict | None = None) -> None:
+    if design is not None:
+        loaded = get_study(session, SLUG)
+        studio.update_study(
+            session, SLUG, studio.replace_sections(loaded.spec, {"design": design}), now=T0
+        )
+    studio.change_status(session, SLUG, "live", now=T0)
+    for i in range(n):
+        complete_participant(session, SLUG, start=T0 + timedelta(minutes=i))
+    session.rollback()
+
+
+def test_dashboard_names_arms_and_strata_by_their_labels_and_reads_the_median_time(
+    session, client_for
+):
+    _live_with(session, 2)
+    durations = export_tidy(session, SLUG)["duration_seconds"].tolist()
+    session.rollback()
+    assert durations == [200.0, 200.0]  # five pages answered 40 s apart
+    page = client_for("owner@example.org").get(f"/studio/{SLUG}/dashboard").get_data(as_text=True)
+    rows = ROW_HEADER.findall(page)
+    assert 'Placebo (libraries) <span class="muted">(control)</span>' in rows
+    assert 'Care (harm) <span class="muted">(care)</span>' in rows
+    assert {"left: Very left, Left", "centre: Centre", "right: Right, Very right"} <= set(rows)
+    assert '<dd id="median-completion">3 minutes 20 seconds</dd>' in page
+
+
+def test_strata_without_names_show_the_blocking_answers_never_their_codes(session, client_for):
+    loaded = get_study(session, SLUG)
+    design = {**loaded.spec.model_dump(mode="json")["design"], "strata": None}
+    _live_with(session, 1, design=design)
+    figures = dashboard(session, get_study(session, SLUG))
+    session.rollback()
+    assert [s.label for s in figures.strata] == [
+        "Very left",
+        "Left",
+        "Centre",
+        "Right",
+        "Very right",
+    ]
+    assert [s.started for s in figures.strata] == [0, 0, 1, 0, 0]  # valid_answers picks 3
+    page = client_for("owner@example.org").get(f"/studio/{SLUG}/dashboard").get_data(as_text=True)
+    rows = ROW_HEADER.findall(page)
+    assert "Centre" in rows
+    assert not [r for r in rows if re.fullmatch(r"\d+", r.strip())], rows
+
+
+def test_groups_are_labelled_in_the_language_asked_for(session):
+    loaded = get_study(session, SLUG)
+    session.rollback()
+    assert label_language(loaded.spec) == "en"  # the studio's language, which the study has
+    figures = dashboard(session, loaded, lang="es")
+    assert [a.label for a in figures.arms][:2] == ["Placebo (bibliotecas)", "Cuidado (daño)"]
+    assert [a.key for a in figures.arms][:2] == ["control", "care"]
+    assert figures.strata[0].label == "left: Muy a la izquierda, Izquierda"
