@@ -174,7 +174,7 @@ def effect_sizes(
                 "conf_high": float(J * d_high),
                 "d_conf_low": float(d_low),
                 "d_conf_high": float(d_high),
-                "df": float(m),
+                "df": m,
                 "ci_method": method,
                 "n_control": n_c,
                 "n_treatment": n_t,
