@@ -114,6 +114,8 @@ def effect_sizes(
     Hedges-Olkin variance ``se_d^2 = h + d^2 / (2 (n_t + n_c))`` (Hedges & Olkin
     1985, eq. 5.14), ``ci_method = "normal"``. Without a finite d (no spread, or
     fewer than 3 participants) there is no interval and ``ci_method`` is ``"none"``.
+    With 3 participants (m = 1) J is undefined (Gamma(0)): g and its interval are NaN,
+    where effectsize reports g = 0 with the interval [0, 0].
 
     Returns ``outcome, arm, cohens_d, hedges_g, std_error, conf_low, conf_high,
     d_conf_low, d_conf_high, df, ci_method, n_control, n_treatment``:
@@ -155,7 +157,7 @@ def effect_sizes(
         se_d = np.sqrt(h + d**2 / (2 * (n_t + n_c)))
         method = "none"
         d_low = d_high = np.nan
-        if np.isfinite(d) and m > 1:
+        if np.isfinite(d):
             try:
                 ncp_low, ncp_high = ncp_interval(d / np.sqrt(h), m, alpha)
                 d_low, d_high = ncp_low * np.sqrt(h), ncp_high * np.sqrt(h)

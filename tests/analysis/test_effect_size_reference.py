@@ -2,7 +2,7 @@
 
 tests/reference/effectsize/effectsize.R (R 4.2.2, effectsize 0.8.3; the versions are
 also in every row) wrote effectsize_reference.csv from R's built-in sleep, ToothGrowth,
-mtcars and PlantGrowth data, a synthetic study and a tiny-n case, all stored as CSV next
+mtcars and PlantGrowth data, synthetic studies and tiny-n cases (df 3, 2, 1), stored as CSV next
 to the script, so these tests never need R. Each failure message prints the R call.
 
 Three references per interval bound:
@@ -54,7 +54,12 @@ def ours(row: pd.Series) -> tuple[float, float, float, str]:
     return got["cohens_d"], got["d_conf_low"], got["d_conf_high"], got["ci_method"]
 
 
-ROWS = [row for _, row in reference().iterrows()]
+def j_undefined(row: pd.Series) -> bool:
+    """Hedges' g on 1 df, where J = Gamma(1/2) / (sqrt(1/2) Gamma(0)) has no value."""
+    return row["method"] == "hedges_g" and row["df"] == 1
+
+
+ROWS = [row for _, row in reference().iterrows() if not j_undefined(row)]
 IDS = [f"{r['dataset']}-{r['arm']}-{r['method']}-{r['ci']}" for r in ROWS]
 
 
@@ -64,7 +69,8 @@ def test_reference_covers_real_synthetic_and_tiny_data_from_effectsize_0_8():
     assert set(ref["r_version"].astype(str)) == {"4.2.2"}
     assert {"sleep", "ToothGrowth", "mtcars", "PlantGrowth"} <= set(ref["dataset"])
     assert {"synthetic", "tiny"} <= set(ref["dataset"])
-    assert ref["df"].min() == 2  # one participant in an arm, three in control
+    assert ref["df"].min() == 1  # one participant in an arm, two in control
+    assert ref["df"].nsmallest(5).iloc[-1] == 2  # one in an arm, three in control
     assert set(ref["ci"]) == {0.95, 0.9}
     assert set(ref["method"]) == {"cohens_d", "hedges_g"}
 
@@ -98,6 +104,17 @@ def test_interval_matches_effectsize_output_within_its_optimizer_error(row):
         assert got == pytest.approx(row[name], rel=rel), (
             f"{name}: R {row['call']} gives {row[name]}, we give {got}"
         )
+
+
+def test_hedges_g_on_one_df_is_missing_where_effectsize_reports_zero():
+    # effectsize multiplies by exp(lgamma(1/2) - log(sqrt(1/2)) - lgamma(0)) = 0.
+    rows = reference()[reference().apply(j_undefined, axis=1)]
+    assert len(rows) == 2
+    for _, row in rows.iterrows():
+        assert (row["estimate"], row["conf_low"], row["conf_high"]) == (0, 0, 0)
+        g, low, high, method = ours(row)
+        assert np.isnan([g, low, high]).all(), row["call"]
+        assert method == "noncentral_t"  # d's interval exists; see the cohens_d rows
 
 
 def test_normal_approximation_only_where_the_noncentral_t_does_not_converge():

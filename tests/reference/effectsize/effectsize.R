@@ -31,6 +31,7 @@ rd <- function(name) read.csv(file.path(dir, name), stringsAsFactors = FALSE)
 synthetic <- rd("synthetic.csv")
 synthetic_large <- rd("synthetic_large.csv")
 tiny <- rd("tiny.csv")
+tiny_df1 <- rd("tiny_df1.csv")
 
 # dataset name (as used in the call), its data, file, outcome, arm column, control
 specs <- list(
@@ -40,7 +41,8 @@ specs <- list(
   list("PlantGrowth", PlantGrowth, "plantgrowth.csv", "weight", "group", "ctrl"),
   list("synthetic", synthetic, "synthetic.csv", "support", "arm", "control"),
   list("synthetic_large", synthetic_large, "synthetic_large.csv", "support", "arm", "control"),
-  list("tiny", tiny, "tiny.csv", "support", "arm", "control")
+  list("tiny", tiny, "tiny.csv", "support", "arm", "control"),
+  list("tiny_df1", tiny_df1, "tiny_df1.csv", "support", "arm", "control")
 )
 
 # The noncentrality bounds solved to full precision (the equations of effectsize:::.get_ncp_t).

@@ -9,6 +9,7 @@ then ``Rscript tests/reference/effectsize/effectsize.R``.
   |ncp| = 37.62, where R's ``pt(q, df, ncp)`` switches to a normal approximation
   (Abramowitz & Stegun 26.7.10), so R and scipy's exact noncentral t part ways there.
 - ``tiny.csv``: three controls, an arm of two (df = 3) and an arm of one (df = 2).
+- ``tiny_df1.csv``: two controls and an arm of one (df = 1: Hedges' J is undefined).
 - ``degenerate.csv``: two arms of three whose spread is a millionth of their
   difference (t about 1.2e6), where scipy's noncentral t does not converge and
   effect_sizes falls back to the normal approximation (``fallback_reference.csv``).
@@ -53,6 +54,10 @@ def tiny() -> pd.DataFrame:
     )
 
 
+def tiny_df1() -> pd.DataFrame:
+    return pd.DataFrame({"arm": ["control", "control", "one"], "support": [2.1, 3.4, 4.4]})
+
+
 def degenerate() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -66,4 +71,5 @@ if __name__ == "__main__":
     synthetic().to_csv(OUT / "synthetic.csv", index=False)
     synthetic_large().to_csv(OUT / "synthetic_large.csv", index=False)
     tiny().to_csv(OUT / "tiny.csv", index=False)
+    tiny_df1().to_csv(OUT / "tiny_df1.csv", index=False)
     degenerate().to_csv(OUT / "degenerate.csv", index=False)
