@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import numpy as np
@@ -27,7 +28,7 @@ from tests.services.conftest import NOW
 
 PARTICIPANT_COLUMNS = [
     "participant", "arm", "stratum", "source", "language", "status", "pilot",
-    "attention_failed", "speeder", "honeypot", "spec_hash", "started_at",
+    "attention_failed", "speeder", "honeypot", "spec_hash", "after_lock", "started_at",
     "assigned_at", "completed_at", "duration_seconds", "message_seconds",
 ]  # fmt: skip
 
@@ -273,3 +274,102 @@ def test_exports_never_carry_the_private_resume_code(session, filled):
     assert not codes & set(tidy["participant"]) and not codes & set(long["participant"])
     assert tidy["participant"].str.fullmatch(r"p_[0-9a-f]{16}").all()
     assert tidy["participant"].is_unique
+
+
+def _csv_rows(path) -> list[dict[str, str]]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_csv_writes_integer_codes_as_integers_yes_no_as_1_0_and_missing_as_empty(
+    filled_file, tmp_path
+):
+    session, spec, people = filled_file
+    path = tmp_path / "tidy.csv"
+    write_export(session, spec.slug, "csv", path)
+    rows = {r["participant"]: r for r in _csv_rows(path)}
+    done = rows[export_id_for(session, people["done"].code)]
+    assert (done["pre_ideology"], done["pre_support"], done["post_support"]) == ("5", "6", "6")
+    assert (done["post_donate"], done["post_join_sms"], done["post_manip_value"]) == (
+        "73",
+        "1",
+        "3",
+    )
+    assert (done["pilot"], done["attention_failed"], done["speeder"]) == ("0", "0", "0")
+    assert done["pre_scale_care_values"] == "4.5"  # a mean, not a code
+    left = rows[export_id_for(session, people["left"].code)]
+    assert (left["post_support"], left["post_join_sms"], left["completed_at"]) == ("", "", "")
+    assert left["pre_support"] == "4"  # the middle of 7 points, valid_answers' choice
+    integer_columns = [c["name"] for c in codebook(spec)["columns"] if c["type"] == "integer"]
+    cells = [row[c] for row in rows.values() for c in integer_columns]
+    assert cells and all(re.fullmatch(r"-?\d*", cell) for cell in cells), sorted(set(cells))
+    # The raw bytes: no float spelling of a code anywhere in the answer columns.
+    assert ",6.0," not in path.read_text(encoding="utf-8")
+
+
+def test_long_csv_writes_answer_codes_as_integers(filled_file, tmp_path):
+    session, spec, people = filled_file
+    path = tmp_path / "long.csv"
+    write_export(session, spec.slug, "long-csv", path)
+    rows = _csv_rows(path)
+    mine = [r for r in rows if r["participant"] == export_id_for(session, people["done"].code)]
+    by_item = {(r["phase"], r["item"]): r for r in mine}
+    assert by_item[("post", "support")]["value"] == "6"
+    assert by_item[("post", "join_sms")]["value"] == "1"
+    assert by_item[("post", "comment")]["value"] == ""  # free text: no code
+    assert by_item[("post", "comment")]["value_text"] == "A comment."
+    assert {r["pilot"] for r in rows} == {"0"}
+
+
+@pytest.mark.parametrize(("fmt", "whole"), [("sav", "F8.0"), ("dta", "%8.0g")])
+def test_spss_and_stata_show_codes_as_whole_numbers_with_yes_no_labels(
+    filled_file, tmp_path, fmt, whole
+):
+    session, spec, people = filled_file
+    path = tmp_path / f"data.{fmt}"
+    write_export(session, spec.slug, fmt, path)
+    reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+    data, meta = reader(str(path))
+    for name in ("pre_support", "post_join_sms", "post_donate", "attention_failed", "pilot"):
+        assert meta.original_variable_types[name] == whole, name
+    labels = {int(k): v for k, v in meta.variable_value_labels["post_join_sms"].items()}
+    assert labels == {0: "No, not now", 1: "Yes, I would join"}
+    flags = {int(k): v for k, v in meta.variable_value_labels["pilot"].items()}
+    assert flags == {0: "No", 1: "Yes"}
+    row = data.set_index("participant").loc[export_id_for(session, people["done"].code)]
+    assert (row["post_join_sms"], row["pilot"], row["pre_support"]) == (1, 0, 6)
+    assert meta.original_variable_types["pre_scale_care_values"] != whole  # a mean keeps decimals
+
+
+def test_codebook_states_the_yes_no_convention_and_the_integer_codes(filled_file):
+    _, spec, _ = filled_file
+    book = codebook(spec)
+    by_name = {c["name"]: c for c in book["columns"]}
+    assert "coded 1 = yes, 0 = no" in book["conventions"]["yes_no"]
+    assert "4, never 4.0" in book["conventions"]["integer_codes"]
+    assert "empty cell in CSV" in book["conventions"]["missing"]
+    assert by_name["post_join_sms"]["coding"] == "1 = yes (Yes, I would join), 0 = no (No, not now)"
+    assert by_name["post_support"]["coding"].startswith("integer code 1..7")
+    pilot = by_name["pilot"]
+    assert (pilot["allowed_values"], pilot["value_labels"]) == ([0, 1], {"0": "No", "1": "Yes"})
+    assert pilot["coding"].startswith("1 = yes, 0 = no: yes for participants who took part")
+    markdown = codebook_markdown(spec)
+    assert "Coding:\n\n- Yes/no columns (binary questions and the flags" in markdown
+    assert "| 0 = No, not now; 1 = Yes, I would join | 1 = yes (Yes, I would join)" in markdown
+    assert "| `pilot` | Pilot participant | boolean | 0 = No; 1 = Yes |" in markdown
+
+
+def test_bundle_csv_is_the_same_file_as_the_csv_download(filled_file, tmp_path):
+    import io
+    import zipfile
+
+    from framelab.services.bundle import build_bundle
+    from framelab.services.studies import get_study
+
+    session, spec, _ = filled_file
+    path = tmp_path / "tidy.csv"
+    write_export(session, spec.slug, "csv", path)
+    archive = zipfile.ZipFile(io.BytesIO(build_bundle(session, get_study(session, spec.slug))))
+    assert archive.read(f"{spec.slug}/data/tidy.csv") == path.read_bytes()
