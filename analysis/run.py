@@ -147,7 +147,7 @@ def _estimate_outcome(df: pd.DataFrame, plan: Plan, o: Outcome, c: Collector) ->
     labels = set(present_labels(arm_labels(d, arm)))
     if control not in labels or len(labels) < 2:
         c.warn(
-            "estimator_failed",
+            "too_few",
             f"too few participants in the control or every arm for {name!r}",
             name,
         )
@@ -271,6 +271,22 @@ def _annotate_effects(effects: list[dict], plan: Plan, c: Collector) -> list[dic
     return [{**{k: e.get(k) for k in order}, **e} for e in effects]
 
 
+def _analysed_before_lock(data: pd.DataFrame, analysed: np.ndarray) -> int | None:
+    """Analysed participants who started before the plan was locked (``after_lock`` false).
+
+    ``after_lock`` is computed by the server from exact times (framelab's export has
+    it); without the column the results cannot say, and None is recorded.
+    """
+    if "after_lock" not in data.columns:
+        return None
+    flag = data["after_lock"]
+    if flag.dtype == object or pd.api.types.is_string_dtype(flag):
+        after = flag.astype(str).str.strip().str.lower().isin(["true", "1", "yes"])
+    else:
+        after = flag.fillna(0).astype(float) != 0
+    return int(np.sum(analysed & ~after.to_numpy()))
+
+
 def run(
     df: pd.DataFrame | str | Path,
     plan: Mapping[str, Any] | Plan | str | Path,
@@ -321,6 +337,7 @@ def run(
     y = numeric_column(data, first)
     labels = arm_labels(data, plan.arm)
     analysed = {a: int(np.sum((labels == a) & ~np.isnan(y))) for a in present_labels(labels)}
+    before_lock = _analysed_before_lock(data, (~np.isnan(y)) & ~pd.isna(labels))
     sections = diagnostics_sections(df, data, plan, c.warn)
     return summaries.clean(
         {
@@ -329,6 +346,7 @@ def run(
                 "plan_hash": plan_hash(plan.raw),
                 "n_input": len(df),
                 "n_after_exclusions": len(data),
+                "analysed_before_lock": before_lock,
                 "exclusions": rules,
                 "software": _software(),
                 "ri_seed": plan.seed,

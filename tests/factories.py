@@ -73,12 +73,12 @@ def session_for(database_url: str) -> Iterator[Session]:
         yield session
 
 
-def publish(session: Session, spec: Study | None = None, status: str = "live"):
+def publish(session: Session, spec: Study | None = None, status: str = "live", now=None):
     """Publish `spec` (default: the example study) and return it as a LoadedStudy."""
     from framelab.services.studies import get_study, publish_study
 
     spec = spec or make_study()
-    publish_study(session, spec, status=status)
+    publish_study(session, spec, status=status, now=now)
     return get_study(session, spec.slug)
 
 

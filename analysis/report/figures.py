@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import Markup
 
 from analysis.report import plots
+from analysis.report.caveats import reason
 from analysis.report.context import (
     Outcome,
     ReportContext,
-    fmt_num,
     is_number,
     is_pooled,
     records,
@@ -33,19 +34,59 @@ def _value_label(value: object) -> str:
     return str(value)
 
 
+def _tones(ctx: ReportContext) -> dict[str, str]:
+    t = ctx.t
+    return {
+        "good": t("towards the change the campaign wants"),
+        "bad": t("against the change the campaign wants"),
+        "neutral": t("interval includes no change"),
+    }
+
+
+def _tone(outcome: Outcome, estimate: Any, low: Any, high: Any) -> str:
+    """Whether an interval lies wholly towards the desired direction, against it, or spans 0."""
+    if not (is_number(low) and is_number(high)) or low <= 0 <= high:
+        return "neutral"
+    return "good" if outcome.good(estimate) else "bad"
+
+
+def _axis_label(ctx: ReportContext, outcome: Outcome, with_interval: bool = True) -> str:
+    t = ctx.t
+    label = (
+        t(
+            "Change vs control, {units} ({level} interval)",
+            units=outcome.units,
+            level=ctx.confidence,
+        )
+        if with_interval
+        else t("Change vs control, {units}", units=outcome.units)
+    )
+    if outcome.wants_decrease:
+        label += t("; lower is what the campaign wants")
+    return label
+
+
 def forest_figures(ctx: ReportContext) -> list[Figure]:
     """One forest plot per outcome, in the outcome's own units, for the primary method."""
+    t = ctx.t
     figures = []
     for outcome in ctx.outcomes:
         effects = ctx.effects_for(outcome.name, ctx.primary_method)
         if not effects:
             continue
         rows = [_effect_row(ctx, outcome, e) for e in effects]
-        family = "confirmatory" if outcome.primary else "exploratory"
-        title = f"Effect of each frame on {outcome.label} ({family})"
-        desc = "; ".join(
-            f"{r.label}: {fmt_num(r.estimate, outcome.digits)} ({fmt_num(r.low, outcome.digits)} to "
-            f"{fmt_num(r.high, outcome.digits)})"
+        family = ctx.family_names["confirmatory" if outcome.primary else "exploratory"]
+        title = t(
+            "Effect of each frame on {outcome} ({family})", outcome=outcome.label, family=family
+        )
+        desc = t("; ").join(
+            t(
+                "{label}: {estimate} ({low} to {high})",
+                label=r.label,
+                estimate=t.number(r.estimate, outcome.digits),
+                low=t.number(r.low, outcome.digits),
+                high=t.number(r.high, outcome.digits),
+            )
             if r.estimate is not None
             else f"{r.label}: {r.note}"
             for r in rows
@@ -53,15 +94,20 @@ def forest_figures(ctx: ReportContext) -> list[Figure]:
         svg = plots.interval_plot(
             rows,
             title=title,
-            xlabel=f"Change vs control, {outcome.units} ({ctx.confidence} interval)",
-            description=f"Estimates with {ctx.confidence} intervals. {desc}.",
+            xlabel=_axis_label(ctx, outcome),
+            description=t("Estimates with {level} intervals.", level=ctx.confidence) + " " + desc,
+            families=ctx.family_names,
+            tones=_tones(ctx),
         )
         figures.append(
             Figure(
                 Markup(svg),
-                f"{title}. Each point is the difference from the control message "
-                f"({ctx.primary_method.replace('_', ' ')}); the line is its {ctx.confidence} "
-                "confidence interval; the dotted line marks no effect.",
+                t(
+                    "{title}. Each point is the difference from the control message; the line is "
+                    "its {level} confidence interval; the dotted line marks no effect.",
+                    title=title,
+                    level=ctx.confidence,
+                ),
             )
         )
     return figures
@@ -71,22 +117,33 @@ def _effect_row(ctx: ReportContext, outcome: Outcome, effect: dict) -> plots.Int
     label = ctx.arm_label(effect.get("arm"))
     family = str(effect.get("family") or ("confirmatory" if outcome.primary else "exploratory"))
     if not is_number(effect.get("estimate")):
-        reasons = ctx.warnings_for(outcome.name, effect.get("arm"))
-        return plots.IntervalRow(
-            label, None, None, None, family, reasons[0] if reasons else "not estimated"
-        )
+        warnings = ctx.warning_records(outcome.name, effect.get("arm"))
+        note = reason(ctx, warnings[0]) if warnings else ctx.t("not estimated")
+        return plots.IntervalRow(label, None, None, None, family, note)
 
     def scaled(key: str) -> float | None:
         value = effect.get(key)
         return value * outcome.scale if is_number(value) else None
 
     return plots.IntervalRow(
-        label, scaled("estimate"), scaled("conf_low"), scaled("conf_high"), family
+        label,
+        scaled("estimate"),
+        scaled("conf_low"),
+        scaled("conf_high"),
+        family,
+        tone=_tone(
+            outcome, effect.get("estimate"), effect.get("conf_low"), effect.get("conf_high")
+        ),
     )
 
 
 def standardized_figure(ctx: ReportContext) -> Figure | None:
-    """All outcomes on one axis via Hedges' g, confirmatory and exploratory side by side."""
+    """All outcomes on one axis via Hedges' g, confirmatory and exploratory side by side.
+
+    Hedges' g keeps the sign of the raw difference, so an outcome the campaign wants
+    lower is flipped here (and its label says so): right is always the desired side.
+    """
+    t = ctx.t
     sizes = [s for s in records(ctx.results, "effect_sizes") if s.get("arm") != ctx.control]
     if not sizes:
         return None
@@ -94,35 +151,55 @@ def standardized_figure(ctx: ReportContext) -> Figure | None:
     rows = []
     for s in sizes:
         outcome = ctx.outcome(s.get("outcome"))
-        label = f"{outcome.label}: {ctx.arm_label(s.get('arm'))}"
+        name = outcome.label + (
+            t(" (sign flipped: lower is better)") if outcome.wants_decrease else ""
+        )
+        label = f"{name}: {ctx.arm_label(s.get('arm'))}"
         family = "confirmatory" if s.get("outcome") in primary else "exploratory"
         g = s.get("hedges_g", s.get("cohens_d"))
         if not is_number(g):
-            rows.append(plots.IntervalRow(label, None, None, None, family, "not estimated"))
+            rows.append(plots.IntervalRow(label, None, None, None, family, t("not estimated")))
             continue
+        sign = -1.0 if outcome.wants_decrease else 1.0
         low, high = s.get("conf_low"), s.get("conf_high")
+        ends = sorted(sign * v for v in (low, high)) if is_number(low) and is_number(high) else None
         rows.append(
             plots.IntervalRow(
-                label, g, low if is_number(low) else None, high if is_number(high) else None, family
+                label,
+                sign * g,
+                ends[0] if ends else None,
+                ends[1] if ends else None,
+                family,
+                tone=_tone(ctx.outcome(None), sign * g, *(ends or (None, None))),
             )
         )
-    title = "Standardized effects (Hedges' g) on every outcome"
+    title = t("Standardized effects (Hedges' g) on every outcome")
     svg = plots.interval_plot(
         rows,
         title=title,
-        xlabel="Hedges' g (difference in standard deviations)",
-        description="Filled circles on solid lines: confirmatory (pre-registered) outcomes; "
-        "open squares on dashed lines: exploratory outcomes.",
+        xlabel=t("Hedges' g (difference in standard deviations; right is the desired direction)"),
+        description=t(
+            "Filled circles on solid lines: {confirmatory}; open squares on dashed lines: "
+            "{exploratory}.",
+            **ctx.family_names,
+        ),
+        families=ctx.family_names,
+        tones=_tones(ctx),
     )
     return Figure(
         Markup(svg),
-        f"{title}. Filled circles with solid lines are confirmatory (pre-registered) results; "
-        "open squares with dashed lines are exploratory.",
+        t(
+            "{title}. Filled circles with solid lines: {confirmatory}; open squares with dashed "
+            "lines: {exploratory}.",
+            title=title,
+            **ctx.family_names,
+        ),
     )
 
 
 def distribution_figures(ctx: ReportContext) -> list[Figure]:
     """Per outcome, the share of each answer (or bin) within each arm."""
+    t = ctx.t
     figures = []
     rows = records(ctx.results, "distributions")
     for outcome in ctx.outcomes:
@@ -134,28 +211,50 @@ def distribution_figures(ctx: ReportContext) -> list[Figure]:
         panels = []
         for arm in arms:
             cells = [r for r in mine if r.get("arm") == arm]
-            values = [_value_label(r.get("value", r.get("bin"))) for r in cells]
+            values = [_answer_label(ctx, outcome, r.get("value", r.get("bin"))) for r in cells]
             panels.append((ctx.arm_label(arm), values, [float(r["share"]) for r in cells]))
-        title = f"Answers on {outcome.label}, by arm"
+        title = t("Answers on {outcome}, by arm", outcome=outcome.label)
         svg = plots.distribution_plot(
             panels,
             title=title,
             xlabel=outcome.label,
-            description="Share of participants giving each answer, one panel per arm; "
-            "the same numbers are in the distributions table of the appendix.",
+            ylabel=t("% of the arm"),
+            description=t(
+                "Share of participants giving each answer, one panel per arm; the same numbers "
+                "are in the distributions table of the appendix."
+            ),
         )
-        figures.append(Figure(Markup(svg), f"{title}. Bar height is the share of the arm."))
+        figures.append(
+            Figure(Markup(svg), t("{title}. Bar height is the share of the arm.", title=title))
+        )
     return figures
+
+
+def _answer_label(ctx: ReportContext, outcome: Outcome, value: object) -> str:
+    if outcome.type == "binary" and is_number(value):
+        return ctx.t("yes") if float(value) == 1 else ctx.t("no")
+    return _value_label(value)
 
 
 def flow_figure(ctx: ReportContext) -> Figure | None:
     """CONSORT-style participant flow from the `flow` records."""
+    t = ctx.t
     rows = [r for r in records(ctx.results, "flow") if is_number(r.get("n"))]
     if not rows:
         return None
+    stages = {
+        "started": t("started"),
+        "screened_out": t("screened out"),
+        "assigned": t("assigned"),
+        "completed": t("completed"),
+        "withdrawn": t("withdrawn"),
+        "excluded": t("excluded"),
+        "analysed": t("analysed"),
+    }
 
     def stage(r: dict) -> str:
-        return str(r.get("stage")).replace("_", " ")
+        key = str(r.get("stage"))
+        return stages.get(key, key.replace("_", " "))
 
     overall = [(stage(r), int(r["n"])) for r in rows if r.get("arm") in OVERALL_ARMS]
     arm_rows = [r for r in rows if r.get("arm") not in OVERALL_ARMS]
@@ -163,19 +262,24 @@ def flow_figure(ctx: ReportContext) -> Figure | None:
     per_arm: dict[str, list[tuple[str, int]]] = {}
     for r in arm_rows:
         per_arm.setdefault(ctx.arm_label(r["arm"]), []).append((stage(r), int(r["n"])))
-    title = "Participant flow"
-    desc = "; ".join(f"{s}: {n}" for s, n in overall)
-    desc += ". " + "; ".join(
-        f"{arm}: " + ", ".join(f"{s} {n}" for s, n in st) for arm, st in per_arm.items()
+    title = t("Participant flow")
+    desc = t("; ").join(f"{s}: {t.integer(n)}" for s, n in overall)
+    desc += ". " + t("; ").join(
+        f"{arm}: " + t(", ").join(f"{s} {t.integer(n)}" for s, n in st)
+        for arm, st in per_arm.items()
     )
-    svg = plots.flow_plot(overall, list(per_arm.items()), title=title, description=desc)
+    svg = plots.flow_plot(
+        overall, list(per_arm.items()), title=title, description=desc, number=t.integer
+    )
     return Figure(
-        Markup(svg), "Participant flow (CONSORT style): how many people reached each stage."
+        Markup(svg),
+        t("Participant flow (CONSORT style): how many people reached each stage."),
     )
 
 
 def subgroup_figures(ctx: ReportContext) -> list[Figure]:
     """Per primary outcome and moderator: the effect of each frame within each subgroup."""
+    t = ctx.t
     figures = []
     cells = records(ctx.results, "subgroups")
     for outcome in [o for o in ctx.outcomes if o.primary]:
@@ -185,9 +289,15 @@ def subgroup_figures(ctx: ReportContext) -> list[Figure]:
         for moderator in dict.fromkeys(c.get("moderator") for c in mine):
             rows = []
             for c in (c for c in mine if c.get("moderator") == moderator):
-                label = f"{c.get('level')} · {ctx.arm_label(c.get('arm'))}"
+                label = (
+                    f"{ctx.level_label(moderator, c.get('level'))} · {ctx.arm_label(c.get('arm'))}"
+                )
                 if c.get("suppressed") or not is_number(c.get("estimate")):
-                    note = "suppressed: too few people" if c.get("suppressed") else "not estimated"
+                    note = (
+                        t("suppressed: too few people")
+                        if c.get("suppressed")
+                        else t("not estimated")
+                    )
                     rows.append(plots.IntervalRow(label, None, None, None, "exploratory", note))
                     continue
                 low, high = c.get("conf_low"), c.get("conf_high")
@@ -198,29 +308,40 @@ def subgroup_figures(ctx: ReportContext) -> list[Figure]:
                         low * outcome.scale if is_number(low) else None,
                         high * outcome.scale if is_number(high) else None,
                         "exploratory",
+                        tone=_tone(outcome, c["estimate"], low, high),
                     )
                 )
-            title = f"Effect on {outcome.label} within {moderator} subgroups (exploratory)"
+            title = t(
+                "Effect on {outcome} within {moderator} subgroups (exploratory)",
+                outcome=outcome.label,
+                moderator=ctx.column_label(moderator),
+            )
             svg = plots.interval_plot(
                 rows,
                 title=title,
-                xlabel=f"Change vs control, {outcome.units}",
-                description="Subgroup estimates with intervals; suppressed cells are labelled.",
+                xlabel=_axis_label(ctx, outcome, with_interval=False),
+                description=t("Subgroup estimates with intervals; suppressed cells are labelled."),
+                families=ctx.family_names,
+                tones=_tones(ctx),
             )
-            figures.append(Figure(Markup(svg), title + "."))
+            figures.append(Figure(Markup(svg), t("{title}.", title=title)))
     return figures
 
 
 def value_match_figure(ctx: ReportContext) -> Figure | None:
     """The frame × own-value interaction per arm (and pooled), as a forest plot."""
+    t = ctx.t
     rows = []
     for r in records(ctx.results, "value_match"):
         outcome = ctx.outcome(r.get("outcome"))
         arm = r.get("arm")
-        label = f"{outcome.label}: {'all frames (pooled)' if is_pooled(r) else ctx.arm_label(arm)}"
+        which = t("all frames (pooled)") if is_pooled(r) else ctx.arm_label(arm)
+        label = f"{outcome.label}: {which}"
         est, low, high = r.get("estimate"), r.get("conf_low"), r.get("conf_high")
         if not is_number(est):
-            rows.append(plots.IntervalRow(label, None, None, None, "exploratory", "not estimated"))
+            rows.append(
+                plots.IntervalRow(label, None, None, None, "exploratory", t("not estimated"))
+            )
             continue
         rows.append(
             plots.IntervalRow(
@@ -229,15 +350,18 @@ def value_match_figure(ctx: ReportContext) -> Figure | None:
                 low * outcome.scale if is_number(low) else None,
                 high * outcome.scale if is_number(high) else None,
                 "exploratory",
+                tone=_tone(outcome, est, low, high),
             )
         )
     if not rows:
         return None
-    title = "Value match: does a frame persuade more those who hold its value?"
+    title = t("Value match: does a frame persuade more those who hold its value?")
     svg = plots.interval_plot(
         rows,
         title=title,
-        xlabel="Extra effect per point of the frame's own value score",
-        description="Interaction of each frame with participants' score on the frame's value.",
+        xlabel=t("Extra effect per point of the frame's own value score"),
+        description=t("Interaction of each frame with participants' score on the frame's value."),
+        families=ctx.family_names,
+        tones=_tones(ctx),
     )
-    return Figure(Markup(svg), title + " (exploratory; Feinberg & Willer 2015).")
+    return Figure(Markup(svg), t("{title} (exploratory; Feinberg & Willer 2015).", title=title))

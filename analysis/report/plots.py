@@ -13,7 +13,7 @@ import io
 import itertools
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -26,6 +26,10 @@ INK = "#1a1a1a"
 CONFIRMATORY = "#0b4f8a"
 EXPLORATORY = "#8a3b00"
 MUTED = "#555555"
+# Interval colours say which way a change goes relative to what the campaign wants:
+# towards it, against it, or not distinguishable from no change. Family (confirmatory or
+# exploratory) is marker shape and line style, so neither reading relies on colour alone.
+TONES = {"good": "#0b4f8a", "bad": "#a11d21", "neutral": MUTED}
 
 _RC = {
     "svg.fonttype": "none",  # real <text>: selectable, scalable, no embedded glyph paths
@@ -53,6 +57,7 @@ class IntervalRow:
     high: float | None
     family: str = "confirmatory"
     note: str = ""
+    tone: str = "neutral"  # good | bad | neutral: the change against the desired direction
 
 
 def figure_to_svg(fig: Figure, title: str, description: str) -> str:
@@ -117,15 +122,22 @@ def interval_plot(
     title: str,
     xlabel: str,
     description: str,
+    families: Mapping[str, str] | None = None,
+    tones: Mapping[str, str] | None = None,
 ) -> str:
     """Forest plot: one row per estimate with its interval and a zero line.
 
     Confirmatory rows are filled circles on solid lines, exploratory rows open
-    squares on dashed lines; the legend spells this out in words. Rows without
-    an estimate show their `note` instead of a point.
+    squares on dashed lines; colour is the row's tone (towards the desired
+    direction, against it, or indistinguishable from none). The legend spells
+    both out with the names given in ``families`` and ``tones`` (the report's
+    language). Rows without an estimate show their `note` instead of a point.
     """
+    families = families or {"confirmatory": "confirmatory", "exploratory": "exploratory"}
+    entries = {(r.family, r.tone) for r in rows if r.estimate is not None}
+    columns = 1 if len(entries) > 2 else 2
     with matplotlib.rc_context(_RC):
-        legend_in = 0.35
+        legend_in = 0.15 + 0.2 * -(-len(entries) // columns) if entries else 0.1
         title_lines = len(textwrap.wrap(title, 72)) or 1
         height = 0.42 * max(len(rows), 1) + 0.75 + legend_in + 0.2 + 0.22 * title_lines
         fig = Figure(figsize=(WIDTH_IN, height))
@@ -141,12 +153,14 @@ def interval_plot(
         seen: set[str] = set()
         for y, row in zip(ys, rows, strict=True):
             if row.estimate is None:
-                ax.text(0.0, y, row.note or "not estimated", va="center", ha="center",
+                ax.text(0.0, y, row.note, va="center", ha="center",
                         color=MUTED, fontsize=9, style="italic")  # fmt: skip
                 continue
             confirm = row.family == "confirmatory"
-            colour = CONFIRMATORY if confirm else EXPLORATORY
-            legend = "confirmatory (pre-registered)" if confirm else "exploratory"
+            colour = TONES.get(row.tone, MUTED)
+            legend = families["confirmatory" if confirm else "exploratory"]
+            if tones and row.tone in tones:
+                legend = f"{legend}: {tones[row.tone]}"
             if row.low is not None and row.high is not None:
                 ax.hlines(y, row.low, row.high, color=colour, linewidth=2,
                           linestyles="solid" if confirm else (0, (4, 2)))  # fmt: skip
@@ -168,8 +182,8 @@ def interval_plot(
         ax.set_xlabel(xlabel)
         ax.spines[["top", "right"]].set_visible(False)
         if seen:
-            fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.02), ncol=2, frameon=False,
-                       fontsize=9)  # fmt: skip
+            fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.02), ncol=columns,
+                       frameon=False, fontsize=9)  # fmt: skip
     return figure_to_svg(fig, title, description)
 
 
@@ -179,6 +193,7 @@ def distribution_plot(
     title: str,
     xlabel: str,
     description: str,
+    ylabel: str = "% of the arm",
 ) -> str:
     """Small multiples: for each arm (label, values, shares) a bar chart of shares."""
     with matplotlib.rc_context(_RC):
@@ -202,14 +217,14 @@ def distribution_plot(
             ax.bar([position[v] for v in values], [100 * s for s in shares],
                    color=CONFIRMATORY, width=0.7)  # fmt: skip
             ax.set_ylim(0, 100 * top * 1.15)
-            ax.set_ylabel(label, rotation=0, ha="right", va="center")
+            ax.set_ylabel(f"{label}\n({ylabel})", rotation=0, ha="right", va="center")
             ax.tick_params(axis="y", labelsize=8)
             ax.spines[["top", "right"]].set_visible(False)
         # label at most ~12 ticks so histogram bins stay legible on a phone
         step = max(1, -(-len(categories) // 12))
         shown = range(0, len(categories), step)
         axes[-1, 0].set_xticks(list(shown), [categories[i] for i in shown])
-        axes[-1, 0].set_xlabel(xlabel + " (bar height: % of the arm)")
+        axes[-1, 0].set_xlabel(xlabel)
     return figure_to_svg(fig, title, description)
 
 
@@ -219,6 +234,7 @@ def flow_plot(
     *,
     title: str,
     description: str,
+    number: Callable[[int], str] = "{:,}".format,
 ) -> str:
     """CONSORT-style diagram: shared stages on top, then one column per arm."""
     with matplotlib.rc_context(_RC):
@@ -236,7 +252,7 @@ def flow_plot(
         box = {"boxstyle": "round,pad=0.35", "facecolor": "white", "edgecolor": MUTED}
         y = rows - 0.5
         for stage, n in overall:
-            ax.text(cols / 2, y, f"{stage}: {n:,}", ha="center", va="center", bbox=box)
+            ax.text(cols / 2, y, f"{stage}: {number(n)}", ha="center", va="center", bbox=box)
             ax.annotate("", xy=(cols / 2, y - 0.62), xytext=(cols / 2, y - 0.3),
                         arrowprops={"arrowstyle": "->", "color": MUTED})  # fmt: skip
             y -= 1
@@ -244,6 +260,6 @@ def flow_plot(
             x = i + 0.5
             ax.text(x, y, arm, ha="center", va="center", fontweight="bold")
             for j, (stage, n) in enumerate(stages):
-                ax.text(x, y - 1 - j, f"{stage}\n{n:,}", ha="center", va="center",
+                ax.text(x, y - 1 - j, f"{stage}\n{number(n)}", ha="center", va="center",
                         fontsize=8.5, bbox=box)  # fmt: skip
     return figure_to_svg(fig, title, description)

@@ -115,12 +115,13 @@ def _levels(ctx: ReportContext, outcome: Outcome, arm: Any) -> str:
     before, after = ctx.mean(outcome.name, ctx.control), ctx.mean(outcome.name, arm)
     if not (is_number(before) and is_number(after)):
         return ""
-    template = (
+    return ctx.t(
         ", from {before} in the control group to {after} with this frame"
         if outcome.type == "binary"
-        else ", from an average of {before} in the control group to {after} with this frame"
+        else ", from an average of {before} in the control group to {after} with this frame",
+        before=outcome.level(before),
+        after=outcome.level(after),
     )
-    return ctx.t(template, before=outcome.level(before), after=outcome.level(after))
 
 
 def _change(

@@ -112,6 +112,8 @@ class StudyVersion(Base):
     items_hash: Mapped[str | None] = mapped_column(sa.String(64))
     design_hash: Mapped[str | None] = mapped_column(sa.String(64))
     plan_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # When the plan hash was recorded (plan lock or launch): the report's pre-registration test.
+    plan_locked_at: Mapped[datetime | None]
 
     study: Mapped[Study] = relationship(back_populates="versions")
 

@@ -13,6 +13,7 @@ import hmac
 import json
 import re
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from framelab.crypto import decrypt_text
-from framelab.db.models import PageVisit, Participant, Response, Study
+from framelab.db.models import PageVisit, Participant, Response, Study, StudyVersion
 from framelab.domain.study import Study as StudySpec
 from framelab.services.codebook import (
     PHASES,
@@ -88,6 +89,16 @@ def _participants(session: Session, study_id: int, include_pilot: bool) -> list[
     return list(session.scalars(query))
 
 
+def _plan_lock_times(session: Session, study_id: int) -> dict[int, datetime]:
+    """Study version id -> when its analysis plan was locked (versions with a lock only)."""
+    rows = session.execute(
+        sa.select(StudyVersion.id, StudyVersion.plan_locked_at).where(
+            StudyVersion.study_id == study_id, StudyVersion.plan_locked_at.is_not(None)
+        )
+    )
+    return {version_id: locked_at for version_id, locked_at in rows}
+
+
 def _answers(session: Session, ids: list[int]) -> dict[int, dict[str, int | str]]:
     out: dict[int, dict[str, int | str]] = defaultdict(dict)
     if not ids:
@@ -144,9 +155,11 @@ def export_tidy(session: Session, slug: str, *, include_pilot: bool = False) -> 
     answers = _answers(session, ids)
     message = _message_seconds(session, ids)
     pseudonyms = _export_ids(session, loaded.id, people)
+    lock_times = _plan_lock_times(session, loaded.id)
     data: dict[str, list[Any]] = {c["name"]: [] for c in book["columns"]}
     for person in people:
         row = answers.get(person.id, {})
+        locked_at = lock_times.get(person.study_version_id)
         base = {
             "participant": pseudonyms[person.id],
             "arm": person.arm,
@@ -159,6 +172,7 @@ def export_tidy(session: Session, slug: str, *, include_pilot: bool = False) -> 
             "speeder": person.speeder,
             "honeypot": person.honeypot,
             "spec_hash": person.spec_hash,
+            "after_lock": locked_at is not None and person.started_at >= locked_at,
             "started_at": person.started_at,
             "assigned_at": person.assigned_at,
             "completed_at": person.completed_at,

@@ -212,7 +212,10 @@ def _lock(version: StudyVersion, spec: StudySpec, now: datetime) -> None:
     version.frames_hash = hashes["frames"]
     version.items_hash = hashes["items"]
     version.design_hash = hashes["design"]
-    version.plan_hash = hashes["plan"]
+    if version.plan_hash != hashes["plan"] or version.plan_locked_at is None:
+        # a plan locked earlier keeps its own (earlier) lock time
+        version.plan_hash = hashes["plan"]
+        version.plan_locked_at = now
 
 
 def _has_real_participants(session: Session, version: StudyVersion) -> bool:

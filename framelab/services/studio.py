@@ -90,6 +90,7 @@ class LockState:
     hashes: dict[str, str | None]
     plan_locked: bool
     participants: int
+    plan_locked_at: datetime | None = None
 
     def is_locked(self, part: str) -> bool:
         return self.locked_at is not None or (part == "plan" and self.plan_locked)
@@ -226,6 +227,7 @@ def lock_state(session: Session, slug: str) -> LockState:
         },
         plan_locked=version.plan_hash is not None,
         participants=participants,
+        plan_locked_at=version.plan_locked_at,
     )
     session.rollback()
     return state
@@ -278,6 +280,7 @@ def update_study(session: Session, slug: str, spec: StudySpec, *, now: datetime)
     if state.plan_locked and version.plan_hash is None:
         # publish_study starts the new version unlocked; the analyst's plan lock carries over.
         version.plan_hash = state.hashes["plan"]
+        version.plan_locked_at = state.plan_locked_at
         session.commit()
     return get_study(session, slug)
 
@@ -302,6 +305,7 @@ def lock_plan(session: Session, slug: str, *, now: datetime) -> str:
     version = session.get(StudyVersion, loaded.version_id)
     if version.plan_hash is None:
         version.plan_hash = lock_hashes(loaded.spec)["plan"]
+        version.plan_locked_at = now
         session.get(Study, loaded.id).updated_at = now
     digest = version.plan_hash
     session.commit()

@@ -9,9 +9,9 @@ import numpy as np
 from click.testing import CliRunner
 
 from framelab.cli import main
-from framelab.commands.report import plan_for_report
 from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
+from framelab.services.reporting import plan_for_report
 from tests.factories import publish, session_factory_for, valid_answers
 
 START = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)

@@ -54,12 +54,16 @@ def test_every_svg_is_an_image_with_a_title_and_a_label_and_ids_are_unique(html)
 
 def test_forest_plots_mark_confirmatory_solid_and_exploratory_dashed_with_a_worded_legend(html):
     svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
-    confirmatory = next(s for s in svgs if "on support for the ban (confirmatory)" in s)
+    # these hand-made results carry no plan lock, so nothing may claim pre-registration
+    confirmatory = next(
+        s for s in svgs if "on support for the ban (main test (not pre-registered))" in s
+    )
     exploratory = next(s for s in svgs if "on sign-ups for SMS updates (exploratory)" in s)
-    assert "confirmatory (pre-registered)" in confirmatory
+    assert ">main test (not pre-registered): " in confirmatory
+    assert "(pre-registered)" not in html.replace("(not pre-registered)", "")
     dashed = "stroke-dasharray: 8,4"  # exploratory intervals (the 1,1.65 dots are the zero line)
-    assert ">exploratory<" not in confirmatory and dashed not in confirmatory
-    assert ">exploratory<" in exploratory and dashed in exploratory
+    assert ">exploratory: " not in confirmatory and dashed not in confirmatory
+    assert ">exploratory: " in exploratory and dashed in exploratory
 
 
 def test_tables_have_captions_scoped_headers_and_a_focusable_scroll_region(html):
@@ -103,9 +107,11 @@ def test_missing_result_sections_say_they_are_not_available(html):
 
 
 def test_missing_estimate_shows_the_warning_reason_in_the_effects_table(html):
-    assert "post_join_sms has no variance in arm loyalty (all 0)" in html
+    assert "post_join_sms has no variance in arm loyalty (all 0)" in html  # the appendix
     table = html[html.index("Effect of each frame on sign-ups for SMS updates</caption>") :]
-    assert "Why missing" in table[: table.index("</table>")]
+    table = table[: table.index("</table>")]
+    assert "Why missing" in table
+    assert "every participant in a group gave the same answer" in table
 
 
 def test_arm_labels_from_the_plan_are_used():
@@ -133,4 +139,4 @@ def test_header_shows_when_the_analysis_ran_in_words_and_the_study_as_default_ti
 def test_forest_plot_shows_the_reason_in_place_of_a_missing_estimate(html):
     svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
     sms = next(s for s in svgs if "on sign-ups for SMS updates (exploratory)" in s)
-    assert "post_join_sms has no variance in arm loyalty (all 0)" in sms
+    assert "every participant in a group gave the same answer" in sms

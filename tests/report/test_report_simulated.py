@@ -46,7 +46,7 @@ def test_summary_names_the_planted_winner_in_the_headline(summary):
 def test_summary_names_the_backlash_frame_and_the_subgroup(summary):
     text = "\n".join(summary.backlash)
     assert (
-        "Backlash in a subgroup: among participants with ideology group = left, the loyalty frame lowered support for the ban"
+        "Backlash in a subgroup: among participants whose ideology group is left, the loyalty frame lowered support for the ban"
         in text
     )
     assert "= centre" not in text and "= right" not in text
@@ -69,8 +69,10 @@ def test_headline_numbers_equal_the_confirmatory_effect_in_results_json(summary,
         and e["method"] == "difference_in_means"
     )
     assert effect["family"] == "confirmatory"
+    means = {d["arm"]: d["mean"] for d in results["descriptives"] if d["outcome"] == "post_support"}
     expected = (
-        f"by {effect['estimate']:.2f} points on the 7-point scale "
+        f"by {effect['estimate']:.2f} points on the 7-point scale, from an average of "
+        f"{means['control']:.2f} in the control group to {means['fairness']:.2f} with this frame "
         f"(95% CI {effect['conf_low']:.2f} to {effect['conf_high']:.2f})"
     )
     assert expected in summary.headline[0]
@@ -106,7 +108,9 @@ def _allowed_numbers(results, sentence: str) -> set[str]:
         for a in results["meta"]["arms"]
         if re.search(rf"\b{re.escape(ctx.arm_label(a))}\b", sentence)
     }
-    levels = set(re.findall(r"= (\w+)", sentence))
+    if "in the control group" in sentence:  # the observed level beside a change
+        named_arms.add(ctx.control)
+    levels = set(re.findall(r"whose [\w ]+ is (\w+)", sentence))
     allowed = {f"{100 * (1 - ctx.alpha):.0f}"}
     for key in ("n_input", "n_after_exclusions"):
         allowed |= _display_forms("n", results["meta"][key], None)
@@ -172,8 +176,18 @@ def test_tiny_study_renders_and_explains_the_missing_estimates(tmp_path):
     html = index.read_text(encoding="utf-8")
     reasons = {w["message"] for w in results["warnings"] if w.get("outcome") == "post_support"}
     assert reasons
+    # the analyst appendix keeps the analysis' own wording ...
     assert any(r.replace("'", "&#39;") in html for r in reasons)
     assert "Summary for campaigners" in html
+    # ... the campaigner reads one sentence on what is missing and how many more each group needs
+    summary = campaigner_summary(results)
+    assert summary.headline == [
+        "Not enough participants yet to estimate effects on support for the ban: every group "
+        "needs at least 2 participants who answered, and the control group (control) needs 1 "
+        "more, the care frame needs 1 more, the fairness frame needs 1 more and the loyalty "
+        "frame needs 1 more."
+    ]
+    assert "arm 'care' has 1 participant(s)" not in summary.text()
 
 
 def test_outcome_without_variance_renders_with_the_reason(tmp_path):
@@ -186,9 +200,9 @@ def test_outcome_without_variance_renders_with_the_reason(tmp_path):
         if w["code"] == "no_variance" and w["outcome"] == "post_support"
     )
     summary = campaigner_summary(results)
-    assert (
-        summary.headline[0]
-        == f"No effect on support for the ban could be estimated: {warning['message']}."
+    assert summary.headline[0] == (
+        "No effect on support for the ban could be estimated: every participant gave the same "
+        "answer."
     )
     html = write_report(results, tmp_path).read_text(encoding="utf-8")
     assert warning["message"].replace("'", "&#39;") in html

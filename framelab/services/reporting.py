@@ -1,0 +1,92 @@
+"""What a report of a study analyses: the tidy data, the plan and where both came from.
+
+The command line (`framelab report`) and the studio (report page, bundle) build their
+reports from `report_inputs`, so every report of a study states the same provenance,
+including the plan lock the report's "pre-registered" wording rests on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from framelab.db.models import StudyVersion
+from framelab.services.export import analysis_plan, export_tidy
+from framelab.services.studies import LoadedStudy, get_study, lock_hashes
+
+__all__ = ["ReportInputs", "lock_provenance", "plan_for_report", "report_inputs"]
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """The tidy table, the analysis plan, the provenance and the title of one report."""
+
+    loaded: LoadedStudy
+    data: pd.DataFrame
+    plan: dict[str, Any]
+    provenance: dict[str, Any]
+
+    @property
+    def title(self) -> str:
+        spec = self.loaded.spec
+        return spec.text(spec.title, spec.default_language)
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self.loaded.spec.languages)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment is not None else None
+
+
+def lock_provenance(version: StudyVersion, spec: Any) -> dict[str, Any]:
+    """The plan lock of a study version as the report reads it (empty when never locked).
+
+    ``matches`` says whether the plan being analysed is the one whose hash was locked.
+    """
+    if version.plan_hash is None:
+        return {}
+    return {
+        "plan_hash": version.plan_hash,
+        "locked_at": _iso(version.plan_locked_at),
+        "launched_at": _iso(version.locked_at),
+        "matches": lock_hashes(spec)["plan"] == version.plan_hash,
+    }
+
+
+def plan_for_report(plan: dict[str, Any], *, include_pilot: bool) -> dict[str, Any]:
+    """The study's analysis plan; with include_pilot its pilot exclusion is lifted."""
+    if not include_pilot:
+        return plan
+    exclude = {k: v for k, v in dict(plan.get("exclude") or {}).items() if k != "pilot"}
+    return {**plan, "exclude": exclude}
+
+
+def report_inputs(
+    session: Session, slug: str, *, include_pilot: bool = False, now: datetime
+) -> ReportInputs:
+    """Export the study and gather its plan and provenance (raises StudyNotFound)."""
+    loaded = get_study(session, slug)
+    data = export_tidy(session, slug, include_pilot=include_pilot)
+    version = session.get(StudyVersion, loaded.version_id)
+    spec = loaded.spec
+    provenance = {
+        "study": loaded.slug,
+        "study_version": loaded.version,
+        "study_status": loaded.status,
+        "spec_hash": loaded.spec_hash,
+        "design_seed": spec.design.seed,
+        "exported_at": now.isoformat(timespec="seconds"),
+        "include_pilot": include_pilot,
+        "lock": lock_provenance(version, spec),
+    }
+    # End the read before the slow analysis: on SQLite an open transaction holds the
+    # write lock that participants' answers need.
+    session.rollback()
+    plan = plan_for_report(analysis_plan(spec), include_pilot=include_pilot)
+    return ReportInputs(loaded, data, plan, provenance)
