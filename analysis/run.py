@@ -168,7 +168,14 @@ def _estimate_outcome(df: pd.DataFrame, plan: Plan, o: Outcome, c: Collector) ->
         ),
     ]
     if plan.covariates:
-        fits.append(("lin", lambda: lin(d, name, arm, control, plan.covariates, alpha=alpha)))
+        fits.append(
+            (
+                "lin",
+                lambda: lin(
+                    d, name, arm, control, plan.covariates, alpha=alpha, levels=plan.levels
+                ),
+            )
+        )
     if o.baseline:
         fits.append(("ancova", lambda: ancova(d, name, arm, control, o.baseline, alpha=alpha)))
         fits.append(
