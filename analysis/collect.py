@@ -42,7 +42,10 @@ class Collector:
                 warnings.simplefilter("error", RuntimeWarning)
                 self.add(key, fn())
         except (ValueError, ArithmeticError, RuntimeWarning, np.linalg.LinAlgError) as exc:
-            self.warn("estimator_failed", f"{method} not estimated: {exc}", outcome, None, method)
+            # A SeparationError / NumericalError knows the arm at fault (when there is one).
+            code = getattr(exc, "warning_code", "estimator_failed")
+            arm = getattr(exc, "arm", None)
+            self.warn(code, f"{method} not estimated: {exc}", outcome, arm, method)
 
     def records(self, key: str) -> list[dict]:
         frames = self.frames.get(key)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis._data import Levels, Prepared, effects_frame, prepare
+from analysis.guards import check_effects
 from analysis.hc import OLSFit, ols_hc2, t_summary, wald_test
 
 __all__ = ["ancova", "change_score", "difference_in_means", "lin", "omnibus"]
@@ -159,7 +160,10 @@ def difference_in_means(
             (est, se, dof), design = _welch(y[treated], y[~treated]), "standard"
         row = _row(outcome, a, "difference_in_means", est, se, dof, alpha, n_c, n_t)
         rows.append({**row, "design": design})
-    return effects_frame(rows)
+    sd = float(np.std(p.y, ddof=1))
+    return check_effects(
+        effects_frame(rows), outcome=outcome, method="difference_in_means", outcome_sd=sd
+    )
 
 
 def _dummies(p: Prepared) -> tuple[np.ndarray, list[str]]:
@@ -167,7 +171,15 @@ def _dummies(p: Prepared) -> tuple[np.ndarray, list[str]]:
     return D, list(p.arms)
 
 
-def _arm_rows(fit: OLSFit, p: Prepared, outcome: str, method: str, alpha: float) -> pd.DataFrame:
+def _arm_rows(
+    fit: OLSFit, p: Prepared, outcome: str, method: str, alpha: float, response: np.ndarray
+) -> pd.DataFrame:
+    """One row per arm from an OLS fit, refused (NumericalError) when it blows up.
+
+    ``response`` is the modelled outcome (the change for a change score); a standard
+    error above 1e3 of its SDs only arises from a near-singular design (e.g. a
+    covariate that is almost the arm dummy), see :mod:`analysis.guards`.
+    """
     counts = np.bincount(p.codes, minlength=len(p.arms) + 1)
     n_c = int(counts[0])
     rows = []
@@ -186,7 +198,8 @@ def _arm_rows(fit: OLSFit, p: Prepared, outcome: str, method: str, alpha: float)
                 int(counts[k]),
             )
         )
-    return effects_frame(rows)
+    sd = float(np.std(response, ddof=1))
+    return check_effects(effects_frame(rows), outcome=outcome, method=method, outcome_sd=sd)
 
 
 def lin(
@@ -243,7 +256,7 @@ def lin(
             np.multiply(D[:, j], Xc[:, c], out=X[:, col])
             col += 1
     fit = ols_hc2(X, p.y, names)
-    return _arm_rows(fit, p, outcome, "lin", alpha)
+    return _arm_rows(fit, p, outcome, "lin", alpha, p.y)
 
 
 def ancova(
@@ -269,7 +282,7 @@ def ancova(
     D, dn = _dummies(p)
     X = np.hstack([np.ones((len(p.y), 1)), D, p.extra])
     names = ["(Intercept)", *[f"arm:{a}" for a in dn], *p.extra_names]
-    return _arm_rows(ols_hc2(X, p.y, names), p, outcome, "ancova", alpha)
+    return _arm_rows(ols_hc2(X, p.y, names), p, outcome, "ancova", alpha, p.y)
 
 
 def change_score(
@@ -289,8 +302,9 @@ def change_score(
     D, dn = _dummies(p)
     X = np.hstack([np.ones((len(p.y), 1)), D])
     names = ["(Intercept)", *[f"arm:{a}" for a in dn]]
-    fit = ols_hc2(X, p.y - p.extra[:, 0], names)
-    return _arm_rows(fit, p, outcome, "change_score", alpha)
+    change = p.y - p.extra[:, 0]
+    fit = ols_hc2(X, change, names)
+    return _arm_rows(fit, p, outcome, "change_score", alpha, change)
 
 
 def omnibus(

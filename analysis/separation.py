@@ -59,8 +59,11 @@ class SeparationError(ValueError):
     ``outcome``, ``arm`` (the arm at fault when there is one, else None),
     ``unbounded`` (arms whose log odds ratio is unbounded) and ``empty``
     (arm -> category values it has no answers in that the separation uses)
-    are kept for callers that turn the error into a warning record.
+    are kept for callers that turn the error into a warning record, whose code is
+    ``warning_code``.
     """
+
+    warning_code = "separation"
 
     def __init__(
         self,
@@ -230,10 +233,13 @@ def check_separation(
     the covariates are checked and named. See the module docstring for the rule.
     """
     K = len(levels)
-    D = (codes[:, None] == np.arange(1, len(arms))).astype(float)
-    strict = separated_constraints(D, y_idx, K)
+    # Identical rows give identical constraints: the arm-only check runs on the distinct
+    # (arm, category) pairs (an integer unique, fast for a million rows).
+    pairs = np.unique(codes.astype(np.int64) * K + y_idx)
+    D_u = (pairs[:, None] // K == np.arange(1, len(arms))).astype(float)
+    strict = separated_constraints(D_u, pairs % K, K)
     if strict.any():
-        cone, patterns = _cone(D, y_idx, K)
+        cone, patterns = _cone(D_u, pairs % K, K)
         pat_arm = np.where(patterns[:, :-1].any(axis=1), patterns[:, :-1].argmax(axis=1) + 1, 0)
         pat_k = patterns[:, -1].astype(int)
         empty: dict[int, set[int]] = {}
@@ -243,7 +249,7 @@ def check_separation(
             # there; a strict l-row drives P(Y <= k-1) to 0: categories below k are.
             cats = range(k + 1, K) if cone.upper[row] else range(0, k)
             empty.setdefault(g, set()).update(cats)
-        unbounded = [arms[1 + j] for j in _unbounded_columns(cone, K - 1, range(D.shape[1]))]
+        unbounded = [arms[1 + j] for j in _unbounded_columns(cone, K - 1, range(len(arms) - 1))]
         named = sorted(empty)
         phrases = [
             _arm_phrase(arms[g], levels, np.isin(np.arange(K), y_idx[codes == g]), sorted(empty[g]))
@@ -267,23 +273,28 @@ def check_separation(
         )
     if covariates is None or covariates.shape[1] == 0:
         return
+    D = (codes[:, None] == np.arange(1, len(arms))).astype(float)
     X = np.hstack([D, covariates])
     if not separated_constraints(X, y_idx, K).any():
         return
     cone, _ = _cone(X, y_idx, K)
     # Covariate columns make the cone non-integral: any clearly positive optimum counts.
-    moving = _unbounded_columns(cone, K - 1, range(X.shape[1]), threshold=1e-6)
-    cov = [covariate_names[j - D.shape[1]] for j in moving if j >= D.shape[1]]
-    arm_moving = [arms[1 + j] for j in moving if j < D.shape[1]]
-    who = _join([repr(c) for c in cov]) if cov else "the covariates"
-    also = f" (with arm(s) {_join([repr(a) for a in arm_moving])})" if arm_moving else ""
+    moving = _unbounded_columns(cone, K - 1, range(D.shape[1], X.shape[1]), threshold=1e-6)
+    cov = [covariate_names[j - D.shape[1]] for j in moving]
+    who = (
+        f"covariate {cov[0]!r} sorts"
+        if len(cov) == 1
+        else f"covariates {_join([repr(c) for c in cov])} sort"
+        if cov
+        else "the covariates sort"
+    )
     raise SeparationError(
-        f"outcome {outcome!r}: covariate(s) {who}{also} sort the answers perfectly "
-        "(quasi-separation: a combination of them predicts on which side of a category "
+        f"outcome {outcome!r}: {who} the answers perfectly "
+        "(quasi-separation: with the arms they predict on which side of a category "
         f"boundary every answer falls), so the estimates are unbounded: the {model} model "
         "has no finite estimate and is not fitted",
         outcome=outcome,
-        arm=arm_moving[0] if len(arm_moving) == 1 else None,
-        unbounded=arm_moving,
+        arm=None,
+        unbounded=[],
         empty={},
     )
