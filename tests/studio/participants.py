@@ -1,6 +1,7 @@
 """Participants for studio tests, taken through the real flow (the flow service, every page).
 
-complete_participant(session, slug, start=...) -> code   # consent to debrief, valid answers
+complete_participant(session, slug, start=..., until="debrief") -> code
+    # consent up to the page `until` (default: the debrief), valid answers on each
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from framelab.services.flow import current_page, submit_step
 from tests.factories import valid_answers
 
 
-def complete_participant(session, slug: str, *, start: datetime, source: str = "prolific") -> str:
-    """Walk one participant through every page with valid answers; returns the code."""
+def complete_participant(
+    session, slug: str, *, start: datetime, source: str = "prolific", until: str = "debrief"
+) -> str:
+    """Walk one participant through the pages up to `until` with valid answers; returns the code."""
     participant = start_participant(
         session, slug, language="en", source=source, panel=None, now=start
     )
@@ -21,7 +24,7 @@ def complete_participant(session, slug: str, *, start: datetime, source: str = "
     clock = start
     for _ in range(10):
         state = current_page(session, code, now=clock)
-        if state.step == "debrief":
+        if state.step == until:
             return code
         form = (
             {"consent": "yes"} if state.step == "consent" else valid_answers(state.spec, state.step)
@@ -29,4 +32,4 @@ def complete_participant(session, slug: str, *, start: datetime, source: str = "
         clock += timedelta(seconds=40)
         result = submit_step(session, code, state.step, form, now=clock)
         assert result.ok, result.errors
-    raise AssertionError("participant never reached the debrief")
+    raise AssertionError(f"participant never reached the {until} page")

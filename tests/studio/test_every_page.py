@@ -16,7 +16,7 @@ import pytest
 
 from framelab.services import studio
 from framelab.services.export import export_tidy
-from framelab.services.flow import steps_for
+from framelab.services.flow import steps_for, withdraw
 from framelab.services.studies import get_study
 from framelab.web.studio.views_run import DOWNLOADS
 from tests.studio.conftest import RULE_VALUES, SLUG
@@ -41,7 +41,14 @@ def session(studio_app):
         yield s
 
 
-def _reach_state(session, *, completed: int, target: int | None, design: dict | None = None):
+def _reach_state(
+    session,
+    *,
+    completed: int,
+    target: int | None,
+    design: dict | None = None,
+    close: bool = True,
+):
     """Launch torture-ban with `target`, let `completed` participants finish, close it."""
     loaded = get_study(session, SLUG)
     changes: dict = {"target_n": target}
@@ -51,7 +58,7 @@ def _reach_state(session, *, completed: int, target: int | None, design: dict | 
     studio.change_status(session, SLUG, "live", now=T0)
     for n in range(completed):
         complete_participant(session, SLUG, start=T0 + timedelta(minutes=5 * n))
-    if get_study(session, SLUG).status != "closed":
+    if close and get_study(session, SLUG).status != "closed":
         studio.change_status(session, SLUG, "close", now=T0 + timedelta(hours=2))
     closed = get_study(session, SLUG)
     session.rollback()  # end the read: SQLite's BEGIN IMMEDIATE would block the requests
@@ -151,3 +158,21 @@ def test_a_study_whose_control_arm_is_empty_opens_its_report_and_bundle(
         readme = archive.read(f"{SLUG}/README.txt").decode("utf-8")
     assert f"{SLUG}/data/tidy.csv" in names
     assert "Placebo (libraries)" in readme or f"{SLUG}/report/index.html" in names
+
+
+def test_a_live_study_with_a_participant_part_way_and_one_withdrawn_answers_every_page(
+    studio_app, client_for, session
+):
+    _reach_state(session, completed=1, target=None, close=False)
+    complete_participant(session, SLUG, start=T0 + timedelta(hours=1), until="message")
+    gone = complete_participant(session, SLUG, start=T0 + timedelta(hours=2), until="post")
+    withdraw(session, gone, now=T0 + timedelta(hours=3))
+    study = get_study(session, SLUG)
+    statuses = [*export_tidy(session, SLUG)["status"]]
+    session.rollback()
+    assert study.status == "live" and statuses == ["completed", "assigned", "withdrawn"]
+    owner = client_for("owner@example.org")
+    statuses_by_url = _walk(studio_app, owner, study)
+    assert statuses_by_url[f"/studio/{SLUG}/results"] == 200
+    hidden = owner.get(f"/studio/{SLUG}/results").get_data(as_text=True)
+    assert "results appear once it is closed" in hidden
