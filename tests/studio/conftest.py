@@ -34,6 +34,8 @@ RULE_VALUES = {
     "step": "message",
     "action": "pause",
     "fmt": "csv",
+    "item_id": "support",
+    "scale_id": "care_values",
 }
 # email -> role on torture-ban (None: no role)
 PEOPLE = {

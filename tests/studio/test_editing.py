@@ -71,15 +71,6 @@ def test_plan_edits_are_validated_against_the_items():
         editing.edit_plan(spec, {"covariates": ["join_sms"]})
 
 
-def test_item_wording_and_required_flag_are_saved():
-    spec = make_study()
-    edited = editing.edit_items(
-        spec, {"support": {lang: "Q?" for lang in spec.languages}}, {"comment": True}
-    )
-    assert edited.item("support").text.get("fr") == "Q?"
-    assert edited.item("comment").required is True
-
-
 def test_place_errors_prefers_the_most_specific_field_and_keeps_the_rest():
     places = {
         "arms[1].frame.body": "body_en",

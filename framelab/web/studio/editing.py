@@ -73,19 +73,6 @@ def edit_texts(
     return study_from_data(data)
 
 
-def edit_items(
-    spec: Study, texts: Mapping[str, Mapping[str, str]], required: Mapping[str, bool]
-) -> Study:
-    """The spec with every item's wording per language and its required flag."""
-    data = _data(spec)
-    for item in data["items"]:
-        if item["id"] in texts:
-            item["text"] = localized_data(item["text"], texts[item["id"]], spec.default_language)
-        if item["id"] in required:
-            item["required"] = bool(required[item["id"]])
-    return study_from_data(data)
-
-
 def edit_plan(spec: Study, plan: Mapping[str, Any]) -> Study:
     """The spec with a new analysis plan section."""
     data = _data(spec)

@@ -263,27 +263,6 @@ def texts_form(spec: Study) -> tuple[type[FlaskForm], Places]:
     return _make(FlaskForm, fields, "TextsForm"), places
 
 
-def items_form(spec: Study) -> tuple[type[FlaskForm], Places]:
-    """Question wording per language and whether an answer is required, for every item."""
-    fields: dict[str, Field] = {}
-    places: Places = {}
-    for index, item in enumerate(spec.items):
-        for lang in spec.languages:
-            name = field_name(f"text_{item.id}", lang)
-            fields[name] = TextAreaField(
-                f"Question ({lang})",
-                default=item.text.get(lang, None) or "",
-                validators=[InputRequired()],
-            )
-            places[f"items[{index}].text.{lang}"] = name
-            if lang == spec.default_language:
-                places[f"items[{index}].text"] = name
-        fields[f"required_{item.id}"] = BooleanField("Answer required", default=item.required)
-        places[f"items[{index}]"] = f"required_{item.id}"
-    fields["save"] = SubmitField("Save questions")
-    return _make(FlaskForm, fields, "ItemsForm"), places
-
-
 def _choices(ids: Iterable[str]) -> dict[str, str]:
     return {i: i for i in ids}
 

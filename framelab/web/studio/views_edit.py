@@ -27,7 +27,6 @@ from framelab.web.studio.forms import (
     design_form,
     field_name,
     frame_form,
-    items_form,
     place_errors,
     plan_form,
     texts_form,
@@ -220,12 +219,6 @@ def _apply_texts(spec: Study, form: FlaskForm) -> Study:
     return editing.edit_texts(spec, texts, form.target_n.data, form.speeder_seconds.data)
 
 
-def _apply_items(spec: Study, form: FlaskForm) -> Study:
-    texts = {item.id: _per_language(form, spec, f"text_{item.id}") for item in spec.items}
-    required = {item.id: bool(form[f"required_{item.id}"].data) for item in spec.items}
-    return editing.edit_items(spec, texts, required)
-
-
 def _apply_plan(spec: Study, form: FlaskForm) -> Study:
     plan = {
         name: form[name].data or []
@@ -253,10 +246,11 @@ def texts(study: LoadedStudy) -> Any:
     return _section(study, texts_form, "studio/texts.html", "studio.texts", _apply_texts)
 
 
-@bp.route("/<slug>/items", methods=["GET", "POST"])
+@bp.route("/<slug>/items")
 @require_role("edit")
 def items(study: LoadedStudy) -> Any:
-    return _section(study, items_form, "studio/items.html", "studio.items", _apply_items)
+    """The former wording-only question page: the question editor replaced it."""
+    return redirect(url_for("studio.questions", slug=study.slug), code=301)
 
 
 @bp.route("/<slug>/design", methods=["GET", "POST"])

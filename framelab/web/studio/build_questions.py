@@ -1,0 +1,430 @@
+"""Pure edits of a study's questions (items): spec in, new validated spec out.
+
+Public API::
+
+    NewQuestion, ItemEdit                     # what the add and edit forms submitted
+    add_item(spec, new) -> Study
+    edit_item(spec, item_id, edit) -> Study
+    change_type(spec, item_id, new_type, preset=None) -> Study
+    move_item(spec, item_id, direction, phase=None) -> Study     # "up" | "down"
+    remove_item(spec, item_id, drop_references=False) -> Study
+    suggest_id(spec, text) -> str
+    ui_role(item) / ui_phase(item)            # the form's view of role and phase
+
+What else names a question is found by ``question_references``.
+Every function raises StudyError with study-file locations (``items[3].labels.es``),
+so the studio shows each message next to its field. A localized value keeps the
+shape it had (see ``editing.localized_data``); a new one takes the shape of the
+study's title, so saving an unchanged form never changes the content hash.
+The studio's "value-scale item" role is the study format's ``covariate`` with a
+``value`` tag.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from framelab.domain.errors import StudyError
+from framelab.domain.study import Item, Study, study_from_data
+from framelab.web.studio.editing import localized_data
+from framelab.web.studio.label_presets import PRESETS, matching_preset, option_label, sibling
+from framelab.web.studio.question_data import (
+    item_data,
+    labels_data,
+    lines,
+    new_text,
+    optional_text,
+    preset_likert,
+    validated,
+)
+from framelab.web.studio.question_references import (
+    drop_from_plan,
+    in_use_error,
+    item_references,
+    option_references,
+    position,
+)
+
+# Fields that belong to one item type (items.py rejects them on any other type).
+TYPE_FIELDS = ("points", "labels", "reverse", "min_label", "max_label", "yes_label")
+TYPE_FIELDS += ("no_label", "options", "max_length")
+ROLES_WITH_DIRECTION = ("outcome", "intent")
+# English words left out of an identifier made from a question ("How much do you support
+# the ban?" -> support_ban).
+# fmt: off
+_STOP_WORDS = frozenset((
+    "a", "an", "the", "do", "does", "you", "your", "we", "our", "how", "much", "many", "what",
+    "which", "is", "are", "be", "to", "of", "on", "in", "at", "for", "by", "with", "and", "or",
+    "would", "will", "should", "this", "that", "it",
+))
+# fmt: on
+
+
+@dataclass
+class NewQuestion:
+    """The add-a-question form: one submission makes a complete question."""
+
+    texts: dict[str, str]
+    type: str
+    phase: str  # pre | post | both
+    role: str  # a ui_role
+    item_id: str = ""
+    required: bool = True
+    preset: str | None = None  # likert: a label_presets key, or None for numbers only
+    options: dict[str, str] = field(default_factory=dict)  # choice: one option per line
+    value: str | None = None
+    desired: str | None = None
+    correct: int | None = None
+
+
+@dataclass
+class ItemEdit:
+    """The edit-question form (type-specific parts are ignored for other types)."""
+
+    texts: dict[str, str]
+    phase: str
+    role: str
+    required: bool
+    value: str | None = None
+    desired: str | None = None
+    correct: int | None = None
+    points: int | None = None
+    preset: str = ""  # "" = the labels typed below, "none" = numbers only, else a preset key
+    labels: dict[str, str] = field(default_factory=dict)  # one label per line
+    min_label: dict[str, str] = field(default_factory=dict)
+    max_label: dict[str, str] = field(default_factory=dict)
+    yes_label: dict[str, str] = field(default_factory=dict)
+    no_label: dict[str, str] = field(default_factory=dict)
+    option_labels: dict[int, dict[str, str]] = field(default_factory=dict)
+    remove_options: set[int] = field(default_factory=set)
+    new_option: dict[str, str] = field(default_factory=dict)
+    max_length: int | None = None
+    label: dict[str, str] | None = None  # short name for reports; None: not on the form
+    drop_references: bool = False
+
+
+# ------------------------------------------------------------------ reading
+
+
+def ui_role(item: Item) -> str:
+    return "value_item" if item.role == "covariate" and item.value else item.role
+
+
+def ui_phase(item: Item) -> str:
+    return "both" if len(item.phase) == 2 else item.phase[0]
+
+
+def _phases(ui: str) -> list[str]:
+    if ui not in ("pre", "post", "both"):
+        raise StudyError([("phase", f"expected pre, post or both, got {ui!r}")])
+    return ["pre", "post"] if ui == "both" else [ui]
+
+
+def suggest_id(spec: Study, text: str) -> str:
+    """An unused identifier from the question's first words (``question_4`` when none fit)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    stop = _STOP_WORDS
+    chosen = [w for w in words if w not in stop][:3]
+    base = "_".join(chosen)[:40]
+    if not base or not base[0].isalpha():
+        base = f"question_{len(spec.items) + 1}"
+    taken = {i.id for i in spec.items} | {s.id for s in spec.scales}
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}_{n}", n + 1
+    return candidate
+
+
+def _role_fields(
+    spec: Study, data: dict[str, Any], role: str, value: str | None, desired: str | None
+) -> None:
+    """Set role, value tag and desired direction on item data from the form's choices."""
+    if role == "value_item":
+        if not value:
+            raise StudyError([("value", "a value-scale item needs the value it measures")])
+        data["role"], data["value"] = "covariate", value
+    else:
+        data["role"] = role
+        data["value"] = None if role == "covariate" else (value or None)
+    if role in ROLES_WITH_DIRECTION and desired in ("increase", "decrease"):
+        before = data.get("desired")
+        # "increase" is what an unset direction means: keep it unset.
+        if not (before is None and desired == "increase"):
+            data["desired"] = desired
+    else:
+        data.pop("desired", None)
+
+
+# ------------------------------------------------------------------ add, move, remove
+
+
+def add_item(spec: Study, new: NewQuestion) -> Study:
+    """The spec with one complete question appended."""
+    index = len(spec.items)
+    loc = f"items[{index}]"
+    texts = {lang: (new.texts.get(lang) or "").strip() for lang in spec.languages}
+    item_id = (new.item_id or "").strip() or suggest_id(spec, texts[spec.default_language])
+    item: dict[str, Any] = {
+        "id": item_id,
+        "type": new.type,
+        "text": new_text(spec, texts),
+        "phase": _phases(new.phase),
+        "required": new.required,
+    }
+    try:
+        _role_fields(spec, item, new.role, new.value, new.desired)
+    except StudyError as exc:
+        raise StudyError([(f"{loc}.{at}", msg) for at, msg in exc.errors]) from None
+    if new.type == "likert":
+        if new.preset:
+            item["points"], item["labels"] = preset_likert(spec, new.preset, loc)
+        else:
+            item["points"] = 5
+    elif new.type == "choice":
+        item["options"] = _options_from_lines(spec, new.options, loc)
+    if new.role == "attention_check":
+        item["correct"] = new.correct
+    data = item_data(spec)
+    data["items"].append(item)
+    return validated(data)
+
+
+def _options_from_lines(spec: Study, lines_by_lang: Mapping[str, str], loc: str) -> list[dict]:
+    given = {lang: lines(lines_by_lang.get(lang)) for lang in spec.languages}
+    first = given[spec.default_language]
+    if len(first) < 2:
+        raise StudyError(
+            [(f"{loc}.options", "a choice question needs at least two options, one per line")]
+        )
+    problems = [
+        (
+            f"{loc}.options.{lang}",
+            f"{len(got)} options in '{lang}' but {len(first)} in '{spec.default_language}'; "
+            "give every language the same options, one per line, in the same order",
+        )
+        for lang, got in given.items()
+        if len(got) != len(first)
+    ]
+    if problems:
+        raise StudyError(problems)
+    return [
+        {"value": n + 1, "label": new_text(spec, {lang: given[lang][n] for lang in given})}
+        for n in range(len(first))
+    ]
+
+
+def move_item(spec: Study, item_id: str, direction: str, phase: str | None = None) -> Study:
+    """Swap the item with its neighbour in ``phase``'s list (the whole list when None)."""
+    if direction not in ("up", "down"):
+        raise StudyError([("direction", f"expected up or down, got {direction!r}")])
+    data = item_data(spec)
+    items = data["items"]
+    here = position(spec, item_id)
+    group = [j for j, it in enumerate(items) if phase is None or phase in it["phase"]]
+    pos = group.index(here)
+    target = pos - 1 if direction == "up" else pos + 1
+    if not 0 <= target < len(group):
+        return spec
+    there = group[target]
+    items[here], items[there] = items[there], items[here]
+    return study_from_data(data)
+
+
+def remove_item(spec: Study, item_id: str, drop_references: bool = False) -> Study:
+    """The spec without the item; its uses are removed too only when asked."""
+    index = position(spec, item_id)
+    refs = item_references(spec, item_id)
+    if refs and not drop_references:
+        raise in_use_error(
+            f"items[{index}]",
+            f"The question '{item_id}'",
+            refs,
+            "Remove those uses first, or remove the question together with its uses.",
+        )
+    data = item_data(spec)
+    del data["items"][index]
+    removed = {item_id}
+    if data["design"].get("block_by") == item_id:
+        data["design"]["scheme"] = "complete"
+        data["design"]["block_by"] = None
+        data["design"]["strata"] = None
+    kept_scales = []
+    for scale in data["scales"]:
+        scale["items"] = [i for i in scale["items"] if i != item_id]
+        if len(scale["items"]) >= 2:
+            kept_scales.append(scale)
+        else:
+            removed.add(scale["id"])
+    data["scales"] = kept_scales
+    drop_from_plan(data, removed)
+    data["design"] = {k: v for k, v in data["design"].items() if v is not None}
+    return study_from_data(data)
+
+
+# ------------------------------------------------------------------ edit one question
+
+
+def edit_item(spec: Study, item_id: str, edit: ItemEdit) -> Study:
+    """The spec with one question's wording, answers, phase, role and flags replaced."""
+    index = position(spec, item_id)
+    loc = f"items[{index}]"
+    item = spec.items[index]
+    data = item_data(spec)
+    target = data["items"][index]
+    target["text"] = localized_data(target["text"], edit.texts, spec.default_language)
+    target["required"] = bool(edit.required)
+    try:
+        target["phase"] = _phases(edit.phase)
+        _role_fields(spec, target, edit.role, edit.value, edit.desired)
+    except StudyError as exc:
+        raise StudyError([(f"{loc}.{at}", msg) for at, msg in exc.errors]) from None
+    target["correct"] = edit.correct if edit.role == "attention_check" else None
+    if edit.label is not None:
+        target["label"] = optional_text(spec, target.get("label"), edit.label)
+    if item.type == "likert":
+        _edit_likert(spec, item, target, edit, loc)
+    elif item.type == "slider":
+        target["min_label"] = optional_text(spec, target.get("min_label"), edit.min_label)
+        target["max_label"] = optional_text(spec, target.get("max_label"), edit.max_label)
+    elif item.type == "binary":
+        target["yes_label"] = optional_text(spec, target.get("yes_label"), edit.yes_label)
+        target["no_label"] = optional_text(spec, target.get("no_label"), edit.no_label)
+    elif item.type == "choice":
+        _edit_options(spec, item, data, target, edit, loc)
+    else:
+        target["max_length"] = edit.max_length
+    return validated(data)
+
+
+def _edit_likert(spec: Study, item: Item, target: dict[str, Any], edit: ItemEdit, loc: str) -> None:
+    points = edit.points or item.points
+    current = matching_preset(item, spec.languages, spec.default_language)
+    if edit.preset == "none":
+        target["points"], target["labels"] = points, None
+    elif edit.preset and edit.preset != current:
+        target["points"], target["labels"] = preset_likert(spec, edit.preset, loc)
+    elif current and points != item.points:
+        other = sibling(current, points)
+        if other is None:
+            raise StudyError(
+                [
+                    (
+                        f"{loc}.labels",
+                        f"the labels '{PRESETS[current].name}' have no {points}-point version; "
+                        "choose another label set or type your own",
+                    )
+                ]
+            )
+        target["points"], target["labels"] = preset_likert(spec, other, loc)
+    else:
+        target["points"] = points
+        typed = {lang: lines(edit.labels.get(lang)) for lang in spec.languages}
+        has_any = any(typed.values())
+        target["labels"] = labels_data(spec, target.get("labels"), typed) if has_any else None
+
+
+def _edit_options(
+    spec: Study,
+    item: Item,
+    data: dict[str, Any],
+    target: dict[str, Any],
+    edit: ItemEdit,
+    loc: str,
+) -> None:
+    values = [o.value for o in item.options or []]
+    removed = {v for v in edit.remove_options if v in values}
+    refs = [
+        r
+        for v in sorted(removed)
+        for r in option_references(spec, item.id, v)
+        if not r.location.endswith(".correct")
+    ]
+    if refs and not edit.drop_references:
+        raise in_use_error(
+            f"{loc}.options",
+            "An option you chose to remove",
+            refs,
+            "Tick 'also remove removed options from the blocking groups', or change the "
+            "groups on the design page first.",
+        )
+    options = []
+    for option in target["options"]:
+        if option["value"] in removed:
+            continue
+        labels = edit.option_labels.get(option["value"])
+        if labels is not None:
+            option["label"] = localized_data(option["label"], labels, spec.default_language)
+        options.append(option)
+    new_label = {lang: (edit.new_option.get(lang) or "").strip() for lang in spec.languages}
+    if any(new_label.values()):
+        options.append({"value": max(values, default=0) + 1, "label": new_text(spec, new_label)})
+    target["options"] = options
+    strata = data["design"].get("strata")
+    if removed and strata and data["design"].get("block_by") == item.id:
+        kept = {k: [v for v in vs if v not in removed] for k, vs in strata.items()}
+        data["design"]["strata"] = {k: vs for k, vs in kept.items() if vs} or None
+
+
+def change_type(spec: Study, item_id: str, new_type: str, preset: str | None = None) -> Study:
+    """The question as another type, with answers carried over where they fit."""
+    index = position(spec, item_id)
+    loc = f"items[{index}]"
+    item = spec.items[index]
+    if new_type == item.type and not preset:
+        return spec
+    data = item_data(spec)
+    target = data["items"][index]
+    for name in TYPE_FIELDS:
+        target.pop(name, None)
+    target["type"] = new_type
+    langs = spec.languages
+    answers = _answer_labels(spec, item)
+    if new_type == "likert":
+        if preset:
+            target["points"], target["labels"] = preset_likert(spec, preset, loc)
+        elif answers and len(answers[spec.default_language]) in (5, 7):
+            target["points"] = len(answers[spec.default_language])
+            target["labels"] = new_text(spec, answers)
+        elif PRESETS["agree_5"].covers(langs):
+            target["points"], target["labels"] = preset_likert(spec, "agree_5", loc)
+        else:
+            target["points"] = 5
+    elif new_type == "choice":
+        count = len(answers[spec.default_language]) if answers else 2
+        target["options"] = [
+            {
+                "value": n + 1,
+                "label": new_text(
+                    spec,
+                    {
+                        lang: answers[lang][n] if answers else option_label(lang, n + 1)
+                        for lang in langs
+                    },
+                ),
+            }
+            for n in range(count)
+        ]
+    elif new_type not in ("slider", "binary", "text"):
+        raise StudyError(
+            [(f"{loc}.type", f"expected likert, slider, binary, choice or text, got {new_type!r}")]
+        )
+    return validated(data)
+
+
+def _answer_labels(spec: Study, item: Item) -> dict[str, list[str]] | None:
+    """Every answer's label per language when the item labels all of them (else None)."""
+    if item.type == "choice" and item.options:
+        return {
+            lang: [o.label.get(lang, spec.default_language) for o in item.options]
+            for lang in spec.languages
+        }
+    if item.type == "likert" and item.labels is not None:
+        labels = {lang: item.labels.get(lang, spec.default_language) for lang in spec.languages}
+        if all(len(v) == item.points for v in labels.values()):
+            return labels
+    return None
