@@ -307,8 +307,11 @@ def analysis_plan(spec: StudySpec) -> dict[str, Any]:
         item = spec.item(name)
         labels[column] = _item_label(spec, item)
         codes = item.allowed_values() or []
-        if item.type in ("choice", "binary", "likert"):
+        if item.type in ("choice", "binary"):
+            # unordered answers: declared option order, the first is the reference level
+            # (Likert and slider answers stay numeric: one slope, not a dummy per point)
             levels[column] = list(codes)
+        if item.type in ("choice", "binary", "likert"):
             answers = {
                 str(code): {
                     lang: item.value_labels(lang, spec.default_language).get(code)

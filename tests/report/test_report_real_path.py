@@ -218,7 +218,8 @@ def test_the_plan_gives_labels_levels_and_direction_from_the_study_in_every_lang
     assert sms["desired"] == "increase" and "range" not in sms
     support = next(o for o in plan["outcomes"] if o["name"] == "post_support")
     assert support["range"] == [1, 7]
-    assert plan["levels"]["pre_ideology"] == [1, 2, 3, 4, 5]
+    assert "pre_ideology" not in plan["levels"]  # a Likert covariate stays one slope
+    assert plan["levels"]["pre_age_group"] == [1, 2, 3, 4, 5]
     assert plan["value_labels"]["pre_ideology"]["1"]["es"] == "Muy a la izquierda"
     assert plan["labels"]["pre_ideology"]["fr"] == "opinions politiques"
     assert plan["arm_labels"]["care"]["ar"] == "الرعاية (الأذى)"
