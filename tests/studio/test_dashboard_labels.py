@@ -102,3 +102,10 @@ def test_groups_are_labelled_in_the_language_asked_for(session):
     assert [a.label for a in figures.arms][:2] == ["Placebo (bibliotecas)", "Cuidado (daño)"]
     assert [a.key for a in figures.arms][:2] == ["control", "care"]
     assert figures.strata[0].label == "left: Muy a la izquierda, Izquierda"
+
+
+def test_frame_page_reads_the_reading_time_in_words(client_for):
+    page = client_for("owner@example.org").get(f"/studio/{SLUG}/frames/care").get_data(as_text=True)
+    times = re.findall(r"<td>(\d+ (?:seconds?|minutes?)(?: \d+ seconds?)?)</td>", page)
+    assert len(times) == 4, times  # one per language of the study
+    assert not re.search(r"<td>\d+ s</td>", page)
