@@ -3,9 +3,12 @@ Flask test client, a campaigner building a study from blank without the study fi
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
 
-from framelab.domain.study import StudyError
+from framelab.domain.study import StudyError, load_study
 from framelab.services import studio
 from framelab.web.studio import build_frames as bf
 from tests.factories import make_study
@@ -163,3 +166,243 @@ def test_allocation_keeps_the_hash_when_nothing_changes_and_rejects_a_misfit_blo
     assert message == "7 does not fit the arm weights: choose one of 5, 10, 15, 20, 25, 30"
     with pytest.raises(StudyError, match="from 1 to 100"):
         bf.set_allocation(spec, {**spec.weights(), "care": 0}, None)
+
+
+# ------------------------------------------------------------------ as a campaigner
+
+
+class Campaigner:
+    """A browser without JavaScript: counts every form it submits."""
+
+    def __init__(self, client):
+        self.client = client
+        self.submissions = 0
+
+    def post(self, url, data, expect=302):
+        self.submissions += 1
+        response = self.client.post(url, data=data)
+        assert response.status_code == expect, (url, response.status_code, _alerts(response))
+        return response
+
+    def page(self, url):
+        response = self.client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return unescape(response.get_data(as_text=True))
+
+
+def _alerts(response) -> list[str]:
+    text = unescape(response.get_data(as_text=True))
+    return re.findall(r'class="(?:field-errors|alert)[^"]*"[^>]*>(.*?)</(?:ul|div)>', text, re.S)
+
+
+def _stored(app, slug):
+    from framelab.web.database import db_session
+
+    with app.app_context():
+        return studio.get_study(db_session(), slug).spec
+
+
+BODY = (
+    "Every week {n} families in our town go without a hot meal. A community kitchen "
+    "costs less than one council advert. Ask the council to keep it open."
+)
+
+
+def test_campaigner_builds_a_control_and_three_frames_from_blank_without_the_study_file(
+    studio_app,
+):
+    from tests.studio.conftest import PASSWORD
+
+    me = Campaigner(studio_app.test_client())
+    me.post("/studio/login", {"email": "editor@example.org", "password": PASSWORD})
+    page = me.page("/studio/new")
+    assert 'value="blank"' in page and "value-frames" in page
+    created = me.post(
+        "/studio/new",
+        {
+            "tpl-template": "blank",
+            "tpl-title": "Keep the kitchen open",
+            "tpl-languages": ["en"],
+            "tpl-slug": "kitchen",
+            "tpl-submit": "Create study",
+        },
+    )
+    assert created.headers["Location"].endswith("/studio/kitchen/to-fill")
+    to_fill = me.page("/studio/kitchen/to-fill")
+    assert "consent page" in to_fill and "message of frame_1" in to_fill
+    assert "study title" not in to_fill  # typed at creation
+
+    spec = _stored(studio_app, "kitchen")
+    assert spec.languages == ["en"] and spec.arm_ids == ["control", "frame_1"]
+    assert spec.completion is None and spec.design.seed != 1  # nothing of the template kept
+
+    # The control: a placebo text instead of no message (one form).
+    me.post(
+        "/studio/kitchen/arms/placebo",
+        {
+            "placebo-placebo_title_en": "Libraries lend more than books",
+            "placebo-placebo_body_en": BODY.replace("hot meal", "library card").format(n=40),
+            "placebo-save_placebo": "Show this placebo text",
+        },
+    )
+    # The first frame: its text in the frame editor (which keeps its confound check).
+    me.post(
+        "/studio/kitchen/frames/frame_1",
+        {
+            "title_en": "No child should go hungry",
+            "body_en": BODY.format(n=30),
+            "values": ["care"],
+            "save": "Save frame",
+        },
+    )
+    # Two more frames, each written in the add form.
+    for arm_id, value, n in (("fairness", "equality", 50), ("pride", "loyalty", 60)):
+        me.post(
+            "/studio/kitchen/arms/add",
+            {
+                "add-arm_id": arm_id,
+                "add-title_en": f"A town that looks after its own ({arm_id})",
+                "add-body_en": BODY.format(n=n),
+                "add-values": [value],
+                "add-add": "Add frame",
+            },
+        )
+    assert me.submissions == 6  # sign-in, create, placebo, frame text, two new frames
+
+    spec = _stored(studio_app, "kitchen")
+    assert spec.arm_ids == ["control", "frame_1", "fairness", "pride"]
+    assert spec.control_arm.frame.title.get("en") == "Libraries lend more than books"
+    assert [a.frame.values for a in spec.frame_arms] == [["care"], ["equality"], ["loyalty"]]
+    frames = me.page("/studio/kitchen/frames")
+    assert "sum(weights)" not in frames
+    assert "still holds placeholder" not in frames  # every message is written
+
+    # Shares: the control twice as often, blocks of 10 (two rounds of 2+1+1+1).
+    allocation = me.page("/studio/kitchen/frames")
+    assert '<option selected value="5">5: the weights once over' not in allocation
+    assert '<option selected value="4">4: every arm once in each block of 4' in allocation
+    me.post(
+        "/studio/kitchen/arms/allocation",
+        {"share-weight_control": "2", "share-block_size": "10", "share-save_allocation": "Save"},
+    )
+    spec = _stored(studio_app, "kitchen")
+    assert spec.weights() == {"control": 2, "frame_1": 1, "fairness": 1, "pride": 1}
+    # The block size offered was for the old total (4): 8 -> the nearest multiple of 5.
+    assert spec.design.block_size == 10
+    assert '<option selected value="10">10: the weights twice over' in me.page(
+        "/studio/kitchen/frames"
+    )
+    # Removing a frame: the total weight is 4, so the block size follows to 12 (2.5 rounds up).
+    me.post("/studio/kitchen/arms/pride/change", {"op": "remove"})
+    spec = _stored(studio_app, "kitchen")
+    assert spec.arm_ids == ["control", "frame_1", "fairness"]
+    assert spec.design.block_size == 12 and spec.design.weights == {
+        "control": 2,
+        "frame_1": 1,
+        "fairness": 1,
+    }
+    # Duplicate as a variant, then move it up: "same text, new angle".
+    me.post("/studio/kitchen/arms/fairness/change", {"op": "duplicate"})
+    me.post("/studio/kitchen/arms/fairness_variant/change", {"op": "up"})
+    spec = _stored(studio_app, "kitchen")
+    assert spec.arm_ids == ["control", "frame_1", "fairness_variant", "fairness"]
+    assert spec.arm("fairness_variant").frame == spec.arm("fairness").frame
+    assert spec.design.block_size == 10  # total weight 5 now: 12 -> 10
+
+    # What the forms built is a study file that loads back to the same study.
+    again = load_study(spec.to_yaml())
+    assert again.content_hash() == spec.content_hash()
+
+
+def test_a_removal_that_is_not_possible_is_explained_and_changes_nothing(client_for, studio_app):
+    from tests.studio.conftest import SLUG
+
+    owner = client_for("owner@example.org")
+    before = _stored(studio_app, SLUG)
+    response = owner.post(f"/studio/{SLUG}/arms/control/change", data={"op": "remove"})
+    assert response.status_code == 302
+    page = unescape(owner.get(f"/studio/{SLUG}/frames").get_data(as_text=True))
+    assert "control was not changed: the control cannot be removed" in page
+    assert _stored(studio_app, SLUG).content_hash() == before.content_hash()
+    # A request without a button changes nothing either.
+    assert owner.post(f"/studio/{SLUG}/arms/care/change", data={}).status_code == 302
+    assert _stored(studio_app, SLUG).content_hash() == before.content_hash()
+
+
+def test_arm_settings_save_a_label_and_values_and_an_unchanged_form_keeps_the_hash(
+    client_for, studio_app
+):
+    from tests.studio.conftest import SLUG
+
+    owner = client_for("owner@example.org")
+    page = unescape(owner.get(f"/studio/{SLUG}/arms/care/settings").get_data(as_text=True))
+    # The taxonomy's descriptions are the help of each value.
+    assert "Concern for the suffering of others" in page
+    before = _stored(studio_app, SLUG)
+    care = before.arm("care")
+    unchanged = {f"label_{lang}": care.label.get(lang) for lang in before.languages}
+    unchanged["values"] = care.frame.values
+    assert owner.post(f"/studio/{SLUG}/arms/care/settings", data=unchanged).status_code == 302
+    assert _stored(studio_app, SLUG).content_hash() == before.content_hash()
+    changed = {**unchanged, "values": ["care", "benevolence"], "label_en": "Care (harm done)"}
+    assert owner.post(f"/studio/{SLUG}/arms/care/settings", data=changed).status_code == 302
+    after = _stored(studio_app, SLUG).arm("care")
+    assert after.frame.values == ["care", "benevolence"]
+    assert after.label.get("en") == "Care (harm done)"
+    partial = {**changed, "label_es": ""}
+    refused = owner.post(f"/studio/{SLUG}/arms/care/settings", data=partial)
+    assert refused.status_code == 422
+    assert 'id="label_es-error"><li>expected a text, got an empty one' in refused.get_data(
+        as_text=True
+    )
+
+
+def test_factor_levels_are_set_from_the_frames_page(client_for, studio_app):
+    owner = client_for("owner@example.org")
+    created = owner.post(
+        "/studio/new",
+        data={
+            "tpl-template": "factorial-messenger",
+            "tpl-languages": ["en"],
+            "tpl-slug": "welcome-fact",
+            "tpl-submit": "Create study",
+        },
+    )
+    assert created.status_code == 302
+    page = owner.get("/studio/welcome-fact/frames").get_data(as_text=True)
+    assert 'id="factors"' in page and "affected, local" in page
+    renamed = owner.post(
+        "/studio/welcome-fact/arms/factors",
+        data={"factors-levels_value": "care, loyalty", "factors-levels_messenger": "nurse, local"},
+    )
+    assert renamed.status_code == 302
+    spec = _stored(studio_app, "welcome-fact")
+    assert spec.arm("care_affected").factors == {"value": "care", "messenger": "nurse"}
+    # A new arm names its levels; a taken cell is refused next to the level fields.
+    taken = owner.post(
+        "/studio/welcome-fact/arms/add",
+        data={"add-factor_value": "care", "add-factor_messenger": "nurse"},
+    )
+    assert taken.status_code == 422
+    assert "same cell as arm" in unescape(taken.get_data(as_text=True))
+
+
+def test_a_live_study_shows_read_only_frames_and_refuses_changes(client_for, studio_app):
+    from framelab.web.database import db_session
+    from tests.studio.conftest import NOW, SLUG
+
+    with studio_app.app_context():
+        studio.change_status(db_session(), SLUG, "live", now=NOW)
+    owner = client_for("owner@example.org")
+    page = unescape(owner.get(f"/studio/{SLUG}/frames").get_data(as_text=True))
+    assert 'id="frames-locked"' in page and "the study has gone live" in page
+    assert 'name="op"' not in page and "Add a frame" not in page
+    assert "<fieldset disabled>" in page  # shares shown, read-only
+    before = _stored(studio_app, SLUG)
+    owner.post(f"/studio/{SLUG}/arms/care/change", data={"op": "duplicate"})
+    assert "locked because the study has gone live" in unescape(
+        owner.get(f"/studio/{SLUG}/frames").get_data(as_text=True)
+    )
+    assert _stored(studio_app, SLUG).content_hash() == before.content_hash()
+    settings = owner.get(f"/studio/{SLUG}/arms/care/settings").get_data(as_text=True)
+    assert 'id="frames-locked"' in settings and "<fieldset disabled>" in settings

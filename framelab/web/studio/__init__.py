@@ -6,7 +6,22 @@ Every route but login/logout is behind `require_role` (framelab.web.studio.auth)
 
 from __future__ import annotations
 
-from framelab.web.studio import auth, views_edit, views_questions, views_run, views_studies
+from framelab.web.studio import (
+    auth,
+    views_edit,
+    views_frames,
+    views_questions,
+    views_run,
+    views_studies,
+)
 from framelab.web.studio.blueprint import bp
 
-__all__ = ["auth", "bp", "views_edit", "views_questions", "views_run", "views_studies"]
+__all__ = [
+    "auth",
+    "bp",
+    "views_edit",
+    "views_frames",
+    "views_questions",
+    "views_run",
+    "views_studies",
+]

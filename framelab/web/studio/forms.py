@@ -387,3 +387,156 @@ def place_errors(
         else:
             by_field.setdefault(places[match], []).append(message)
     return by_field, rest
+
+
+# ------------------------------------------------------------ frames page (build_frames)
+
+ARM_ID_HELP = (
+    "Lower-case letters, digits and _, starting with a letter; it names the arm in the data."
+)
+
+
+def _value_choices(spec: Study) -> dict[str, str]:
+    return {tag: _value_label(tag, spec.custom_values) for tag in spec.known_values()}
+
+
+def _factor_fields(spec: Study, current: dict[str, str] | None, loc: str) -> tuple[dict, Places]:
+    fields: dict[str, Field] = {}
+    places: Places = {}
+    for name, levels in (spec.design.factors or {}).items():
+        field = field_name("factor", name)
+        fields[field] = SelectField(
+            f"{name.replace('_', ' ').capitalize()}",
+            choices={level: level for level in levels},
+            default=(current or {}).get(name, levels[0]),
+        )
+        places[f"{loc}.factors.{name}"] = field
+    if fields:
+        places[f"{loc}.factors"] = next(iter(fields))
+    return fields, places
+
+
+def add_frame_form(spec: Study) -> tuple[type[FlaskForm], Places]:
+    """A new frame arm: its name, texts per language (empty: to write later), values, levels."""
+    loc = f"arms[{len(spec.arms)}]"
+    fields: dict[str, Field] = {
+        "arm_id": StringField(
+            "Short name",
+            description=ARM_ID_HELP + " Leave empty for frame_1, frame_2, …",
+            validators=[
+                Optional(),
+                Regexp(r"^[a-z][a-z0-9_]{0,63}$", message=ARM_ID_HELP),
+            ],
+        )
+    }
+    places: Places = {"arm_id": "arm_id", f"{loc}.id": "arm_id"}
+    for lang in spec.languages:
+        fields[field_name("title", lang)] = StringField(
+            f"Title ({lang})", validators=[Optional(), Length(max=300)]
+        )
+        fields[field_name("body", lang)] = TextAreaField(
+            f"Message ({lang}, Markdown)", validators=[Optional(), Length(max=20_000)]
+        )
+        places[f"{loc}.frame.title.{lang}"] = field_name("title", lang)
+        places[f"{loc}.frame.body.{lang}"] = field_name("body", lang)
+    fields["values"] = MultiCheckboxField(
+        "Values this frame appeals to", choices=_value_choices(spec)
+    )
+    places[f"{loc}.frame.values"] = "values"
+    factor_fields, factor_places = _factor_fields(spec, None, loc)
+    fields.update(factor_fields)
+    places.update(factor_places)
+    fields["add"] = SubmitField("Add frame")
+    return _make(FlaskForm, fields, "AddFrameForm"), places
+
+
+def placebo_form(spec: Study) -> tuple[type[FlaskForm], Places]:
+    """The control's placebo text, per language."""
+    index = spec.arms.index(spec.control_arm)
+    loc = f"arms[{index}].frame"
+    title, p1 = _localized(
+        spec, spec.control_arm.frame, "title", f"{loc}.title", "Title", area=False
+    )
+    body, p2 = _localized(
+        spec, spec.control_arm.frame, "body", f"{loc}.body", "Placebo text (Markdown)", area=True
+    )
+    fields: dict[str, Field] = {
+        **{f"placebo_{k}": v for k, v in title.items()},
+        **{f"placebo_{k}": v for k, v in body.items()},
+        "save_placebo": SubmitField("Show this placebo text"),
+    }
+    places = {loc_: f"placebo_{name}" for loc_, name in {**p1, **p2}.items()}
+    return _make(FlaskForm, fields, "PlaceboForm"), places
+
+
+def arm_settings_form(spec: Study, index: int) -> tuple[type[FlaskForm], Places]:
+    """One arm's codebook label per language, value tags and factor levels."""
+    arm = spec.arms[index]
+    loc = f"arms[{index}]"
+    fields: dict[str, Field] = {}
+    places: Places = {}
+    for lang in spec.languages:
+        name = field_name("label", lang)
+        fields[name] = StringField(
+            f"Label in the data ({lang})",
+            default=arm.label.get(lang, None) if arm.label else "",
+            validators=[Optional(), Length(max=200)],
+        )
+        places[f"{loc}.label.{lang}"] = name
+        if lang == spec.default_language:
+            places[f"{loc}.label"] = name
+    if not arm.control:
+        fields["values"] = MultiCheckboxField(
+            "Values this frame appeals to",
+            choices=_value_choices(spec),
+            default=list(arm.frame.values) if arm.frame else [],
+        )
+        places[f"{loc}.frame.values"] = "values"
+        factor_fields, factor_places = _factor_fields(spec, arm.factors, loc)
+        fields.update(factor_fields)
+        places.update(factor_places)
+    fields["save"] = SubmitField("Save settings")
+    return _make(FlaskForm, fields, "ArmSettingsForm"), places
+
+
+def allocation_form(spec: Study, sizes: dict[int, str]) -> tuple[type[FlaskForm], Places]:
+    """Arm weights and the block size, chosen among the sizes that fit the weights."""
+    weights = spec.weights()
+    fields: dict[str, Field] = {}
+    places: Places = {}
+    for arm in spec.arms:
+        name = field_name("weight", arm.id)
+        fields[name] = IntegerField(
+            f"Share of {arm.id}{' (control)' if arm.control else ''}",
+            default=weights[arm.id],
+            validators=[Optional(), NumberRange(1, 100)],
+        )
+        places[f"design.weights.{arm.id}"] = name
+    places["design.weights"] = field_name("weight", spec.arms[0].id)
+    if spec.design.scheme != "simple":
+        fields["block_size"] = SelectField(
+            "Block size",
+            choices={str(size): label for size, label in sizes.items()},
+            default=str(spec.block_size()),
+            validate_choice=False,
+        )
+        places["design.block_size"] = "block_size"
+    fields["save_allocation"] = SubmitField("Save shares")
+    return _make(FlaskForm, fields, "AllocationForm"), places
+
+
+def factors_form(spec: Study) -> tuple[type[FlaskForm], Places]:
+    """The levels of each factor of a factorial design, comma-separated."""
+    fields: dict[str, Field] = {}
+    places: Places = {}
+    for name, levels in (spec.design.factors or {}).items():
+        field = field_name("levels", name)
+        fields[field] = StringField(
+            f"Levels of {name.replace('_', ' ')}",
+            description="Separated by commas; renaming a level renames it in every arm.",
+            default=", ".join(levels),
+            validators=[InputRequired()],
+        )
+        places[f"design.factors.{name}"] = field
+    fields["save_factors"] = SubmitField("Save levels")
+    return _make(FlaskForm, fields, "FactorsForm"), places

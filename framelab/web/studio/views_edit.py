@@ -63,17 +63,7 @@ def _arm_index(spec: Study, arm_id: str) -> int:
 # ------------------------------------------------------------------ frames
 
 
-@bp.route("/<slug>/frames")
-@require_role("view")
-def frames(study: LoadedStudy) -> str:
-    report = check_study(study.spec)
-    return render_study(
-        "studio/frames.html",
-        study,
-        "studio.frames",
-        report=report,
-        lock=studio.lock_state(session(), study.slug),
-    )
+# The frames list and its arm forms are in views_frames.
 
 
 @bp.route("/<slug>/frames/<arm_id>", methods=["GET", "POST"])

@@ -42,7 +42,7 @@ def index() -> str:
 def _new_forms() -> tuple[NewStudyForm, UploadForm, list[studio.TemplateInfo]]:
     infos = studio.template_infos()
     form = NewStudyForm(prefix="tpl")
-    form.template.choices = [(t.name, template_label(t)) for t in infos]
+    form.template.choices = {t.name: template_label(t) for t in infos}
     offered = {code: f"{language_name(code)} ({code})" for code in OFFERED_LANGUAGES}
     form.languages.choices = offered
     form.default_language.choices = {"": "The first language ticked", **offered}
