@@ -582,3 +582,20 @@ def test_the_old_items_address_leads_to_the_question_editor(client_for):
     response = client_for("editor@example.org").get(f"/studio/{SLUG}/items")
     assert response.status_code in (301, 302, 308)
     assert response.headers["Location"].endswith(f"/studio/{SLUG}/questions")
+
+
+def test_editor_pages_tie_every_label_and_description_to_an_element_and_repeat_no_id(
+    client_for,
+):
+    client = client_for("editor@example.org")
+    urls = ["questions", "scales", "scales/care_values", "scales/care_values/remove"]
+    urls += [f"questions/{i.id}" for i in make_study().items] + ["questions/support/remove"]
+    for url in urls:
+        html = client.get(f"/studio/{SLUG}/{url}").get_data(as_text=True)
+        ids = re.findall(r'\sid="([^"]+)"', html)
+        assert len(ids) == len(set(ids)), (url, sorted(i for i in ids if ids.count(i) > 1))
+        targets = set(re.findall(r'\sfor="([^"]+)"', html))
+        targets |= {x for s in re.findall(r'aria-describedby="([^"]+)"', html) for x in s.split()}
+        assert targets <= set(ids), (url, targets - set(ids))
+        # Every radio button and checkbox group sits in a fieldset with a legend.
+        assert html.count("<fieldset") == html.count("<legend"), url
