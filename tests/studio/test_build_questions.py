@@ -3,6 +3,7 @@ build_scales) and the same through the studio pages as a campaigner would use th
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -40,7 +41,7 @@ def english_study():
 
     data = english(data)
     data["languages"] = ["en"]
-    return load_study(__import__("json").dumps(data))
+    return load_study(json.dumps(data))
 
 
 def same_texts(spec, localized):
@@ -217,6 +218,8 @@ def test_moving_swaps_with_the_neighbour_in_the_same_phase_and_stops_at_the_ends
     assert [i.id for i in moved.items_for("pre")] == [i.id for i in spec.items_for("pre")]
     assert bq.move_item(spec, "ideology", "up", "pre") is spec
     assert bq.move_item(spec, "comment", "down", "post") is spec
+    with pytest.raises(StudyError, match="'comment' is not asked in the pre phase"):
+        bq.move_item(spec, "comment", "up", "pre")
     down = bq.move_item(spec, "ideology", "down")
     assert [i.id for i in down.items][:2] == ["age_group", "ideology"]
 
@@ -285,7 +288,7 @@ def test_removing_an_option_used_by_a_blocking_group_is_refused_unless_asked():
     )
     data = blocked.model_dump(mode="json")
     data["design"]["strata"] = {"young": [1, 2], "old": [3, 4]}
-    blocked = load_study(__import__("json").dumps(data))
+    blocked = load_study(json.dumps(data))
     edit = unchanged_edit(blocked, blocked.item("age_group"))
     edit.remove_options = {4}
     with pytest.raises(StudyError) as info:
@@ -524,7 +527,7 @@ def test_a_campaigner_builds_the_questions_of_a_study_through_the_forms(studio_a
         spec = current(studio_app).spec
         data = spec.model_dump(mode="json")
         data["design"].update(block_by="region", strata={"urban": [1, 2], "rural": [3]})
-        studio.update_study(session, SLUG, load_study(__import__("json").dumps(data)), now=T0)
+        studio.update_study(session, SLUG, load_study(json.dumps(data)), now=T0)
     confirm = client.get(f"/studio/{SLUG}/questions/region/remove").get_data(as_text=True)
     assert "the design blocks participants on its answers and its groups (rural, urban)" in confirm
     refused = client.post(f"/studio/{SLUG}/questions/region/remove", data={"confirm": "yes"})
@@ -599,3 +602,30 @@ def test_editor_pages_tie_every_label_and_description_to_an_element_and_repeat_n
         assert targets <= set(ids), (url, targets - set(ids))
         # Every radio button and checkbox group sits in a fieldset with a legend.
         assert html.count("<fieldset") == html.count("<legend"), url
+
+
+def test_saving_unchanged_scales_keeps_member_order_and_unrelated_reverse_flags():
+    data = study_data()
+    data["scales"][0]["items"] = ["care_2", "care_1"]  # not in question order
+    data["items"][2]["labels"] = {  # care_1, one label written with spaces around it
+        **data["items"][2]["labels"],
+        "en": [" Strongly disagree ", *data["items"][2]["labels"]["en"][1:]],
+    }
+    for item in data["items"]:
+        if item["id"] == "equality_1":
+            item["reverse"] = True  # set in the file although its scale does not need it
+    spec = load_study(json.dumps(data))
+    same = bs.save_scale(spec, "care_values", ["care_1", "care_2"], [], "care")
+    assert same.scale("care_values").items == ["care_2", "care_1"]
+    assert same.item("equality_1").reverse
+    assert same.content_hash() == spec.content_hash()
+    care_1 = spec.item("care_1")
+    kept = bq.edit_item(spec, "care_1", unchanged_edit(spec, care_1))
+    assert kept.content_hash() == spec.content_hash()
+    # Leaving its last scale through the editor clears an item's reverse flag.
+    flipped = bs.save_scale(spec, "care_values", ["care_1"], ["care_2"], "care")
+    assert flipped.item("care_2").reverse
+    dropped = bs.save_scale(flipped, "care_values", ["care_1", "care_2"], [], "care")
+    assert not dropped.item("care_2").reverse
+    gone = bs.remove_scale(flipped, "care_values", drop_references=True)
+    assert not gone.item("care_2").reverse and gone.item("equality_1").reverse

@@ -226,6 +226,8 @@ def move_item(spec: Study, item_id: str, direction: str, phase: str | None = Non
     items = data["items"]
     here = position(spec, item_id)
     group = [j for j, it in enumerate(items) if phase is None or phase in it["phase"]]
+    if here not in group:
+        raise StudyError([("phase", f"'{item_id}' is not asked in the {phase} phase")])
     pos = group.index(here)
     target = pos - 1 if direction == "up" else pos + 1
     if not 0 <= target < len(group):
@@ -324,6 +326,12 @@ def _edit_likert(spec: Study, item: Item, target: dict[str, Any], edit: ItemEdit
     else:
         target["points"] = points
         typed = {lang: lines(edit.labels.get(lang)) for lang in spec.languages}
+        if item.labels is not None:
+            # A label written with surrounding spaces comes back stripped: keep the original.
+            for lang, words in typed.items():
+                original = item.labels.get(lang, spec.default_language)
+                if words == [w.strip() for w in original]:
+                    typed[lang] = original
         has_any = any(typed.values())
         target["labels"] = labels_data(spec, target.get("labels"), typed) if has_any else None
 

@@ -10,7 +10,7 @@ Public API::
 A scale is built by ticking its items; reverse-coded items are ticked separately
 (ticking one as reversed also makes it a member). Reverse coding is a property of the
 likert item in the study format (``reverse: true``): it applies in every index the item
-is part of, and is cleared when the item leaves its last scale.
+is part of, and is cleared when the item leaves its last scale through this editor.
 """
 
 from __future__ import annotations
@@ -70,8 +70,11 @@ def save_scale(
     ]
     if problems:
         raise StudyError(problems)
-    members = [i.id for i in spec.items if i.id in chosen]
     scale: dict[str, Any] = {"id": scale_id.strip()} if new else data["scales"][index]
+    before = [] if new else list(scale["items"])
+    # Members keep the order they had; newly ticked ones follow in question order.
+    members = [i for i in before if i in chosen]
+    members += [i.id for i in spec.items if i.id in chosen and i.id not in before]
     scale["items"] = members
     scale["value"] = value or None
     if label is not None:
@@ -81,18 +84,21 @@ def save_scale(
     if new:
         data["scales"].append(scale)
     data["scales"] = [{k: v for k, v in s.items() if v is not None} for s in data["scales"]]
-    _set_reverse(data, members, reversed_ids)
+    _set_reverse(data, members, reversed_ids, left=set(before) - set(members))
     return study_from_data(data)
 
 
-def _set_reverse(data: dict[str, Any], members: list[str], reversed_ids: set[str]) -> None:
+def _set_reverse(
+    data: dict[str, Any], members: list[str], reversed_ids: set[str], left: set[str]
+) -> None:
+    """Reverse flags of the scale's likert members; cleared on items that left their last scale."""
     in_scales = {i for s in data["scales"] for i in s["items"]}
     for item in data["items"]:
         if item["type"] != "likert":
             continue
         if item["id"] in members:
             item["reverse"] = item["id"] in reversed_ids
-        elif item["id"] not in in_scales:
+        elif item["id"] in left and item["id"] not in in_scales:
             item["reverse"] = False
 
 
@@ -117,7 +123,8 @@ def remove_scale(spec: Study, scale_id: str, drop_references: bool = False) -> S
             ]
         )
     data = spec.model_dump(mode="json")
+    left = set(data["scales"][index]["items"])
     del data["scales"][index]
-    _set_reverse(data, [], set())
+    _set_reverse(data, [], set(), left=left)
     drop_from_plan(data, {scale_id})
     return study_from_data(data)
