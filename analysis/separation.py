@@ -290,7 +290,8 @@ def check_separation(
     )
     raise SeparationError(
         f"outcome {outcome!r}: {who} the answers perfectly "
-        "(quasi-separation: with the arms they predict on which side of a category "
+        f"(quasi-separation: with the arms {'it predicts' if len(cov) == 1 else 'they predict'} "
+        "on which side of a category "
         f"boundary every answer falls), so the estimates are unbounded: the {model} model "
         "has no finite estimate and is not fitted",
         outcome=outcome,
