@@ -5,6 +5,8 @@ may do something the other may not:
 
 - view: every role (overview, dashboard, preview, power planner, study YAML)
 - edit: owner, editor (texts, arms and frames, items, design, YAML editor, new version)
+- translate: owner, editor, translator (the texts of every language, interface strings,
+  the translator's file); a translator may do nothing else but view
 - plan: owner, analyst (edit and lock the analysis plan)
 - results: owner, analyst (outcome results, report, data downloads)
 - manage: owner (lifecycle: pilot, live, pause, resume, close; members)
@@ -30,6 +32,7 @@ from framelab.db.models import Study
 PERMISSIONS: dict[str, frozenset[str]] = {
     "view": frozenset(ROLES),
     "edit": frozenset({"owner", "editor"}),
+    "translate": frozenset({"owner", "editor", "translator"}),
     "plan": frozenset({"owner", "analyst"}),
     "results": frozenset({"owner", "analyst"}),
     "manage": frozenset({"owner"}),

@@ -38,6 +38,7 @@ from framelab.domain.study import (
     study_from_data,
 )
 from framelab.domain.study import Study as StudySpec
+from framelab.domain.translation import Gap, translation_gaps
 from framelab.services.accounts import Account
 from framelab.services.studies import (
     LOCK_PARTS,
@@ -80,6 +81,24 @@ class StudyLocked(ValueError):
 
 class LifecycleError(ValueError):
     """A status change that is not possible from the study's current status."""
+
+
+class TranslationIncomplete(LifecycleError):
+    """Launching a study some language of which is not fully translated; `gaps` says what."""
+
+    def __init__(self, slug: str, gaps: list[Gap]) -> None:
+        self.gaps = gaps
+        by_language: dict[str, list[str]] = {}
+        for gap in gaps:
+            by_language.setdefault(gap.lang, []).append(gap.key)
+        parts = []
+        for lang, keys in by_language.items():
+            shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+            parts.append(f"{lang} ({len(keys)}: {shown})")
+        super().__init__(
+            f"translation: {slug} cannot go live until every language is complete; still "
+            f"untranslated or missing: {'; '.join(parts)}. The Languages page lists them all."
+        )
 
 
 @dataclass(frozen=True)
@@ -329,6 +348,10 @@ def change_status(session: Session, slug: str, action: str, *, now: datetime) ->
             f"status: {slug} is {loaded.status}; '{action}' is possible only from "
             f"{' or '.join(sources)}"
         )
+    gaps = translation_gaps(loaded.spec) if target == "live" else []
+    if gaps:
+        session.rollback()
+        raise TranslationIncomplete(slug, gaps)
     return set_status(session, slug, target, now=now)
 
 

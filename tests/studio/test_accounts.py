@@ -115,9 +115,10 @@ def test_last_owner_cannot_be_removed(sqlite_session):
 @pytest.mark.parametrize(
     ("role", "allowed"),
     [
-        ("owner", {"view", "edit", "plan", "results", "manage"}),
-        ("editor", {"view", "edit"}),
+        ("owner", {"view", "edit", "translate", "plan", "results", "manage"}),
+        ("editor", {"view", "edit", "translate"}),
         ("analyst", {"view", "plan", "results"}),
+        ("translator", {"view", "translate"}),
         ("viewer", {"view"}),
         (None, set()),
     ],

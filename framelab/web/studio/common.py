@@ -18,6 +18,7 @@ NAV = (
     ("studio.texts", "Texts"),
     ("studio.questions", "Questions"),
     ("studio.scales", "Scales"),
+    ("studio.languages", "Languages"),
     ("studio.design", "Design"),
     ("studio.plan", "Analysis plan"),
     ("studio.yaml_editor", "Study file"),

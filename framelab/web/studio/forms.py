@@ -136,6 +136,7 @@ class MemberForm(FlaskForm):
             "viewer": "Viewer: sees the study and the dashboard",
             "editor": "Editor: drafts frames, texts, items and design",
             "analyst": "Analyst: edits and locks the analysis plan, reads results",
+            "translator": "Translator: edits the texts of every language, nothing else",
             "owner": "Owner: everything, including launch and members",
         },
     )
