@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 DEMO_STUDY := examples/torture-ban.yaml
 
-.PHONY: demo test bench lint format clean
+.PHONY: demo test test-lowest bench lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,25 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The oldest versions pyproject.toml allows: every declared dependency (runtime and [dev])
+# pinned to its lower bound by a generated constraints file, in a venv of its own; the
+# dependencies of those dependencies resolve to what the registry serves today.
+LOWEST        := .venv-lowest
+LOWEST_STAMP  := $(LOWEST)/.installed-lowest
+LOWEST_TESTS  ?= tests/tools tests/analysis tests/report
+
+$(LOWEST_STAMP): pyproject.toml tools/lowest_constraints.py
+	rm -rf $(LOWEST)
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LOWEST)/bin/python -m pip install --quiet packaging  # the generator's one import
+	$(LOWEST)/bin/python tools/lowest_constraints.py --extra dev --output $(LOWEST)/constraints.txt
+	$(LOWEST)/bin/python -m pip install --quiet -c $(LOWEST)/constraints.txt -e '.[dev]'
+	touch $(LOWEST_STAMP)
+
+test-lowest: $(LOWEST_STAMP)
+	$(LOWEST)/bin/python -m pytest -p no:cacheprovider $(LOWEST_TESTS)
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
@@ -43,4 +62,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) instance reports test-artifacts .pytest_cache
+	rm -rf $(VENV) $(LOWEST) instance reports test-artifacts .pytest_cache
