@@ -406,3 +406,120 @@ def test_a_live_study_shows_read_only_frames_and_refuses_changes(client_for, stu
     assert _stored(studio_app, SLUG).content_hash() == before.content_hash()
     settings = owner.get(f"/studio/{SLUG}/arms/care/settings").get_data(as_text=True)
     assert 'id="frames-locked"' in settings and "<fieldset disabled>" in settings
+
+
+# ------------------------------------------------------------------ design in plain words
+
+
+def test_blocking_groups_answers_into_strata_and_an_unchanged_form_keeps_the_hash():
+    spec = make_study()  # blocked on ideology, strata left [1, 2], centre [3], right [4, 5]
+    groups = {1: "left", 2: "left", 3: "centre", 4: "right", 5: "right"}
+    kwargs = {"scheme": "blocked", "seed": spec.design.seed, "block_by": "ideology"}
+    same = bf.edit_design(spec, **kwargs, groups=groups, block_size=10)
+    assert same.content_hash() == spec.content_hash()
+    regrouped = bf.edit_design(
+        spec,
+        **kwargs,
+        groups={1: "Left wing", 2: "Left wing", 3: "Rest", 4: "Rest", 5: "Rest"},
+        block_size=10,
+    )
+    assert regrouped.design.strata == {"left_wing": [1, 2], "rest": [3, 4, 5]}
+    assert regrouped.strata() == ["left_wing", "rest"]
+    ungrouped = bf.edit_design(spec, **kwargs, groups={}, block_size=10)
+    assert ungrouped.design.strata is None and ungrouped.strata() == ["1", "2", "3", "4", "5"]
+    # Another blocking question starts ungrouped; a scheme without blocking drops both.
+    other = bf.edit_design(
+        spec, scheme="blocked", seed=1, block_by="age_group", groups=groups, block_size=None
+    )
+    assert other.design.block_by == "age_group" and other.design.strata is None
+    assert other.design.block_size == 10
+    simple = bf.edit_design(
+        spec, scheme="simple", seed=1, block_by="ideology", groups=groups, block_size=10
+    )
+    assert (simple.design.block_by, simple.design.strata, simple.design.block_size) == (
+        None,
+        None,
+        None,
+    )
+    assert bf.strata_from_groups([1, 2, 3], {1: "a", 3: "a"}) == {"a": [1, 3], "answer_2": [2]}
+    assert bf.group_id(" 18-29 ") == "group_18_29"
+
+
+def test_design_page_groups_the_answers_of_the_blocking_question(client_for, studio_app):
+    from tests.studio.conftest import SLUG
+
+    owner = client_for("owner@example.org")
+    page = unescape(owner.get(f"/studio/{SLUG}/design").get_data(as_text=True))
+    assert "sum(weights)" not in page and 'id="strata"' in page
+    assert "Group of the answer “Very left”" in page
+    before = _stored(studio_app, SLUG)
+    unchanged = {
+        "scheme": "blocked",
+        "block_by": "ideology",
+        "block_size": "10",
+        "seed": str(before.design.seed),
+        "group_1": "left",
+        "group_2": "left",
+        "group_3": "centre",
+        "group_4": "right",
+        "group_5": "right",
+    }
+    assert owner.post(f"/studio/{SLUG}/design", data=unchanged).status_code == 302
+    assert _stored(studio_app, SLUG).content_hash() == before.content_hash()
+    two = {**unchanged, "group_3": "Left", "block_size": "20"}
+    assert owner.post(f"/studio/{SLUG}/design", data=two).status_code == 302
+    spec = _stored(studio_app, SLUG)
+    assert spec.design.strata == {"left": [1, 2, 3], "right": [4, 5]}
+    assert spec.design.block_size == 20
+    misfit = owner.post(f"/studio/{SLUG}/design", data={**two, "block_size": "7"})
+    assert misfit.status_code == 422
+    text = unescape(misfit.get_data(as_text=True))
+    assert "7 does not fit the arm weights" in text and "sum(weights)" not in text
+
+
+def test_plan_page_takes_the_target_and_the_power_page_fills_it_in(client_for, studio_app):
+    from tests.studio.conftest import SLUG
+
+    analyst = client_for("analyst@example.org")
+    power = unescape(
+        analyst.get(
+            f"/studio/{SLUG}/power?effect=0.2&n_per_arm=400&attrition=20&alpha=0.05&correction=holm"
+        ).get_data(as_text=True)
+    )
+    assert "allowing for 20% drop-out" in power and 'id="use-target"' in power
+    needed = int(re.search(r'name="target_n" value="(\d+)"', power).group(1))
+    recruit = int(re.search(r"To recruit</dt><dd>(\d+) participants", power).group(1))
+    assert recruit == -(-needed // 0.8)  # 20% drop-out: needed / 0.8, rounded up
+    assert 'What "d" and "power" mean' in power
+    used = analyst.post(f"/studio/{SLUG}/plan/target", data={"target_n": str(needed)})
+    assert used.status_code == 302 and used.headers["Location"].endswith("/plan#target_n")
+    assert _stored(studio_app, SLUG).target_n == needed
+    plan = unescape(analyst.get(f"/studio/{SLUG}/plan").get_data(as_text=True))
+    assert f'value="{needed}"' in plan
+    for words in ("(covariates)", "(moderators)", "(significance level, alpha)", "(Holm;"):
+        assert words in plan
+    # Outcomes are ticked by their wording, not only their id.
+    assert "support: A proposed law would ban torture" in plan
+    # A viewer sees the power result but no button that changes the study.
+    viewer = client_for("viewer@example.org").get(f"/studio/{SLUG}/power?effect=0.2")
+    assert 'id="use-target"' not in viewer.get_data(as_text=True)
+
+
+def test_a_live_study_keeps_its_target_on_the_plan_page(client_for, studio_app):
+    from framelab.web.database import db_session
+    from tests.studio.conftest import NOW, SLUG
+
+    with studio_app.app_context():
+        studio.change_status(db_session(), SLUG, "live", now=NOW)
+    analyst = client_for("analyst@example.org")
+    before = _stored(studio_app, SLUG)
+    refused = analyst.post(f"/studio/{SLUG}/plan/target", data={"target_n": "50"})
+    assert refused.status_code == 302
+    page = unescape(analyst.get(f"/studio/{SLUG}/plan").get_data(as_text=True))
+    assert "only the owner may raise it" in page
+    assert 'id="plan-locked"' in page and 'disabled id="target"' in page
+    assert _stored(studio_app, SLUG).target_n == before.target_n
+    owner = client_for("owner@example.org")
+    design = unescape(owner.get(f"/studio/{SLUG}/design").get_data(as_text=True))
+    assert 'id="design-locked"' in design and "<fieldset disabled>" in design
+    assert 'value="Save design"' not in design

@@ -183,12 +183,12 @@ def test_power_planner_warns_when_the_sample_misses_small_effects(client_for):
     assert "Underpowered" in html or "Marginal" in html
     assert "d = 0.1 to 0.2" in html
     big = client.get(
-        f"/studio/{SLUG}/power?effect=0.15&n_per_arm=5000&attrition=0.1&alpha=0.05&correction=holm"
+        f"/studio/{SLUG}/power?effect=0.15&n_per_arm=5000&attrition=10&alpha=0.05&correction=holm"
     )
     assert "Adequate." in big.get_data(as_text=True)
     in_points = client.get(
         f"/studio/{SLUG}/power?effect=0.15&difference=0.4&outcome_sd=1.6&n_per_arm=400"
-        "&attrition=0.2&alpha=0.05&correction=holm"
+        "&attrition=20&alpha=0.05&correction=holm"
     ).get_data(as_text=True)
     assert "Power for d = 0.25" in in_points
     assert "allowing for 20% drop-out" in in_points

@@ -350,3 +350,78 @@ def set_allocation(spec: Study, weights: Mapping[str, int], block_size: int | No
     design = {k: v for k, v in design.items() if v is not None}
     data["design"] = design
     return _finish(data)
+
+
+# ------------------------------------------------------------------ design in plain words
+
+
+def group_id(name: str) -> str:
+    """A stratum label from a group name typed by a campaigner ("Left wing" -> left_wing)."""
+    ident = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")[:60]
+    if ident and not ident[0].isalpha():
+        ident = f"group_{ident}"
+    return ident
+
+
+def strata_from_groups(
+    values: Sequence[int], groups: Mapping[int, str]
+) -> dict[str, list[int]] | None:
+    """Strata from a group name per answer value; None when no answer is grouped (then
+    every answer is its own stratum). An answer left without a group is kept alone."""
+    if not any((groups.get(v) or "").strip() for v in values):
+        return None
+    strata: dict[str, list[int]] = {}
+    for value in values:
+        label = group_id(groups.get(value) or "") or f"answer_{value}"
+        strata.setdefault(label, []).append(value)
+    return strata
+
+
+def edit_design(
+    spec: Study,
+    *,
+    scheme: str,
+    seed: int,
+    block_by: str | None,
+    groups: Mapping[int, str] | None,
+    block_size: int | None,
+) -> Study:
+    """Scheme, seed, blocking question with its answers grouped into strata, block size.
+
+    `groups` (answer value -> group name) applies to the blocking question as saved; when
+    the question changes, its answers start ungrouped. Weights and factors are kept.
+    """
+    data = _data(spec)
+    design = data["design"]
+    design["scheme"] = scheme
+    design["seed"] = seed
+    if scheme != "blocked":
+        design["block_by"] = None
+        design["strata"] = None
+    elif block_by != spec.design.block_by or groups is None:
+        design["block_by"] = block_by
+        design["strata"] = None if block_by != spec.design.block_by else design.get("strata")
+    else:
+        item = spec.item(block_by)
+        design["strata"] = strata_from_groups(item.allowed_values() or [], groups)
+    total = total_weight(spec.weights())
+    if scheme == "simple":
+        design["block_size"] = None
+    elif block_size is None or (spec.design.block_size is None and block_size == total):
+        design["block_size"] = spec.design.block_size if block_size is None else None
+    else:
+        design["block_size"] = block_size
+    if scheme != "factorial":
+        design["factors"] = None
+    data["design"] = {k: v for k, v in design.items() if v is not None}
+    try:
+        return study_from_data(data)
+    except StudyError as exc:
+        raise StudyError(plain_errors(exc.errors)) from None
+
+
+def block_size_choices(spec: Study) -> dict[int, str]:
+    """The block sizes that fit the study's shares, each with what it means."""
+    weights = spec.weights()
+    sizes = valid_block_sizes(weights, spec.design.block_size)
+    return {size: block_size_label(size, weights) for size in sizes}

@@ -143,6 +143,15 @@ class MemberForm(FlaskForm):
     submit = SubmitField("Give access")
 
 
+# Plain words for the multiple-comparison corrections; the method's name stays in brackets.
+CORRECTION_CHOICES = {
+    "holm": "Keep the overall false-alarm risk at the level above (Holm; recommended)",
+    "bonferroni": "The same, more cautiously (Bonferroni)",
+    "bh": "Allow a few false alarms among many findings (Benjamini-Hochberg)",
+    "none": "No allowance: each frame on its own (none)",
+}
+
+
 class PowerForm(FlaskForm):
     """The power planner: a GET form (changes nothing, so no CSRF token needed)."""
 
@@ -150,7 +159,10 @@ class PowerForm(FlaskForm):
         csrf = False
 
     effect = DecimalField(
-        "Expected effect (Cohen's d)", places=3, default=0.15, validators=[NumberRange(0.01, 2)]
+        "Expected effect, in standard deviations (Cohen's d)",
+        places=3,
+        default=0.15,
+        validators=[NumberRange(0.01, 2)],
     )
     difference = DecimalField(
         "Expected difference in outcome points",
@@ -166,17 +178,22 @@ class PowerForm(FlaskForm):
         "Completed participants per arm", validators=[Optional(), NumberRange(2, 1_000_000)]
     )
     attrition = DecimalField(
-        "Expected drop-out (share who start but do not finish)",
-        places=2,
-        default=0.15,
-        validators=[NumberRange(0, 0.9)],
+        "Expected drop-out (%)",
+        description="Of every 100 who start, how many leave before the end; 15 is common online.",
+        places=0,
+        default=15,
+        validators=[NumberRange(0, 90)],
     )
     alpha = DecimalField(
-        "Significance level", places=3, default=0.05, validators=[NumberRange(0.001, 0.2)]
+        "Risk of a false alarm (significance level, alpha)",
+        description="0.05: a frame that does nothing is declared to work 5 times in 100.",
+        places=3,
+        default=0.05,
+        validators=[NumberRange(0.001, 0.2)],
     )
     correction = SelectField(
-        "Correction for several frames",
-        choices={"holm": "Holm", "bonferroni": "Bonferroni", "none": "None"},
+        "Allowance for testing several frames",
+        choices={k: v for k, v in CORRECTION_CHOICES.items() if k != "bh"},
         default="holm",
     )
     submit = SubmitField("Calculate")
@@ -268,47 +285,71 @@ def _choices(ids: Iterable[str]) -> dict[str, str]:
     return {i: i for i in ids}
 
 
+def _item_choices(spec: Study, ids: Iterable[str]) -> dict[str, str]:
+    """Item or scale ids with the question's wording, so campaigners tick what they read."""
+    out = {}
+    for ident in ids:
+        try:
+            text = spec.text(spec.item(ident).text, spec.default_language)
+        except LookupError:
+            text = "the average of " + ", ".join(spec.scale(ident).items)
+        out[ident] = f"{ident}: {text[:90]}{'…' if len(text) > 90 else ''}"
+    return out
+
+
 def plan_form(spec: Study) -> tuple[type[FlaskForm], Places]:
-    """The analysis plan: outcomes, covariates, moderators, alpha, correction, exclusions."""
-    post = [i.id for i in spec.items_for("post")] + [s.id for s in spec.scales]
-    pre = [i.id for i in spec.items_for("pre")] + [s.id for s in spec.scales]
+    """The analysis plan in plain words: outcomes, covariates, moderators, false-alarm risk,
+    allowance for several frames, exclusions and the target sample."""
+    post = [i.id for i in spec.items_for("post") if i.type != "text"] + [s.id for s in spec.scales]
+    pre = [i.id for i in spec.items_for("pre") if i.type != "text"] + [s.id for s in spec.scales]
     plan = spec.analysis
     fields: dict[str, Field] = {
         "primary": MultiCheckboxField(
-            "Primary outcomes (confirmatory)", choices=_choices(post), default=plan.primary
+            "Main outcomes: what the frames should change (primary)",
+            choices=_item_choices(spec, post),
+            default=plan.primary,
         ),
         "secondary": MultiCheckboxField(
-            "Secondary outcomes (exploratory)", choices=_choices(post), default=plan.secondary
+            "Other outcomes to look at (secondary, exploratory)",
+            choices=_item_choices(spec, post),
+            default=plan.secondary,
         ),
         "covariates": MultiCheckboxField(
-            "Covariates (measured before the message)",
-            choices=_choices(pre),
+            "Answers given before the message that make the estimate more precise (covariates)",
+            choices=_item_choices(spec, pre),
             default=plan.covariates,
         ),
         "moderators": MultiCheckboxField(
-            "Moderators (subgroup analyses)", choices=_choices(pre), default=plan.moderators
+            "Groups to compare: does a frame work differently for them? (moderators)",
+            choices=_item_choices(spec, pre),
+            default=plan.moderators,
         ),
         "alpha": DecimalField(
-            "Significance level (alpha)", places=3, default=plan.alpha, validators=[InputRequired()]
+            "Risk of a false alarm (significance level, alpha)",
+            description="0.05 means a frame that does nothing is declared to work 5 times in 100.",
+            places=3,
+            default=plan.alpha,
+            validators=[InputRequired()],
         ),
         "correction": SelectField(
-            "Correction for several frames",
-            choices={
-                "holm": "Holm",
-                "bh": "Benjamini-Hochberg",
-                "bonferroni": "Bonferroni",
-                "none": "None",
-            },
+            "Allowance for testing several frames",
+            choices=CORRECTION_CHOICES,
             default=plan.correction,
         ),
         "exclude": MultiCheckboxField(
-            "Exclude participants flagged as",
+            "Leave out of the analysis participants who",
             choices={
                 "attention_failed": "failed an attention check",
-                "speeder": "speeder",
-                "honeypot": "filled the hidden honeypot field",
+                "speeder": "answered too fast to have read (speeders)",
+                "honeypot": "filled the hidden field only robots see (honeypot)",
             },
             default=list(plan.exclude),
+        ),
+        "target_n": IntegerField(
+            "Target sample: completed participants",
+            description="The study closes when this many have finished (pilot runs not counted).",
+            default=spec.target_n,
+            validators=[Optional(), NumberRange(1, 10_000_000)],
         ),
         "save": SubmitField("Save analysis plan"),
     }
@@ -324,7 +365,17 @@ def plan_form(spec: Study) -> tuple[type[FlaskForm], Places]:
             "exclude",
         )
     }
+    places["target_n"] = "target_n"
     return _make(FlaskForm, fields, "PlanForm"), places
+
+
+class TargetForm(FlaskForm):
+    """ "Use this number" on the power page: the target sample."""
+
+    target_n = IntegerField(
+        "Target sample", widget=HiddenInput(), validators=[InputRequired(), NumberRange(1)]
+    )
+    use = SubmitField("Use this number as the target sample")
 
 
 def design_form(spec: Study) -> tuple[type[FlaskForm], Places]:
@@ -541,3 +592,60 @@ def factors_form(spec: Study) -> tuple[type[FlaskForm], Places]:
         places[f"design.factors.{name}"] = field
     fields["save_factors"] = SubmitField("Save levels")
     return _make(FlaskForm, fields, "FactorsForm"), places
+
+
+def plain_design_form(spec: Study, sizes: dict[int, str]) -> tuple[type[FlaskForm], Places]:
+    """Randomization in plain words: scheme, blocking question, the groups of its answers,
+    block size among the sizes that fit the shares, and the seed."""
+    design = spec.design
+    blockable = [
+        i for i in spec.items_for("pre") if i.type in ("choice", "binary", "likert") and i.required
+    ]
+    fields: dict[str, Field] = {
+        "scheme": RadioField(
+            "How arms are drawn",
+            choices={
+                "complete": "In blocks over the whole study: the arms stay the same size",
+                "blocked": "In blocks within groups of an answer given before the message",
+                "simple": "A separate draw for each participant (arm sizes vary by chance)",
+                "factorial": "In blocks over every combination of the factors",
+            },
+            default=design.scheme,
+        ),
+        "block_by": SelectField(
+            "Balance within the answers to",
+            description="A required question asked before the message.",
+            choices={"": "(choose a question)"}
+            | {i.id: f"{i.id}: {spec.text(i.text, spec.default_language)[:80]}" for i in blockable},
+            default=design.block_by or "",
+        ),
+        "seed": IntegerField(
+            "Random seed",
+            description="The whole sequence of draws follows from it, so it can be checked later.",
+            default=design.seed,
+            validators=[InputRequired()],
+        ),
+    }
+    places: Places = {f"design.{n}": n for n in ("scheme", "seed", "block_by")}
+    if design.scheme != "simple":
+        fields["block_size"] = SelectField(
+            "Block size",
+            choices={str(size): label for size, label in sizes.items()},
+            default=str(spec.block_size()),
+            validate_choice=False,
+        )
+        places["design.block_size"] = "block_size"
+    if design.scheme == "blocked" and design.block_by:
+        item = spec.item(design.block_by)
+        labels = item.value_labels(spec.default_language)
+        current = {v: label for label, values in (design.strata or {}).items() for v in values}
+        for value in item.allowed_values() or []:
+            name = f"group_{value}"
+            fields[name] = StringField(
+                f"Group of the answer “{labels.get(value, value)}”",
+                default=current.get(value, ""),
+                validators=[Optional(), Length(max=60)],
+            )
+        places["design.strata"] = f"group_{(item.allowed_values() or [0])[0]}"
+    fields["save"] = SubmitField("Save design")
+    return _make(FlaskForm, fields, "PlainDesignForm"), places

@@ -74,3 +74,12 @@ def plan_power(
         recruit_total=math.ceil(total / (1 - attrition)),
         summary=power_summary(per_arm, arms, alpha, correction),
     )
+
+
+def set_target(spec: Study, target_n: int | None) -> Study:
+    """The spec with a new target sample (completed participants); None removes it."""
+    from framelab.domain.study import study_from_data
+
+    data = spec.model_dump(mode="json")
+    data["target_n"] = target_n
+    return study_from_data(data)

@@ -4,6 +4,7 @@ design, analysis plan (and its lock), and the participant preview."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, request, url_for
@@ -17,17 +18,18 @@ from framelab.services.studies import LoadedStudy
 from framelab.services.studio import StudyLocked
 from framelab.web.markdown import render_markdown
 from framelab.web.participant.pages import page_from_state, render_page
-from framelab.web.studio import editing
+from framelab.web.studio import build_frames, editing, planning
 from framelab.web.studio.auth import require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
 from framelab.web.studio.forms import (
     ActionForm,
     Places,
-    design_form,
+    TargetForm,
     field_name,
     frame_form,
     place_errors,
+    plain_design_form,
     plan_form,
     texts_form,
 )
@@ -209,25 +211,40 @@ def _apply_texts(spec: Study, form: FlaskForm) -> Study:
     return editing.edit_texts(spec, texts, form.target_n.data, form.speeder_seconds.data)
 
 
-def _apply_plan(spec: Study, form: FlaskForm) -> Study:
+def _apply_plan(
+    spec: Study, form: FlaskForm, *, plan_locked: bool = False, target_locked: bool = False
+) -> Study:
+    # Read-only parts are disabled fields, which browsers do not send: they stay as they are.
+    if plan_locked:
+        return spec if target_locked else planning.set_target(spec, form.target_n.data)
     plan = {
         name: form[name].data or []
         for name in ("primary", "secondary", "covariates", "moderators", "exclude")
     }
     plan["alpha"] = float(form.alpha.data)
     plan["correction"] = form.correction.data
-    return editing.edit_plan(spec, plan)
+    edited = editing.edit_plan(spec, plan)
+    return edited if target_locked else planning.set_target(edited, form.target_n.data)
+
+
+def _design_form(spec: Study) -> tuple[type[FlaskForm], Places]:
+    return plain_design_form(spec, build_frames.block_size_choices(spec))
 
 
 def _apply_design(spec: Study, form: FlaskForm) -> Study:
-    design = {
-        "scheme": form.scheme.data,
-        "seed": form.seed.data,
-        "block_size": form.block_size.data,
-        "block_by": form.block_by.data or None,
-    }
-    weights = {arm.id: form[f"weight_{arm.id}"].data for arm in spec.arms}
-    return editing.edit_design(spec, design, weights)
+    groups = None
+    if spec.design.scheme == "blocked" and spec.design.block_by:
+        values = spec.item(spec.design.block_by).allowed_values() or []
+        groups = {v: form[f"group_{v}"].data or "" for v in values}
+    size = form["block_size"].data if "block_size" in form else None
+    return build_frames.edit_design(
+        spec,
+        scheme=form.scheme.data,
+        seed=form.seed.data,
+        block_by=form.block_by.data or None,
+        groups=groups,
+        block_size=int(size) if size and str(size).isdigit() else None,
+    )
 
 
 @bp.route("/<slug>/texts", methods=["GET", "POST"])
@@ -246,13 +263,44 @@ def items(study: LoadedStudy) -> Any:
 @bp.route("/<slug>/design", methods=["GET", "POST"])
 @require_role("edit")
 def design(study: LoadedStudy) -> Any:
-    return _section(study, design_form, "studio/design.html", "studio.design", _apply_design)
+    return _section(study, _design_form, "studio/design.html", "studio.design", _apply_design)
 
 
 @bp.route("/<slug>/plan", methods=["GET", "POST"])
 @require_role("plan")
 def plan(study: LoadedStudy) -> Any:
-    return _section(study, plan_form, "studio/plan.html", "studio.plan", _apply_plan)
+    lock = studio.lock_state(session(), study.slug)
+    apply = partial(
+        _apply_plan, plan_locked=lock.is_locked("plan"), target_locked=lock.locked_at is not None
+    )
+    return _section(study, plan_form, "studio/plan.html", "studio.plan", apply)
+
+
+@bp.route("/<slug>/plan/target", methods=["POST"])
+@require_role("plan")
+def use_target(study: LoadedStudy) -> Any:
+    """ "Use this number" from the power page: the target sample of a study not yet live."""
+    form = TargetForm()
+    back = redirect(url_for("studio.plan", slug=study.slug) + "#target_n")
+    if not form.validate_on_submit():
+        flash("No target sample was sent; enter it on this page.", "error")
+        return back
+    if studio.lock_state(session(), study.slug).locked_at is not None:
+        flash(
+            "The study is live: its target sample is locked with the design and only the "
+            "owner may raise it, from the overview page.",
+            "error",
+        )
+        return back
+    try:
+        studio.update_study(
+            session(), study.slug, planning.set_target(study.spec, form.target_n.data), now=now()
+        )
+    except (StudyError, StudyLocked) as exc:
+        flash(str(exc), "error")
+        return back
+    flash(f"Target sample set to {form.target_n.data} completed participants.", "info")
+    return back
 
 
 @bp.route("/<slug>/plan/lock", methods=["POST"])

@@ -65,19 +65,13 @@ def _store(
     return True, ({}, []), None
 
 
-def _block_sizes(spec: Study) -> dict[int, str]:
-    weights = spec.weights()
-    sizes = build_frames.valid_block_sizes(weights, spec.design.block_size)
-    return {size: build_frames.block_size_label(size, weights) for size in sizes}
-
-
 def _forms(spec: Study) -> dict[str, Any]:
     add_class, _ = add_frame_form(spec)
     forms: dict[str, Any] = {"add": add_class(prefix="add")}
     if spec.control_arm.frame is None:
         placebo_class, _ = placebo_form(spec)
         forms["placebo"] = placebo_class(prefix="placebo")
-    allocation_class, _ = allocation_form(spec, _block_sizes(spec))
+    allocation_class, _ = allocation_form(spec, build_frames.block_size_choices(spec))
     forms["allocation"] = allocation_class(prefix="share")
     if spec.design.scheme == "factorial":
         factors_class, _ = factors_form(spec)
@@ -283,7 +277,7 @@ def arm_settings(study: LoadedStudy, arm_id: str) -> Any:
 def set_allocation(study: LoadedStudy) -> Any:
     """Shares (weights) of the arms and the block size; an empty field keeps its value."""
     spec = study.spec
-    form_class, places = allocation_form(spec, _block_sizes(spec))
+    form_class, places = allocation_form(spec, build_frames.block_size_choices(spec))
     form = form_class(prefix="share")
     if not form.validate_on_submit():
         return _page(study, {"allocation": form}, status=422)

@@ -119,7 +119,7 @@ def power(study: LoadedStudy) -> str:
             per_arm=form.n_per_arm.data or default_n_per_arm(spec),
             alpha=float(form.alpha.data),
             correction=form.correction.data,
-            attrition=float(form.attrition.data),
+            attrition=float(form.attrition.data) / 100,
         )
     return render_study(
         "studio/power.html",
