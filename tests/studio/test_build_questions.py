@@ -484,7 +484,7 @@ def test_a_campaigner_builds_the_questions_of_a_study_through_the_forms(studio_a
         item_id="petition",
         **_texts("text", "Will you sign the petition?"),
     )
-    assert added.status_code == 302
+    assert added.headers["Location"].endswith(f"/studio/{SLUG}/questions#q-petition")
     spec = current(studio_app).spec
     assert spec.item("region").options[2].label.get("ar") == "Countryside"
     assert spec.item("coal_support").labels.get("fr")[0] == "Très opposé"

@@ -94,7 +94,15 @@ def value_choices(spec: Study) -> dict[str, str]:
 
 
 def localized_fields(
-    spec: Study, prefix: str, label: str, loc: str, current: Any, *, area: bool, required: bool
+    spec: Study,
+    prefix: str,
+    label: str,
+    loc: str,
+    current: Any,
+    *,
+    area: bool,
+    required: bool,
+    rows: int | None = None,
 ) -> tuple[dict[str, Field], Places]:
     fields: dict[str, Field] = {}
     places: Places = {}
@@ -108,6 +116,7 @@ def localized_fields(
             _lang_label(label, lang),
             default=value or "",
             validators=[InputRequired()] if required else [Optional()],
+            render_kw={"rows": rows} if rows else None,
         )
         places[f"{loc}.{lang}"] = name
         if lang == spec.default_language:
@@ -132,6 +141,7 @@ def add_question_form(spec: Study) -> tuple[type[FlaskForm], Places]:
         None,
         area=True,
         required=False,
+        rows=5,
     )
     fields: dict[str, Field] = {
         **texts,
@@ -275,6 +285,7 @@ def _likert_fields(spec: Study, item: Item, loc: str) -> tuple[dict[str, Field],
         item.labels,
         area=True,
         required=False,
+        rows=(item.points or 5) + 1,
     )
     fields.update(labels)
     places[f"{loc}.points"] = "points"

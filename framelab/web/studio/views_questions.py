@@ -128,10 +128,17 @@ def questions(study: LoadedStudy) -> Any:
                 ),
             )
 
-        ok, problems, locked = _save(study, build)
+        added: list[str] = []
+
+        def build_and_note() -> Study:
+            edited = build()
+            added.append(edited.items[-1].id)
+            return edited
+
+        ok, problems, locked = _save(study, build_and_note)
         if ok:
-            flash("Question added.", "info")
-            return redirect(url_for("studio.questions", slug=study.slug))
+            flash(f"Question {added[0]} added at the end of its list.", "info")
+            return redirect(url_for("studio.questions", slug=study.slug) + f"#q-{added[0]}")
         errors, other = place_errors(problems, places)
     failed = request.method == "POST"
     return _page(
@@ -158,7 +165,9 @@ def move_question(study: LoadedStudy, item_id: str) -> Any:
     ok, problems, locked = _save(
         study, lambda: bq.move_item(study.spec, item_id, form.direction.data, phase)
     )
-    if not ok:
+    if ok:
+        flash(f"Question {item_id} moved {form.direction.data}.", "info")
+    else:
         flash(locked or "; ".join(f"{loc}: {msg}" for loc, msg in problems), "error")
     return redirect(url_for("studio.questions", slug=study.slug) + f"#q-{item_id}")
 
