@@ -209,18 +209,17 @@ def edit_question_form(spec: Study, item: Item, index: int) -> tuple[type[FlaskF
         spec, "text", "Question", f"{loc}.text", item.text, area=True, required=True
     )
     fields: dict[str, Field] = dict(texts)
-    if "label" in Item.model_fields:
-        short, p = localized_fields(
-            spec,
-            "label",
-            "Short name in reports (optional)",
-            f"{loc}.label",
-            getattr(item, "label", None),
-            area=False,
-            required=False,
-        )
-        fields.update(short)
-        places.update(p)
+    short, p = localized_fields(
+        spec,
+        "label",
+        "Short name in reports (optional)",
+        f"{loc}.label",
+        item.label,
+        area=False,
+        required=False,
+    )
+    fields.update(short)
+    places.update(p)
     fields.update(
         {
             "phase": RadioField("When it is asked", choices=PHASE_CHOICES, default=ui_phase(item)),
@@ -231,7 +230,7 @@ def edit_question_form(spec: Study, item: Item, index: int) -> tuple[type[FlaskF
             "desired": SelectField(
                 "Which way is success (outcomes and actions)",
                 choices=DESIRED_CHOICES,
-                default=getattr(item, "desired", None) or "increase",
+                default=item.desired or "increase",
             ),
             "correct": SelectField(
                 "Correct answer (attention checks only)",

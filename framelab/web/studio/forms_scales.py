@@ -55,25 +55,23 @@ def scale_form(spec: Study, scale: Scale | None) -> tuple[type[FlaskForm], Place
     )
     places[f"{loc}.items"] = "members"
     places[f"{loc}.value"] = "value"
-    if "label" in Scale.model_fields:
-        short, p = localized_fields(
-            spec,
-            "label",
-            "Short name in reports (optional)",
-            f"{loc}.label",
-            getattr(scale, "label", None),
-            area=False,
-            required=False,
-        )
-        fields.update(short)
-        places.update(p)
-    if "desired" in Scale.model_fields:
-        fields["desired"] = SelectField(
-            "Which way is success (when the scale is an outcome)",
-            choices=DESIRED_CHOICES,
-            default=getattr(scale, "desired", None) or "increase",
-        )
-        places[f"{loc}.desired"] = "desired"
+    short, p = localized_fields(
+        spec,
+        "label",
+        "Short name in reports (optional)",
+        f"{loc}.label",
+        scale.label if scale else None,
+        area=False,
+        required=False,
+    )
+    fields.update(short)
+    places.update(p)
+    fields["desired"] = SelectField(
+        "Which way is success (when the scale is an outcome)",
+        choices=DESIRED_CHOICES,
+        default=(scale.desired if scale else None) or "increase",
+    )
+    places[f"{loc}.desired"] = "desired"
     fields["save"] = SubmitField("Save the scale" if scale else "Add the scale")
     return make_form(fields, "ScaleForm"), places
 

@@ -215,8 +215,7 @@ def _edit_from_form(form: FlaskForm, spec: Study, item_id: str) -> bq.ItemEdit:
         desired=form.desired.data,
         correct=form.correct.data,
     )
-    if "label_" + spec.default_language.replace("-", "_") in form:
-        edit.label = _per_language(form, spec, "label")
+    edit.label = _per_language(form, spec, "label")
     if item.type == "likert":
         edit.points = form.points.data
         edit.preset = form.preset.data or ""
@@ -345,17 +344,14 @@ def scales(study: LoadedStudy) -> Any:
 
 
 def _apply_scale(spec: Study, form: FlaskForm, scale_id: str | None) -> Study:
-    label = None
-    if "label_" + spec.default_language.replace("-", "_") in form:
-        label = _per_language(form, spec, "label")
     return bs.save_scale(
         spec,
         scale_id or (form.scale_id.data or "").strip(),
         form.members.data or [],
         form.reverse.data or [],
         form.value.data or None,
-        label=label,
-        desired=form.desired.data if "desired" in form else None,
+        label=_per_language(form, spec, "label"),
+        desired=form.desired.data,
         new=scale_id is None,
     )
 
