@@ -1,4 +1,4 @@
-"""The studio in real Chromium: sign in, create from a template, confound warning, preview,
+"""The studio in real Chromium: sign in, create from a study file, confound warning, preview,
 go live, take the survey through the printed link in a second context, see the dashboard count it.
 Screenshots go to test-artifacts/; axe-core must find no violation on any studio page."""
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 EMAIL, PASSWORD = "campaigner@example.org", "correct horse battery"
 SLUG = "browser-study"
-SPEC = make_study()  # the torture-ban template the test starts from
+SPEC = make_study()  # the torture-ban example the test starts from
 
 
 @pytest.fixture
@@ -86,15 +86,18 @@ def test_campaigner_drafts_previews_launches_and_sees_the_participant_counted(
         check(page, axe_js, artifacts_dir, "02-studies", problems)
 
         page.click("text=New study")
-        page.select_option("#tpl-template", "torture-ban")
-        page.fill("#tpl-slug", SLUG)
         check(page, axe_js, artifacts_dir, "03-new", problems)
-        page.click("#tpl-submit")
+        # The shipped templates are structure only ("TO FILL" texts); this test needs a
+        # complete study, so it starts from the example's study file.
+        page.fill("#up-text", SPEC.to_yaml().replace(f"slug: {SPEC.slug}", f"slug: {SLUG}", 1))
+        page.click("#up-submit_upload")
         assert page.url.endswith(f"/studio/{SLUG}/")
         check(page, axe_js, artifacts_dir, "04-overview", problems)
 
         page.click("nav.studynav >> text=Frames")
-        assert page.locator("#confound-ok").is_visible()
+        # No length warning yet (the example's French 'fairness' frame is one readability
+        # band easier than the placebo, which the direct comparison with the control flags).
+        assert "longer than" not in page.inner_text("main")
         check(page, axe_js, artifacts_dir, "05-frames", problems)
         page.click("a[href$='/frames/care']")
         body = page.input_value("#body_en")
