@@ -39,6 +39,7 @@ __all__ = [
     "NumericalError",
     "check_effects",
     "check_information",
+    "check_slope",
 ]
 
 MAX_LOG_ODDS = 20.0
@@ -139,3 +140,39 @@ def check_effects(
             f"{where}: {problem}; the estimate is not reported", outcome=outcome, arm=arm
         )
     return frame
+
+
+def check_slope(
+    estimate: float,
+    std_error: float,
+    *,
+    column_sd: float,
+    outcome_sd: float,
+    outcome: str,
+    arm: str | None,
+    method: str,
+    term: str,
+) -> None:
+    """:func:`check_effects` for a coefficient per unit of a predictor (e.g. an interaction).
+
+    The standard error is put on the outcome's scale first, ``std_error * column_sd``
+    (the change in the prediction for one SD of the term's column), so a moderator
+    measured in small units is not refused for its units alone.
+    """
+    scaled = std_error * column_sd
+    if not np.isfinite(estimate):
+        problem = f"the estimate is {estimate}"
+    elif np.isinf(std_error):
+        problem = f"the standard error is {std_error}"
+    elif scaled > MAX_SE_PER_SD * outcome_sd:
+        problem = (
+            f"the standard error of one SD of {term!r} ({scaled:.3g}) is more than "
+            f"{MAX_SE_PER_SD:g} times the outcome's standard deviation ({outcome_sd:.3g}): "
+            "a near-singular design"
+        )
+    else:
+        return
+    where = f"outcome {outcome!r}" + (f", arm {arm!r}" if arm is not None else "")
+    raise NumericalError(
+        f"{where}: {method}: {problem}; the estimate is not reported", outcome=outcome, arm=arm
+    )

@@ -48,6 +48,7 @@ from analysis._data import (
     require_columns,
     treatment_arms,
 )
+from analysis.guards import check_slope
 from analysis.hc import OLSFit, RankDeficientError, ols_hc2, t_summary, wald_test
 
 __all__ = [
@@ -205,6 +206,21 @@ def _interaction_fit(df, outcome, arm, control, moderator, covariates, levels):
     except RankDeficientError as err:
         raise ValueError(f"moderator {moderator!r}: cannot estimate interactions: {err}") from None
     pairs = [(a, f"{a}:{m}") for a in arms for m in m_names]
+    # A moderator that is almost the arm (or almost constant) gives an accurate but
+    # meaningless interaction: refuse it instead of reporting it (analysis.guards).
+    sd_y = float(np.std(y, ddof=1))
+    for a, term in pairs:
+        j = fit.index(term)
+        check_slope(
+            fit.coef[j],
+            fit.std_error[j],
+            column_sd=float(np.std(X[:, j], ddof=1)),
+            outcome_sd=sd_y,
+            outcome=outcome,
+            arm=a,
+            method=f"interaction with {moderator!r}",
+            term=term,
+        )
     term_levels = [level for _ in arms for level in m_levels]
     return fit, pairs, term_levels, reference
 
@@ -461,6 +477,16 @@ def value_match(
             "value_column": column,
             "method": "arm_interaction",
         }
+        check_slope(
+            fit.coef[3],
+            fit.std_error[3],
+            column_sd=float(np.std(X[:, 3], ddof=1)),
+            outcome_sd=float(np.std(ys, ddof=1)),
+            outcome=outcome,
+            arm=str(a),
+            method=f"value match with {column!r}",
+            term="T:v",
+        )
         row.update(_inference(fit.coef[3], fit.std_error[3], fit.df_resid, alpha))
         rows.append({**row, "n_control": n_c, "n_treatment": n_t})
         stacked.append((s, ys, t, v, ids[keep]))

@@ -23,6 +23,7 @@ import pytest
 
 import analysis
 from analysis.guards import NumericalError, check_effects, check_information, scaled_condition
+from analysis.heterogeneity import interaction_effects, value_match
 from analysis.separation import SeparationError, separated_constraints
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -222,6 +223,25 @@ def test_linear_estimator_with_a_covariate_that_is_almost_the_arm_gives_no_row(e
         f"outcome 'y', arm 't': {estimator}: the standard error 1."
     ) and "more than 1000 times the outcome's standard deviation (0.9" in str(err.value)
     assert err.value.arm == "t"
+
+
+def test_interaction_and_value_match_with_a_moderator_that_is_almost_the_arm_give_no_row():
+    # Before the guard: interaction estimate -1.9e5 with standard error 2.0e5 (SD(y) = 1).
+    rng = np.random.default_rng(2)
+    arm = np.tile(["c", "t"], 60)
+    m = (arm == "t") + 1e-6 * rng.normal(size=120)
+    d = pd.DataFrame({"arm": arm, "m": m, "y": rng.normal(size=120)})
+    with pytest.raises(NumericalError) as err:
+        interaction_effects(d, "y", "arm", "c", "m")
+    assert str(err.value).startswith(
+        "outcome 'y', arm 't': interaction with 'm': the standard error of one SD of 't:m' ("
+    )
+    assert "more than 1000 times the outcome's standard deviation" in str(err.value)
+    with pytest.raises(NumericalError, match="value match with 'm': the standard error of one SD"):
+        value_match(d, "y", "arm", "c", {"t": "m"})
+    # A moderator in tiny units is refused for nothing: the check is per SD of the term.
+    fine = d.assign(m=rng.normal(size=120) * 1e-9)
+    assert np.isfinite(interaction_effects(fine, "y", "arm", "c", "m")["std_error"]).all()
 
 
 def test_guard_limits_on_log_odds_standard_error_and_condition():
