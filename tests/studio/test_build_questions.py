@@ -629,3 +629,21 @@ def test_saving_unchanged_scales_keeps_member_order_and_unrelated_reverse_flags(
     assert not dropped.item("care_2").reverse
     gone = bs.remove_scale(flipped, "care_values", drop_references=True)
     assert not gone.item("care_2").reverse and gone.item("equality_1").reverse
+
+
+def test_texts_written_in_the_question_editor_leave_the_untranslated_list():
+    from framelab.web.studio.build_languages import add_language
+
+    spec = add_language(make_study(), "pt")  # every pt text a copy of English, listed
+    support = spec.item("support")
+    assert "items.support.text" in spec.translation.untranslated["pt"]
+    same = bq.edit_item(spec, "support", unchanged_edit(spec, support))
+    assert same.content_hash() == spec.content_hash()
+    edit = unchanged_edit(spec, support)
+    edit.texts["pt"] = "Você apoia ou se opõe a esta lei?"
+    edit.preset = "oppose_support_7"  # the preset's Portuguese labels replace the copies
+    edited = bq.edit_item(spec, "support", edit)
+    left = edited.translation.untranslated["pt"]
+    assert not [k for k in left if k.startswith(("items.support.text", "items.support.labels"))]
+    assert "items.support.label" in left and "items.care_1.text" in left
+    assert edited.item("support").labels.get("pt")[0] == "Sou totalmente contra"

@@ -300,7 +300,7 @@ def edit_item(spec: Study, item_id: str, edit: ItemEdit) -> Study:
         _edit_options(spec, item, data, target, edit, loc)
     else:
         target["max_length"] = edit.max_length
-    return validated(data)
+    return validated(data, before=spec)
 
 
 def _edit_likert(spec: Study, item: Item, target: dict[str, Any], edit: ItemEdit, loc: str) -> None:

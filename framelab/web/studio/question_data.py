@@ -8,7 +8,7 @@ Public API::
     optional_text(spec, original, values)         # None when every language is empty
     preset_likert(spec, key, loc) -> (points, labels)
     lines(text) -> list[str]                      # one entry per non-empty line
-    validated(data) -> Study                      # items without None keys, validated
+    validated(data, before=None) -> Study         # items without None keys, validated
 
 A new localized value takes the shape of the study's title (a plain string in a
 one-language study written that way); an existing one keeps its shape (see
@@ -22,6 +22,7 @@ from typing import Any
 
 from framelab.domain.errors import StudyError
 from framelab.domain.study import Study, study_from_data
+from framelab.domain.translation import text_units
 from framelab.web.studio.editing import localized_data
 from framelab.web.studio.label_presets import PRESETS
 
@@ -67,6 +68,35 @@ def preset_likert(spec: Study, key: str, loc: str) -> tuple[int, Any]:
     return preset.points, new_text(spec, preset.labels_for(spec.languages, f"{loc}.labels"))
 
 
-def validated(data: dict[str, Any]) -> Study:
+def validated(data: dict[str, Any], before: Study | None = None) -> Study:
+    """The edited study; with ``before``, texts the edit changed in a language are no
+    longer listed as untranslated there (the translation view's list)."""
     data["items"] = [{k: v for k, v in item.items() if v is not None} for item in data["items"]]
+    if before is not None:
+        _drop_translated(before, data)
     return study_from_data(data)
+
+
+def _drop_translated(before: Study, data: dict[str, Any]) -> None:
+    notes = data.get("translation") or {}
+    listed = notes.get("untranslated") or {}
+    if not listed:
+        return
+    after = study_from_data({**data, "translation": None})
+    old = {unit.key: unit for unit in text_units(before)}
+    new = {unit.key: unit for unit in text_units(after)}
+    default = after.default_language
+    remaining = {}
+    for lang, keys in listed.items():
+        still = []
+        for key in keys:
+            unit = new.get(key)
+            if unit is None or key not in old:
+                still.append(key)  # a text the study no longer has is ignored there
+                continue
+            text = unit.text(after, lang)
+            if text == old[key].text(before, lang) or text == unit.text(after, default):
+                still.append(key)
+        if still:
+            remaining[lang] = still
+    data["translation"] = {**notes, "untranslated": remaining}
