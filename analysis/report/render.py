@@ -10,6 +10,7 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+from babel.dates import format_date
 from markupsafe import Markup
 
 from analysis.report import figures
@@ -107,8 +108,12 @@ def render_html(
         lang=ctx.lang,
         dir=t.direction,
         title=title or _default_title(ctx),
+        # framelab's rehearsal reports (simulated participants only) say so at the top.
+        rehearsal=t("REHEARSAL — simulated participants, not real data")
+        if ctx.provenance.get("rehearsal")
+        else None,
         css=Markup(css),
-        created=_when(meta.get("created_at")),
+        created=_when(meta.get("created_at"), t.locale),
         n=t.n("{n} participant analysed.", "{n} participants analysed.", int(n))
         if is_number(n)
         else None,
@@ -141,7 +146,7 @@ def _plan_statement(ctx: ReportContext) -> str:
         return t(
             "Pre-registered: the analysis plan was locked on {time} (plan hash {hash}) before "
             "any of the analysed participants took part.",
-            time=_when(reg.locked_at) or str(reg.locked_at),
+            time=_when(reg.locked_at, t.locale) or str(reg.locked_at),
             hash=(reg.lock_hash or "")[:12],
         )
     if not reg.locked:
@@ -169,22 +174,24 @@ def _plan_statement(ctx: ReportContext) -> str:
         "Not pre-registered: the plan was locked on {time} (plan hash {lock}), but {n} of the "
         "analysed participants took part before that.",
         reg.before_lock or 0,
-        time=_when(reg.locked_at) or str(reg.locked_at),
+        time=_when(reg.locked_at, t.locale) or str(reg.locked_at),
         lock=(reg.lock_hash or "")[:12],
     )
 
 
-def _when(stamp: Any) -> str | None:
-    """'25 November 2026, 20:21 UTC' from the ISO time the analysis ran."""
+def _when(stamp: Any, locale: Any = "en") -> str | None:
+    """'November 25, 2026, 20:21 UTC' (in the report's language) from an ISO time."""
     if not stamp:
         return None
     try:
         moment = datetime.fromisoformat(str(stamp))
     except ValueError:
         return str(stamp)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime("%d %B %Y, %H:%M UTC").lstrip("0")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    day = format_date(moment.date(), format="long", locale=locale)
+    return f"{day}, {moment:%H:%M} UTC"
 
 
 def _arm_labels(ctx: ReportContext) -> dict[str, dict[Any, str]]:

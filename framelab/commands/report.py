@@ -25,6 +25,12 @@ from framelab.config import database_url_from_env
     help="Analyse pilot participants too (lifts the plan's pilot exclusion; recorded in the report).",
 )
 @click.option(
+    "--rehearsal",
+    is_flag=True,
+    help="Analyse only the simulated participants (framelab simulate); the report is "
+    "stamped REHEARSAL. Without it, simulated participants are never analysed.",
+)
+@click.option(
     "--lang",
     "lang",
     default=None,
@@ -37,7 +43,12 @@ from framelab.config import database_url_from_env
     help="SQLAlchemy URL (default: FRAMELAB_DATABASE_URL, DATABASE_URL, or instance/framelab.sqlite).",
 )
 def report(
-    study: str, out: Path, include_pilot: bool, lang: str | None, database_url: str | None
+    study: str,
+    out: Path,
+    include_pilot: bool,
+    rehearsal: bool,
+    lang: str | None,
+    database_url: str | None,
 ) -> None:
     """Export STUDY, run its analysis plan and write the HTML report; print its path."""
     import analysis
@@ -57,13 +68,21 @@ def report(
         with make_session_factory(engine)() as session:
             try:
                 inputs = report_inputs(
-                    session, study, include_pilot=include_pilot, now=datetime.now(UTC)
+                    session,
+                    study,
+                    include_pilot=include_pilot,
+                    rehearsal=rehearsal,
+                    now=datetime.now(UTC),
                 )
             except StudyNotFound as exc:
                 raise click.ClickException(str(exc)) from None
     finally:
         engine.dispose()
     if inputs.data.empty:
+        if rehearsal:
+            raise click.ClickException(
+                f"{study}: no simulated participants to analyse (run `framelab simulate` first)"
+            )
         raise click.ClickException(f"{study}: no participants to analyse yet")
     try:
         results = analysis.run(inputs.data, inputs.plan, provenance=inputs.provenance)

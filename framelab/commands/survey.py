@@ -67,7 +67,12 @@ def simulate(
     attention_fail: float,
     jobs: int | None,
 ) -> None:
-    """Send N simulated participants through STUDY's real pages (a design rehearsal)."""
+    """Send N simulated participants through STUDY's real pages (a design rehearsal).
+
+    The bots are rehearsal rows: never in the study's counts, target or real report;
+    `framelab report STUDY --rehearsal` analyses them. With --url, run this where the
+    server's secret key is (FRAMELAB_SECRET_KEY or the instance's secret_key file).
+    """
     from framelab.simulate import SimulationError, parse_effects, parse_moderator, run_simulation
 
     spec = _study_spec(study)
@@ -92,14 +97,40 @@ def simulate(
                 url=url,
                 jobs=jobs,
                 on_progress=bar.update,
+                rehearsal_token=None if url is None else _server_rehearsal_token(study),
             )
     except SimulationError as exc:
-        raise click.ClickException(f"a bot got stuck: {exc}") from None
+        hint = (
+            " (HTTP 403 on the study link: the server did not accept the rehearsal token; "
+            "run simulate with the server's FRAMELAB_SECRET_KEY or instance folder)"
+            if "got 403" in str(exc)
+            else ""
+        )
+        raise click.ClickException(f"a bot got stuck: {exc}{hint}") from None
     arms = ", ".join(f"{arm} {count}" for arm, count in sorted(summary.arms.items()))
     click.echo(
         f"{summary.started} started, {summary.completed} completed, {summary.dropped_out} dropped out, "
         f"{summary.attention_failed} failed the attention check; arms seen: {arms}"
     )
+
+
+def _server_rehearsal_token(slug: str) -> str:
+    """A rehearsal token for a running server: its secret key is this instance's."""
+    from datetime import UTC, datetime
+
+    from framelab.config import instance_path_from_env
+    from framelab.services.rehearsal import rehearsal_token
+
+    secret = os.environ.get("FRAMELAB_SECRET_KEY", "").strip()
+    path = instance_path_from_env() / "secret_key"
+    if not secret and path.is_file():
+        secret = path.read_text(encoding="utf-8").strip()
+    if not secret:
+        raise click.ClickException(
+            "--url: bots are marked as rehearsal with the server's secret key; set "
+            f"FRAMELAB_SECRET_KEY or FRAMELAB_INSTANCE_PATH (no key in {path})"
+        )
+    return rehearsal_token(secret, slug, now=datetime.now(UTC))
 
 
 def _study_spec(slug: str):

@@ -124,8 +124,8 @@ class Participant(Base):
         # NULL panel hashes (no panel) never collide, on SQLite and PostgreSQL alike.
         sa.UniqueConstraint("study_id", "panel_hash"),
         sa.CheckConstraint(_in("status", PARTICIPANT_STATUSES), name="status"),
-        # The study link's target check counts completed participants (index only).
-        sa.Index("ix_participant_study_status", "study_id", "status", "pilot"),
+        # The target check counts completed real participants (index only).
+        sa.Index("ix_participant_study_status", "study_id", "status", "pilot", "rehearsal"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,6 +143,9 @@ class Participant(Base):
     step: Mapped[str] = mapped_column(sa.String(16), default="consent")
     status: Mapped[str] = mapped_column(sa.String(16), default="started")
     pilot: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # A simulated participant (framelab simulate): never in real counts, targets or analyses.
+    # Server default only, so inserts written for an older schema (no such column) still work.
+    rehearsal: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     attention_failed: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     speeder: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     honeypot: Mapped[bool] = mapped_column(sa.Boolean, default=False)

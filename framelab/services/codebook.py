@@ -20,8 +20,8 @@ YES_NO = "1 = yes, 0 = no"
 # How every file codes values; the CSV, SPSS and Stata writers (services.export_files) follow it.
 CONVENTIONS = {
     "yes_no": (
-        f"Yes/no columns (binary questions and the flags pilot, attention_failed, speeder, "
-        f"honeypot) are coded {YES_NO}, with value labels in SPSS and Stata "
+        f"Yes/no columns (binary questions and the flags pilot, rehearsal, attention_failed, "
+        f"speeder, honeypot) are coded {YES_NO}, with value labels in SPSS and Stata "
         "(Parquet keeps the flags as true/false)."
     ),
     "integer_codes": (
@@ -59,6 +59,13 @@ PARTICIPANT_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
         "boolean",
         "Pilot participant",
         f"{YES_NO}: yes for participants who took part while the study was in pilot",
+    ),
+    (
+        "rehearsal",
+        "boolean",
+        "Simulated participant (rehearsal)",
+        f"{YES_NO}: yes for a simulated participant (framelab simulate), not a person; "
+        "rehearsal rows appear only in a rehearsal export and never in a real analysis",
     ),
     (
         "attention_failed",

@@ -2,7 +2,8 @@
 
 Outcome results stay hidden until the planned sample (target_n completes, or the study
 is closed when there is no target) so that nobody peeks and stops early.
-Pilot participants are counted apart and never in the funnel. Groups are named as a
+Pilot participants are counted apart and never in the funnel; rehearsal
+(simulated) participants are in no figure but their own count. Groups are named as a
 person reads them: arms by their label, strata by the answers of the blocking question
 (its option labels, never the stored codes), in the studio's language.
 """
@@ -54,6 +55,8 @@ class Dashboard:
     analysable: int  # completed and not excluded by the plan's rules
     results_visible: bool
     results_reason: str
+    rehearsal_started: int = 0  # simulated participants: only counted here, never above
+    rehearsal_completed: int = 0
 
 
 def _excluded(row: sa.Row, flags: tuple[str, ...]) -> bool:
@@ -111,6 +114,7 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
             Participant.source,
             Participant.consented_at,
             Participant.pilot,
+            Participant.rehearsal,
             Participant.attention_failed,
             Participant.speeder,
             Participant.honeypot,
@@ -120,8 +124,9 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
     session.rollback()
     spec = loaded.spec
     flags = tuple(f for f in spec.analysis.exclude if f in EXCLUSION_FLAGS)
-    real = [r for r in rows if not r.pilot]
-    pilot = [r for r in rows if r.pilot]
+    rehearsal = [r for r in rows if r.rehearsal]
+    real = [r for r in rows if not r.pilot and not r.rehearsal]
+    pilot = [r for r in rows if r.pilot and not r.rehearsal]
     lang = lang or label_language(spec)
     arms = tuple(
         _funnel(
@@ -166,6 +171,8 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
         analysable=analysable,
         results_visible=visible,
         results_reason=reason,
+        rehearsal_started=len(rehearsal),
+        rehearsal_completed=sum(r.status == "completed" for r in rehearsal),
     )
 
 

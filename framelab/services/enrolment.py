@@ -70,11 +70,13 @@ def start_participant(
     source: str | None,
     panel: Mapping[str, str] | None,
     now: datetime,
+    rehearsal: bool = False,
 ) -> Participant:
     """Enrol a new participant, or return the one who already came with the same panel id.
 
     A returning panel participant gets their record back even when the study has
     since filled up, paused or closed, so they can finish what they consented to.
+    `rehearsal` marks a simulated participant (services.rehearsal: only a valid token sets it).
     """
     hashed = None
     try:
@@ -103,6 +105,7 @@ def start_participant(
             step="consent",
             status="started",
             pilot=loaded.status == "pilot",
+            rehearsal=rehearsal,
             started_at=now,
         )
         session.add(participant)

@@ -4,6 +4,11 @@
 codebook (framelab.services.codebook), so the analysis package, the codebook and
 the labelled SPSS/Stata files always agree. Withdrawn participants stay as rows
 (arm and timestamps only) so attrition is reported honestly.
+
+Rehearsal (simulated) participants and real ones are never in the same export: by
+default an export holds real participants only; `rehearsal=True` exports the
+simulated ones alone (a rehearsal export). Every export has the `rehearsal` column,
+so a file always says which kind of rows it holds.
 """
 
 from __future__ import annotations
@@ -82,8 +87,14 @@ def _export_ids(session: Session, study_id: int, people: list[Participant]) -> d
     return {p.id: export_id(salt, p.code) for p in people}
 
 
-def _participants(session: Session, study_id: int, include_pilot: bool) -> list[Participant]:
-    query = sa.select(Participant).where(Participant.study_id == study_id).order_by(Participant.id)
+def _participants(
+    session: Session, study_id: int, include_pilot: bool, rehearsal: bool
+) -> list[Participant]:
+    query = (
+        sa.select(Participant)
+        .where(Participant.study_id == study_id, Participant.rehearsal.is_(rehearsal))
+        .order_by(Participant.id)
+    )
     if not include_pilot:
         query = query.where(Participant.pilot.is_(False))
     return list(session.scalars(query))
@@ -145,12 +156,17 @@ def _scale_value(spec: StudySpec, scale_items: list[str], phase: str, answers: d
     return float(np.mean(values))
 
 
-def export_tidy(session: Session, slug: str, *, include_pilot: bool = False) -> pd.DataFrame:
-    """One row per participant, columns exactly as the codebook lists them."""
+def export_tidy(
+    session: Session, slug: str, *, include_pilot: bool = False, rehearsal: bool = False
+) -> pd.DataFrame:
+    """One row per participant, columns exactly as the codebook lists them.
+
+    Real participants only, or with `rehearsal` the simulated ones only.
+    """
     loaded = get_study(session, slug)
     spec = loaded.spec
     book = codebook(spec)
-    people = _participants(session, loaded.id, include_pilot)
+    people = _participants(session, loaded.id, include_pilot, rehearsal)
     ids = [p.id for p in people]
     answers = _answers(session, ids)
     message = _message_seconds(session, ids)
@@ -168,6 +184,7 @@ def export_tidy(session: Session, slug: str, *, include_pilot: bool = False) -> 
             "language": person.language,
             "status": person.status,
             "pilot": person.pilot,
+            "rehearsal": person.rehearsal,
             "attention_failed": person.attention_failed,
             "speeder": person.speeder,
             "honeypot": person.honeypot,
@@ -201,11 +218,16 @@ def _typed(values: list[Any], kind: str) -> pd.Series:
     return pd.Series(values, dtype="str")
 
 
-def export_long(session: Session, slug: str, *, include_pilot: bool = False) -> pd.DataFrame:
-    """One row per stored answer: participant x item x phase, with arm, stratum and status."""
+def export_long(
+    session: Session, slug: str, *, include_pilot: bool = False, rehearsal: bool = False
+) -> pd.DataFrame:
+    """One row per stored answer: participant x item x phase, with arm, stratum and status.
+
+    Real participants only, or with `rehearsal` the simulated ones only.
+    """
     loaded = get_study(session, slug)
     spec = loaded.spec
-    people = {p.id: p for p in _participants(session, loaded.id, include_pilot)}
+    people = {p.id: p for p in _participants(session, loaded.id, include_pilot, rehearsal)}
     pseudonyms = _export_ids(session, loaded.id, list(people.values()))
     order = {item.id: n for n, item in enumerate(spec.items)}
     rows = []
@@ -220,6 +242,7 @@ def export_long(session: Session, slug: str, *, include_pilot: bool = False) -> 
                     "stratum": person.stratum,
                     "status": person.status,
                     "pilot": person.pilot,
+                    "rehearsal": person.rehearsal,
                     "phase": r.phase,
                     "item": r.item_id,
                     "value": float(r.value_int) if r.value_int is not None else np.nan,
@@ -239,6 +262,7 @@ def export_long(session: Session, slug: str, *, include_pilot: bool = False) -> 
         "stratum": "string",
         "status": "string",
         "pilot": "boolean",
+        "rehearsal": "boolean",
         "phase": "string",
         "item": "string",
         "value": "number",
@@ -415,9 +439,18 @@ def _value_match(spec: StudySpec) -> dict[str, str]:
 
 
 def write_export(
-    session: Session, slug: str, fmt: str, path: Path, *, include_pilot: bool = False
+    session: Session,
+    slug: str,
+    fmt: str,
+    path: Path,
+    *,
+    include_pilot: bool = False,
+    rehearsal: bool = False,
 ) -> int:
-    """Export study `slug` in `fmt` to `path`; returns the number of data rows written (0 for a codebook)."""
+    """Export study `slug` in `fmt` to `path`; returns the number of data rows written (0 for a codebook).
+
+    With `rehearsal` the file holds the simulated participants only (a rehearsal export).
+    """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(
             f"format: {fmt!r} is not an export format (expected one of: {', '.join(EXPORT_FORMATS)})"
@@ -435,8 +468,8 @@ def write_export(
         path.write_text(codebook_markdown(spec), encoding="utf-8")
         return 0
     if fmt == "long-csv":
-        df = export_long(session, slug, include_pilot=include_pilot)
+        df = export_long(session, slug, include_pilot=include_pilot, rehearsal=rehearsal)
     else:
-        df = export_tidy(session, slug, include_pilot=include_pilot)
+        df = export_tidy(session, slug, include_pilot=include_pilot, rehearsal=rehearsal)
     write_frame(df, spec, fmt, path)
     return len(df)

@@ -19,7 +19,7 @@ from framelab.services.codebook import codebook
 
 EXPORT_FORMATS = ("csv", "parquet", "sav", "dta", "long-csv", "codebook-json", "codebook-md")
 # Column types of the long export (services.export.export_long) that its CSV converts.
-LONG_COLUMN_TYPES = {"pilot": "boolean", "value": "integer"}
+LONG_COLUMN_TYPES = {"pilot": "boolean", "rehearsal": "boolean", "value": "integer"}
 # Display formats of whole-number columns: no decimals in SPSS's data view or Stata's list.
 WHOLE_NUMBER_FORMAT = {"sav": "F8.0", "dta": "%8.0g"}
 

@@ -529,6 +529,7 @@ _ENROL = DirectStatement(
         "step",
         "status",
         "pilot",
+        "rehearsal",
         "attention_failed",
         "speeder",
         "honeypot",
@@ -546,6 +547,7 @@ def consent_from_link(
     language: str,
     source: str | None,
     now: datetime,
+    rehearsal: bool = False,
 ) -> tuple[str | None, SubmitResult]:
     """Enrol a newcomer from the study link and record their consent, in one transaction.
 
@@ -553,7 +555,8 @@ def consent_from_link(
     yes or no enrols nobody (code None, the result's errors say what is missing). A
     "no" is kept, as a participant screened out, so refusals are counted. Panel links
     (whose participants may return) go through `enrolment.start_participant` instead.
-    Raises StudyNotFound or StudyClosed when the study takes nobody now.
+    Raises StudyNotFound or StudyClosed when the study takes nobody now. `rehearsal`
+    marks a simulated participant (services.rehearsal: only a valid token sets it).
     """
     now = _aware(now)
     answer = (form.get("consent") or "").strip().lower()
@@ -575,6 +578,7 @@ def consent_from_link(
                 "step": "consent",
                 "status": "started",
                 "pilot": loaded.status == "pilot",
+                "rehearsal": rehearsal,
                 "attention_failed": False,
                 "speeder": False,
                 "honeypot": False,

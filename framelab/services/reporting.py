@@ -68,11 +68,20 @@ def plan_for_report(plan: dict[str, Any], *, include_pilot: bool) -> dict[str, A
 
 
 def report_inputs(
-    session: Session, slug: str, *, include_pilot: bool = False, now: datetime
+    session: Session,
+    slug: str,
+    *,
+    include_pilot: bool = False,
+    rehearsal: bool = False,
+    now: datetime,
 ) -> ReportInputs:
-    """Export the study and gather its plan and provenance (raises StudyNotFound)."""
+    """Export the study and gather its plan and provenance (raises StudyNotFound).
+
+    Real participants only; with `rehearsal` the simulated participants only (a
+    rehearsal report, marked ``provenance["rehearsal"]`` so the report says so).
+    """
     loaded = get_study(session, slug)
-    data = export_tidy(session, slug, include_pilot=include_pilot)
+    data = export_tidy(session, slug, include_pilot=include_pilot, rehearsal=rehearsal)
     version = session.get(StudyVersion, loaded.version_id)
     spec = loaded.spec
     provenance = {
@@ -85,6 +94,8 @@ def report_inputs(
         "include_pilot": include_pilot,
         "lock": lock_provenance(version, spec),
     }
+    if rehearsal:
+        provenance["rehearsal"] = True
     # End the read before the slow analysis: on SQLite an open transaction holds the
     # write lock that participants' answers need.
     session.rollback()

@@ -133,6 +133,8 @@ _COMPLETED = DirectStatement(
         Participant.study_id == sa.bindparam("study_id"),
         Participant.status == "completed",
         Participant.pilot == sa.bindparam("pilot"),
+        # simulated participants (rehearsal rows) never count towards a target
+        Participant.rehearsal.is_(False),
     )
 )
 
@@ -222,7 +224,11 @@ def _has_real_participants(session: Session, version: StudyVersion) -> bool:
     count = session.scalar(
         sa.select(sa.func.count())
         .select_from(Participant)
-        .where(Participant.study_version_id == version.id, Participant.pilot.is_(False))
+        .where(
+            Participant.study_version_id == version.id,
+            Participant.pilot.is_(False),
+            Participant.rehearsal.is_(False),
+        )
     )
     return bool(count)
 
@@ -375,7 +381,9 @@ _CLOSE_LIVE = DirectStatement(
 
 
 def close_at_target(db: Direct, study_id: int, target: int, *, now: datetime) -> bool:
-    """Close a live study once its completed (non-pilot) participants reach `target`.
+    """Close a live study once its completed real participants reach `target`.
+
+    Real: neither pilot nor rehearsal (simulated) participants.
 
     Called in the transaction that completes a participant, after their row says so:
     the study stops taking newcomers at the completion that reaches the target, and

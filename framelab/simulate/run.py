@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from framelab.domain.study import Study
@@ -27,9 +27,11 @@ def _chunk_job(
     app_config: Mapping[str, Any] | None,
     url: str | None,
     start: datetime | None,
+    token: str | None,
 ) -> SimulationSummary:
     """One process's (or thread's) share of the bots."""
     from framelab.domain.study import load_study
+    from framelab.services.rehearsal import HEADER, rehearsal_token
 
     spec = load_study(spec_json)
     clock = None
@@ -39,15 +41,32 @@ def _chunk_job(
         # Each chunk lives in its own stretch of virtual time, so page times are realistic.
         clock = VirtualClock(start + timedelta(seconds=300 * indices[0]))
         app = create_app({**(app_config or {}), "FRAMELAB_CLOCK": clock})
-        transport: Any = FlaskTransport(app)
+        # The app's own secret key makes the token: every bot is a rehearsal row.
+        token = token or rehearsal_token(app.config["SECRET_KEY"], spec.slug, now=datetime.now(UTC))
+        transport: Any = FlaskTransport(app, headers={HEADER: token})
     else:
-        transport = HttpTransport(url)
+        assert token is not None
+        transport = HttpTransport(url, headers={HEADER: token})
     simulator = Simulator(spec, transport, clock=clock, **options)
     try:
         return simulator.run(indices)
     finally:
         if url is None:
             app.extensions["framelab.engine"].dispose()
+
+
+def _lock_time(slug: str, app_config: Mapping[str, Any] | None) -> datetime | None:
+    """The study's lock time in the database the in-process app will use."""
+    from framelab.config import database_url_from_env
+    from framelab.db.session import make_engine, make_session_factory
+    from framelab.services.rehearsal import lock_time
+
+    engine = make_engine((app_config or {}).get("DATABASE_URL") or database_url_from_env())
+    try:
+        with make_session_factory(engine)() as session:
+            return lock_time(session, slug)
+    finally:
+        engine.dispose()
 
 
 def merge(summaries: list[SimulationSummary]) -> SimulationSummary:
@@ -76,8 +95,14 @@ def run_simulation(
     url: str | None = None,
     jobs: int = 1,
     on_progress: Callable[[int], None] | None = None,
+    rehearsal_token: str | None = None,
 ) -> SimulationSummary:
     """Send `n` bots through `spec`: in-process via `create_app(app_config)`, or to `url`.
+
+    Every bot is a rehearsal row (DECISIONS rule 4): it carries a rehearsal token
+    (framelab.services.rehearsal), made from the app's secret key in-process and
+    required as `rehearsal_token` for a server at `url`. In-process, the virtual
+    clock starts after the study's lock.
 
     With `jobs` > 1 the in-process bots run in that many processes (each with its own
     app and database connections; the database serialises their writes), and HTTP bots
@@ -91,12 +116,19 @@ def run_simulation(
         "attention_fail": attention_fail,
     }
     spec_json = spec.model_dump_json()
-    start = simulation_start(n) if url is None else None
+    if url is not None and not rehearsal_token:
+        raise ValueError(
+            "rehearsal_token: bots sent to a server need its rehearsal token "
+            "(framelab simulate makes it from the server's secret key)"
+        )
+    start = simulation_start(n, after=_lock_time(spec.slug, app_config)) if url is None else None
     chunks = [list(range(i, min(n, i + CHUNK))) for i in range(0, n, CHUNK)]
     if jobs <= 1:
         summaries = []
         for chunk in chunks:
-            summaries.append(_chunk_job(spec_json, chunk, options, app_config, url, start))
+            summaries.append(
+                _chunk_job(spec_json, chunk, options, app_config, url, start, rehearsal_token)
+            )
             if on_progress is not None:
                 on_progress(len(chunk))
         return merge(summaries)
@@ -109,7 +141,9 @@ def run_simulation(
     summaries = []
     with pool:
         pending = {
-            pool.submit(_chunk_job, spec_json, chunk, options, app_config, url, start): len(chunk)
+            pool.submit(
+                _chunk_job, spec_json, chunk, options, app_config, url, start, rehearsal_token
+            ): len(chunk)
             for chunk in chunks
         }
         while pending:

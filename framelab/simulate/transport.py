@@ -35,39 +35,54 @@ class VirtualClock:
 
 
 class FlaskTransport:
-    """Bots through the app's WSGI test client (the real views, services and database)."""
+    """Bots through the app's WSGI test client (the real views, services and database).
 
-    def __init__(self, app: Any, clock: VirtualClock | None = None) -> None:
+    `headers` go with every request (the rehearsal token that marks bots as simulated).
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        clock: VirtualClock | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.app = app
         self.clock = clock
+        self.headers = dict(headers or {})
 
     def new_participant(self) -> Any:
         return self.app.test_client()
 
     def get(self, client: Any, url: str) -> Reply:
-        response = client.get(url)
+        response = client.get(url, headers=self.headers)
         return Reply(
             response.status_code, response.headers.get("Location"), response.get_data(as_text=True)
         )
 
     def post(self, client: Any, url: str, data: Mapping[str, str]) -> Reply:
-        response = client.post(url, data=dict(data))
+        response = client.post(url, data=dict(data), headers=self.headers)
         return Reply(
             response.status_code, response.headers.get("Location"), response.get_data(as_text=True)
         )
 
 
 class HttpTransport:
-    """Bots over HTTP against a live server (one cookie jar per bot)."""
+    """Bots over HTTP against a live server (one cookie jar per bot).
 
-    def __init__(self, base_url: str) -> None:
+    `headers` go with every request (the rehearsal token that marks bots as simulated).
+    """
+
+    def __init__(self, base_url: str, headers: Mapping[str, str] | None = None) -> None:
         import httpx
 
         self._httpx = httpx
         self.base_url = base_url.rstrip("/")
+        self.headers = dict(headers or {})
 
     def new_participant(self) -> Any:
-        return self._httpx.Client(base_url=self.base_url, follow_redirects=False, timeout=30.0)
+        return self._httpx.Client(
+            base_url=self.base_url, follow_redirects=False, timeout=30.0, headers=self.headers
+        )
 
     def get(self, client: Any, url: str) -> Reply:
         response = client.get(url)
@@ -78,7 +93,16 @@ class HttpTransport:
         return Reply(response.status_code, response.headers.get("location"), response.text)
 
 
-def simulation_start(n: int, now: datetime | None = None) -> datetime:
-    """A virtual start time so that n bots, one after another, end around now."""
+def simulation_start(
+    n: int, now: datetime | None = None, *, after: datetime | None = None
+) -> datetime:
+    """A virtual start time so that n bots, one after another, end around now.
+
+    Never before `after` (the study's lock): simulated participants start after the
+    lock, as real ones do, even if the last bots then finish in the future.
+    """
     now = now or datetime.now(UTC)
-    return now - timedelta(seconds=300 * n + 600)
+    start = now - timedelta(seconds=300 * n + 600)
+    if after is not None:
+        start = max(start, after + timedelta(seconds=1))
+    return start

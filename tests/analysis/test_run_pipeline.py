@@ -32,7 +32,7 @@ def pipeline(tmp_path_factory):
     run_simulation(SPEC, N, effects=EFFECTS, seed=5, app_config=config, dropout=0.05)
     engine = make_engine(url)
     with make_session_factory(engine)() as session:
-        data = export_tidy(session, SPEC.slug)
+        data = export_tidy(session, SPEC.slug, rehearsal=True)
     engine.dispose()
     plan = {**analysis_plan(SPEC), "ri_draws": 2000}
     return data, plan, analysis.run(data, plan, provenance={"spec_hash": SPEC.content_hash()})

@@ -27,7 +27,7 @@ from tests.factories import make_study, publish, session_for, study_data, valid_
 from tests.services.conftest import NOW
 
 PARTICIPANT_COLUMNS = [
-    "participant", "arm", "stratum", "source", "language", "status", "pilot",
+    "participant", "arm", "stratum", "source", "language", "status", "pilot", "rehearsal",
     "attention_failed", "speeder", "honeypot", "spec_hash", "after_lock", "started_at",
     "assigned_at", "completed_at", "duration_seconds", "message_seconds",
 ]  # fmt: skip

@@ -48,7 +48,7 @@ def test_simulated_participants_show_the_planted_effects_in_the_export(sim_db):
 
     engine = make_engine(sim_db)
     with make_session_factory(engine)() as session:
-        data = export_tidy(session, SPEC.slug)
+        data = export_tidy(session, SPEC.slug, rehearsal=True)
     engine.dispose()
     assert len(data) == N
     done = data[data["status"] == "completed"]

@@ -38,6 +38,8 @@ from framelab.services.flow import (
     submit_step,
     withdraw,
 )
+from framelab.services.rehearsal import HEADER as REHEARSAL_HEADER
+from framelab.services.rehearsal import check_rehearsal_token
 from framelab.services.studies import (
     LoadedStudy,
     StudyClosed,
@@ -93,6 +95,22 @@ def _panel_parameters() -> dict[str, str]:
 def _source() -> str | None:
     value = request.args.get("src", "").strip()
     return value if _SOURCE.match(value) else None
+
+
+def _rehearsal(slug: str) -> bool:
+    """Whether the simulator sent this request (a valid rehearsal token for this study).
+
+    A request claiming to be a rehearsal with a token that is not valid is refused: it
+    must not become a real participant by accident (a rotated key, an expired token).
+    """
+    token = request.headers.get(REHEARSAL_HEADER)
+    if token is None:
+        return False
+    # Expiry is wall-clock time, never the simulator's virtual clock (FRAMELAB_CLOCK).
+    secret = current_app.config["SECRET_KEY"]
+    if not check_rehearsal_token(secret, slug, token, now=datetime.now(UTC)):
+        abort(403)
+    return True
 
 
 def _remember(slug: str, code: str) -> None:
@@ -161,6 +179,7 @@ def start(slug: str) -> Response | str | tuple[str, int]:
                 source=_source(),
                 panel=panel,
                 now=_now(),
+                rehearsal=_rehearsal(slug),
             )
             _remember(slug, participant.code)
             return redirect(page_url(slug, participant.code))
@@ -191,7 +210,13 @@ def consent(slug: str) -> Response | str | tuple[str, int]:
     try:
         if code is None and not panel:
             code, result = consent_from_link(
-                db, slug, request.form, language=_requested_language(), source=_source(), now=_now()
+                db,
+                slug,
+                request.form,
+                language=_requested_language(),
+                source=_source(),
+                now=_now(),
+                rehearsal=_rehearsal(slug),
             )
             if code is None:
                 return _consent_page(slug, open_study_for_participants(db, slug), result.errors)
@@ -199,7 +224,13 @@ def consent(slug: str) -> Response | str | tuple[str, int]:
             return redirect(page_url(slug, code))
         if code is None:
             participant = start_participant(
-                db, slug, language=_requested_language(), source=_source(), panel=panel, now=_now()
+                db,
+                slug,
+                language=_requested_language(),
+                source=_source(),
+                panel=panel,
+                now=_now(),
+                rehearsal=_rehearsal(slug),
             )
             code = participant.code
             _remember(slug, code)
