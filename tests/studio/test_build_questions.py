@@ -647,3 +647,33 @@ def test_texts_written_in_the_question_editor_leave_the_untranslated_list():
     assert not [k for k in left if k.startswith(("items.support.text", "items.support.labels"))]
     assert "items.support.label" in left and "items.care_1.text" in left
     assert edited.item("support").labels.get("pt")[0] == "Sou totalmente contra"
+
+
+def test_renaming_a_question_carries_its_uses_along():
+    from framelab.web.studio.build_languages import add_language
+
+    spec = add_language(make_study(), "pt")
+    renamed = bq.rename_item(spec, "ideology", "left_right")
+    assert renamed.design.block_by == "left_right"
+    assert renamed.analysis.covariates[0] == renamed.analysis.moderators[0] == "left_right"
+    assert "items.left_right.text" in renamed.translation.untranslated["pt"]
+    assert not [k for k in renamed.translation.untranslated["pt"] if ".ideology." in k]
+    assert bq.rename_item(renamed, "care_1", "care_one").scale("care_values").items == [
+        "care_one",
+        "care_2",
+    ]
+    with pytest.raises(StudyError, match=r"items\[1\]\.id: 'support' is already"):
+        bq.rename_item(spec, "age_group", "support")
+    with pytest.raises(StudyError, match=r"items\[1\]\.id: expected an identifier"):
+        bq.rename_item(spec, "age_group", "Age group")
+
+
+def test_the_edit_form_renames_a_question(studio_app, client_for):
+    client = client_for("editor@example.org")
+    url = f"/studio/{SLUG}/questions/ideology"
+    (fields,) = [f for action, f in page_forms(client, url) if action == ""]
+    data = MultiDict([(k, "left_right" if k == "item_id" else v) for k, v in fields])
+    response = client.post(url, data=data)
+    assert response.headers["Location"].endswith("/questions#q-left_right")
+    spec = current(studio_app).spec
+    assert spec.items[0].id == "left_right" and spec.design.block_by == "left_right"

@@ -7,6 +7,7 @@ Public API::
     edit_item(spec, item_id, edit) -> Study
     change_type(spec, item_id, new_type, preset=None) -> Study
     move_item(spec, item_id, direction, phase=None) -> Study     # "up" | "down"
+    rename_item(spec, item_id, new_id) -> Study                  # its uses follow
     remove_item(spec, item_id, drop_references=False) -> Study
     suggest_id(spec, text) -> str
     ui_role(item) / ui_phase(item)            # the form's view of role and phase
@@ -42,6 +43,7 @@ from framelab.web.studio.question_data import (
     validated,
 )
 from framelab.web.studio.question_references import (
+    PLAN_LISTS,
     drop_from_plan,
     in_use_error,
     item_references,
@@ -235,6 +237,35 @@ def move_item(spec: Study, item_id: str, direction: str, phase: str | None = Non
     there = group[target]
     items[here], items[there] = items[there], items[here]
     return study_from_data(data)
+
+
+def rename_item(spec: Study, item_id: str, new_id: str) -> Study:
+    """The question under a new short name; the design, scales, plan and translation list
+    that name it follow."""
+    new_id = new_id.strip()
+    index = position(spec, item_id)
+    if new_id == item_id:
+        return spec
+    taken = {i.id for i in spec.items} | {s.id for s in spec.scales}
+    if new_id in taken:
+        raise StudyError([(f"items[{index}].id", f"'{new_id}' is already a question or scale")])
+    data = item_data(spec)
+    data["items"][index]["id"] = new_id
+    if data["design"].get("block_by") == item_id:
+        data["design"]["block_by"] = new_id
+    for scale in data["scales"]:
+        scale["items"] = [new_id if i == item_id else i for i in scale["items"]]
+    for list_name in PLAN_LISTS:
+        plan = data["analysis"]
+        plan[list_name] = [new_id if n == item_id else n for n in plan[list_name]]
+    notes = data.get("translation") or {}
+    if notes.get("untranslated"):
+        old, new = f"items.{item_id}.", f"items.{new_id}."
+        notes["untranslated"] = {
+            lang: [new + k.removeprefix(old) if k.startswith(old) else k for k in keys]
+            for lang, keys in notes["untranslated"].items()
+        }
+    return validated(data)
 
 
 def remove_item(spec: Study, item_id: str, drop_references: bool = False) -> Study:

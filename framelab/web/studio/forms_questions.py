@@ -240,12 +240,20 @@ def edit_question_form(spec: Study, item: Item, index: int) -> tuple[type[FlaskF
                 validate_choice=False,
             ),
             "required": BooleanField("An answer is required", default=item.required),
+            "item_id": StringField(
+                "Short name in the data",
+                default=item.id,
+                description="Lower-case letters, digits and _; the column name in downloads. "
+                "The design, scales and analysis plan follow a new name.",
+                validators=[InputRequired()],
+            ),
             "save": SubmitField("Save the question"),
         }
     )
     for name in ("phase", "role", "value", "desired", "correct"):
         places[f"{loc}.{name}"] = name
     places[f"{loc}.required"] = "required"
+    places[f"{loc}.id"] = "item_id"
     builder = {
         "likert": _likert_fields,
         "slider": _slider_fields,

@@ -251,12 +251,16 @@ def edit_question(study: LoadedStudy, item_id: str) -> Any:
     other: Errors = []
     locked = None
     if request.method == "POST" and form.validate_on_submit():
-        ok, problems, locked = _save(
-            study, lambda: bq.edit_item(spec, item_id, _edit_from_form(form, spec, item_id))
-        )
+        new_id = (form.item_id.data or "").strip()
+
+        def build() -> Study:
+            edited = bq.edit_item(spec, item_id, _edit_from_form(form, spec, item_id))
+            return bq.rename_item(edited, item_id, new_id)
+
+        ok, problems, locked = _save(study, build)
         if ok:
-            flash(f"Question {item_id} saved.", "info")
-            return redirect(url_for("studio.questions", slug=study.slug) + f"#q-{item_id}")
+            flash(f"Question {new_id} saved.", "info")
+            return redirect(url_for("studio.questions", slug=study.slug) + f"#q-{new_id}")
         errors, other = place_errors(problems, places)
     return _edit_page(study, index, form, errors, other, locked, request.method == "POST")
 
