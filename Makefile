@@ -19,13 +19,13 @@ demo: $(STAMP)
 	$(BIN)/framelab init-db
 	$(BIN)/framelab load-study $(DEMO_STUDY) --status live --replace
 	$(BIN)/framelab simulate torture-ban --n 800 --seed 7 --effect care=0.5 --effect fairness=0.3 --effect loyalty=-0.2
-	$(BIN)/framelab report torture-ban --out reports/torture-ban
+	$(BIN)/framelab report torture-ban --rehearsal --out reports/torture-ban
 	@test -f instance/demo-login.txt || { \
 	  pw=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))'); \
 	  echo "$$pw" | $(BIN)/framelab create-user demo@framelab.local --admin --password-stdin && \
 	  printf 'Studio sign-in for this demo: demo@framelab.local / %s\n' "$$pw" > instance/demo-login.txt; }
 	@cat instance/demo-login.txt
-	@echo "Report: $(CURDIR)/reports/torture-ban/index.html"
+	@echo "Rehearsal report (simulated participants only): $(CURDIR)/reports/torture-ban/index.html"
 	$(BIN)/framelab serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
