@@ -19,6 +19,7 @@ from framelab.web.studio import build_questions as bq
 from framelab.web.studio import build_scales as bs
 from framelab.web.studio.editing import edit_design
 from framelab.web.studio.label_presets import PRESETS, matching_preset, sibling
+from framelab.web.studio.question_types import change_type
 from tests.factories import make_study, study_data
 from tests.studio.conftest import SLUG
 
@@ -226,20 +227,20 @@ def test_moving_swaps_with_the_neighbour_in_the_same_phase_and_stops_at_the_ends
 
 def test_changing_the_type_carries_answers_over_where_they_fit():
     spec = make_study()
-    as_choice = bq.change_type(spec, "support", "choice")
+    as_choice = change_type(spec, "support", "choice")
     options = as_choice.item("support").options
     assert [o.value for o in options] == list(range(1, 8))
     assert options[0].label.get("es") == "Me opongo totalmente"
-    back = bq.change_type(as_choice, "support", "likert")
+    back = change_type(as_choice, "support", "likert")
     assert back.item("support").labels == spec.item("support").labels
     assert back.content_hash() == spec.content_hash()
     # Four age groups do not fit a 5- or 7-point scale: it starts from agree-disagree.
-    age = bq.change_type(spec, "age_group", "likert").item("age_group")
+    age = change_type(spec, "age_group", "likert").item("age_group")
     assert age.points == 5 and age.labels.get("fr")[0] == "Pas du tout d'accord"
-    preset = bq.change_type(spec, "join_sms", "likert", "likelihood_5").item("join_sms")
+    preset = change_type(spec, "join_sms", "likert", "likelihood_5").item("join_sms")
     assert preset.labels.get("en")[-1] == "Very probable" and preset.yes_label is None
     with pytest.raises(StudyError) as info:
-        bq.change_type(spec, "support", "text")
+        change_type(spec, "support", "text")
     locations = [loc for loc, _ in info.value.errors]
     assert f"items[{spec.items.index(spec.item('support'))}].role" in locations
 

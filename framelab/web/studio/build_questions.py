@@ -5,14 +5,14 @@ Public API::
     NewQuestion, ItemEdit                     # what the add and edit forms submitted
     add_item(spec, new) -> Study
     edit_item(spec, item_id, edit) -> Study
-    change_type(spec, item_id, new_type, preset=None) -> Study
     move_item(spec, item_id, direction, phase=None) -> Study     # "up" | "down"
     rename_item(spec, item_id, new_id) -> Study                  # its uses follow
     remove_item(spec, item_id, drop_references=False) -> Study
     suggest_id(spec, text) -> str
     ui_role(item) / ui_phase(item)            # the form's view of role and phase
 
-What else names a question is found by ``question_references``.
+What else names a question is found by ``question_references``; a change of answer
+kind is ``question_types.change_type``.
 Every function raises StudyError with study-file locations (``items[3].labels.es``),
 so the studio shows each message next to its field. A localized value keeps the
 shape it had (see ``editing.localized_data``); a new one takes the shape of the
@@ -32,7 +32,7 @@ from typing import Any
 from framelab.domain.errors import StudyError
 from framelab.domain.study import Item, Study, study_from_data
 from framelab.web.studio.editing import localized_data
-from framelab.web.studio.label_presets import PRESETS, matching_preset, option_label, sibling
+from framelab.web.studio.label_presets import PRESETS, matching_preset, sibling
 from framelab.web.studio.question_data import (
     item_data,
     labels_data,
@@ -51,9 +51,6 @@ from framelab.web.studio.question_references import (
     position,
 )
 
-# Fields that belong to one item type (items.py rejects them on any other type).
-TYPE_FIELDS = ("points", "labels", "reverse", "min_label", "max_label", "yes_label")
-TYPE_FIELDS += ("no_label", "options", "max_length")
 ROLES_WITH_DIRECTION = ("outcome", "intent")
 # English words left out of an identifier made from a question ("How much do you support
 # the ban?" -> support_ban).
@@ -407,63 +404,3 @@ def _edit_options(
     if removed and strata and data["design"].get("block_by") == item.id:
         kept = {k: [v for v in vs if v not in removed] for k, vs in strata.items()}
         data["design"]["strata"] = {k: vs for k, vs in kept.items() if vs} or None
-
-
-def change_type(spec: Study, item_id: str, new_type: str, preset: str | None = None) -> Study:
-    """The question as another type, with answers carried over where they fit."""
-    index = position(spec, item_id)
-    loc = f"items[{index}]"
-    item = spec.items[index]
-    if new_type == item.type and not preset:
-        return spec
-    data = item_data(spec)
-    target = data["items"][index]
-    for name in TYPE_FIELDS:
-        target.pop(name, None)
-    target["type"] = new_type
-    langs = spec.languages
-    answers = _answer_labels(spec, item)
-    if new_type == "likert":
-        if preset:
-            target["points"], target["labels"] = preset_likert(spec, preset, loc)
-        elif answers and len(answers[spec.default_language]) in (5, 7):
-            target["points"] = len(answers[spec.default_language])
-            target["labels"] = new_text(spec, answers)
-        elif PRESETS["agree_5"].covers(langs):
-            target["points"], target["labels"] = preset_likert(spec, "agree_5", loc)
-        else:
-            target["points"] = 5
-    elif new_type == "choice":
-        count = len(answers[spec.default_language]) if answers else 2
-        target["options"] = [
-            {
-                "value": n + 1,
-                "label": new_text(
-                    spec,
-                    {
-                        lang: answers[lang][n] if answers else option_label(lang, n + 1)
-                        for lang in langs
-                    },
-                ),
-            }
-            for n in range(count)
-        ]
-    elif new_type not in ("slider", "binary", "text"):
-        raise StudyError(
-            [(f"{loc}.type", f"expected likert, slider, binary, choice or text, got {new_type!r}")]
-        )
-    return validated(data)
-
-
-def _answer_labels(spec: Study, item: Item) -> dict[str, list[str]] | None:
-    """Every answer's label per language when the item labels all of them (else None)."""
-    if item.type == "choice" and item.options:
-        return {
-            lang: [o.label.get(lang, spec.default_language) for o in item.options]
-            for lang in spec.languages
-        }
-    if item.type == "likert" and item.labels is not None:
-        labels = {lang: item.labels.get(lang, spec.default_language) for lang in spec.languages}
-        if all(len(v) == item.points for v in labels.values()):
-            return labels
-    return None

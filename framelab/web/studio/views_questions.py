@@ -34,6 +34,7 @@ from framelab.web.studio.forms_questions import (
 from framelab.web.studio.forms_scales import scale_form
 from framelab.web.studio.label_presets import PRESETS, TRANSLATION_NOTE
 from framelab.web.studio.question_references import item_references, position
+from framelab.web.studio.question_types import change_type
 
 Errors = list[tuple[str, str]]
 
@@ -306,7 +307,7 @@ def change_question_type(study: LoadedStudy, item_id: str) -> Any:
     if kind_form.validate_on_submit():
         ok, other, locked = _save(
             study,
-            lambda: bq.change_type(
+            lambda: change_type(
                 spec, item_id, kind_form.new_type.data, kind_form.type_preset.data or None
             ),
         )
