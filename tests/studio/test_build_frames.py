@@ -523,3 +523,60 @@ def test_a_live_study_keeps_its_target_on_the_plan_page(client_for, studio_app):
     design = unescape(owner.get(f"/studio/{SLUG}/design").get_data(as_text=True))
     assert 'id="design-locked"' in design and "<fieldset disabled>" in design
     assert 'value="Save design"' not in design
+
+
+# ------------------------------------------------------------------ templates
+
+
+def test_a_template_brings_structure_in_the_chosen_languages_and_no_campaign_identity():
+    spec = studio.spec_from_template("value-frames", "my-values", ["es", "en"], seed=11)
+    assert spec.languages == ["es", "en"] and spec.default_language == "es"
+    assert spec.completion is None and spec.target_n is None
+    assert all(arm.label is None for arm in spec.arms)
+    assert spec.design.seed == 11
+    # Generic measures keep their translations; campaign texts are placeholders.
+    assert spec.item("ideology").text.get("es").startswith("En política")
+    assert spec.text(spec.arm("care").frame.body, "es").startswith("TO FILL")
+    yaml_text = spec.to_yaml()
+    for leftover in ("noexceptions", "C7XK2Q", "prolific", "torture", "Placebo (libraries)"):
+        assert leftover.lower() not in yaml_text.lower(), leftover
+    assert load_study(yaml_text).content_hash() == spec.content_hash()
+    # A language the template does not have gets its default-language text, flagged as
+    # not translated by the confound check (here: the control's generic choice labels).
+    swahili = studio.spec_from_template("factorial-messenger", "my-fact", ["en", "sw"], seed=2)
+    assert swahili.item("attn_colour").options[0].label.get("sw") == "Red"
+    # Unseeded: a fresh seed per study, never the template's.
+    seeds = {studio.spec_from_template("blank", "x-study", ["en"]).design.seed for _ in range(3)}
+    assert 1 not in seeds and len(seeds) == 3
+    with pytest.raises(StudyError) as info:
+        studio.spec_from_template("torture-ban", "x-study", ["en"])
+    assert info.value.errors == [
+        (
+            "template",
+            "'torture-ban' is not a template (known: blank, factorial-messenger, value-frames)",
+        )
+    ]
+
+
+def test_the_new_study_page_asks_for_languages_and_names_the_main_one(client_for, studio_app):
+    client = client_for("viewer@example.org")
+    none = client.post(
+        "/studio/new",
+        data={"tpl-template": "blank", "tpl-slug": "no-langs", "tpl-submit": "Create study"},
+    )
+    assert none.status_code == 422
+    assert "tick at least one language" in unescape(none.get_data(as_text=True))
+    made = client.post(
+        "/studio/new",
+        data={
+            "tpl-template": "blank",
+            "tpl-languages": ["en", "es"],
+            "tpl-other_languages": "sw",
+            "tpl-default_language": "es",
+            "tpl-slug": "three-langs",
+            "tpl-submit": "Create study",
+        },
+    )
+    assert made.status_code == 302
+    spec = _stored(studio_app, "three-langs")
+    assert spec.languages == ["es", "en", "sw"] and spec.default_language == "es"
