@@ -276,6 +276,8 @@ def test_campaigner_builds_a_control_and_three_frames_from_blank_without_the_stu
     frames = me.page("/studio/kitchen/frames")
     assert "sum(weights)" not in frames
     assert "still holds placeholder" not in frames  # every message is written
+    # ... but the consent, debrief and question are still the template's instructions.
+    assert re.search(r'id="to-fill-note"><p>(\d+) texts', frames).group(1) == "3"
 
     # Shares: the control twice as often, blocks of 10 (two rounds of 2+1+1+1).
     allocation = me.page("/studio/kitchen/frames")
@@ -302,7 +304,8 @@ def test_campaigner_builds_a_control_and_three_frames_from_blank_without_the_stu
         "fairness": 1,
     }
     # Duplicate as a variant, then move it up: "same text, new angle".
-    me.post("/studio/kitchen/arms/fairness/change", {"op": "duplicate"})
+    copied = me.post("/studio/kitchen/arms/fairness/change", {"op": "duplicate"})
+    assert copied.headers["Location"].endswith("/studio/kitchen/frames/fairness_variant")
     me.post("/studio/kitchen/arms/fairness_variant/change", {"op": "up"})
     spec = _stored(studio_app, "kitchen")
     assert spec.arm_ids == ["control", "frame_1", "fairness_variant", "fairness"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 
-from framelab.domain.confounds import check_study
+from framelab.domain.confounds import check_study, placeholder_locations
 from framelab.domain.study import Study, StudyError
 from framelab.domain.values import describe_value
 from framelab.services import studio
@@ -103,6 +103,7 @@ def _page(
         locked=locked,
         action_form=ActionForm(),
         field_name=field_name,
+        to_fill=len(placeholder_locations(spec)),
         value_help={tag: describe_value(tag, spec.custom_values) for tag in spec.known_values()},
         weights=spec.weights(),
         ops=OPS,
@@ -210,7 +211,8 @@ def change_arm(study: LoadedStudy, arm_id: str) -> Any:
         return _back(study, f"arm-{arm_id}")
     edit, done = OPS[op]
     try:
-        studio.update_study(session(), study.slug, edit(spec, arm_id), now=now())
+        edited = edit(spec, arm_id)
+        studio.update_study(session(), study.slug, edited, now=now())
     except StudyError as exc:
         for _loc, message in build_frames.plain_errors(exc.errors):
             flash(f"{arm_id} was not changed: {message}", "error")
@@ -219,6 +221,10 @@ def change_arm(study: LoadedStudy, arm_id: str) -> Any:
         flash(str(exc), "error")
         return _back(study)
     flash(f"{arm_id} {done}.", "info")
+    if op == "duplicate":
+        # Straight to the copy's text: a variant is the same text told from a new angle.
+        [copy] = [a for a in edited.arm_ids if a not in spec.arm_ids]
+        return redirect(url_for("studio.edit_frame", slug=study.slug, arm_id=copy))
     return _back(study, f"arm-{arm_id}" if op != "remove" else "arms")
 
 
