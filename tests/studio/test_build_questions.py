@@ -678,3 +678,22 @@ def test_the_edit_form_renames_a_question(studio_app, client_for):
     assert response.headers["Location"].endswith("/questions#q-left_right")
     spec = current(studio_app).spec
     assert spec.items[0].id == "left_right" and spec.design.block_by == "left_right"
+
+
+def test_every_question_form_needs_its_csrf_token(tmp_path, studio_template):
+    from tests.studio.conftest import build_app, copy_database, sign_in
+
+    app = build_app(copy_database(studio_template, tmp_path / "c.sqlite"), WTF_CSRF_ENABLED=True)
+    try:
+        client = app.test_client()
+        sign_in(client, app, "editor@example.org")
+        move = f"/studio/{SLUG}/questions/manip_value/move"
+        assert client.post(move, data={"direction": "up", "phase": "post"}).status_code == 400
+        html = client.get(f"/studio/{SLUG}/questions").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+        done = client.post(move, data={"direction": "up", "phase": "post", "csrf_token": token})
+        assert done.status_code == 302
+        with app.app_context():
+            assert get_study(db_session(), SLUG).spec.items_for("post")[0].id == "manip_value"
+    finally:
+        app.extensions["framelab.engine"].dispose()
