@@ -16,7 +16,7 @@ from flask import Flask
 
 from tests.factories import make_study, valid_answers
 from tests.security.conftest import any_csrf_token, table_rows
-from tests.studio.conftest import SLUG, build_app, copy_database, sign_in
+from tests.studio.conftest import RULE_VALUES, SLUG, build_app, copy_database, sign_in
 from tests.web.conftest import make_app
 from tests.web.walker import Walker, csrf_token
 
@@ -30,7 +30,8 @@ STUDIO_FORMS = {
     "studio.members": {"email": "viewer@example.org", "role": "owner"},
     "studio.texts": {"title_en": "Changed"},
 }
-VALUES = {"slug": SLUG, "arm_id": "care", "action": "pilot"}
+# Every studio rule variable has a value (tests.studio.conftest); pilot is a real change.
+VALUES = {**RULE_VALUES, "action": "pilot"}
 
 
 @pytest.fixture
