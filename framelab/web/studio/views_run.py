@@ -11,6 +11,7 @@ from flask import Response, abort, current_app, flash, redirect, request, url_fo
 from framelab.services import bundle, studio
 from framelab.services.dashboard import dashboard as dashboard_figures
 from framelab.services.export import EXPORT_FORMATS, write_export
+from framelab.services.rehearsal_report import rehearsal_report_html
 from framelab.services.studies import LoadedStudy, StudyConflict
 from framelab.services.studio import LifecycleError
 from framelab.web.durations import duration_text
@@ -89,6 +90,19 @@ def results(study: LoadedStudy) -> Any:
         html = bundle.report_html(session(), study)
     except bundle.ReportUnavailable as missing:
         current_app.logger.warning("report of %s not built: %s", study.slug, missing.reason)
+        return render_study(
+            "studio/report_unavailable.html", study, "studio.dashboard", missing=missing
+        )
+    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": REPORT_CSP})
+
+
+@bp.route("/<slug>/results/rehearsal")
+@require_role("results")
+def rehearsal_report(study: LoadedStudy) -> Any:
+    """The plan run on the simulated participants alone, stamped REHEARSAL (no target gate)."""
+    try:
+        html = rehearsal_report_html(session(), study.slug, now=now())
+    except bundle.ReportUnavailable as missing:
         return render_study(
             "studio/report_unavailable.html", study, "studio.dashboard", missing=missing
         )
