@@ -23,6 +23,7 @@ def study_language(
 
     None for an unknown study; the language is None when `code` is not a participant of it.
     """
+    session.rollback()  # an error page may follow a failed transaction
     try:
         loaded = get_study(session, slug)
         if not code:

@@ -12,7 +12,9 @@ import re
 
 import pytest
 from babel.messages.pofile import read_po
+from sqlalchemy.exc import OperationalError
 
+from framelab import create_app
 from framelab.domain.study import study_from_data
 from framelab.domain.translation import (
     CATALOG_REGISTERS,
@@ -279,3 +281,72 @@ def test_the_domain_reads_the_same_interface_strings_as_babel():
     with (TRANSLATIONS / "messages.pot").open("rb") as handle:
         babel_ids = [m.id for m in read_po(handle) if m.id]
     assert list(interface_msgids()) == babel_ids
+
+
+# ---------------------------------------------------------------- two workers, alternating
+
+
+class Alternating:
+    """One participant whose requests alternate between two app instances (two workers)."""
+
+    def __init__(self, apps, browser: str) -> None:
+        self.clients = [app.test_client() for app in apps]
+        for client in self.clients:
+            client.environ_base["HTTP_ACCEPT_LANGUAGE"] = browser
+        self.turn = 0
+
+    def _next(self):
+        self.turn += 1
+        return self.clients[self.turn % 2]
+
+    def get(self, *args, **kwargs):
+        return self._next().get(*args, **kwargs)
+
+    def post(self, *args, **kwargs):
+        return self._next().post(*args, **kwargs)
+
+
+def test_two_workers_serving_alternate_requests_keep_every_participant_in_their_language(
+    tmp_path, clock
+):
+    url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    first = make_app(url, clock=clock)
+    second = create_app({**first.config, "FRAMELAB_CLOCK": clock})
+    apps = (first, second)
+    languages = SPEC.languages
+    for order in (languages, tuple(reversed(languages))):
+        for lang in order:
+            for browser in (other for other in languages if other != lang):
+                participant = Alternating(apps, browser)
+                # The consent form's token is bound to the session of the client that drew it.
+                consent = participant.clients[0]
+                walker = Walker(consent, SPEC, clock)
+                walker.consent(query=f"?lang={lang}")
+                walker.client = participant
+                wrong = english_strings(lang) if lang != "en" else set()
+                for step in FLOW[1:]:
+                    html = walker.page().get_data(as_text=True)
+                    assert f'<html lang="{lang}"' in html, (lang, browser, step)
+                    assert interface_strings_in(html, wrong) == [], (lang, browser, step)
+                    if lang == "en":
+                        others = english_strings(browser)
+                        translated = {catalog_strings(browser)[m] for m in others}
+                        assert not any(t in html for t in translated if len(t) > 12), step
+                    if step != "debrief":
+                        clock.advance(20)
+                        assert walker.post(step, valid_answers(SPEC, step)).status_code == 302
+    for application in apps:
+        application.extensions["framelab.engine"].dispose()
+
+
+def test_an_error_page_whose_study_cannot_be_read_still_answers_in_the_browser_language(
+    app, monkeypatch
+):
+    def broken(*_args, **_kwargs):
+        raise OperationalError("SELECT", {}, Exception("database is gone"))
+
+    monkeypatch.setattr("framelab.web.participant.views.study_language", broken)
+    client = app.test_client()
+    response = client.get(f"/s/{SPEC.slug}/p/not-a-participant", headers={"Accept-Language": "fr"})
+    assert response.status_code == 404
+    assert catalog_strings("fr")["Page not found"] in response.get_data(as_text=True)

@@ -25,6 +25,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from framelab.services.enrolment import start_participant
@@ -134,7 +135,11 @@ def _error_page_language() -> tuple[str, InterfaceText | None] | None:
     """An error page on a study's address speaks the participant's or the study's language."""
     args = request.view_args or {}
     slug = args.get("slug")
-    found = study_language(db_session(), slug, args.get("code")) if slug else None
+    try:
+        found = study_language(db_session(), slug, args.get("code")) if slug else None
+    except SQLAlchemyError:
+        # The page explains a database failure: the browser's language will do.
+        return None
     if found is None:
         return None
     spec, lang = found
