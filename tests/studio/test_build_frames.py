@@ -295,7 +295,9 @@ def test_campaigner_builds_a_control_and_three_frames_from_blank_without_the_stu
         "/studio/kitchen/frames"
     )
     # Removing a frame: the total weight is 4, so the block size follows to 12 (2.5 rounds up).
-    me.post("/studio/kitchen/arms/pride/change", {"op": "remove"})
+    confirm = me.page("/studio/kitchen/arms/pride/remove")
+    assert "2 frames remain; blocks of 12 participants." in confirm
+    me.post("/studio/kitchen/arms/pride/remove", {"confirm": "pride"})
     spec = _stored(studio_app, "kitchen")
     assert spec.arm_ids == ["control", "frame_1", "fairness"]
     assert spec.design.block_size == 12 and spec.design.weights == {
@@ -317,19 +319,28 @@ def test_campaigner_builds_a_control_and_three_frames_from_blank_without_the_stu
     assert again.content_hash() == spec.content_hash()
 
 
-def test_a_removal_that_is_not_possible_is_explained_and_changes_nothing(client_for, studio_app):
+def test_a_removal_is_confirmed_and_one_that_is_not_possible_is_explained(client_for, studio_app):
     from tests.studio.conftest import SLUG
 
     owner = client_for("owner@example.org")
     before = _stored(studio_app, SLUG)
-    response = owner.post(f"/studio/{SLUG}/arms/control/change", data={"op": "remove"})
+    page = unescape(owner.get(f"/studio/{SLUG}/arms/control/remove").get_data(as_text=True))
+    assert "cannot be removed" in page and 'name="confirm"' not in page
+    response = owner.post(f"/studio/{SLUG}/arms/control/remove", data={"confirm": "control"})
+    assert response.status_code == 422
+    assert "the control cannot be removed" in unescape(response.get_data(as_text=True))
+    assert _stored(studio_app, SLUG).content_hash() == before.content_hash()
+    # Without the confirmation, or without a button, nothing changes either.
+    assert owner.post(f"/studio/{SLUG}/arms/care/remove", data={}).status_code == 302
+    assert owner.post(f"/studio/{SLUG}/arms/care/change", data={}).status_code == 302
+    response = owner.post(f"/studio/{SLUG}/arms/care/change", data={"op": "control"})
     assert response.status_code == 302
     page = unescape(owner.get(f"/studio/{SLUG}/frames").get_data(as_text=True))
-    assert "control was not changed: the control cannot be removed" in page
-    assert _stored(studio_app, SLUG).content_hash() == before.content_hash()
-    # A request without a button changes nothing either.
-    assert owner.post(f"/studio/{SLUG}/arms/care/change", data={}).status_code == 302
-    assert _stored(studio_app, SLUG).content_hash() == before.content_hash()
+    assert "care is now the control" in page
+    after = _stored(studio_app, SLUG)
+    assert after.control_arm.id == "care" and after.control_arm.frame.values == []
+    # The former control had a placebo text: it stays, as a frame arm to rewrite or remove.
+    assert after.arm("control").control is False and after.arm("control").frame is not None
 
 
 def test_arm_settings_save_a_label_and_values_and_an_unchanged_form_keeps_the_hash(

@@ -39,7 +39,6 @@ OPS: dict[str, tuple[Callable[[Study, str], Study], str]] = {
     "up": (lambda spec, arm: build_frames.move_arm(spec, arm, -1), "moved up"),
     "down": (lambda spec, arm: build_frames.move_arm(spec, arm, +1), "moved down"),
     "duplicate": (build_frames.duplicate_frame, "duplicated as a variant"),
-    "remove": (build_frames.remove_arm, "removed"),
     "control": (build_frames.make_control, "is now the control"),
     "no_message": (
         lambda spec, arm: build_frames.set_control_message(spec, placebo=False),
@@ -225,7 +224,55 @@ def change_arm(study: LoadedStudy, arm_id: str) -> Any:
         # Straight to the copy's text: a variant is the same text told from a new angle.
         [copy] = [a for a in edited.arm_ids if a not in spec.arm_ids]
         return redirect(url_for("studio.edit_frame", slug=study.slug, arm_id=copy))
-    return _back(study, f"arm-{arm_id}" if op != "remove" else "arms")
+    return _back(study, f"arm-{arm_id}")
+
+
+@bp.route("/<slug>/arms/<arm_id>/remove", methods=["GET", "POST"])
+@require_role("edit")
+def remove_arm(study: LoadedStudy, arm_id: str) -> Any:
+    """Confirm, then remove a frame arm (its texts go with it); shares and blocks follow."""
+    spec = study.spec
+    index = _index(spec, arm_id)
+    error = None
+    if request.method == "POST" and request.form.get("confirm") == arm_id:
+        if ActionForm().validate_on_submit():
+            try:
+                studio.update_study(
+                    session(), study.slug, build_frames.remove_arm(spec, arm_id), now=now()
+                )
+            except StudyError as exc:
+                error = "; ".join(m for _l, m in build_frames.plain_errors(exc.errors))
+            except StudyLocked as exc:
+                error = str(exc)
+            else:
+                flash(f"{arm_id} removed.", "info")
+                return _back(study, "arms")
+    elif request.method == "POST":
+        return _back(study, f"arm-{arm_id}")
+    lock = studio.lock_state(session(), study.slug)
+    page = render_study(
+        "studio/arm_remove.html",
+        study,
+        "studio.frames",
+        arm=spec.arms[index],
+        error=error,
+        frames_locked=lock.is_locked("frames"),
+        action_form=ActionForm(),
+        after=_after_removal(spec, arm_id),
+    )
+    return page, 422 if error else 200
+
+
+def _after_removal(spec: Study, arm_id: str) -> str | None:
+    """What the shares and blocks become without the arm, in words (None: not possible)."""
+    try:
+        after = build_frames.remove_arm(spec, arm_id)
+    except StudyError:
+        return None
+    return (
+        f"{len(after.frame_arms)} frame{'s' if len(after.frame_arms) != 1 else ''} remain; "
+        f"blocks of {after.block_size()} participants."
+    )
 
 
 @bp.route("/<slug>/arms/<arm_id>/settings", methods=["GET", "POST"])
