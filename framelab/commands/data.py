@@ -97,8 +97,21 @@ EXPORT_FORMATS = ("csv", "parquet", "sav", "dta", "long-csv", "codebook-json", "
     help="File to write.",
 )
 @click.option("--include-pilot", is_flag=True, help="Include pilot participants.")
+@click.option(
+    "--rehearsal",
+    is_flag=True,
+    help="Export only the simulated participants (framelab simulate), marked in the "
+    "rehearsal column; without it, simulated participants are never exported.",
+)
 @database_option
-def export(study: str, fmt: str, out: Path, include_pilot: bool, database_url: str | None) -> None:
+def export(
+    study: str,
+    fmt: str,
+    out: Path,
+    include_pilot: bool,
+    rehearsal: bool,
+    database_url: str | None,
+) -> None:
     """Export a study's data (one row per participant, long format) or its codebook."""
     from framelab.db.session import make_engine, make_session_factory
     from framelab.services.export import write_export
@@ -108,12 +121,16 @@ def export(study: str, fmt: str, out: Path, include_pilot: bool, database_url: s
     try:
         with make_session_factory(engine)() as session:
             try:
-                rows = write_export(session, study, fmt, out, include_pilot=include_pilot)
+                rows = write_export(
+                    session, study, fmt, out, include_pilot=include_pilot, rehearsal=rehearsal
+                )
             except StudyNotFound as exc:
                 raise click.ClickException(str(exc)) from None
     finally:
         engine.dispose()
     what = "codebook" if fmt.startswith("codebook") else f"{rows} rows"
+    if rehearsal and not fmt.startswith("codebook"):
+        what += " of simulated participants (rehearsal)"
     click.echo(f"{study}: wrote {what} to {out}")
 
 

@@ -13,21 +13,25 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from click import ClickException
 from click.testing import CliRunner
 
 from analysis.report import render_html
 from framelab.cli import main
+from framelab.commands.survey import _server_rehearsal_token
 from framelab.db.models import Participant
 from framelab.db.session import make_engine, make_session_factory
 from framelab.services.dashboard import dashboard
+from framelab.services.enrolment import start_participant
 from framelab.services.export import export_long, export_tidy
 from framelab.services.export_files import csv_bytes
+from framelab.services.flow import current_page, submit_step
 from framelab.services.rehearsal import HEADER, check_rehearsal_token, rehearsal_token
 from framelab.services.reporting import report_inputs
 from framelab.services.studies import get_study
 from framelab.services.studio import close_if_target_reached
 from framelab.simulate import run_simulation, simulation_start
-from tests.factories import make_study
+from tests.factories import make_study, valid_answers
 from tests.web.conftest import make_app
 from tests.web.walker import Walker, csrf_token, form_action
 
@@ -125,6 +129,68 @@ def test_real_report_refuses_and_the_rehearsal_report_is_stamped(simulated, tmp_
     # A real report of the same results carries no stamp.
     results["meta"]["provenance"].pop("rehearsal")
     assert "REHEARSAL" not in render_html(results)
+
+
+def test_the_export_command_writes_real_rows_and_with_rehearsal_the_bots_marked(
+    simulated, tmp_path
+):
+    runner = CliRunner()
+    base = ["export", SPEC.slug, "--database-url", simulated, "--out"]
+    real = runner.invoke(main, [*base, str(tmp_path / "real.csv")])
+    assert real.exit_code == 0 and "wrote 0 rows" in real.output
+    result = runner.invoke(main, [*base, str(tmp_path / "bots.csv"), "--rehearsal"])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {N} rows of simulated participants (rehearsal)" in result.output
+    header, *rows = (tmp_path / "bots.csv").read_text(encoding="utf-8").splitlines()
+    column = header.split(",").index("rehearsal")
+    assert len(rows) == N and {row.split(",")[column] for row in rows} == {"1"}
+
+
+def test_a_simulation_changes_nothing_in_the_real_participants_data(tmp_path):
+    url = f"sqlite:///{tmp_path / 'mixed.sqlite'}"
+    make_app(url, studies=(SPEC,)).extensions["framelab.engine"].dispose()
+    engine, session = _session(url)
+    try:
+        t = datetime.now(UTC)
+        for _ in range(3):
+            code = start_participant(
+                session, SPEC.slug, language="en", source="sms", panel=None, now=t
+            ).code
+            while (step := current_page(session, code, now=t).step) != "debrief":
+                t += timedelta(seconds=30)
+                form = {"consent": "yes"} if step == "consent" else valid_answers(SPEC, step)
+                assert submit_step(session, code, step, form, now=t).ok
+        before = export_tidy(session, SPEC.slug)
+        figures_before = dashboard(session, get_study(session, SPEC.slug))
+        config = {"TESTING": True, "DATABASE_URL": url}
+        run_simulation(SPEC, 4, effects={}, seed=1, app_config=config, dropout=0)
+        after = export_tidy(session, SPEC.slug)
+        figures_after = dashboard(session, get_study(session, SPEC.slug))
+        bots = export_tidy(session, SPEC.slug, rehearsal=True)
+    finally:
+        session.close()
+        engine.dispose()
+    assert len(before) == 3 and not before["rehearsal"].any()
+    assert after.equals(before)
+    assert figures_after.total == figures_before.total
+    assert figures_after.arms == figures_before.arms
+    assert figures_after.sources == figures_before.sources == (("sms", 3),)
+    assert len(bots) == 4 and not set(bots["participant"]) & set(before["participant"])
+
+
+def test_simulate_against_a_server_signs_with_the_servers_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("FRAMELAB_SECRET_KEY", raising=False)
+    monkeypatch.setenv("FRAMELAB_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(ClickException, match="FRAMELAB_SECRET_KEY"):
+        _server_rehearsal_token(SPEC.slug)
+    (tmp_path / "secret_key").write_text("the-instance-key\n", encoding="utf-8")
+    token = _server_rehearsal_token(SPEC.slug)
+    assert check_rehearsal_token("the-instance-key", SPEC.slug, token, now=datetime.now(UTC))
+    monkeypatch.setenv("FRAMELAB_SECRET_KEY", "from-the-environment")
+    token = _server_rehearsal_token(SPEC.slug)
+    assert check_rehearsal_token("from-the-environment", SPEC.slug, token, now=datetime.now(UTC))
+    with pytest.raises(ValueError, match="rehearsal_token"):
+        run_simulation(SPEC, 1, effects={}, url="http://127.0.0.1:9")
 
 
 @pytest.fixture
