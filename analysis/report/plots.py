@@ -105,6 +105,16 @@ def _title(fig: Figure, title: str, height: float) -> float:
     return 0.2 + 0.22 * len(lines)
 
 
+XLABEL_CHARS = 80  # an axis label longer than this wraps onto another line
+
+
+def _legend_label(
+    family: str, tone: str, families: Mapping[str, str], tones: Mapping[str, str] | None
+) -> str:
+    name = families["confirmatory" if family == "confirmatory" else "exploratory"]
+    return f"{name}: {tones[tone]}" if tones and tone in tones else name
+
+
 def _left_margin(labels: Sequence[str], extra: float = 0.0) -> float:
     """Fraction of the width the y tick labels need (capped, so the plot keeps room)."""
     longest = max((len(s) for s in labels), default=0)
@@ -135,18 +145,25 @@ def interval_plot(
     """
     families = families or {"confirmatory": "confirmatory", "exploratory": "exploratory"}
     entries = {(r.family, r.tone) for r in rows if r.estimate is not None}
-    columns = 1 if len(entries) > 2 else 2
+    longest = max((len(_legend_label(f, t, families, tones)) for f, t in entries), default=0)
+    # two legend columns only when two labels fit side by side within the figure
+    columns = 2 if len(entries) == 2 and 2 * (longest * CHAR_IN + 0.6) < WIDTH_IN else 1
+    left = _left_margin([r.label for r in rows])
+    # the axis label is centred under the axes: wrap it to the axes' own width
+    axes_chars = int((WIDTH_IN * (1 - left) - 0.35) / CHAR_IN)
+    xlabel_lines = textwrap.wrap(xlabel, min(XLABEL_CHARS, axes_chars)) or [""]
     with matplotlib.rc_context(_RC):
         legend_in = 0.15 + 0.2 * -(-len(entries) // columns) if entries else 0.1
         title_lines = len(textwrap.wrap(title, 72)) or 1
-        height = 0.42 * max(len(rows), 1) + 0.75 + legend_in + 0.2 + 0.22 * title_lines
+        axis_in = 0.55 + 0.17 * len(xlabel_lines)
+        height = 0.42 * max(len(rows), 1) + axis_in + legend_in + 0.2 + 0.22 * title_lines
         fig = Figure(figsize=(WIDTH_IN, height))
         top = _title(fig, title, height)
         fig.subplots_adjust(
-            left=_left_margin([r.label for r in rows]),
+            left=left,
             right=1 - 0.25 / WIDTH_IN,
             top=1 - top / height,
-            bottom=(0.7 + legend_in) / height,
+            bottom=(axis_in + legend_in) / height,
         )
         ax = fig.subplots()
         ys = list(range(len(rows)))[::-1]
@@ -158,9 +175,7 @@ def interval_plot(
                 continue
             confirm = row.family == "confirmatory"
             colour = TONES.get(row.tone, MUTED)
-            legend = families["confirmatory" if confirm else "exploratory"]
-            if tones and row.tone in tones:
-                legend = f"{legend}: {tones[row.tone]}"
+            legend = _legend_label(row.family, row.tone, families, tones)
             if row.low is not None and row.high is not None:
                 ax.hlines(y, row.low, row.high, color=colour, linewidth=2,
                           linestyles="solid" if confirm else (0, (4, 2)))  # fmt: skip
@@ -179,7 +194,7 @@ def interval_plot(
         ax.axvline(0.0, color=MUTED, linewidth=1, linestyle=":")
         ax.set_yticks(ys, [r.label for r in rows])
         ax.set_ylim(-0.7, len(rows) - 0.3)
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel("\n".join(xlabel_lines))
         ax.spines[["top", "right"]].set_visible(False)
         if seen:
             fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.02), ncol=columns,
@@ -203,7 +218,7 @@ def distribution_plot(
         fig = Figure(figsize=(WIDTH_IN, height))
         top = _title(fig, title, height)
         fig.subplots_adjust(
-            left=_left_margin([p[0] for p in panels], extra=0.35),
+            left=_left_margin([p[0] for p in panels] + [f"({ylabel})"], extra=0.35),
             right=1 - 0.25 / WIDTH_IN,
             top=1 - top / height,
             bottom=0.75 / height,

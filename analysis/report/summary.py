@@ -125,9 +125,18 @@ def _levels(ctx: ReportContext, outcome: Outcome, arm: Any) -> str:
 
 
 def _change(
-    ctx: ReportContext, outcome: Outcome, effect: Mapping[str, Any], frame: str, *extra: str
+    ctx: ReportContext,
+    outcome: Outcome,
+    effect: Mapping[str, Any],
+    frame: str,
+    *extra: str,
+    levels: bool = True,
 ) -> str:
-    """'The Care frame raised X by 21.6 percentage points, from 31% … (95% CI …)' (no full stop)."""
+    """'The Care frame raised X by 21.6 percentage points, from 31% … (95% CI …)' (no full stop).
+
+    ``levels=False`` leaves out the groups' observed levels: a subgroup's change is not
+    the difference of the whole groups' averages.
+    """
     raised = effect["estimate"] > 0
     return ctx.t(
         "{frame} raised {outcome} by {amount}{levels}{interval}"
@@ -136,7 +145,7 @@ def _change(
         frame=frame,
         outcome=outcome.label,
         amount=_amount(outcome, effect),
-        levels=_levels(ctx, outcome, effect.get("arm")),
+        levels=_levels(ctx, outcome, effect.get("arm")) if levels else "",
         interval=_interval(ctx, outcome, effect, *extra),
     )
 
@@ -485,7 +494,9 @@ def _subgroups(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -
             "among participants whose {moderator} is {level}, {change}",
             moderator=label,
             level=ctx.level_label(best, first.get("level")),
-            change=_change(ctx, outcome, first, ctx.frame_name(arm), t.p_value(first["p_value"])),
+            change=_change(
+                ctx, outcome, first, ctx.frame_name(arm), t.p_value(first["p_value"]), levels=False
+            ),
         )
         for c in rest:
             sentence += t(

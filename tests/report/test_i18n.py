@@ -77,5 +77,5 @@ def test_headings_are_translated_and_direction_is_set(lang):
 
 
 def test_an_unknown_report_language_is_refused_with_the_available_ones():
-    with pytest.raises(ValueError, match="not available .*en, es, fr, ar"):
+    with pytest.raises(ValueError, match=r"not available .*en, es, fr, ar"):
         translator("xx-unknown")

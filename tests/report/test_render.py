@@ -132,7 +132,7 @@ def test_header_shows_when_the_analysis_ran_in_words_and_the_study_as_default_ti
     results = handmade_results()
     results["meta"]["provenance"]["study"] = "torture-ban"
     html = render_html(results)
-    assert "Analysed 25 November 2026, 20:00 UTC." in html
+    assert "Analysed November 25, 2026, 20:00 UTC." in html
     assert "<title>Results: torture-ban</title>" in html
 
 

@@ -135,7 +135,7 @@ def test_a_locked_studys_report_prints_the_lock_hash_and_time_and_says_pre_regis
     assert lock["matches"] is True and results["meta"]["analysed_before_lock"] == 0
     statement = re.search(r'<p class="plan-status" id="plan-status">(.*?)</p>', html).group(1)
     assert statement.startswith(
-        "Pre-registered: the analysis plan was locked on 24 November 2026, 20:00 UTC"
+        "Pre-registered: the analysis plan was locked on November 24, 2026, 20:00 UTC"
     )
     assert f"(plan hash {lock['plan_hash'][:12]})" in statement
     assert "confirmatory (pre-registered)" in html
@@ -152,7 +152,7 @@ def test_participants_before_the_lock_make_the_report_say_not_pre_registered(dat
     html = render_html(results)
     statement = re.search(r'id="plan-status">(.*?)</p>', html).group(1)
     assert statement.startswith(
-        "Not pre-registered: the plan was locked on 25 November 2026, 20:30 UTC"
+        "Not pre-registered: the plan was locked on November 25, 2026, 20:30 UTC"
     )
     assert "but 30 of the analysed participants took part before that" in statement
     assert "confirmatory (pre-registered)" not in html
@@ -219,7 +219,7 @@ def test_the_plan_gives_labels_levels_and_direction_from_the_study_in_every_lang
     support = next(o for o in plan["outcomes"] if o["name"] == "post_support")
     assert support["range"] == [1, 7]
     assert "pre_ideology" not in plan["levels"]  # a Likert covariate stays one slope
-    assert plan["levels"]["pre_age_group"] == [1, 2, 3, 4, 5]
+    assert plan["levels"]["pre_age_group"] == [1, 2, 3, 4]  # its options, in the order declared
     assert plan["value_labels"]["pre_ideology"]["1"]["es"] == "Muy a la izquierda"
     assert plan["labels"]["pre_ideology"]["fr"] == "opinions politiques"
     assert plan["arm_labels"]["care"]["ar"] == "الرعاية (الأذى)"

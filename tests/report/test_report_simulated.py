@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape
 
 import numpy as np
 import pytest
@@ -92,6 +93,8 @@ def _display_forms(field: str, value, outcome) -> set[str]:
         forms.add(f"{value:.3f}")
         if value < 0.001:
             forms.add("0.001")  # shown as "p < 0.001"
+    elif field == "mean":  # a group's observed level beside a change
+        forms.add(outcome.level(value).rstrip("%"))
     elif field in ("attrition_rate", "rate"):
         forms.add(f"{100 * value:.0f}")
     elif float(value).is_integer():
@@ -177,13 +180,13 @@ def test_tiny_study_renders_and_explains_the_missing_estimates(tmp_path):
     reasons = {w["message"] for w in results["warnings"] if w.get("outcome") == "post_support"}
     assert reasons
     # the analyst appendix keeps the analysis' own wording ...
-    assert any(r.replace("'", "&#39;") in html for r in reasons)
+    assert any(escape(r) in html for r in reasons)
     assert "Summary for campaigners" in html
     # ... the campaigner reads one sentence on what is missing and how many more each group needs
     summary = campaigner_summary(results)
     assert summary.headline == [
         "Not enough participants yet to estimate effects on support for the ban: every group "
-        "needs at least 2 participants who answered, and the control group (control) needs 1 "
+        "needs at least 2 participants who answered, and the control group (Control) needs 1 "
         "more, the care frame needs 1 more, the fairness frame needs 1 more and the loyalty "
         "frame needs 1 more."
     ]
@@ -205,4 +208,4 @@ def test_outcome_without_variance_renders_with_the_reason(tmp_path):
         "answer."
     )
     html = write_report(results, tmp_path).read_text(encoding="utf-8")
-    assert warning["message"].replace("'", "&#39;") in html
+    assert escape(warning["message"]) in html
