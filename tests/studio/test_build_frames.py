@@ -594,3 +594,25 @@ def test_the_new_study_page_asks_for_languages_and_names_the_main_one(client_for
     assert made.status_code == 302
     spec = _stored(studio_app, "three-langs")
     assert spec.languages == ["es", "en", "sw"] and spec.default_language == "es"
+
+
+def test_saving_the_plan_page_unchanged_keeps_the_hash(client_for, studio_app):
+    from tests.studio.conftest import SLUG
+
+    analyst = client_for("analyst@example.org")
+    before = _stored(studio_app, SLUG)
+    plan = before.analysis
+    form = {
+        "primary": plan.primary,
+        "secondary": plan.secondary,
+        "covariates": plan.covariates,
+        "moderators": plan.moderators,
+        "alpha": str(plan.alpha),
+        "correction": plan.correction,
+        "exclude": list(plan.exclude),
+        "target_n": str(before.target_n),
+    }
+    assert analyst.post(f"/studio/{SLUG}/plan", data=form).status_code == 302
+    assert _stored(studio_app, SLUG).content_hash() == before.content_hash()
+    assert analyst.post(f"/studio/{SLUG}/plan", data={**form, "target_n": ""}).status_code == 302
+    assert _stored(studio_app, SLUG).target_n is None
