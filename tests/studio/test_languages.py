@@ -415,3 +415,23 @@ def _po_error() -> str:
     except ValueError as exc:
         return str(exc)
     return ""
+
+
+def test_a_live_study_shows_its_locked_texts_read_only_before_anyone_edits(
+    studio_app, client_for, session
+):
+    studio.change_status(session, SLUG, "live", now=T0)
+    session.rollback()
+    owner = client_for("owner@example.org")
+    page = owner.get(f"/studio/{SLUG}/translate/es").get_data(as_text=True)
+    assert "locked because the study has gone live" in page
+    title = re.search(r'<input id="t-1" name="t:title"[^>]*>', page).group(0)
+    assert "readonly" not in title
+    item = re.search(r'<(input|textarea)[^>]*name="t:items.support.text"[^>]*>', page).group(0)
+    assert "readonly" in item and "locked-note" in item
+    # A locked text changed anyway (a hand-made request) is refused with the reason.
+    form = {f"t:{u.key}": u.text(SPEC, "es") for u in text_units(SPEC)}
+    form["t:items.support.text"] = "¿Otra pregunta?"
+    refused = owner.post(f"/studio/{SLUG}/translate/es", data=form).get_data(as_text=True)
+    assert "locked because the study has gone live" in refused
+    assert current(session).item("support").text.get("es") == SPEC.item("support").text.get("es")

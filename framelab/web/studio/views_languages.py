@@ -22,7 +22,7 @@ from framelab.domain.translation import (
     unchanged_texts,
 )
 from framelab.services import studio
-from framelab.services.studies import LoadedStudy
+from framelab.services.studies import LOCK_PARTS, LoadedStudy
 from framelab.services.studio import StudyLocked
 from framelab.web.i18n import language_name, text_direction
 from framelab.web.studio import build_languages
@@ -47,6 +47,17 @@ def _save(study: LoadedStudy, spec: Study) -> str | None:
 
 def _errors(exc: StudyError) -> list[tuple[str, str]]:
     return list(exc.errors)
+
+
+def _locked_sections(study: LoadedStudy) -> dict[str, str]:
+    """Top-level study sections whose texts are locked now -> the lock's name."""
+    state = studio.lock_state(session(), study.slug)
+    return {
+        section: part
+        for part, sections in LOCK_PARTS.items()
+        if state.is_locked(part)
+        for section in sections
+    }
 
 
 def _catalog_text(lang: str, msgid: str) -> str:
@@ -139,6 +150,7 @@ def translate(study: LoadedStudy, lang: str) -> Any:
             return redirect(url_for("studio.translate", slug=study.slug, lang=lang))
     todo = set(spec.translation.untranslated.get(lang, ())) if spec.translation else set()
     unchanged = set(unchanged_texts(spec, lang))
+    locked_sections = _locked_sections(study)
     rows = [
         {
             "key": unit.key,
@@ -148,6 +160,7 @@ def translate(study: LoadedStudy, lang: str) -> Any:
             "unchanged": unit.key in unchanged,
             "long": "\n" in (unit.text(spec, spec.default_language) or "")
             or len(unit.text(spec, spec.default_language) or "") > 80,
+            "locked": unit.key.split(".")[0] in locked_sections,
         }
         for unit in text_units(spec)
     ]
@@ -161,6 +174,7 @@ def translate(study: LoadedStudy, lang: str) -> Any:
         problems=problems,
         locked=locked,
         missing=sum(r["untranslated"] for r in rows),
+        any_locked=any(r["locked"] for r in rows),
         unchanged=sum(r["unchanged"] for r in rows),
         language_name=language_name,
         direction=text_direction(lang),
