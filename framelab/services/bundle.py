@@ -207,7 +207,7 @@ def _readme(loaded: LoadedStudy, rows: int, report_note: str, now: datetime | No
     return (
         f"framelab bundle of study {loaded.slug}, version {loaded.version}{when}\n"
         f"spec_hash {loaded.spec_hash}\n\n"
-        f"data/tidy.csv, data/tidy.parquet: {rows} participants (pilot participants left out)\n"
+        f"data/tidy.csv, data/tidy.parquet: {rows} participants (pilot and simulated participants left out)\n"
         "codebook.json, codebook.md: every column, its question and its coding\n"
         "study.yaml: the study file; analysis_plan.json: the locked analysis plan;\n"
         "lock.json: when the study was locked and the hashes of its locked parts\n"
