@@ -296,4 +296,13 @@ def check_columns(plan: Plan, df: pd.DataFrame) -> None:
         require_columns(df, [plan.status], "status column")
     if len(df) == 0:
         raise ValueError("data: the table has no rows (expected one row per participant)")
-    check_control(arm_labels(df, plan.arm), plan.arm, plan.control)
+    if plan.control not in declared_arms(plan):
+        # a control the plan does not list is a typo; a listed one may simply have no
+        # participants yet, which the results report as too few rather than refuse
+        check_control(arm_labels(df, plan.arm), plan.arm, plan.control)
+
+
+def declared_arms(plan: Plan) -> list[str]:
+    """The arms the plan lists (arm labels and design weights), in the plan's order."""
+    arms = [*plan.arm_labels, *(plan.weights or {})]
+    return list(dict.fromkeys(str(a) for a in arms))

@@ -209,3 +209,25 @@ def test_outcome_without_variance_renders_with_the_reason(tmp_path):
     )
     html = write_report(results, tmp_path).read_text(encoding="utf-8")
     assert escape(warning["message"]) in html
+
+
+def test_a_study_whose_control_has_no_one_yet_renders_a_report_saying_what_is_missing(tmp_path):
+    data = simulated_study(n_per_arm=30, seed=5)
+    data = data[data["arm"] != "control"]
+    plan = simulated_plan(ri_draws=500, arm_labels={"control": "Placebo", "care": "Care"})
+    results = analysis.run(data, plan)  # the plan lists the control: no data yet, not a typo
+    assert results["effects"] == []
+    summary = campaigner_summary(results)
+    assert summary.headline[0] == (
+        "Not enough participants yet to estimate effects on support for the ban: every group "
+        "needs at least 2 participants who answered, and the control group (Placebo) needs 2 more."
+    )
+    html = write_report(results, tmp_path).read_text(encoding="utf-8")
+    assert "the intervals above" not in html
+    assert "participant(s)" not in summary.text()
+
+
+def test_a_control_label_the_plan_does_not_list_is_still_refused_as_a_typo():
+    data = simulated_study(n_per_arm=10, seed=5)
+    with pytest.raises(ValueError, match="control label 'contrl' not found"):
+        analysis.run(data, simulated_plan(control="contrl"))
