@@ -48,7 +48,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, sparse
 
 __all__ = ["SeparationError", "check_separation", "separated_constraints"]
 
@@ -90,36 +90,45 @@ class _Cone:
     upper: np.ndarray  # (m,) True for a u-row (pushes P(Y <= k) to 1), False for an l-row
 
 
+def _distinct_rows(M: np.ndarray) -> np.ndarray:
+    """Distinct rows in lexicographic order (as ``np.unique(axis=0)``, ~50x faster)."""
+    if len(M) == 0:
+        return M
+    s = M[np.lexsort(M.T[::-1])]
+    keep = np.concatenate([[True], np.any(s[1:] != s[:-1], axis=1)])
+    return s[keep]
+
+
 def _cone(X: np.ndarray, y_idx: np.ndarray, n_levels: int) -> tuple[_Cone, np.ndarray]:
     # Column scaling changes no direction's sign pattern; it keeps HiGHS's tolerances
     # meaningful when a covariate is in thousands.
     scale = np.max(np.abs(X), axis=0, initial=0.0)
     Xs = X / np.where(scale > 0, scale, 1.0)
-    patterns = np.unique(np.column_stack([Xs, y_idx]), axis=0)
+    patterns = _distinct_rows(np.column_stack([Xs, y_idx]))
     K1 = n_levels - 1
-    rows, owner, upper = [], [], []
-    for m, row in enumerate(patterns):
-        x, k = row[:-1], int(row[-1])
-        if k < K1:  # u = theta_k - x'b >= 0, written -u <= 0
-            r = np.zeros(K1 + x.size)
-            r[k] = -1.0
-            r[K1:] = x
-            rows.append(r)
-            owner.append(m)
-            upper.append(True)
-        if k > 0:  # l = theta_{k-1} - x'b <= 0
-            r = np.zeros(K1 + x.size)
-            r[k - 1] = 1.0
-            r[K1:] = -x
-            rows.append(r)
-            owner.append(m)
-            upper.append(False)
-    cone = _Cone(np.array(rows), np.array(owner), np.array(upper))
+    x, k = patterns[:, :-1], patterns[:, -1].astype(np.intp)
+    up = np.flatnonzero(k < K1)  # u = theta_k - x'b >= 0, written -u <= 0
+    lo = np.flatnonzero(k > 0)  # l = theta_{k-1} - x'b <= 0
+    U = np.zeros((up.size, K1 + x.shape[1]))
+    U[np.arange(up.size), k[up]] = -1.0
+    U[:, K1:] = x[up]
+    L = np.zeros((lo.size, K1 + x.shape[1]))
+    L[np.arange(lo.size), k[lo] - 1] = 1.0
+    L[:, K1:] = -x[lo]
+    cone = _Cone(
+        rows=np.vstack([U, L]),
+        pattern=np.concatenate([up, lo]),
+        upper=np.concatenate([np.ones(up.size, bool), np.zeros(lo.size, bool)]),
+    )
     return cone, patterns
 
 
 def _linprog(c, A_ub, b_ub, bounds):
-    res = optimize.linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
+    # HiGHS's presolve spends seconds on the thousands of degenerate (b = 0) rows of a
+    # continuous covariate and removes nothing; the simplex alone takes milliseconds.
+    res = optimize.linprog(
+        c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs", options={"presolve": False}
+    )
     if res.status != 0:  # pragma: no cover - the programs are feasible and bounded by design
         raise ArithmeticError(f"separation check: linear program failed ({res.message})")
     return res
@@ -146,11 +155,25 @@ def separated_constraints(X: np.ndarray, y_idx: np.ndarray, n_levels: int) -> np
     cone, _ = _cone(X, y_idx, n_levels)
     m, k = cone.rows.shape
     # Variables (d, t); t_m <= u_m  <=>  t_m - u_m <= 0  <=>  t_m + (-u_m) <= 0.
-    A = np.hstack([cone.rows, np.eye(m)])
+    A = sparse.hstack([sparse.csr_matrix(cone.rows), sparse.eye(m, format="csr")], "csr")
     c = np.concatenate([np.zeros(k), -np.ones(m)])
     bounds = [(None, None)] * k + [(0.0, 1.0)] * m
     res = _linprog(c, A, np.zeros(m), bounds)
     return res.x[k:] > 0.5
+
+
+def _separated_by_box(cone: _Cone) -> bool:
+    """Konis's (2007) form for large pattern sets: maximise the summed slack in a box.
+
+    ``max sum_m (u_m - l_m)`` subject to the cone and ``|d| <= 1``: k variables
+    whatever the number of patterns (the exact program above has one per pattern
+    and is slow for thousands of continuous-covariate rows). Positive exactly when
+    some direction is strict; the solution is re-checked on the cone before it counts.
+    """
+    m, k = cone.rows.shape
+    res = _linprog(cone.rows.sum(axis=0), cone.rows, np.zeros(m), [(-1.0, 1.0)] * k)
+    slack = cone.rows @ res.x
+    return bool(np.max(slack) <= 1e-9 and -slack.sum() > 1e-6)
 
 
 def _unbounded_columns(
@@ -275,9 +298,9 @@ def check_separation(
         return
     D = (codes[:, None] == np.arange(1, len(arms))).astype(float)
     X = np.hstack([D, covariates])
-    if not separated_constraints(X, y_idx, K).any():
-        return
     cone, _ = _cone(X, y_idx, K)
+    if not _separated_by_box(cone):
+        return
     # Covariate columns make the cone non-integral: any clearly positive optimum counts.
     moving = _unbounded_columns(cone, K - 1, range(D.shape[1], X.shape[1]), threshold=1e-6)
     cov = [covariate_names[j - D.shape[1]] for j in moving]
