@@ -30,7 +30,10 @@ Identical rows give identical constraints, so the program runs on the distinct
 (predictors, answer) patterns: for the arm-only models of ``run`` that is at
 most arms x categories rows whatever the sample size. The decision uses no BLAS
 and does not depend on the CPU. Which arms' log odds ratios are unbounded is
-asked the same way (one small program per arm and sign).
+asked the same way (one small program per arm and sign). When covariates are in
+the model (every participant may be a pattern), Konis's own form is solved
+instead, ``max sum_m (u_m - l_m)`` over ``|d| <= 1`` (as many variables as
+predictors), and its solution is re-checked on the cone before it counts.
 
 References
 ----------
