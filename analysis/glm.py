@@ -211,7 +211,9 @@ def ordinal_logit(
     means the arm shifts responses towards higher categories. Fitted by
     Newton-Raphson with the analytic Hessian; Wald z, normal p-values and
     Wald intervals from the observed information, as ``summary(clm)`` prints.
-    Categories are the distinct observed values of the outcome, in order.
+    Categories are the distinct observed values of the outcome, in order, so a
+    scale point nobody chose is not a category of the model and never leaves a
+    threshold unbounded (its two neighbouring thresholds would coincide).
 
     Numerical honesty: before fitting, a linear program over the recession cone
     of the (concave) log-likelihood decides whether the maximum exists
