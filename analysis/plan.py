@@ -76,12 +76,19 @@ class Plan:
     primary_method: str = "difference_in_means"
     # column -> its levels in declared order (the first is the reference level)
     levels: Mapping[str, tuple] = field(default_factory=dict)
+    language: str = "en"
     raw: Mapping[str, Any] = field(default_factory=dict)
     unknown_keys: tuple[str, ...] = ()
 
     @property
     def primary_outcomes(self) -> tuple[Outcome, ...]:
         return tuple(o for o in self.outcomes if o.primary)
+
+    def text(self, label: str | Mapping[str, str] | None, fallback: str) -> str:
+        """A label in the plan's language (a text, or a mapping language -> text)."""
+        if isinstance(label, Mapping):
+            label = label.get(self.language) or next(iter(label.values()), None)
+        return str(label) if label else fallback
 
 
 def plan_hash(raw: Mapping[str, Any]) -> str:
@@ -274,6 +281,7 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
         },
         primary_method=primary_method,
         levels=_levels(raw),
+        language=str(raw.get("language") or "en"),
         raw=raw,
         unknown_keys=tuple(sorted(set(raw) - KNOWN_KEYS)),
     )

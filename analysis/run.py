@@ -263,9 +263,9 @@ def _annotate_effects(effects: list[dict], plan: Plan, c: Collector) -> list[dic
         e["family"] = "confirmatory" if confirmatory else "exploratory"
         e["primary"] = o.primary
         e["outcome_type"] = o.type
-        e["outcome_label"] = o.label or o.name
+        e["outcome_label"] = plan.text(o.label, o.name)
         e["units"] = o.units
-        e["arm_label"] = plan.arm_labels.get(e["arm"], e["arm"])
+        e["arm_label"] = plan.text(plan.arm_labels.get(e["arm"]), e["arm"])
         e["alpha"] = plan.alpha
         families.setdefault((e["family"], e["method"], o.primary), []).append(i)
     for idx in families.values():

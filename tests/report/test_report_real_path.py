@@ -240,3 +240,11 @@ def test_export_marks_who_started_after_the_plan_lock(database_url):
         _walk(session, loaded.spec, 10)
         data = export_tidy(session, loaded.slug)
     assert data["after_lock"].tolist() == [False] * 5 + [True] * 5
+
+
+def test_results_records_carry_labels_as_text_in_the_studys_language(walked):
+    results = _results(walked)
+    sms = next(e for e in results["effects"] if e["outcome"] == "post_join_sms")
+    assert sms["outcome_label"] == "sign-ups to the SMS urgent-action network"
+    care = next(e for e in results["effects"] if e["arm"] == "care")
+    assert care["arm_label"] == "Care (harm)"
