@@ -21,6 +21,14 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("data", type=Path, help="tidy CSV export (one row per participant)")
         p.add_argument("--plan", type=Path, required=True, help="analysis plan (YAML or JSON)")
         p.add_argument("--out", type=Path, required=True, help=out_help)
+    from analysis.report.i18n import LANGUAGES
+
+    sub.choices["report"].add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=None,
+        help="language of the campaigner summary, headings and plots (default: the plan's)",
+    )
     return parser
 
 
@@ -41,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from analysis.report import write_report
 
-    print(write_report(results, args.out, data=data))
+    print(write_report(results, args.out, data=data, lang=args.lang))
     return 0
 
 
