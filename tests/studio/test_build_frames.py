@@ -385,6 +385,8 @@ def test_factor_levels_are_set_from_the_frames_page(client_for, studio_app):
     assert created.status_code == 302
     page = owner.get("/studio/welcome-fact/frames").get_data(as_text=True)
     assert 'id="factors"' in page and "affected, local" in page
+    # Each arm is one combination of levels: no copy, no switch to control.
+    assert 'value="duplicate"' not in page and 'value="control"' not in page
     renamed = owner.post(
         "/studio/welcome-fact/arms/factors",
         data={"factors-levels_value": "care, loyalty", "factors-levels_messenger": "nurse, local"},
