@@ -8,6 +8,8 @@ strings first, then the register's catalog, then the language's catalog. A page'
 language is chosen once per request, in this order: `?lang=` (remembered in the
 session), the language remembered in the session, the browser's Accept-Language,
 the study's default. For a study page only the study's languages are eligible.
+A page that sets no language itself (an error page on a study's address) asks its
+blueprint's resolver (`resolve_language_with`) before the browser.
 """
 
 from __future__ import annotations
