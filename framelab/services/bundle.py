@@ -27,16 +27,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from framelab.db.models import StudyVersion
+from framelab.db.models import StudyVersion, utcnow
 from framelab.domain.study import Study as StudySpec
 from framelab.services.codebook import codebook, codebook_markdown
 from framelab.services.dashboard import EXCLUSION_FLAGS, dashboard
-from framelab.services.export import analysis_plan, export_tidy
+from framelab.services.export import analysis_plan
 from framelab.services.export_files import csv_bytes
+from framelab.services.reporting import ReportInputs, report_inputs
 from framelab.services.studies import LoadedStudy
 
 REPORT_CACHE_SIZE = 8
-_report_cache: OrderedDict[tuple[str, int, int], tuple[dict[str, Any], str]] = OrderedDict()
+_report_cache: OrderedDict[tuple[Any, ...], tuple[dict[str, Any], str]] = OrderedDict()
 _cache_lock = threading.Lock()
 SOFTWARE = ("framelab", "numpy", "pandas", "scipy", "statsmodels", "pyarrow", "pyreadstat")
 # A difference between two arms needs a variance in each: two analysable participants per arm.
@@ -70,44 +71,65 @@ def software_versions() -> dict[str, str]:
     return versions
 
 
-def report_html(session: Session, loaded: LoadedStudy) -> str:
+def report_html(
+    session: Session,
+    loaded: LoadedStudy,
+    *,
+    lang: str | None = None,
+    rehearsal: bool = False,
+    now: datetime | None = None,
+) -> str:
     """The HTML report (campaigner summary and analyst appendix) of the study's results.
 
-    Raises ReportUnavailable when the analysis refuses the data (say, an empty arm).
+    ``lang`` is the language of the campaigner-facing parts (default: the study's);
+    ``rehearsal`` analyses the simulated participants alone (stamped REHEARSAL).
+    Raises ReportUnavailable when the analysis refuses the data (say, no rows).
     """
-    df = export_tidy(session, loaded.slug)
-    # End the read before the slow analysis: on SQLite an open transaction holds the
-    # write lock that participants' answers need.
-    session.rollback()
-    return _analyse(loaded, df)[1]
+    inputs = report_inputs(session, loaded.slug, rehearsal=rehearsal, now=now or utcnow())
+    if rehearsal and inputs.data.empty:
+        raise ReportUnavailable(
+            "there are no simulated participants (run `framelab simulate` first)", None
+        )
+    return _analyse(inputs, lang)[1]
 
 
-def _analyse(loaded: LoadedStudy, df: Any) -> tuple[dict[str, Any], str]:
-    """Results and HTML report of the locked plan on `df`; ReportUnavailable when refused.
+def report_languages(loaded: LoadedStudy) -> list[str]:
+    """The study's languages the report can be written in (the report ships a fixed set)."""
+    from analysis.report.i18n import LANGUAGES
 
-    The analysis takes seconds, so both are kept per process for the exact data they
-    were computed from (spec hash + a hash of the tidy table); new data recompute them.
+    return [lang for lang in loaded.spec.languages if lang in LANGUAGES]
+
+
+def _analyse(inputs: ReportInputs, lang: str | None = None) -> tuple[dict[str, Any], str]:
+    """Results and HTML report of the locked plan on the inputs; ReportUnavailable when refused.
+
+    The analysis takes seconds, so both are kept per process for the exact inputs they
+    were computed from (spec hash, the tidy table, the lock, the language); new data
+    recompute them.
     """
     import pandas as pd
 
     from analysis.report import render_html
     from analysis.run import run
 
-    key = (loaded.spec_hash, int(pd.util.hash_pandas_object(df, index=False).sum()), len(df))
+    df = inputs.data
+    spec = inputs.loaded.spec
+    lang = lang if lang in report_languages(inputs.loaded) else None
+    stable = {k: v for k, v in inputs.provenance.items() if k != "exported_at"}
+    key = (
+        inputs.loaded.spec_hash,
+        int(pd.util.hash_pandas_object(df, index=False).sum()) if len(df) else 0,
+        len(df),
+        json.dumps(stable, sort_keys=True, default=str),
+        lang,
+    )
     with _cache_lock:
         if key in _report_cache:
             _report_cache.move_to_end(key)
             return _report_cache[key]
-    spec = loaded.spec
-    provenance = {
-        "study": loaded.slug,
-        "version": loaded.version,
-        "spec_hash": loaded.spec_hash,
-        "seed": spec.design.seed,
-    }
     try:
-        results = run(df, analysis_plan(spec), provenance=provenance)
-        html = render_html(results, title=spec.text(spec.title, spec.default_language))
+        results = run(df, inputs.plan, provenance=inputs.provenance)
+        html = render_html(results, title=inputs.title, lang=lang)
     except ValueError as exc:  # numpy's LinAlgError is a ValueError too
         raise ReportUnavailable(str(exc), missing_participants(spec, df)) from exc
     with _cache_lock:
@@ -164,8 +186,8 @@ def build_bundle(session: Session, loaded: LoadedStudy, *, now: datetime | None 
     spec = loaded.spec
     lock = _lock_record(session, loaded)
     gate = dashboard(session, loaded)
-    df = export_tidy(session, loaded.slug)
-    session.rollback()  # as in report_html: nothing below needs the database
+    inputs = report_inputs(session, loaded.slug, now=now or utcnow())  # ends the read
+    df = inputs.data
     files: dict[str, bytes] = {
         "data/tidy.csv": csv_bytes(df, spec),
         "codebook.json": _json(codebook(spec)),
@@ -181,7 +203,7 @@ def build_bundle(session: Session, loaded: LoadedStudy, *, now: datetime | None 
     files["data/tidy.parquet"] = parquet.getvalue()
     if gate.results_visible:
         try:
-            results, html = _analyse(loaded, df)
+            results, html = _analyse(inputs)
         except ReportUnavailable as missing:
             report_note = f"No report: {missing.sentence()}"
         else:

@@ -15,6 +15,7 @@ from framelab.services.rehearsal_report import rehearsal_report_html
 from framelab.services.studies import LoadedStudy, StudyConflict
 from framelab.services.studio import LifecycleError
 from framelab.web.durations import duration_text
+from framelab.web.i18n import language_name
 from framelab.web.studio.auth import current_account, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
@@ -77,7 +78,14 @@ def dashboard(study: LoadedStudy) -> str:
     studio.close_if_target_reached(session(), study.slug, now=now())
     study = studio.get_study(session(), study.slug)
     figures = dashboard_figures(session(), study)
-    return render_study("studio/dashboard.html", study, "studio.dashboard", d=figures)
+    return render_study(
+        "studio/dashboard.html",
+        study,
+        "studio.dashboard",
+        d=figures,
+        report_languages=bundle.report_languages(study),
+        language_name=language_name,
+    )
 
 
 @bp.route("/<slug>/results")
@@ -86,8 +94,11 @@ def results(study: LoadedStudy) -> Any:
     figures = dashboard_figures(session(), study)
     if not figures.results_visible:
         return render_study("studio/results_hidden.html", study, "studio.dashboard", d=figures)
+    lang = request.args.get("lang")
+    if lang is not None and lang not in bundle.report_languages(study):
+        abort(404)
     try:
-        html = bundle.report_html(session(), study)
+        html = bundle.report_html(session(), study, lang=lang, now=now())
     except bundle.ReportUnavailable as missing:
         current_app.logger.warning("report of %s not built: %s", study.slug, missing.reason)
         return render_study(
