@@ -170,8 +170,10 @@ def interval_plot(
         seen: set[str] = set()
         for y, row in zip(ys, rows, strict=True):
             if row.estimate is None:
-                ax.text(0.0, y, row.note, va="center", ha="center",
-                        color=MUTED, fontsize=9, style="italic")  # fmt: skip
+                # DejaVu Sans Oblique has no Arabic or Hebrew glyphs: such notes stay upright
+                upright = any("\u0590" <= c <= "\u08ff" for c in row.note)
+                ax.text(0.0, y, row.note, va="center", ha="center", color=MUTED, fontsize=9,
+                        style="normal" if upright else "italic")  # fmt: skip
                 continue
             confirm = row.family == "confirmatory"
             colour = TONES.get(row.tone, MUTED)
