@@ -1,10 +1,12 @@
 # framelab: `make demo` and `make test` work from a clean clone with Python 3.11+.
-PYTHON ?= python3
+# Settings are plain assignments, not ?=, so a PYTHON, HOST or PORT exported in the shell
+# changes nothing; override one on the command line instead: make demo PORT=8000.
+PYTHON := python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
-HOST   ?= 127.0.0.1
-PORT   ?= 5000
+HOST   := 127.0.0.1
+PORT   := 5000
 DEMO_STUDY := examples/torture-ban.yaml
 
 .PHONY: demo test test-lowest bench lint format clean
@@ -36,7 +38,7 @@ test: $(STAMP)
 # dependencies of those dependencies resolve to what the registry serves today.
 LOWEST        := .venv-lowest
 LOWEST_STAMP  := $(LOWEST)/.installed-lowest
-LOWEST_TESTS  ?= tests/tools tests/analysis tests/report
+LOWEST_TESTS  := tests/tools tests/analysis tests/report tests/domain tests/services
 
 $(LOWEST_STAMP): pyproject.toml tools/lowest_constraints.py
 	rm -rf $(LOWEST)

@@ -14,6 +14,32 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 PG_ENV = "FRAMELAB_TEST_DATABASE_URL"
 
+# The suite's own switches, read from the environment on purpose.
+TEST_SWITCHES = frozenset(
+    {PG_ENV, "FRAMELAB_CHROMIUM", "FRAMELAB_AXE_JS", "FRAMELAB_SIM_QUICK", "FRAMELAB_FUZZ_LONG"}
+)
+
+
+def drop_ambient_app_settings(environ) -> list[str]:
+    """Remove the app's settings (FRAMELAB_*, DATABASE_URL) that the shell running the suite set.
+
+    framelab reads its configuration from the environment at call time, so a
+    FRAMELAB_PROXY_FIX, FRAMELAB_RATELIMIT_ENABLED or DATABASE_URL left in a deploy
+    shell would change what the tests check. A test that needs one sets it with
+    monkeypatch; subprocesses inherit the cleaned environment.
+    """
+    dropped = sorted(
+        name
+        for name in environ
+        if name == "DATABASE_URL" or (name.startswith("FRAMELAB_") and name not in TEST_SWITCHES)
+    )
+    for name in dropped:
+        del environ[name]
+    return dropped
+
+
+drop_ambient_app_settings(os.environ)
+
 
 def _database_params() -> list:
     params = [pytest.param("sqlite", id="sqlite")]
