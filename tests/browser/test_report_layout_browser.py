@@ -90,9 +90,13 @@ def test_no_text_in_any_figure_overlaps_another_or_leaves_the_figure(
                         (b["x1"] - b["x0"]) * (b["y1"] - b["y0"]),
                     )
                     if smaller > 0 and _overlap(a, b) > 0.05 * smaller:
-                        problems.append(f"{figure['title']!r}: {a['text']!r} overlaps {b['text']!r}")
-        page.screenshot(path=str(artifacts_dir / f"report-crowded-{lang}-{width}.png"), full_page=True)
-        assert problems == []
+                        problems.append(
+                            f"{figure['title']!r}: {a['text']!r} overlaps {b['text']!r}"
+                        )
+        page.screenshot(
+            path=str(artifacts_dir / f"report-crowded-{lang}-{width}.png"), full_page=True
+        )
+        assert problems == [], "\n".join(problems)
     finally:
         page.close()
 
