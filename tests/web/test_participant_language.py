@@ -41,10 +41,10 @@ def english_strings(lang: str) -> set[str]:
     return {m for m in interface_msgids() if translated.get(m) and translated[m] != m}
 
 
-def walk(client, clock, lang: str, browser: str) -> dict[str, str]:
+def walk(client, clock, lang: str, browser: str, spec=SPEC) -> dict[str, str]:
     """One participant in `lang` with a browser asking for `browser`: every page's HTML."""
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = browser
-    walker = Walker(client, SPEC, clock)
+    walker = Walker(client, spec, clock)
     pages = {"consent": walker.open_link(f"?lang={lang}").get_data(as_text=True)}
     walker.consent(query=f"?lang={lang}")
     for step in FLOW[1:]:
@@ -52,7 +52,7 @@ def walk(client, clock, lang: str, browser: str) -> dict[str, str]:
         assert page_step(pages[step]) == (None if step == "debrief" else step)
         if step != "debrief":
             clock.advance(20)
-            response = walker.post(step, valid_answers(SPEC, step))
+            response = walker.post(step, valid_answers(spec, step))
             assert response.status_code == 302, walker.last[:1000]
     return pages
 
@@ -350,3 +350,19 @@ def test_an_error_page_whose_study_cannot_be_read_still_answers_in_the_browser_l
     response = client.get(f"/s/{SPEC.slug}/p/not-a-participant", headers={"Accept-Language": "fr"})
     assert response.status_code == 404
     assert catalog_strings("fr")["Page not found"] in response.get_data(as_text=True)
+
+
+def test_two_studies_differing_only_in_interface_strings_do_not_share_cached_html(tmp_path, clock):
+    # Same questions, same language: only the study's word for "optional" differs, so the
+    # question cache must key on the interface text, not on the questions alone.
+    plain = make_study(slug="plain-study")
+    own = make_study(
+        slug="own-words", translation={"interface": {"fr": {"optional": "pas obligé"}}}
+    )
+    app = make_app(f"sqlite:///{tmp_path / 'two.sqlite'}", clock=clock, studies=(plain, own))
+    first = walk(app.test_client(), clock, "fr", "fr", spec=plain)["post"]
+    second = walk(app.test_client(), clock, "fr", "fr", spec=own)["post"]
+    mark = '<span class="optional">({})</span>'
+    assert mark.format("facultatif") in first and "pas obligé" not in first
+    assert mark.format("pas obligé") in second and mark.format("facultatif") not in second
+    app.extensions["framelab.engine"].dispose()
