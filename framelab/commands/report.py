@@ -81,7 +81,9 @@ def report(
     if inputs.data.empty:
         if rehearsal:
             raise click.ClickException(
-                f"{study}: no simulated participants to analyse (run `framelab simulate` first)"
+                f"{study}: no simulated participants to analyse (run `framelab simulate` "
+                "first; bots sent while the study was in pilot are pilot rows too: add "
+                "--include-pilot)"
             )
         raise click.ClickException(f"{study}: no participants to analyse yet")
     try:

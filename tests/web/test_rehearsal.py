@@ -131,6 +131,16 @@ def test_real_report_refuses_and_the_rehearsal_report_is_stamped(simulated, tmp_
     assert "REHEARSAL" not in render_html(results)
 
 
+def test_a_rehearsal_report_without_bots_says_how_to_make_them(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    make_app(url, studies=(SPEC,)).extensions["framelab.engine"].dispose()
+    args = ["report", SPEC.slug, "--rehearsal", "--out", str(tmp_path / "r"), "--database-url"]
+    result = CliRunner().invoke(main, [*args, url])
+    assert result.exit_code != 0
+    assert "no simulated participants to analyse (run `framelab simulate` first" in result.output
+    assert "--include-pilot" in result.output
+
+
 def test_the_export_command_writes_real_rows_and_with_rehearsal_the_bots_marked(
     simulated, tmp_path
 ):
