@@ -157,7 +157,9 @@ def test_the_status_page_explains_an_incomplete_translation_in_one_message(
 ):
     save(session, build_languages.add_language(current(session), "pt"))
     owner = client_for("owner@example.org")
-    response = owner.post(f"/studio/{SLUG}/status/live", follow_redirects=True)
+    response = owner.post(
+        f"/studio/{SLUG}/status/live", data={"confirm_launch": "yes"}, follow_redirects=True
+    )
     page = response.get_data(as_text=True)
     assert "cannot go live until every language is complete" in page
     assert "pt (" in page and "The Languages page lists them all." in page
