@@ -380,6 +380,18 @@ _CLOSE_LIVE = DirectStatement(
 )
 
 
+# The study's current version: a target raised after launch is a new version, and the
+# completion of someone still on an earlier one must not close at the earlier target.
+_CURRENT_VERSION = DirectStatement(
+    sa.select(StudyVersion.id, StudyVersion.spec_hash)
+    .join(
+        Study,
+        sa.and_(Study.id == StudyVersion.study_id, Study.current_version == StudyVersion.version),
+    )
+    .where(Study.id == sa.bindparam("study_id"))
+)
+
+
 def close_at_target(db: Direct, study_id: int, target: int, *, now: datetime) -> bool:
     """Close a live study once its completed real participants reach `target`.
 
@@ -394,6 +406,13 @@ def close_at_target(db: Direct, study_id: int, target: int, *, now: datetime) ->
     done = db.scalar(_COMPLETED, {"study_id": study_id, "pilot": False}) or 0
     if done < target:
         return False
+    # Reached `target` (the participant's version's): the study's current target decides,
+    # which is higher when the owner raised it after launch (DECISIONS rule 2).
+    current = db.one_or_none(_CURRENT_VERSION, {"study_id": study_id})
+    if current is not None:
+        latest = version_spec(db, current.id, current.spec_hash).target_n
+        if latest is not None and done < latest:
+            return False
     db.execute(_CLOSE_LIVE, {"study_id": study_id, "now": now})
     return True
 

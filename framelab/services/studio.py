@@ -270,7 +270,18 @@ def locked_changes(old: StudySpec, new: StudySpec, state: LockState) -> list[str
 
 
 def update_study(session: Session, slug: str, spec: StudySpec, *, now: datetime) -> LoadedStudy:
-    """Save an edited spec; StudyLocked for a locked part, StudyError for a changed slug."""
+    """Save an edited spec; StudyLocked for a locked part, StudyError for a changed slug.
+
+    The target sample of a launched study is locked with the design (DECISIONS rule 2):
+    an edit that changes it is refused here, whichever page sent it; only the owner
+    raises it, through `raise_target`.
+    """
+    return _update(session, slug, spec, now=now, target_may_change=False)
+
+
+def _update(
+    session: Session, slug: str, spec: StudySpec, *, now: datetime, target_may_change: bool
+) -> LoadedStudy:
     loaded = get_study(session, slug)
     if spec.slug != slug:
         session.rollback()
@@ -284,6 +295,13 @@ def update_study(session: Session, slug: str, spec: StudySpec, *, now: datetime)
     refused = locked_changes(loaded.spec, spec, state)
     if refused:
         raise StudyLocked(refused[0], _locked_message(refused[0], state))
+    if (
+        state.locked_at is not None
+        and spec.target_n != loaded.spec.target_n
+        and not target_may_change
+    ):
+        session.rollback()
+        raise StudyLocked("target", _target_message(loaded.spec.target_n))
     if spec.content_hash() == loaded.spec_hash:
         return loaded
     if state.locked_at is None and state.participants == 0:
@@ -316,6 +334,48 @@ def _locked_message(part: str, state: LockState) -> str:
         f"The analysis plan is locked (pre-registered, hash {digest}). "
         f"Create a new version to change it."
     )
+
+
+def _target_message(target: int | None) -> str:
+    if target is None:
+        return (
+            "The study went live without a target sample, so it runs until the owner closes "
+            "it; a target cannot be added now. Create a new version to plan one."
+        )
+    return (
+        f"The target sample ({target} completed participants) is locked because the study "
+        "has gone live: only the owner may raise it (on the overview page). To stop "
+        "earlier, the owner closes the study (Close now, confirmed)."
+    )
+
+
+def raise_target(session: Session, slug: str, target_n: int, *, now: datetime) -> LoadedStudy:
+    """Raise the target sample of a launched study (the view lets only the owner call it).
+
+    Only upwards (DECISIONS rule 2): a lower target would show the results before the
+    planned sample and close the study without the owner's "close now". Results stay
+    hidden because the new target is above the count; the study stays open.
+    """
+    loaded = get_study(session, slug)
+    state = lock_state(session, slug)
+    current = loaded.spec.target_n
+    if state.locked_at is None:
+        raise LifecycleError(
+            f"target: {slug} has not gone live; set its target sample on the plan page."
+        )
+    if loaded.status == "closed":
+        raise StudyLocked("study", f"{slug} is closed; create a new version to run it again.")
+    if current is None:
+        raise StudyLocked("target", _target_message(None))
+    if target_n <= current:
+        raise StudyLocked(
+            "target",
+            f"target: {target_n} is not above the current target of {current}; after launch "
+            "the target can only be raised. To stop earlier, close the study (Close now, "
+            "confirmed).",
+        )
+    spec = replace_sections(loaded.spec, {"target_n": target_n})
+    return _update(session, slug, spec, now=now, target_may_change=True)
 
 
 def lock_plan(session: Session, slug: str, *, now: datetime) -> str:

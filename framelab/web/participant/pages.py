@@ -186,12 +186,16 @@ def render_page(
     code: str | None = None,
     path: str | None = None,
     csrf: str | None = None,
+    template: str = "participant/page.html",
+    **context: object,
 ) -> str:
     """HTML of a participant page; `preview` renders the same page posting nowhere.
 
     `code` is the participant's code (shown on the last page for withdrawing later),
     `path` the page's own address for the language links (default: this request's),
-    `csrf` the form's CSRF token (default: Flask-WTF's for this session).
+    `csrf` the form's CSRF token (default: Flask-WTF's for this session). The studio's
+    preview draws the page through its own `template` (which extends the participant
+    page and adds its banner) with that template's `context`.
     """
     use_language(page.lang, page.interface)
     by_id = {item.id: item for item in page.items}
@@ -206,7 +210,7 @@ def render_page(
     ] + [(None, "", message) for key, message in messages.items() if key not in by_id]
     unanswered = not messages and not values
     return render_template(
-        "participant/page.html",
+        template,
         questions=_questions_html(page) if unanswered and page.items else None,
         p=page,
         ui=page_chrome(languages=page.languages, study_title=page.study_title, path=path),
@@ -219,6 +223,7 @@ def render_page(
         values={k: str(v) for k, v in (values or {}).items() if v is not None},
         preview=preview,
         **({"csrf_token": lambda: csrf} if csrf is not None else {}),
+        **context,
     )
 
 

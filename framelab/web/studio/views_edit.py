@@ -1,25 +1,25 @@
 """Studio editor pages: frames (with the confound check and preview), texts, questions,
-design, analysis plan (and its lock), and the participant preview."""
+design and analysis plan (and its lock). The participant preview is in views_preview."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_wtf import FlaskForm
 
 from framelab.domain.confounds import check_study
 from framelab.domain.study import Study, StudyError
 from framelab.services import studio
-from framelab.services.flow import preview_page, steps_for
+from framelab.services.accounts import role_allows
 from framelab.services.studies import LoadedStudy
-from framelab.services.studio import StudyLocked
+from framelab.services.studio import LifecycleError, StudyLocked
 from framelab.web.markdown import render_markdown
-from framelab.web.participant.pages import page_from_state, render_page
 from framelab.web.studio import build_frames, editing, planning
-from framelab.web.studio.auth import require_role
+from framelab.web.studio.auth import current_account, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
 from framelab.web.studio.forms import (
@@ -33,6 +33,11 @@ from framelab.web.studio.forms import (
     plan_form,
     texts_form,
 )
+
+# The confirmation box of the owner's "raise the target" form (overview page).
+CONFIRM_RAISE = "confirm_raise"
+# Owner actions on a live study that the rules want audited (DECISIONS rule 2).
+AUDIT = logging.getLogger("framelab.audit")
 
 
 def _save(
@@ -206,9 +211,11 @@ def _section(
     return page, 422 if failed else 200
 
 
-def _apply_texts(spec: Study, form: FlaskForm) -> Study:
+def _apply_texts(spec: Study, form: FlaskForm, *, target_locked: bool = False) -> Study:
     texts = {key: _per_language(form, spec, key) for key in ("title", "consent", "debrief")}
-    return editing.edit_texts(spec, texts, form.target_n.data, form.speeder_seconds.data)
+    # A live study's target is a disabled field (not sent): it stays as it is.
+    target = spec.target_n if target_locked else form.target_n.data
+    return editing.edit_texts(spec, texts, target, form.speeder_seconds.data)
 
 
 def _apply_plan(
@@ -250,7 +257,9 @@ def _apply_design(spec: Study, form: FlaskForm) -> Study:
 @bp.route("/<slug>/texts", methods=["GET", "POST"])
 @require_role("edit")
 def texts(study: LoadedStudy) -> Any:
-    return _section(study, texts_form, "studio/texts.html", "studio.texts", _apply_texts)
+    lock = studio.lock_state(session(), study.slug)
+    apply = partial(_apply_texts, target_locked=lock.locked_at is not None)
+    return _section(study, texts_form, "studio/texts.html", "studio.texts", apply)
 
 
 @bp.route("/<slug>/items")
@@ -279,19 +288,19 @@ def plan(study: LoadedStudy) -> Any:
 @bp.route("/<slug>/plan/target", methods=["POST"])
 @require_role("plan")
 def use_target(study: LoadedStudy) -> Any:
-    """ "Use this number" from the power page: the target sample of a study not yet live."""
+    """The target sample: "use this number" before launch; after launch, the owner's raise.
+
+    After launch (DECISIONS rule 2) the target only goes up, only by the owner, only with
+    the confirmation box of the overview's form: a lower one would show results before
+    the planned sample and close the study without a confirmed "close now".
+    """
     form = TargetForm()
     back = redirect(url_for("studio.plan", slug=study.slug) + "#target_n")
     if not form.validate_on_submit():
         flash("No target sample was sent; enter it on this page.", "error")
         return back
     if studio.lock_state(session(), study.slug).locked_at is not None:
-        flash(
-            "The study is live: its target sample is locked with the design and only the "
-            "owner may raise it, from the overview page.",
-            "error",
-        )
-        return back
+        return _raise_target(study, form.target_n.data, back)
     try:
         studio.update_study(
             session(), study.slug, planning.set_target(study.spec, form.target_n.data), now=now()
@@ -303,6 +312,43 @@ def use_target(study: LoadedStudy) -> Any:
     return back
 
 
+def _raise_target(study: LoadedStudy, target_n: int, back: Any) -> Any:
+    if not role_allows(g.get("role"), "manage"):
+        flash(
+            "The study is live: its target sample is locked with the design and only the "
+            "owner may raise it, from the overview page.",
+            "error",
+        )
+        return back
+    overview = redirect(url_for("studio.overview", slug=study.slug) + "#target")
+    if request.form.get(CONFIRM_RAISE) != "yes":
+        flash(
+            "The study is live: raising its target sample needs the confirmation box of the "
+            "form on the overview page. Nothing was changed.",
+            "error",
+        )
+        return overview
+    before = study.spec.target_n
+    try:
+        studio.raise_target(session(), study.slug, target_n, now=now())
+    except (StudyError, StudyLocked, LifecycleError) as exc:
+        flash(str(exc), "error")
+        return overview
+    AUDIT.info(
+        "target raised: study=%s from=%s to=%s account=%s",
+        study.slug,
+        before,
+        target_n,
+        current_account().id,
+    )
+    flash(
+        f"Target sample raised from {before} to {target_n} completed participants. The study "
+        "stays open and the results stay hidden until the new target is reached.",
+        "info",
+    )
+    return overview
+
+
 @bp.route("/<slug>/plan/lock", methods=["POST"])
 @require_role("plan")
 def lock_plan(study: LoadedStudy) -> Any:
@@ -312,23 +358,4 @@ def lock_plan(study: LoadedStudy) -> Any:
     return redirect(url_for("studio.plan", slug=study.slug))
 
 
-# ------------------------------------------------------------------ participant preview
-
-
-@bp.route("/<slug>/preview")
-@require_role("view")
-def preview_index(study: LoadedStudy) -> str:
-    return render_study(
-        "studio/preview.html", study, "studio.overview", steps=steps_for(study.spec)
-    )
-
-
-@bp.route("/<slug>/preview/<arm_id>/<lang>/<step>")
-@require_role("view")
-def preview(study: LoadedStudy, arm_id: str, lang: str, step: str) -> str:
-    """The participant page exactly as a participant sees it; the form posts nowhere."""
-    spec = study.spec
-    if arm_id not in spec.arm_ids or lang not in spec.languages or step not in steps_for(spec):
-        abort(404)
-    state = preview_page(spec, step, language=lang, arm=arm_id)
-    return render_page(page_from_state(state), preview=True)
+# The participant preview is in views_preview.

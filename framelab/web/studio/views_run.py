@@ -26,6 +26,7 @@ from framelab.web.studio.planning import (
     default_n_per_arm,
     plan_power,
 )
+from framelab.web.studio.views_launch import launch_confirmed
 
 # The report is one self-contained file with inline CSS and SVG and no script at all:
 # its inline styles are allowed, scripts and every other source stay forbidden.
@@ -50,6 +51,10 @@ DOWNLOADS = {
 def change_status(study: LoadedStudy, action: str) -> Any:
     if action not in studio.ACTIONS:
         abort(404)
+    if action == "live" and study.status in studio.ACTIONS["live"][0] and not launch_confirmed():
+        # Launching locks the study: only from the launch page, with its box ticked.
+        flash("Going live needs confirmation: check what it locks, then tick the box.", "error")
+        return redirect(url_for("studio.launch", slug=study.slug))
     if ActionForm().validate_on_submit():
         try:
             changed = studio.change_status(session(), study.slug, action, now=now())
