@@ -60,6 +60,9 @@ def test_analysts_open_the_rehearsal_report_stamped_while_real_results_stay_hidd
     assert html.split("<body>", 1)[1].index(BANNER) < html.index("<h1>")
     assert "script-src 'none'" in response.headers["Content-Security-Policy"]
     assert f"{N} participants analysed" in html
+    spanish = analyst.get(f"/studio/{SLUG}/results/rehearsal?lang=es").get_data(as_text=True)
+    assert "ENSAYO (REHEARSAL) — participantes simulados, no son datos reales" in spanish
+    assert analyst.get(f"/studio/{SLUG}/results/rehearsal?lang=xx").status_code == 404
     assert (
         client_for("owner@example.org").get(f"/studio/{SLUG}/results/rehearsal").status_code == 200
     )

@@ -11,7 +11,6 @@ from flask import Response, abort, current_app, flash, redirect, request, url_fo
 from framelab.services import bundle, studio
 from framelab.services.dashboard import dashboard as dashboard_figures
 from framelab.services.export import EXPORT_FORMATS, write_export
-from framelab.services.rehearsal_report import rehearsal_report_html
 from framelab.services.studies import LoadedStudy, StudyConflict
 from framelab.services.studio import LifecycleError
 from framelab.web.durations import duration_text
@@ -116,8 +115,11 @@ def results(study: LoadedStudy) -> Any:
 @require_role("results")
 def rehearsal_report(study: LoadedStudy) -> Any:
     """The plan run on the simulated participants alone, stamped REHEARSAL (no target gate)."""
+    lang = request.args.get("lang")
+    if lang is not None and lang not in bundle.report_languages(study):
+        abort(404)
     try:
-        html = rehearsal_report_html(session(), study.slug, now=now())
+        html = bundle.report_html(session(), study, lang=lang, rehearsal=True, now=now())
     except bundle.ReportUnavailable as missing:
         return render_study(
             "studio/report_unavailable.html", study, "studio.dashboard", missing=missing
