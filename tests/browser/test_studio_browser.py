@@ -115,8 +115,13 @@ def test_campaigner_drafts_previews_launches_and_sees_the_participant_counted(
 
         page.click("a[href*='/preview/care/en/message']")
         assert page.locator(".preview-note").is_visible()
+        assert page.locator("#preview-bar").is_visible()
         assert page.locator("article.frame").inner_text().count(body.split("\n")[0][:40]) == 2
-        page.screenshot(path=str(artifacts_dir / "08-preview-as-participant.png"), full_page=True)
+        check(page, axe_js, artifacts_dir, "08-preview-as-participant", problems)
+        page.click("#preview-next")  # the walk-through goes on after the message
+        assert "/preview/care/en/post" in page.url
+        page.click("#preview-studio")
+        assert page.url.endswith(f"/studio/{SLUG}/")
 
         page.goto(f"{live_server}/studio/{SLUG}/power")
         assert page.locator("#power-verdict").is_visible()
@@ -130,7 +135,10 @@ def test_campaigner_drafts_previews_launches_and_sees_the_participant_counted(
         check(page, axe_js, artifacts_dir, "10-8-accounts-refused", problems)
 
         page.goto(f"{live_server}/studio/{SLUG}/")
-        page.click("button:has-text('Go live')")
+        page.click("#go-live")  # the confirmation page: what launching locks, the links
+        check(page, axe_js, artifacts_dir, "11-0-launch", problems)
+        page.check("#confirm_launch")
+        page.click("button:has-text('Go live now')")
         assert page.locator(".studynav .status").inner_text() == "live"
         link = page.locator("#participant-link").inner_text()
         assert link == f"{live_server}/s/{SLUG}"
