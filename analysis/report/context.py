@@ -69,6 +69,7 @@ class Outcome:
     primary: bool
     desired: str = "increase"
     range: tuple[float, float] | None = None
+    explicit_units: bool = False  # the plan's own `units` text (shown as given, after the number)
     t: Translator = field(default_factory=lambda: translator("en"), compare=False, repr=False)
 
     @property
@@ -93,6 +94,30 @@ class Outcome:
         if not is_number(value):
             return self.t("n/a")
         return self.t.number(value * self.scale, self.digits)
+
+    def amount(self, value: Any) -> str:
+        """'21.6 percentage points', '0.42 points on the 1–7 scale': a change with its unit."""
+        t = self.t
+        if not is_number(value):
+            return t("n/a")
+        shown = value * self.scale
+        if self.type == "binary":
+            return t.quantity(
+                "{value} percentage point", "{value} percentage points", shown, self.digits
+            )
+        if self.explicit_units:
+            return f"{self.show(value)} {self.units}"
+        if self.range is not None:
+            low, high = (t.number(v, 0 if float(v).is_integer() else 2) for v in self.range)
+            return t.quantity(
+                "{value} point on the {low}–{high} scale",
+                "{value} points on the {low}–{high} scale",
+                shown,
+                self.digits,
+                low=low,
+                high=high,
+            )
+        return t.quantity("{value} point", "{value} points", shown, self.digits)
 
     def level(self, mean: Any) -> str:
         """An arm's average in the outcome's terms: '31%' for yes/no, '4.52' otherwise."""
@@ -297,6 +322,7 @@ class ReportContext:
                     primary,
                     "decrease" if spec.get("desired") == "decrease" else "increase",
                     tuple(rng) if isinstance(rng, list | tuple) and len(rng) == 2 else None,
+                    kind != "binary" and bool(self.text(spec.get("units"))),
                     self.t,
                 )
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from babel.numbers import get_decimal_symbol
 from markupsafe import Markup
 
 from analysis.report import plots
@@ -98,6 +99,7 @@ def forest_figures(ctx: ReportContext) -> list[Figure]:
             description=t("Estimates with {level} intervals.", level=ctx.confidence) + " " + desc,
             families=ctx.family_names,
             tones=_tones(ctx),
+            decimal=get_decimal_symbol(t.locale),
         )
         figures.append(
             Figure(
@@ -185,6 +187,7 @@ def standardized_figure(ctx: ReportContext) -> Figure | None:
         ),
         families=ctx.family_names,
         tones=_tones(ctx),
+        decimal=get_decimal_symbol(t.locale),
     )
     return Figure(
         Markup(svg),
@@ -363,5 +366,6 @@ def value_match_figure(ctx: ReportContext) -> Figure | None:
         description=t("Interaction of each frame with participants' score on the frame's value."),
         families=ctx.family_names,
         tones=_tones(ctx),
+        decimal=get_decimal_symbol(t.locale),
     )
     return Figure(Markup(svg), t("{title} (exploratory; Feinberg & Willer 2015).", title=title))

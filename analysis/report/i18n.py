@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
@@ -81,6 +82,22 @@ class Translator:
         else:
             template = singular if n == 1 else plural
         return template.format(n=self.integer(n), **values)
+
+    def quantity(self, singular: str, plural: str, value: float, digits: int, **values: Any) -> str:
+        """An amount with its unit, in the plural form its displayed number takes.
+
+        ``{value}`` is the number as displayed (``digits`` decimals, the locale's sign);
+        the form follows the displayed number itself, decimals included ("1.0 points",
+        French "0,35 point"), by the language's plural rules.
+        """
+        text = self.number(value, digits)
+        shown = Decimal(f"{abs(round(float(value), digits)):.{digits}f}")
+        entry = self.messages.get(singular)
+        if isinstance(entry, dict):
+            template = entry.get(self.locale.plural_form(shown), entry.get("other", plural))
+        else:
+            template = singular if self.locale.plural_form(shown) == "one" else plural
+        return template.format(value=text, **values)
 
     # ------------------------------------------------------------ numbers
 

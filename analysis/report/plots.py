@@ -16,9 +16,11 @@ import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 # Colours chosen for contrast on white (all >= 4.5:1) and for colour-blind
 # readers; styles never rely on colour alone (marker shape and line style too).
@@ -108,6 +110,15 @@ def _title(fig: Figure, title: str, height: float) -> float:
 XLABEL_CHARS = 80  # an axis label longer than this wraps onto another line
 
 
+def _locale_ticks(axis: Any, decimal: str) -> None:
+    """Tick numbers with the report language's decimal sign and a true minus sign."""
+
+    def label(value: float, position: int | None) -> str:
+        return f"{value:g}".replace("-", "\u2212").replace(".", decimal)
+
+    axis.set_major_formatter(FuncFormatter(label))
+
+
 def _legend_label(
     family: str, tone: str, families: Mapping[str, str], tones: Mapping[str, str] | None
 ) -> str:
@@ -134,6 +145,7 @@ def interval_plot(
     description: str,
     families: Mapping[str, str] | None = None,
     tones: Mapping[str, str] | None = None,
+    decimal: str = ".",
 ) -> str:
     """Forest plot: one row per estimate with its interval and a zero line.
 
@@ -197,6 +209,7 @@ def interval_plot(
         ax.set_yticks(ys, [r.label for r in rows])
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.set_xlabel("\n".join(xlabel_lines))
+        _locale_ticks(ax.xaxis, decimal)
         ax.spines[["top", "right"]].set_visible(False)
         if seen:
             fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.02), ncol=columns,

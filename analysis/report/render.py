@@ -16,6 +16,7 @@ from markupsafe import Markup
 from analysis.report import figures
 from analysis.report.caveats import reason
 from analysis.report.context import ReportContext, is_number, records, unique
+from analysis.report.i18n import Translator, translator
 from analysis.report.summary import campaigner_summary
 from analysis.report.tables import columns_of, fmt_cell, table_html
 
@@ -113,7 +114,7 @@ def render_html(
         if ctx.provenance.get("rehearsal")
         else None,
         css=Markup(css),
-        created=_when(meta.get("created_at"), t.locale),
+        created=_when(meta.get("created_at"), t),
         n=t.n("{n} participant analysed.", "{n} participants analysed.", int(n))
         if is_number(n)
         else None,
@@ -146,7 +147,7 @@ def _plan_statement(ctx: ReportContext) -> str:
         return t(
             "Pre-registered: the analysis plan was locked on {time} (plan hash {hash}) before "
             "any of the analysed participants took part.",
-            time=_when(reg.locked_at, t.locale) or str(reg.locked_at),
+            time=_when(reg.locked_at, t) or str(reg.locked_at),
             hash=(reg.lock_hash or "")[:12],
         )
     if not reg.locked:
@@ -174,13 +175,14 @@ def _plan_statement(ctx: ReportContext) -> str:
         "Not pre-registered: the plan was locked on {time} (plan hash {lock}), but {n} of the "
         "analysed participants took part before that.",
         reg.before_lock or 0,
-        time=_when(reg.locked_at, t.locale) or str(reg.locked_at),
+        time=_when(reg.locked_at, t) or str(reg.locked_at),
         lock=(reg.lock_hash or "")[:12],
     )
 
 
-def _when(stamp: Any, locale: Any = "en") -> str | None:
+def _when(stamp: Any, t: Translator | None = None) -> str | None:
     """'November 25, 2026, 20:21 UTC' (in the report's language) from an ISO time."""
+    t = t or translator("en")
     if not stamp:
         return None
     try:
@@ -190,8 +192,8 @@ def _when(stamp: Any, locale: Any = "en") -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC)
-    day = format_date(moment.date(), format="long", locale=locale)
-    return f"{day}, {moment:%H:%M} UTC"
+    day = format_date(moment.date(), format="long", locale=t.locale)
+    return t("{date}, {time} UTC", date=day, time=f"{moment:%H:%M}")
 
 
 def _arm_labels(ctx: ReportContext) -> dict[str, dict[Any, str]]:
@@ -216,15 +218,19 @@ def _key_tables(ctx: ReportContext) -> list[Markup]:
             rows.append(
                 {
                     frame: ctx.arm_label(e.get("arm")),
-                    t("Change ({units})", units=outcome.units): outcome.show(e.get("estimate")),
+                    t("Change ({units})", units=outcome.units): outcome.show(e.get("estimate"))
+                    if is_number(e.get("estimate"))
+                    else "",
                     t("{level} interval", level=ctx.confidence): t(
                         "{low} to {high}",
                         low=outcome.show(e.get("conf_low")),
                         high=outcome.show(e.get("conf_high")),
-                    ),
+                    )
+                    if is_number(e.get("conf_low")) and is_number(e.get("conf_high"))
+                    else "",
                     t("p (adjusted)"): t.number(ctx.decisive_p(e), 3)
                     if is_number(ctx.decisive_p(e))
-                    else t("n/a"),
+                    else "",
                     t("Family"): ctx.family_names.get(str(e.get("family")), ""),
                     why: t("; ").join(reasons) if e.get("estimate") is None else "",
                 }

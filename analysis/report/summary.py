@@ -107,7 +107,7 @@ def _interval(ctx: ReportContext, outcome: Outcome, effect: Mapping[str, Any], *
 
 def _amount(outcome: Outcome, effect: Mapping[str, Any]) -> str:
     """'0.42 points on the 1–7 scale' — the size of a change, without its sign."""
-    return f"{outcome.show(abs(effect['estimate']))} {outcome.units}"
+    return outcome.amount(abs(effect["estimate"]))
 
 
 def _levels(ctx: ReportContext, outcome: Outcome, arm: Any) -> str:
@@ -282,7 +282,7 @@ def _null_sentence(
             "no effect larger than {bound} either way ({p}).",
             frame=name,
             outcome=outcome.label,
-            bound=f"{outcome.show(abs(bound))} {outcome.units}",
+            bound=outcome.amount(abs(bound)),
             p=t.p_value(equivalence.get("p_value")),
         )
     return t(
@@ -290,7 +290,7 @@ def _null_sentence(
         "could be chance, and effects as large as the interval ends cannot be ruled out.",
         frame=name,
         outcome=outcome.label,
-        estimate=f"{outcome.show(effect['estimate'])} {outcome.units}",
+        estimate=outcome.amount(effect["estimate"]),
         interval=_interval(ctx, outcome, effect),
     )
 
@@ -491,7 +491,7 @@ def _subgroups(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -
         label = ctx.column_label(best)
         first, rest = shown[0], shown[1:3]
         sentence = t(
-            "among participants whose {moderator} is {level}, {change}",
+            "among participants in the subgroup “{level}” ({moderator}), {change}",
             moderator=label,
             level=ctx.level_label(best, first.get("level")),
             change=_change(
@@ -500,7 +500,7 @@ def _subgroups(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -
         )
         for c in rest:
             sentence += t(
-                "; among those whose {moderator} is {level}, by {amount}{interval}",
+                "; in the subgroup “{level}” ({moderator}), by {amount}{interval}",
                 moderator=label,
                 level=ctx.level_label(best, c.get("level")),
                 amount=_amount(outcome, c),
@@ -557,7 +557,7 @@ def _value_match(ctx: ReportContext, primaries: list[Outcome], summary: Summary)
                 "participants who hold the frame's own value (estimate {estimate} per point "
                 "of value score{interval}; exploratory).",
                 outcome=outcome.label,
-                estimate=f"{outcome.show(row['estimate'])} {outcome.units}",
+                estimate=outcome.amount(row["estimate"]),
                 interval=_interval(ctx, outcome, row),
             )
         )

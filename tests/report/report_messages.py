@@ -1,8 +1,8 @@
 """The report's message ids, read from its source, and a catalog updater for translators.
 
 `source_messages()` finds every template the report passes through its translator:
-``t("…")``, ``ctx.t("…")``, ``self.t("…")``, ``t.n("…", "…", n)`` (a plural message,
-keyed by its singular), both branches of ``t("a" if x else "b")``, the translator's
+``t("…")``, ``ctx.t("…")``, ``self.t("…")``, ``t.n("…", "…", n)`` and
+``t.quantity("…", "…", value, digits)`` (plural messages, keyed by their singular), both branches of ``t("a" if x else "b")``, the translator's
 own ``self("…")`` calls, and ``t("…")`` in the Jinja template.
 
     python -m tests.report.report_messages            # list the message ids
@@ -44,7 +44,8 @@ def source_messages() -> dict[str, str]:
             if not isinstance(node, ast.Call) or not node.args:
                 continue
             func = node.func
-            if isinstance(func, ast.Attribute) and func.attr == "n" and _is_translator(func.value):
+            plural = isinstance(func, ast.Attribute) and func.attr in ("n", "quantity")
+            if plural and _is_translator(func.value):
                 for msgid in _strings(node.args[0]):
                     found[msgid] = "plural"
             elif _is_translator(func) and not (

@@ -47,7 +47,7 @@ def test_summary_names_the_planted_winner_in_the_headline(summary):
 def test_summary_names_the_backlash_frame_and_the_subgroup(summary):
     text = "\n".join(summary.backlash)
     assert (
-        "Backlash in a subgroup: among participants whose ideology group is left, the loyalty frame lowered support for the ban"
+        "Backlash in a subgroup: among participants in the subgroup “left” (ideology group), the loyalty frame lowered support for the ban"
         in text
     )
     assert "= centre" not in text and "= right" not in text
@@ -113,7 +113,7 @@ def _allowed_numbers(results, sentence: str) -> set[str]:
     }
     if "in the control group" in sentence:  # the observed level beside a change
         named_arms.add(ctx.control)
-    levels = set(re.findall(r"whose [\w ]+ is (\w+)", sentence))
+    levels = set(re.findall(r"subgroup “(\w+)”", sentence))
     allowed = {f"{100 * (1 - ctx.alpha):.0f}"}
     for key in ("n_input", "n_after_exclusions"):
         allowed |= _display_forms("n", results["meta"][key], None)

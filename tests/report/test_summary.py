@@ -50,7 +50,7 @@ def test_backlash_of_a_frame_overall_is_called_out_with_its_interval():
 def test_subgroup_backlash_names_the_moderator_level_and_frame():
     text = "\n".join(campaigner_summary(handmade_results()).backlash)
     assert (
-        "among participants whose ideology group is left, the loyalty frame lowered support for the ban by 0.90"
+        "among participants in the subgroup “left” (ideology group), the loyalty frame lowered support for the ban by 0.90"
         in text
     )
 
@@ -185,7 +185,7 @@ def test_interaction_test_below_alpha_says_the_frame_works_differently_and_lists
         "(p = 0.011 for the difference; exploratory)."
     )
     assert (
-        "Among participants whose ideology group is right, the fairness frame raised support for the ban "
+        "Among participants in the subgroup “right” (ideology group), the fairness frame raised support for the ban "
         "by 0.95 points on the 7-point scale (95% CI 0.40 to 1.50; p = 0.002). This is exploratory."
     ) in subgroups
 
@@ -255,9 +255,9 @@ def test_several_backlash_levels_of_one_moderator_share_one_sentence_and_other_s
         s for s in campaigner_summary(results).backlash if s.startswith("Backlash in a subgroup")
     ]
     assert backlash == [
-        "Backlash in a subgroup: among participants whose ideology group is left, the loyalty frame "
+        "Backlash in a subgroup: among participants in the subgroup “left” (ideology group), the loyalty frame "
         "lowered support for the ban by 0.90 points on the 7-point scale (95% CI −1.30 to −0.50; "
-        "p < 0.001); among those whose ideology group is centre, by 0.50 points on the 7-point scale "
+        "p < 0.001); in the subgroup “centre” (ideology group), by 0.50 points on the 7-point scale "
         "(95% CI −0.95 to −0.05; p = 0.030). Splits by age group show similar pockets (see the appendix). "
         "This is exploratory, but avoid this frame with that audience until a new study checks it."
     ]
