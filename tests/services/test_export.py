@@ -163,8 +163,9 @@ def test_analysis_plan_names_export_columns_and_loads_in_the_analysis_package(fi
         "type": "ordinal",
         "baseline": "pre_support",
         "primary": True,
-        "label": spec.text(spec.item("support").text, "en"),
-        "units": "points on the 7-point scale",
+        "label": {lang: spec.item("support").label.get(lang) for lang in spec.languages},
+        "desired": "increase",
+        "range": [1, 7],
     }
     assert plan["value_match"] == {
         "care": "pre_scale_care_values",
