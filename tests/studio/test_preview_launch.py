@@ -263,7 +263,7 @@ def test_a_live_study_shows_its_locked_fields_read_only_before_any_edit(client_f
 def test_a_closed_study_shows_its_texts_read_only(client_for, session):
     owner = client_for("owner@example.org")
     _launch(owner)
-    owner.post(f"/studio/{SLUG}/status/close")
+    owner.post(f"/studio/{SLUG}/status/close", data={"confirm_close": "yes"})
     assert _status(session) == "closed"
     page = owner.get(f"/studio/{SLUG}/texts").get_data(as_text=True)
     assert 'id="texts-locked"' in page and "the study is closed" in page
@@ -319,7 +319,12 @@ def test_a_lower_target_after_launch_never_closes_the_study_nor_shows_results(cl
         as_text=True
     )
     # Only the confirmed "close now" closes it.
-    owner.post(f"/studio/{SLUG}/status/close")
+    overview = owner.get(f"/studio/{SLUG}/").get_data(as_text=True)
+    assert '<input type="checkbox" id="confirm_close" name="confirm_close" value="yes"' in overview
+    unconfirmed = owner.post(f"/studio/{SLUG}/status/close")
+    assert unconfirmed.headers["Location"] == f"/studio/{SLUG}/#close-now"
+    assert _gate(session) == ("live", 3, False)
+    owner.post(f"/studio/{SLUG}/status/close", data={"confirm_close": "yes"})
     assert _gate(session)[0] == "closed"
 
 

@@ -2,6 +2,7 @@
 
 Going live (`/<slug>/status/live`, views_run.change_status) from draft or pilot needs
 this page's confirmation box; without it the action does nothing and leads here.
+Closing early ("close now") likewise needs the overview's confirmation box.
 The page itself only reads (DECISIONS rule 2: no GET changes state).
 """
 
@@ -26,6 +27,8 @@ from framelab.web.studio.forms import ActionForm
 # The launch form's confirmation box: change_status refuses to go live without it.
 CONFIRM_FIELD = "confirm_launch"
 CONFIRM_VALUE = "yes"
+# The overview's "close now" box: a study closes early only with it.
+CONFIRM_CLOSE = "confirm_close"
 # part -> (what the campaigner calls it, what it covers, the page that edits it)
 LOCKED_PARTS = {
     "frames": (
@@ -64,6 +67,11 @@ class LockedPart:
 def launch_confirmed() -> bool:
     """Whether the submitted form carries the launch page's confirmation."""
     return request.form.get(CONFIRM_FIELD) == CONFIRM_VALUE
+
+
+def close_confirmed() -> bool:
+    """Whether the overview's "close now" form carries its confirmation (DECISIONS rule 2)."""
+    return request.form.get(CONFIRM_CLOSE) == CONFIRM_VALUE
 
 
 def _channels(study: LoadedStudy) -> list[str]:

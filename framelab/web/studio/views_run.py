@@ -25,7 +25,7 @@ from framelab.web.studio.planning import (
     default_n_per_arm,
     plan_power,
 )
-from framelab.web.studio.views_launch import launch_confirmed
+from framelab.web.studio.views_launch import close_confirmed, launch_confirmed
 
 # The report is one self-contained file with inline CSS and SVG and no script at all:
 # its inline styles are allowed, scripts and every other source stay forbidden.
@@ -54,6 +54,9 @@ def change_status(study: LoadedStudy, action: str) -> Any:
         # Launching locks the study: only from the launch page, with its box ticked.
         flash("Going live needs confirmation: check what it locks, then tick the box.", "error")
         return redirect(url_for("studio.launch", slug=study.slug))
+    if action == "close" and not close_confirmed():
+        flash("Closing needs confirmation: tick the box next to Close now.", "error")
+        return redirect(url_for("studio.overview", slug=study.slug) + "#close-now")
     if ActionForm().validate_on_submit():
         try:
             changed = studio.change_status(session(), study.slug, action, now=now())
