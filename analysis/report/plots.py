@@ -89,7 +89,9 @@ def _make_inline(svg: str, title: str, description: str) -> str:
     label = escape(f"{title}. {description}", quote=True)
     svg = svg.replace(
         "<svg",
-        f'<svg role="img" aria-label="{label}" class="figure" focusable="false"',
+        # matplotlib placed every text for left-to-right anchoring: in a right-to-left page
+        # an inherited `direction: rtl` would run each text the other way out of its place
+        f'<svg role="img" aria-label="{label}" class="figure" focusable="false" direction="ltr"',
         1,
     )
     head_end = svg.index(">") + 1
@@ -291,5 +293,5 @@ def flow_plot(
             ax.text(x, y, arm, ha="center", va="center", fontweight="bold")
             for j, (stage, n) in enumerate(stages):
                 ax.text(x, y - 1 - j, f"{stage}\n{number(n)}", ha="center", va="center",
-                        fontsize=8.5, bbox=box)  # fmt: skip
+                        fontsize=8.5, linespacing=1.8, bbox=box)  # fmt: skip
     return figure_to_svg(fig, title, description)

@@ -12,6 +12,7 @@ import pytest
 
 import analysis
 from analysis.report import write_report
+from tests.conftest import run_axe
 from tests.report.simulated import simulated_plan, simulated_study
 
 pytestmark = pytest.mark.browser
@@ -67,6 +68,8 @@ def test_no_text_in_any_figure_overlaps_another_or_leaves_the_figure(
     page = browser.new_page(viewport={"width": width, "height": 900})
     try:
         page.goto(crowded_report[lang].as_uri())
+        # a phone never scrolls sideways, in a right-to-left page too
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
         figures = page.evaluate(MEASURE)
         assert len(figures) >= 7
         subgroup = [f for f in figures if LONG_LABEL in f["title"] or "subgroups" in f["title"]]
@@ -107,3 +110,12 @@ def test_every_panel_of_a_figure_has_a_labelled_axis(crowded_report):
     assert html.count("Change vs control, points on the 7-point scale") >= 2
     # distributions: every arm's panel says its bars are a share of that arm
     assert html.count("(% of the arm)") >= 4
+
+
+def test_the_arabic_report_has_no_accessibility_violations(browser, crowded_report, axe_js):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(crowded_report["ar"].as_uri())
+        assert run_axe(page, axe_js) == []
+    finally:
+        page.close()
