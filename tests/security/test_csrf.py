@@ -20,7 +20,8 @@ from tests.studio.conftest import RULE_VALUES, SLUG, build_app, copy_database, s
 from tests.web.conftest import make_app
 from tests.web.walker import Walker, csrf_token
 
-EXPIRED = b"This page has expired"
+EXPIRED = b"This page has expired"  # the participant's page
+STUDIO_EXPIRED = b"The form has expired"  # the staff page says what failed and what to do
 # Plausible fields per studio endpoint, so a missing token is the only thing wrong.
 STUDIO_FORMS = {
     "studio.new_study": {"slug": "csrf-new", "template": "torture-ban", "title": "New"},
@@ -59,7 +60,7 @@ def test_every_studio_post_without_a_token_is_refused_and_changes_nothing(csrf_s
     for endpoint, url in rules:
         response = owner.post(url, data=STUDIO_FORMS.get(endpoint, {"confirm": "yes"}))
         assert response.status_code == 400, (endpoint, response.status_code)
-        assert EXPIRED in response.data, endpoint
+        assert STUDIO_EXPIRED in response.data, endpoint
     assert table_rows(csrf_studio) == before
 
 
@@ -71,7 +72,7 @@ def test_a_token_from_another_session_is_refused_and_the_own_token_works(csrf_st
     url = f"/studio/{SLUG}/status/pilot"
     before = table_rows(csrf_studio)
     refused = owner.post(url, data={"csrf_token": foreign})
-    assert refused.status_code == 400 and EXPIRED in refused.data
+    assert refused.status_code == 400 and STUDIO_EXPIRED in refused.data
     assert table_rows(csrf_studio) == before
     own = any_csrf_token(owner.get(f"/studio/{SLUG}/").get_data(as_text=True))
     assert owner.post(url, data={"csrf_token": own}).status_code == 302
@@ -84,7 +85,7 @@ def test_studio_sign_in_without_a_token_is_refused(csrf_studio):
     response = client.post(
         "/studio/login", data={"email": "owner@example.org", "password": "correct horse battery"}
     )
-    assert response.status_code == 400 and EXPIRED in response.data
+    assert response.status_code == 400 and STUDIO_EXPIRED in response.data
     assert client.get(f"/studio/{SLUG}/").status_code == 302  # still signed out
 
 

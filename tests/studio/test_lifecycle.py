@@ -194,7 +194,9 @@ def test_results_open_once_the_target_is_reached_and_are_computed_once_per_datas
 
     monkeypatch.setattr(sys.modules["analysis.run"], "run", fake_run)
     monkeypatch.setattr(
-        analysis.report, "render_html", lambda results, title=None: f"<h1>{title}</h1>{results}"
+        analysis.report,
+        "render_html",
+        lambda results, title=None, lang=None: f"<h1>{title}</h1>{results}",
     )
     loaded = get_study(session, SLUG)
     studio.update_study(
