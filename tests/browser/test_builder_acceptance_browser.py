@@ -357,6 +357,13 @@ def use_power_number(c: Campaigner) -> int:
     number = int(re.search(r"\((\d+)\)", button.inner_text()).group(1))
     c.click("button[name=use]")
     assert f"Target sample set to {number}" in c.flashes()
+    assert c.page.url.endswith("/plan#target_n")
+    assert c.page.input_value("#target_n") == str(number)
+    c.check()
+    # The petition is looked at too (exploratory): ticked on the plan page.
+    c.page.check("input[name=secondary][value=petition]")
+    c.click("#save")
+    assert "Saved." in c.flashes()
     c.check()
     return number
 
