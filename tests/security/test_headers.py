@@ -61,7 +61,10 @@ def test_every_participant_page_and_error_page_sends_the_security_headers(app, c
 def test_every_studio_page_sends_the_security_headers(studio_app, client_for):
     owner = client_for("owner@example.org")
     urls = ["/studio/login", "/studio/", f"/studio/{SLUG}/", f"/studio/{SLUG}/frames/care"]
-    urls += [f"/studio/{SLUG}/{page}" for page in ("texts", "items", "design", "plan")]
+    urls += [
+        f"/studio/{SLUG}/{page}" for page in ("texts", "questions", "scales", "design", "plan")
+    ]
+    urls += [f"/studio/{SLUG}/{page}" for page in ("languages", "launch", "preview")]
     urls += [f"/studio/{SLUG}/{page}" for page in ("dashboard", "downloads", "power")]
     for url in urls:
         response = owner.get(url)
