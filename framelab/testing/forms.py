@@ -26,6 +26,10 @@ class FormField:
     minimum: int | None = None
     maximum: int | None = None
     required: bool = False
+    # What the page shows as chosen: checked radio/checkbox options, selected select options.
+    chosen: list[str] = field(default_factory=list)
+    multiple: bool = False
+    disabled: bool = False
 
 
 @dataclass
@@ -36,6 +40,26 @@ class Form:
 
     def hidden(self) -> dict[str, str]:
         return {n: f.value for n, f in self.fields.items() if f.kind == "hidden"}
+
+    def as_shown(self, submit: str | None = None) -> list[tuple[str, str]]:
+        """The pairs a browser sends when `submit` is clicked on the form as rendered:
+        values as shown, checked boxes and selected options only, disabled controls left out
+        (a select with nothing selected sends its first option)."""
+        pairs: list[tuple[str, str]] = []
+        for name, control in self.fields.items():
+            if control.disabled:
+                continue
+            if control.kind == "submit":
+                if name == submit:
+                    pairs.append((name, control.value))
+            elif control.kind in ("radio", "checkbox"):
+                pairs += [(name, value) for value in control.chosen]
+            elif control.kind == "select":
+                chosen = control.chosen or ([] if control.multiple else control.options[:1])
+                pairs += [(name, value) for value in chosen]
+            else:
+                pairs.append((name, control.value))
+        return pairs
 
 
 class _FormParser(HTMLParser):
@@ -54,6 +78,8 @@ class _FormParser(HTMLParser):
             self._form.fields[name] = existing
         if "required" in attrs:
             existing.required = True
+        if "disabled" in attrs:
+            existing.disabled = True
         return existing
 
     def handle_starttag(self, tag: str, attr_list: list[tuple[str, str | None]]) -> None:
@@ -75,6 +101,8 @@ class _FormParser(HTMLParser):
             if kind in ("radio", "checkbox"):
                 control = self._add(name, kind, attrs)
                 control.options.append(value or "on")
+                if "checked" in attrs:
+                    control.chosen.append(value or "on")
             elif kind in ("submit", "button", "image", "reset"):
                 if kind == "submit" and name not in self._form.fields:
                     self._add(name, "submit", attrs).value = value
@@ -89,10 +117,13 @@ class _FormParser(HTMLParser):
             self._add(name, "textarea", attrs)
         elif tag == "select" and name:
             self._select = self._add(name, "select", attrs)
+            self._select.multiple = "multiple" in attrs
         elif tag == "option" and self._select is not None:
             value = attrs.get("value")
             if value:
                 self._select.options.append(value)
+            if "selected" in attrs:
+                self._select.chosen.append(value or "")
         elif (
             tag == "button"
             and name
@@ -138,7 +169,11 @@ def parse_page(html: str) -> tuple[list[Form], dict[str, str]]:
         if closing:
             parser.handle_endtag(tag.lower())
         else:
-            parser.handle_starttag(tag.lower(), _attributes(attributes))
+            found = _attributes(attributes)
+            parser.handle_starttag(tag.lower(), found)
+            name = dict(found).get("name")
+            if tag.lower() == "textarea" and name and parser._form is not None:
+                parser._form.fields[name].value = _textarea_text(html, match.end())
     mark = _STEP_MARK.search(html)
     if mark:
         parser.marks.setdefault("step", mark.group(1))
@@ -146,6 +181,20 @@ def parse_page(html: str) -> tuple[list[Form], dict[str, str]]:
 
 
 _STEP_MARK = re.compile(r'data-step="([A-Za-z0-9_-]+)"')
+_TEXTAREA_END = re.compile(r"</textarea\s*>", re.IGNORECASE)
+
+
+def _textarea_text(html: str, start: int) -> str:
+    """A textarea's initial value: its content up to </textarea>, unescaped; a newline right
+    after the start tag is not part of the value (HTML parsing rule)."""
+    end = _TEXTAREA_END.search(html, start)
+    text = html[start : end.start() if end else len(html)]
+    if text.startswith("\r\n"):
+        text = text[2:]
+    elif text.startswith("\n"):
+        text = text[1:]
+    return html_lib.unescape(text)
+
 
 TEXTS = ("Clear message.", "I was not sure about this.", "Thanks.", "ok")
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from framelab.domain.study import Study, StudyError, study_from_data
-from framelab.web.studio.editing import localized_data
+from framelab.web.studio.editing import keep_order, localized_data
 
 PLACEHOLDER_TITLE = "TO FILL: title of the message"
 PLACEHOLDER_BODY = "TO FILL: the message of this frame.\n"
@@ -124,8 +124,11 @@ def _finish(data: dict[str, Any]) -> Study:
     arm_ids = [a["id"] for a in data["arms"]]
     weights = design.get("weights")
     if weights is not None:
-        weights = {arm_id: weights.get(arm_id, 1) for arm_id in arm_ids}
-        design["weights"] = weights if any(w != 1 for w in weights.values()) else None
+        filled = {arm_id: weights.get(arm_id, 1) for arm_id in arm_ids}
+        # Tidied only when the arms changed: weights a study file states explicitly, even
+        # all 1, stay as written through edits that do not touch them (same hash).
+        if filled != weights:
+            design["weights"] = filled if any(w != 1 for w in filled.values()) else None
     total = sum((design.get("weights") or {a: 1 for a in arm_ids}).values())
     if design.get("block_size") is not None and design["block_size"] % total:
         design["block_size"] = fit_block_size(design["block_size"], total)
@@ -281,7 +284,7 @@ def edit_arm(
     index = _index(data, arm_id)
     arm = data["arms"][index]
     if values is not None and arm.get("frame") is not None:
-        arm["frame"]["values"] = list(values)
+        arm["frame"]["values"] = keep_order(arm["frame"].get("values") or [], values)
     if factors is not None and spec.design.scheme == "factorial" and not arm.get("control"):
         arm["factors"] = dict(factors)
     if labels is not None:
@@ -327,7 +330,8 @@ def set_allocation(spec: Study, weights: Mapping[str, int], block_size: int | No
     ]
     if problems:
         raise StudyError(problems)
-    design["weights"] = clean if any(w != 1 for w in clean.values()) else None
+    unchanged = clean == spec.design.weights
+    design["weights"] = clean if unchanged or any(w != 1 for w in clean.values()) else None
     total = total_weight(clean)
     if design["scheme"] == "simple":
         design["block_size"] = None

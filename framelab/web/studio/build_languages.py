@@ -113,8 +113,10 @@ def save_translation(
 ) -> Study:
     """`spec` with the texts of `lang` given by key; raises StudyError naming each bad key.
 
-    A text that now differs from the default language's, or whose key is in `keep`
-    (the same on purpose: a name, a number), is no longer untranslated.
+    A text changed here that now differs from the default language's, or whose key is in
+    `keep` (the same on purpose: a name, a number), is no longer untranslated. A text sent
+    back as it was changes nothing: saving the view unchanged keeps the study's hash, and a
+    copy of an earlier default-language text stays marked after the default text is edited.
     """
     if lang not in spec.languages:
         raise StudyError([("languages", f"'{lang}' is not a language of this study")])
@@ -127,12 +129,15 @@ def save_translation(
         raise StudyError(problems)
     default = spec.default_language
     data = spec.model_dump(mode="json")
-    for key, text in texts.items():
-        _put(data, spec, units[key], lang, text.replace("\r\n", "\n"))
+    changed = [
+        key
+        for key, text in texts.items()
+        if _put(data, spec, units[key], lang, text.replace("\r\n", "\n"))
+    ]
     notes = _translation(data)
     done = set(keep)
     edited = study_from_data({**data, "translation": None})
-    for key in units:
+    for key in changed:
         if units[key].text(edited, lang) != units[key].text(edited, default):
             done.add(key)
     if lang in notes["untranslated"]:
@@ -141,9 +146,23 @@ def save_translation(
     return study_from_data(data)
 
 
-def _put(data: dict[str, Any], spec: Study, unit: TextUnit, lang: str, text: str) -> None:
+def _put(data: dict[str, Any], spec: Study, unit: TextUnit, lang: str, text: str) -> bool:
+    """Write one text; False (nothing written) when it is the stored text, give or take the
+    surrounding white space a form may add or drop."""
+    before = unit.text(spec, lang)
+    if before is not None and before.strip() == text.strip():
+        return False
     value = _node(data, unit.path)
     default = spec.default_language
+    if not isinstance(value, dict) and lang == default:
+        # A plain text (one language) stays plain: the same study, the same hash.
+        if unit.index is None:
+            _set(data, unit.path, text)
+        else:
+            labels = list(value)
+            labels[unit.index] = text
+            _set(data, unit.path, labels)
+        return True
     texts = dict(value) if isinstance(value, dict) else {default: value}
     if unit.index is None:
         texts[lang] = text
@@ -152,6 +171,7 @@ def _put(data: dict[str, Any], spec: Study, unit: TextUnit, lang: str, text: str
         labels[unit.index] = text
         texts[lang] = labels
     _set(data, unit.path, texts)
+    return True
 
 
 def save_interface(
@@ -177,7 +197,12 @@ def save_interface(
         else:
             own.pop(msgid, None)
     offered = CATALOG_REGISTERS.get(lang.split("-")[0], ())
-    if register and offered and register != offered[0]:
+    stated = notes["registers"].get(lang)
+    if register == (stated or (offered[0] if offered else None)):
+        # The register in effect, sent back: a study file that states the catalog's own
+        # register keeps saying so (same study, same hash).
+        pass
+    elif register and offered and register != offered[0]:
         notes["registers"][lang] = register
     else:
         notes["registers"].pop(lang, None)

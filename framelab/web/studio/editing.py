@@ -33,6 +33,14 @@ def localized_data(original: Any, values: Mapping[str, str], default_language: s
     return cleaned
 
 
+def keep_order(before: Sequence[str], chosen: Sequence[str]) -> list[str]:
+    """Ticked boxes in the order they had in the study; newly ticked ones after, in form
+    order. A group of checkboxes sends page order, and the order is part of the study
+    (the first primary outcome, the hash), so an unchanged form must not reorder it."""
+    kept = [name for name in before if name in chosen]
+    return kept + [name for name in dict.fromkeys(chosen) if name not in kept]
+
+
 def _data(spec: Study) -> dict[str, Any]:
     return spec.model_dump(mode="json")
 
@@ -51,7 +59,7 @@ def edit_frame(
     frame["title"] = localized_data(frame.get("title"), titles, lang)
     frame["body"] = localized_data(frame.get("body"), bodies, lang)
     if values or frame.get("values"):
-        frame["values"] = list(values)
+        frame["values"] = keep_order(frame.get("values") or [], values)
     data["arms"][arm_index]["frame"] = frame
     return study_from_data(data)
 
@@ -76,6 +84,12 @@ def edit_texts(
 def edit_plan(spec: Study, plan: Mapping[str, Any]) -> Study:
     """The spec with a new analysis plan section."""
     data = _data(spec)
+    plan = {
+        name: keep_order(data["analysis"].get(name) or [], value)
+        if isinstance(value, list | tuple)
+        else value
+        for name, value in plan.items()
+    }
     data["analysis"] = {**data["analysis"], **plan}
     return study_from_data(data)
 

@@ -327,7 +327,8 @@ def plan_form(spec: Study) -> tuple[type[FlaskForm], Places]:
         "alpha": DecimalField(
             "Risk of a false alarm (significance level, alpha)",
             description="0.05 means a frame that does nothing is declared to work 5 times in 100.",
-            places=3,
+            # Shown as the study gives it: rounding to 3 places turned 0.0125 into 0.013.
+            places=None,
             default=plan.alpha,
             validators=[InputRequired()],
         ),
