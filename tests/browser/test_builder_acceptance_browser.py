@@ -26,11 +26,11 @@ from argon2 import PasswordHasher
 
 from framelab import create_app
 from framelab.domain.study import load_study
-from framelab.services import accounts
+from framelab.services import accounts, studio
 from framelab.services.flow import items_for_step, steps_for
 from framelab.services.studies import get_study
 from tests.conftest import run_axe
-from tests.factories import session_factory_for
+from tests.factories import make_study, publish, session_factory_for
 from tests.support.live import serve
 
 pytestmark = pytest.mark.browser
@@ -636,3 +636,32 @@ def test_on_a_phone_the_same_path_launches_with_one_frame_edited_by_keyboard_alo
     frame = spec.arm("frame_1").frame
     written = (frame.title.get("en"), frame.body.get("en"), list(frame.values))
     assert written == (*FRAMES["frame_1"], ["care"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "DECISIONS rule 1 is not built: studio.new_version copies the study under a new slug "
+        "(<slug>-v2) with its own participant link, and the first version stays live on the "
+        "campaign's link, so two versions receive new participants at once"
+    ),
+)
+def test_once_a_new_version_is_live_the_campaign_link_enrols_into_it(browser, live_server):
+    base, database_url = live_server
+    now = datetime.now(UTC)
+    with session_factory_for(database_url) as factory, factory() as session:
+        owner = next(a for a in accounts.list_accounts(session) if a.email == EMAIL)
+        publish(session, make_study(), status="live", now=now)
+        slug = make_study().slug
+        version = studio.new_version(session, slug, account=owner, now=now)
+        title = {lang: f"Version 2 ({lang})" for lang in version.spec.languages}
+        edited = studio.replace_sections(version.spec, {"title": title})
+        studio.update_study(session, version.slug, edited, now=now)
+        studio.change_status(session, version.slug, "live", now=now)
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/s/{slug}?lang=en")
+        assert "Version 2 (en)" in page.inner_text("body")
+    finally:
+        context.close()
