@@ -55,11 +55,17 @@ WORDS = (
 
 # Lines made of those words, drawn whole: one draw per text keeps generation fast (the
 # forms are what is tested, not the variety of wording).
-LINES = tuple(
-    " ".join(WORDS[(start + k * step) % len(WORDS)] for k in range(length))
-    for start in range(len(WORDS))
-    for step, length in ((1, 1), (5, 4), (7, 9))
+LINES = (
+    *(
+        " ".join(WORDS[(start + k * step) % len(WORDS)] for k in range(length))
+        for start in range(len(WORDS))
+        for step, length in ((1, 1), (5, 4), (7, 9))
+    ),
+    # White space around a text, as pasted.
+    " Vote ",
+    "ban  ",
 )
+
 
 identifiers = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
 
@@ -69,7 +75,9 @@ def one_line() -> st.SearchStrategy[str]:
 
 
 def paragraphs(count: int) -> st.SearchStrategy[str]:
-    return st.lists(one_line(), min_size=count, max_size=count).map("\n\n".join)
+    """Markdown: paragraphs, or lines joined by a hard line break (two spaces, newline)."""
+    lines = st.lists(one_line(), min_size=count, max_size=count)
+    return st.tuples(lines, st.sampled_from(("\n\n", "  \n"))).map(lambda t: t[1].join(t[0]))
 
 
 @st.composite

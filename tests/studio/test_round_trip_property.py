@@ -91,7 +91,7 @@ def _any(values: list[Any], check: Callable[[Any], bool]) -> bool:
 
 # field -> a check that a study shows a non-default value of it
 NON_DEFAULT: dict[str, Callable[[Study], bool]] = {
-    "Study.slug": lambda s: s.slug != "",
+    "Study.slug": lambda s: "-" in s.slug,
     "Study.title": lambda s: not s.title.is_plain,
     "Study.languages": lambda s: len(s.languages) > 1,
     "Study.default_language": lambda s: s.default_language != "en",
