@@ -4,7 +4,8 @@ study_data()      # a dict that `study_from_data` accepts (the tests validate it
 studies()         # the same, validated: a Study
 
 Valid by construction, not by filtering: languages among a few codes (one without a
-shipped catalog, one with a region), a control and 1-4 frame arms with optional weights,
+shipped catalog, one with a region; the default not always first), a control and 1-4
+frame arms with optional weights,
 block sizes that are multiples of the total weight, an optional factorial design whose
 cells the frame arms cover exactly, items of every type, role and phase with their
 type-specific fields, scales over items of one response scale and phase, blocking on a
@@ -199,22 +200,25 @@ def _scale_groups(items: list[dict[str, Any]]) -> list[list[str]]:
 
 @st.composite
 def study_data(draw: Any) -> dict[str, Any]:
-    langs = draw(
+    listed = draw(
         st.permutations(LANGUAGE_POOL).flatmap(
             lambda p: st.integers(1, 3).map(lambda n: list(p[:n]))
         )
     )
+    # The default language need not be listed first; below, `langs` puts it first.
+    default = draw(st.sampled_from(listed))
+    langs = [default, *(lang for lang in listed if lang != default)]
     custom = draw(st.lists(identifiers.filter(lambda v: v not in VALUES), max_size=2, unique=True))
     values = [*BUILT_IN_VALUES, *custom]
     data: dict[str, Any] = {
         "slug": draw(st.from_regex(r"[a-z0-9-]{3,20}", fullmatch=True)),
         "title": draw(localized(langs)),
-        "languages": langs,
+        "languages": listed,
         "consent": draw(localized(langs, markdown=True)),
         "debrief": draw(localized(langs, markdown=True)),
     }
-    if draw(st.booleans()):
-        data["default_language"] = langs[0]
+    if default != listed[0] or draw(st.booleans()):
+        data["default_language"] = default
     if custom:
         data["custom_values"] = custom
     if draw(st.booleans()):

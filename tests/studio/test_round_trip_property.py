@@ -94,7 +94,7 @@ NON_DEFAULT: dict[str, Callable[[Study], bool]] = {
     "Study.slug": lambda s: "-" in s.slug,
     "Study.title": lambda s: not s.title.is_plain,
     "Study.languages": lambda s: len(s.languages) > 1,
-    "Study.default_language": lambda s: s.default_language != "en",
+    "Study.default_language": lambda s: s.default_language != s.languages[0],
     "Study.consent": lambda s: "\n" in s.text(s.consent, s.default_language),
     "Study.debrief": lambda s: "\n" in s.text(s.debrief, s.default_language),
     "Study.completion": lambda s: s.completion is not None,
