@@ -5,12 +5,12 @@ studies()         # the same, validated: a Study
 
 Valid by construction, not by filtering: languages among a few codes (one without a
 shipped catalog, one with a region; the default not always first), a control and 1-4
-frame arms with optional weights, block sizes that are multiples of the total weight,
-an optional factorial design whose cells the frame arms cover exactly, items of every type, role and phase with their
-type-specific fields, scales over items of one response scale and phase, blocking on a
-required pre question with strata that group all its answers, an analysis plan that
-names measured items and scales, completion, quality, and the translation section (its
-`untranslated` keys are drawn from the study's own texts).
+frame arms with optional weights, block sizes that are multiples of the total weight, an
+optional factorial design whose cells the frame arms cover exactly, items of every type,
+role and phase with their type-specific fields, scales over items of one response scale
+and phase, blocking on a required pre question with strata that group all its answers,
+an analysis plan that names measured items and scales, completion, quality, and the
+translation section (its `untranslated` keys are drawn from the study's own texts).
 
 Texts shown in single-line inputs (titles, labels) are single lines; Markdown texts
 (consent, debrief, frame bodies) may have paragraphs, with the default language's text
