@@ -103,11 +103,7 @@ class Translator:
 
     def number(self, value: Any, digits: int = 2) -> str:
         """Fixed decimals in the locale's notation, a typographic minus, 'n/a' if missing."""
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if not _finite(value):
             return self("n/a")
         rounded = round(float(value), digits)
         if rounded == 0:
@@ -121,21 +117,13 @@ class Translator:
 
     def percent(self, share: Any, digits: int = 0) -> str:
         """A share (0-1) as a percentage in the locale's style ('31%', '31 %', '%31')."""
-        if (
-            isinstance(share, bool)
-            or not isinstance(share, int | float)
-            or not math.isfinite(share)
-        ):
+        if not _finite(share):
             return self("n/a")
         return self("{value}%", value=self.number(100 * share, digits))
 
     def p_value(self, value: Any) -> str:
         """'p = 0.012' / 'p < 0.001' in the locale's notation."""
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if not _finite(value):
             return self("p not available")
         if value < 0.001:
             return self("p < {value}", value=self.number(0.001, 3))
@@ -147,6 +135,11 @@ class Translator:
         if len(items) <= 1:
             return "".join(items)
         return self("{first} and {last}", first=self(", ").join(items[:-1]), last=items[-1])
+
+
+def _finite(value: Any) -> bool:
+    """A finite int or float that is not a bool."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
 
 
 @lru_cache(maxsize=16)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import numpy as np
 from click.testing import CliRunner
 
 from framelab.cli import main
-from framelab.services.enrolment import start_participant
-from framelab.services.flow import current_page, submit_step
 from framelab.services.reporting import plan_for_report
-from tests.factories import publish, session_factory_for, valid_answers
+from tests.factories import publish, session_factory_for
+from tests.report.walking import walk
 
 START = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 N = 20
@@ -20,26 +18,9 @@ N = 20
 
 def _walk_everyone(factory, n: int) -> str:
     """n participants through the example study's real step machine; support varies by arm."""
-    rng = np.random.default_rng(4)
     with factory() as session:
         loaded = publish(session)
-        spec = loaded.spec
-        for i in range(n):
-            t = START + timedelta(minutes=i)
-            code = start_participant(
-                session, spec.slug, language="en", source=None, panel=None, now=t
-            ).code
-            while (page := current_page(session, code, now=t)).step != "debrief":
-                t += timedelta(seconds=40)
-                if page.step == "consent":
-                    form = {"consent": "yes"}
-                else:
-                    lift = 2 if page.arm == "fairness" else 0
-                    support = int(np.clip(rng.integers(1, 6) + lift, 1, 7))
-                    form = valid_answers(
-                        spec, page.step, support=support, join_sms=int(rng.integers(0, 2))
-                    )
-                assert submit_step(session, code, page.step, form, now=t).ok
+        walk(session, loaded.spec, n, start=START, support_lift={"fairness": 2})
         return loaded.spec_hash
 
 

@@ -11,46 +11,17 @@ import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
 
-import numpy as np
 import pytest
 
 import analysis
 from analysis.report import campaigner_summary, render_html
-from framelab.services.enrolment import start_participant
 from framelab.services.export import analysis_plan, export_tidy
-from framelab.services.flow import current_page, submit_step
 from framelab.services.reporting import report_inputs
-from tests.factories import make_study, publish, session_factory_for, study_data, valid_answers
+from tests.factories import make_study, publish, session_factory_for, study_data
+from tests.report.walking import walk
 
 START = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 LOCKED = START - timedelta(days=1)
-
-
-def _walk(session, spec, n: int, *, support_lift=None, sms_rate=None, donate=None, seed=4):
-    """n participants through the real pages; answers per arm from the given functions."""
-    rng = np.random.default_rng(seed)
-    support_lift = support_lift or {}
-    sms_rate = sms_rate or {}
-    for i in range(n):
-        t = START + timedelta(minutes=i)
-        code = start_participant(
-            session, spec.slug, language="en", source=None, panel=None, now=t
-        ).code
-        while (page := current_page(session, code, now=t)).step != "debrief":
-            t += timedelta(seconds=40)
-            if page.step == "consent":
-                form = {"consent": "yes"}
-            else:
-                lift = support_lift.get(page.arm, 0)
-                support = int(np.clip(rng.integers(2, 6) + lift, 1, 7))
-                joined = int(rng.random() < sms_rate.get(page.arm, 0.3))
-                chosen = {"support": support, "join_sms": joined}
-                if donate is not None:
-                    chosen["donate"] = int(
-                        np.clip(rng.normal(donate.get(page.arm, 40), 10), 0, 100)
-                    )
-                form = valid_answers(spec, page.step, **chosen)
-            assert submit_step(session, code, page.step, form, now=t).ok
 
 
 def _text(html: str) -> str:
@@ -69,7 +40,7 @@ def walked(database_url):
     with session_factory_for(database_url) as factory:
         with factory() as session:
             loaded = publish(session, now=LOCKED)
-            _walk(
+            walk(
                 session,
                 loaded.spec,
                 150,
@@ -145,7 +116,7 @@ def test_a_locked_studys_report_prints_the_lock_hash_and_time_and_says_pre_regis
 def test_participants_before_the_lock_make_the_report_say_not_pre_registered(database_url):
     with session_factory_for(database_url) as factory, factory() as session:
         loaded = publish(session, now=START + timedelta(minutes=30))  # after 30 arrivals
-        _walk(session, loaded.spec, 60, support_lift={"fairness": 2})
+        walk(session, loaded.spec, 60, support_lift={"fairness": 2})
         inputs = report_inputs(session, loaded.slug, now=START + timedelta(days=2))
     results = _results(inputs)
     assert results["meta"]["analysed_before_lock"] == 30
@@ -187,7 +158,7 @@ def test_a_desired_decrease_that_happens_is_good_news_not_backlash(database_url)
     spec = make_study(**data)
     with session_factory_for(database_url) as factory, factory() as session:
         loaded = publish(session, spec, now=LOCKED)
-        _walk(session, loaded.spec, 150, support_lift={"loyalty": -3})
+        walk(session, loaded.spec, 150, support_lift={"loyalty": -3})
         inputs = report_inputs(session, loaded.slug, now=START + timedelta(days=2))
     results = _results(inputs)
     summary = campaigner_summary(results)
@@ -237,7 +208,7 @@ def test_an_unlabelled_question_is_named_by_its_own_question_not_its_id():
 def test_export_marks_who_started_after_the_plan_lock(database_url):
     with session_factory_for(database_url) as factory, factory() as session:
         loaded = publish(session, now=START + timedelta(minutes=5))
-        _walk(session, loaded.spec, 10)
+        walk(session, loaded.spec, 10)
         data = export_tidy(session, loaded.slug)
     assert data["after_lock"].tolist() == [False] * 5 + [True] * 5
 

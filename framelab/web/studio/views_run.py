@@ -101,29 +101,25 @@ def results(study: LoadedStudy) -> Any:
     figures = dashboard_figures(session(), study)
     if not figures.results_visible:
         return render_study("studio/results_hidden.html", study, "studio.dashboard", d=figures)
-    lang = request.args.get("lang")
-    if lang is not None and lang not in bundle.report_languages(study):
-        abort(404)
-    try:
-        html = bundle.report_html(session(), study, lang=lang, now=now())
-    except bundle.ReportUnavailable as missing:
-        current_app.logger.warning("report of %s not built: %s", study.slug, missing.reason)
-        return render_study(
-            "studio/report_unavailable.html", study, "studio.dashboard", missing=missing
-        )
-    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": REPORT_CSP})
+    return _report(study, rehearsal=False)
 
 
 @bp.route("/<slug>/results/rehearsal")
 @require_role("results")
 def rehearsal_report(study: LoadedStudy) -> Any:
     """The plan run on the simulated participants alone, stamped REHEARSAL (no target gate)."""
+    return _report(study, rehearsal=True)
+
+
+def _report(study: LoadedStudy, *, rehearsal: bool) -> Any:
+    """The report in the language asked for (?lang=), or a staff page saying what is missing."""
     lang = request.args.get("lang")
     if lang is not None and lang not in bundle.report_languages(study):
         abort(404)
     try:
-        html = bundle.report_html(session(), study, lang=lang, rehearsal=True, now=now())
+        html = bundle.report_html(session(), study, lang=lang, rehearsal=rehearsal, now=now())
     except bundle.ReportUnavailable as missing:
+        current_app.logger.warning("report of %s not built: %s", study.slug, missing.reason)
         return render_study(
             "studio/report_unavailable.html", study, "studio.dashboard", missing=missing
         )
