@@ -324,27 +324,38 @@ def change_question_type(study: LoadedStudy, item_id: str) -> Any:
 @bp.route("/<slug>/scales", methods=["GET", "POST"])
 @require_role("edit")
 def scales(study: LoadedStudy) -> Any:
+    return _scale_page(study, None, "studio/questions_scales.html")
+
+
+def _scale_page(study: LoadedStudy, scale: Any, template: str) -> Any:
+    """The new-scale form (scale None) or one scale's form: save, or show the errors in place."""
     spec = study.spec
-    form_class, places = scale_form(spec, None)
+    scale_id = scale.id if scale is not None else None
+    form_class, places = scale_form(spec, scale)
     form = form_class()
     errors: dict[str, list[str]] = {}
     other: Errors = []
     locked = None
     if request.method == "POST" and form.validate_on_submit():
-        ok, problems, locked = _save(study, lambda: _apply_scale(spec, form, None))
+        ok, problems, locked = _save(study, lambda: _apply_scale(spec, form, scale_id))
         if ok:
-            flash(f"Scale {form.scale_id.data.strip()} added.", "info")
+            if scale_id is None:
+                flash(f"Scale {form.scale_id.data.strip()} added.", "info")
+            else:
+                flash(f"Scale {scale_id} saved.", "info")
             return redirect(url_for("studio.scales", slug=study.slug))
         errors, other = place_errors(problems, places)
+    extra = {"scale": scale} if scale is not None else {}
     return _page(
         study,
-        "studio/questions_scales.html",
+        template,
         "studio.scales",
         422 if request.method == "POST" else 200,
         form=form,
         field_errors=errors,
         other_errors=other,
         locked=locked,
+        **extra,
     )
 
 
@@ -370,30 +381,7 @@ def _scale(spec: Study, scale_id: str) -> Any:
 @bp.route("/<slug>/scales/<scale_id>", methods=["GET", "POST"])
 @require_role("edit")
 def edit_scale(study: LoadedStudy, scale_id: str) -> Any:
-    spec = study.spec
-    scale = _scale(spec, scale_id)
-    form_class, places = scale_form(spec, scale)
-    form = form_class()
-    errors: dict[str, list[str]] = {}
-    other: Errors = []
-    locked = None
-    if request.method == "POST" and form.validate_on_submit():
-        ok, problems, locked = _save(study, lambda: _apply_scale(spec, form, scale_id))
-        if ok:
-            flash(f"Scale {scale_id} saved.", "info")
-            return redirect(url_for("studio.scales", slug=study.slug))
-        errors, other = place_errors(problems, places)
-    return _page(
-        study,
-        "studio/questions_scale_edit.html",
-        "studio.scales",
-        422 if request.method == "POST" else 200,
-        form=form,
-        scale=scale,
-        field_errors=errors,
-        other_errors=other,
-        locked=locked,
-    )
+    return _scale_page(study, _scale(study.spec, scale_id), "studio/questions_scale_edit.html")
 
 
 @bp.route("/<slug>/scales/<scale_id>/remove", methods=["GET", "POST"])
