@@ -379,46 +379,6 @@ class TargetForm(FlaskForm):
     use = SubmitField("Use this number as the target sample")
 
 
-def design_form(spec: Study) -> tuple[type[FlaskForm], Places]:
-    """Randomization scheme, seed, block size and arm weights."""
-    design = spec.design
-    weights = spec.weights()
-    pre_items = [i.id for i in spec.items_for("pre") if i.type in ("choice", "binary", "likert")]
-    fields: dict[str, Field] = {
-        "scheme": SelectField(
-            "Randomization scheme",
-            choices={
-                "simple": "Simple: an independent draw for each participant",
-                "complete": "Complete: permuted blocks over the whole study",
-                "blocked": "Blocked: permuted blocks within each group of a pre question",
-                "factorial": "Factorial: permuted blocks over the cells of crossed factors",
-            },
-            default=design.scheme,
-        ),
-        "seed": IntegerField("Random seed", default=design.seed, validators=[InputRequired()]),
-        "block_size": IntegerField(
-            "Block size", default=design.block_size, validators=[Optional(), NumberRange(1, 10_000)]
-        ),
-        "block_by": SelectField(
-            "Block by (pre question)",
-            choices={"": "(none)", **_choices(pre_items)},
-            default=design.block_by or "",
-        ),
-    }
-    places: Places = {f"design.{n}": n for n in ("scheme", "seed", "block_size", "block_by")}
-    for arm in spec.arms:
-        name = f"weight_{arm.id}"
-        fields[name] = IntegerField(
-            f"Weight of {arm.id}",
-            default=weights[arm.id],
-            validators=[InputRequired(), NumberRange(1, 100)],
-        )
-        places[f"design.weights.{arm.id}"] = name
-    places["design.weights"] = f"weight_{spec.arms[0].id}"
-    fields["save"] = SubmitField("Save design")
-    return _make(FlaskForm, fields, "DesignForm"), places
-
-
 def place_errors(
     errors: Iterable[tuple[str, str]], places: Places
 ) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
