@@ -26,26 +26,6 @@ def is_number(value: Any) -> bool:
     return math.isfinite(value)
 
 
-def fmt_num(value: Any, digits: int = 2) -> str:
-    """Fixed decimals with a typographic minus; 'n/a' for a missing value."""
-    if not is_number(value):
-        return "n/a"
-    text = f"{value:.{digits}f}"
-    if text.startswith("-"):
-        # -0.00 after rounding is zero, not a negative number
-        return text[1:] if float(text) == 0 else MINUS + text[1:]
-    return text
-
-
-def fmt_p(value: Any) -> str:
-    """A p-value as a campaigner-readable 'p = 0.012' / 'p < 0.001'."""
-    if not is_number(value):
-        return "p not available"
-    if value < 0.001:
-        return "p < 0.001"
-    return f"p = {value:.3f}"
-
-
 def records(results: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
     """The list of records under `key`, or an empty list when absent or null."""
     value = results.get(key)
@@ -262,8 +242,6 @@ class ReportContext:
                 return str(column)[len(prefix) :].replace("_", " ")
         return str(column).replace("_", " ")
 
-    moderator_label = column_label
-
     def level_label(self, column: Any, level: Any) -> str:
         """A level of a moderator by its answer label ('Liberal'), never its code."""
         labels = (self.plan.get("value_labels") or {}).get(column) or {}
@@ -392,12 +370,6 @@ class ReportContext:
             if w.get("message"):
                 out.append(w)
         return out
-
-    def warnings_for(
-        self, outcome: str | None = None, arm: str | None = None, *, method: str | None = None
-    ) -> list[str]:
-        """The messages of :meth:`warning_records` (the analysis' own English wording)."""
-        return [str(w["message"]) for w in self.warning_records(outcome, arm, method=method)]
 
 
 @dataclass(frozen=True)
