@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from framelab.db.models import Base, Study
 
 # Most to least powerful; the permissions of each role live in framelab.services.accounts.
-ROLES = ("owner", "editor", "analyst", "translator", "viewer")
+ROLES = ("owner", "editor", "analyst", "reviewer", "translator", "viewer")
 
 
 class User(Base):

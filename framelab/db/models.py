@@ -91,10 +91,23 @@ class Study(Base):
     salt: Mapped[str] = mapped_column(sa.String(64), default=new_salt)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # A campaign (DECISIONS rule 1) is the first study of a slug and every version made
+    # from it: a later version is its own study row (own status, lock, plan, assignment
+    # log) whose `campaign_id` is the first study's id. The first study's row says which
+    # of them receives new participants on the campaign's links (NULL: the first itself).
+    # Plain integers (no foreign key): SQLite can add them without rebuilding the study
+    # table that everything references; only framelab.services.campaigns writes them.
+    campaign_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
+    receiving_study_id: Mapped[int | None] = mapped_column(sa.Integer)
 
     versions: Mapped[list[StudyVersion]] = relationship(
         back_populates="study", order_by="StudyVersion.version"
     )
+
+    @property
+    def campaign_root_id(self) -> int:
+        """The id of the campaign's first study (this study's own id for a first study)."""
+        return self.campaign_id if self.campaign_id is not None else self.id
 
 
 class StudyVersion(Base):
