@@ -36,6 +36,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "plan": frozenset({"owner", "analyst"}),
     "results": frozenset({"owner", "analyst"}),
     "manage": frozenset({"owner"}),
+    # Sign-off before launch (DECISIONS rule 9); an admin reviews through an explicit
+    # reviewer membership, never as the owner every admin otherwise is.
+    "review": frozenset({"reviewer"}),
 }
 MIN_PASSWORD_LENGTH = 10
 
