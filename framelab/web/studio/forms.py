@@ -137,6 +137,10 @@ class MemberForm(FlaskForm):
             "editor": "Editor: drafts frames, texts, items and design",
             "analyst": "Analyst: edits and locks the analysis plan, reads results",
             "translator": "Translator: edits the texts of every language, nothing else",
+            "reviewer": (
+                "Reviewer (ethics or safeguarding lead): reads the consent, debrief and data "
+                "plan and approves them before launch"
+            ),
             "owner": "Owner: everything, including launch and members",
         },
     )
