@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 
 from framelab.db.models import StudyVersion, utcnow
 from framelab.domain.study import Study as StudySpec
-from framelab.services.codebook import codebook, codebook_markdown
+from framelab.services.codebook import codebook_markdown
 from framelab.services.dashboard import EXCLUSION_FLAGS, dashboard
-from framelab.services.export import analysis_plan
-from framelab.services.export_files import csv_bytes
+from framelab.services.export import analysis_plan, export_codebook
+from framelab.services.export_files import csv_bytes, parquet_bytes
 from framelab.services.reporting import ReportInputs, report_inputs
 from framelab.services.studies import LoadedStudy
 
@@ -40,6 +40,7 @@ REPORT_CACHE_SIZE = 8
 _report_cache: OrderedDict[tuple[Any, ...], tuple[dict[str, Any], str]] = OrderedDict()
 _cache_lock = threading.Lock()
 SOFTWARE = ("framelab", "numpy", "pandas", "scipy", "statsmodels", "pyarrow", "pyreadstat")
+BUNDLE_CODEBOOK = {"json": "codebook.json", "md": "codebook.md"}
 # A difference between two arms needs a variance in each: two analysable participants per arm.
 MIN_PER_ARM = 2
 
@@ -186,21 +187,21 @@ def build_bundle(session: Session, loaded: LoadedStudy, *, now: datetime | None 
     spec = loaded.spec
     lock = _lock_record(session, loaded)
     gate = dashboard(session, loaded)
+    # the exports' codebook, naming the bundle's own codebook files
+    book = {**export_codebook(session, loaded.slug), "files": BUNDLE_CODEBOOK}
     inputs = report_inputs(session, loaded.slug, now=now or utcnow())  # ends the read
     df = inputs.data
     files: dict[str, bytes] = {
         "data/tidy.csv": csv_bytes(df, spec),
-        "codebook.json": _json(codebook(spec)),
-        "codebook.md": codebook_markdown(spec).encode("utf-8"),
+        "codebook.json": _json(book),
+        "codebook.md": codebook_markdown(spec, book).encode("utf-8"),
         "study.yaml": spec.to_yaml().encode("utf-8"),
         "analysis_plan.json": _json(analysis_plan(spec)),
         "lock.json": _json(lock),
         "seed.txt": f"{spec.design.seed}\n".encode(),
         "software.json": _json(software_versions()),
     }
-    parquet = io.BytesIO()
-    df.to_parquet(parquet, index=False)
-    files["data/tidy.parquet"] = parquet.getvalue()
+    files["data/tidy.parquet"] = parquet_bytes(df, book)
     if gate.results_visible:
         try:
             results, html = _analyse(inputs)

@@ -5,18 +5,56 @@ The column list here is the single source of truth for the export's columns
 codebook, the CSV and the SPSS/Stata labels can never disagree. Labels are in
 the study's default language. The coding conventions (integer codes, 1 = yes and
 0 = no, missing as empty) are stated once in `CONVENTIONS` and repeated per column.
+
+Category columns (arm, stratum, source, language, status and, in factorial designs,
+one column per factor) carry `codes`: code -> the text written in CSV and Parquet,
+and `value_labels`: code -> the label SPSS and Stata show. Code 1 of `arm` is always
+the control, the frames follow in the study's order, so R's `as_factor`, SPSS and
+Stata take the control as the reference without any recoding.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from framelab.domain.study import Item, Scale
 from framelab.domain.study import Study as StudySpec
+from framelab.services.export_columns import (
+    CATEGORY_COLUMNS,
+    CATEGORY_TYPE,
+    SPSS_LABEL_LIMIT,
+    STATA_LABEL_LIMIT,
+    STATUS_VALUES,
+    YES_NO,
+    arm_order,
+    codebook_file,
+    factor_column,
+    fit_label,
+    participant_records,
+    stata_names,
+)
+
+__all__ = [
+    "CATEGORY_COLUMNS",
+    "CATEGORY_TYPE",
+    "PHASES",
+    "SPSS_LABEL_LIMIT",
+    "STATA_LABEL_LIMIT",
+    "STATUS_VALUES",
+    "codebook",
+    "codebook_file",
+    "codebook_markdown",
+    "column_names",
+    "factor_column",
+    "fit_label",
+    "item_column",
+    "scale_column",
+    "scale_phases",
+    "stata_names",
+]
 
 PHASES = ("pre", "post")
-FLAG_LABELS = {0: "No", 1: "Yes"}
-YES_NO = "1 = yes, 0 = no"
 # How every file codes values; the CSV, SPSS and Stata writers (services.export_files) follow it.
 CONVENTIONS = {
     "yes_no": (
@@ -28,89 +66,24 @@ CONVENTIONS = {
         "Answers to likert, binary, choice and slider questions are integer codes, written "
         "as whole numbers (4, never 4.0); each code's label is under value_labels."
     ),
-    "missing": "A missing value is an empty cell in CSV and system-missing in SPSS and Stata.",
+    "categories": (
+        "arm, stratum, source, language, status (and a factor_<name> column per factor of a "
+        "factorial design) are text in CSV, categorical in Parquet with the categories in "
+        "code order, and labelled integer codes in SPSS and Stata; each column lists its "
+        "codes (code -> the text in CSV and Parquet) and value_labels (code -> the label in "
+        "SPSS and Stata). arm: 1 = the control, then the frames in the study's order."
+    ),
+    "missing": (
+        "A missing value is an empty cell in CSV, null in Parquet, system-missing in SPSS "
+        "and . in Stata; a category column is never an empty-text category. Each column's "
+        "missing says when it is missing."
+    ),
+    "files": (
+        "SPSS and Stata variable labels are cut to fit (Stata: 80 bytes, SPSS: 256); the "
+        "full question text is under question. Stata names longer than its limit are "
+        "shortened: stata_name gives the name in the .dta file."
+    ),
 }
-
-# (name, type, label, coding) of the per-participant columns that precede the answers.
-PARTICIPANT_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
-    (
-        "participant",
-        "string",
-        "Participant id",
-        "pseudonymous id (keyed hash of the private resume code); not linked to any identity",
-    ),
-    ("arm", "string", "Assigned arm", "arm id; empty when the participant left before assignment"),
-    ("stratum", "string", "Randomization stratum", "blocking group (or 'all' when not blocked)"),
-    (
-        "source",
-        "string",
-        "Recruitment source",
-        "panel or channel (prolific, mturk, sms, ...), empty if unknown",
-    ),
-    ("language", "string", "Language of the pages", "language code"),
-    (
-        "status",
-        "string",
-        "Participant status",
-        "started | screened_out | assigned | completed | withdrawn",
-    ),
-    (
-        "pilot",
-        "boolean",
-        "Pilot participant",
-        f"{YES_NO}: yes for participants who took part while the study was in pilot",
-    ),
-    (
-        "rehearsal",
-        "boolean",
-        "Simulated participant (rehearsal)",
-        f"{YES_NO}: yes for a simulated participant (framelab simulate), not a person; "
-        "rehearsal rows appear only in a rehearsal export and never in a real analysis",
-    ),
-    (
-        "attention_failed",
-        "boolean",
-        "Failed an attention check",
-        f"{YES_NO}: yes when any attention check was answered wrongly",
-    ),
-    (
-        "speeder",
-        "boolean",
-        "Speeder",
-        f"{YES_NO}: yes when the total duration was below quality.speeder_seconds",
-    ),
-    (
-        "honeypot",
-        "boolean",
-        "Filled the hidden honeypot field",
-        f"{YES_NO}: yes suggests an automated submission",
-    ),
-    (
-        "spec_hash",
-        "string",
-        "Study version (content hash)",
-        "SHA-256 of the study spec the participant saw",
-    ),
-    (
-        "after_lock",
-        "boolean",
-        "Started after the analysis plan was locked",
-        f"{YES_NO}: yes when the participant started after their study version's analysis plan "
-        "was locked (computed by the server from exact times); a report calls its plan "
-        "pre-registered only when every analysed participant has yes",
-    ),
-    ("started_at", "datetime", "Started (UTC)", "ISO 8601 timestamp, UTC"),
-    ("assigned_at", "datetime", "Assigned (UTC)", "ISO 8601 timestamp, UTC"),
-    ("completed_at", "datetime", "Completed (UTC)", "ISO 8601 timestamp, UTC"),
-    ("duration_seconds", "number", "Total duration (seconds)", "completed_at - started_at"),
-    (
-        "message_seconds",
-        "number",
-        "Time on the message page (seconds)",
-        "from first showing to submission",
-    ),
-)
-STATUS_VALUES = ["started", "screened_out", "assigned", "completed", "withdrawn"]
 
 
 def item_column(phase: str, item_id: str) -> str:
@@ -167,9 +140,11 @@ def _allowed(item: Item) -> Any:
 
 def _item_record(spec: StudySpec, item: Item, phase: str, lang: str) -> dict[str, Any]:
     scales = [s.id for s in spec.scales if item.id in s.items]
+    question = spec.text(item.text, lang)
     return {
         "name": item_column(phase, item.id),
-        "label": spec.text(item.text, lang),
+        "label": question,
+        "question": question,
         "type": _item_type(item),
         "source": "item",
         "item": item.id,
@@ -185,6 +160,8 @@ def _item_record(spec: StudySpec, item: Item, phase: str, lang: str) -> dict[str
         "reverse": bool(item.reverse),
         "scales": scales,
         "coding": _coding(item, scales, lang, spec.default_language),
+        "missing": "missing when not answered (the participant skipped an optional "
+        "question, left before this page, or withdrew)",
     }
 
 
@@ -209,56 +186,44 @@ def _scale_record(spec: StudySpec, scale: Scale, phase: str) -> dict[str, Any]:
         "reverse": False,
         "scales": [],
         "coding": coding,
+        "missing": "missing unless every item of the scale was answered",
     }
 
 
-def _participant_records(spec: StudySpec, lang: str) -> list[dict[str, Any]]:
-    records = []
-    for name, kind, label, coding in PARTICIPANT_COLUMNS:
-        record: dict[str, Any] = {
-            "name": name,
-            "label": label,
-            "type": kind,
-            "source": "participant",
-            "allowed_values": None,
-            "value_labels": {},
-            "coding": coding,
-        }
-        if name == "arm":
-            record["allowed_values"] = spec.arm_ids
-            record["value_labels"] = {
-                a.id: a.label_for(lang, spec.default_language) for a in spec.arms
-            }
-            record["control"] = spec.control_arm.id
-        elif name == "stratum":
-            record["allowed_values"] = spec.strata()
-        elif name == "language":
-            record["allowed_values"] = list(spec.languages)
-        elif name == "status":
-            record["allowed_values"] = STATUS_VALUES
-        elif kind == "boolean":
-            record["allowed_values"] = [0, 1]
-            record["value_labels"] = {str(k): v for k, v in FLAG_LABELS.items()}
-        records.append(record)
-    return records
+def codebook(
+    spec: StudySpec,
+    *,
+    version: int | None = None,
+    observed: Mapping[str, Iterable[str | None]] | None = None,
+) -> dict[str, Any]:
+    """Every export column with its label, type, codes, value labels, coding and missing rule.
 
-
-def codebook(spec: StudySpec) -> dict[str, Any]:
-    """Every export column with its label, type, allowed values, value labels and coding."""
+    `version` is the study version's number; `observed` maps a category column to the
+    values found in the study's data, so a value the study file does not declare (a
+    source named in a link) still gets a code, after the declared ones.
+    """
     lang = spec.default_language
-    columns = _participant_records(spec, lang)
+    observed = observed or {}
+    columns = participant_records(spec, lang, observed)
     for phase in PHASES:
         columns += [_item_record(spec, item, phase, lang) for item in spec.items_for(phase)]
     for phase in PHASES:
         columns += [
             _scale_record(spec, s, phase) for s in spec.scales if phase in scale_phases(spec, s)
         ]
+    names = stata_names([c["name"] for c in columns])
+    for record in columns:
+        record["stata_name"] = names[record["name"]]
+        record["stata_label"] = fit_label(str(record["label"]), STATA_LABEL_LIMIT)
     return {
         "study": spec.slug,
         "title": spec.text(spec.title, lang),
+        "version": version,
         "spec_hash": spec.content_hash(),
         "language": lang,
         "control": spec.control_arm.id,
+        "arm_order": arm_order(spec),
+        "files": {"json": codebook_file(spec.slug, "json"), "md": codebook_file(spec.slug)},
         "conventions": dict(CONVENTIONS),
         "columns": columns,
     }
@@ -274,6 +239,13 @@ def _cell(text: Any) -> str:
 
 
 def _values(record: dict[str, Any]) -> str:
+    codes = record.get("codes")
+    if codes:
+        shown = []
+        for code, value in codes.items():
+            label = record["value_labels"].get(code, value)
+            shown.append(f"{code} = {value}" + (f" ({label})" if label != value else ""))
+        return "; ".join(shown)
     if record["value_labels"]:
         return "; ".join(f"{k} = {v}" for k, v in record["value_labels"].items())
     allowed = record["allowed_values"]
@@ -284,25 +256,36 @@ def _values(record: dict[str, Any]) -> str:
     return ""
 
 
-def codebook_markdown(spec: StudySpec) -> str:
+def codebook_markdown(spec: StudySpec, book: dict[str, Any] | None = None) -> str:
     """The codebook as a Markdown document (one table row per column)."""
-    book = codebook(spec)
+    book = book or codebook(spec)
+    version = f", version {book['version']}" if book.get("version") is not None else ""
     lines = [
         f"# Codebook: {book['title']}",
         "",
-        f"Study `{book['study']}`, spec hash `{book['spec_hash']}`, labels in `{book['language']}`.",
-        f"Control arm: `{book['control']}`. One row per participant.",
+        f"Study `{book['study']}`{version}, spec hash `{book['spec_hash']}`, "
+        f"labels in `{book['language']}`.",
+        f"Control arm: `{book['control']}` (code 1 of `arm`). One row per participant.",
         "",
         "Coding:",
         "",
         *(f"- {text}" for text in book["conventions"].values()),
         "",
-        "| Column | Label | Type | Values | Coding |",
-        "|---|---|---|---|---|",
+        "| Column | Label | Type | Values | Coding | Missing |",
+        "|---|---|---|---|---|---|",
     ]
     for record in book["columns"]:
         lines.append(
             f"| `{record['name']}` | {_cell(record['label'])} | {record['type']} | "
-            f"{_cell(_values(record))} | {_cell(record['coding'])} |"
+            f"{_cell(_values(record))} | {_cell(record['coding'])} | "
+            f"{_cell(record['missing'])} |"
         )
+    renamed = [c for c in book["columns"] if c["stata_name"] != c["name"]]
+    if renamed:
+        lines += [
+            "",
+            "Names in the Stata file (.dta) where Stata's 32-character limit cut them:",
+            "",
+        ]
+        lines += [f"- `{c['name']}`: `{c['stata_name']}`" for c in renamed]
     return "\n".join(lines) + "\n"

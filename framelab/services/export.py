@@ -31,9 +31,11 @@ from framelab.crypto import decrypt_text
 from framelab.db.models import PageVisit, Participant, Response, Study, StudyVersion
 from framelab.domain.study import Study as StudySpec
 from framelab.services.codebook import (
+    CATEGORY_COLUMNS,
     PHASES,
     codebook,
     codebook_markdown,
+    factor_column,
     item_column,
     scale_column,
     scale_phases,
@@ -44,6 +46,7 @@ from framelab.services.studies import get_study
 __all__ = [
     "EXPORT_FORMATS",
     "analysis_plan",
+    "export_codebook",
     "export_long",
     "export_tidy",
     "write_export",
@@ -166,6 +169,9 @@ def export_tidy(
     loaded = get_study(session, slug)
     spec = loaded.spec
     book = codebook(spec)
+    factors = {
+        a.id: {factor_column(f): level for f, level in (a.factors or {}).items()} for a in spec.arms
+    }
     people = _participants(session, loaded.id, include_pilot, rehearsal)
     ids = [p.id for p in people]
     answers = _answers(session, ids)
@@ -196,10 +202,16 @@ def export_tidy(
             "duration_seconds": person.duration_seconds,
             "message_seconds": message.get(person.id),
         }
+        for name in CATEGORY_COLUMNS:
+            # never an empty-text category: no value is a missing value
+            base[name] = base[name] or None
+        levels = factors.get(person.arm or "", {})
         for column in book["columns"]:
             name = column["name"]
             if column["source"] == "participant":
                 data[name].append(base[name])
+            elif column["source"] == "design":
+                data[name].append(levels.get(name))
             elif column["source"] == "item":
                 data[name].append(row.get(name))
             else:
@@ -438,6 +450,27 @@ def _value_match(spec: StudySpec) -> dict[str, str]:
     return matches
 
 
+def observed_categories(session: Session, study_id: int) -> dict[str, list[str]]:
+    """Category column -> the values stored for any participant of the study.
+
+    The codes of a value the study file does not declare (a source named in a link)
+    follow from these, so every export of a study and its codebook share one coding.
+    """
+    out = {}
+    for name in ("stratum", "source", "language", "arm"):
+        column = getattr(Participant, name)
+        query = sa.select(column).where(Participant.study_id == study_id).distinct()
+        out[name] = sorted(v for v in session.scalars(query) if v)
+    return out
+
+
+def export_codebook(session: Session, slug: str) -> dict[str, Any]:
+    """The codebook of study `slug` as its exports code it (version and observed codes)."""
+    loaded = get_study(session, slug)
+    observed = observed_categories(session, loaded.id)
+    return codebook(loaded.spec, version=loaded.version, observed=observed)
+
+
 def write_export(
     session: Session,
     slug: str,
@@ -457,19 +490,18 @@ def write_export(
         )
     path = Path(path)
     spec = get_study(session, slug).spec
+    book = export_codebook(session, slug)
     if fmt == "codebook-json":
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            json.dumps(codebook(spec), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        path.write_text(json.dumps(book, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return 0
     if fmt == "codebook-md":
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(codebook_markdown(spec), encoding="utf-8")
+        path.write_text(codebook_markdown(spec, book), encoding="utf-8")
         return 0
     if fmt == "long-csv":
         df = export_long(session, slug, include_pilot=include_pilot, rehearsal=rehearsal)
     else:
         df = export_tidy(session, slug, include_pilot=include_pilot, rehearsal=rehearsal)
-    write_frame(df, spec, fmt, path)
+    write_frame(df, spec, fmt, path, book=book)
     return len(df)

@@ -16,6 +16,7 @@ from framelab.services.codebook import codebook, codebook_markdown, column_names
 from framelab.services.enrolment import start_participant
 from framelab.services.export import (
     analysis_plan,
+    export_codebook,
     export_id_for,
     export_long,
     export_tidy,
@@ -194,6 +195,11 @@ def test_csv_and_parquet_read_back_equal_to_the_export(filled_file, tmp_path, fm
     pd.testing.assert_series_equal(back["post_support"], df["post_support"])
     pd.testing.assert_series_equal(back["pre_scale_care_values"], df["pre_scale_care_values"])
     if fmt == "parquet":
+        # category columns come back as categoricals in code order (the control first)
+        assert back["arm"].cat.categories[0] == spec.control_arm.id
+        categories = ["arm", "stratum", "source", "language", "status"]
+        for column in categories:
+            back[column] = back[column].astype(df[column].dtype)
         pd.testing.assert_frame_equal(back, df)
 
 
@@ -257,8 +263,10 @@ def test_codebook_files_are_written_as_json_and_markdown(filled_file, tmp_path):
     session, spec, _ = filled_file
     write_export(session, spec.slug, "codebook-json", tmp_path / "codebook.json")
     write_export(session, spec.slug, "codebook-md", tmp_path / "codebook.md")
-    assert json.loads((tmp_path / "codebook.json").read_text(encoding="utf-8")) == codebook(spec)
-    assert (tmp_path / "codebook.md").read_text(encoding="utf-8") == codebook_markdown(spec)
+    book = export_codebook(session, spec.slug)
+    assert book == codebook(spec, version=1, observed={"source": ["sms"]})
+    assert json.loads((tmp_path / "codebook.json").read_text(encoding="utf-8")) == book
+    assert (tmp_path / "codebook.md").read_text(encoding="utf-8") == codebook_markdown(spec, book)
     with pytest.raises(
         ValueError, match=r"format: 'xlsx' is not an export format \(expected one of: csv"
     ):
