@@ -1,4 +1,8 @@
-"""Command line: ``python -m analysis run|report DATA.csv --plan PLAN.yaml --out PATH``."""
+"""Command line: ``python -m analysis run|report DATA --plan PLAN.yaml --out PATH``.
+
+DATA is a tidy export as CSV, Parquet, SPSS (.sav) or Stata (.dta), told apart by
+the file's extension; every format gives the same results.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-
-import pandas as pd
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,7 +20,11 @@ def _parser() -> argparse.ArgumentParser:
         ("report", "run the analysis plan and write the HTML report", "output directory"),
     ):
         p = sub.add_parser(name, help=help_text)
-        p.add_argument("data", type=Path, help="tidy CSV export (one row per participant)")
+        p.add_argument(
+            "data",
+            type=Path,
+            help="tidy export, one row per participant: .csv, .parquet, .sav or .dta",
+        )
         p.add_argument("--plan", type=Path, required=True, help="analysis plan (YAML or JSON)")
         p.add_argument("--out", type=Path, required=True, help=out_help)
     from analysis.report.i18n import LANGUAGES
@@ -34,11 +40,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from analysis.data_files import read_data
+    from analysis.plan import load_plan
     from analysis.run import run
 
     try:
-        data = pd.read_csv(args.data)
-        results = run(data, args.plan)
+        plan = load_plan(args.plan)
+        data = read_data(args.data, plan)
+        results = run(data, plan)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ from analysis import methods as methods_text
 from analysis import summaries
 from analysis._data import EFFECT_COLUMNS, arm_labels, numeric_column, present_labels
 from analysis.collect import Collector
+from analysis.data_files import read_data
 from analysis.effect_size import effect_sizes, equivalence, mann_whitney
 from analysis.estimators import ancova, change_score, difference_in_means, lin, omnibus
 from analysis.glm import logit, ordinal_logit
@@ -304,9 +305,9 @@ def run(
 
     Parameters
     ----------
-    df : DataFrame or path to a CSV file
+    df : DataFrame or path to a CSV, Parquet, .sav or .dta file
         One row per participant (framelab's tidy export or any table with the
-        plan's columns).
+        plan's columns); a path is read with :func:`analysis.data_files.read_data`.
     plan : mapping, :class:`~analysis.plan.Plan`, YAML/JSON path or YAML text
         The analysis plan (``docs/analysis.md``).
     provenance : mapping, optional
@@ -329,9 +330,9 @@ def run(
     >>> res["effects"][0]["estimate"]
     2.4
     """
-    if isinstance(df, str | Path):
-        df = pd.read_csv(df)
     plan = load_plan(plan)
+    if isinstance(df, str | Path):
+        df = read_data(df, plan)
     check_columns(plan, df)
     c = Collector()
     for key in plan.unknown_keys:
