@@ -98,3 +98,49 @@ def valid_answers(spec: Study, step: str, **chosen: Any) -> dict[str, str]:
     form = {item.id: _valid_value(item) for item in items_for_step(spec, step)}
     form.update({k: str(v) for k, v in chosen.items()})
     return form
+
+
+REVIEWER_EMAIL = "reviewer@example.org"
+
+
+def approve(session: Session, slug: str, *, now=None, email: str = REVIEWER_EMAIL) -> None:
+    """The reviewer sign-off every launch needs (DECISIONS rule 9).
+
+    A reviewer account (created on first use, with a random password) gets the reviewer
+    role on the study and approves its current spec through the real service.
+    """
+    import secrets
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from framelab.db.accounts import StudyMembership, User
+    from framelab.services import review
+    from framelab.services.accounts import get_account, hash_password
+    from framelab.services.studies import get_study
+
+    now = now or datetime.now(UTC)
+    study = get_study(session, slug)
+    user = session.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        user = User(
+            email=email,
+            password_hash=hash_password(secrets.token_urlsafe(24)),
+            is_admin=False,
+            is_active=True,
+            created_at=now,
+        )
+        session.add(user)
+        session.flush()
+    membership = session.scalar(
+        sa.select(StudyMembership).where(
+            StudyMembership.user_id == user.id, StudyMembership.study_id == study.id
+        )
+    )
+    if membership is None:
+        session.add(
+            StudyMembership(user_id=user.id, study_id=study.id, role="reviewer", created_at=now)
+        )
+    session.commit()
+    account = get_account(session, user.id)
+    review.decide(session, slug, account, "approved", spec_hash=study.spec_hash, now=now)

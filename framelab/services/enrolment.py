@@ -87,7 +87,7 @@ def start_participant(
         _, panel_session = _first(panel, PANEL_SESSION_KEYS)
         if study is not None and person:
             hashed = panel_hash(study.salt, person)
-            existing = _by_panel_hash(session, study.id, hashed)
+            existing = _by_panel_hash(session, study, hashed)
             if existing is not None:
                 session.commit()
                 return existing
@@ -114,7 +114,7 @@ def start_participant(
     except IntegrityError:
         # The same panel id arrived twice at once; the other request's row won.
         session.rollback()
-        existing = _by_panel_hash(session, study.id, hashed) if study and hashed else None
+        existing = _by_panel_hash(session, study, hashed) if study and hashed else None
         if existing is None:
             raise
         session.commit()
@@ -124,11 +124,15 @@ def start_participant(
         raise
 
 
-def _by_panel_hash(session: Session, study_id: int, hashed: str) -> Participant | None:
+def _by_panel_hash(session: Session, study: Study, hashed: str) -> Participant | None:
+    # One duplicate namespace per campaign (DECISIONS rule 1): its versions share a salt.
+    root = study.campaign_root_id
+    versions = sa.select(Study.id).where(sa.or_(Study.id == root, Study.campaign_id == root))
     return session.scalar(
-        sa.select(Participant).where(
-            Participant.study_id == study_id, Participant.panel_hash == hashed
-        )
+        sa.select(Participant)
+        .where(Participant.study_id.in_(versions), Participant.panel_hash == hashed)
+        .order_by(Participant.id)
+        .limit(1)
     )
 
 

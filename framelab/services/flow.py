@@ -594,6 +594,23 @@ def is_participant(session: Session | Engine, code: str) -> bool:
         return db.scalar(_EXISTS, {"code": code}) is not None
 
 
+_SLUG_OF = DirectStatement(
+    sa.select(_S.c.slug)
+    .select_from(_P.join(_S, _S.c.id == _P.c.study_id))
+    .where(_P.c.code == sa.bindparam("code"))
+)
+
+
+def participant_slug(session: Session | Engine, code: str) -> str | None:
+    """The slug of the study (campaign version) the participant consented to, or None.
+
+    A participant stays on their version (DECISIONS rule 1): their pages live under
+    its slug, whichever version the campaign's link enrols newcomers into now.
+    """
+    with for_session(session, write=False) as db:
+        return db.scalar(_SLUG_OF, {"code": code})
+
+
 def _completion(started_at: datetime, spec: StudySpec, now: datetime) -> dict[str, object]:
     duration = max(0.0, (now - _aware(started_at)).total_seconds())
     threshold = spec.quality.speeder_seconds

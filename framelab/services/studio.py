@@ -16,6 +16,7 @@ Services take a Session, own the transaction and never import Flask.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from framelab.domain.study import (
 )
 from framelab.domain.study import Study as StudySpec
 from framelab.domain.translation import Gap, translation_gaps
+from framelab.services import audit, campaigns, review
 from framelab.services.accounts import Account
 from framelab.services.studies import (
     LOCK_PARTS,
@@ -81,6 +83,22 @@ class StudyLocked(ValueError):
 
 class LifecycleError(ValueError):
     """A status change that is not possible from the study's current status."""
+
+
+class ReviewRequired(LifecycleError):
+    """Going live without a reviewer's approval of the current spec (DECISIONS rule 9)."""
+
+    def __init__(self, slug: str, voided: bool) -> None:
+        self.voided = voided
+        why = (
+            "it was edited after the reviewer approved it, which voided the approval"
+            if voided
+            else "no reviewer has approved it yet"
+        )
+        super().__init__(
+            f"review: {slug} cannot go live because {why}. A reviewer of the study reads the "
+            "consent, debrief and data plan on its Review page and approves them."
+        )
 
 
 class TranslationIncomplete(LifecycleError):
@@ -227,6 +245,14 @@ def create_study(
     session.add(
         StudyMembership(user_id=owner.id, study_id=version.study_id, role="owner", created_at=now)
     )
+    audit.record(
+        session,
+        version.study_id,
+        "created",
+        now=now,
+        spec_hash=version.spec_hash,
+        actor=audit.Actor(owner.id, owner.email),
+    )
     session.commit()
     return get_study(session, spec.slug)
 
@@ -304,6 +330,7 @@ def _update(
         raise StudyLocked("target", _target_message(loaded.spec.target_n))
     if spec.content_hash() == loaded.spec_hash:
         return loaded
+    detail = "changed: " + ", ".join(changed_sections(loaded.spec, spec))
     if state.locked_at is None and state.participants == 0:
         version = session.get(StudyVersion, loaded.version_id)
         version.spec_json = spec.canonical_json()
@@ -311,6 +338,9 @@ def _update(
         study = session.get(Study, loaded.id)
         study.title = spec.text(spec.title, spec.default_language)
         study.updated_at = now
+        audit.record(
+            session, loaded.id, "edited", now=now, detail=detail, spec_hash=spec.content_hash()
+        )
         session.commit()
         return get_study(session, slug)
     version = publish_study(session, spec, status=loaded.status, replace=True, now=now)
@@ -318,8 +348,16 @@ def _update(
         # publish_study starts the new version unlocked; the analyst's plan lock carries over.
         version.plan_hash = state.hashes["plan"]
         version.plan_locked_at = state.plan_locked_at
-        session.commit()
+    action = "target_raised" if target_may_change else "edited"
+    audit.record(session, loaded.id, action, now=now, detail=detail, spec_hash=version.spec_hash)
+    session.commit()
     return get_study(session, slug)
+
+
+def changed_sections(old: StudySpec, new: StudySpec) -> list[str]:
+    """The top-level sections of the study file that differ (for the audit trail)."""
+    before, after = old.model_dump(mode="json"), new.model_dump(mode="json")
+    return [key for key in dict.fromkeys([*before, *after]) if before.get(key) != after.get(key)]
 
 
 def _locked_message(part: str, state: LockState) -> str:
@@ -386,6 +424,14 @@ def lock_plan(session: Session, slug: str, *, now: datetime) -> str:
         version.plan_hash = lock_hashes(loaded.spec)["plan"]
         version.plan_locked_at = now
         session.get(Study, loaded.id).updated_at = now
+        audit.record(
+            session,
+            loaded.id,
+            "plan_locked",
+            now=now,
+            detail=f"plan hash {version.plan_hash}",
+            spec_hash=loaded.spec_hash,
+        )
     digest = version.plan_hash
     session.commit()
     return digest
@@ -394,8 +440,16 @@ def lock_plan(session: Session, slug: str, *, now: datetime) -> str:
 # ------------------------------------------------------------------ lifecycle
 
 
-def change_status(session: Session, slug: str, action: str, *, now: datetime) -> LoadedStudy:
-    """Run a lifecycle action (pilot, draft, live, pause, resume, close)."""
+def change_status(
+    session: Session, slug: str, action: str, *, now: datetime, require_review: bool = True
+) -> LoadedStudy:
+    """Run a lifecycle action (pilot, draft, live, pause, resume, close).
+
+    Launching (draft or pilot to live) needs a reviewer's approval of the current spec
+    unless the instance turned sign-off off (`require_review`). A later version of a
+    campaign that goes live receives the campaign's newcomers from then on (its launch
+    page says so and asks the owner to confirm; DECISIONS rule 1).
+    """
     if action not in ACTIONS:
         raise LifecycleError(
             f"action: {action!r} is not a lifecycle action (expected one of: {', '.join(ACTIONS)})"
@@ -412,7 +466,25 @@ def change_status(session: Session, slug: str, action: str, *, now: datetime) ->
     if gaps:
         session.rollback()
         raise TranslationIncomplete(slug, gaps)
-    return set_status(session, slug, target, now=now)
+    launching = action == "live"
+    if launching and require_review:
+        state = review.review_state(session, slug)
+        if state.approval is None:
+            raise ReviewRequired(slug, voided=state.voided is not None)
+    changed = set_status(session, slug, target, now=now)
+    event = {"live": "launched", "close": "closed"}.get(action, "status")
+    audit.record(
+        session,
+        changed.id,
+        event,
+        now=now,
+        detail=f"{loaded.status} → {changed.status}",
+        spec_hash=changed.spec_hash,
+    )
+    if launching:
+        campaigns.make_receiving(session, changed.id, now=now)
+    session.commit()
+    return changed
 
 
 def close_if_target_reached(session: Session, slug: str, *, now: datetime) -> bool:
@@ -432,36 +504,50 @@ def close_if_target_reached(session: Session, slug: str, *, now: datetime) -> bo
 
 
 def new_version(session: Session, slug: str, *, account: Account, now: datetime) -> LoadedStudy:
-    """A copy of the study in draft under the next free slug (`<slug>-v2`, ...), same members.
+    """A new version of the study's campaign, in draft, with the same members.
 
-    The new version collects its own data under its own locked plan; the original keeps
-    its data and hashes untouched.
+    The version is a study of its own under `<campaign>-vN` (own lock, plan, assignment
+    log and data) that keeps the campaign's links: once it goes live, newcomers on the
+    campaign's link enrol into it, while people already in an earlier version finish
+    there (DECISIONS rule 1). It starts from this study's spec. The slug is chosen and
+    inserted in one transaction and never replaces another study, whoever owns it;
+    StudyError when it cannot be had.
     """
     loaded = get_study(session, slug)
-    base = slug
-    number = 2
-    if "-v" in slug and slug.rsplit("-v", 1)[1].isdigit():
-        base, digits = slug.rsplit("-v", 1)
-        number = int(digits) + 1
-    taken = set(session.scalars(sa.select(Study.slug).where(Study.slug.like(f"{base}-v%"))))
-    while f"{base}-v{number}" in taken:
-        number += 1
-    spec = replace_sections(loaded.spec, {"slug": f"{base}-v{number}"[:64]})
+    root = session.get(Study, session.get(Study, loaded.id).campaign_root_id)
+    new_slug = campaigns.version_slug(session, root.slug)
+    spec = replace_sections(loaded.spec, {"slug": new_slug})
     members = session.execute(
         sa.select(StudyMembership.user_id, StudyMembership.role).where(
             StudyMembership.study_id == loaded.id
         )
     ).all()
-    version = publish_study(session, spec, status="draft", now=now)
-    for user_id, role in members:
-        session.add(
-            StudyMembership(user_id=user_id, study_id=version.study_id, role=role, created_at=now)
+    title = spec.text(spec.title, spec.default_language)
+    study = campaigns.insert_version_study(session, root, new_slug, title, now=now)
+    study.current_version = 1
+    session.add(
+        StudyVersion(
+            study_id=study.id,
+            version=1,
+            spec_json=json.dumps(spec.model_dump(mode="json"), ensure_ascii=False),
+            spec_hash=spec.content_hash(),
+            created_at=now,
         )
+    )
+    for user_id, role in members:
+        session.add(StudyMembership(user_id=user_id, study_id=study.id, role=role, created_at=now))
     if account.id not in {m[0] for m in members}:
         session.add(
-            StudyMembership(
-                user_id=account.id, study_id=version.study_id, role="owner", created_at=now
-            )
+            StudyMembership(user_id=account.id, study_id=study.id, role="owner", created_at=now)
         )
+    audit.record(
+        session,
+        study.id,
+        "version_created",
+        now=now,
+        detail=f"from {loaded.slug} (version {loaded.version}); campaign link /s/{root.slug}",
+        spec_hash=spec.content_hash(),
+        actor=audit.Actor(account.id, account.email),
+    )
     session.commit()
-    return get_study(session, spec.slug)
+    return get_study(session, new_slug)

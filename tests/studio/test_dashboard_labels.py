@@ -12,6 +12,7 @@ from framelab.services.dashboard import dashboard, label_language
 from framelab.services.export import export_tidy
 from framelab.services.studies import get_study
 from framelab.web.durations import duration_text
+from tests.factories import approve
 from tests.studio.conftest import SLUG
 from tests.studio.participants import complete_participant
 
@@ -53,6 +54,7 @@ def _live_with(session, n: int, design: dict | None = None) -> None:
         studio.update_study(
             session, SLUG, studio.replace_sections(loaded.spec, {"design": design}), now=T0
         )
+    approve(session, SLUG, now=T0)
     studio.change_status(session, SLUG, "live", now=T0)
     for i in range(n):
         complete_participant(session, SLUG, start=T0 + timedelta(minutes=i))

@@ -13,7 +13,7 @@ from framelab.services import studio
 from framelab.services.studies import get_study
 from framelab.web.studio import editing
 from framelab.web.studio.forms import place_errors
-from tests.factories import make_study
+from tests.factories import approve, make_study
 from tests.studio.conftest import SLUG
 
 T0 = datetime(2026, 11, 25, tzinfo=UTC)
@@ -99,6 +99,7 @@ def test_saving_unchanged_texts_on_a_live_study_is_accepted_and_changes_nothing(
     from framelab.web.database import EXTENSION_KEY
 
     with studio_app.extensions[EXTENSION_KEY]() as session:
+        approve(session, SLUG, now=T0)
         before = studio.change_status(session, SLUG, "live", now=T0)
     client = client_for("editor@example.org")
     form = _form_values(client.get(f"/studio/{SLUG}/texts").get_data(as_text=True))

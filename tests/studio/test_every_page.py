@@ -19,6 +19,7 @@ from framelab.services.export import export_tidy
 from framelab.services.flow import steps_for, withdraw
 from framelab.services.studies import get_study
 from framelab.web.studio.views_run import DOWNLOADS
+from tests.factories import approve
 from tests.studio.conftest import RULE_VALUES, SLUG
 from tests.studio.participants import complete_participant
 
@@ -55,6 +56,7 @@ def _reach_state(
     if design is not None:
         changes["design"] = {**loaded.spec.model_dump(mode="json")["design"], **design}
     studio.update_study(session, SLUG, studio.replace_sections(loaded.spec, changes), now=T0)
+    approve(session, SLUG, now=T0)
     studio.change_status(session, SLUG, "live", now=T0)
     for n in range(completed):
         complete_participant(session, SLUG, start=T0 + timedelta(minutes=5 * n))

@@ -21,7 +21,7 @@ from framelab.services.studies import get_study
 from framelab.services.studio import TranslationIncomplete
 from framelab.web.studio import build_languages
 from framelab.web.studio.translator_files import read_translator_file, texts_csv, texts_po
-from tests.factories import make_study, publish
+from tests.factories import approve, make_study, publish
 from tests.studio.conftest import NOW, PASSWORD, SLUG
 from tests.studio.test_roles import studio_rules
 from tests.web.swahili import SWAHILI
@@ -135,6 +135,7 @@ def test_saving_translations_clears_only_what_was_translated_or_kept():
 def test_a_study_with_an_untranslated_language_cannot_go_live_and_says_what_is_missing(session):
     spec = build_languages.add_language(current(session), "sw")
     studio.update_study(session, SLUG, spec, now=T0)
+    approve(session, SLUG, now=T0)
     with pytest.raises(TranslationIncomplete) as refused:
         studio.change_status(session, SLUG, "live", now=T0)
     message = str(refused.value)
@@ -149,6 +150,7 @@ def test_a_study_with_an_untranslated_language_cannot_go_live_and_says_what_is_m
     spec = build_languages.save_interface(spec, "sw", SWAHILI)
     studio.update_study(session, SLUG, spec, now=T0)
     assert translation_gaps(current(session)) == []
+    approve(session, SLUG, now=T0)
     assert studio.change_status(session, SLUG, "live", now=T0).status == "live"
 
 
@@ -276,18 +278,34 @@ def test_the_translator_role_migration_keeps_members_and_allows_the_new_role(tmp
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     upgrade(url, "s003")  # the database of the release before the translator role
     engine = sa.create_engine(url)
-    with session_for_existing(engine) as s:
-        publish(s, make_study(), status="live")
-        owner = accounts.create_user(s, "owner@example.org", PASSWORD, now=NOW)
-        accounts.grant_role(s, get_study(s, SLUG).id, owner.email, "owner", now=NOW)
-        accounts.create_user(s, TRANSLATOR, PASSWORD, now=NOW)
-        with pytest.raises(IntegrityError):
-            accounts.grant_role(s, get_study(s, SLUG).id, TRANSLATOR, "translator", now=NOW)
+    # Rows written in that release's schema (today's models have columns it lacks).
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO study (id, slug, title, status, salt, created_at, updated_at) "
+                "VALUES (1, :slug, 'T', 'live', 'salt', :now, :now)"
+            ),
+            {"slug": SLUG, "now": NOW.replace(tzinfo=None)},
+        )
+        for user_id, email in ((1, "owner@example.org"), (2, TRANSLATOR)):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO account (id, email, password_hash, is_admin, is_active, "
+                    "created_at) VALUES (:id, :email, 'x', 0, 1, :now)"
+                ),
+                {"id": user_id, "email": email, "now": NOW.replace(tzinfo=None)},
+            )
+        member = sa.text(
+            "INSERT INTO study_membership (user_id, study_id, role, created_at) "
+            "VALUES (:user, 1, :role, :now)"
+        )
+        conn.execute(member, {"user": 1, "role": "owner", "now": NOW.replace(tzinfo=None)})
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(member, {"user": 2, "role": "translator", "now": NOW.replace(tzinfo=None)})
     assert upgrade(url) >= "s004"  # head; later revisions build on this one
     with session_for_existing(engine) as s:
-        study_id = get_study(s, SLUG).id
-        accounts.grant_role(s, study_id, TRANSLATOR, "translator", now=NOW)
-        roles = {m.email: m.role for m in accounts.list_members(s, study_id)}
+        accounts.grant_role(s, 1, TRANSLATOR, "translator", now=NOW)
+        roles = {m.email: m.role for m in accounts.list_members(s, 1)}
         assert roles == {"owner@example.org": "owner", TRANSLATOR: "translator"}
     engine.dispose()
 
@@ -422,6 +440,7 @@ def _po_error() -> str:
 def test_a_live_study_shows_its_locked_texts_read_only_before_anyone_edits(
     studio_app, client_for, session
 ):
+    approve(session, SLUG, now=T0)
     studio.change_status(session, SLUG, "live", now=T0)
     session.rollback()
     owner = client_for("owner@example.org")

@@ -13,7 +13,7 @@ from framelab.services.export import analysis_plan, export_id_for, export_tidy
 from framelab.services.studies import get_study
 from framelab.services.studio import LifecycleError, StudyLocked
 from framelab.web.studio import editing
-from tests.factories import make_study
+from tests.factories import approve, make_study
 from tests.studio.conftest import SLUG
 from tests.studio.participants import complete_participant
 
@@ -46,6 +46,7 @@ def test_a_draft_is_edited_in_place_without_new_versions(session):
 
 
 def test_a_live_studys_frame_cannot_be_edited(session):
+    approve(session, SLUG, now=T0)
     studio.change_status(session, SLUG, "live", now=T0)
     loaded = get_study(session, SLUG)
     with pytest.raises(
@@ -59,6 +60,7 @@ def test_a_live_studys_frame_cannot_be_edited(session):
 def test_a_live_frame_edit_through_the_studio_is_refused_with_a_clear_message(
     studio_app, client_for, session
 ):
+    approve(session, SLUG, now=T0)
     studio.change_status(session, SLUG, "live", now=T0)
     spec = get_study(session, SLUG).spec
     session.rollback()  # end the read: SQLite's BEGIN IMMEDIATE would block the request
@@ -76,6 +78,7 @@ def test_a_live_frame_edit_through_the_studio_is_refused_with_a_clear_message(
 
 
 def test_live_study_still_accepts_unlocked_texts_as_a_new_version(session):
+    approve(session, SLUG, now=T0)
     studio.change_status(session, SLUG, "live", now=T0)
     loaded = get_study(session, SLUG)
     complete_participant(session, SLUG, start=T0)
@@ -107,6 +110,7 @@ def test_a_locked_plan_cannot_change_and_the_lock_survives_a_new_version(session
 def test_a_pilot_participant_is_left_out_of_the_analysis_by_default(session):
     studio.change_status(session, SLUG, "pilot", now=T0)
     pilot_code = complete_participant(session, SLUG, start=T0, source="pilot-link")
+    approve(session, SLUG, now=T0 + timedelta(hours=1))
     studio.change_status(session, SLUG, "live", now=T0 + timedelta(hours=1))
     live_code = complete_participant(session, SLUG, start=T0 + timedelta(hours=2))
     default = export_tidy(session, SLUG)
@@ -128,6 +132,7 @@ def test_status_changes_follow_the_lifecycle(session):
     ):
         studio.change_status(session, SLUG, "pause", now=T0)
     assert studio.change_status(session, SLUG, "pilot", now=T0).status == "pilot"
+    approve(session, SLUG, now=T0)
     assert studio.change_status(session, SLUG, "live", now=T0).status == "live"
     assert studio.change_status(session, SLUG, "pause", now=T0).status == "paused"
     assert studio.change_status(session, SLUG, "resume", now=T0).status == "live"
@@ -142,6 +147,7 @@ def test_reaching_target_n_closes_the_study_and_shows_results(session):
     studio.update_study(
         session, SLUG, studio.replace_sections(loaded.spec, {"target_n": 2}), now=T0
     )
+    approve(session, SLUG, now=T0)
     studio.change_status(session, SLUG, "live", now=T0)
     complete_participant(session, SLUG, start=T0)
     assert studio.close_if_target_reached(session, SLUG, now=T0) is False
@@ -159,6 +165,7 @@ def test_reaching_target_n_closes_the_study_and_shows_results(session):
 def test_new_version_is_a_draft_copy_with_the_same_members(session):
     from framelab.services.accounts import list_members
 
+    approve(session, SLUG, now=T0)
     studio.change_status(session, SLUG, "live", now=T0)
     owner = Account(id=1, email="owner@example.org", is_admin=False, is_active=True)
     copy = studio.new_version(session, SLUG, account=owner, now=T0)
@@ -202,6 +209,7 @@ def test_results_open_once_the_target_is_reached_and_are_computed_once_per_datas
     studio.update_study(
         session, SLUG, studio.replace_sections(loaded.spec, {"target_n": 2}), now=T0
     )
+    approve(session, SLUG, now=T0)
     studio.change_status(session, SLUG, "live", now=T0)
     complete_participant(session, SLUG, start=T0)
     session.rollback()

@@ -18,6 +18,7 @@ from framelab.services.flow import TERMINAL_STEPS, steps_for
 from framelab.services.studies import get_study, lock_hashes
 from framelab.services.studio import StudyLocked
 from framelab.web.i18n import language_name
+from tests.factories import approve
 from tests.studio.conftest import SLUG
 from tests.studio.participants import complete_participant
 
@@ -67,6 +68,11 @@ def texts_after(client) -> str:
 
 
 def _launch(client) -> None:
+    """The owner launches, after the reviewer's sign-off (DECISIONS rule 9)."""
+    from framelab.web.database import EXTENSION_KEY
+
+    with client.application.extensions[EXTENSION_KEY]() as session:
+        approve(session, SLUG, now=T0)
     response = client.post(f"/studio/{SLUG}/status/live", data=CONFIRM)
     assert response.status_code == 302
 
@@ -170,6 +176,7 @@ def test_the_launch_page_lists_the_hashes_the_links_and_what_stays_editable(clie
     complete_participant(session, SLUG, start=T0, source="newsletter")  # a pilot's channel
     loaded = get_study(session, SLUG)
     session.rollback()
+    approve(session, SLUG, now=T0)
     overview = owner.get(f"/studio/{SLUG}/").get_data(as_text=True)
     # "Go live" leads to the confirmation page; nothing on the overview posts it.
     assert _href(overview, "go-live") == f"/studio/{SLUG}/launch"

@@ -19,6 +19,7 @@ import pytest
 from framelab.services import bundle, studio
 from framelab.services.export import export_tidy
 from framelab.services.studies import get_study
+from tests.factories import approve
 from tests.studio.conftest import SLUG, build_app, copy_database
 from tests.studio.participants import complete_participant
 
@@ -40,6 +41,7 @@ def _closed_with(session, n: int):
     studio.update_study(
         session, SLUG, studio.replace_sections(loaded.spec, {"target_n": None}), now=T0
     )
+    approve(session, SLUG, now=T0)
     studio.change_status(session, SLUG, "live", now=T0)
     for i in range(n):
         complete_participant(session, SLUG, start=T0 + timedelta(minutes=i))

@@ -28,12 +28,14 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from framelab.db.direct import for_session
+from framelab.services.campaigns import Entry, entry
 from framelab.services.enrolment import start_participant
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.flow import (
     consent_from_link,
     current_page,
-    is_participant,
+    participant_slug,
     set_language,
     steps_for,
     submit_step,
@@ -165,30 +167,56 @@ def _unavailable(error: Exception) -> tuple[str, int]:
     )
 
 
+def _entry(slug: str) -> Entry:
+    """Where the campaign's link leads a newcomer now (DECISIONS rule 1)."""
+    with for_session(db_engine(), write=False) as db:
+        return entry(db, slug)
+
+
+def _returning(found: Entry, slug: str) -> str | None:
+    """The page of a participant this browser already has in the campaign, if any.
+
+    A participant stays on the version they consented to, whichever version the
+    campaign's link enrols newcomers into now.
+    """
+    for key in dict.fromkeys((found.campaign_slug, slug)):
+        code = _remembered(key)
+        if not code:
+            continue
+        own = participant_slug(db_engine(), code)
+        if own is not None:
+            return page_url(own, code)
+        _forget(key)  # the browser remembers a participant the database does not have
+    return None
+
+
+def _own_page(participant: Any) -> str:
+    return page_url(participant.study_version.study.slug, participant.code)
+
+
 @bp.route("/s/<slug>", methods=["GET"])
 def start(slug: str) -> Response | str | tuple[str, int]:
     """The study link: the consent page (or the participant's own page if they started)."""
-    code = _remembered(slug)
-    if code:
-        if is_participant(db_engine(), code):
-            return redirect(page_url(slug, code))
-        _forget(slug)  # the browser remembers a participant the database does not have
+    found = _entry(slug)
+    back = _returning(found, slug)
+    if back:
+        return redirect(back)
     panel = _panel_parameters()
     try:
         if panel:
             # A panel link is personal: enrol now, so the same panel id resumes.
             participant = start_participant(
                 db_session(),
-                slug,
+                found.enrol_slug,
                 language=_requested_language(),
                 source=_source(),
                 panel=panel,
                 now=_now(),
                 rehearsal=_rehearsal(slug),
             )
-            _remember(slug, participant.code)
-            return redirect(page_url(slug, participant.code))
-        loaded = open_study_for_participants(db_engine(), slug)
+            _remember(found.campaign_slug, participant.code)
+            return redirect(_own_page(participant))
+        loaded = open_study_for_participants(db_engine(), found.enrol_slug)
     except (StudyNotFound, StudyClosed) as error:
         return _unavailable(error)
     return _consent_page(slug, loaded)
@@ -208,15 +236,21 @@ def _consent_page(slug: str, loaded: LoadedStudy, errors: Mapping | None = None)
 
 @bp.route("/s/<slug>", methods=["POST"])
 def consent(slug: str) -> Response | str | tuple[str, int]:
-    """Consent from the study link: enrol and record the answer (one transaction)."""
-    code = _remembered(slug)
+    """Consent from the study link: enrol and record the answer (one transaction).
+
+    The campaign's link (`slug`) enrols into the version that receives newcomers now;
+    the participant's pages then live under that version's own slug.
+    """
+    found = _entry(slug)
+    code = _remembered(found.campaign_slug) or _remembered(slug)
+    enrol = found.enrol_slug
     panel = _panel_parameters()
     db = db_engine() if code is None and not panel else db_session()
     try:
         if code is None and not panel:
             code, result = consent_from_link(
                 db,
-                slug,
+                enrol,
                 request.form,
                 language=_requested_language(),
                 source=_source(),
@@ -224,13 +258,13 @@ def consent(slug: str) -> Response | str | tuple[str, int]:
                 rehearsal=_rehearsal(slug),
             )
             if code is None:
-                return _consent_page(slug, open_study_for_participants(db, slug), result.errors)
-            _remember(slug, code)
-            return redirect(page_url(slug, code))
+                return _consent_page(slug, open_study_for_participants(db, enrol), result.errors)
+            _remember(found.campaign_slug, code)
+            return redirect(page_url(enrol, code))
         if code is None:
             participant = start_participant(
                 db,
-                slug,
+                enrol,
                 language=_requested_language(),
                 source=_source(),
                 panel=panel,
@@ -238,16 +272,20 @@ def consent(slug: str) -> Response | str | tuple[str, int]:
                 rehearsal=_rehearsal(slug),
             )
             code = participant.code
-            _remember(slug, code)
+            _remember(found.campaign_slug, code)
+        own = participant_slug(db, code)
+        if own is None:
+            raise ParticipantNotFound("participant: no participant with this code")
         result = submit_step(db, code, "consent", request.form, now=_now())
         if result.errors:
-            return _participant_page(slug, code, errors=result.errors)
+            return _participant_page(own, code, errors=result.errors)
     except (StudyNotFound, StudyClosed) as error:
         return _unavailable(error)
     except ParticipantNotFound:
+        _forget(found.campaign_slug)
         _forget(slug)
         abort(404)
-    return redirect(page_url(slug, code))
+    return redirect(page_url(own, code))
 
 
 def _requested_language() -> str:

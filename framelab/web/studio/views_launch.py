@@ -16,13 +16,14 @@ from flask import request, url_for
 
 from framelab.db.models import Participant
 from framelab.domain.translation import translation_gaps
-from framelab.services import studio
+from framelab.services import campaigns, review, studio
 from framelab.services.studies import LOCK_PARTS, LoadedStudy, lock_hashes
 from framelab.web.i18n import language_name
 from framelab.web.studio.auth import require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import render_study, session
 from framelab.web.studio.forms import ActionForm
+from framelab.web.studio.views_review import review_required
 
 # The launch form's confirmation box: change_status refuses to go live without it.
 CONFIRM_FIELD = "confirm_launch"
@@ -91,8 +92,13 @@ def _channels(study: LoadedStudy) -> list[str]:
     return found
 
 
-def _links(study: LoadedStudy) -> dict[str, Any]:
-    base = url_for("participant.start", slug=study.slug, _external=True)
+def campaign_link(campaign: campaigns.Campaign) -> str:
+    """The campaign's participant link: every version keeps it (DECISIONS rule 1)."""
+    return url_for("participant.start", slug=campaign.slug, _external=True)
+
+
+def _links(study: LoadedStudy, campaign: campaigns.Campaign) -> dict[str, Any]:
+    base = campaign_link(campaign)
     spec = study.spec
     return {
         "study": base,
@@ -127,13 +133,21 @@ def launch(study: LoadedStudy) -> str:
         for part in LOCK_PARTS
     ]
     sources, _target = studio.ACTIONS["live"]
+    found = campaigns.campaign(session(), study.id)
+    receiving = found.receiving
     return render_study(
         "studio/launch.html",
         study,
         "studio.overview",
         lock=lock,
         parts=parts,
-        links=_links(study),
+        links=_links(study, found),
+        campaign=found,
+        switches_from=receiving
+        if receiving.id != study.id and receiving.status in ("live", "paused")
+        else None,
+        review_state=review.review_state(session(), study.slug),
+        review_required=review_required(),
         gaps=translation_gaps(spec),
         can_launch=study.status in sources,
         form=ActionForm(),

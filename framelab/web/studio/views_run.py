@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 
+from framelab.domain.study import StudyError
 from framelab.services import bundle, studio
 from framelab.services.dashboard import dashboard as dashboard_figures
 from framelab.services.export import EXPORT_FORMATS, write_export
@@ -26,6 +27,7 @@ from framelab.web.studio.planning import (
     plan_power,
 )
 from framelab.web.studio.views_launch import close_confirmed, launch_confirmed
+from framelab.web.studio.views_review import review_required
 
 # The report is one self-contained file with inline CSS and SVG and no script at all:
 # its inline styles are allowed, scripts and every other source stay forbidden.
@@ -59,8 +61,13 @@ def change_status(study: LoadedStudy, action: str) -> Any:
         return redirect(url_for("studio.overview", slug=study.slug) + "#close-now")
     if ActionForm().validate_on_submit():
         try:
-            changed = studio.change_status(session(), study.slug, action, now=now())
+            changed = studio.change_status(
+                session(), study.slug, action, now=now(), require_review=review_required()
+            )
             flash(f"{study.slug} is now {changed.status}.", "info")
+        except studio.ReviewRequired as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("studio.review_page", slug=study.slug))
         except (LifecycleError, StudyConflict) as exc:
             flash(str(exc), "error")
     return redirect(url_for("studio.overview", slug=study.slug))
@@ -71,9 +78,15 @@ def change_status(study: LoadedStudy, action: str) -> Any:
 def new_version(study: LoadedStudy) -> Any:
     if not ActionForm().validate_on_submit():
         return redirect(url_for("studio.overview", slug=study.slug))
-    created = studio.new_version(session(), study.slug, account=current_account(), now=now())
+    try:
+        created = studio.new_version(session(), study.slug, account=current_account(), now=now())
+    except StudyError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("studio.overview", slug=study.slug))
     flash(
-        f"New version {created.slug} created as a draft; {study.slug} and its data are unchanged.",
+        f"New version {created.slug} created as a draft; {study.slug} and its data are "
+        "unchanged, and the campaign's link keeps taking people into it until the new "
+        "version goes live.",
         "info",
     )
     return redirect(url_for("studio.overview", slug=created.slug))
