@@ -37,6 +37,7 @@ from markdown_it import MarkdownIt
 from textstat.backend import counts, metrics
 
 from framelab.domain.checks import _localized_fields  # every text with its location
+from framelab.domain.names import arm_names
 
 LENGTH_TOLERANCE = 0.25
 # One band of the index: LIX bands are 10 points wide (<30 very easy, 30-40 easy, ...);
@@ -198,32 +199,46 @@ def text_metrics(arm: str, language: str, markdown: str) -> TextMetrics:
 
 
 def compare_texts(
-    items: Iterable[TextMetrics], control: str | None = None
+    items: Iterable[TextMetrics],
+    control: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> list[ConfoundWarning]:
     """Warnings for texts that differ from the mean of the other texts of their language,
-    and (when `control` names the placebo arm) for frames that differ from the placebo."""
+    and (when `control` names the placebo arm) for frames that differ from the placebo.
+
+    `names` (arm id -> the name people read) words the messages; ids stand in without it.
+    """
     by_language: dict[str, list[TextMetrics]] = {}
     for item in items:
         by_language.setdefault(item.language, []).append(item)
     warnings: list[ConfoundWarning] = []
+    names = names or {}
     for language, group in by_language.items():
         if len(group) < 2:
             continue
         placebo = next((o for o in group if o.arm == control), None)
         for item in group:
+            name = names.get(item.arm, item.arm)
             others = [o for o in group if o is not item]
-            warnings.extend(_length_warning(item, others, language))
-            warnings.extend(_readability_warning(item, others, language))
+            warnings.extend(_length_warning(item, others, language, name))
+            warnings.extend(_readability_warning(item, others, language, name))
             if placebo is not None and item is not placebo:
-                warnings.extend(_length_warning(item, [placebo], language, against_control=True))
                 warnings.extend(
-                    _readability_warning(item, [placebo], language, against_control=True)
+                    _length_warning(item, [placebo], language, name, against_control=True)
+                )
+                warnings.extend(
+                    _readability_warning(item, [placebo], language, name, against_control=True)
                 )
     return warnings
 
 
 def _length_warning(
-    item: TextMetrics, others: list[TextMetrics], language: str, *, against_control: bool = False
+    item: TextMetrics,
+    others: list[TextMetrics],
+    language: str,
+    name: str,
+    *,
+    against_control: bool = False,
 ) -> list[ConfoundWarning]:
     reference = fmean(o.words for o in others)
     if reference <= 0:
@@ -234,14 +249,14 @@ def _length_warning(
     direction = "longer" if ratio > 0 else "shorter"
     if against_control:
         message = (
-            f"'{item.arm}' ({language}) has {item.words} words, {abs(ratio):.0%} {direction} "
+            f"{name} ({language}) has {item.words} words, {abs(ratio):.0%} {direction} "
             f"than the control's placebo text ({reference:.0f} words); every frame is compared "
             f"with the control, so this length difference would be read as a frame effect."
         )
         kind = "control_length"
     else:
         message = (
-            f"'{item.arm}' ({language}) has {item.words} words, {abs(ratio):.0%} {direction} "
+            f"{name} ({language}) has {item.words} words, {abs(ratio):.0%} {direction} "
             f"than the other texts (mean {reference:.0f} words); a length difference of more "
             f"than {LENGTH_TOLERANCE:.0%} is a confound, not a frame effect."
         )
@@ -250,7 +265,12 @@ def _length_warning(
 
 
 def _readability_warning(
-    item: TextMetrics, others: list[TextMetrics], language: str, *, against_control: bool = False
+    item: TextMetrics,
+    others: list[TextMetrics],
+    language: str,
+    name: str,
+    *,
+    against_control: bool = False,
 ) -> list[ConfoundWarning]:
     reference = fmean(o.readability for o in others)
     tolerance = READABILITY_TOLERANCE[item.readability_index]
@@ -258,12 +278,12 @@ def _readability_warning(
     if abs(difference) <= tolerance:
         return []
     harder = difference > 0 if item.readability_index == "lix" else difference < 0
-    name = "LIX" if item.readability_index == "lix" else "Osman"
+    index = "LIX" if item.readability_index == "lix" else "Osman"
     compared = "the control's placebo text" if against_control else "the other texts"
     mean = "" if against_control else "mean "
     message = (
-        f"'{item.arm}' ({language}) is {'harder' if harder else 'easier'} to read than "
-        f"{compared} ({name} {item.readability:.0f} vs {mean}{reference:.0f}, "
+        f"{name} ({language}) is {'harder' if harder else 'easier'} to read than "
+        f"{compared} ({index} {item.readability:.0f} vs {mean}{reference:.0f}, "
         f"{item.readability_label}); a difficulty difference is a confound, not a frame effect."
     )
     kind = "control_readability" if against_control else "readability"
@@ -271,14 +291,17 @@ def _readability_warning(
 
 
 def text_warnings(
-    texts: Mapping[tuple[str, str], str], default_language: str | None = None
+    texts: Mapping[tuple[str, str], str],
+    default_language: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> list[ConfoundWarning]:
     """Placeholder texts, and texts identical to the default language's (untranslated)."""
     warnings: list[ConfoundWarning] = []
     for (arm, language), markdown in texts.items():
+        name = (names or {}).get(arm, arm)
         if is_placeholder(markdown):
             message = (
-                f"'{arm}' ({language}) still holds placeholder text (\"TO FILL\"); "
+                f'{name} ({language}) still holds placeholder text ("TO FILL"); '
                 f"write the message before launching."
             )
             warnings.append(ConfoundWarning(arm, language, "placeholder", 0, 0, message))
@@ -288,7 +311,7 @@ def text_warnings(
         original = texts.get((arm, default_language))
         if original is not None and original.strip() == markdown.strip():
             message = (
-                f"'{arm}' ({language}) is the same as the {default_language} text: "
+                f"{name} ({language}) is the same as the {default_language} text: "
                 f"it has not been translated yet."
             )
             warnings.append(ConfoundWarning(arm, language, "untranslated", 0, 0, message))
@@ -300,11 +323,18 @@ def check_texts(
     *,
     control: str | None = None,
     default_language: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> ConfoundReport:
     """Check ``{(arm, language): markdown}`` message texts against each other, against the
-    `control` arm's placebo text when given, and for placeholder or untranslated text."""
+    `control` arm's placebo text when given, and for placeholder or untranslated text.
+
+    A placeholder is measured but compared with nothing: its length says nothing about the
+    message to come, and a written frame set against it would be warned about for nothing.
+    """
     measured = tuple(text_metrics(arm, lang, md) for (arm, lang), md in texts.items())
-    warnings = compare_texts(measured, control) + text_warnings(texts, default_language)
+    written = [m for m in measured if not is_placeholder(texts[(m.arm, m.language)])]
+    warnings = compare_texts(written, control, names)
+    warnings += text_warnings(texts, default_language, names)
     return ConfoundReport(metrics=measured, warnings=tuple(warnings))
 
 
@@ -327,6 +357,7 @@ def check_study(study: Any) -> ConfoundReport:
         study_texts(study),
         control=study.control_arm.id,
         default_language=study.default_language,
+        names=arm_names(study),
     )
 
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from framelab.db.models import Participant
+from framelab.domain.names import arm_name
 from framelab.domain.study import Study as StudySpec
 from framelab.services.studies import LoadedStudy
 
@@ -130,7 +131,7 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
     lang = lang or label_language(spec)
     arms = tuple(
         _funnel(
-            arm.label_for(lang, spec.default_language),
+            arm_name(spec, arm.id, lang),
             [r for r in real if r.arm == arm.id],
             flags,
             key=arm.id,

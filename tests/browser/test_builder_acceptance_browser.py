@@ -74,6 +74,8 @@ FRAMES = {
         "the freedom to choose any repairer, or to do it yourself, without asking permission.",
     ),
 }
+# The names the campaigner gives two frames in the add form (frame_1 keeps "Frame 1").
+NAMES = {"fairness": "Fairness", "freedom": "Freedom"}
 SUPPORT = "How much do you support or oppose a legal right to repair the things you buy?"
 POLITICS = "Where would you place yourself politically?"
 POLITICS_OPTIONS = ["Left", "Centre-left", "Centre", "Centre-right", "Right"]
@@ -123,6 +125,8 @@ SPANISH = {
         "Nadie debería decirle quién puede arreglar lo que es suyo. Un derecho a reparar le da la "
         "libertad de elegir cualquier taller, o hacerlo usted mismo, sin pedir permiso."
     ),
+    NAMES["fairness"]: "Equidad",
+    NAMES["freedom"]: "Libertad",
     SUPPORT: "¿En qué medida apoya o se opone a un derecho legal a reparar lo que compra?",
     POLITICS: "¿Dónde se situaría usted políticamente?",
     "Left": "Izquierda",
@@ -305,7 +309,7 @@ def write_frames(c: Campaigner, *, keyboard: bool = False) -> None:
     assert urlparse(c.page.url).path == f"/studio/{SLUG}/frames"
     c.check()
     for arm_id, value in (("fairness", "equality"), ("freedom", "liberty")):
-        c.fill("#add-arm_id", arm_id)
+        c.fill("#add-name_en", NAMES[arm_id])  # the arm's id is made from its name
         c.fill("#add-title_en", FRAMES[arm_id][0])
         c.fill("#add-body_en", FRAMES[arm_id][1])
         c.click("section[aria-labelledby=add-frame] details summary")

@@ -8,6 +8,7 @@ from html import unescape
 
 import pytest
 
+from framelab.domain.names import arm_name
 from framelab.domain.study import StudyError, load_study
 from framelab.services import studio
 from framelab.web.studio import build_frames as bf
@@ -43,11 +44,25 @@ def test_add_frame_appends_a_placeholder_frame_in_every_language():
     frame = added.arm("frame_2").frame
     assert frame.title.get("es") == bf.PLACEHOLDER_TITLE
     assert frame.values == []
-    named = bf.add_frame(added, arm_id="care")
-    assert named.arm_ids[-1] == "care"
-    with pytest.raises(StudyError) as info:
-        bf.add_frame(named, arm_id="care")
-    assert info.value.errors == [("arm_id", "'care' is already an arm; choose another name")]
+    assert added.arm("frame_2").label is None
+
+
+def test_a_named_frame_gets_the_name_as_its_label_and_an_id_made_from_it():
+    spec = blank(("en", "es"))
+    named = bf.add_frame(spec, names={"en": "Care for others", "es": "Cuidado"})
+    arm = named.arms[-1]
+    assert arm.id == "care_for_others"
+    assert (arm.label.get("en"), arm.label.get("es")) == ("Care for others", "Cuidado")
+    # The same name again: a new id underneath, the name as given.
+    again = bf.add_frame(named, names={"en": "Care for others", "es": ""})
+    assert again.arms[-1].id == "care_for_others_2"
+    # A language left empty takes the default language's name, to be translated later.
+    assert again.arms[-1].label.get("es") == "Care for others"
+    # No Latin letters to make an id from: frame_<n>; one language: a plain label.
+    arabic = bf.add_frame(blank(("ar",)), names={"ar": "الرعاية"})
+    assert arabic.arms[-1].id == "frame_2" and arabic.arms[-1].label.get("ar") == "الرعاية"
+    assert arabic.model_dump(mode="json")["arms"][-1]["label"] == "الرعاية"
+    assert bf.arm_id_for("2030 plan") == "frame_2030_plan"
 
 
 def test_duplicate_keeps_text_and_values_right_after_the_original():
@@ -255,13 +270,13 @@ def test_campaigner_builds_a_control_and_three_frames_from_blank_without_the_stu
             "save": "Save frame",
         },
     )
-    # Two more frames, each written in the add form.
-    for arm_id, value, n in (("fairness", "equality", 50), ("pride", "loyalty", 60)):
+    # Two more frames, each written and named in the add form.
+    for name, value, n in (("Fairness", "equality", 50), ("Pride", "loyalty", 60)):
         me.post(
             "/studio/kitchen/arms/add",
             {
-                "add-arm_id": arm_id,
-                "add-title_en": f"A town that looks after its own ({arm_id})",
+                "add-name_en": name,
+                "add-title_en": f"A town that looks after its own ({name})",
                 "add-body_en": BODY.format(n=n),
                 "add-values": [value],
                 "add-add": "Add frame",
@@ -270,7 +285,11 @@ def test_campaigner_builds_a_control_and_three_frames_from_blank_without_the_stu
     assert me.submissions == 6  # sign-in, create, placebo, frame text, two new frames
 
     spec = _stored(studio_app, "kitchen")
+    # The name is the arm's label; its id, made from the name, stays underneath.
     assert spec.arm_ids == ["control", "frame_1", "fairness", "pride"]
+    names = [arm_name(spec, arm.id) for arm in spec.arms]
+    assert names == ["Control", "Frame 1", "Fairness", "Pride"]
+    assert spec.arm("pride").label.get("en") == "Pride"
     assert spec.control_arm.frame.title.get("en") == "Libraries lend more than books"
     assert [a.frame.values for a in spec.frame_arms] == [["care"], ["equality"], ["loyalty"]]
     frames = me.page("/studio/kitchen/frames")
@@ -336,7 +355,7 @@ def test_a_removal_is_confirmed_and_one_that_is_not_possible_is_explained(client
     response = owner.post(f"/studio/{SLUG}/arms/care/change", data={"op": "control"})
     assert response.status_code == 302
     page = unescape(owner.get(f"/studio/{SLUG}/frames").get_data(as_text=True))
-    assert "care is now the control" in page
+    assert "Care (harm) is now the control" in page  # its name, not its id
     after = _stored(studio_app, SLUG)
     assert after.control_arm.id == "care" and after.control_arm.frame.values == []
     # The former control had a placebo text: it stays, as a frame arm to rewrite or remove.

@@ -141,17 +141,47 @@ def _finish(data: dict[str, Any]) -> Study:
 # ------------------------------------------------------------------ arms
 
 
+def arm_id_for(name: str) -> str:
+    """An arm id made from the name a campaigner gives a frame ("Fairness" -> fairness);
+    empty when the name has no Latin letters or digits to make one from."""
+    ident = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")[:60]
+    if ident and not ident[0].isalpha():
+        ident = f"frame_{ident}"
+    return ident
+
+
+def _label_data(spec: Study, names: Mapping[str, str]) -> Any:
+    """A label from names per language: None when all are empty; a language left empty
+    takes the default language's name (or the first given), to be translated later."""
+    cleaned = {lang: (names.get(lang) or "").strip() for lang in spec.languages}
+    given = [text for text in cleaned.values() if text]
+    if not given:
+        return None
+    fallback = cleaned[spec.default_language] or given[0]
+    filled = {lang: text or fallback for lang, text in cleaned.items()}
+    if len(spec.languages) == 1:
+        return filled[spec.default_language]
+    return filled
+
+
 def add_frame(
     spec: Study,
     *,
-    arm_id: str | None = None,
+    names: Mapping[str, str] | None = None,
     factors: Mapping[str, str] | None = None,
 ) -> Study:
-    """The spec with a new frame arm at the end, its texts to be written ("TO FILL")."""
+    """The spec with a new frame arm at the end, its texts to be written ("TO FILL").
+
+    `names` (per language, optional) become the arm's label, and its id is made from the
+    default language's name (made unique: fairness, fairness_2); without a name the id is
+    frame_<n>. People read the name; the id only names the arm in the data.
+    """
     data = _data(spec)
-    new_id = arm_id or _free_id(data, f"frame_{len(spec.frame_arms) + 1}")
-    if any(a["id"] == new_id for a in data["arms"]):
-        raise StudyError([("arm_id", f"'{new_id}' is already an arm; choose another name")])
+    label = _label_data(spec, names or {})
+    named = ""
+    if label is not None:
+        named = arm_id_for((names or {}).get(spec.default_language) or "")
+    new_id = _free_id(data, named or f"frame_{len(spec.frame_arms) + 1}")
     arm: dict[str, Any] = {
         "id": new_id,
         "frame": {
@@ -160,6 +190,8 @@ def add_frame(
             "values": [],
         },
     }
+    if label is not None:
+        arm["label"] = label
     if spec.design.scheme == "factorial":
         arm["factors"] = dict(factors or {})
     data["arms"].append(arm)

@@ -9,6 +9,7 @@ from flask import g, render_template
 from sqlalchemy.orm import Session
 
 from framelab.db.models import utcnow
+from framelab.domain.names import arm_name, text_name
 from framelab.services.studies import LoadedStudy
 from framelab.web.database import db_session
 
@@ -39,7 +40,9 @@ def session() -> Session:
 
 
 def render_study(template: str, study: LoadedStudy, active: str, **context: Any) -> str:
-    """A studio page about one study, with its navigation."""
+    """A studio page about one study, with its navigation and the names people read for
+    its arms and texts (`arm_name(arm_id)`, `text_name(key)`), never their ids."""
+    spec = study.spec
     return render_template(
         template,
         study=study,
@@ -47,5 +50,7 @@ def render_study(template: str, study: LoadedStudy, active: str, **context: Any)
         nav=NAV,
         active=active,
         role=g.get("role"),
+        arm_name=lambda arm_id, lang=None: arm_name(spec, arm_id, lang),
+        text_name=lambda key: text_name(spec, key),
         **context,
     )

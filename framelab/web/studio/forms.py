@@ -37,6 +37,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from framelab.domain.names import CONTROL, arm_name
 from framelab.domain.study import Study
 from framelab.domain.values import describe_value
 
@@ -408,10 +409,6 @@ def place_errors(
 
 # ------------------------------------------------------------ frames page (build_frames)
 
-ARM_ID_HELP = (
-    "Lower-case letters, digits and _, starting with a letter; it names the arm in the data."
-)
-
 
 def _value_choices(spec: Study) -> dict[str, str]:
     return {tag: _value_label(tag, spec.custom_values) for tag in spec.known_values()}
@@ -433,20 +430,29 @@ def _factor_fields(spec: Study, current: dict[str, str] | None, loc: str) -> tup
     return fields, places
 
 
+def _arm_name_with_role(spec: Study, arm_id: str) -> str:
+    name = arm_name(spec, arm_id)
+    return f"{name} (control)" if spec.arm(arm_id).control and name != CONTROL else name
+
+
 def add_frame_form(spec: Study) -> tuple[type[FlaskForm], Places]:
     """A new frame arm: its name, texts per language (empty: to write later), values, levels."""
     loc = f"arms[{len(spec.arms)}]"
-    fields: dict[str, Field] = {
-        "arm_id": StringField(
-            "Short name",
-            description=ARM_ID_HELP + " Leave empty for frame_1, frame_2, …",
-            validators=[
-                Optional(),
-                Regexp(r"^[a-z][a-z0-9_]{0,63}$", message=ARM_ID_HELP),
-            ],
+    fields: dict[str, Field] = {}
+    places: Places = {}
+    number = len(spec.frame_arms) + 1
+    for lang in spec.languages:
+        fields[field_name("name", lang)] = StringField(
+            f"Name ({lang}, optional)",
+            description=(
+                "What the studio, the downloads and the report call this frame, for example "
+                f"“Fairness”. Leave it empty to call it “Frame {number}”."
+            ),
+            validators=[Optional(), Length(max=200)],
         )
-    }
-    places: Places = {"arm_id": "arm_id", f"{loc}.id": "arm_id"}
+        places[f"{loc}.label.{lang}"] = field_name("name", lang)
+    first = field_name("name", spec.default_language)
+    places.update({"arm_id": first, f"{loc}.id": first, f"{loc}.label": first})
     for lang in spec.languages:
         fields[field_name("title", lang)] = StringField(
             f"Title ({lang})", validators=[Optional(), Length(max=300)]
@@ -495,7 +501,7 @@ def arm_settings_form(spec: Study, index: int) -> tuple[type[FlaskForm], Places]
     for lang in spec.languages:
         name = field_name("label", lang)
         fields[name] = StringField(
-            f"Label in the data ({lang})",
+            f"Name ({lang})",
             default=arm.label.get(lang, None) if arm.label else "",
             validators=[Optional(), Length(max=200)],
         )
@@ -524,7 +530,7 @@ def allocation_form(spec: Study, sizes: dict[int, str]) -> tuple[type[FlaskForm]
     for arm in spec.arms:
         name = field_name("weight", arm.id)
         fields[name] = IntegerField(
-            f"Share of {arm.id}{' (control)' if arm.control else ''}",
+            f"Share of {_arm_name_with_role(spec, arm.id)}",
             default=weights[arm.id],
             validators=[Optional(), NumberRange(1, 100)],
         )

@@ -12,6 +12,7 @@ from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_wtf import FlaskForm
 
 from framelab.domain.confounds import check_study
+from framelab.domain.names import arm_name
 from framelab.domain.study import Study, StudyError
 from framelab.services import studio
 from framelab.services.accounts import role_allows
@@ -103,7 +104,7 @@ def edit_frame(study: LoadedStudy, arm_id: str) -> Any:
     elif request.method == "POST":
         ok, errors, other, locked = _save(study, form, places, build)
         if ok:
-            flash(f"Frame {arm_id} saved.", "info")
+            flash(f"{arm_name(spec, arm_id)} saved.", "info")
             return redirect(url_for("studio.frames", slug=study.slug) + f"#arm-{arm_id}")
     if preview is None:
         preview = _frame_preview(spec, arm_id)

@@ -11,6 +11,7 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 
 from framelab.domain.confounds import check_study, placeholder_locations
+from framelab.domain.names import arm_name, place_name
 from framelab.domain.study import Study, StudyError
 from framelab.domain.values import describe_value
 from framelab.services import studio
@@ -141,7 +142,7 @@ def add_frame(study: LoadedStudy) -> Any:
     def build() -> Study:
         added = build_frames.add_frame(
             spec,
-            arm_id=form.arm_id.data or None,
+            names={lang: form[field_name("name", lang)].data or "" for lang in spec.languages},
             factors={
                 name: form[field_name("factor", name)].data for name in spec.design.factors or {}
             },
@@ -154,8 +155,9 @@ def add_frame(study: LoadedStudy) -> Any:
     ok, errors, locked = _store(study, build, places, "add")
     if not ok:
         return _page(study, {"add": form}, {"add": errors}, locked, status=422)
-    arm = studio.get_study(session(), study.slug).spec.arms[-1]
-    flash(f"Frame {arm.id} added.", "info")
+    saved = studio.get_study(session(), study.slug).spec
+    arm = saved.arms[-1]
+    flash(f"{arm_name(saved, arm.id)} added.", "info")
     return _back(study, f"arm-{arm.id}")
 
 
@@ -209,21 +211,25 @@ def change_arm(study: LoadedStudy, arm_id: str) -> Any:
     if op not in OPS or not ActionForm().validate_on_submit():
         return _back(study, f"arm-{arm_id}")
     edit, done = OPS[op]
+    name = arm_name(spec, arm_id)
     try:
         edited = edit(spec, arm_id)
         studio.update_study(session(), study.slug, edited, now=now())
     except StudyError as exc:
         for _loc, message in build_frames.plain_errors(exc.errors):
-            flash(f"{arm_id} was not changed: {message}", "error")
+            flash(f"{name} was not changed: {message}", "error")
         return _back(study, f"arm-{arm_id}")
     except StudyLocked as exc:
         flash(str(exc), "error")
         return _back(study)
-    flash(f"{arm_id} {done}.", "info")
     if op == "duplicate":
         # Straight to the copy's text: a variant is the same text told from a new angle.
         [copy] = [a for a in edited.arm_ids if a not in spec.arm_ids]
+        flash(f"{name} {done}: {arm_name(edited, copy)}.", "info")
         return redirect(url_for("studio.edit_frame", slug=study.slug, arm_id=copy))
+    renamed = arm_name(edited, arm_id)
+    # Unlabelled frames are named by their place, so moving one renames it.
+    flash(f"{name} {done}" + (f"; it is now {renamed}." if renamed != name else "."), "info")
     return _back(study, f"arm-{arm_id}")
 
 
@@ -245,7 +251,7 @@ def remove_arm(study: LoadedStudy, arm_id: str) -> Any:
             except StudyLocked as exc:
                 error = str(exc)
             else:
-                flash(f"{arm_id} removed.", "info")
+                flash(f"{arm_name(spec, arm_id)} removed.", "info")
                 return _back(study, "arms")
     elif request.method == "POST":
         return _back(study, f"arm-{arm_id}")
@@ -306,7 +312,8 @@ def arm_settings(study: LoadedStudy, arm_id: str) -> Any:
 
         ok, errors, locked = _store(study, build, places)
         if ok:
-            flash(f"Settings of {arm_id} saved.", "info")
+            saved = studio.get_study(session(), study.slug).spec
+            flash(f"Settings of {arm_name(saved, arm_id)} saved.", "info")
             return _back(study, f"arm-{arm_id}")
     lock = studio.lock_state(session(), study.slug)
     failed = bool(errors[0] or errors[1] or locked or form.errors)
@@ -321,6 +328,7 @@ def arm_settings(study: LoadedStudy, arm_id: str) -> Any:
         locked=locked,
         frames_locked=lock.is_locked("frames"),
         field_name=field_name,
+        default_name=place_name(spec, arm_id),
     )
     return page, 422 if failed else 200
 

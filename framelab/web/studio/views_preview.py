@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import abort, redirect, request, url_for
 
+from framelab.domain.names import CONTROL, arm_name
 from framelab.domain.study import Study
 from framelab.services.flow import TERMINAL_STEPS, preview_page, steps_for
 from framelab.services.studies import LoadedStudy
@@ -50,10 +51,8 @@ def _url(study: LoadedStudy, arm_id: str, lang: str, step: str) -> str:
 
 
 def _arm_label(spec: Study, arm_id: str) -> str:
-    arm = spec.arm(arm_id)
-    label = arm.label_for(spec.default_language, spec.default_language)
-    name = label if label and label != arm_id else arm_id
-    return f"{name} (control)" if arm.control else name
+    name = arm_name(spec, arm_id)
+    return f"{name} (control)" if spec.arm(arm_id).control and name != CONTROL else name
 
 
 def preview_banner(study: LoadedStudy, arm_id: str, lang: str, step: str) -> dict[str, Any]:
