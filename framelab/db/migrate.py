@@ -43,9 +43,26 @@ def upgrade(url: str, revision: str = "head") -> str:
     engine = make_engine(url)
     try:
         config = alembic_config(url)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # SQLite migrations in batch mode rebuild a table (copy, drop, rename). With
+                # foreign keys on, dropping the old table would delete the rows that
+                # reference it (ON DELETE CASCADE: a participant's answers, a member's
+                # roles) or fail. Off for the migration only (the pragma is a no-op inside
+                # a transaction, so it goes to the driver before BEGIN); the keys are
+                # checked before the migration commits.
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(
+                            f"migration to {revision} left {len(broken)} rows whose foreign "
+                            f"keys point nowhere (first: {tuple(broken[0])}); nothing was changed"
+                        )
         return current_revision(engine) or ""
     finally:
         engine.dispose()
