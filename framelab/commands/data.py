@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -54,6 +55,9 @@ def init_db(database_url: str | None) -> None:
 @database_option
 def load_study(file: Path, status: str, replace: bool, database_url: str | None) -> None:
     """Validate a study file and publish it to the database."""
+    import sqlalchemy as sa
+
+    from framelab.db.models import Study
     from framelab.db.session import make_engine, make_session_factory
     from framelab.domain.study import StudyError, load_study_file
     from framelab.services.studies import StudyConflict, publish_study
@@ -69,16 +73,51 @@ def load_study(file: Path, status: str, replace: bool, database_url: str | None)
     engine = make_engine(_url(database_url))
     try:
         with make_session_factory(engine)() as session:
+            before = session.execute(
+                sa.select(Study.status, Study.current_version).where(Study.slug == spec.slug)
+            ).one_or_none()
+            session.rollback()
             try:
                 version = publish_study(session, spec, status=status, replace=replace)
             except StudyConflict as exc:
                 raise click.ClickException(str(exc)) from None
+            after = (status, version.version)
+            if before is None or tuple(before) != after:
+                _audit_load(session, version, file, before, status)
             click.echo(
                 f"{spec.slug}: version {version.version}, status {status}, "
                 f"spec_hash {version.spec_hash}"
             )
+            if status == "live" and (before is None or before[0] != "live"):
+                click.echo(
+                    "note: launched from the command line, which does not ask for the studio's "
+                    "reviewer sign-off; the audit trail records it as the operator's launch"
+                )
     finally:
         engine.dispose()
+
+
+def _audit_load(session: Any, version: Any, file: Path, before: Any, status: str) -> None:
+    """The audit trail's record of a study loaded by the server operator."""
+    from framelab.db.models import utcnow
+    from framelab.services import audit
+
+    if before is None:
+        action = "launched" if status == "live" else "created"
+    elif before[0] != status:
+        action = "launched" if status == "live" else "status"
+    else:
+        action = "edited"
+    audit.record(
+        session,
+        version.study_id,
+        action,
+        now=utcnow(),
+        detail=f"loaded from {file.name} with framelab load-study (status {status})",
+        spec_hash=version.spec_hash,
+        actor=audit.COMMAND_LINE,
+    )
+    session.commit()
 
 
 EXPORT_FORMATS = ("csv", "parquet", "sav", "dta", "long-csv", "codebook-json", "codebook-md")

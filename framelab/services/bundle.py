@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from framelab.db.models import StudyVersion, utcnow
 from framelab.domain.study import Study as StudySpec
+from framelab.services import audit, campaigns
 from framelab.services.codebook import codebook_markdown
 from framelab.services.dashboard import EXCLUSION_FLAGS, dashboard
 from framelab.services.export import analysis_plan, export_codebook
@@ -200,6 +201,7 @@ def build_bundle(session: Session, loaded: LoadedStudy, *, now: datetime | None 
         "lock.json": _json(lock),
         "seed.txt": f"{spec.design.seed}\n".encode(),
         "software.json": _json(software_versions()),
+        "audit_trail.json": _json(_audit_trail(session, loaded)),
     }
     files["data/tidy.parquet"] = parquet_bytes(df, book)
     if gate.results_visible:
@@ -221,6 +223,23 @@ def build_bundle(session: Session, loaded: LoadedStudy, *, now: datetime | None 
     return buffer.getvalue()
 
 
+def _audit_trail(session: Session, loaded: LoadedStudy) -> list[dict[str, Any]]:
+    """Who edited, approved, locked, launched, closed and exported the campaign's versions."""
+    found = campaigns.campaign(session, loaded.id)
+    return [
+        {
+            "at": entry.at.isoformat(),
+            "who": entry.actor,
+            "action": entry.action,
+            "what": entry.says,
+            "study": entry.study_slug,
+            "detail": entry.detail,
+            "spec_hash": entry.spec_hash,
+        }
+        for entry in audit.trail(session, found.study_ids)
+    ]
+
+
 def _json(data: Any) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")
 
@@ -235,6 +254,7 @@ def _readme(loaded: LoadedStudy, rows: int, report_note: str, now: datetime | No
         "study.yaml: the study file; analysis_plan.json: the locked analysis plan;\n"
         "lock.json: when the study was locked and the hashes of its locked parts\n"
         "seed.txt: the randomization seed; software.json: the versions used\n"
+        "audit_trail.json: who edited, approved, locked, launched, closed and exported what\n"
         f"{report_note}\n\n"
         "Re-run: python -m analysis report data/tidy.csv --plan analysis_plan.json --out report\n"
     )

@@ -238,7 +238,7 @@ def test_a_new_version_keeps_the_campaigns_link_and_people_stay_on_their_version
         ).all()
     )
     session.rollback()
-    assert counts == {SLUG: 2, f"{SLUG}-v2": 2}
+    assert counts == {SLUG: 2, f"{SLUG}-v2": 1}
     assert _events(session, version.slug)[-1] == "receiving"
 
 
@@ -331,3 +331,49 @@ def test_the_launch_page_of_a_version_says_it_takes_over_the_link(client_for, se
     )
     assert 'id="launch-switch"' in page and 'id="launch-form"' in page
     assert re.search(rf'id="launch-study-link" href="http://localhost/s/{SLUG}"', page)
+
+
+def test_downloads_are_audited_and_the_bundle_carries_the_trail(client_for, session):
+    import io
+    import json
+    import zipfile
+
+    _launch(session, SLUG, T0)
+    owner = client_for("owner@example.org")
+    assert owner.get(f"/studio/{SLUG}/download/csv").status_code == 200
+    archive = owner.get(f"/studio/{SLUG}/bundle.zip")
+    assert archive.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(archive.data)) as bundle:
+        trail = json.loads(bundle.read(f"{SLUG}/audit_trail.json"))
+    actions = [e["action"] for e in trail]
+    assert actions[:2] == ["approved", "launched"] and actions[-1] == "exported"
+    assert trail[-1]["who"] == "owner@example.org" and trail[-1]["detail"] == f"{SLUG}.csv"
+    assert _events(session, SLUG)[-1] == "exported"  # the bundle's own download
+
+
+def test_a_study_loaded_on_the_command_line_is_audited_as_the_operators(tmp_path):
+    from click.testing import CliRunner
+
+    from framelab.cli import main as cli
+    from framelab.db.migrate import upgrade
+    from framelab.db.session import make_engine
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    upgrade(url)
+    study_file = tmp_path / "study.yaml"
+    study_file.write_text(make_study().to_yaml(), encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["load-study", str(study_file), "--status", "live", "--database-url", url]
+    )
+    assert result.exit_code == 0, result.output
+    assert "does not ask for the studio's reviewer sign-off" in result.output
+    again = runner.invoke(
+        cli, ["load-study", str(study_file), "--status", "live", "--database-url", url]
+    )
+    assert again.exit_code == 0 and "reviewer sign-off" not in again.output
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(AuditEvent.action, AuditEvent.actor)).all()
+    engine.dispose()
+    assert rows == [("launched", audit.COMMAND_LINE.name)]

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 
 from framelab.domain.study import StudyError
-from framelab.services import bundle, studio
+from framelab.services import audit, bundle, studio
 from framelab.services.dashboard import dashboard as dashboard_figures
 from framelab.services.export import EXPORT_FORMATS, write_export
 from framelab.services.studies import LoadedStudy, StudyConflict
@@ -176,6 +176,13 @@ def power(study: LoadedStudy) -> str:
     )
 
 
+def _audit_export(study: LoadedStudy, name: str) -> None:
+    """Record who downloaded which file (the audit trail's "exported")."""
+    session().rollback()  # the export's reads end here
+    audit.record(session(), study.id, "exported", now=now(), detail=name, spec_hash=study.spec_hash)
+    session().commit()
+
+
 @bp.route("/<slug>/downloads")
 @require_role("view")
 def downloads(study: LoadedStudy) -> str:
@@ -198,6 +205,7 @@ def download(study: LoadedStudy, fmt: str) -> Response:
         data = path.read_bytes()
     suffix = "-with-pilot" if include_pilot else ""
     name = f"{study.slug}{suffix}{'-long' if fmt == 'long-csv' else ''}.{extension}"
+    _audit_export(study, name)
     return Response(
         data,
         mimetype=mimetype,
@@ -209,6 +217,7 @@ def download(study: LoadedStudy, fmt: str) -> Response:
 @require_role("results")
 def download_bundle(study: LoadedStudy) -> Response:
     data = bundle.build_bundle(session(), study)
+    _audit_export(study, f"{study.slug}-bundle.zip")
     return Response(
         data,
         mimetype="application/zip",
