@@ -10,6 +10,7 @@ from flask import Response, abort, current_app, flash, redirect, request, url_fo
 
 from framelab.domain.study import StudyError
 from framelab.services import audit, bundle, studio
+from framelab.services.codebook import codebook_file
 from framelab.services.dashboard import dashboard as dashboard_figures
 from framelab.services.export import EXPORT_FORMATS, write_export
 from framelab.services.studies import LoadedStudy, StudyConflict
@@ -205,6 +206,8 @@ def download(study: LoadedStudy, fmt: str) -> Response:
         data = path.read_bytes()
     suffix = "-with-pilot" if include_pilot else ""
     name = f"{study.slug}{suffix}{'-long' if fmt == 'long-csv' else ''}.{extension}"
+    if fmt.startswith("codebook"):
+        name = codebook_file(study.slug, extension)  # the name the .sav/.dta labels give
     _audit_export(study, name)
     return Response(
         data,
