@@ -4,5 +4,6 @@
 - enrolment: start_participant, assign (race-safe on SQLite and PostgreSQL, logged)
 - responses: record_answers (all-or-nothing, idempotent), stored_answers
 - flow: current_page, submit_step, withdraw, preview_page (the participant step machine)
-- export / export_files / codebook: tidy and long tables, analysis_plan, labelled files
+- export / export_files / codebook / export_columns: tidy and long tables, analysis_plan,
+  labelled files (category columns as codes, control first), the codebook
 """
