@@ -12,7 +12,12 @@ may do something the other may not:
 - manage: owner (lifecycle: pilot, live, pause, resume, close; members)
 
 A site admin (the first user, `create-user --admin`) acts as owner on every study and
-may create accounts. Services take a Session, own the transaction and never import Flask.
+may create accounts. Creating studies is itself a permission: admins always have it, other
+accounts when an admin grants it (`can_create_studies`). Passwords follow the policy of
+framelab.services.passwords; sign-in, sessions and reset links are in
+framelab.services.signin, two-factor sign-in in framelab.services.two_factor, invitations
+to a study in framelab.services.invitations. Services take a Session, own the
+transaction and never import Flask.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from sqlalchemy.orm import Session
 
 from framelab.db.accounts import ROLES, StudyMembership, User
 from framelab.db.models import Study
+from framelab.services.passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
+from framelab.services.passwords import PasswordRefused, check_password
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "view": frozenset(ROLES),
@@ -40,13 +47,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # reviewer membership, never as the owner every admin otherwise is.
     "review": frozenset({"reviewer"}),
 }
-MIN_PASSWORD_LENGTH = 10
-
 _hasher = PasswordHasher()
 _dummy_hashes: dict[tuple[int, int, int], str] = {}
 
 
-def _dummy_hash() -> str:
+def dummy_hash() -> str:
     # Verifying against this keeps the time of a login for an unknown email the same as
     # for a known one (same parameters), so timing does not reveal which emails exist.
     key = (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism)
@@ -61,16 +66,32 @@ class AccountError(ValueError):
 
 @dataclass(frozen=True)
 class Account:
-    """A user as the web layer sees it (no password hash)."""
+    """A user as the web layer sees it (no password hash, no second-factor secret)."""
 
     id: int
     email: str
     is_admin: bool
     is_active: bool
+    # Effective: admins always may create studies.
+    can_create_studies: bool = False
+    # Part of the sign-in cookie; a cookie with an older version opens nothing.
+    session_version: int = 0
+    must_change_password: bool = False
+    two_factor: bool = False
 
 
-def _account(user: User) -> Account:
-    return Account(id=user.id, email=user.email, is_admin=user.is_admin, is_active=user.is_active)
+def account_of(user: User) -> Account:
+    """The web-facing view of a user row."""
+    return Account(
+        id=user.id,
+        email=user.email,
+        is_admin=user.is_admin,
+        is_active=user.is_active,
+        can_create_studies=bool(user.is_admin or user.can_create_studies),
+        session_version=user.session_version or 0,
+        must_change_password=bool(user.must_change_password),
+        two_factor=user.totp_secret is not None,
+    )
 
 
 def normalise_email(email: str) -> str:
@@ -82,23 +103,53 @@ def normalise_email(email: str) -> str:
     return value
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of the password; raises AccountError when it is too short."""
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password: must be at least {MIN_PASSWORD_LENGTH} characters long")
+def hash_password(password: str, *, email: str | None = None) -> str:
+    """An argon2id hash of the password; AccountError when the password policy refuses it."""
+    try:
+        check_password(password, email=email)
+    except PasswordRefused as exc:
+        raise AccountError(str(exc)) from None
     return _hasher.hash(password)
 
 
+def verify_password(stored: str, password: str) -> bool:
+    """True when the password matches the argon2 hash (False for a malformed hash)."""
+    try:
+        return _hasher.verify(stored, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def rehashed(stored: str, password: str) -> str:
+    """The stored hash, or a new one when the hasher's parameters have changed since."""
+    return _hasher.hash(password) if _hasher.check_needs_rehash(stored) else stored
+
+
 def create_user(
-    session: Session, email: str, password: str, *, is_admin: bool = False, now: datetime
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    is_admin: bool = False,
+    can_create_studies: bool = False,
+    temporary: bool = False,
+    now: datetime,
 ) -> Account:
-    """Create an account; raises AccountError for a bad email/password or a taken email."""
+    """Create an account; raises AccountError for a bad email/password or a taken email.
+
+    `temporary`: the password was chosen by an admin and must be changed at first sign-in.
+    """
     address = normalise_email(email)
     user = User(
         email=address,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, email=address),
         is_admin=is_admin,
         is_active=True,
+        can_create_studies=can_create_studies,
+        must_change_password=temporary,
+        session_version=0,
+        failed_logins=0,
+        password_changed_at=None if temporary else now,
         created_at=now,
     )
     session.add(user)
@@ -107,38 +158,53 @@ def create_user(
     except IntegrityError as exc:
         session.rollback()
         raise AccountError(f"email: an account for {address!r} already exists") from exc
-    return _account(user)
-
-
-def authenticate(session: Session, email: str, password: str, *, now: datetime) -> Account | None:
-    """The account when email and password match an active user, else None."""
-    try:
-        address = normalise_email(email)
-    except AccountError:
-        address = ""
-    user = session.scalar(sa.select(User).where(User.email == address)) if address else None
-    stored = user.password_hash if user is not None else _dummy_hash()
-    try:
-        _hasher.verify(stored, password or "")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        session.rollback()
-        return None
-    if user is None or not user.is_active:
-        session.rollback()
-        return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    user.last_login_at = now
-    account = _account(user)
-    session.commit()
-    return account
+    return account_of(user)
 
 
 def get_account(session: Session, user_id: int) -> Account | None:
     """The active account with this id, or None (Flask-Login's user loader)."""
     user = session.get(User, user_id)
-    account = _account(user) if user is not None and user.is_active else None
+    account = account_of(user) if user is not None and user.is_active else None
     # Rollback ends the read transaction (SQLite write-locks from BEGIN IMMEDIATE).
+    session.rollback()
+    return account
+
+
+def set_can_create_studies(session: Session, user_id: int, allowed: bool) -> Account:
+    """Grant or withdraw the permission to create studies (an admin's decision)."""
+    user = _user(session, user_id)
+    user.can_create_studies = allowed
+    account = account_of(user)
+    session.commit()
+    return account
+
+
+def set_active(session: Session, user_id: int, active: bool, *, actor_id: int) -> Account:
+    """Deactivate (every sign-in of the account ends at once) or reactivate an account."""
+    if user_id == actor_id and not active:
+        session.rollback()
+        raise AccountError("account: you cannot deactivate your own account")
+    user = _user(session, user_id)
+    if user.is_active and not active:
+        user.session_version = (user.session_version or 0) + 1
+    user.is_active = active
+    account = account_of(user)
+    session.commit()
+    return account
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        session.rollback()
+        raise AccountError(f"account: no account with id {user_id}")
+    return user
+
+
+def account_by_email(session: Session, email: str) -> Account | None:
+    """The account with this e-mail (active or not), or None (for admin commands)."""
+    user = session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    account = account_of(user) if user is not None else None
     session.rollback()
     return account
 
@@ -146,7 +212,7 @@ def get_account(session: Session, user_id: int) -> Account | None:
 def list_accounts(session: Session) -> list[Account]:
     """Every account, by email (for the site admin)."""
     users = session.scalars(sa.select(User).order_by(User.email)).all()
-    result = [_account(u) for u in users]
+    result = [account_of(u) for u in users]
     session.rollback()
     return result
 

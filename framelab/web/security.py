@@ -9,9 +9,10 @@
 - the session cookie is HttpOnly and SameSite=Lax, and Secure whenever the request
   came over HTTPS (directly, or through a proxy trusted with FRAMELAB_PROXY_FIX=N);
 - a production app refuses to start with a missing, short or well-known secret key;
-- Flask-Limiter limits sign-in attempts and new participants per source, in memory
-  by default and in Redis (or any `limits` storage) when FRAMELAB_RATELIMIT_STORAGE_URI
-  is set. The limiter's key is a salted hash of the address, never the address.
+- Flask-Limiter limits sign-in attempts (password and code) and new participants per
+  source, in memory by default and in Redis (or any `limits` storage) when
+  FRAMELAB_RATELIMIT_STORAGE_URI is set. The limiter's key is a salted hash of the
+  address, never the address. Per account, framelab.services.signin counts failures.
 
 Environment variables (read at start):
 - FRAMELAB_PROXY_FIX: number of reverse proxies in front of the app (default 0);
@@ -90,7 +91,7 @@ HSTS = "max-age=31536000"
 DEFAULT_LOGIN_LIMIT = "10 per minute;50 per hour"
 DEFAULT_ENROL_LIMIT = "30 per minute;300 per hour"
 # endpoint -> (config key of the limit, methods it counts, exemption)
-LOGIN_ENDPOINT = "studio.login"
+LOGIN_ENDPOINTS = ("studio.login", "studio.login_code")
 ENROL_ENDPOINTS = ("participant.start", "participant.consent")
 WITHDRAW_ENDPOINTS = ("participant.withdraw_later",)
 # The participant views keep each study's participant code in this session key.
@@ -238,12 +239,6 @@ def source_key() -> str:
     return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _account_key() -> str:
-    email = (request.form.get("email") or "").strip().lower()
-    secret = str(current_app.config.get("SECRET_KEY") or "").encode()
-    return "account:" + hmac.new(secret, email.encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def _is_loopback(address: str | None) -> bool:
     try:
         return address is not None and ipaddress.ip_address(address).is_loopback
@@ -316,14 +311,11 @@ def init_limiter(app: Flask, environ: Mapping[str, str] | None = None) -> Limite
     login = _limit_setting(app, "LOGIN_RATE_LIMIT", DEFAULT_LOGIN_LIMIT)
     enrol = _limit_setting(app, "ENROL_RATE_LIMIT", DEFAULT_ENROL_LIMIT)
 
-    def login_limits(view: Callable) -> Callable:
-        per_source = limiter.limit(login, methods=["POST"], scope="login-source")
-        per_account = limiter.limit(
-            login, key_func=_account_key, methods=["POST"], scope="login-account"
-        )
-        return per_account(per_source(view))
-
-    _wrap(app, LOGIN_ENDPOINT, login_limits)
+    # Per source only. Per account, failures alone count, with an exponential back-off
+    # that spares browsers the account signed in from (framelab.services.signin): a
+    # count of every attempt per account let a stranger lock its owner out.
+    for endpoint in LOGIN_ENDPOINTS:
+        _wrap(app, endpoint, limiter.limit(login, methods=["POST"], scope="login-source"))
     for endpoint in ENROL_ENDPOINTS:
         _wrap(app, endpoint, _unless_exempt(limiter.shared_limit(enrol, scope="enrol")))
     for endpoint in WITHDRAW_ENDPOINTS:

@@ -13,10 +13,18 @@ import re
 import pytest
 
 from framelab.services.accounts import PERMISSIONS, role_allows
-from tests.studio.conftest import OTHER, PEOPLE, RULE_VALUES, SLUG
+from tests.studio.conftest import CREATORS, OTHER, PEOPLE, RULE_VALUES, SLUG
 
-# Public by design: participants are anonymous; static files; the sign-in pages.
-PUBLIC_ENDPOINTS = {"static", "studio.static", "studio.login", "studio.logout"}
+# Public by design: participants are anonymous; static files; the sign-in pages (password,
+# second-factor code, sign-out) and the one-time reset link (its token is the credential).
+PUBLIC_ENDPOINTS = {
+    "static",
+    "studio.static",
+    "studio.login",
+    "studio.login_code",
+    "studio.logout",
+    "studio.reset_password",
+}
 PUBLIC_BLUEPRINTS = {"participant"}
 VALUES = {
     **RULE_VALUES,
@@ -51,14 +59,14 @@ def test_public_routes_are_only_participant_pages_static_files_and_sign_in(studi
     )
     assert {e for e in public if not e.startswith("participant.")} == PUBLIC_ENDPOINTS
     # The studio's public views say so themselves, so the list above cannot drift silently.
-    for endpoint in ("studio.login", "studio.logout"):
+    for endpoint in PUBLIC_ENDPOINTS - {"static", "studio.static"}:
         assert studio_app.view_functions[endpoint].required_permission == "public"
 
 
 def test_every_other_route_declares_a_known_permission(studio_app):
     rules = protected_rules(studio_app)
     assert len(rules) >= 25, "the studio's rules are missing from the URL map"
-    known = set(PERMISSIONS) | {"login", "admin"}
+    known = set(PERMISSIONS) | {"login", "admin", "create"}
     undeclared = sorted({e for e, _m, _u, p in rules if p not in known})
     assert undeclared == []
 
@@ -82,7 +90,7 @@ def test_a_signed_in_account_without_a_role_learns_nothing_about_the_study(studi
         response = client.open(url, method=method, data={})
         if permission == "admin":
             assert response.status_code in (403, 404), (endpoint, method, response.status_code)
-        if permission in ("login", "admin"):
+        if permission in ("login", "admin", "create"):
             continue
         assert response.status_code == 404, (endpoint, method, response.status_code)
         # Exactly the answer a study that does not exist gets (the path itself aside).
@@ -103,7 +111,9 @@ def test_every_route_admits_exactly_the_roles_its_permission_names(studio_app, c
         response = client.open(url, method=method, data={})
         if permission == "admin":  # site admins only; none of these accounts is one
             assert response.status_code in (403, 404), (role, endpoint, method)
-        elif permission == "login" or role_allows(role, permission):
+        elif permission == "create" and email not in CREATORS:  # granted by an admin
+            assert response.status_code == 403, (role, endpoint, method)
+        elif permission in ("login", "create") or role_allows(role, permission):
             assert response.status_code not in (401, 403, 404), (role, endpoint, method)
         else:
             refused += 1

@@ -1,7 +1,8 @@
 """Studio fixtures: an app with the studio blueprint, accounts for every role, signed-in clients.
 
 studio_app            # SQLite app; torture-ban (draft) with owner/editor/analyst/viewer,
-                      # other-study owned by `stranger`; CSRF off unless a test turns it on
+                      # other-study owned by `stranger`; CSRF off unless a test turns it on;
+                      # the owner, editor, stranger and admin may create studies
 client_for(email)     # a test client signed in as that account (None: anonymous)
 """
 
@@ -36,7 +37,11 @@ RULE_VALUES = {
     "fmt": "csv",
     "item_id": "support",
     "scale_id": "care_values",
+    "user_id": 1,
+    "token": "no-such-reset-token",
 }
+# Accounts a site admin allowed to create studies (the others may not).
+CREATORS = ("owner@example.org", "editor@example.org", "stranger@example.org")
 # email -> role on torture-ban (None: no role)
 PEOPLE = {
     "owner@example.org": "owner",
@@ -54,7 +59,9 @@ def fill_database(database_url: str, *, status: str = "draft") -> None:
         publish(session, make_study(slug=OTHER), status="draft")
         ids = {}
         for email in PEOPLE:
-            ids[email] = accounts.create_user(session, email, PASSWORD, now=NOW).id
+            ids[email] = accounts.create_user(
+                session, email, PASSWORD, can_create_studies=email in CREATORS, now=NOW
+            ).id
         study_ids = {s.slug: s.id for s in accounts.studies_for(session, _admin(session))}
         for email, role in PEOPLE.items():
             if role:
@@ -109,16 +116,23 @@ def studio_app(tmp_path, studio_template) -> Iterator[Flask]:
 
 
 def sign_in(client: FlaskClient, app: Flask, email: str) -> None:
-    """Put the account in the client's Flask-Login session (the login form has its own test)."""
+    """Put the account in the client's Flask-Login session (the login form has its own test).
+
+    The cookie names the account and its current session version, as a sign-in does.
+    """
     from sqlalchemy import select
 
     from framelab.db.accounts import User
     from framelab.web.database import db_session
 
     with app.app_context():
-        user_id = db_session().scalar(select(User.id).where(User.email == email))
+        user_id, version = (
+            db_session()
+            .execute(select(User.id, User.session_version).where(User.email == email))
+            .one()
+        )
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user_id)
+        sess["_user_id"] = f"{user_id}:{version}"
         sess["_fresh"] = True
 
 

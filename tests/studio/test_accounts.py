@@ -14,7 +14,7 @@ from framelab.db.accounts import StudyMembership, User
 from framelab.db.migrate import upgrade
 from framelab.db.models import Study
 from framelab.db.session import make_engine, make_session_factory
-from framelab.services import accounts
+from framelab.services import accounts, signin
 
 NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 
@@ -66,10 +66,14 @@ def test_passwords_are_stored_only_as_argon2id_hashes(sqlite_session, monkeypatc
 def test_authenticate_accepts_the_right_password_only(sqlite_session):
     session = sqlite_session
     accounts.create_user(session, "ana@example.org", "correct horse battery", now=NOW)
-    assert accounts.authenticate(session, "ANA@example.org", "correct horse battery", now=NOW)
-    assert accounts.authenticate(session, "ana@example.org", "wrong password!!", now=NOW) is None
-    assert accounts.authenticate(session, "nobody@example.org", "whatever12345", now=NOW) is None
-    assert accounts.authenticate(session, "not an email", "whatever12345", now=NOW) is None
+    right = signin.authenticate(session, "ANA@example.org", "correct horse battery", now=NOW)
+    assert right.outcome == "signed_in" and right.account.email == "ana@example.org"
+    for email, password in [
+        ("ana@example.org", "wrong password!!"),
+        ("nobody@example.org", "whatever12345"),
+        ("not an email", "whatever12345"),
+    ]:
+        assert signin.authenticate(session, email, password, now=NOW) == signin.REFUSED
     last = session.scalar(sa.select(User.last_login_at))
     assert last == NOW
 
@@ -78,7 +82,7 @@ def test_duplicate_email_short_password_and_bad_email_are_refused_with_the_field
     accounts.create_user(session, "ana@example.org", "correct horse battery", now=NOW)
     with pytest.raises(accounts.AccountError, match=r"^email: an account for 'ana@example.org'"):
         accounts.create_user(session, "Ana@example.org", "another password", now=NOW)
-    with pytest.raises(accounts.AccountError, match=r"^password: must be at least 10"):
+    with pytest.raises(accounts.AccountError, match=r"^password: must be at least 12"):
         accounts.create_user(session, "bo@example.org", "short", now=NOW)
     with pytest.raises(accounts.AccountError, match=r"^email: 'bo' is not an email address"):
         accounts.create_user(session, "bo", "long enough password", now=NOW)
@@ -116,6 +120,7 @@ def test_last_owner_cannot_be_removed(sqlite_session):
     ("role", "allowed"),
     [
         ("owner", {"view", "edit", "translate", "plan", "results", "manage"}),
+        ("reviewer", {"view", "review"}),
         ("editor", {"view", "edit", "translate"}),
         ("analyst", {"view", "plan", "results"}),
         ("translator", {"view", "translate"}),
@@ -152,7 +157,7 @@ def test_create_user_cli_makes_an_admin_from_stdin(tmp_path, monkeypatch):
     assert "email: an account for 'root@example.org' already exists" in again.output
     engine = make_engine(url)
     with make_session_factory(engine)() as s:
-        assert accounts.authenticate(
+        assert signin.authenticate(
             s, "root@example.org", "correct horse battery", now=NOW
-        ).is_admin
+        ).account.is_admin
     engine.dispose()

@@ -594,7 +594,7 @@ def test_a_template_brings_structure_in_the_chosen_languages_and_no_campaign_ide
 
 
 def test_the_new_study_page_asks_for_languages_and_names_the_main_one(client_for, studio_app):
-    client = client_for("viewer@example.org")
+    client = client_for("owner@example.org")
     none = client.post(
         "/studio/new",
         data={"tpl-template": "blank", "tpl-slug": "no-langs", "tpl-submit": "Create study"},

@@ -217,22 +217,35 @@ def test_downloads_give_data_codebook_yaml_and_a_bundle(client_for):
     assert "No report yet" in bundle.read(f"{SLUG}/README.txt").decode()
 
 
-def test_owner_adds_a_member_and_unknown_emails_are_named(client_for, studio_app):
+def test_owner_invites_a_member_who_accepts_and_unknown_emails_get_the_same_answer(
+    client_for, studio_app
+):
     owner = client_for("owner@example.org")
-    missing = owner.post(
-        f"/studio/{SLUG}/members", data={"email": "nobody@example.org", "role": "viewer"}
+    answers = []
+    for email in ("nobody@example.org", "stranger@example.org"):
+        response = owner.post(
+            f"/studio/{SLUG}/members", data={"email": email, "role": "viewer"},
+            follow_redirects=True,
+        )  # fmt: skip
+        assert response.status_code == 200
+        flash = response.get_data(as_text=True).split('class="flash flash-info">')[1]
+        answers.append(flash.split("</p>")[0].replace(email, "EMAIL"))
+    assert answers[0] == answers[1]
+    assert "if a studio account exists for that address" in answers[0].lower()
+    stranger = client_for("stranger@example.org")
+    assert stranger.get(f"/studio/{SLUG}/").status_code == 404  # not before accepting
+    listing = stranger.get("/studio/").get_data(as_text=True)
+    assert "you are invited" in listing and "owner@example.org" in listing
+    invitation = int(listing.split('name="invitation_id" value="')[1].split('"')[0])
+    accepted = stranger.post(
+        "/studio/invitations", data={"invitation_id": invitation, "answer": "accept"}
     )
-    assert missing.status_code == 422
-    assert "email: no account for &#39;nobody@example.org&#39;" in missing.get_data(as_text=True)
-    added = owner.post(
-        f"/studio/{SLUG}/members", data={"email": "stranger@example.org", "role": "viewer"}
-    )
-    assert added.status_code == 302
-    assert client_for("stranger@example.org").get(f"/studio/{SLUG}/").status_code == 200
+    assert accepted.status_code == 302
+    assert stranger.get(f"/studio/{SLUG}/").status_code == 200
 
 
 def test_create_a_study_from_a_template_makes_the_creator_owner(client_for, studio_app):
-    client = client_for("viewer@example.org")
+    client = client_for("editor@example.org")  # a site admin allowed it to create studies
     response = client.post(
         "/studio/new",
         data={
@@ -247,7 +260,7 @@ def test_create_a_study_from_a_template_makes_the_creator_owner(client_for, stud
     from framelab.web.database import db_session
 
     with studio_app.app_context():
-        account = accounts.authenticate(db_session(), "viewer@example.org", PASSWORD, now=None)
+        account = accounts.account_by_email(db_session(), "editor@example.org")
         refs = {r.slug: r.role for r in accounts.studies_for(db_session(), account)}
     assert refs["my-copy"] == "owner"
     taken = client.post(

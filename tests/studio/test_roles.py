@@ -5,10 +5,25 @@ from __future__ import annotations
 import pytest
 
 from framelab.services.accounts import PERMISSIONS, role_allows
-from tests.studio.conftest import OTHER, PEOPLE, RULE_VALUES, SLUG
+from tests.studio.conftest import CREATORS, OTHER, PEOPLE, RULE_VALUES, SLUG
 
 VALUES = RULE_VALUES
-PUBLIC = {"studio.login", "studio.logout", "studio.static"}
+PUBLIC = {
+    "studio.login",
+    "studio.login_code",
+    "studio.logout",
+    "studio.reset_password",
+    "studio.static",
+}
+# POST rules open to any signed-in account because they change only its own things.
+OWN_ACCOUNT = {
+    "studio.new_study",
+    "studio.manage_accounts",
+    "studio.account",
+    "studio.two_factor_setup",
+    "studio.two_factor_off",
+    "studio.answer_invitation",
+}
 
 
 def studio_rules(app):
@@ -29,13 +44,9 @@ def studio_rules(app):
 def test_every_studio_rule_declares_a_permission(studio_app):
     rules = studio_rules(studio_app)
     assert len(rules) >= 25
-    assert {perm for *_, perm in rules} <= set(PERMISSIONS) | {"login", "admin"}
+    assert {perm for *_, perm in rules} <= set(PERMISSIONS) | {"login", "admin", "create"}
     # The rules that change something are never open to a mere viewer.
-    changing = [
-        r
-        for r in rules
-        if r[1] == "POST" and r[0] not in ("studio.new_study", "studio.manage_accounts")
-    ]
+    changing = [r for r in rules if r[1] == "POST" and r[0] not in OWN_ACCOUNT]
     assert changing and all(perm not in ("view", "login") for _e, _m, _u, perm in changing)
 
 
@@ -57,7 +68,7 @@ def test_owner_of_another_study_gets_404_on_every_study_rule(studio_app, client_
         response = _call(client, method, url)
         if perm == "admin":
             assert response.status_code == 403, endpoint
-        elif perm == "login":
+        elif perm in ("login", "create"):
             assert response.status_code != 404, endpoint
         else:
             assert response.status_code == 404, (endpoint, method, response.status_code)
@@ -74,7 +85,10 @@ def test_each_role_is_allowed_exactly_what_its_permissions_say(studio_app, clien
         if perm == "admin":
             assert response.status_code == 403, endpoint
             assert b"for site admins" in response.data
-        elif perm == "login" or role_allows(role, perm):
+        elif perm == "create" and email not in CREATORS:
+            assert response.status_code == 403, (endpoint, method)
+            assert b"cannot create studies" in response.data
+        elif perm in ("login", "create") or role_allows(role, perm):
             assert response.status_code not in (403, 404), (role, endpoint, method)
             assert "/studio/login" not in response.headers.get("Location", ""), endpoint
         else:
@@ -134,7 +148,7 @@ def test_only_a_site_admin_creates_accounts(studio_app, client_for):
     assert created.status_code == 302
     assert "new@example.org" in client.get("/studio/accounts").get_data(as_text=True)
     short = client.post("/studio/accounts", data={"email": "x@example.org", "password": "short"})
-    assert "password: must be at least 10 characters" in short.get_data(as_text=True)
+    assert "password: must be at least 12 characters" in short.get_data(as_text=True)
     refused = client_for("owner@example.org").post(
         "/studio/accounts", data={"email": "sneaky@example.org", "password": "long enough pass"}
     )

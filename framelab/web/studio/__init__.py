@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from framelab.web.studio import (
     auth,
+    views_accounts,
     views_edit,
     views_frames,
     views_languages,
     views_launch,
     views_preview,
     views_questions,
+    views_review,
     views_run,
     views_studies,
 )
@@ -22,12 +24,14 @@ from framelab.web.studio.blueprint import bp
 __all__ = [
     "auth",
     "bp",
+    "views_accounts",
     "views_edit",
     "views_frames",
     "views_languages",
     "views_launch",
     "views_preview",
     "views_questions",
+    "views_review",
     "views_run",
     "views_studies",
 ]

@@ -115,12 +115,16 @@ class YamlForm(FlaskForm):
 
 
 class AccountForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired()])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
         "Temporary password",
-        description="At least 10 characters; tell the person through a separate channel.",
-        validators=[DataRequired()],
+        description=(
+            "At least 12 characters, not a common password; tell the person through a "
+            "separate channel. They must choose their own at their first sign-in."
+        ),
+        validators=[DataRequired(), Length(max=1024)],
     )
+    can_create_studies = BooleanField("May create studies")
     is_admin = BooleanField("Site admin (owner of every study, creates accounts)")
     submit = SubmitField("Create account")
 
@@ -130,7 +134,14 @@ class RemoveMemberForm(FlaskForm):
 
 
 class MemberForm(FlaskForm):
-    email = EmailField("Email of an existing account", validators=[DataRequired()])
+    email = EmailField(
+        "Email address",
+        description=(
+            "They see the invitation on their study list when they sign in; the role "
+            "starts when they accept it."
+        ),
+        validators=[DataRequired(), Length(max=254)],
+    )
     role = SelectField(
         "Role",
         choices={
@@ -145,7 +156,7 @@ class MemberForm(FlaskForm):
             "owner": "Owner: everything, including launch and members",
         },
     )
-    submit = SubmitField("Give access")
+    submit = SubmitField("Invite")
 
 
 # Plain words for the multiple-comparison corrections; the method's name stays in brackets.

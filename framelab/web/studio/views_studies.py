@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from framelab.domain.confounds import check_study, placeholder_locations
 from framelab.domain.study import StudyError, load_study
-from framelab.services import accounts, studio
+from framelab.services import accounts, campaigns, invitations, review, studio
 from framelab.services.accounts import AccountError
 from framelab.services.studies import LoadedStudy
 from framelab.services.studio import StudyLocked
@@ -18,7 +17,6 @@ from framelab.web.studio.auth import current_account, require_login, require_rol
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
 from framelab.web.studio.forms import (
-    AccountForm,
     ActionForm,
     MemberForm,
     NewStudyForm,
@@ -26,6 +24,9 @@ from framelab.web.studio.forms import (
     UploadForm,
     YamlForm,
 )
+from framelab.web.studio.forms_accounts import InvitationForm
+from framelab.web.studio.views_launch import campaign_link
+from framelab.web.studio.views_review import review_required
 
 # Offered as ticks on the new-study page: every interface language framelab ships, then
 # other common campaign languages (any other code can be typed).
@@ -35,8 +36,16 @@ OFFERED_LANGUAGES = tuple(dict.fromkeys([*UI_LANGUAGES, "pt", "tr", "de", "it", 
 @bp.route("/")
 @require_login
 def index() -> str:
-    refs = accounts.studies_for(session(), current_account())
-    return render_template("studio/index.html", studies=refs, logout_form=ActionForm())
+    me = current_account()
+    refs = accounts.studies_for(session(), me)
+    return render_template(
+        "studio/index.html",
+        studies=refs,
+        logout_form=ActionForm(),
+        invitations=invitations.pending_for(session(), me, now=now()),
+        invitation_form=InvitationForm(),
+        can_create=me.can_create_studies,
+    )
 
 
 def _new_forms() -> tuple[NewStudyForm, UploadForm, list[studio.TemplateInfo]]:
@@ -72,6 +81,9 @@ def _spec_from_form(form: NewStudyForm):
 @bp.route("/new", methods=["GET", "POST"])
 @require_login
 def new_study() -> Any:
+    if not current_account().can_create_studies:
+        # A site admin grants this (accounts page); GET and POST alike, before any parsing.
+        return render_template("studio/new_forbidden.html"), 403
     form, upload, infos = _new_forms()
     errors: list[tuple[str, str]] = []
     try:
@@ -100,6 +112,9 @@ def new_study() -> Any:
     )
     return page, status
 
+
+
+new_study.required_permission = "create"  # type: ignore[attr-defined]
 
 @bp.route("/<slug>/to-fill")
 @require_role("view")
@@ -146,13 +161,16 @@ def overview(study: LoadedStudy) -> str:
     studio.close_if_target_reached(session(), study.slug, now=now())
     study = studio.get_study(session(), study.slug)
     state = studio.lock_state(session(), study.slug)
-    link = url_for("participant.start", slug=study.slug, _external=True)
+    found = campaigns.campaign(session(), study.id)
     return render_study(
         "studio/overview.html",
         study,
         "studio.overview",
         lock=state,
-        participant_link=link,
+        participant_link=campaign_link(found),
+        campaign=found,
+        review_state=review.review_state(session(), study.slug),
+        review_required=review_required(),
         action_form=ActionForm(),
         actions=studio.ACTIONS,
     )
@@ -193,43 +211,68 @@ def yaml_editor(study: LoadedStudy) -> Any:
     return page, status
 
 
-@bp.route("/<slug>/members")
-@require_role("view")
-def members(study: LoadedStudy) -> str:
-    listing = accounts.list_members(session(), study.id)
+def _members_page(study: LoadedStudy, form: MemberForm, error: str | None = None) -> str:
     return render_study(
         "studio/members.html",
         study,
         "studio.members",
-        form=MemberForm(),
-        members=listing,
+        form=form,
+        members=accounts.list_members(session(), study.id),
+        invited=invitations.pending_for_study(session(), study.id, now=now()),
         remove_form=RemoveMemberForm(),
+        invitation_form=InvitationForm(),
+        error=error,
     )
+
+
+@bp.route("/<slug>/members")
+@require_role("view")
+def members(study: LoadedStudy) -> str:
+    return _members_page(study, MemberForm())
+
+
+# The owner's answer is the same whether or not the address has an account.
+INVITED = (
+    "Invitation recorded for {email} as {role}. If a studio account exists for that "
+    "address, they see the invitation on their study list and the role starts when they "
+    "accept it; otherwise ask a site admin to create the account. Pending invitations "
+    "are listed below and expire in 30 days."
+)
 
 
 @bp.route("/<slug>/members", methods=["POST"])
 @require_role("manage")
 def add_member(study: LoadedStudy) -> Any:
     form = MemberForm()
-    error = None
     if form.validate_on_submit():
         try:
-            accounts.grant_role(session(), study.id, form.email.data, form.role.data, now=now())
-            flash(f"{form.email.data} is now {form.role.data} of {study.slug}.", "info")
+            outcome = invitations.invite(
+                session(),
+                study.id,
+                form.email.data or "",
+                form.role.data or "",
+                invited_by=current_account().email,
+                now=now(),
+            )
+            address = accounts.normalise_email(form.email.data or "")
+            if outcome == "changed":
+                flash(f"{address} is now {form.role.data} of {study.slug}.", "info")
+            else:
+                flash(INVITED.format(email=address, role=form.role.data), "info")
             return redirect(url_for("studio.members", slug=study.slug))
         except AccountError as exc:
-            error = str(exc)
-    listing = accounts.list_members(session(), study.id)
-    page = render_study(
-        "studio/members.html",
-        study,
-        "studio.members",
-        form=form,
-        members=listing,
-        error=error,
-        remove_form=RemoveMemberForm(),
-    )
-    return page, 422
+            return _members_page(study, form, str(exc)), 422
+    return _members_page(study, form), 422
+
+
+@bp.route("/<slug>/members/invitation", methods=["POST"])
+@require_role("manage")
+def withdraw_invitation(study: LoadedStudy) -> Any:
+    form = InvitationForm()
+    if form.validate_on_submit():
+        invitations.withdraw(session(), study.id, form.invitation_id.data)
+        flash("Invitation withdrawn.", "info")
+    return redirect(url_for("studio.members", slug=study.slug))
 
 
 @bp.route("/<slug>/members/remove", methods=["POST"])
@@ -243,32 +286,3 @@ def remove_member(study: LoadedStudy) -> Any:
         except AccountError as exc:
             flash(str(exc), "error")
     return redirect(url_for("studio.members", slug=study.slug))
-
-
-@bp.route("/accounts", methods=["GET", "POST"])
-@require_login
-def manage_accounts() -> Any:
-    """Site admins create accounts; everyone else is told this is for admins."""
-    if not current_user.is_admin:
-        return render_template("studio/admin_only.html"), 403
-    form = AccountForm()
-    error = None
-    if form.validate_on_submit():
-        try:
-            created = accounts.create_user(
-                session(),
-                form.email.data,
-                form.password.data,
-                is_admin=form.is_admin.data,
-                now=now(),
-            )
-            flash(f"Account {created.email} created.", "info")
-            return redirect(url_for("studio.manage_accounts"))
-        except AccountError as exc:
-            error = str(exc)
-    listing = accounts.list_accounts(session())
-    status = 422 if error or form.errors else 200
-    return render_template("studio/accounts.html", form=form, accounts=listing, error=error), status
-
-
-manage_accounts.required_permission = "admin"  # type: ignore[attr-defined]
