@@ -76,7 +76,7 @@ def csv_bytes(df: pd.DataFrame, spec: StudySpec, *, long: bool = False) -> bytes
     return csv_frame(df, spec, long=long).to_csv(index=False).encode("utf-8")
 
 
-def _category_codes(record: dict[str, Any], series: pd.Series) -> list[str]:
+def _values_in_code_order(record: dict[str, Any], series: pd.Series) -> list[str]:
     """A category column's values in code order (code 1 first).
 
     The codebook's codes, then (sorted) any value of `series` they lack, so no value is
@@ -91,7 +91,7 @@ def _category_series(record: dict[str, Any], series: pd.Series) -> pd.Series:
     """Text -> Categorical with the categories in code order; empty text is missing."""
     values = series.astype(object).where(series.notna() & (series.astype(str) != ""), None)
     return pd.Series(
-        pd.Categorical(values, categories=_category_codes(record, series), ordered=False),
+        pd.Categorical(values, categories=_values_in_code_order(record, series), ordered=False),
         index=series.index,
     )
 
