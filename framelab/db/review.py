@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from framelab.db import accounts as _accounts  # noqa: F401  (the `account` table the keys name)
 from framelab.db.models import Base
 
 REVIEW_DECISIONS = ("approved", "changes_requested")
