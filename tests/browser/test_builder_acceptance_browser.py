@@ -135,8 +135,8 @@ SPANISH = {
     "Centre-right": "Centroderecha",
     "Right": "Derecha",
     PETITION: "¿Firmaría una petición a favor del derecho a reparar?",
-    # The oppose-support preset's labels: adding a language copies them in English (the
-    # preset's own Spanish labels are not used), so the translator types them.
+    # The oppose-support preset's labels: adding Spanish fills in the preset's own Spanish
+    # wording, marked as such, so the translator only checks them.
     **dict(
         zip(
             SUPPORT_LABELS,
@@ -496,16 +496,20 @@ def add_spanish_in_new_version(c: Campaigner) -> str:
     assert c.page.url.endswith(f"/studio/{version}/translate/es")
     c.check()
     rows = c.page.locator("table.translate tbody tr")
-    untranslated = 0
+    untranslated = prefilled = 0
     for index in range(rows.count()):
         row = rows.nth(index)
         source = row.locator("td.source").inner_text().strip()
         box = row.locator("input, textarea").first
+        assert source in SPANISH, f"no translation for {source!r}"
+        if "prefilled" in (row.get_attribute("class") or ""):
+            prefilled += 1
+            assert box.input_value() == SPANISH[source]  # the preset's wording, not a copy
+            continue
         if "untranslated" in (row.get_attribute("class") or ""):
             untranslated += 1
-        assert source in SPANISH, f"no translation for {source!r}"
         box.fill(SPANISH[source])
-    assert untranslated > 0
+    assert untranslated > 0 and prefilled == len(SUPPORT_LABELS)
     c.check("translation-view")
     c.click("button:has-text('Save Español texts')")
     assert "Every text is translated" in c.flashes()

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
@@ -20,8 +21,9 @@ from framelab.services import accounts, studio
 from framelab.services.studies import get_study
 from framelab.services.studio import TranslationIncomplete
 from framelab.web.studio import build_languages
+from framelab.web.studio.label_presets import PRESETS, prefilled_labels
 from framelab.web.studio.translator_files import read_translator_file, texts_csv, texts_po
-from tests.factories import approve, make_study, publish
+from tests.factories import approve, make_study
 from tests.studio.conftest import NOW, PASSWORD, SLUG
 from tests.studio.test_roles import studio_rules
 from tests.web.swahili import SWAHILI
@@ -77,6 +79,27 @@ def test_adding_a_language_copies_every_text_and_lists_each_as_untranslated():
     assert len([g for g in gaps if g.kind == "interface"]) == len(interface_msgids())
 
 
+def test_adding_a_language_fills_a_presets_answer_labels_in_its_own_wording():
+    # support uses the oppose-support preset, which has Portuguese labels.
+    preset = PRESETS["oppose_support_7"]
+    assert SPEC.item("support").labels.get("en") == list(preset.labels["en"])
+    added = build_languages.add_language(SPEC, "pt")
+    assert added.item("support").labels.get("pt") == list(preset.labels["pt"])
+    keys = [f"items.support.labels.{n}" for n in range(1, 8)]
+    listed = added.translation.untranslated["pt"]
+    assert not set(keys) & set(listed)
+    assert len(listed) == len(text_units(SPEC)) - 7
+    assert not [g for g in translation_gaps(added) if g.key in keys]
+    assert set(prefilled_labels(added, "pt")) == set(keys)
+    # Labels typed by the campaigner (no preset) are copies to translate, as before.
+    assert "items.ideology.labels.1" in listed
+    assert added.item("ideology").labels.get("pt") == added.item("ideology").labels.get("en")
+    # A language the preset has no wording for gets copies too.
+    swahili = build_languages.add_language(SPEC, "sw")
+    assert set(keys) <= set(swahili.translation.untranslated["sw"])
+    assert prefilled_labels(swahili, "sw") == {}
+
+
 def test_removing_a_language_deletes_its_texts_everywhere_and_undoes_adding_it():
     added = build_languages.add_language(SPEC, "sw")
     assert build_languages.remove_language(added, "sw").content_hash() == SPEC.content_hash()
@@ -106,6 +129,31 @@ def test_the_default_language_and_unknown_codes_are_refused_with_the_reason():
         build_languages.add_language(SPEC, "Swahili")
     with pytest.raises(StudyError, match="'es' is already a language"):
         build_languages.add_language(SPEC, "es")
+
+
+def test_the_translation_view_says_what_each_text_is_and_shows_preset_labels_as_filled(
+    client_for,
+):
+    owner = client_for("owner@example.org")
+    owner.post(f"/studio/{SLUG}/languages/add", data={"lang": "pt"})
+    view = unescape(owner.get(f"/studio/{SLUG}/translate/pt").get_data(as_text=True))
+    rows = re.findall(
+        r'<tr id="row-\d+" data-key="([^"]+)"[^>]*>\s*<th scope="row"><label[^>]*>([^<]+)<', view
+    )
+    assert len(rows) == len(text_units(SPEC))
+    words = dict(rows)
+    assert words["title"] == "Study title"
+    assert words["arms.care.frame.body"] == "Care (harm) – message body"
+    assert words["items.age_group.options.2.label"] == "Question 'age_group' – option 2"
+    # Keys are for machines only: never a label a person reads.
+    assert all(key != text and "items." not in text for key, text in rows)
+    assert "<code>items." not in view
+    # The preset's Portuguese labels: filled in, marked with their source, not missing.
+    prefilled = re.findall(r'data-key="items\.support\.labels\.\d" class="prefilled"', view)
+    assert len(prefilled) == 7
+    assert view.count("From a preset: “Oppose – support, 7 points”") == 7
+    assert "7 answer labels were filled in from their preset" in view
+    assert "Sou totalmente a favor" in view
 
 
 def test_saving_translations_clears_only_what_was_translated_or_kept():
@@ -176,7 +224,7 @@ def test_add_translate_and_remove_a_language_through_the_studio(studio_app, clie
     added = owner.post(f"/studio/{SLUG}/languages/add", data={"lang": "pt"})
     assert added.status_code == 302 and added.headers["Location"].endswith("/translate/pt")
     view = owner.get(f"/studio/{SLUG}/translate/pt").get_data(as_text=True)
-    count = len(text_units(SPEC))
+    count = len(text_units(SPEC)) - 7  # the support question's preset labels are filled in
     assert f"{count} texts to translate" in view
     assert view.count("Not translated yet") == count
     assert SPEC.text(SPEC.title, "en") in view  # the default text beside the input

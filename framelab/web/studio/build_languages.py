@@ -1,7 +1,8 @@
 """Language edits of a study, as whole validated specs (no requests, no database).
 
 add_language(spec, lang) -> Study              # every text copied from the default language,
-                                               # listed as untranslated until translated
+                                               # listed as untranslated until translated;
+                                               # a preset's answer labels in its own wording
 remove_language(spec, lang) -> Study           # that language's texts gone everywhere
 save_translation(spec, lang, texts, keep) -> Study   # texts by key; `keep` = same on purpose
 save_interface(spec, lang, strings, register) -> Study
@@ -23,6 +24,7 @@ from framelab.domain.errors import StudyError
 from framelab.domain.localized import LANGUAGE_PATTERN
 from framelab.domain.study import Study, study_from_data
 from framelab.domain.translation import CATALOG_REGISTERS, TextUnit, interface_msgids, text_units
+from framelab.web.studio.label_presets import preset_labels_for
 
 
 def _node(data: Any, path: tuple[str | int, ...]) -> Any:
@@ -77,9 +79,19 @@ def add_language(spec: Study, lang: str) -> Study:
         texts = dict(value) if isinstance(value, dict) else {default: value}
         texts[lang] = copy.deepcopy(texts[default])
         _set(data, path, texts)
+    # Answer labels of a preset that has this language are the preset's own wording, not a
+    # copy to translate (the translation view shows where they come from).
+    from_presets: set[str] = set()
+    for index, item in enumerate(spec.items):
+        labels = preset_labels_for(item, default, lang) if item.labels is not None else None
+        if labels is not None:
+            data["items"][index]["labels"][lang] = labels
+            from_presets.update(f"items.{item.id}.labels.{n}" for n in range(1, len(labels) + 1))
     data["languages"] = [*spec.languages, lang]
     notes = _translation(data)
-    notes["untranslated"][lang] = [unit.key for unit in text_units(spec)]
+    notes["untranslated"][lang] = [
+        unit.key for unit in text_units(spec) if unit.key not in from_presets
+    ]
     return study_from_data(data)
 
 

@@ -6,6 +6,8 @@ Public API::
     Preset.labels_for(languages) -> dict[str, list[str]]   # StudyError for a missing language
     Preset.covers(languages) -> bool
     matching_preset(item, languages, default_language) -> str | None   # the preset an item uses
+    prefilled_labels(spec, lang) -> dict[str, Preset]   # label text keys a preset filled in
+    preset_labels_for(item, default_language, lang) -> list[str] | None   # for a new language
     sibling(preset_key, points) -> str | None     # same wording family with other points
     OPTION_WORD: dict[str, str]          # "Option" per language (default choice labels)
 
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 
 from framelab.domain.errors import StudyError
 from framelab.domain.items import Item
+from framelab.domain.study import Study
 
 VAGIAS = (
     "Vagias, W. M. (2006). Likert-type scale response anchors. Clemson International "
@@ -207,6 +210,31 @@ def matching_preset(item: Item, languages: Iterable[str], default_language: str)
         ):
             return preset.key
     return None
+
+
+def prefilled_labels(spec: Study, lang: str) -> dict[str, Preset]:
+    """Text keys of the answer labels that `lang` takes from a preset (key -> the preset):
+    the likert questions whose labels are a preset's in the default language and in `lang`.
+    """
+    found: dict[str, Preset] = {}
+    if lang == spec.default_language:
+        return found
+    for item in spec.items:
+        key = matching_preset(item, [spec.default_language, lang], spec.default_language)
+        if key is None:
+            continue
+        for number in range(1, PRESETS[key].points + 1):
+            found[f"items.{item.id}.labels.{number}"] = PRESETS[key]
+    return found
+
+
+def preset_labels_for(item: Item, default_language: str, lang: str) -> list[str] | None:
+    """The labels a preset has in `lang` for a likert item that uses the preset's labels in
+    the default language (None: no such preset, or it has no wording in `lang`)."""
+    key = matching_preset(item, [default_language], default_language)
+    if key is None or not PRESETS[key].covers([lang]):
+        return None
+    return list(PRESETS[key].labels[_base(lang)])
 
 
 def sibling(preset_key: str, points: int) -> str | None:

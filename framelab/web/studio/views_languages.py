@@ -12,6 +12,7 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from framelab.domain.names import text_name
 from framelab.domain.study import Study, StudyError
 from framelab.domain.translation import (
     CATALOG_REGISTERS,
@@ -30,6 +31,7 @@ from framelab.web.studio.auth import can, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
 from framelab.web.studio.forms import ActionForm
+from framelab.web.studio.label_presets import TRANSLATION_NOTE, prefilled_labels
 from framelab.web.studio.translator_files import read_translator_file, texts_csv, texts_po
 
 ACTIVE = "studio.languages"
@@ -150,10 +152,13 @@ def translate(study: LoadedStudy, lang: str) -> Any:
             return redirect(url_for("studio.translate", slug=study.slug, lang=lang))
     todo = set(spec.translation.untranslated.get(lang, ())) if spec.translation else set()
     unchanged = set(unchanged_texts(spec, lang))
+    presets = prefilled_labels(spec, lang)
     locked_sections = _locked_sections(study)
     rows = [
         {
             "key": unit.key,
+            "what": text_name(spec, unit.key),
+            "preset": presets.get(unit.key) if unit.key not in todo else None,
             "default": unit.text(spec, spec.default_language) or "",
             "text": submitted.get(unit.key, unit.text(spec, lang) or ""),
             "untranslated": unit.key in todo,
@@ -176,6 +181,8 @@ def translate(study: LoadedStudy, lang: str) -> Any:
         missing=sum(r["untranslated"] for r in rows),
         any_locked=any(r["locked"] for r in rows),
         unchanged=sum(r["unchanged"] for r in rows),
+        from_presets=sum(r["preset"] is not None for r in rows),
+        translation_note=TRANSLATION_NOTE,
         language_name=language_name,
         direction=text_direction(lang),
         default_direction=text_direction(spec.default_language),
