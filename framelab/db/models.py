@@ -1,7 +1,9 @@
 """Typed SQLAlchemy 2.0 models. Models never commit; services own the transaction.
 
 Privacy: no IP address, user agent or raw panel id is stored anywhere; panel ids
-are kept only as salted SHA-256 (the salt is per study, `Study.salt`).
+are kept only as keyed pseudonyms, HMAC-SHA256 under a key file outside the database
+of the salted SHA-256 (framelab.services.pseudonyms; the salt is the campaign's,
+`Study.salt`).
 
 The assignment log is append-only: a flush that updates or deletes a log row
 raises, so balance accounting and replay always see every assignment made.
@@ -138,7 +140,9 @@ class Participant(Base):
         sa.UniqueConstraint("study_id", "panel_hash"),
         sa.CheckConstraint(_in("status", PARTICIPANT_STATUSES), name="status"),
         # The target check counts completed real participants (index only).
-        sa.Index("ix_participant_study_status", "study_id", "status", "pilot", "rehearsal"),
+        sa.Index(
+            "ix_participant_study_status", "study_id", "status", "pilot", "rehearsal", "duplicate"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,6 +163,10 @@ class Participant(Base):
     # A simulated participant (framelab simulate): never in real counts, targets or analyses.
     # Server default only, so inserts written for an older schema (no such column) still work.
     rehearsal: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
+    # A repeat panel id (DECISIONS rule 5): enrolled like anyone, with no panel hash of its
+    # own, assigned outside the block sequence (DuplicateAssignment), never in real counts,
+    # targets or analyses. Server default only, like `rehearsal`.
+    duplicate: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     attention_failed: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     speeder: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     honeypot: Mapped[bool] = mapped_column(sa.Boolean, default=False)
@@ -231,6 +239,49 @@ class BlockState(Base):
     study_id: Mapped[int] = mapped_column(sa.ForeignKey("study.id"), primary_key=True)
     stratum: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     next_position: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class DuplicateCounter(Base):
+    """The next position in a study's sequence of duplicates (apart from every stratum's)."""
+
+    __tablename__ = "duplicate_counter"
+
+    study_id: Mapped[int] = mapped_column(sa.ForeignKey("study.id"), primary_key=True)
+    next_position: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class DuplicateAssignment(Base):
+    """A duplicate's arm: a weighted draw from (seed, position among the duplicates).
+
+    Kept apart from the assignment log, so that the log's block sequences replay as if
+    duplicates had never come, and written with the same two statements as a real
+    assignment (a counter and a row), so that their cost does not tell them apart.
+    """
+
+    __tablename__ = "duplicate_assignment"
+    __table_args__ = (
+        sa.UniqueConstraint("study_id", "position"),
+        sa.UniqueConstraint("participant_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id", ondelete="CASCADE"))
+    study_id: Mapped[int] = mapped_column(sa.ForeignKey("study.id"), index=True)
+    arm: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int] = mapped_column(sa.Integer)
+    seed: Mapped[int] = mapped_column(sa.BigInteger)
+    spec_hash: Mapped[str] = mapped_column(sa.String(64))
+    assigned_at: Mapped[datetime]
+
+
+class PseudonymCheck(Base):
+    """The pseudonym key chain applied to a fixed input: tells a key file that is not this database's."""
+
+    __tablename__ = "pseudonym_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[str] = mapped_column(sa.String(64))
+    changed_at: Mapped[datetime]
 
 
 @event.listens_for(Session, "before_flush")
