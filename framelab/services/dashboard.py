@@ -3,7 +3,8 @@
 Outcome results stay hidden until the planned sample (target_n completes, or the study
 is closed when there is no target) so that nobody peeks and stops early.
 Pilot participants are counted apart and never in the funnel; rehearsal
-(simulated) participants are in no figure but their own count. Groups are named as a
+(simulated) participants and duplicates (a panel id that had taken part before,
+DECISIONS rule 5) are in no figure but their own count. Groups are named as a
 person reads them: arms by their label, strata by the answers of the blocking question
 (its option labels, never the stored codes), in the studio's language.
 """
@@ -58,6 +59,8 @@ class Dashboard:
     results_reason: str
     rehearsal_started: int = 0  # simulated participants: only counted here, never above
     rehearsal_completed: int = 0
+    duplicates_started: int = 0  # repeat panel ids: only counted here, never above
+    duplicates_completed: int = 0
 
 
 def _excluded(row: sa.Row, flags: tuple[str, ...]) -> bool:
@@ -116,6 +119,7 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
             Participant.consented_at,
             Participant.pilot,
             Participant.rehearsal,
+            Participant.duplicate,
             Participant.attention_failed,
             Participant.speeder,
             Participant.honeypot,
@@ -126,8 +130,9 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
     spec = loaded.spec
     flags = tuple(f for f in spec.analysis.exclude if f in EXCLUSION_FLAGS)
     rehearsal = [r for r in rows if r.rehearsal]
-    real = [r for r in rows if not r.pilot and not r.rehearsal]
-    pilot = [r for r in rows if r.pilot and not r.rehearsal]
+    duplicates = [r for r in rows if r.duplicate and not r.rehearsal]
+    real = [r for r in rows if not r.pilot and not r.rehearsal and not r.duplicate]
+    pilot = [r for r in rows if r.pilot and not r.rehearsal and not r.duplicate]
     lang = lang or label_language(spec)
     arms = tuple(
         _funnel(
@@ -174,6 +179,8 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
         results_reason=reason,
         rehearsal_started=len(rehearsal),
         rehearsal_completed=sum(r.status == "completed" for r in rehearsal),
+        duplicates_started=len(duplicates),
+        duplicates_completed=sum(r.status == "completed" for r in duplicates),
     )
 
 

@@ -133,8 +133,9 @@ _COMPLETED = DirectStatement(
         Participant.study_id == sa.bindparam("study_id"),
         Participant.status == "completed",
         Participant.pilot == sa.bindparam("pilot"),
-        # simulated participants (rehearsal rows) never count towards a target
+        # simulated participants (rehearsal rows) and duplicates never count towards a target
         Participant.rehearsal.is_(False),
+        Participant.duplicate.is_(False),
     )
 )
 
@@ -395,7 +396,7 @@ _CURRENT_VERSION = DirectStatement(
 def close_at_target(db: Direct, study_id: int, target: int, *, now: datetime) -> bool:
     """Close a live study once its completed real participants reach `target`.
 
-    Real: neither pilot nor rehearsal (simulated) participants.
+    Real: neither pilot nor rehearsal (simulated) participants, nor duplicates.
 
     Called in the transaction that completes a participant, after their row says so:
     the study stops taking newcomers at the completion that reaches the target, and
