@@ -32,7 +32,7 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
 
     from framelab.config import CONFIGS, load_config
-    from framelab.web import database, errors, logs, security
+    from framelab.web import database, errors, input_checks, logs, security
     from framelab.web.extensions import babel, csrf
     from framelab.web.i18n import select_locale
 
@@ -70,4 +70,6 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(getattr(import_module(module_name), attribute))
     # After the blueprints: rate limits wrap their views (framelab.web.security).
     security.init_app(app)
+    # Last, so it runs first: NUL and lone surrogates are refused before any hook or view.
+    input_checks.init_app(app)
     return app

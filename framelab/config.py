@@ -13,6 +13,8 @@ Variables:
   development a random key is generated once and kept in `<instance>/secret_key`
   so that every worker process and every restart share it.
 - FRAMELAB_ENV: production (default) | development | testing.
+- FRAMELAB_REQUIRE_REVIEW: whether a study goes live only after a reviewer approved it
+  (DECISIONS rule 9); on by default, `0`/`off` turns it off for the whole instance.
 """
 
 from __future__ import annotations
@@ -75,6 +77,42 @@ def secret_key_from_env(environ: Mapping[str, str] | None = None) -> str:
     return key
 
 
+def require_review_from_env(environ: Mapping[str, str] | None = None) -> bool:
+    """FRAMELAB_REQUIRE_REVIEW: a reviewer's sign-off before launch; on unless 0/false/no/off."""
+    value = _env(environ).get("FRAMELAB_REQUIRE_REVIEW", "").strip().lower()
+    if value in ("", "1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(
+        f"FRAMELAB_REQUIRE_REVIEW: {value!r} is not on or off (expected 1/0, true/false, yes/no, on/off)"
+    )
+
+
+DEFAULT_MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+MIN_MAX_CONTENT_LENGTH = 64 * 1024  # below this a study file could not be uploaded
+MAX_FORM_MEMORY_SIZE = 1024 * 1024  # form text (not files); see Config.__init__
+
+
+def max_content_length_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """FRAMELAB_MAX_CONTENT_LENGTH in bytes (at least 64 KiB), else 4 MiB."""
+    raw = _env(environ).get("FRAMELAB_MAX_CONTENT_LENGTH", "").strip()
+    if not raw:
+        return DEFAULT_MAX_CONTENT_LENGTH
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        raise ValueError(
+            f"FRAMELAB_MAX_CONTENT_LENGTH: expected a number of bytes, got {raw!r}"
+        ) from None
+    if value < MIN_MAX_CONTENT_LENGTH:
+        raise ValueError(
+            f"FRAMELAB_MAX_CONTENT_LENGTH: expected at least {MIN_MAX_CONTENT_LENGTH} bytes "
+            f"(a study file must fit), got {value}"
+        )
+    return value
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -89,9 +127,16 @@ class Config:
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = _env(environ)
+        self.REQUIRE_REVIEW = require_review_from_env(env)
         self.INSTANCE_PATH = str(instance_path_from_env(env))
         self.DATABASE_URL = database_url_from_env(env)
         self.SECRET_KEY = self._secret_key(env)
+        # Flask refuses larger bodies with a 413 (framelab.web.errors renders it).
+        self.MAX_CONTENT_LENGTH = max_content_length_from_env(env)
+        # Form text (not files) is decoded in memory, and percent-decoding costs about
+        # 75 bytes per encoded byte at its worst ("%5B%5B..."): 1 MiB of it peaks near
+        # 75 MB, while a study's YAML in the editor is well under 200 kB.
+        self.MAX_FORM_MEMORY_SIZE = min(self.MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE)
 
     def _secret_key(self, env: Mapping[str, str]) -> str:
         return secret_key_from_env(env)

@@ -36,6 +36,9 @@ TONES = {"good": "#0b4f8a", "bad": "#a11d21", "neutral": MUTED}
 _RC = {
     "svg.fonttype": "none",  # real <text>: selectable, scalable, no embedded glyph paths
     "svg.hashsalt": "framelab",  # deterministic ids, so two runs give identical files
+    # Labels are campaigners' text ("$5 or $10", "50% more"), never TeX: without this,
+    # matplotlib reads $...$ as mathtext, mangles the label or fails the whole report.
+    "text.parse_math": False,
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica"],
     "font.size": 10,

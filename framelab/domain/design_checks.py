@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 Problems = list[tuple[str, str]]
 _BLOCKABLE = ("choice", "binary", "likert")
+# Every permuted block is built as a list of arms: bounded, so no weight makes it huge.
+MAX_WEIGHT = 100
+MAX_BLOCK_SIZE = 1_000
 
 
 def design_problems(study: Study) -> Problems:
@@ -30,11 +33,11 @@ def design_problems(study: Study) -> Problems:
                         f"'{arm_id}' is not an arm (arms: {', '.join(arm_ids)})",
                     )
                 )
-            elif weight < 1:
+            elif not 1 <= weight <= MAX_WEIGHT:
                 problems.append(
                     (
                         f"design.weights.{arm_id}",
-                        f"expected a whole number of at least 1, got {weight}",
+                        f"expected a whole number from 1 to {MAX_WEIGHT}, got {weight}",
                     )
                 )
         for arm_id in arm_ids:
@@ -51,7 +54,14 @@ def design_problems(study: Study) -> Problems:
             problems.append(
                 ("design.block_size", "the simple scheme draws independently and has no blocks")
             )
-        elif total and (design.block_size < 1 or design.block_size % total):
+        elif not 1 <= design.block_size <= MAX_BLOCK_SIZE:
+            problems.append(
+                (
+                    "design.block_size",
+                    f"expected a whole number from 1 to {MAX_BLOCK_SIZE}, got {design.block_size}",
+                )
+            )
+        elif total and design.block_size % total:
             problems.append(
                 (
                     "design.block_size",

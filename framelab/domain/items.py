@@ -56,6 +56,9 @@ _TYPE_FIELDS: dict[str, set[str]] = {
     "max_length": {"text"},
 }
 _INTEGER = re.compile(r"^[+-]?\d+$")
+# Answers are stored in a 32-bit integer column; an option's value must fit in it.
+OPTION_VALUE_MIN, OPTION_VALUE_MAX = -(2**31), 2**31 - 1
+_MAX_ANSWER_CHARS = 12  # sign and digits of the longest option value, with room
 
 
 def check_identifier(value: Any) -> str:
@@ -100,6 +103,16 @@ class Option(DomainModel):
 
     value: int
     label: Localized
+
+    @field_validator("value")
+    @classmethod
+    def _check_value(cls, value: int) -> int:
+        if not OPTION_VALUE_MIN <= value <= OPTION_VALUE_MAX:
+            raise ValueError(
+                f"expected a whole number from {OPTION_VALUE_MIN} to {OPTION_VALUE_MAX} "
+                f"(answers are stored as 32-bit integers), got {value}"
+            )
+        return value
 
 
 class Item(OmitsUnsetFields):
@@ -318,22 +331,24 @@ class Item(OmitsUnsetFields):
                 f"{self.id}: expected a whole number, got {text[:40]!r}",
                 {"item": self.id, "value": text[:40]},
             )
-        number = int(text)
+        # No allowed value is this long, and int() refuses 4,300 digits or more.
+        number = int(text) if len(text) <= _MAX_ANSWER_CHARS else None
+        shown = number if number is not None else f"{text[:20]}..."
         allowed = self.allowed_values() or []
         if self.type == "choice":
-            if number not in allowed:
+            if number is None or number not in allowed:
                 raise ValueProblem(
                     "not_an_option",
-                    f"{self.id}: {number} is not an option (options: {_describe(allowed)})",
-                    {"item": self.id, "value": number, "options": allowed},
+                    f"{self.id}: {shown} is not an option (options: {_describe(allowed)})",
+                    {"item": self.id, "value": shown, "options": allowed},
                 )
             return number
         low, high = allowed[0], allowed[-1]
-        if not low <= number <= high:
+        if number is None or not low <= number <= high:
             raise ValueProblem(
                 "out_of_range",
-                f"{self.id}: expected {low}..{high}, got {number}",
-                {"item": self.id, "value": number, "min": low, "max": high},
+                f"{self.id}: expected {low}..{high}, got {shown}",
+                {"item": self.id, "value": shown, "min": low, "max": high},
             )
         return number
 

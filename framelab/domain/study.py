@@ -71,6 +71,12 @@ __all__ = [
 
 SINGLE_STRATUM = "all"
 SLUG = re.compile(r"^[a-z0-9-]{3,64}$")
+# The assignment log keeps the seed in a signed 64-bit column (BigInteger); a larger
+# seed saved and went live, then every participant's assignment failed.
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
+MAX_TARGET_N = 10_000_000  # what the studio's plan form accepts
+MAX_SPEEDER_SECONDS = 86_400  # a day
+MAX_MIN_CELL_SIZE = 10_000
 
 
 class Frame(DomainModel):
@@ -130,6 +136,16 @@ class Design(DomainModel):
     strata: dict[str, list[int]] | None = None
     factors: dict[str, list[str]] | None = None
 
+    @field_validator("seed")
+    @classmethod
+    def _check_seed(cls, value: int) -> int:
+        if not SEED_MIN <= value <= SEED_MAX:
+            raise ValueError(
+                f"expected a whole number from {SEED_MIN} to {SEED_MAX} (what the assignment "
+                f"log stores), got {value}"
+            )
+        return value
+
 
 class AnalysisPlan(DomainModel):
     """The pre-registered analysis; locked with the study when it goes live."""
@@ -180,8 +196,8 @@ class Completion(DomainModel):
 class Quality(DomainModel):
     """Data-quality thresholds."""
 
-    speeder_seconds: int | None = Field(default=None, ge=0)
-    min_cell_size: int = Field(default=10, ge=1)
+    speeder_seconds: int | None = Field(default=None, ge=0, le=MAX_SPEEDER_SECONDS)
+    min_cell_size: int = Field(default=10, ge=1, le=MAX_MIN_CELL_SIZE)
 
 
 class Study(OmitsUnsetFields):
@@ -198,7 +214,7 @@ class Study(OmitsUnsetFields):
     completion: Completion | None = None
     quality: Quality = Field(default_factory=Quality)
     custom_values: list[str] = Field(default_factory=list)
-    target_n: int | None = Field(default=None, ge=1)
+    target_n: int | None = Field(default=None, ge=1, le=MAX_TARGET_N)
     arms: list[Arm]
     items: list[Item]
     scales: list[Scale] = Field(default_factory=list)

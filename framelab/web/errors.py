@@ -1,4 +1,4 @@
-"""Error pages (400, 404, 405, 500, expired form): friendly for participants, precise for staff.
+"""Error pages (400, 404, 405, 413, 500, expired form): friendly for participants, precise for staff.
 
 Participants get a short page in their language. Studio pages are read by staff, who
 need to know what failed and where to look: the studio's error pages name the page,
@@ -6,6 +6,10 @@ the reason when it is one of framelab's own messages (ValueError/LookupError nam
 the bad field), and the reference of the server log entry that holds the details.
 No traceback or other exception text ever reaches a page; the 500 handler logs the
 exception server-side under that reference (without client details).
+
+A request whose Host header cannot be used (a label over 63 characters) has no URL
+adapter, so no page can build a link: its 400 page is drawn from the plain templates,
+which link nowhere.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, current_app, render_template, request
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from framelab.web.i18n import page_chrome
 
@@ -40,7 +45,7 @@ def render_error(
 ) -> tuple[str, int]:
     """An error page in the request's language."""
     html = render_template(
-        "errors/error.html",
+        "errors/error.html" if can_build_urls() else "errors/error_plain.html",
         ui=page_chrome(),
         page_title=heading,
         heading=heading,
@@ -48,6 +53,11 @@ def render_error(
         hint=hint,
     )
     return html, status
+
+
+def can_build_urls() -> bool:
+    """False when the request has no URL adapter (its Host header could not be used)."""
+    return request_ctx.url_adapter is not None
 
 
 def is_studio_request() -> bool:
@@ -64,6 +74,8 @@ def render_staff_error(
 ) -> tuple[str, int]:
     """A studio error page: what failed, what did not change, where to look."""
     context = {"heading": heading, "message": message, "hint": hint, "reference": reference}
+    if not can_build_urls():
+        return render_template("errors/studio_error_plain.html", **context), status
     try:
         return render_template("errors/studio_error.html", **context), status
     except Exception:  # the studio chrome itself failed (database down?)
@@ -134,6 +146,39 @@ def _method_not_allowed(_error: HTTPException) -> tuple[str, int]:
     )
 
 
+def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+    if is_studio_request():
+        limit, sent = request.max_content_length, request.content_length
+        if limit and sent and sent > limit:
+            what = (
+                f"{request.path} accepts at most {_megabytes(limit)} per request; "
+                f"this one had {_megabytes(sent)}."
+            )
+        else:
+            form_limit = current_app.config.get("MAX_FORM_MEMORY_SIZE") or 0
+            what = (
+                f"A text field sent to {request.path} is larger than the "
+                f"{_megabytes(form_limit)} allowed for form text."
+            )
+        return render_staff_error(
+            413,
+            "The request is too large",
+            what,
+            "Nothing was saved. A study file is tens of kilobytes: check that you chose the "
+            "right file. An operator sets the limit with FRAMELAB_MAX_CONTENT_LENGTH.",
+        )
+    return render_error(
+        413,
+        _("Something was wrong with that request"),
+        _("We could not use what your browser sent. Please go back and try again."),
+        _("Please go back, reload the page and send it again. Your earlier answers are saved."),
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB"
+
+
 def _staff_reason(error: BaseException | None) -> str:
     """framelab's own messages (ValueError/LookupError name the bad field); else the type."""
     if error is None:
@@ -184,4 +229,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(400, _bad_request)
     app.register_error_handler(404, _not_found)
     app.register_error_handler(405, _method_not_allowed)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(InternalServerError, _server_error)

@@ -168,24 +168,38 @@ CORRECTION_CHOICES = {
 }
 
 
+class FiniteDecimalField(DecimalField):
+    """A decimal field that takes finite numbers only.
+
+    Python's Decimal reads "sNaN", "NaN" and "Infinity"; a signalling NaN then failed
+    the range check's comparison and float() (a 500) instead of showing a form error.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if valuelist and self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError("Enter a number, for example 0.05 (not NaN or infinity).")
+
+
 class PowerForm(FlaskForm):
     """The power planner: a GET form (changes nothing, so no CSRF token needed)."""
 
     class Meta:
         csrf = False
 
-    effect = DecimalField(
+    effect = FiniteDecimalField(
         "Expected effect, in standard deviations (Cohen's d)",
         places=3,
         default=0.15,
         validators=[NumberRange(0.01, 2)],
     )
-    difference = DecimalField(
+    difference = FiniteDecimalField(
         "Expected difference in outcome points",
         places=2,
         validators=[Optional(), NumberRange(0.001, 100)],
     )
-    outcome_sd = DecimalField(
+    outcome_sd = FiniteDecimalField(
         "and the outcome's standard deviation (SD)",
         places=2,
         validators=[Optional(), NumberRange(0.001, 100)],
@@ -193,14 +207,14 @@ class PowerForm(FlaskForm):
     n_per_arm = IntegerField(
         "Completed participants per arm", validators=[Optional(), NumberRange(2, 1_000_000)]
     )
-    attrition = DecimalField(
+    attrition = FiniteDecimalField(
         "Expected drop-out (%)",
         description="Of every 100 who start, how many leave before the end; 15 is common online.",
         places=0,
         default=15,
         validators=[NumberRange(0, 90)],
     )
-    alpha = DecimalField(
+    alpha = FiniteDecimalField(
         "Risk of a false alarm (significance level, alpha)",
         description="0.05: a frame that does nothing is declared to work 5 times in 100.",
         places=3,
@@ -340,7 +354,7 @@ def plan_form(spec: Study) -> tuple[type[FlaskForm], Places]:
             choices=_item_choices(spec, pre),
             default=plan.moderators,
         ),
-        "alpha": DecimalField(
+        "alpha": FiniteDecimalField(
             "Risk of a false alarm (significance level, alpha)",
             description="0.05 means a frame that does nothing is declared to work 5 times in 100.",
             # Shown as the study gives it: rounding to 3 places turned 0.0125 into 0.013.

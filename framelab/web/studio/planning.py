@@ -54,7 +54,16 @@ def plan_power(
     correction: str,
     attrition: float,
 ) -> PowerPlan:
-    """Power for `effect_d` at `per_arm` completes, and the sample the effect would need."""
+    """Power for `effect_d` at `per_arm` completes, and the sample the effect would need.
+
+    Raises ValueError for a number the planner's form refuses (non-finite, out of range).
+    """
+    if not (math.isfinite(effect_d) and effect_d > 0):
+        raise ValueError(f"effect_d: expected a finite number above 0, got {effect_d}")
+    if not (math.isfinite(alpha) and 0 < alpha < 1):
+        raise ValueError(f"alpha: expected a finite number between 0 and 1, got {alpha}")
+    if not (math.isfinite(attrition) and 0 <= attrition < 1):
+        raise ValueError(f"attrition: expected a finite share from 0 to below 1, got {attrition}")
     arms = len(spec.arms)
     ratio = allocation_ratio(spec)
     achieved = power(effect_d, per_arm, alpha, arms, correction, allocation_ratio=ratio)
