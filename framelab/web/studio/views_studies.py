@@ -265,11 +265,25 @@ def add_member(study: LoadedStudy) -> Any:
     return _members_page(study, form), 422
 
 
+# Row ids are 64-bit signed integers on every database: a larger number names no row
+# (and SQLite cannot even take it as a parameter).
+MAX_ROW_ID = 2**63 - 1
+
+
+def _no_such_row(value: int | None, what: str, study: LoadedStudy) -> tuple[str, int] | None:
+    """A 422 members page when the posted id cannot be a row id, else None."""
+    if value is not None and not 1 <= value <= MAX_ROW_ID:
+        return _members_page(study, MemberForm(), f"{what}: there is no such {what}."), 422
+    return None
+
+
 @bp.route("/<slug>/members/invitation", methods=["POST"])
 @require_role("manage")
 def withdraw_invitation(study: LoadedStudy) -> Any:
     form = InvitationForm()
     if form.validate_on_submit():
+        if refused := _no_such_row(form.invitation_id.data, "invitation", study):
+            return refused
         invitations.withdraw(session(), study.id, form.invitation_id.data)
         flash("Invitation withdrawn.", "info")
     return redirect(url_for("studio.members", slug=study.slug))
@@ -280,6 +294,8 @@ def withdraw_invitation(study: LoadedStudy) -> Any:
 def remove_member(study: LoadedStudy) -> Any:
     form = RemoveMemberForm()
     if form.validate_on_submit():
+        if refused := _no_such_row(form.user_id.data, "member", study):
+            return refused
         try:
             accounts.revoke_role(session(), study.id, form.user_id.data)
             flash("Access removed.", "info")
