@@ -30,8 +30,13 @@ demo: $(STAMP)
 	@echo "Rehearsal report (simulated participants only): $(CURDIR)/reports/torture-ban/index.html"
 	$(BIN)/framelab serve --host $(HOST) --port $(PORT)
 
+# The suite runs in one worker process per core (pytest-xdist; tests/conftest.py gives each
+# worker its own PostgreSQL database). `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS := auto
+TEST_XDIST   := -n $(TEST_WORKERS) --dist loadgroup
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(TEST_XDIST)
 
 # The oldest versions pyproject.toml allows: every declared dependency (runtime and [dev])
 # pinned to its lower bound by a generated constraints file, in a venv of its own; the
@@ -50,7 +55,7 @@ $(LOWEST_STAMP): pyproject.toml tools/lowest_constraints.py
 	touch $(LOWEST_STAMP)
 
 test-lowest: $(LOWEST_STAMP)
-	$(LOWEST)/bin/python -m pytest -p no:cacheprovider $(LOWEST_TESTS)
+	$(LOWEST)/bin/python -m pytest -p no:cacheprovider $(TEST_XDIST) $(LOWEST_TESTS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +40,108 @@ def drop_ambient_app_settings(environ) -> list[str]:
 
 
 drop_ambient_app_settings(os.environ)
+
+
+# ---------------------------------------------------------------- parallel runs (pytest-xdist)
+#
+# `make test` runs the suite in worker processes (pytest -n). Each worker has its own
+# tmp_path tree (xdist gives it a basetemp of its own), its live servers bind port 0, and
+# on PostgreSQL it gets a database of its own: the controller creates one per worker on
+# the server of FRAMELAB_TEST_DATABASE_URL, hands its URL to the worker (which puts it in
+# its environment, so subprocesses and tests reading the variable use it too) and drops
+# it when the run ends. A plain `pytest` (no -n) uses the configured database itself.
+
+WORKER_DATABASE = "framelab_test_database_url"  # its key in the worker's workerinput
+_WORKER_DATABASES = pytest.StashKey[list]()  # the controller's list of what it created
+
+# Tests that start several CPU-hungry processes (gunicorn services, process pools, the
+# 2,000-bot simulation) share one worker, one after another, so two of them never crowd
+# the machine at once; with --dist loadgroup they start first (the largest work unit).
+PROCESS_HEAVY = (
+    "tests/reliability/",
+    "tests/services/test_concurrency.py::",
+    "tests/web/test_simulate.py::test_simulated_participants_show_the_planted_effects",
+    "tests/web/test_simulate.py::test_parallel_bots_all_finish",
+)
+
+
+def worker_database_name(base: str, worker: str, run: str) -> str:
+    """`<base>_<worker>_<run>`: unique to one worker of one run, so runs side by side never meet."""
+    return f"{base}_{worker}_{run[:8]}".lower()
+
+
+def _postgres_admin(base_url: str):
+    import sqlalchemy as sa
+
+    return sa.create_engine(base_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def create_worker_database(base_url: str, worker: str, run: str) -> str:
+    """Create an empty database for one worker on base_url's server; return its URL."""
+    import sqlalchemy as sa
+
+    url = sa.make_url(base_url)
+    name = worker_database_name(url.database or "test", worker, run)
+    engine = _postgres_admin(base_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_worker_database(base_url: str, worker_url: str) -> None:
+    import sqlalchemy as sa
+
+    name = sa.make_url(worker_url).database
+    engine = _postgres_admin(base_url)
+    try:
+        with engine.connect() as conn:
+            # FORCE (PostgreSQL 13+): a connection a test leaked must not keep it alive.
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """Controller, before a worker starts: give it a PostgreSQL database of its own."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        return
+    worker = node.workerinput["workerid"]
+    url = create_worker_database(base, worker, node.workerinput["testrunuid"])
+    node.workerinput[WORKER_DATABASE] = url
+    node.config.stash.setdefault(_WORKER_DATABASES, []).append(url)
+
+
+def pytest_configure(config) -> None:
+    worker_input = getattr(config, "workerinput", None)
+    if worker_input and worker_input.get(WORKER_DATABASE):
+        os.environ[PG_ENV] = worker_input[WORKER_DATABASE]
+
+
+def pytest_unconfigure(config) -> None:
+    """Controller, after every worker has stopped: drop the workers' databases."""
+    if getattr(config, "workerinput", None) is not None:
+        return
+    base = os.environ.get(PG_ENV)
+    for url in config.stash.get(_WORKER_DATABASES, []):
+        try:
+            drop_worker_database(base, url)
+        except Exception as exc:  # the run's result stands; say what was left behind
+            print(f"\ncould not drop the worker database {url}: {exc}", file=sys.stderr)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(config, items) -> None:
+    if getattr(config, "workerinput", None) is None:
+        return  # not an xdist worker: nothing to group
+    for item in items:
+        if item.nodeid.startswith(PROCESS_HEAVY):
+            item.add_marker(pytest.mark.xdist_group("process-heavy"))
 
 
 def _database_params() -> list:
