@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 
 from framelab.db.accounts import PasswordReset, StudyMembership, User
-from framelab.services import signin
+from framelab.services import accounts, signin
 from tests.security.conftest import table_rows
-from tests.studio.conftest import PASSWORD, SLUG, build_app, copy_database
+from tests.studio.conftest import PASSWORD, SLUG, build_app, copy_database, fill_database
 
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 NEW_PASSWORD = "tangerine lighthouse mosaic"
@@ -48,12 +49,19 @@ def clock(monkeypatch) -> Clock:
 
 
 @pytest.fixture
-def app(tmp_path, studio_template, clock):
+def app(database_url, tmp_path, studio_template, clock, monkeypatch):
+    """The studio's accounts and studies on SQLite and on PostgreSQL."""
+    if database_url.startswith("sqlite"):
+        url = copy_database(studio_template, tmp_path / "attacks.sqlite")
+    else:
+        monkeypatch.setattr(
+            accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        )
+        url = database_url
+        fill_database(url)
     # Per-source limits are checked in test_rate_limits.py; here one attacker address
     # is free to send as many attempts as the per-account rules allow.
-    app = build_app(
-        copy_database(studio_template, tmp_path / "attacks.sqlite"), RATELIMIT_ENABLED=False
-    )
+    app = build_app(url, RATELIMIT_ENABLED=False)
     yield app
     app.extensions["framelab.engine"].dispose()
 
