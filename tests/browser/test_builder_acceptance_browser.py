@@ -242,7 +242,9 @@ def live_server(tmp_path) -> Iterator[tuple[str, str]]:
     accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     try:
         with session_factory_for(url) as factory, factory() as session:
-            accounts.create_user(session, EMAIL, PASSWORD, now=datetime.now(UTC))
+            accounts.create_user(
+                session, EMAIL, PASSWORD, can_create_studies=True, now=datetime.now(UTC)
+            )
     finally:
         accounts._hasher = default
     app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True})
