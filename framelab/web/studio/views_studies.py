@@ -113,8 +113,8 @@ def new_study() -> Any:
     return page, status
 
 
-
 new_study.required_permission = "create"  # type: ignore[attr-defined]
+
 
 @bp.route("/<slug>/to-fill")
 @require_role("view")
