@@ -7,12 +7,19 @@ The counter row is locked for the length of the transaction: SQLite sessions
 begin with `BEGIN IMMEDIATE` (framelab.db.session), PostgreSQL takes
 `SELECT ... FOR UPDATE` on the row (created race-free with ON CONFLICT DO
 NOTHING). Two arrivals can never take the same slot or skip one.
+
+A panel id never resumes anyone (DECISIONS rule 5). A repeat panel id in the campaign
+enrols a participant of its own, flagged `duplicate`, with no panel hash, and assigned
+outside the block sequences: a weighted draw from its position among the study's
+duplicates (`duplicate_counter`, `duplicate_assignment`), taken with the same two
+statements as a real assignment. The assignment log therefore replays as if no
+duplicate had come, and neither the pages nor the work behind them differ for one.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -21,10 +28,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from framelab.db.direct import Direct, DirectStatement, in_session, insert_values
-from framelab.db.models import AssignmentLog, BlockState, Participant, Response, Study
-from framelab.domain.assignment import arm_for_slot
+from framelab.db.models import (
+    AssignmentLog,
+    BlockState,
+    DuplicateAssignment,
+    DuplicateCounter,
+    Participant,
+    Response,
+    Study,
+)
+from framelab.domain.assignment import arm_for_slot, simple_draw
 from framelab.domain.study import Study as StudySpec
 from framelab.services.errors import ParticipantNotFound
+from framelab.services.pseudonyms import PseudonymKey
 from framelab.services.studies import LoadedStudy, loaded_version, open_study_for_participants
 
 PANEL_PERSON_KEYS = ("PROLIFIC_PID", "workerId")
@@ -32,15 +48,40 @@ PANEL_STUDY_KEYS = ("STUDY_ID", "hitId")
 PANEL_SESSION_KEYS = ("SESSION_ID", "assignmentId")
 PANEL_SOURCES = {"PROLIFIC_PID": "prolific", "workerId": "mturk"}
 MAX_PANEL_VALUE = 200
+# The draw of a duplicate's arm is keyed by this name instead of a stratum's.
+DUPLICATE_SEQUENCE = "~duplicate"
 
 
 class AssignmentError(ValueError):
     """The participant cannot be assigned yet (e.g. the blocking item is unanswered)."""
 
 
-def panel_hash(salt: str, value: str) -> str:
-    """Salted SHA-256 of a panel id: the raw id is never stored."""
-    return hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()
+@dataclass(frozen=True)
+class PanelIds:
+    """A panel link's ids as stored: keyed pseudonyms (None where the link had none)."""
+
+    person: str | None = None
+    study: str | None = None
+    session: str | None = None
+    source: str | None = None  # prolific | mturk, from which person id the link carried
+
+
+def panel_ids(panel: Mapping[str, str] | None, salt: str, key: PseudonymKey | None) -> PanelIds:
+    """The pseudonyms of a link's panel ids (framelab.services.pseudonyms); raw ids are never kept."""
+    panel = panel or {}
+    person_key, person = _first(panel, PANEL_PERSON_KEYS)
+    _, study = _first(panel, PANEL_STUDY_KEYS)
+    _, session = _first(panel, PANEL_SESSION_KEYS)
+    if not (person or study or session):
+        return PanelIds()
+    if key is None:
+        raise ValueError("key: panel ids are stored as keyed pseudonyms; pass the pseudonym key")
+    return PanelIds(
+        person=key.pseudonym(salt, person) if person else None,
+        study=key.pseudonym(salt, study) if study else None,
+        session=key.pseudonym(salt, session) if session else None,
+        source=PANEL_SOURCES.get(person_key or ""),
+    )
 
 
 def _first(panel: Mapping[str, str], keys: tuple[str, ...]) -> tuple[str | None, str | None]:
@@ -71,57 +112,54 @@ def start_participant(
     panel: Mapping[str, str] | None,
     now: datetime,
     rehearsal: bool = False,
+    key: PseudonymKey | None = None,
 ) -> Participant:
-    """Enrol a new participant, or return the one who already came with the same panel id.
+    """Enrol a new participant at the consent step (no commit of answers: that is the flow's).
 
-    A returning panel participant gets their record back even when the study has
-    since filled up, paused or closed, so they can finish what they consented to.
-    `rehearsal` marks a simulated participant (services.rehearsal: only a valid token sets it).
+    A panel id seen before in the campaign enrols a new participant too, flagged as a
+    duplicate and without a panel hash: it never returns the earlier record (DECISIONS
+    rule 5). `key` is the pseudonym key, needed when `panel` carries ids. `rehearsal`
+    marks a simulated participant (services.rehearsal: only a valid token sets it).
+    The web's consent uses `flow.consent_from_link`, which does the same in one
+    transaction with the consent.
     """
-    hashed = None
-    try:
-        study = session.scalar(sa.select(Study).where(Study.slug == slug))
-        panel = panel or {}
-        person_key, person = _first(panel, PANEL_PERSON_KEYS)
-        _, panel_study = _first(panel, PANEL_STUDY_KEYS)
-        _, panel_session = _first(panel, PANEL_SESSION_KEYS)
-        if study is not None and person:
-            hashed = panel_hash(study.salt, person)
-            existing = _by_panel_hash(session, study, hashed)
-            if existing is not None:
-                session.commit()
-                return existing
-        loaded = open_study_for_participants(session, slug)
-        study = session.get(Study, loaded.id)
-        participant = Participant(
-            study_id=loaded.id,
-            study_version_id=loaded.version_id,
-            spec_hash=loaded.spec_hash,
-            panel_hash=hashed,
-            panel_study_hash=panel_hash(study.salt, panel_study) if panel_study else None,
-            panel_session_hash=panel_hash(study.salt, panel_session) if panel_session else None,
-            source=((source or "").strip()[:64] or PANEL_SOURCES.get(person_key or "")),
-            language=choose_language(loaded.spec, language),
-            step="consent",
-            status="started",
-            pilot=loaded.status == "pilot",
-            rehearsal=rehearsal,
-            started_at=now,
-        )
-        session.add(participant)
-        session.commit()
-        return participant
-    except IntegrityError:
-        # The same panel id arrived twice at once; the other request's row won.
-        session.rollback()
-        existing = _by_panel_hash(session, study, hashed) if study and hashed else None
-        if existing is None:
+    loaded = open_study_for_participants(session, slug)
+    for attempt in (1, 2):
+        try:
+            study = session.get(Study, loaded.id)
+            ids = panel_ids(panel, study.salt, key)
+            # The second attempt follows a unique-constraint race: the same id arrived twice
+            # at once (PostgreSQL) and the other arrival's row won.
+            duplicate = ids.person is not None and (
+                attempt == 2 or _by_panel_hash(session, study, ids.person) is not None
+            )
+            participant = Participant(
+                study_id=loaded.id,
+                study_version_id=loaded.version_id,
+                spec_hash=loaded.spec_hash,
+                panel_hash=None if duplicate else ids.person,
+                panel_study_hash=ids.study,
+                panel_session_hash=ids.session,
+                source=((source or "").strip()[:64] or ids.source),
+                language=choose_language(loaded.spec, language),
+                step="consent",
+                status="started",
+                pilot=loaded.status == "pilot",
+                rehearsal=rehearsal,
+                duplicate=duplicate,
+                started_at=now,
+            )
+            session.add(participant)
+            session.commit()
+            return participant
+        except IntegrityError:
+            session.rollback()
+            if attempt == 2 or ids.person is None:
+                raise
+        except Exception:
+            session.rollback()
             raise
-        session.commit()
-        return existing
-    except Exception:
-        session.rollback()
-        raise
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
 
 def _by_panel_hash(session: Session, study: Study, hashed: str) -> Participant | None:
@@ -134,6 +172,29 @@ def _by_panel_hash(session: Session, study: Study, hashed: str) -> Participant |
         .order_by(Participant.id)
         .limit(1)
     )
+
+
+_S = Study.__table__
+_P = Participant.__table__
+# The campaign's salt (every version shares the first study's) and its first study.
+CAMPAIGN_SALT = DirectStatement(
+    sa.select(_S.c.salt, sa.func.coalesce(_S.c.campaign_id, _S.c.id).label("root")).where(
+        _S.c.id == sa.bindparam("study_id")
+    )
+)
+# Whether a panel hash took part anywhere in the campaign (its versions' participants).
+PANEL_SEEN = DirectStatement(
+    sa.select(_P.c.id)
+    .where(
+        _P.c.panel_hash == sa.bindparam("hash"),
+        _P.c.study_id.in_(
+            sa.select(_S.c.id).where(
+                sa.or_(_S.c.id == sa.bindparam("root"), _S.c.campaign_id == sa.bindparam("root"))
+            )
+        ),
+    )
+    .limit(1)
+)
 
 
 def participant_by_code(session: Session, code: str) -> Participant:
@@ -160,11 +221,30 @@ _COUNTER_UPSERT = {
 }
 
 
+def _duplicate_counter_upsert(insert) -> sa.Executable:
+    stmt = insert(DuplicateCounter).values(study_id=sa.bindparam("study_id"), next_position=1)
+    return stmt.on_conflict_do_update(
+        index_elements=["study_id"],
+        set_={"next_position": DuplicateCounter.next_position + 1},
+    ).returning(DuplicateCounter.next_position)
+
+
+_DUPLICATE_COUNTER_UPSERT = {
+    "postgresql": DirectStatement(_duplicate_counter_upsert(postgresql.insert)),
+    "sqlite": DirectStatement(_duplicate_counter_upsert(sqlite.insert)),
+}
+
+
 def _take_position(connection: Direct, study_id: int, stratum: str) -> int:
     # One atomic upsert creates the counter or bumps it; the row stays locked until
     # commit (PostgreSQL row lock; SQLite already holds the write lock).
     stmt = _COUNTER_UPSERT[connection.name]
     return int(connection.scalar(stmt, {"study_id": study_id, "stratum": stratum})) - 1
+
+
+def _take_duplicate_position(connection: Direct, study_id: int) -> int:
+    stmt = _DUPLICATE_COUNTER_UPSERT[connection.name]
+    return int(connection.scalar(stmt, {"study_id": study_id})) - 1
 
 
 def assign_in_transaction(
@@ -181,6 +261,7 @@ def assign_in_transaction(
         spec=loaded.spec,
         spec_hash=loaded.spec_hash,
         now=now,
+        duplicate=participant.duplicate,
     )
     for name, value in changes.items():
         setattr(participant, name, value)  # flushed with the caller's other changes
@@ -202,6 +283,18 @@ _LOG_INSERT = DirectStatement(
         "assigned_at",
     )
 )
+_DUPLICATE_INSERT = DirectStatement(
+    insert_values(
+        DuplicateAssignment.__table__,
+        "participant_id",
+        "study_id",
+        "arm",
+        "position",
+        "seed",
+        "spec_hash",
+        "assigned_at",
+    )
+)
 _NO_ANSWER = object()
 
 
@@ -214,12 +307,16 @@ def assign_participant(
     spec_hash: str,
     now: datetime,
     block_value: object = _NO_ANSWER,
+    duplicate: bool = False,
 ) -> dict[str, object]:
     """Take the next slot of the participant's stratum and log it (Core, no commit).
 
     Returns the participant columns to set (arm, stratum, assigned_at, status); the caller
     writes them in its own UPDATE. `block_value` is the blocking item's stored answer
-    when the caller has it at hand (it was just submitted), saving a read.
+    when the caller has it at hand (it was just submitted), saving a read. A
+    `duplicate` takes the next position among the study's duplicates instead, and its
+    arm is a weighted draw for that position: the block sequences and their log never
+    see it.
     """
     block_by = spec.design.block_by if spec.design.scheme == "blocked" else None
     if block_by is None:
@@ -235,6 +332,10 @@ def assign_participant(
                 f"{block_by}: the blocking item must be answered before assignment"
             )
         stratum = spec.stratum_for(value)
+    if duplicate:
+        return _assign_duplicate(
+            connection, participant_id, study_id, spec, spec_hash, stratum, now
+        )
     position = _take_position(connection, study_id, stratum)
     slot = arm_for_slot(spec, stratum, position)
     connection.execute(
@@ -253,6 +354,32 @@ def assign_participant(
         },
     )
     return {"arm": slot.arm, "stratum": stratum, "assigned_at": now, "status": "assigned"}
+
+
+def _assign_duplicate(
+    connection: Direct,
+    participant_id: int,
+    study_id: int,
+    spec: StudySpec,
+    spec_hash: str,
+    stratum: str,
+    now: datetime,
+) -> dict[str, object]:
+    position = _take_duplicate_position(connection, study_id)
+    arm = simple_draw(spec, spec.design.seed, DUPLICATE_SEQUENCE, position)
+    connection.execute(
+        _DUPLICATE_INSERT,
+        {
+            "participant_id": participant_id,
+            "study_id": study_id,
+            "arm": arm,
+            "position": position,
+            "seed": spec.design.seed,
+            "spec_hash": spec_hash,
+            "assigned_at": now,
+        },
+    )
+    return {"arm": arm, "stratum": stratum, "assigned_at": now, "status": "assigned"}
 
 
 _BY_ID = (

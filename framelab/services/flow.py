@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -44,12 +45,17 @@ from framelab.db.models import (
 from framelab.domain.study import Frame, Item, ValueProblem
 from framelab.domain.study import Study as StudySpec
 from framelab.services.enrolment import (
+    CAMPAIGN_SALT,
+    PANEL_SEEN,
+    PanelIds,
     assign_participant,
     choose_language,
     lock_participant_by_code,
+    panel_ids,
     participant_by_code,
 )
 from framelab.services.errors import ParticipantNotFound
+from framelab.services.pseudonyms import PseudonymKey
 from framelab.services.responses import AnswerError, validate_answers, write_answers
 from framelab.services.studies import (
     LoadedStudy,
@@ -60,6 +66,7 @@ from framelab.services.studies import (
 )
 
 __all__ = [
+    "FINISHED_STEPS",
     "STEPS",
     "TERMINAL_STEPS",
     "PageState",
@@ -69,6 +76,7 @@ __all__ = [
     "current_page",
     "is_participant",
     "items_for_step",
+    "participant_place",
     "preview_page",
     "steps_for",
     "submit_step",
@@ -77,6 +85,8 @@ __all__ = [
 
 STEPS = ("consent", "pre", "message", "post", "intent", "debrief")
 TERMINAL_STEPS = ("screened_out", "withdrawn")
+# Steps after which a participant has nothing left to do here (a shared phone may forget them).
+FINISHED_STEPS = ("debrief", *TERMINAL_STEPS)
 ITEM_STEPS = {"pre": "pre", "post": "post", "intent": "post"}
 HONEYPOT_FIELD = "website"
 
@@ -266,6 +276,7 @@ _LOOKUP_SELECT = (
         _P.c.arm,
         _P.c.language,
         _P.c.pilot,
+        _P.c.duplicate,
         _P.c.started_at,
         _V.c.spec_hash,
         _V.c.version,
@@ -364,6 +375,7 @@ def _assign(
         spec=found.loaded.spec,
         spec_hash=found.loaded.spec_hash,
         now=now,
+        duplicate=found.participant.duplicate,
         **extra,
     )
 
@@ -524,12 +536,16 @@ _ENROL = DirectStatement(
         "study_id",
         "study_version_id",
         "spec_hash",
+        "panel_hash",
+        "panel_study_hash",
+        "panel_session_hash",
         "source",
         "language",
         "step",
         "status",
         "pilot",
         "rehearsal",
+        "duplicate",
         "attention_failed",
         "speeder",
         "honeypot",
@@ -548,44 +564,69 @@ def consent_from_link(
     source: str | None,
     now: datetime,
     rehearsal: bool = False,
+    panel: Mapping[str, str] | None = None,
+    key: PseudonymKey | None = None,
 ) -> tuple[str | None, SubmitResult]:
     """Enrol a newcomer from the study link and record their consent, in one transaction.
 
     Returns the new participant's code and the consent page's result. A form without a
     yes or no enrols nobody (code None, the result's errors say what is missing). A
-    "no" is kept, as a participant screened out, so refusals are counted. Panel links
-    (whose participants may return) go through `enrolment.start_participant` instead.
-    Raises StudyNotFound or StudyClosed when the study takes nobody now. `rehearsal`
-    marks a simulated participant (services.rehearsal: only a valid token sets it).
+    "no" is kept, as a participant screened out, so refusals are counted. `panel` holds
+    a panel link's ids (PROLIFIC_PID, ...), stored as pseudonyms under `key`: a person
+    id seen before in the campaign makes a participant of its own flagged as a duplicate
+    (DECISIONS rule 5), and the work done is the same statements either way, so neither
+    the reply nor its cost tells whether the id took part. Raises StudyNotFound or
+    StudyClosed when the study takes nobody now. `rehearsal` marks a simulated
+    participant (services.rehearsal: only a valid token sets it).
     """
     now = _aware(now)
     answer = (form.get("consent") or "").strip().lower()
     if answer not in ("yes", "no"):
         problem = ValueProblem("required", "consent: choose yes or no", {"item": "consent"})
         return None, SubmitResult(ok=False, step="consent", errors={"consent": problem})
-    with for_session(session, write=True) as db:
-        loaded = open_study(db, slug)
-        code = new_participant_code()
-        db.execute(
-            _ENROL,
-            {
-                "code": code,
-                "study_id": loaded.id,
-                "study_version_id": loaded.version_id,
-                "spec_hash": loaded.spec_hash,
-                "source": (source or "").strip()[:64] or None,
-                "language": choose_language(loaded.spec, language),
-                "step": "consent",
-                "status": "started",
-                "pilot": loaded.status == "pilot",
-                "rehearsal": rehearsal,
-                "attention_failed": False,
-                "speeder": False,
-                "honeypot": False,
-                "started_at": now,
-            },
-        )
-        return code, _submit(db, session, code, "consent", form, now)
+    for attempt in (1, 2):
+        ids = PanelIds()
+        try:
+            with for_session(session, write=True) as db:
+                loaded = open_study(db, slug)
+                duplicate = False
+                if panel:
+                    campaign = db.one_or_none(CAMPAIGN_SALT, {"study_id": loaded.id})
+                    ids = panel_ids(panel, campaign.salt, key)
+                    if ids.person is not None:
+                        # The second attempt follows a race on the unique panel hash (the
+                        # same id arrived twice at once on PostgreSQL): the other row won.
+                        seen = db.scalar(PANEL_SEEN, {"hash": ids.person, "root": campaign.root})
+                        duplicate = attempt == 2 or seen is not None
+                code = new_participant_code()
+                db.execute(
+                    _ENROL,
+                    {
+                        "code": code,
+                        "study_id": loaded.id,
+                        "study_version_id": loaded.version_id,
+                        "spec_hash": loaded.spec_hash,
+                        "panel_hash": None if duplicate else ids.person,
+                        "panel_study_hash": ids.study,
+                        "panel_session_hash": ids.session,
+                        "source": (source or "").strip()[:64] or ids.source,
+                        "language": choose_language(loaded.spec, language),
+                        "step": "consent",
+                        "status": "started",
+                        "pilot": loaded.status == "pilot",
+                        "rehearsal": rehearsal,
+                        "duplicate": duplicate,
+                        "attention_failed": False,
+                        "speeder": False,
+                        "honeypot": False,
+                        "started_at": now,
+                    },
+                )
+                return code, _submit(db, session, code, "consent", form, now)
+        except IntegrityError:
+            if attempt == 2 or ids.person is None:
+                raise
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
 
 def is_participant(session: Session | Engine, code: str) -> bool:
@@ -594,21 +635,21 @@ def is_participant(session: Session | Engine, code: str) -> bool:
         return db.scalar(_EXISTS, {"code": code}) is not None
 
 
-_SLUG_OF = DirectStatement(
-    sa.select(_S.c.slug)
+_PLACE_OF = DirectStatement(
+    sa.select(_S.c.slug, _P.c.step)
     .select_from(_P.join(_S, _S.c.id == _P.c.study_id))
     .where(_P.c.code == sa.bindparam("code"))
 )
 
 
-def participant_slug(session: Session | Engine, code: str) -> str | None:
-    """The slug of the study (campaign version) the participant consented to, or None.
+def participant_place(session: Session | Engine, code: str) -> Any:
+    """The participant's study (campaign version) slug and step, as a row; None if no such code.
 
-    A participant stays on their version (DECISIONS rule 1): their pages live under
-    its slug, whichever version the campaign's link enrols newcomers into now.
+    A participant stays on their version (DECISIONS rule 1), whichever version the
+    campaign's link enrols newcomers into now.
     """
     with for_session(session, write=False) as db:
-        return db.scalar(_SLUG_OF, {"code": code})
+        return db.one_or_none(_PLACE_OF, {"code": code})
 
 
 def _completion(started_at: datetime, spec: StudySpec, now: datetime) -> dict[str, object]:
@@ -635,22 +676,50 @@ def set_language(session: Session, code: str, language: str) -> str:
         raise
 
 
-def withdraw(session: Session, code: str, *, now: datetime) -> None:
-    """Erase the participant's answers and page times and mark them withdrawn (the log row stays)."""
+def _day(moment: datetime) -> datetime:
+    return _aware(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def withdraw(session: Session, code: str, *, now: datetime) -> str:
+    """Erase what derives from the participant and mark them withdrawn; returns their language.
+
+    Their answers and page times are deleted; so are their panel pseudonyms, their
+    stratum (derived from an erased answer), the quality flags and duration, their
+    source and language (back to the study's default), and every timestamp but the day
+    they started and the day they withdrew. What stays is what the counts and the
+    randomization audit need: the row itself (version, arm, status `withdrawn`, and the
+    pilot, rehearsal and duplicate marks that keep it out of real counts), its
+    assignment log row, and the code they withdrew with. The language returned is the
+    one they used, for the page that confirms the withdrawal.
+    """
     now = _aware(now)
     try:
         participant = lock_participant_by_code(session, code)
+        language = participant.language
+        default = loaded_version(session, participant.study_version_id).spec.default_language
         session.execute(sa.delete(Response).where(Response.participant_id == participant.id))
         session.execute(sa.delete(PageVisit).where(PageVisit.participant_id == participant.id))
         if participant.status != "withdrawn":
-            participant.withdrawn_at = now
+            participant.withdrawn_at = _day(now)
         participant.status = "withdrawn"
         participant.step = "withdrawn"
-        # These flags were derived from the erased answers.
+        participant.panel_hash = None
+        participant.panel_study_hash = None
+        participant.panel_session_hash = None
+        participant.stratum = None
+        participant.source = None
+        participant.language = default
+        # These flags were derived from the erased answers (or the erased pages).
         participant.attention_failed = False
         participant.speeder = False
+        participant.honeypot = False
         participant.duration_seconds = None
+        participant.started_at = _day(participant.started_at)
+        participant.consented_at = None
+        participant.assigned_at = None
+        participant.completed_at = None
         session.commit()
+        return language
     except Exception:
         session.rollback()
         raise

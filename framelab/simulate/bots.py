@@ -29,7 +29,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _STEP = re.compile(r'name="step" value="([a-z_]+)"')
 _FIELD = re.compile(r'<(?:input|textarea)[^>]*\bname="([a-z][a-z0-9_]*)"')
 _FRAME_TITLE = re.compile(r'<article class="frame"[^>]*>\s*<h2>(.*?)</h2>', re.S)
-_NOT_ANSWERS = {"csrf_token", "step", "website", "consent"}
+_NOT_ANSWERS = {"csrf_token", "code", "step", "website", "consent"}
 
 
 class SimulationError(RuntimeError):
@@ -213,16 +213,13 @@ class Simulator:
         query = "&".join(f"{k}={v}" for k, v in params.items())
         reply = self.transport.get(client, f"/s/{self.spec.slug}?{query}")
         self.summary.started += 1
-        if reply.status == 302:
-            # Panel arrivals are enrolled from the link and sent to their own page.
-            page_url = reply.location or ""
-        else:
-            _expect(reply, 200, "the study link")
-            self._wait(bot, 20)
-            url = _one(_FORM_ACTION, reply.text, "the consent form's action")
-            form = {"csrf_token": _one(_CSRF, reply.text, "a CSRF token"), "step": "consent"}
-            reply = self.transport.post(client, html.unescape(url), {**form, "consent": "yes"})
-            page_url = _expect(reply, 302, "consenting").location or ""
+        # Panel links too show the consent page: enrolment happens on the consent.
+        _expect(reply, 200, "the study link")
+        self._wait(bot, 20)
+        url = _one(_FORM_ACTION, reply.text, "the consent form's action")
+        form = {"csrf_token": _one(_CSRF, reply.text, "a CSRF token"), "step": "consent"}
+        reply = self.transport.post(client, html.unescape(url), {**form, "consent": "yes"})
+        page_url = _expect(reply, 302, "consenting").location or ""
         while True:
             reply = self.transport.get(client, page_url)
             _expect(reply, 200, f"the page at {page_url}")

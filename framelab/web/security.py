@@ -93,10 +93,11 @@ DEFAULT_ENROL_LIMIT = "30 per minute;300 per hour"
 # endpoint -> (config key of the limit, methods it counts, exemption)
 LOGIN_ENDPOINTS = ("studio.login", "studio.login_code")
 ENROL_ENDPOINTS = ("participant.start", "participant.consent")
-WITHDRAW_ENDPOINTS = ("participant.withdraw_later",)
+WITHDRAW_ENDPOINTS = ("participant.withdraw_later", "participant.resume_with_code")
 # The participant views keep each study's participant code in this session key.
 SESSION_CODES = "participants"
-PANEL_PARAMETERS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "workerId", "assignmentId")
+# The cookie that says whose pages `/p` shows (the participant code; path /p, HttpOnly).
+PARTICIPANT_COOKIE = "p"
 
 
 class InsecureConfiguration(RuntimeError):
@@ -135,8 +136,9 @@ def check_secret_key(app: Flask) -> None:
 # ---------------------------------------------------------------- cookies and headers
 
 
-# A participant's own pages: /s/<slug>/p/<code> and what lies below it.
-PARTICIPANT_PAGE = re.compile(r"^/s/[^/]+/p/[^/]+(?:/|$)")
+# A participant's own pages: /p and what lies below it, the resume links /r and /r/<code>,
+# and the addresses of earlier releases, /s/<slug>/p/<code> and below.
+PARTICIPANT_PAGE = re.compile(r"^/(?:p|r)(?:/|$)|^/s/[^/]+/p/[^/]+(?:/|$)")
 
 
 class NoSession(NullSession):
@@ -144,8 +146,8 @@ class NoSession(NullSession):
 
     def _fail(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise RuntimeError(
-            "a participant's page keeps no session: its state is in the database and its "
-            "address (framelab.web.security.PARTICIPANT_PAGE)"
+            "a participant's page keeps no session: its state is in the database, and who "
+            "the participant is in their cookie or form (framelab.web.security.PARTICIPANT_PAGE)"
         )
 
     __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
@@ -155,8 +157,9 @@ class SessionInterface(SecureCookieSessionInterface):
     """Signed cookie sessions whose cookie is Secure whenever the request is HTTPS.
 
     A participant's own pages (PARTICIPANT_PAGE) neither read nor write the session:
-    the participant code in their address says who they are, the database where they
-    are, and their forms carry a token bound to the code (`participant_form_token`).
+    the participant cookie (or a form's code field) says who they are, the database
+    where they are, and their forms carry a token bound to the code
+    (`participant_form_token`).
     So those pages work with cookies off, and a page does not pay for verifying and
     re-signing a cookie it does not need; the cookie a browser sends along (a studio
     sign-in, the study links it remembers) is left as it is.
@@ -255,12 +258,11 @@ def _enrolment_exempt() -> bool:
     """
     if _is_loopback(request.remote_addr):
         return True
-    slug = (request.view_args or {}).get("slug")
-    if slug and session.get(SESSION_CODES, {}).get(slug):
-        return True  # a returning participant: their page, not a new enrolment
     if request.method == "GET":
-        return not any(request.args.get(key) for key in PANEL_PARAMETERS)
-    return False
+        return True  # the study link enrols nobody, panel link or not: the consent does
+    # A returning participant (their page, not a new enrolment) is exempt too.
+    slug = (request.view_args or {}).get("slug")
+    return bool(slug and session.get(SESSION_CODES, {}).get(slug))
 
 
 def _unless_exempt(limit: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:

@@ -98,12 +98,16 @@ def participant_app(tmp_path, clock) -> Iterator[Flask]:
 
 def participant_posts(walker: Walker) -> dict[str, tuple[str, dict[str, str]]]:
     """A complete form for every participant POST rule, lacking only the token."""
-    spec = walker.spec
+    spec, code = walker.spec, walker.code
+    answers = {"step": "pre", **valid_answers(spec, "pre")}
+    old = f"/s/{spec.slug}/p/{code}"  # the address of earlier releases
     return {
         "participant.consent": (f"/s/{spec.slug}", {"step": "consent", "consent": "yes"}),
-        "participant.submit": (walker.url, {"step": "pre", **valid_answers(spec, "pre")}),
+        "participant.submit": (walker.url, answers),
         "participant.do_withdraw": (walker.url + "/withdraw", {"confirm": "yes"}),
-        "participant.withdraw_later": ("/withdraw", {"code": walker.url.rsplit("/", 1)[1]}),
+        "participant.old_submit": (old, answers),
+        "participant.old_withdraw": (old + "/withdraw", {"confirm": "yes"}),
+        "participant.withdraw_later": ("/withdraw", {"code": code}),
     }
 
 
@@ -117,7 +121,14 @@ def test_every_participant_post_without_a_valid_token_is_refused(participant_app
             for r in participant_app.url_map.iter_rules()
             if "POST" in r.methods and r.endpoint.startswith("participant.")
         }
-    assert rules == set(posts), "a participant POST rule has no CSRF check here"
+    # The resume form changes nothing stored (it sets the browser's cookie): it is checked
+    # for where it came from instead, below.
+    resume = "participant.resume_with_code"
+    assert rules == {*posts, resume}, "a participant POST rule has no CSRF check here"
+    other_site = walker.client.post(
+        "/r", data={"code": walker.code}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert other_site.status_code == 400 and EXPIRED in other_site.data
     foreign = csrf_token(participant_app.test_client().get("/withdraw").get_data(as_text=True))
     before = table_rows(participant_app)
     for endpoint, (url, form) in posts.items():

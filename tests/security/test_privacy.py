@@ -51,13 +51,12 @@ def test_no_address_user_agent_or_referrer_in_the_database_or_the_logs(app, cloc
         assert secret not in logs, secret
 
 
-def test_panel_id_is_stored_only_as_a_hash_salted_per_study(tmp_path, clock):
+def test_panel_id_is_stored_only_as_a_keyed_hash_salted_per_study(tmp_path, clock):
     other = make_study(slug="second-study")
     url = f"sqlite:///{tmp_path / 'panel.sqlite'}"
     app = make_app(url, clock=clock, studies=(SPEC, other))
-    for slug in (SPEC.slug, other.slug):
-        response = probe_client(app).get(f"/s/{slug}?PROLIFIC_PID={PANEL_ID}")
-        assert response.status_code == 302
+    for spec in (SPEC, other):
+        Walker(probe_client(app), spec, clock).consent(query=f"?PROLIFIC_PID={PANEL_ID}")
     rows = table_rows(app)["participant"]
     dump = dump_database(app)
     assert len(rows) == 2 and PANEL_ID not in dump
@@ -66,8 +65,15 @@ def test_panel_id_is_stored_only_as_a_hash_salted_per_study(tmp_path, clock):
     with app.app_context():
         engine = app.extensions["framelab.engine"]
         with engine.connect() as conn:
-            hashes = [h for (h,) in conn.exec_driver_sql("SELECT panel_hash FROM participant")]
+            found = conn.exec_driver_sql(
+                "SELECT p.panel_hash, s.salt FROM participant p JOIN study s ON s.id = p.study_id"
+            ).all()
+    hashes = [h for h, _salt in found]
     assert len(set(hashes)) == 2 and all(h and len(h) >= 32 for h in hashes)
+    # Not the salted hash alone, whose salt is in the same dump (tests/security/test_privacy_attacks.py).
+    assert not any(
+        hashlib.sha256(f"{salt}:{PANEL_ID}".encode()).hexdigest() in dump for _h, salt in found
+    )
     app.extensions["framelab.engine"].dispose()
 
 
@@ -84,11 +90,11 @@ def _answers_of(app, code: str) -> list:
 def test_withdrawal_later_with_the_code_erases_only_that_participants_answers(app, clock):
     leaving = Walker(app.test_client(), SPEC, clock)
     debrief = leaving.complete()
-    code = leaving.url.rsplit("/", 1)[1]
+    code = leaving.code
     assert code in debrief and "/withdraw" in debrief  # the code is shown to keep
     staying = Walker(app.test_client(), SPEC, clock)
     staying.complete()
-    stay_code = staying.url.rsplit("/", 1)[1]
+    stay_code = staying.code
     kept = _answers_of(app, stay_code)
     assert _answers_of(app, code) and kept
     # Weeks later, in another browser: the withdrawal page and the code.
@@ -106,6 +112,7 @@ def test_withdrawal_later_with_the_code_erases_only_that_participants_answers(ap
     assert sorted(tidy["status"]) == ["completed", "withdrawn"]
     assert by_status.loc["withdrawn", ["post_support", "pre_ideology"]].isna().all()
     assert by_status.loc["completed", ["post_support", "pre_ideology"]].notna().all()
+    assert leaving.client.get(f"/r/{code}").status_code == 302  # their code still leads here
     assert "You have withdrawn" in leaving.page().get_data(as_text=True)
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from framelab.db.models import AssignmentLog, PageVisit, Participant, Response
+from framelab.db.models import AssignmentLog, PageVisit, Participant, Response, Study
 from framelab.services.enrolment import start_participant
 from framelab.services.flow import (
     ParticipantNotFound,
@@ -16,6 +16,7 @@ from framelab.services.flow import (
     submit_step,
     withdraw,
 )
+from framelab.services.pseudonyms import TESTING_KEY
 from framelab.services.responses import stored_answers
 from tests.factories import make_study, publish, study_data, valid_answers
 from tests.services.conftest import NOW
@@ -25,7 +26,13 @@ PROLIFIC = {"PROLIFIC_PID": "5f1e2d3c4b5a69788796a5b4", "STUDY_ID": "s1", "SESSI
 
 def _start(session, panel=None, language="en"):
     return start_participant(
-        session, "torture-ban", language=language, source=None, panel=panel, now=NOW
+        session,
+        "torture-ban",
+        language=language,
+        source=None,
+        panel=panel,
+        now=NOW,
+        key=TESTING_KEY,
     )
 
 
@@ -153,22 +160,26 @@ def test_invalid_answers_return_the_page_with_errors_and_the_typed_values(
     assert session.get(Participant, person.id).arm is None
 
 
-def test_same_prolific_id_resumes_the_same_participant_and_stores_only_a_salted_hash(
+def test_same_prolific_id_is_a_new_flagged_duplicate_and_only_keyed_hashes_are_stored(
     session, example_spec, live
 ):
+    # DECISIONS rule 5: a panel id never resumes the earlier record.
     first = _start(session, panel=PROLIFIC)
     _walk(session, example_spec, first.code, "message")
     again = _start(session, panel=dict(PROLIFIC))
-    assert again.code == first.code
-    assert current_page(session, again.code, now=NOW).step == "message"
+    assert again.code != first.code and again.duplicate and not first.duplicate
+    assert current_page(session, again.code, now=NOW).step == "consent"
+    assert again.panel_hash is None  # one hash per id: nothing links the two rows
     row = session.get(Participant, first.id)
-    assert row.source == "prolific"
+    assert row.source == again.source == "prolific"
     stored = {row.panel_hash, row.panel_study_hash, row.panel_session_hash}
     assert all(len(h) == 64 for h in stored)
     assert not any(PROLIFIC["PROLIFIC_PID"] in h for h in stored)
+    salt = session.get(Study, row.study_id).salt
+    assert row.panel_hash == TESTING_KEY.pseudonym(salt, PROLIFIC["PROLIFIC_PID"])
     other = _start(session, panel={"PROLIFIC_PID": "someone-else"})
-    assert other.code != first.code
-    assert session.query(Participant).count() == 2
+    assert other.code != first.code and not other.duplicate
+    assert session.query(Participant).count() == 3
 
 
 def test_completing_faster_than_speeder_seconds_sets_the_speeder_flag(session, example_spec, live):
@@ -197,18 +208,31 @@ def test_time_on_page_counts_from_the_first_showing(session, example_spec, live)
     assert visit.seconds == 100
 
 
-def test_withdraw_erases_answers_and_keeps_the_assignment_log_row(session, example_spec, live):
-    person = _start(session)
+def test_withdraw_erases_what_derives_from_the_person_and_keeps_the_assignment_log_row(
+    session, example_spec, live
+):
+    person = _start(session, panel=PROLIFIC, language="es")
     _walk(session, example_spec, person.code, "debrief")
-    withdraw(session, person.code, now=NOW + timedelta(hours=1))
+    before = session.get(Participant, person.id)
+    assert before.stratum and before.panel_hash and before.completed_at
+    withdrawn = NOW + timedelta(hours=1, minutes=7, seconds=3)
+    assert withdraw(session, person.code, now=withdrawn) == "es"
     assert session.query(Response).filter_by(participant_id=person.id).count() == 0
     assert session.query(PageVisit).filter_by(participant_id=person.id).count() == 0
     row = session.get(Participant, person.id)
-    assert (row.status, row.step, row.withdrawn_at) == (
+    day = NOW.replace(hour=0, minute=0, second=0, microsecond=0)
+    assert (row.status, row.step, row.withdrawn_at, row.started_at) == (
         "withdrawn",
         "withdrawn",
-        NOW + timedelta(hours=1),
+        day,
+        day,
     )
+    assert (row.panel_hash, row.panel_study_hash, row.panel_session_hash) == (None, None, None)
+    assert (row.stratum, row.source, row.duration_seconds) == (None, None, None)
+    assert (row.consented_at, row.assigned_at, row.completed_at) == (None, None, None)
+    assert row.language == example_spec.default_language
+    assert not (row.attention_failed or row.speeder or row.honeypot)
+    # What the counts per arm and the randomization audit need stays.
     assert row.arm is not None
     assert session.query(AssignmentLog).filter_by(participant_id=person.id).one().arm == row.arm
     assert submit_step(
@@ -251,7 +275,7 @@ def test_preview_page_renders_a_step_without_a_database(example_spec):
         preview_page(example_spec, "thanks", language="en")
 
 
-def test_returning_panel_participant_resumes_even_after_the_study_paused(
+def test_a_paused_study_turns_every_panel_id_away_alike_and_its_participants_finish(
     session, example_spec, live
 ):
     from framelab.services.studies import StudyClosed, set_status
@@ -259,9 +283,11 @@ def test_returning_panel_participant_resumes_even_after_the_study_paused(
     first = _start(session, panel=PROLIFIC)
     _walk(session, example_spec, first.code, "post")
     set_status(session, "torture-ban", "paused", now=NOW)
-    assert _start(session, panel=dict(PROLIFIC)).code == first.code
-    with pytest.raises(StudyClosed, match="torture-ban: the study is paused"):
-        _start(session, panel={"PROLIFIC_PID": "a-new-person"})
+    # A panel id that took part is told the same as one that did not (DECISIONS rule 5):
+    # the participant resumes with their own cookie or code, never with the id.
+    for panel in (dict(PROLIFIC), {"PROLIFIC_PID": "a-new-person"}):
+        with pytest.raises(StudyClosed, match="torture-ban: the study is paused"):
+            _start(session, panel=panel)
     assert submit_step(session, first.code, "post", valid_answers(example_spec, "post"), now=NOW).ok
 
 

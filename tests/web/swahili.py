@@ -68,4 +68,7 @@ SWAHILI: dict[str, str] = {
     "Too many requests": "Maombi mengi mno",
     "Too many requests came from your connection in a short time.": "Maombi mengi mno yametoka kwenye muunganisho wako kwa muda mfupi.",
     "Please wait a minute and try again. Your earlier answers are saved.": "Tafadhali subiri dakika moja ujaribu tena. Majibu yako ya awali yamehifadhiwa.",
+    "Leave this page": "Ondoka kwenye ukurasa huu",
+    "Continue the study": "Endelea na utafiti",
+    "This browser no longer knows your place in the study. If you kept your participant code, enter it to continue.": "Kivinjari hiki hakijui tena ulipofikia katika utafiti. Ikiwa ulihifadhi nambari yako ya mshiriki, iandike ili kuendelea.",
 }

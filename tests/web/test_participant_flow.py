@@ -28,7 +28,7 @@ def participant(app, code: str) -> Participant:
 
 
 def code_of(walker: Walker) -> str:
-    return walker.url.rstrip("/").split("/")[-1]
+    return walker.code
 
 
 def test_full_walk_stores_every_answer_assigns_once_and_shows_completion(app_any_db, clock):
@@ -88,12 +88,27 @@ def test_reload_and_coming_back_with_the_link_resume_the_same_page(app, client, 
     first = walker.page().get_data(as_text=True)
     again = walker.page().get_data(as_text=True)
     assert page_step(first) == page_step(again) == "message"
+    # The participant's pages are at one neutral address: no study, no code.
+    assert walker.url == "/p"
     # The study link with the cookie goes back to the participant's own page.
     back = client.get(f"/s/{SPEC.slug}")
     assert back.status_code == 302 and back.headers["Location"] == walker.url
-    # The resume link works in a fresh browser (no cookie) too.
-    other = app.test_client().get(walker.url)
-    assert page_step(other.get_data(as_text=True)) == "message"
+    # The resume link (with the participant code) works in a fresh browser, and so does
+    # the address of earlier releases that people may have kept.
+    for link in (f"/r/{code_of(walker)}", f"/s/{SPEC.slug}/p/{code_of(walker)}"):
+        other = app.test_client()
+        resumed = other.get(link)
+        assert resumed.status_code == 302 and resumed.headers["Location"] == "/p"
+        assert page_step(other.get("/p").get_data(as_text=True)) == "message"
+    # A fresh browser at /p without the cookie is asked for the code, and gets its page.
+    stranger = app.test_client()
+    asked = stranger.get("/p").get_data(as_text=True)
+    assert "Continue the study" in asked and page_step(asked) is None
+    typed = stranger.post("/r", data={"code": code_of(walker)})
+    assert typed.status_code == 302 and typed.headers["Location"] == "/p"
+    assert page_step(stranger.get("/p").get_data(as_text=True)) == "message"
+    wrong = app.test_client().post("/r", data={"code": "not-a-code-of-anyone"})
+    assert wrong.status_code == 400 and "We found no participation" in wrong.get_data(True)
     assert len(rows(app, Participant)) == 1
 
 
@@ -142,17 +157,26 @@ def test_back_button_resubmitting_an_earlier_page_keeps_the_first_answers(app, c
     assert len(rows(app, Participant)) == 1
 
 
-def test_returning_prolific_id_resumes_the_first_participant(app, clock):
+def test_returning_prolific_id_starts_afresh_as_a_flagged_duplicate(app, clock):
+    # DECISIONS rule 5: a panel id never resumes; a repeat one is a participant of its own.
     query = "?PROLIFIC_PID=5f0a1b2c3d4e5f6a7b8c9d0e&STUDY_ID=st1&SESSION_ID=se1"
     first = Walker(app.test_client(), SPEC, clock)
+    link = first.open_link(query)
+    assert link.status_code == 200 and page_step(first.last) == "consent"
+    assert rows(app, Participant) == []  # the link's GET enrols nobody
     first.consent(query=query)
     first.answer("pre")
     second = Walker(app.test_client(), SPEC, clock)  # another browser, no cookie
     response = second.open_link(query)
-    assert response.status_code == 302 and response.headers["Location"] == first.url
-    (only,) = rows(app, Participant)
-    assert only.step == "message" and only.source == "prolific"
-    assert only.panel_hash and "5f0a1b2c3d4e5f6a7b8c9d0e" not in only.panel_hash
+    assert response.status_code == 200 and page_step(second.last) == "consent"
+    second.consent(query=query)
+    assert second.code != first.code
+    assert page_step(second.page().get_data(as_text=True)) == "pre"
+    original, again = participant(app, first.code), participant(app, second.code)
+    assert (original.step, original.duplicate, again.duplicate) == ("message", False, True)
+    assert original.source == again.source == "prolific"
+    assert original.panel_hash and "5f0a1b2c3d4e5f6a7b8c9d0e" not in original.panel_hash
+    assert again.panel_hash is None  # one hash per id: the duplicate is never linked to it
 
 
 def test_src_parameter_records_the_channel(app, client, clock):

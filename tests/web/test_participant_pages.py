@@ -141,20 +141,22 @@ def test_server_error_page_is_friendly_without_traceback(app, client, monkeypatc
 
 def test_withdrawal_from_the_debrief_asks_first_then_erases_answers(app, client, clock):
     walker = Walker(client, SPEC, clock)
-    walker.complete()
+    debrief = walker.complete()
     code = code_of(walker)
-    confirm = client.get(walker.url + "/withdraw").get_data(as_text=True)
-    assert "Withdraw from the study?" in confirm
-    assert (
-        client.post(walker.url + "/withdraw", data={"csrf_token": csrf_token(confirm)}).status_code
-        == 302
-    )
+    # The debrief's withdraw button is a form carrying the code: the browser was told to
+    # forget the participant when the debrief was shown, so a link to /p would not do.
+    assert client.get_cookie("p", path="/p") is None
+    form = {"code": code, "csrf_token": csrf_token(debrief)}
+    confirm = client.post("/p/withdraw", data=form)
+    assert confirm.status_code == 200
+    assert "Withdraw from the study?" in confirm.get_data(as_text=True)
     assert participant(app, code).status == "completed"  # no confirm=yes: nothing happens
-    response = client.post(
-        walker.url + "/withdraw", data={"csrf_token": csrf_token(confirm), "confirm": "yes"}
-    )
-    assert response.status_code == 302
-    assert "Your answers have been erased" in walker.page().get_data(as_text=True)
+    forged = client.post("/p/withdraw", data={**form, "csrf_token": "x", "confirm": "yes"})
+    assert forged.status_code == 400 and participant(app, code).status == "completed"
+    response = client.post("/p/withdraw", data={**form, "confirm": "yes"})
+    assert response.status_code == 200
+    assert "Your answers have been erased" in response.get_data(as_text=True)
+    assert response.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
     assert participant(app, code).status == "withdrawn"
     assert rows(app, Response) == []
 

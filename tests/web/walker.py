@@ -42,6 +42,20 @@ class Walker:
         self.clock = clock
         self.url: str | None = None
         self.last: str = ""
+        self._code: str | None = None
+
+    @property
+    def code(self) -> str:
+        """The participant code: the one this browser's cookie holds (who `/p` shows), or
+        held last (a finished participant's browser is told to forget it)."""
+        self._see_code()
+        assert self._code is not None, "the browser never had a participant cookie"
+        return self._code
+
+    def _see_code(self) -> None:
+        cookie = self.client.get_cookie("p", path="/p")
+        if cookie is not None:
+            self._code = cookie.value
 
     def wait(self, seconds: float) -> None:
         if self.clock is not None:
@@ -56,7 +70,7 @@ class Walker:
         """Open the study link and answer the consent question."""
         response = self.open_link(query)
         if response.status_code == 302:
-            # Panel arrivals are enrolled from the link; consent is then their own page.
+            # This browser already has a participant here: the link leads to their page.
             self.url = response.headers["Location"]
             if page_step(self.page().get_data(as_text=True)) != "consent":
                 return response
@@ -69,10 +83,12 @@ class Walker:
         )
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         self.url = response.headers["Location"]
+        self._see_code()
         return response
 
     def page(self) -> Any:
         assert self.url
+        self._see_code()
         response = self.client.get(self.url)
         self.last = response.get_data(as_text=True)
         return response
@@ -80,6 +96,7 @@ class Walker:
     def post(self, step: str, answers: dict[str, str] | None = None, **extra: str) -> Any:
         """Post a form for `step` with the CSRF token of the last page seen."""
         data = {"csrf_token": csrf_token(self.last), "step": step, **(answers or {}), **extra}
+        self._see_code()
         response = self.client.post(self.url, data=data)
         if response.status_code == 200:
             self.last = response.get_data(as_text=True)

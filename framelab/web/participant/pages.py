@@ -8,10 +8,11 @@ to show any step of any arm in any language exactly as a participant would see i
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import urlsplit
 
 from flask import current_app, get_template_attribute, render_template, request
 from flask_babel import gettext as _
@@ -191,8 +192,9 @@ def render_page(
 ) -> str:
     """HTML of a participant page; `preview` renders the same page posting nowhere.
 
-    `code` is the participant's code (shown on the last page for withdrawing later),
-    `path` the page's own address for the language links (default: this request's),
+    `code` is the participant's code (in the forms' hidden field, and shown on the last
+    page for withdrawing later), `withdraw_url` where the last page's withdraw form
+    posts, `path` the page's own address for the language links (default: this request's),
     `csrf` the form's CSRF token (default: Flask-WTF's for this session). The studio's
     preview draws the page through its own `template` (which extends the participant
     page and adds its banner) with that template's `context`.
@@ -222,6 +224,7 @@ def render_page(
         error_list=error_list,
         values={k: str(v) for k, v in (values or {}).items() if v is not None},
         preview=preview,
+        quick_exit=quick_exit_url(),
         **({"csrf_token": lambda: csrf} if csrf is not None else {}),
         **context,
     )
@@ -269,7 +272,6 @@ def study_link_page(spec: Study, spec_hash: str, lang: str, *, action: str, csrf
 def participant_page(
     state: PageState,
     *,
-    slug: str,
     code: str,
     csrf: str,
     errors: Mapping[str, ValueProblem | str] | None = None,
@@ -278,7 +280,7 @@ def participant_page(
     """The participant's page from `state`, as `render_page` draws it, drawn once per page.
 
     Everyone on one step of one version, arm and language sees the same page except
-    for their code (in the form's address and links) and their CSRF token; the page is
+    for their code (in the forms' hidden field) and their CSRF token; the page is
     rendered once with stand-ins for both and then only filled in. A page showing
     errors and answers, or with query parameters (kept in the language links), is
     drawn afresh.
@@ -286,9 +288,10 @@ def participant_page(
     if errors or values or request.args:
         return render_page(
             page_from_state(state),
-            action=page_url(slug, code),
-            withdraw_url=page_url(slug, code, "withdraw"),
+            action=page_url(),
+            withdraw_url=page_url("withdraw"),
             code=code,
+            path=page_url(),
             csrf=csrf,
             errors=errors,
             values=values,
@@ -300,20 +303,48 @@ def participant_page(
         key,
         lambda: render_page(
             page_from_state(state),
-            action=page_url(slug, _CODE_MARK),
-            withdraw_url=page_url(slug, _CODE_MARK, "withdraw"),
+            action=page_url(),
+            withdraw_url=page_url("withdraw"),
             code=_CODE_MARK,
-            path=page_url(slug, _CODE_MARK),
+            path=page_url(),
             csrf=_CSRF_MARK,
         ),
     )
     return html.replace(_CODE_MARK, code).replace(_CSRF_MARK, csrf)
 
 
-def page_url(slug: str, code: str, action: str | None = None) -> str:
-    """The participant's page address (or of one of its actions, e.g. withdraw)."""
-    base = f"{request.script_root}/s/{quote(slug, safe='')}/p/{quote(code, safe='')}"
+PAGE_PATH = "/p"
+
+
+def page_url(action: str | None = None) -> str:
+    """The neutral address of every participant's pages (or of one of its actions, e.g. withdraw).
+
+    It names neither the study nor the participant: who they are is in their cookie or
+    in the form (framelab.web.participant.views).
+    """
+    base = f"{request.script_root}{PAGE_PATH}"
     return f"{base}/{action}" if action else base
+
+
+QUICK_EXIT_ENV = "FRAMELAB_QUICK_EXIT_URL"
+DEFAULT_QUICK_EXIT_URL = "https://www.wikipedia.org/"
+
+
+def quick_exit_url() -> str:
+    """Where "Leave this page" goes: QUICK_EXIT_URL, FRAMELAB_QUICK_EXIT_URL, or Wikipedia.
+
+    A neutral site, as safety sites for people at risk use; only an http(s) address is
+    taken (anything else falls back to the default).
+    """
+    config = current_app.config
+    url = config.get("QUICK_EXIT_URL")
+    if url is None:
+        url = os.environ.get(QUICK_EXIT_ENV, "").strip() or DEFAULT_QUICK_EXIT_URL
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            url = DEFAULT_QUICK_EXIT_URL
+        config["QUICK_EXIT_URL"] = url
+    return url
 
 
 QUESTION_CACHE = "framelab.question_html"
@@ -347,7 +378,7 @@ def _page_title(page: PageView) -> str:
     return page.study_title
 
 
-def render_withdraw_confirmation(state: PageState, *, action: str, back_url: str, csrf: str) -> str:
+def render_withdraw_confirmation(state: PageState, *, code: str, csrf: str) -> str:
     """The 'are you sure?' page before a participant's answers are erased."""
     spec = state.spec
     use_language(state.language, interface_text(spec, state.language))
@@ -356,7 +387,8 @@ def render_withdraw_confirmation(state: PageState, *, action: str, back_url: str
         "participant/withdraw.html",
         ui=page_chrome(languages=(), study_title=title),
         page_title=_("Withdraw from the study?"),
-        action=action,
-        back_url=back_url,
+        action=page_url("withdraw"),
+        back_url=page_url(),
+        code=code,
         csrf_token=lambda: csrf,
     )
