@@ -66,7 +66,11 @@ def every_route(app: Flask) -> list[tuple[str, str]]:
     out = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
-            url = rule.build({k: VALUES[k] for k in rule.arguments})[1]
+            # An argument a later route adds gets a plain value: the Host check comes first.
+            try:
+                url = rule.build({k: VALUES.get(k, "x") for k in rule.arguments})[1]
+            except ValueError:  # a number converter
+                url = rule.build({k: VALUES.get(k, 1) for k in rule.arguments})[1]
             out += [(method, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return out
 
@@ -119,28 +123,29 @@ STUDIO_NUL_ADDRESSES = [
 ]
 
 
-@pytest.mark.parametrize("url", NUL_ADDRESSES)
-def test_a_nul_in_a_participant_address_is_a_400_that_stores_nothing(studio_any_db, url):
+def test_a_nul_in_a_participant_address_is_a_400_that_stores_nothing(studio_any_db):
     client = studio_any_db.test_client()
     before = _count(studio_any_db, Participant)
-    response = client.get(url)
-    assert response.status_code == 400, response.status_code
-    page = response.get_data(as_text=True)
-    assert PARTICIPANT_400 in page and PARTICIPANT_SAVED in page
+    for url in NUL_ADDRESSES:
+        response = client.get(url)
+        assert response.status_code == 400, (url, response.status_code)
+        page = response.get_data(as_text=True)
+        assert PARTICIPANT_400 in page and PARTICIPANT_SAVED in page, url
     assert _count(studio_any_db, Participant) == before
 
 
-@pytest.mark.parametrize("url", STUDIO_NUL_ADDRESSES)
-def test_a_nul_in_a_studio_address_is_a_400_staff_page(studio_any_db, url):
+def test_a_nul_in_a_studio_address_is_a_400_staff_page(studio_any_db):
     for email in (None, "owner@example.org"):
         client = studio_any_db.test_client()
         if email:
             sign_in(client, studio_any_db, email)
-        response = client.get(url)
-        assert response.status_code == 400, (email, response.status_code)
-        page = response.get_data(as_text=True)
-        assert STAFF_400 in page and "U+0000 (a NUL character), which cannot be stored" in page
-        assert "Nothing was changed by this request" in page
+        for url in STUDIO_NUL_ADDRESSES:
+            response = client.get(url)
+            assert response.status_code == 400, (email, url, response.status_code)
+            page = response.get_data(as_text=True)
+            assert STAFF_400 in page, url
+            assert "U+0000 (a NUL character), which cannot be stored" in page, url
+            assert "Nothing was changed by this request" in page
 
 
 # ---------------------------------------------------------------- NUL in forms
@@ -172,21 +177,17 @@ def test_a_nul_in_a_free_text_answer_is_refused_and_loses_nothing_else(live_app,
     assert _count(live_app, Response) > stored
 
 
-@pytest.mark.parametrize(
-    ("url", "form"),
-    [
+def test_a_nul_in_a_participant_form_is_a_422_before_anything_reads_it(studio_any_db):
+    client = studio_any_db.test_client()
+    before = _count(studio_any_db, Participant)
+    for url, form in (
         (f"/s/{SLUG}", {"consent": "yes\x00"}),
         (f"/s/{SLUG}", {"consent\x00": "yes"}),
         ("/withdraw", {"code": "ABC\x00DEF"}),
-    ],
-    ids=["consent-value", "consent-name", "withdraw-code"],
-)
-def test_a_nul_in_a_participant_form_is_a_422_before_anything_reads_it(studio_any_db, url, form):
-    client = studio_any_db.test_client()
-    before = _count(studio_any_db, Participant)
-    response = client.post(url, data=form)
-    assert response.status_code == 422
-    assert PARTICIPANT_400 in response.get_data(as_text=True)
+    ):
+        response = client.post(url, data=form)
+        assert response.status_code == 422, (url, form)
+        assert PARTICIPANT_400 in response.get_data(as_text=True)
     assert _count(studio_any_db, Participant) == before
 
 
