@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from framelab.commands import data, report, security, survey, users
+from framelab.commands import data, privacy, report, security, survey, users
 
 
 @click.group(help="framelab: message-framing experiments (studies, survey app, reports).")
@@ -12,6 +12,6 @@ def main() -> None:
     """Entry point of the `framelab` console script."""
 
 
-for _module in (data, survey, report, users, security):
+for _module in (data, survey, report, users, security, privacy):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -56,6 +56,14 @@ def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
     return f"sqlite:///{instance_path_from_env(env) / 'framelab.sqlite'}"
 
 
+def make_private_folder(path: Path) -> Path:
+    """Create `path` (and missing parents) readable by this user only (0700); an existing
+    folder keeps the mode its operator gave it."""
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
 def secret_key_from_env(environ: Mapping[str, str] | None = None) -> str:
     """FRAMELAB_SECRET_KEY, else a random key persisted in the instance folder."""
     env = _env(environ)
@@ -65,7 +73,7 @@ def secret_key_from_env(environ: Mapping[str, str] | None = None) -> str:
     path = instance_path_from_env(env) / "secret_key"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent)
     key = secrets.token_urlsafe(48)
     # O_EXCL: two workers starting together must end up with the same key.
     try:

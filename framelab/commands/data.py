@@ -142,6 +142,13 @@ EXPORT_FORMATS = ("csv", "parquet", "sav", "dta", "long-csv", "codebook-json", "
     help="Export only the simulated participants (framelab simulate), marked in the "
     "rehearsal column; without it, simulated participants are never exported.",
 )
+@click.option(
+    "--exact-times",
+    is_flag=True,
+    help="An audit export: exact times instead of times rounded down to the hour (or the "
+    "study's privacy.time_precision). Exact times can tie a row to a panel's or an SMS "
+    "service's records of when someone took part; the audit trail records this export.",
+)
 @database_option
 def export(
     study: str,
@@ -149,27 +156,64 @@ def export(
     out: Path,
     include_pilot: bool,
     rehearsal: bool,
+    exact_times: bool,
     database_url: str | None,
 ) -> None:
-    """Export a study's data (one row per participant, long format) or its codebook."""
-    from framelab.db.session import make_engine, make_session_factory
-    from framelab.services.export import write_export
-    from framelab.services.studies import StudyNotFound
+    """Export a study's data (one row per participant, long format) or its codebook.
 
+    Every data export is recorded in the study's audit trail, with the file's path and
+    SHA-256 (so that `framelab erase-study` can delete it later).
+    """
+    from framelab.db.models import utcnow
+    from framelab.db.session import make_engine, make_session_factory
+    from framelab.services import audit
+    from framelab.services.erasure import export_record
+    from framelab.services.export import write_export
+    from framelab.services.studies import StudyNotFound, get_study
+
+    if exact_times:
+        click.echo(
+            "warning: --exact-times writes exact times, which can tie a row to a panel's or "
+            "an SMS service's records of when someone took part. Keep the file on an "
+            "encrypted disk and delete it after the audit; the study's audit trail records "
+            "this export.",
+            err=True,
+        )
     engine = make_engine(_url(database_url))
     try:
         with make_session_factory(engine)() as session:
             try:
                 rows = write_export(
-                    session, study, fmt, out, include_pilot=include_pilot, rehearsal=rehearsal
+                    session,
+                    study,
+                    fmt,
+                    out,
+                    include_pilot=include_pilot,
+                    rehearsal=rehearsal,
+                    exact_times=exact_times,
                 )
+                loaded = get_study(session, study)
             except StudyNotFound as exc:
                 raise click.ClickException(str(exc)) from None
+            session.rollback()  # the export's reads end here
+            kind = fmt + (", exact times (audit export)" if exact_times else "")
+            audit.record(
+                session,
+                loaded.id,
+                "exported",
+                now=utcnow(),
+                detail=export_record(out, kind),
+                spec_hash=loaded.spec_hash,
+                actor=audit.COMMAND_LINE,
+            )
+            session.commit()
     finally:
         engine.dispose()
     what = "codebook" if fmt.startswith("codebook") else f"{rows} rows"
     if rehearsal and not fmt.startswith("codebook"):
         what += " of simulated participants (rehearsal)"
+    if exact_times and not fmt.startswith("codebook"):
+        what += " with exact times (audit export, recorded in the audit trail)"
     click.echo(f"{study}: wrote {what} to {out}")
 
 

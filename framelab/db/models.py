@@ -6,7 +6,11 @@ of the salted SHA-256 (framelab.services.pseudonyms; the salt is the campaign's,
 `Study.salt`).
 
 The assignment log is append-only: a flush that updates or deletes a log row
-raises, so balance accounting and replay always see every assignment made.
+raises, so balance accounting and replay always see every assignment made. The
+database enforces it too (triggers on SQLite and PostgreSQL, migration s009, and
+`create_all` through `ASSIGNMENT_LOG_TRIGGERS`): UPDATE is always refused, DELETE
+unless the study's id is in `assignment_log_erasure`, which only an erasure writes,
+inside its own transaction (framelab.services.erasure).
 """
 
 from __future__ import annotations
@@ -101,6 +105,9 @@ class Study(Base):
     # table that everything references; only framelab.services.campaigns writes them.
     campaign_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
     receiving_study_id: Mapped[int | None] = mapped_column(sa.Integer)
+    # When `framelab erase-study` or `purge-expired` removed the participant data (a
+    # tombstone: the study row, its versions and audit trail stay).
+    erased_at: Mapped[datetime | None]
 
     versions: Mapped[list[StudyVersion]] = relationship(
         back_populates="study", order_by="StudyVersion.version"
@@ -282,6 +289,54 @@ class PseudonymCheck(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     value: Mapped[str] = mapped_column(sa.String(64))
     changed_at: Mapped[datetime]
+
+
+class AssignmentLogErasure(Base):
+    """A study whose assignment log an erasure is deleting, within that one transaction.
+
+    The append-only trigger lets log rows be deleted only while their study is listed
+    here; an erasure inserts the row, deletes the log and removes the row before it
+    commits, so no other transaction ever sees it.
+    """
+
+    __tablename__ = "assignment_log_erasure"
+
+    study_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+
+
+# The same triggers as migration s009, for databases made with `create_all` (tests).
+ASSIGNMENT_LOG_TRIGGERS = {
+    "sqlite": (
+        "CREATE TRIGGER IF NOT EXISTS assignment_log_no_update BEFORE UPDATE ON assignment_log "
+        "BEGIN SELECT RAISE(ABORT, 'assignment_log is append-only: rows cannot be updated'); END",
+        "CREATE TRIGGER IF NOT EXISTS assignment_log_no_delete BEFORE DELETE ON assignment_log "
+        "WHEN NOT EXISTS (SELECT 1 FROM assignment_log_erasure e WHERE e.study_id = OLD.study_id) "
+        "BEGIN SELECT RAISE(ABORT, 'assignment_log is append-only: rows are deleted only by "
+        "erase-study'); END",
+    ),
+    "postgresql": (
+        "CREATE OR REPLACE FUNCTION assignment_log_append_only() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM assignment_log_erasure e "
+        "WHERE e.study_id = OLD.study_id) THEN RETURN OLD; END IF; "
+        "RAISE EXCEPTION USING MESSAGE = 'assignment_log is append-only: ' || TG_OP || "
+        "' refused', ERRCODE = 'restrict_violation'; END $$",
+        "CREATE OR REPLACE TRIGGER assignment_log_append_only BEFORE UPDATE OR DELETE "
+        "ON assignment_log FOR EACH ROW EXECUTE FUNCTION assignment_log_append_only()",
+        "CREATE OR REPLACE TRIGGER assignment_log_no_truncate BEFORE TRUNCATE "
+        "ON assignment_log FOR EACH STATEMENT EXECUTE FUNCTION assignment_log_append_only()",
+    ),
+}
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _create_assignment_log_triggers(
+    target: sa.MetaData, connection: sa.Connection, **_: Any
+) -> None:
+    if "assignment_log" not in target.tables:
+        return
+    for statement in ASSIGNMENT_LOG_TRIGGERS.get(connection.dialect.name, ()):
+        connection.exec_driver_sql(statement)
 
 
 @event.listens_for(Session, "before_flush")

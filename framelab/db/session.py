@@ -171,6 +171,23 @@ def sqlite_writer_lock(engine: Engine) -> WriterLock:
     return _WRITER_LOCKS[engine]
 
 
+def _create_private_database_file(database: str) -> None:
+    """Create a missing SQLite file (and its folder) for this user only: folder 0700, file 0600.
+
+    SQLite would create the file with the process's umask (often 0644: readable by every
+    account on the machine) and gives its -wal and -shm files the same mode as the
+    database, so creating it empty here first keeps all three private.
+    """
+    from pathlib import Path
+
+    from framelab.config import make_private_folder
+
+    path = Path(database).expanduser()
+    make_private_folder(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url` with framelab's SQLite pragmas or PostgreSQL pool settings."""
     sa_url = sa.make_url(url)
@@ -179,9 +196,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         connect_args.setdefault("check_same_thread", False)
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         if sa_url.database not in (None, "", ":memory:"):
-            from pathlib import Path
-
-            Path(sa_url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _create_private_database_file(sa_url.database)
         engine = sa.create_engine(sa_url, connect_args=connect_args, **kwargs)
         _install_sqlite_hooks(engine)
         return engine

@@ -7,7 +7,7 @@ Public API::
     study_from_data(data: dict) -> Study      # already-parsed data (e.g. spec JSON from the DB)
     StudyError                                # ValueError; .errors = [(location, message)]
     ValueProblem                              # ValueError from Item.validate_value
-    Study, Arm, Frame, Item, Option, Scale, Design, AnalysisPlan, Completion, Quality
+    Study, Arm, Frame, Item, Option, Scale, Design, AnalysisPlan, Completion, Quality, Privacy
     Localized, LocalizedLabels                # text per language; .get(lang, fallback)
 
     study.content_hash() -> str               # SHA-256 of canonical JSON
@@ -59,6 +59,7 @@ __all__ = [
     "Localized",
     "LocalizedLabels",
     "Option",
+    "Privacy",
     "Quality",
     "Scale",
     "Study",
@@ -77,6 +78,7 @@ SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
 MAX_TARGET_N = 10_000_000  # what the studio's plan form accepts
 MAX_SPEEDER_SECONDS = 86_400  # a day
 MAX_MIN_CELL_SIZE = 10_000
+MAX_RETENTION_DAYS = 36_500  # a hundred years: beyond it "keep" is the honest setting
 
 
 class Frame(DomainModel):
@@ -200,10 +202,30 @@ class Quality(DomainModel):
     min_cell_size: int = Field(default=10, ge=1, le=MAX_MIN_CELL_SIZE)
 
 
+class Privacy(OmitsUnsetFields):
+    """What exports reveal of time, and how long participant data is kept.
+
+    Both keys are optional and left out of the canonical JSON while unset, so a study
+    written before this section existed keeps its content hash.
+    """
+
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("time_precision", "retention_days")
+
+    # Exports round times down to this ("hour" when unset); exact times only in an
+    # audit export (framelab.services.export).
+    time_precision: Literal["hour", "day"] | None = None
+    # Days after the study closes until `framelab purge-expired` erases its participant data.
+    retention_days: int | None = Field(default=None, ge=1, le=MAX_RETENTION_DAYS)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.time_precision is None and self.retention_days is None
+
+
 class Study(OmitsUnsetFields):
     """A validated study; construct with ``load_study`` or ``Study.model_validate``."""
 
-    _omit_when_none: ClassVar[tuple[str, ...]] = ("translation",)
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("translation", "privacy")
 
     slug: str
     title: Localized
@@ -222,6 +244,8 @@ class Study(OmitsUnsetFields):
     analysis: AnalysisPlan
     # Interface strings, register and translation notes (framelab.domain.translation).
     translation: Translation | None = None
+    # Export time precision and retention (omitted from the canonical JSON while unset).
+    privacy: Privacy | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -239,6 +263,22 @@ class Study(OmitsUnsetFields):
     def _empty_translation_is_none(cls, value: Translation | None) -> Translation | None:
         # An empty section is the same study as none: same canonical JSON and hash.
         return None if value is not None and value.is_empty else value
+
+    @field_validator("privacy")
+    @classmethod
+    def _empty_privacy_is_none(cls, value: Privacy | None) -> Privacy | None:
+        # An empty section is the same study as none: same canonical JSON and hash.
+        return None if value is not None and value.is_empty else value
+
+    @property
+    def time_precision(self) -> str:
+        """How exports round times: the study's `privacy.time_precision`, else "hour"."""
+        return (self.privacy.time_precision if self.privacy else None) or "hour"
+
+    @property
+    def retention_days(self) -> int | None:
+        """Days after closing until the participant data is erased (None: kept until erased)."""
+        return self.privacy.retention_days if self.privacy else None
 
     @field_validator("slug")
     @classmethod

@@ -36,6 +36,7 @@ ACTIONS = {
     "version_created": "created a new version",
     "receiving": "switched which version receives new participants",
     "exported": "downloaded data",
+    "erased": "erased the participant data (a tombstone with counts remains)",
     "members": "changed who has a role",
 }
 

@@ -1,10 +1,13 @@
 """The studio's results report and the reproducible bundle (a zip an analyst can re-run).
 
-The bundle holds: the tidy data (CSV and Parquet), the codebook (JSON and Markdown),
-the study file (YAML), the locked analysis plan (the analysis package's plan dict plus
-the lock hashes), the randomization seed, the software versions, and - once the planned
-sample is reached - the report (HTML and results JSON). Pilot participants are left
-out, as in the analysis.
+The bundle holds: the tidy data (CSV and Parquet, times rounded as in every export,
+withdrawn participants only as counts per arm in the codebook), the codebook (JSON and
+Markdown), the study file (YAML), the locked analysis plan (the analysis package's
+plan dict plus the lock hashes), the randomization seed, the assignment log (arm,
+stratum and block position of every assignment, no identifiers: `framelab
+replay-assignments` checks it against the seed), the software versions, and - once the
+planned sample is reached - the report (HTML and results JSON). Pilot participants are
+left out, as in the analysis.
 
 When the analysis refuses the data (no rows, an arm or the control without anyone),
 the report is not built: `ReportUnavailable` carries the analysis's reason and one
@@ -30,6 +33,7 @@ from sqlalchemy.orm import Session
 from framelab.db.models import StudyVersion, utcnow
 from framelab.domain.study import Study as StudySpec
 from framelab.services import audit, campaigns
+from framelab.services.assignment_audit import assignment_log_csv
 from framelab.services.codebook import codebook_markdown
 from framelab.services.dashboard import EXCLUSION_FLAGS, dashboard
 from framelab.services.export import analysis_plan, export_codebook
@@ -190,16 +194,19 @@ def build_bundle(session: Session, loaded: LoadedStudy, *, now: datetime | None 
     gate = dashboard(session, loaded)
     # the exports' codebook, naming the bundle's own codebook files
     book = {**export_codebook(session, loaded.slug), "files": BUNDLE_CODEBOOK}
+    log = assignment_log_csv(session, loaded)
     inputs = report_inputs(session, loaded.slug, now=now or utcnow())  # ends the read
-    df = inputs.data
+    # The report counts withdrawn participants; the files only say how many (codebook).
+    df = inputs.data[inputs.data["status"] != "withdrawn"].reset_index(drop=True)
     files: dict[str, bytes] = {
-        "data/tidy.csv": csv_bytes(df, spec),
+        "data/tidy.csv": csv_bytes(df, spec, book=book),
         "codebook.json": _json(book),
         "codebook.md": codebook_markdown(spec, book).encode("utf-8"),
         "study.yaml": spec.to_yaml().encode("utf-8"),
         "analysis_plan.json": _json(analysis_plan(spec)),
         "lock.json": _json(lock),
         "seed.txt": f"{spec.design.seed}\n".encode(),
+        "assignment_log.csv": log,
         "software.json": _json(software_versions()),
         "audit_trail.json": _json(_audit_trail(session, loaded)),
     }
@@ -249,11 +256,15 @@ def _readme(loaded: LoadedStudy, rows: int, report_note: str, now: datetime | No
     return (
         f"framelab bundle of study {loaded.slug}, version {loaded.version}{when}\n"
         f"spec_hash {loaded.spec_hash}\n\n"
-        f"data/tidy.csv, data/tidy.parquet: {rows} participants (pilot and simulated participants left out)\n"
+        f"data/tidy.csv, data/tidy.parquet: {rows} participants (pilot and simulated participants left out;\n"
+        "  times rounded down as the codebook says; withdrawn participants only counted, per arm,\n"
+        "  in the codebook; the report's attrition figures count them, so a re-run shows none)\n"
         "codebook.json, codebook.md: every column, its question and its coding\n"
         "study.yaml: the study file; analysis_plan.json: the locked analysis plan;\n"
         "lock.json: when the study was locked and the hashes of its locked parts\n"
         "seed.txt: the randomization seed; software.json: the versions used\n"
+        "assignment_log.csv: every assignment's stratum, position, block and arm (no identifiers);\n"
+        "  `framelab replay-assignments <study>` replays it from the seed on the server\n"
         "audit_trail.json: who edited, approved, locked, launched, closed and exported what\n"
         f"{report_note}\n\n"
         "Re-run: python -m analysis report data/tidy.csv --plan analysis_plan.json --out report\n"

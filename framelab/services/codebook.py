@@ -83,6 +83,34 @@ CONVENTIONS = {
         "full question text is under question. Stata names longer than its limit are "
         "shortened: stata_name gives the name in the .dta file."
     ),
+    "csv_formulas": (
+        "In CSV files, a text cell (string and category columns, never a number) that "
+        "begins with =, +, -, @, a tab or a carriage return is written with an apostrophe "
+        "(') in front, so that a spreadsheet shows it as text instead of running it as a "
+        "formula (OWASP, CSV injection). Parquet, SPSS and Stata keep the value as "
+        "written; remove the one leading apostrophe of such a CSV cell to get it back."
+    ),
+    "withdrawn": (
+        "Participants who withdrew are not rows: their answers are erased, and the "
+        "codebook's withdrawn section counts them per arm, counts below the study's "
+        "minimum cell size hidden."
+    ),
+}
+TIME_CONVENTION = {
+    None: (
+        "Audit export: times are exact (to the microsecond). The owner asked for this "
+        "file, and the study's audit trail records who downloaded it and when."
+    ),
+    "hour": (
+        "Times are rounded down to the hour and durations to whole seconds, so that no "
+        "row can be matched with a panel's submission times or a message send log; "
+        "after_lock was computed from the exact times."
+    ),
+    "day": (
+        "Times are rounded down to the day and durations to whole seconds, so that no "
+        "row can be matched with a panel's submission times or a message send log; "
+        "after_lock was computed from the exact times."
+    ),
 }
 
 
@@ -195,16 +223,18 @@ def codebook(
     *,
     version: int | None = None,
     observed: Mapping[str, Iterable[str | None]] | None = None,
+    exact_times: bool = False,
 ) -> dict[str, Any]:
     """Every export column with its label, type, codes, value labels, coding and missing rule.
 
     `version` is the study version's number; `observed` maps a category column to the
     values found in the study's data, so a value the study file does not declare (a
-    source named in a link) still gets a code, after the declared ones.
+    source named in a link) still gets a code, after the declared ones. `exact_times`
+    describes an audit export (exact times, fractional durations).
     """
     lang = spec.default_language
     observed = observed or {}
-    columns = participant_records(spec, lang, observed)
+    columns = participant_records(spec, lang, observed, exact_times=exact_times)
     for phase in PHASES:
         columns += [_item_record(spec, item, phase, lang) for item in spec.items_for(phase)]
     for phase in PHASES:
@@ -224,7 +254,11 @@ def codebook(
         "control": spec.control_arm.id,
         "arm_order": arm_order(spec),
         "files": {"json": codebook_file(spec.slug, "json"), "md": codebook_file(spec.slug)},
-        "conventions": dict(CONVENTIONS),
+        "times": "exact" if exact_times else spec.time_precision,
+        "conventions": {
+            **CONVENTIONS,
+            "times": TIME_CONVENTION[None if exact_times else spec.time_precision],
+        },
         "columns": columns,
     }
 
@@ -256,6 +290,35 @@ def _values(record: dict[str, Any]) -> str:
     return ""
 
 
+def _withdrawn_lines(withdrawn: dict[str, Any] | None) -> list[str]:
+    """The codebook's table of withdrawn participants per arm (they are not rows)."""
+    if not withdrawn:
+        return []
+    minimum = withdrawn["min_cell_size"]
+    total = withdrawn["total"]
+    how_many = (
+        f"{total} withdrew in all"
+        if total is not None
+        else (f"fewer than {minimum} withdrew in all")
+    )
+    lines = [
+        "",
+        "## Withdrawn participants",
+        "",
+        f"Withdrawn participants are not rows of the data: {how_many}. Per arm, counts below "
+        f"{minimum} (the study's minimum cell size) are hidden, and so are others where the "
+        "total would give a hidden one away.",
+        "",
+        "| Arm | Withdrawn |",
+        "|---|---|",
+    ]
+    lines += [
+        f"| {_cell(row['label'])} (`{row['arm']}`) | {row['shown']} |"
+        for row in withdrawn["by_arm"]
+    ]
+    return lines
+
+
 def codebook_markdown(spec: StudySpec, book: dict[str, Any] | None = None) -> str:
     """The codebook as a Markdown document (one table row per column)."""
     book = book or codebook(spec)
@@ -280,6 +343,7 @@ def codebook_markdown(spec: StudySpec, book: dict[str, Any] | None = None) -> st
             f"{_cell(_values(record))} | {_cell(record['coding'])} | "
             f"{_cell(record['missing'])} |"
         )
+    lines += _withdrawn_lines(book.get("withdrawn"))
     renamed = [c for c in book["columns"] if c["stata_name"] != c["name"]]
     if renamed:
         lines += [

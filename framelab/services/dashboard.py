@@ -7,23 +7,34 @@ Pilot participants are counted apart and never in the funnel; rehearsal
 DECISIONS rule 5) are in no figure but their own count. Groups are named as a
 person reads them: arms by their label, strata by the answers of the blocking question
 (its option labels, never the stored codes), in the studio's language.
+
+Small cells stay small (framelab.domain.disclosure). The whole study's funnel is exact.
+Counts by group (arm, stratum, source) are not: each column of such a table moves only
+in whole batches of `quality.min_cell_size` participants (in the order the table could
+first count them: at assignment for arms and strata, at arrival for sources), and in
+each column a count from 1 to the minimum - 1 reads "fewer than", with further counts
+hidden until no hidden count follows from the exact total. Subtracting the visible
+groups from the total, or reloading the page after each arrival, therefore never gives
+a small group's count back.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from statistics import median
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from framelab.db.models import Participant
+from framelab.domain.disclosure import Cell, protect_counts, released_counts
 from framelab.domain.names import arm_name
 from framelab.domain.study import Study as StudySpec
 from framelab.services.studies import LoadedStudy
 
-FUNNEL = ("started", "consented", "assigned", "completed", "excluded")
+FUNNEL = ("started", "consented", "assigned", "completed", "excluded", "withdrawn")
 EXCLUSION_FLAGS = ("attention_failed", "speeder", "honeypot")
 # The studio's pages are written in English; study labels follow it where the study has it.
 STUDIO_LANGUAGE = "en"
@@ -44,11 +55,31 @@ class FunnelRow:
 
 
 @dataclass(frozen=True)
+class GroupRow:
+    """One group's counts as shown (FUNNEL's columns), released in batches, small ones hidden."""
+
+    label: str
+    key: str = ""
+    cells: tuple[Cell, ...] = ()
+
+    def count(self, column: str) -> int | None:
+        """The released count shown in `column` (one of FUNNEL); None when it is hidden."""
+        return self.cells[FUNNEL.index(column)].value
+
+    started = property(lambda self: self.count("started"))
+    consented = property(lambda self: self.count("consented"))
+    assigned = property(lambda self: self.count("assigned"))
+    completed = property(lambda self: self.count("completed"))
+    excluded = property(lambda self: self.count("excluded"))
+    withdrawn = property(lambda self: self.count("withdrawn"))
+
+
+@dataclass(frozen=True)
 class Dashboard:
-    total: FunnelRow
-    arms: tuple[FunnelRow, ...]
-    strata: tuple[FunnelRow, ...]
-    sources: tuple[tuple[str, int], ...]
+    total: FunnelRow  # the whole study: exact
+    arms: tuple[GroupRow, ...]
+    strata: tuple[GroupRow, ...]
+    sources: tuple[tuple[str, Cell], ...]
     median_completion_seconds: float | None
     attention_failure_rate: float | None
     pilot_started: int
@@ -61,6 +92,8 @@ class Dashboard:
     rehearsal_completed: int = 0
     duplicates_started: int = 0  # repeat panel ids: only counted here, never above
     duplicates_completed: int = 0
+    batch: int = 1  # group counts move in steps of this many participants
+    sources_pending: int = 0  # participants not yet counted by source (the current batch)
 
 
 def _excluded(row: sa.Row, flags: tuple[str, ...]) -> bool:
@@ -105,6 +138,64 @@ def _funnel(label: str, rows: list[sa.Row], flags: tuple[str, ...], key: str = "
     )
 
 
+# When a table could first count a participant in a column (its group is known from
+# assignment on, so no arrival is ever counted earlier than that).
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _moment(*times: datetime | None) -> datetime:
+    known = [t for t in times if t is not None]
+    return max(known) if len(known) == len(times) else _LATEST
+
+
+_COLUMN_EVENTS: dict[str, Callable[[sa.Row, tuple[str, ...]], datetime | None]] = {
+    "started": lambda r, _f: _moment(r.assigned_at),
+    "consented": lambda r, _f: _moment(r.consented_at, r.assigned_at) if r.consented_at else None,
+    "assigned": lambda r, _f: _moment(r.assigned_at),
+    "completed": lambda r, _f: _moment(r.completed_at) if r.status == "completed" else None,
+    "excluded": lambda r, f: _moment(r.completed_at) if _excluded(r, f) else None,
+    "withdrawn": lambda r, _f: _moment(r.withdrawn_at) if r.status == "withdrawn" else None,
+}
+
+
+def _group_table(
+    rows: list[sa.Row],
+    group_of: Callable[[sa.Row], str | None],
+    groups: list[tuple[str, str, str]],
+    flags: tuple[str, ...],
+    batch: int,
+    minimum: int,
+) -> tuple[GroupRow, ...]:
+    """Rows (label, key) of `groups` (group, label, key): released in batches, protected."""
+    assigned = [r for r in rows if r.arm is not None]
+    columns = []
+    for name in FUNNEL:
+        event = _COLUMN_EVENTS[name]
+        arrivals = [
+            ((moment, r.id), group_of(r))
+            for r in assigned
+            if (moment := event(r, flags)) is not None
+        ]
+        counts = released_counts(arrivals, batch)
+        columns.append(protect_counts([counts.get(g, 0) for g, _, _ in groups], minimum))
+    return tuple(
+        GroupRow(label, key if key != label else "", tuple(column[i] for column in columns))
+        for i, (_, label, key) in enumerate(groups)
+    )
+
+
+def _source_table(
+    rows: list[sa.Row], batch: int, minimum: int
+) -> tuple[tuple[tuple[str, Cell], ...], int]:
+    """(source, count) of the released participants, protected; and how many wait for release."""
+    arrivals = [((r.started_at, r.id), r.source or "direct") for r in rows]
+    counts = released_counts(arrivals, batch)
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    cells = protect_counts([n for _, n in ordered], minimum)
+    pending = len(rows) - sum(counts.values())
+    return tuple((name, cell) for (name, _), cell in zip(ordered, cells, strict=True)), pending
+
+
 def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None) -> Dashboard:
     """Funnel per arm and stratum, timing, attention checks and sources of a study.
 
@@ -112,11 +203,16 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
     """
     rows = session.execute(
         sa.select(
+            Participant.id,
             Participant.status,
             Participant.arm,
             Participant.stratum,
             Participant.source,
+            Participant.started_at,
             Participant.consented_at,
+            Participant.assigned_at,
+            Participant.completed_at,
+            Participant.withdrawn_at,
             Participant.pilot,
             Participant.rehearsal,
             Participant.duplicate,
@@ -134,21 +230,29 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
     real = [r for r in rows if not r.pilot and not r.rehearsal and not r.duplicate]
     pilot = [r for r in rows if r.pilot and not r.rehearsal and not r.duplicate]
     lang = lang or label_language(spec)
-    arms = tuple(
-        _funnel(
-            arm_name(spec, arm.id, lang),
-            [r for r in real if r.arm == arm.id],
-            flags,
-            key=arm.id,
-        )
-        for arm in spec.arms
+    minimum = spec.quality.min_cell_size
+    arms = _group_table(
+        real,
+        lambda r: r.arm,
+        [(arm.id, arm_name(spec, arm.id, lang), arm.id) for arm in spec.arms],
+        flags,
+        minimum,
+        minimum,
     )
     names = stratum_labels(spec, lang)
-    strata = tuple(
-        _funnel(names[s], [r for r in real if r.stratum == s], flags)
-        for s in spec.strata()
+    strata = (
+        _group_table(
+            real,
+            lambda r: r.stratum,
+            [(s, names[s], "") for s in spec.strata()],
+            flags,
+            minimum,
+            minimum,
+        )
         if len(spec.strata()) > 1
+        else ()
     )
+    sources, pending = _source_table(real, minimum, minimum)
     durations = [
         r.duration_seconds
         for r in real
@@ -160,7 +264,6 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
         if spec.attention_items and answered_pre
         else None
     )
-    sources = Counter(r.source or "direct" for r in real)
     total = _funnel("all", real, flags)
     analysable = total.completed - total.excluded
     visible, reason = _results_gate(loaded, total.completed)
@@ -168,7 +271,7 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
         total=total,
         arms=arms,
         strata=strata,
-        sources=tuple(sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))),
+        sources=sources,
         median_completion_seconds=median(durations) if durations else None,
         attention_failure_rate=attention,
         pilot_started=len(pilot),
@@ -181,6 +284,8 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
         rehearsal_completed=sum(r.status == "completed" for r in rehearsal),
         duplicates_started=len(duplicates),
         duplicates_completed=sum(r.status == "completed" for r in duplicates),
+        batch=minimum,
+        sources_pending=pending,
     )
 
 

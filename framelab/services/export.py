@@ -2,8 +2,19 @@
 
 `export_tidy` returns one row per participant with exactly the columns of the
 codebook (framelab.services.codebook), so the analysis package, the codebook and
-the labelled SPSS/Stata files always agree. Withdrawn participants stay as rows
-(arm and timestamps only) so attrition is reported honestly.
+the labelled SPSS/Stata files always agree.
+
+What an export reveals (docs/privacy.md):
+
+- Times are rounded down to the hour (or the day: the study's
+  `privacy.time_precision`) and durations are whole seconds: exact times would link
+  a row to a panel's submission times or an SMS send log. What exact times were needed
+  for is computed by the server before rounding (`after_lock`). Exact times are only
+  in an audit export (`exact_times=True`), which the owner asks for explicitly and
+  which the audit trail records (studio: owner only; CLI: `--exact-times`).
+- Withdrawn participants are not rows (DECISIONS rule 7): the codebook counts them
+  per arm, cells below `quality.min_cell_size` suppressed (`withdrawn_counts`). The
+  report's own attrition figures still count them (`withdrawn=True`, server side).
 
 Rehearsal (simulated) participants and real ones are never in the same export: by
 default an export holds real participants only; `rehearsal=True` exports the
@@ -29,6 +40,8 @@ from sqlalchemy.orm import Session
 
 from framelab.crypto import decrypt_text
 from framelab.db.models import PageVisit, Participant, Response, Study, StudyVersion
+from framelab.domain.disclosure import protect_counts
+from framelab.domain.names import arm_name
 from framelab.domain.study import Study as StudySpec
 from framelab.services.codebook import (
     CATEGORY_COLUMNS,
@@ -46,9 +59,11 @@ from framelab.services.studies import get_study
 __all__ = [
     "EXPORT_FORMATS",
     "analysis_plan",
+    "coarse_time",
     "export_codebook",
     "export_long",
     "export_tidy",
+    "withdrawn_counts",
     "write_export",
     "write_frame",
 ]
@@ -91,16 +106,35 @@ def _export_ids(session: Session, study_id: int, people: list[Participant]) -> d
 
 
 def _participants(
-    session: Session, study_id: int, include_pilot: bool, rehearsal: bool
+    session: Session, study_id: int, include_pilot: bool, rehearsal: bool, withdrawn: bool = False
 ) -> list[Participant]:
+    # Duplicates (a repeat panel id, DECISIONS rule 5) are in no export.
     query = (
         sa.select(Participant)
-        .where(Participant.study_id == study_id, Participant.rehearsal.is_(rehearsal))
+        .where(
+            Participant.study_id == study_id,
+            Participant.rehearsal.is_(rehearsal),
+            Participant.duplicate.is_(False),
+        )
         .order_by(Participant.id)
     )
     if not include_pilot:
         query = query.where(Participant.pilot.is_(False))
+    if not withdrawn:
+        query = query.where(Participant.status != "withdrawn")
     return list(session.scalars(query))
+
+
+def coarse_time(moment: datetime | None, precision: str) -> datetime | None:
+    """`moment` rounded down to the hour or the day (UTC); None stays None."""
+    if moment is None:
+        return None
+    moment = moment.replace(minute=0, second=0, microsecond=0)
+    return moment.replace(hour=0) if precision == "day" else moment
+
+
+def _whole_seconds(seconds: float | None) -> int | None:
+    return None if seconds is None else round(seconds)
 
 
 def _plan_lock_times(session: Session, study_id: int) -> dict[int, datetime]:
@@ -160,19 +194,29 @@ def _scale_value(spec: StudySpec, scale_items: list[str], phase: str, answers: d
 
 
 def export_tidy(
-    session: Session, slug: str, *, include_pilot: bool = False, rehearsal: bool = False
+    session: Session,
+    slug: str,
+    *,
+    include_pilot: bool = False,
+    rehearsal: bool = False,
+    exact_times: bool = False,
+    withdrawn: bool = False,
 ) -> pd.DataFrame:
     """One row per participant, columns exactly as the codebook lists them.
 
-    Real participants only, or with `rehearsal` the simulated ones only.
+    Real participants only, or with `rehearsal` the simulated ones only. Times are
+    rounded down to the study's precision and durations to whole seconds unless
+    `exact_times` (an audit export). Withdrawn participants are left out unless
+    `withdrawn` (the report's attrition figures, never a file).
     """
     loaded = get_study(session, slug)
     spec = loaded.spec
-    book = codebook(spec)
+    book = codebook(spec, exact_times=exact_times)
+    precision = spec.time_precision
     factors = {
         a.id: {factor_column(f): level for f, level in (a.factors or {}).items()} for a in spec.arms
     }
-    people = _participants(session, loaded.id, include_pilot, rehearsal)
+    people = _participants(session, loaded.id, include_pilot, rehearsal, withdrawn)
     ids = [p.id for p in people]
     answers = _answers(session, ids)
     message = _message_seconds(session, ids)
@@ -195,6 +239,7 @@ def export_tidy(
             "speeder": person.speeder,
             "honeypot": person.honeypot,
             "spec_hash": person.spec_hash,
+            # from the exact times, before any rounding
             "after_lock": locked_at is not None and person.started_at >= locked_at,
             "started_at": person.started_at,
             "assigned_at": person.assigned_at,
@@ -202,6 +247,11 @@ def export_tidy(
             "duration_seconds": person.duration_seconds,
             "message_seconds": message.get(person.id),
         }
+        if not exact_times:
+            for name in ("started_at", "assigned_at", "completed_at"):
+                base[name] = coarse_time(base[name], precision)
+            for name in ("duration_seconds", "message_seconds"):
+                base[name] = _whole_seconds(base[name])
         for name in CATEGORY_COLUMNS:
             # never an empty-text category: no value is a missing value
             base[name] = base[name] or None
@@ -231,14 +281,21 @@ def _typed(values: list[Any], kind: str) -> pd.Series:
 
 
 def export_long(
-    session: Session, slug: str, *, include_pilot: bool = False, rehearsal: bool = False
+    session: Session,
+    slug: str,
+    *,
+    include_pilot: bool = False,
+    rehearsal: bool = False,
+    exact_times: bool = False,
 ) -> pd.DataFrame:
     """One row per stored answer: participant x item x phase, with arm, stratum and status.
 
-    Real participants only, or with `rehearsal` the simulated ones only.
+    Real participants only, or with `rehearsal` the simulated ones only; `answered_at`
+    rounded down to the study's precision unless `exact_times` (an audit export).
     """
     loaded = get_study(session, slug)
     spec = loaded.spec
+    precision = None if exact_times else spec.time_precision
     people = {p.id: p for p in _participants(session, loaded.id, include_pilot, rehearsal)}
     pseudonyms = _export_ids(session, loaded.id, list(people.values()))
     order = {item.id: n for n, item in enumerate(spec.items)}
@@ -259,7 +316,11 @@ def export_long(
                     "item": r.item_id,
                     "value": float(r.value_int) if r.value_int is not None else np.nan,
                     "value_text": decrypt_text(r.value_text),  # framelab.crypto
-                    "answered_at": r.answered_at,
+                    "answered_at": (
+                        r.answered_at
+                        if precision is None
+                        else coarse_time(r.answered_at, precision)
+                    ),
                     "_order": (
                         r.participant_id,
                         PHASES.index(r.phase),
@@ -464,11 +525,65 @@ def observed_categories(session: Session, study_id: int) -> dict[str, list[str]]
     return out
 
 
-def export_codebook(session: Session, slug: str) -> dict[str, Any]:
-    """The codebook of study `slug` as its exports code it (version and observed codes)."""
+def withdrawn_counts(
+    session: Session, loaded: Any, *, include_pilot: bool = False, rehearsal: bool = False
+) -> dict[str, Any]:
+    """Withdrawn participants per arm, small cells suppressed (DECISIONS rule 7).
+
+    Withdrawn participants are never rows of an export; this is all an export says of
+    them. Counts from 1 to `quality.min_cell_size` - 1 are hidden, and so many more that
+    no hidden count follows from the total and the others (framelab.domain.disclosure);
+    a total below the minimum is hidden as well. Withdrawals before assignment have no
+    arm: they are in the total only.
+    """
+    spec = loaded.spec
+    query = sa.select(Participant.arm, sa.func.count()).where(
+        Participant.study_id == loaded.id,
+        Participant.status == "withdrawn",
+        Participant.rehearsal.is_(rehearsal),
+        Participant.duplicate.is_(False),
+    )
+    if not include_pilot:
+        query = query.where(Participant.pilot.is_(False))
+    counts = dict(session.execute(query.group_by(Participant.arm)).all())
+    arms = [a.id for a in [spec.control_arm, *spec.frame_arms]]
+    minimum = spec.quality.min_cell_size
+    cells = protect_counts([int(counts.get(arm, 0)) for arm in arms], minimum)
+    lang = spec.default_language
+    total = sum(int(v) for v in counts.values())
+    return {
+        "min_cell_size": minimum,
+        # A total below the minimum is itself a small cell: it is hidden too.
+        "total": total if total == 0 or total >= minimum else None,
+        "by_arm": [
+            {
+                "arm": arm,
+                "label": arm_name(spec, arm, lang),
+                "count": cell.value,
+                "shown": cell.text,
+            }
+            for arm, cell in zip(arms, cells, strict=True)
+        ],
+    }
+
+
+def export_codebook(
+    session: Session,
+    slug: str,
+    *,
+    include_pilot: bool = False,
+    rehearsal: bool = False,
+    exact_times: bool = False,
+) -> dict[str, Any]:
+    """The codebook of study `slug` as its exports code it (version, observed codes,
+    time precision, withdrawn participants per arm)."""
     loaded = get_study(session, slug)
     observed = observed_categories(session, loaded.id)
-    return codebook(loaded.spec, version=loaded.version, observed=observed)
+    book = codebook(loaded.spec, version=loaded.version, observed=observed, exact_times=exact_times)
+    book["withdrawn"] = withdrawn_counts(
+        session, loaded, include_pilot=include_pilot, rehearsal=rehearsal
+    )
+    return book
 
 
 def write_export(
@@ -479,10 +594,12 @@ def write_export(
     *,
     include_pilot: bool = False,
     rehearsal: bool = False,
+    exact_times: bool = False,
 ) -> int:
     """Export study `slug` in `fmt` to `path`; returns the number of data rows written (0 for a codebook).
 
-    With `rehearsal` the file holds the simulated participants only (a rehearsal export).
+    With `rehearsal` the file holds the simulated participants only (a rehearsal export);
+    with `exact_times` it is an audit export (the caller records it in the audit trail).
     """
     if fmt not in EXPORT_FORMATS:
         raise ValueError(
@@ -490,7 +607,9 @@ def write_export(
         )
     path = Path(path)
     spec = get_study(session, slug).spec
-    book = export_codebook(session, slug)
+    book = export_codebook(
+        session, slug, include_pilot=include_pilot, rehearsal=rehearsal, exact_times=exact_times
+    )
     if fmt == "codebook-json":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(book, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -499,9 +618,10 @@ def write_export(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(codebook_markdown(spec, book), encoding="utf-8")
         return 0
+    chosen = {"include_pilot": include_pilot, "rehearsal": rehearsal, "exact_times": exact_times}
     if fmt == "long-csv":
-        df = export_long(session, slug, include_pilot=include_pilot, rehearsal=rehearsal)
+        df = export_long(session, slug, **chosen)
     else:
-        df = export_tidy(session, slug, include_pilot=include_pilot, rehearsal=rehearsal)
+        df = export_tidy(session, slug, **chosen)
     write_frame(df, spec, fmt, path, book=book)
     return len(df)

@@ -200,14 +200,43 @@ PARTICIPANT_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
     ("started_at", "datetime", "Started (UTC)", "ISO 8601 timestamp, UTC"),
     ("assigned_at", "datetime", "Assigned (UTC)", "ISO 8601 timestamp, UTC"),
     ("completed_at", "datetime", "Completed (UTC)", "ISO 8601 timestamp, UTC"),
-    ("duration_seconds", "number", "Total duration (seconds)", "completed_at - started_at"),
+    (
+        "duration_seconds",
+        "integer",
+        "Total duration (seconds)",
+        "completed_at - started_at, from the exact times",
+    ),
     (
         "message_seconds",
-        "number",
+        "integer",
         "Time on the message page (seconds)",
         "from first showing to submission",
     ),
 )
+TIME_COLUMNS = ("started_at", "assigned_at", "completed_at")
+DURATION_COLUMNS = ("duration_seconds", "message_seconds")
+
+
+def time_coding(precision: str | None) -> str:
+    """How an export writes its times: rounded down to `precision`, or exact (None)."""
+    if precision is None:
+        return (
+            "ISO 8601 timestamp, UTC, exact (an audit export: the owner asked for exact "
+            "times, and the audit trail records it)"
+        )
+    return (
+        f"ISO 8601 timestamp, UTC, rounded down to the {precision} (the study's "
+        "privacy.time_precision); exact times only in an audit export"
+    )
+
+
+def duration_coding(coding: str, exact: bool) -> str:
+    """A duration's coding: whole seconds unless the export has exact times."""
+    if exact:
+        return f"{coding}; seconds with fractions (audit export)"
+    return f"{coding}; rounded to whole seconds"
+
+
 # When each participant column is missing (never: always has a value).
 PARTICIPANT_MISSING = {
     "arm": "missing when the participant left before being assigned (status started or "
@@ -223,10 +252,19 @@ NEVER_MISSING = "never missing"
 
 
 def participant_records(
-    spec: StudySpec, lang: str, observed: Mapping[str, Iterable[str | None]]
+    spec: StudySpec,
+    lang: str,
+    observed: Mapping[str, Iterable[str | None]],
+    *,
+    exact_times: bool = False,
 ) -> list[dict[str, Any]]:
     records = []
     for name, kind, label, coding in PARTICIPANT_COLUMNS:
+        if name in TIME_COLUMNS:
+            coding = time_coding(None if exact_times else spec.time_precision)
+        elif name in DURATION_COLUMNS:
+            coding = duration_coding(coding, exact_times)
+            kind = "number" if exact_times else kind
         record: dict[str, Any] = {
             "name": name,
             "label": label,

@@ -12,6 +12,12 @@ the codebook's codes: Parquet gets Categoricals whose categories are in code ord
 system-missing where a participant has no value. The .sav and .dta file labels
 (and the SPSS document) name the codebook file, which holds the full question texts
 that Stata's 80-byte variable labels cut.
+
+Text cells of a CSV (string and category columns, never numbers) that a spreadsheet
+would run as a formula (beginning with =, +, -, @, tab or carriage return; OWASP's
+CSV-injection guidance) get an apostrophe in front: a participant's free-text answer
+or a `?src=` value in a link is attacker-chosen text. Parquet, SPSS and Stata keep
+the value as written, and the codebook says so.
 """
 
 from __future__ import annotations
@@ -37,7 +43,21 @@ from framelab.services.codebook import (
 
 EXPORT_FORMATS = ("csv", "parquet", "sav", "dta", "long-csv", "codebook-json", "codebook-md")
 # Column types of the long export (services.export.export_long) that its CSV converts.
-LONG_COLUMN_TYPES = {"pilot": "boolean", "rehearsal": "boolean", "value": "integer"}
+LONG_COLUMN_TYPES = {
+    "participant": "string",
+    "arm": "string",
+    "stratum": "string",
+    "status": "string",
+    "pilot": "boolean",
+    "rehearsal": "boolean",
+    "phase": "string",
+    "item": "string",
+    "value": "integer",
+    "value_text": "string",
+}
+TEXT_TYPES = ("string", CATEGORY_TYPE)
+# A spreadsheet runs a cell that begins with one of these as a formula (OWASP).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Display formats of whole-number columns: no decimals in SPSS's data view or Stata's list.
 WHOLE_NUMBER_FORMAT = {"sav": "F8.0", "dta": "%8.0g"}
 # SPSS's file label holds 64 bytes; each line of its document 80.
@@ -55,10 +75,33 @@ class LabelledFrame(NamedTuple):
     measures: dict[str, str]
 
 
-def csv_frame(df: pd.DataFrame, spec: StudySpec, *, long: bool = False) -> pd.DataFrame:
-    """`df` with integer codes as nullable integers and yes/no columns as 1/0, for CSV."""
-    book = {} if long else {c["name"]: c["type"] for c in codebook(spec)["columns"]}
-    kinds = LONG_COLUMN_TYPES if long else book
+def neutralise_formula(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, with an apostrophe in front.
+
+    `=HYPERLINK(...)` -> `'=HYPERLINK(...)`; anything else (missing values included) is
+    returned as it is.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_frame(
+    df: pd.DataFrame,
+    spec: StudySpec,
+    *,
+    long: bool = False,
+    book: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """`df` for CSV: integer codes as nullable integers, yes/no columns as 1/0, text cells
+    that would run as spreadsheet formulas neutralised.
+
+    `book` is the codebook the file follows (default: the study's); its types decide.
+    """
+    if long:
+        kinds = LONG_COLUMN_TYPES
+    else:
+        kinds = {c["name"]: c["type"] for c in (book or codebook(spec))["columns"]}
     out = df.copy()
     for column, kind in kinds.items():
         if column not in out.columns:
@@ -68,12 +111,23 @@ def csv_frame(df: pd.DataFrame, spec: StudySpec, *, long: bool = False) -> pd.Da
             out[column] = out[column].astype("Int64")
         elif kind == "boolean":
             out[column] = out[column].astype("int64")
+        elif kind in TEXT_TYPES:
+            # Text columns only: a number (a negative one too) stays a number.
+            out[column] = out[column].astype(object).map(neutralise_formula)
     return out
 
 
-def csv_bytes(df: pd.DataFrame, spec: StudySpec, *, long: bool = False) -> bytes:
-    """The CSV file of a tidy (or long) export, as UTF-8 bytes."""
-    return csv_frame(df, spec, long=long).to_csv(index=False).encode("utf-8")
+def csv_bytes(
+    df: pd.DataFrame, spec: StudySpec, *, long: bool = False, book: dict[str, Any] | None = None
+) -> bytes:
+    """The CSV file of a tidy (or long) export, as UTF-8 bytes.
+
+    Lines end in CRLF (RFC 4180), so that a text cell holding a lone carriage return is
+    quoted like one holding a line feed: Python's writer quotes only the characters of
+    its line terminator, and a bare CR split the row in every reader.
+    """
+    frame = csv_frame(df, spec, long=long, book=book)
+    return frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def _values_in_code_order(record: dict[str, Any], series: pd.Series) -> list[str]:
@@ -121,6 +175,7 @@ def parquet_bytes(df: pd.DataFrame, book: dict[str, Any]) -> bytes:
         "codebook": book["files"]["json"],
         "control": book["control"],
         "missing": "null",
+        "times": book.get("times"),
     }
     metadata = {**(table.schema.metadata or {}), b"framelab": json.dumps(about).encode()}
     buffer = io.BytesIO()
@@ -132,7 +187,13 @@ def file_label(book: dict[str, Any], limit: int) -> str:
     """The file label of a .sav/.dta: the study, its version and the codebook's file name."""
     slug, name = book["study"], book["files"]["md"]
     version = f" v{book['version']}" if book.get("version") is not None else ""
-    for text in (f"{slug}{version}; codebook: {name}", f"Codebook: {name}", name):
+    audit = "AUDIT (exact times) " if book.get("times") == "exact" else ""
+    for text in (
+        f"{audit}{slug}{version}; codebook: {name}",
+        f"{audit}Codebook: {name}",
+        f"Codebook: {name}",
+        name,
+    ):
         if len(text.encode("utf-8")) <= limit:
             return text
     return fit_label(name, limit)
@@ -149,6 +210,10 @@ def file_note(book: dict[str, Any]) -> list[str]:
         f"{arm['value_labels']['1']} (the control, {book['control']}), then the frames in "
         "the study's order. Missing values are system-missing."
     )
+    if book.get("times") == "exact":
+        text += " AUDIT EXPORT: exact times; the study's audit trail records this download."
+    elif book.get("times"):
+        text += f" Times are rounded down to the {book['times']}."
     return textwrap.wrap(text, SPSS_NOTE_WIDTH, break_long_words=True, break_on_hyphens=False)
 
 
@@ -229,7 +294,7 @@ def write_frame(
         observed = {c: df[c].dropna().unique().tolist() for c in CATEGORY_COLUMNS if c in df}
         book = codebook(spec, observed=observed)
     if fmt in ("csv", "long-csv"):
-        path.write_bytes(csv_bytes(df, spec, long=fmt == "long-csv"))
+        path.write_bytes(csv_bytes(df, spec, long=fmt == "long-csv", book=book))
     elif fmt == "parquet":
         path.write_bytes(parquet_bytes(df, book))
     elif fmt == "sav":

@@ -81,7 +81,10 @@ def report_inputs(
     rehearsal report, marked ``provenance["rehearsal"]`` so the report says so).
     """
     loaded = get_study(session, slug)
-    data = export_tidy(session, slug, include_pilot=include_pilot, rehearsal=rehearsal)
+    # Withdrawn participants stay in for the report's attrition figures (never in a file).
+    data = export_tidy(
+        session, slug, include_pilot=include_pilot, rehearsal=rehearsal, withdrawn=True
+    )
     version = session.get(StudyVersion, loaded.version_id)
     spec = loaded.spec
     provenance = {

@@ -20,8 +20,13 @@ Environment variables (read at start):
 - FRAMELAB_RATELIMIT_STORAGE_URI: e.g. redis://localhost:6379/0 (default memory://).
 - FRAMELAB_RATELIMIT_ENABLED: 0 turns rate limiting off (default on).
 - FRAMELAB_LOGIN_RATE_LIMIT: default "10 per minute;50 per hour" per source.
-- FRAMELAB_ENROL_RATE_LIMIT: default "30 per minute;300 per hour" new participants
-  per source. Loopback sources are exempt: see `_enrolment_exempt`.
+- FRAMELAB_ENROL_RATE_LIMIT: default "1000 per minute;20000 per hour" new
+  participants per source. Sized for carrier NAT: an SMS blast reaches hundreds of
+  people a minute behind one mobile carrier's shared address, and a lower limit
+  turned real participants away. Bots are told apart by the honeypot field, the
+  speeder timing and duplicate panel ids, not by their address; the limit only caps
+  a flood from one machine (docs/deploy.md). Loopback sources are exempt: see
+  `_enrolment_exempt`.
 """
 
 from __future__ import annotations
@@ -89,7 +94,8 @@ SECURITY_HEADERS: dict[str, str] = {
 HSTS = "max-age=31536000"
 
 DEFAULT_LOGIN_LIMIT = "10 per minute;50 per hour"
-DEFAULT_ENROL_LIMIT = "30 per minute;300 per hour"
+# Carrier NAT: hundreds of real participants a minute can share one address (above).
+DEFAULT_ENROL_LIMIT = "1000 per minute;20000 per hour"
 # endpoint -> (config key of the limit, methods it counts, exemption)
 LOGIN_ENDPOINTS = ("studio.login", "studio.login_code")
 ENROL_ENDPOINTS = ("participant.start", "participant.consent")

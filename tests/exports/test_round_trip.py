@@ -147,6 +147,7 @@ def test_parquet_categories_follow_the_codes_with_the_control_first_and_nulls(ex
         "codebook": "torture-ban-codebook.json",
         "control": "control",
         "missing": "null",
+        "times": "hour",  # rounded down (an audit export says "exact")
     }
 
 

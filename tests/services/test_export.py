@@ -95,7 +95,7 @@ def test_tidy_export_has_exactly_the_documented_columns(filled_file):
     assert list(df.columns) == PARTICIPANT_COLUMNS + items + scales == column_names(spec)
 
 
-def test_tidy_export_values_flags_scales_and_withdrawn_rows(session, filled):
+def test_tidy_export_values_flags_scales_and_withdrawn_counts(session, filled):
     spec, people = filled
     df = export_tidy(session, spec.slug).set_index("participant")
     assert export_id_for(session, people["pilot"].code) not in df.index
@@ -109,7 +109,11 @@ def test_tidy_export_values_flags_scales_and_withdrawn_rows(session, filled):
     assert done["post_support"] == 6 and done["pre_support"] == 6 and done["post_donate"] == 73
     assert done["pre_scale_care_values"] == 4.5  # (5 + (6 - 2)) / 2: care_2 is reverse-coded
     assert done["duration_seconds"] == 100 and done["message_seconds"] == 20
-    assert done["completed_at"] == pd.Timestamp(NOW + timedelta(seconds=100))
+    # times rounded down to the hour by default; exact only in an audit export
+    assert done["completed_at"] == pd.Timestamp(NOW.replace(minute=0, second=0))
+    exact = export_tidy(session, spec.slug, exact_times=True).set_index("participant")
+    exact_done = exact.loc[export_id_for(session, people["done"].code)]
+    assert exact_done["completed_at"] == pd.Timestamp(NOW + timedelta(seconds=100))
     assert bool(done["pilot"]) is False and df["pilot"].dtype == bool
     left = df.loc[export_id_for(session, people["left"].code)]
     assert (
@@ -117,11 +121,15 @@ def test_tidy_export_values_flags_scales_and_withdrawn_rows(session, filled):
         and np.isnan(left["post_support"])
         and pd.isna(left["completed_at"])
     )
-    gone = df.loc[export_id_for(session, people["gone"].code)]
-    assert gone["status"] == "withdrawn" and gone["arm"] in spec.arm_ids
-    assert np.isnan(gone["pre_support"]) and np.isnan(gone["pre_scale_care_values"])
+    # withdrawn participants are no rows, only counts per arm (DECISIONS rule 7)
+    assert export_id_for(session, people["gone"].code) not in df.index
+    assert "withdrawn" not in set(df["status"])
+    withdrawn = export_codebook(session, spec.slug)["withdrawn"]
+    # one withdrawal: below the minimum cell size, so the total and every arm are hidden
+    assert withdrawn["total"] is None
+    assert {row["shown"] for row in withdrawn["by_arm"]} == {"hidden"}
     with_pilot = export_tidy(session, spec.slug, include_pilot=True)
-    assert len(with_pilot) == 4 and with_pilot["pilot"].sum() == 1
+    assert len(with_pilot) == 3 and with_pilot["pilot"].sum() == 1
 
 
 def test_long_export_has_one_row_per_stored_answer(session, filled):
@@ -187,7 +195,7 @@ def test_analysis_plan_names_export_columns_and_loads_in_the_analysis_package(fi
 def test_csv_and_parquet_read_back_equal_to_the_export(filled_file, tmp_path, fmt):
     session, spec, _ = filled_file
     path = tmp_path / f"data.{fmt}"
-    assert write_export(session, spec.slug, fmt, path) == 3
+    assert write_export(session, spec.slug, fmt, path) == 2  # the withdrawn one is no row
     df = export_tidy(session, spec.slug)
     back = pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
     assert list(back.columns) == list(df.columns)
@@ -231,9 +239,7 @@ def test_spss_and_stata_files_carry_the_codebook_labels(filled_file, tmp_path, f
     assert data["participant"].tolist() == df["participant"].tolist()
     assert data["post_support"].tolist()[:1] == df["post_support"].tolist()[:1]
     np.testing.assert_array_equal(data["pre_support"].to_numpy(), df["pre_support"].to_numpy())
-    assert data["completed_at"].iloc[0] == pd.Timestamp(NOW + timedelta(seconds=100)).tz_localize(
-        None
-    )
+    assert data["completed_at"].iloc[0] == pd.Timestamp(NOW.replace(minute=0)).tz_localize(None)
 
 
 def test_stata_names_longer_than_32_characters_are_shortened_uniquely(tmp_path):
@@ -264,7 +270,10 @@ def test_codebook_files_are_written_as_json_and_markdown(filled_file, tmp_path):
     write_export(session, spec.slug, "codebook-json", tmp_path / "codebook.json")
     write_export(session, spec.slug, "codebook-md", tmp_path / "codebook.md")
     book = export_codebook(session, spec.slug)
+    withdrawn = book.pop("withdrawn")
     assert book == codebook(spec, version=1, observed={"source": ["sms"]})
+    assert withdrawn["total"] is None  # one withdrawal: a small cell
+    book["withdrawn"] = withdrawn
     assert json.loads((tmp_path / "codebook.json").read_text(encoding="utf-8")) == book
     assert (tmp_path / "codebook.md").read_text(encoding="utf-8") == codebook_markdown(spec, book)
     with pytest.raises(

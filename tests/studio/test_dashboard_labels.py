@@ -48,12 +48,11 @@ def test_durations_read_in_words_with_singular_and_plural(studio_app, seconds, t
         assert duration_text(seconds) == text
 
 
-def _live_with(session, n: int, design: dict | None = None) -> None:
-    if design is not None:
+def _live_with(session, n: int, design: dict | None = None, quality: dict | None = None) -> None:
+    sections = {k: v for k, v in (("design", design), ("quality", quality)) if v is not None}
+    if sections:
         loaded = get_study(session, SLUG)
-        studio.update_study(
-            session, SLUG, studio.replace_sections(loaded.spec, {"design": design}), now=T0
-        )
+        studio.update_study(session, SLUG, studio.replace_sections(loaded.spec, sections), now=T0)
     approve(session, SLUG, now=T0)
     studio.change_status(session, SLUG, "live", now=T0)
     for i in range(n):
@@ -79,7 +78,8 @@ def test_dashboard_names_arms_and_strata_by_their_labels_and_reads_the_median_ti
 def test_strata_without_names_show_the_blocking_answers_never_their_codes(session, client_for):
     loaded = get_study(session, SLUG)
     design = {**loaded.spec.model_dump(mode="json")["design"], "strata": None}
-    _live_with(session, 1, design=design)
+    # A minimum cell size of 1: group counts are exact (they move in batches of 1).
+    _live_with(session, 1, design=design, quality={"min_cell_size": 1})
     figures = dashboard(session, get_study(session, SLUG))
     session.rollback()
     assert [s.label for s in figures.strata] == [

@@ -59,6 +59,15 @@ def _execute(engine, sql: str) -> None:
         conn.execute(sa.text(sql))
 
 
+def _drop_log_guard(engine) -> None:
+    statements = {
+        "sqlite": ["DROP TRIGGER assignment_log_no_update"],
+        "postgresql": ["DROP TRIGGER assignment_log_append_only ON assignment_log"],
+    }[engine.dialect.name]
+    for statement in statements:
+        _execute(engine, statement)
+
+
 def test_checker_finds_nothing_wrong_after_a_clean_walk(walked):
     url, acked, _ = walked
     report = check_database(url, SLUG, acked)
@@ -93,7 +102,9 @@ def test_checker_names_each_kind_of_damage(walked):
     report = check_database(url, SLUG, acked)
     assert len(report.block_state) == 1
     assert "BlockState.next_position" in report.block_state[0]
-    # A logged arm that the seed does not give (and that the participant row contradicts).
+    # A logged arm that the seed does not give (and that the participant row contradicts),
+    # written by someone who first removed the database's append-only guard (s009).
+    _drop_log_guard(engine)
     _execute(
         engine,
         "UPDATE assignment_log SET arm = CASE WHEN arm = 'control' THEN 'care' ELSE 'control' END "

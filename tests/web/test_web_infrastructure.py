@@ -50,9 +50,10 @@ def test_opted_in_access_log_has_no_client_address_or_query_string():
 
 
 def test_gunicorn_logs_no_access_by_default_and_never_addresses_or_agents():
-    assert gunicorn_logging_options({}) == {"accesslog": None}
+    scrubbing = "framelab.web.gunicorn_log.ScrubbingLogger"  # every line scrubbed of people
+    assert gunicorn_logging_options({}) == {"accesslog": None, "logger_class": scrubbing}
     opted = gunicorn_logging_options({"FRAMELAB_ACCESS_LOG": "1"})
-    assert opted["accesslog"] == "-"
+    assert opted["accesslog"] == "-" and opted["logger_class"] == scrubbing
     for atom in ("%(h)s", "%(a)s", "%(f)s", "%(q)s", "%(r)s"):
         assert atom not in GUNICORN_ACCESS_FORMAT
     options = gunicorn_options("127.0.0.1", 5000, 2)

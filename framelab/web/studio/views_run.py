@@ -189,7 +189,47 @@ def _audit_export(study: LoadedStudy, name: str) -> None:
 def downloads(study: LoadedStudy) -> str:
     figures = dashboard_figures(session(), study)
     return render_study(
-        "studio/downloads.html", study, "studio.downloads", downloads=DOWNLOADS, d=figures
+        "studio/downloads.html",
+        study,
+        "studio.downloads",
+        downloads=DOWNLOADS,
+        audit_formats=AUDIT_FORMATS,
+        d=figures,
+        action_form=ActionForm(),
+    )
+
+
+# Data files an owner may ask for with exact times (an audit export).
+AUDIT_FORMATS = ("csv", "parquet", "sav", "dta", "long-csv")
+CONFIRM_EXACT = "confirm_exact_times"
+
+
+@bp.route("/<slug>/audit-export", methods=["POST"])
+@require_role("manage")
+def audit_export(study: LoadedStudy) -> Any:
+    """An audit export: exact times, for the owner only, confirmed, in the audit trail."""
+    fmt = request.form.get("format", "")
+    if fmt not in AUDIT_FORMATS:
+        abort(400)
+    if not ActionForm().validate_on_submit() or request.form.get(CONFIRM_EXACT) != "yes":
+        flash(
+            "An export with exact times needs its box ticked: exact times can tie a row to a "
+            "panel's or an SMS service's records.",
+            "error",
+        )
+        return redirect(url_for("studio.downloads", slug=study.slug) + "#audit-export")
+    _label, mimetype, extension = DOWNLOADS[fmt]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{study.slug}.{extension}"
+        write_export(session(), study.slug, fmt, path, exact_times=True)
+        data = path.read_bytes()
+    long = "-long" if fmt == "long-csv" else ""
+    name = f"{study.slug}{long}-AUDIT-exact-times.{extension}"
+    _audit_export(study, f"{name} (exact times, audit export)")
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
