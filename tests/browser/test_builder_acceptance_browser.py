@@ -411,15 +411,14 @@ def set_design(c: Campaigner) -> None:
     c.check()
     c.tick("input[name=scheme][value=blocked]")
     c.choose("#block_by", "politics")
-    c.click("details summary")  # the seed is "advanced"
-    c.fill("#seed", str(SEED))
-    c.click("#save")
-    c.check()
-    groups = c.page.locator("#strata input[name^='group_']")
-    assert groups.count() == len(STRATA)
+    # The chosen question's answers are grouped in the same form: one submission.
+    groups = c.page.locator("#strata-politics input")
+    assert groups.count() == len(STRATA) and groups.first.is_visible()
     for index, name in enumerate(STRATA):
         c.typed += 1
         groups.nth(index).fill(name)
+    c.click("details summary")  # the seed is "advanced"
+    c.fill("#seed", str(SEED))
     c.click("#save")
     assert "Saved." in c.flashes()
     c.check()

@@ -462,12 +462,22 @@ def test_blocking_groups_answers_into_strata_and_an_unchanged_form_keeps_the_has
     assert regrouped.strata() == ["left_wing", "rest"]
     ungrouped = bf.edit_design(spec, **kwargs, groups={}, block_size=10)
     assert ungrouped.design.strata is None and ungrouped.strata() == ["1", "2", "3", "4", "5"]
-    # Another blocking question starts ungrouped; a scheme without blocking drops both.
+    # Another blocking question takes the groups given with it (one form sets both);
+    # without groups it starts ungrouped. A scheme without blocking drops both.
     other = bf.edit_design(
-        spec, scheme="blocked", seed=1, block_by="age_group", groups=groups, block_size=None
+        spec, scheme="blocked", seed=1, block_by="age_group", groups=None, block_size=None
     )
     assert other.design.block_by == "age_group" and other.design.strata is None
     assert other.design.block_size == 10
+    regrouped_other = bf.edit_design(
+        spec,
+        scheme="blocked",
+        seed=1,
+        block_by="age_group",
+        groups={1: "young", 2: "young", 3: "older", 4: "older"},
+        block_size=None,
+    )
+    assert regrouped_other.design.strata == {"young": [1, 2], "older": [3, 4]}
     simple = bf.edit_design(
         spec, scheme="simple", seed=1, block_by="ideology", groups=groups, block_size=10
     )
@@ -485,7 +495,7 @@ def test_design_page_groups_the_answers_of_the_blocking_question(client_for, stu
 
     owner = client_for("owner@example.org")
     page = unescape(owner.get(f"/studio/{SLUG}/design").get_data(as_text=True))
-    assert "sum(weights)" not in page and 'id="strata"' in page
+    assert "sum(weights)" not in page and 'id="strata-ideology"' in page
     assert "Group of the answer “Very left”" in page
     before = _stored(studio_app, SLUG)
     unchanged = {
@@ -493,15 +503,15 @@ def test_design_page_groups_the_answers_of_the_blocking_question(client_for, stu
         "block_by": "ideology",
         "block_size": "10",
         "seed": str(before.design.seed),
-        "group_1": "left",
-        "group_2": "left",
-        "group_3": "centre",
-        "group_4": "right",
-        "group_5": "right",
+        "group-ideology-1": "left",
+        "group-ideology-2": "left",
+        "group-ideology-3": "centre",
+        "group-ideology-4": "right",
+        "group-ideology-5": "right",
     }
     assert owner.post(f"/studio/{SLUG}/design", data=unchanged).status_code == 302
     assert _stored(studio_app, SLUG).content_hash() == before.content_hash()
-    two = {**unchanged, "group_3": "Left", "block_size": "20"}
+    two = {**unchanged, "group-ideology-3": "Left", "block_size": "20"}
     assert owner.post(f"/studio/{SLUG}/design", data=two).status_code == 302
     spec = _stored(studio_app, SLUG)
     assert spec.design.strata == {"left": [1, 2, 3], "right": [4, 5]}
@@ -510,6 +520,39 @@ def test_design_page_groups_the_answers_of_the_blocking_question(client_for, stu
     assert misfit.status_code == 422
     text = unescape(misfit.get_data(as_text=True))
     assert "7 does not fit the arm weights" in text and "sum(weights)" not in text
+
+
+def test_one_submission_of_the_design_page_sets_the_draw_the_question_and_its_groups(
+    client_for, studio_app
+):
+    from tests.studio.conftest import SLUG
+
+    owner = client_for("owner@example.org")
+    before = _stored(studio_app, SLUG)
+    # Start from a draw without blocking: nothing is grouped yet.
+    complete = {"scheme": "complete", "block_by": "", "block_size": "10"}
+    complete["seed"] = str(before.design.seed)
+    assert owner.post(f"/studio/{SLUG}/design", data=complete).status_code == 302
+    assert _stored(studio_app, SLUG).design.block_by is None
+    page = unescape(owner.get(f"/studio/{SLUG}/design").get_data(as_text=True))
+    # Every blocking question's answers can be grouped on the page as it is.
+    assert 'id="strata-ideology"' in page and 'id="strata-age_group"' in page
+    assert 'name="group-age_group-4"' in page and "Group of the answer “60 or older”" in page
+    # One form: within groups, on age, with its answers grouped.
+    blocked = {
+        **complete,
+        "scheme": "blocked",
+        "block_by": "age_group",
+        "group-age_group-1": "Under 45",
+        "group-age_group-2": "Under 45",
+        "group-age_group-3": "45 and over",
+        "group-age_group-4": "45 and over",
+        "group-ideology-1": "ignored: another question",
+    }
+    assert owner.post(f"/studio/{SLUG}/design", data=blocked).status_code == 302
+    design = _stored(studio_app, SLUG).design
+    assert (design.scheme, design.block_by) == ("blocked", "age_group")
+    assert design.strata == {"under_45": [1, 2], "group_45_and_over": [3, 4]}
 
 
 def test_plan_page_takes_the_target_and_the_power_page_fills_it_in(client_for, studio_app):

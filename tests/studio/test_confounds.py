@@ -162,6 +162,19 @@ def test_placeholder_and_untranslated_texts_are_flagged():
     )
 
 
+def test_a_placeholder_is_flagged_but_no_written_text_is_compared_with_it():
+    # A template's "TO FILL" placebo is short; the frames written so far must not be
+    # warned about as longer than it, nor it about them: it is not a message yet.
+    texts = {
+        ("control", "en"): "# TO FILL: title of the placebo text\n\nTO FILL: a neutral text.",
+        ("care", "en"): _words(100),
+        ("liberty", "en"): _words(110),
+    }
+    report = check_texts(texts, control="control", default_language="en")
+    assert [(w.arm, w.kind) for w in report.warnings] == [("control", "placeholder")]
+    assert {m.arm for m in report.metrics} == {"control", "care", "liberty"}  # still measured
+
+
 def test_placeholder_locations_name_every_text_still_to_write():
     from framelab.domain.confounds import is_placeholder, placeholder_locations
     from framelab.domain.study import load_study_file

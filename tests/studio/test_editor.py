@@ -159,6 +159,25 @@ def test_live_preview_endpoint_returns_sanitized_html_and_figures(client_for):
     assert "<script>" not in data["html"]["en"]
     assert {m["language"] for m in data["metrics"]} == {"en", "es", "fr", "ar"}
     assert any("shorter than the other texts" in w for w in data["warnings"])
+    # The live figures read as the page's own: "34 seconds", not a bare number of s.
+    english = next(m for m in data["metrics"] if m["language"] == "en")
+    seconds = english["reading_seconds"]
+    assert english["reading_time"] == f"{int(seconds + 0.5)} second" + (
+        "s" if int(seconds + 0.5) != 1 else ""
+    )
+
+
+def test_the_frames_page_gives_reading_times_in_words_from_the_published_rate(client_for):
+    from framelab.domain.confounds import check_study
+    from tests.factories import make_study
+
+    page = client_for("editor@example.org").get(f"/studio/{SLUG}/frames").get_data(as_text=True)
+    care = next(
+        m for m in check_study(make_study()).metrics if (m.arm, m.language) == ("care", "en")
+    )
+    assert care.reading_seconds == round(60 * care.words / 238, 1)  # Brysbaert (2019)
+    row = re.search(r'<tr id="row-care-en">(.*?)</tr>', page, re.S).group(1)
+    assert f"<td>{int(care.reading_seconds + 0.5)} seconds</td>" in row
 
 
 def test_preview_shows_the_participant_page_and_records_nothing(client_for, studio_app):

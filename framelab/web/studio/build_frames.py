@@ -424,22 +424,25 @@ def edit_design(
 ) -> Study:
     """Scheme, seed, blocking question with its answers grouped into strata, block size.
 
-    `groups` (answer value -> group name) applies to the blocking question as saved; when
-    the question changes, its answers start ungrouped. Weights and factors are kept.
+    `groups` (answer value -> group name) are the groups of `block_by`'s answers, the
+    question chosen now, so one form sets the question and its groups together. Without
+    groups a question kept keeps its strata and a new one starts ungrouped. Weights and
+    factors are kept.
     """
     data = _data(spec)
     design = data["design"]
     design["scheme"] = scheme
     design["seed"] = seed
-    if scheme != "blocked":
-        design["block_by"] = None
+    if scheme != "blocked" or block_by is None:
+        design["block_by"] = None if scheme != "blocked" else block_by
         design["strata"] = None
-    elif block_by != spec.design.block_by or groups is None:
+    elif groups is None:
         design["block_by"] = block_by
-        design["strata"] = None if block_by != spec.design.block_by else design.get("strata")
+        design["strata"] = design.get("strata") if block_by == spec.design.block_by else None
     else:
-        item = spec.item(block_by)
-        design["strata"] = strata_from_groups(item.allowed_values() or [], groups)
+        design["block_by"] = block_by
+        values = next((i.allowed_values() or [] for i in spec.items if i.id == block_by), [])
+        design["strata"] = strata_from_groups(values, groups)
     total = total_weight(spec.weights())
     if scheme == "simple":
         design["block_size"] = None

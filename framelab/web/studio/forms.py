@@ -37,6 +37,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from framelab.domain.items import Item
 from framelab.domain.names import CONTROL, arm_name
 from framelab.domain.study import Study
 from framelab.domain.values import describe_value
@@ -590,13 +591,24 @@ def factors_form(spec: Study) -> tuple[type[FlaskForm], Places]:
     return _make(FlaskForm, fields, "FactorsForm"), places
 
 
+def blocking_questions(spec: Study) -> list[Item]:
+    """Questions a design can balance on: required, asked before the message, with a fixed
+    set of answers."""
+    return [
+        i for i in spec.items_for("pre") if i.type in ("choice", "binary", "likert") and i.required
+    ]
+
+
+def group_field(item_id: str, value: int) -> str:
+    """The design form's field for the group of one answer of a blocking question."""
+    return f"group-{item_id}-{value}"
+
+
 def plain_design_form(spec: Study, sizes: dict[int, str]) -> tuple[type[FlaskForm], Places]:
     """Randomization in plain words: scheme, blocking question, the groups of its answers,
     block size among the sizes that fit the shares, and the seed."""
     design = spec.design
-    blockable = [
-        i for i in spec.items_for("pre") if i.type in ("choice", "binary", "likert") and i.required
-    ]
+    blockable = blocking_questions(spec)
     fields: dict[str, Field] = {
         "scheme": RadioField(
             "How arms are drawn",
@@ -610,7 +622,10 @@ def plain_design_form(spec: Study, sizes: dict[int, str]) -> tuple[type[FlaskFor
         ),
         "block_by": SelectField(
             "Balance within the answers to",
-            description="A required question asked before the message.",
+            description=(
+                "A required question asked before the message; the groups of its answers "
+                "are set below."
+            ),
             choices={"": "(choose a question)"}
             | {i.id: f"{i.id}: {spec.text(i.text, spec.default_language)[:80]}" for i in blockable},
             default=design.block_by or "",
@@ -623,25 +638,27 @@ def plain_design_form(spec: Study, sizes: dict[int, str]) -> tuple[type[FlaskFor
         ),
     }
     places: Places = {f"design.{n}": n for n in ("scheme", "seed", "block_by")}
-    if design.scheme != "simple":
-        fields["block_size"] = SelectField(
-            "Block size",
-            choices={str(size): label for size, label in sizes.items()},
-            default=str(spec.block_size()),
-            validate_choice=False,
-        )
-        places["design.block_size"] = "block_size"
-    if design.scheme == "blocked" and design.block_by:
-        item = spec.item(design.block_by)
+    # Every field in one form, so one submission sets the scheme, the question and the
+    # groups of its answers; the page's script shows only what the choices above need.
+    fields["block_size"] = SelectField(
+        "Block size",
+        choices={str(size): label for size, label in sizes.items()},
+        default=str(spec.block_size()),
+        validate_choice=False,
+    )
+    places["design.block_size"] = "block_size"
+    for item in blockable:
         labels = item.value_labels(spec.default_language)
-        current = {v: label for label, values in (design.strata or {}).items() for v in values}
+        saved = design.strata if item.id == design.block_by else None
+        current = {v: label for label, values in (saved or {}).items() for v in values}
         for value in item.allowed_values() or []:
-            name = f"group_{value}"
-            fields[name] = StringField(
+            fields[group_field(item.id, value)] = StringField(
                 f"Group of the answer “{labels.get(value, value)}”",
                 default=current.get(value, ""),
                 validators=[Optional(), Length(max=60)],
             )
-        places["design.strata"] = f"group_{(item.allowed_values() or [0])[0]}"
+    if design.block_by and any(i.id == design.block_by for i in blockable):
+        first = (spec.item(design.block_by).allowed_values() or [0])[0]
+        places["design.strata"] = group_field(design.block_by, first)
     fields["save"] = SubmitField("Save design")
     return _make(FlaskForm, fields, "PlainDesignForm"), places

@@ -18,6 +18,7 @@ from framelab.services import studio
 from framelab.services.accounts import role_allows
 from framelab.services.studies import LoadedStudy
 from framelab.services.studio import LifecycleError, StudyLocked
+from framelab.web.durations import duration_text
 from framelab.web.markdown import render_markdown
 from framelab.web.studio import build_frames, editing, planning
 from framelab.web.studio.auth import current_account, require_role
@@ -27,8 +28,10 @@ from framelab.web.studio.forms import (
     ActionForm,
     Places,
     TargetForm,
+    blocking_questions,
     field_name,
     frame_form,
+    group_field,
     place_errors,
     plain_design_form,
     plan_form,
@@ -170,6 +173,7 @@ def check_frame(study: LoadedStudy, arm_id: str) -> Any:
                     "language": m.language,
                     "words": m.words,
                     "reading_seconds": m.reading_seconds,
+                    "reading_time": duration_text(m.reading_seconds),
                     "readability": m.readability,
                     "readability_label": m.readability_label,
                 }
@@ -184,7 +188,12 @@ def check_frame(study: LoadedStudy, arm_id: str) -> Any:
 
 
 def _section(
-    study: LoadedStudy, builder: Callable, template: str, active: str, apply: Callable
+    study: LoadedStudy,
+    builder: Callable,
+    template: str,
+    active: str,
+    apply: Callable,
+    **extra: Any,
 ) -> Any:
     form_class, places = builder(study.spec)
     form = form_class()
@@ -208,6 +217,7 @@ def _section(
         field_name=field_name,
         lock=studio.lock_state(session(), study.slug),
         action_form=ActionForm(),
+        **extra,
     )
     return page, 422 if failed else 200
 
@@ -240,16 +250,21 @@ def _design_form(spec: Study) -> tuple[type[FlaskForm], Places]:
 
 
 def _apply_design(spec: Study, form: FlaskForm) -> Study:
+    # The groups typed for the question chosen in the same submission (every blocking
+    # question has its own group fields, so nothing needs saving first).
+    block_by = form.block_by.data or None
     groups = None
-    if spec.design.scheme == "blocked" and spec.design.block_by:
-        values = spec.item(spec.design.block_by).allowed_values() or []
-        groups = {v: form[f"group_{v}"].data or "" for v in values}
-    size = form["block_size"].data if "block_size" in form else None
+    if form.scheme.data == "blocked" and block_by:
+        values = spec.item(block_by).allowed_values() or []
+        names = [group_field(block_by, v) for v in values]
+        if all(name in form for name in names):
+            groups = {v: form[name].data or "" for v, name in zip(values, names, strict=True)}
+    size = form["block_size"].data
     return build_frames.edit_design(
         spec,
         scheme=form.scheme.data,
         seed=form.seed.data,
-        block_by=form.block_by.data or None,
+        block_by=block_by,
         groups=groups,
         block_size=int(size) if size and str(size).isdigit() else None,
     )
@@ -273,7 +288,15 @@ def items(study: LoadedStudy) -> Any:
 @bp.route("/<slug>/design", methods=["GET", "POST"])
 @require_role("edit")
 def design(study: LoadedStudy) -> Any:
-    return _section(study, _design_form, "studio/design.html", "studio.design", _apply_design)
+    return _section(
+        study,
+        _design_form,
+        "studio/design.html",
+        "studio.design",
+        _apply_design,
+        blocking_questions=blocking_questions(study.spec),
+        group_field=group_field,
+    )
 
 
 @bp.route("/<slug>/plan", methods=["GET", "POST"])

@@ -36,7 +36,7 @@
       th.scope = 'row';
       th.textContent = m.language;
       tr.appendChild(th);
-      [m.words, Math.round(m.reading_seconds) + ' s', m.readability + ' (' + m.readability_label + ')'].forEach(function (v) {
+      [m.words, m.reading_time, m.readability + ' (' + m.readability_label + ')'].forEach(function (v) {
         var td = document.createElement('td');
         td.textContent = v;
         tr.appendChild(td);
@@ -62,4 +62,34 @@
     clearTimeout(timer);
     timer = setTimeout(check, 500);
   });
+}());
+
+// The design page: one form sets the draw, the blocking question and the groups of its
+// answers. Without this script every part is shown and works; with it, only the parts the
+// choices made above need are shown (hidden parts are still sent and simply unused).
+(function () {
+  var form = document.getElementById('design-form');
+  if (!form) return;
+  var select = form.querySelector('select[name="block_by"]');
+
+  function scheme() {
+    var checked = form.querySelector('input[name="scheme"]:checked');
+    return checked ? checked.value : '';
+  }
+
+  function update() {
+    var chosen = scheme();
+    form.querySelectorAll('[data-when-scheme]').forEach(function (part) {
+      part.hidden = part.getAttribute('data-when-scheme') !== chosen;
+    });
+    form.querySelectorAll('[data-unless-scheme]').forEach(function (part) {
+      part.hidden = part.getAttribute('data-unless-scheme') === chosen;
+    });
+    form.querySelectorAll('[data-when-question]').forEach(function (part) {
+      part.hidden = !select || part.getAttribute('data-when-question') !== select.value;
+    });
+  }
+
+  form.addEventListener('change', update);
+  update();
 }());
