@@ -225,15 +225,19 @@ def count_users(session: Session) -> int:
 
 
 def role_on_study(session: Session, account: Account, study_id: int) -> str | None:
-    """The account's role on the study (admins are owners everywhere), or None."""
-    if account.is_admin:
-        return "owner"
+    """The account's role on the study (admins are owners everywhere), or None.
+
+    An admin who holds the reviewer role on a study is its reviewer there, not its owner
+    (DECISIONS rule 9: sign-off is kept apart from launching).
+    """
     role = session.scalar(
         sa.select(StudyMembership.role).where(
             StudyMembership.user_id == account.id, StudyMembership.study_id == study_id
         )
     )
     session.rollback()
+    if account.is_admin and role != "reviewer":
+        return "owner"
     return role
 
 

@@ -124,7 +124,10 @@ def test_an_admin_reviews_through_a_reviewer_membership_only(session):
     # An admin is owner of everything, which is not a reviewer.
     with pytest.raises(review.ReviewError):
         review.decide(session, SLUG, admin, "approved", spec_hash=loaded.spec_hash, now=T0)
+    assert accounts.role_on_study(session, admin, loaded.id) == "owner"
     accounts.grant_role(session, loaded.id, admin.email, "reviewer", now=T0)
+    # Holding the reviewer role, the admin is this study's reviewer, not its owner.
+    assert accounts.role_on_study(session, admin, loaded.id) == "reviewer"
     review.decide(session, SLUG, admin, "approved", spec_hash=loaded.spec_hash, now=T0)
     assert review.approved(session, SLUG)
 

@@ -87,7 +87,7 @@ def review_page(study: LoadedStudy) -> str:
 
 
 @bp.route("/<slug>/review", methods=["POST"])
-@require_role("view")
+@require_role("review")
 def review_decide(study: LoadedStudy) -> Any:
     back = redirect(url_for("studio.review_page", slug=study.slug))
     if not ActionForm().validate_on_submit():
