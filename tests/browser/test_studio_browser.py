@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from framelab import create_app
 from framelab.services import accounts
 from framelab.services.flow import items_for_step
+from tests.browser.reviewing import invite_reviewer, reviewer_approves
 from tests.conftest import run_axe
 from tests.factories import make_study, session_factory_for
 from tests.support.live import serve
@@ -20,6 +21,7 @@ from tests.support.live import serve
 pytestmark = pytest.mark.browser
 
 EMAIL, PASSWORD = "campaigner@example.org", "correct horse battery"
+REVIEWER = "ethics@example.org"
 SLUG = "browser-study"
 SPEC = make_study()  # the torture-ban example the test starts from
 
@@ -35,6 +37,7 @@ def live_server(tmp_path) -> Iterator[str]:
             accounts.create_user(
                 session, EMAIL, PASSWORD, can_create_studies=True, now=datetime.now(UTC)
             )
+            accounts.create_user(session, REVIEWER, PASSWORD, now=datetime.now(UTC))
     finally:
         accounts._hasher = default
     app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True})
@@ -136,6 +139,9 @@ def test_campaigner_drafts_previews_launches_and_sees_the_participant_counted(
         page.goto(f"{live_server}/studio/accounts")  # not an admin: the page says who may
         check(page, axe_js, artifacts_dir, "10-8-accounts-refused", problems)
 
+        # The reviewer signs off (DECISIONS rule 9) before the owner can launch.
+        invite_reviewer(page, live_server, SLUG, REVIEWER)
+        reviewer_approves(browser, live_server, SLUG, REVIEWER, PASSWORD)
         page.goto(f"{live_server}/studio/{SLUG}/")
         page.click("#go-live")  # the confirmation page: what launching locks, the links
         check(page, axe_js, artifacts_dir, "11-0-launch", problems)
