@@ -107,11 +107,13 @@ def test_withdrawal_later_with_the_code_erases_only_that_participants_answers(ap
     assert _answers_of(app, code) == [] and _answers_of(app, stay_code) == kept
     with app.extensions["framelab.db"]() as session:
         tidy = export_tidy(session, SPEC.slug)
-    # The export keeps the withdrawn person as a row (attrition) without any answer.
-    by_status = tidy.set_index("status")
-    assert sorted(tidy["status"]) == ["completed", "withdrawn"]
-    assert by_status.loc["withdrawn", ["post_support", "pre_ideology"]].isna().all()
-    assert by_status.loc["completed", ["post_support", "pre_ideology"]].notna().all()
+    # The withdrawn person is no row of the export (DECISIONS rule 7: counts per arm in the
+    # codebook); the report's attrition still counts them, without any answer.
+    assert list(tidy["status"]) == ["completed"]
+    assert tidy[["post_support", "pre_ideology"]].notna().all().all()
+    with app.extensions["framelab.db"]() as session:
+        counted = export_tidy(session, SPEC.slug, withdrawn=True).set_index("status")
+    assert counted.loc["withdrawn", ["post_support", "pre_ideology"]].isna().all()
     assert leaving.client.get(f"/r/{code}").status_code == 302  # their code still leads here
     assert "You have withdrawn" in leaving.page().get_data(as_text=True)
 
