@@ -10,7 +10,9 @@ what the database holds, and audits the assignment state:
   participant's arm equal to its log row (block state);
 - replaying each stratum's log with the study's seed (framelab.domain.assignment) gives
   the logged arms (seed consistency);
-- per stratum, every arm's count is within one block's share of perfect balance.
+- per stratum, every arm's count is within one block's share of perfect balance;
+- duplicates (repeat panel ids, assigned outside the block sequences) have no log row,
+  and each has one row of their own sequence (`duplicate_assignment`) with their arm.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from framelab.db.models import AssignmentLog, BlockState, Participant, Response
+from framelab.db.models import (
+    AssignmentLog,
+    BlockState,
+    DuplicateAssignment,
+    Participant,
+    Response,
+)
 from framelab.db.session import make_engine, make_session_factory
 from framelab.domain.assignment import arm_sequence
 from framelab.services.studies import get_study
@@ -92,7 +100,11 @@ def check_database(database_url: str, slug: str, acked: Iterable[AckedAnswer]) -
             spec = loaded.spec
             people = session.execute(
                 sa.select(
-                    Participant.id, Participant.code, Participant.arm, Participant.status
+                    Participant.id,
+                    Participant.code,
+                    Participant.arm,
+                    Participant.status,
+                    Participant.duplicate,
                 ).where(Participant.study_id == loaded.id)
             ).all()
             by_code = {p.code: p for p in people}
@@ -135,8 +147,15 @@ def check_database(database_url: str, slug: str, acked: Iterable[AckedAnswer]) -
                     sa.select(BlockState).where(BlockState.study_id == loaded.id)
                 ).scalars()
             }
-            arms_by_id = {p.id: p.arm for p in people}
+            arms_by_id = {p.id: p.arm for p in people if not p.duplicate}
             _check_assignments(report, spec, log, states, arms_by_id)
+            duplicates = {p.id: p.arm for p in people if p.duplicate}
+            outside = session.execute(
+                sa.select(DuplicateAssignment.participant_id, DuplicateAssignment.arm).where(
+                    DuplicateAssignment.study_id == loaded.id
+                )
+            ).all()
+            _check_duplicates(report, log, duplicates, outside)
     finally:
         engine.dispose()
     return report
@@ -228,6 +247,25 @@ def _check_assignments(
                     f"stratum {stratum}: arm {arm} has {counts.get(arm, 0)} of {len(rows)} "
                     f"(perfect {len(rows) * share:.1f}, allowed +-{slack:g})"
                 )
+
+
+def _check_duplicates(
+    report: IntegrityReport,
+    log: list[AssignmentLog],
+    duplicates: dict[int, str | None],
+    outside: list,
+) -> None:
+    report.block_state += [
+        f"duplicate participant {row.participant_id} has an assignment log row"
+        for row in log
+        if row.participant_id in duplicates
+    ]
+    arms = dict(outside)
+    report.block_state += [
+        f"duplicate participant {pid} has arm {arm!r} but its own sequence says {arms.get(pid)!r}"
+        for pid, arm in duplicates.items()
+        if arm is not None and arms.get(pid) != arm
+    ]
 
 
 def unfinished_codes(database_url: str, slug: str) -> list[str]:
