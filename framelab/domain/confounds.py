@@ -328,11 +328,13 @@ def check_texts(
     """Check ``{(arm, language): markdown}`` message texts against each other, against the
     `control` arm's placebo text when given, and for placeholder or untranslated text.
 
-    A placeholder is measured but compared with nothing: its length says nothing about the
-    message to come, and a written frame set against it would be warned about for nothing.
+    A placeholder or an untranslated copy is measured but compared with nothing: a
+    placeholder's length says nothing about the message to come, and a copy of the default
+    language's text would repeat that language's warnings under another language's name.
     """
     measured = tuple(text_metrics(arm, lang, md) for (arm, lang), md in texts.items())
-    written = [m for m in measured if not is_placeholder(texts[(m.arm, m.language)])]
+    flagged = {(w.arm, w.language) for w in text_warnings(texts, default_language)}
+    written = [m for m in measured if (m.arm, m.language) not in flagged]
     warnings = compare_texts(written, control, names)
     warnings += text_warnings(texts, default_language, names)
     return ConfoundReport(metrics=measured, warnings=tuple(warnings))

@@ -11,7 +11,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from framelab import create_app
-from framelab.services import accounts, studio
+from framelab.services import accounts
 from framelab.services.studies import get_study
 from framelab.web.studio import build_languages
 from tests.conftest import run_axe
@@ -60,12 +60,11 @@ def live_server(tmp_path) -> Iterator[tuple[str, str]]:
     now = datetime.now(UTC)
     try:
         with session_factory_for(url) as factory, factory() as session:
-            publish(session, SPEC, status="draft")
+            publish(session, build_languages.add_language(SPEC, "pt"), status="draft")
             accounts.create_user(session, EMAIL, PASSWORD, now=now)
             study_id = get_study(session, SLUG).id
             session.rollback()
             accounts.grant_role(session, study_id, EMAIL, "owner", now=now)
-            studio.update_study(session, SLUG, build_languages.add_language(SPEC, "pt"), now=now)
     finally:
         accounts._hasher = default
     app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True})
@@ -178,3 +177,21 @@ def test_the_design_page_sets_the_draw_question_and_groups_in_one_submission(
     design = _design(database_url)
     assert (design.scheme, design.block_by) == ("blocked", "age_group")
     assert design.strata == {"under_45": [1, 2], "older": [3, 4]}
+
+
+def test_the_translation_column_stays_wide_beside_preset_labels(browser, live_server):
+    base, _ = live_server
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        sign_in(page, base)
+        page.goto(f"{base}/studio/{SLUG}/translate/pt")
+        assert page.locator("tr.prefilled").count() == 7
+        widths = page.eval_on_selector_all(
+            "table.translate td > input, table.translate td > textarea",
+            "(boxes) => boxes.map((box) => box.getBoundingClientRect().width)",
+        )
+    finally:
+        context.close()
+    # What the translator types is as wide as the text beside it, give or take.
+    assert min(widths) >= 300, min(widths)

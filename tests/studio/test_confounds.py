@@ -175,6 +175,22 @@ def test_a_placeholder_is_flagged_but_no_written_text_is_compared_with_it():
     assert {m.arm for m in report.metrics} == {"control", "care", "liberty"}  # still measured
 
 
+def test_an_untranslated_copy_is_flagged_once_not_warned_about_again_in_its_language():
+    long_frame = _words(200)
+    texts = {
+        ("control", "en"): _words(100),
+        ("care", "en"): long_frame,
+        ("liberty", "en"): _words(100),
+        ("control", "es"): "Un texto neutro sobre bibliotecas. " * 20,
+        ("care", "es"): long_frame,  # still the English text
+        ("liberty", "es"): "Un texto sobre la libertad de cada persona. " * 12,
+    }
+    report = check_texts(texts, control="control", default_language="en")
+    spanish = [(w.arm, w.kind) for w in report.warnings if w.language == "es"]
+    assert spanish == [("care", "untranslated")]
+    assert ("care", "length") in [(w.arm, w.kind) for w in report.warnings if w.language == "en"]
+
+
 def test_placeholder_locations_name_every_text_still_to_write():
     from framelab.domain.confounds import is_placeholder, placeholder_locations
     from framelab.domain.study import load_study_file

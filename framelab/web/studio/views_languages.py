@@ -182,6 +182,7 @@ def translate(study: LoadedStudy, lang: str) -> Any:
         any_locked=any(r["locked"] for r in rows),
         unchanged=sum(r["unchanged"] for r in rows),
         from_presets=sum(r["preset"] is not None for r in rows),
+        presets_used=list({r["preset"].key: r["preset"] for r in rows if r["preset"]}.values()),
         translation_note=TRANSLATION_NOTE,
         language_name=language_name,
         direction=text_direction(lang),
