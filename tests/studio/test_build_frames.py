@@ -244,7 +244,7 @@ def test_campaigner_builds_a_control_and_three_frames_from_blank_without_the_stu
     )
     assert created.headers["Location"].endswith("/studio/kitchen/to-fill")
     to_fill = me.page("/studio/kitchen/to-fill")
-    assert "consent page" in to_fill and "message of frame_1" in to_fill
+    assert "consent page" in to_fill and "message of Frame 1" in to_fill
     assert "study title" not in to_fill  # typed at creation
 
     spec = _stored(studio_app, "kitchen")

@@ -103,6 +103,7 @@ def test_no_builder_page_shows_an_arm_id_that_has_no_label(client_for, studio_ap
         spec = studio.get_study(db_session(), SLUG).spec
     assert spec.arm("care").label is None and arm_name(spec, "care") == "Frame 1"
     pages = [
+        "",  # the overview lists the arms
         "frames",
         "frames/care",
         "arms/care/settings",

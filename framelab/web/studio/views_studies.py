@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from framelab.domain.confounds import check_study, placeholder_locations
+from framelab.domain.names import arm_name
 from framelab.domain.study import StudyError, load_study
 from framelab.services import accounts, campaigns, invitations, review, studio
 from framelab.services.accounts import AccountError
@@ -140,7 +141,7 @@ def _editor_for(spec, location: str) -> tuple[str, str]:
     if head == "arms":
         index = int(location.split("[")[1].split("]")[0])
         arm = spec.arms[index]
-        what = "placebo text" if arm.control else f"message of {arm.id}"
+        what = "placebo text" if arm.control else f"message of {arm_name(spec, arm.id)}"
         if arm.frame is None:
             return what, url_for("studio.frames", slug=spec.slug)
         return what, url_for("studio.edit_frame", slug=spec.slug, arm_id=arm.id)
