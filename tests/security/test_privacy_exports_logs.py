@@ -579,6 +579,40 @@ def test_erase_study_needs_the_slug_and_leaves_only_a_tombstone(filled, tmp_path
     assert study_id and "erase-study" in detail
 
 
+def test_erasing_a_campaign_erases_every_version_and_a_version_only_itself(tmp_path):
+    from framelab.services import accounts, studio
+
+    url = f"sqlite:///{tmp_path / 'campaign.sqlite'}"
+    with session_for(url) as session:
+        publish(session, SPEC, now=T0)
+        _walk(session, SPEC, start=T0)
+        owner = accounts.create_user(session, OWNER, "correct horse battery", now=T0)
+        second = studio.new_version(session, SLUG, account=owner, now=T0)
+        third = studio.new_version(session, SLUG, account=owner, now=T0)
+        for version in (second, third):
+            set_status(session, version.slug, "live", now=T0)
+            _walk(session, second.spec if version is second else third.spec, start=T0)
+    runner = CliRunner()
+    only = runner.invoke(
+        main, ["erase-study", third.slug, "--confirm", third.slug, "--database-url", url]
+    )
+    assert only.exit_code == 0, only.output
+    assert f"{third.slug}: erased" in only.output and f"{SLUG}: erased" not in only.output
+    assert _count(url, "participant") == 2
+    refused = runner.invoke(main, ["erase-study", SLUG, "--database-url", url])
+    assert refused.exit_code != 0 and f"it would erase: {SLUG}, {second.slug}, {third.slug}" in (
+        refused.output
+    )
+    whole = runner.invoke(main, ["erase-study", SLUG, "--confirm", SLUG, "--database-url", url])
+    assert whole.exit_code == 0, whole.output
+    assert _count(url, "participant") == 0 and _count(url, "assignment_log") == 0
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        erased = conn.execute(sa.select(m.Study.slug).where(m.Study.erased_at.is_not(None)))
+        assert sorted(erased.scalars()) == sorted([SLUG, second.slug, third.slug])
+    engine.dispose()
+
+
 def _count(url: str, table: str) -> int:
     engine = sa.create_engine(url)
     with engine.connect() as conn:
@@ -778,11 +812,11 @@ def test_complementary_suppression_hides_a_second_cell_and_enough_of_them():
     assert [c.text for c in protect_counts([40, 3, 2], 10)] == ["hidden"] * 3
     assert [c.text for c in protect_counts([40, 3, 0], 10)] == ["hidden", "hidden", "0"]
     assert [c.text for c in protect_counts([40, 12, 0], 10)] == ["40", "12", "0"]
-    # Every table of four cells up to 19 whose total could be shown (0 or at least the
+    # Every table of four cells up to 15 whose total could be shown (0 or at least the
     # minimum): wherever a small cell is hidden, at least two cells are, all reading
     # alike, and they add up to at least the minimum, so the total minus the visible
     # cells leaves at least 10 ways to split among them.
-    for cells in itertools.product(range(20), repeat=4):
+    for cells in itertools.product(range(16), repeat=4):
         total = sum(cells)
         if 0 < total < 10:
             continue
