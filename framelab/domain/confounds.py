@@ -28,6 +28,7 @@ Pure: textstat and markdown-it only; no Flask, no database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from statistics import fmean
@@ -75,6 +76,11 @@ WORDS_PER_MINUTE = {
 PLACEHOLDER_MARKERS = ("TO FILL", "LOREM IPSUM", "TODO:", "TBD:", "XXX")
 
 _MARKDOWN = MarkdownIt("commonmark")
+# markdown-it's inline parser slows to seconds on pathological text ("[" or "*a " repeated
+# 100,000 times): longer texts are read as plain text with Markdown's marks removed. An
+# appeal is a few hundred words; 20,000 characters is far beyond any real message.
+MAX_PARSED_MARKDOWN = 20_000
+_MARKS = re.compile(r"[\\`*_\[\]()#>!|~<]+")
 _SENTENCE_END = (".", "!", "?", "؟", ":", ";")
 
 
@@ -129,6 +135,8 @@ class ConfoundReport:
 
 def markdown_to_text(markdown: str) -> str:
     """The words a participant reads: Markdown syntax removed, one sentence end per block."""
+    if len(markdown or "") > MAX_PARSED_MARKDOWN:
+        return " ".join(_MARKS.sub(" ", markdown).split())
     blocks: list[str] = []
     for token in _MARKDOWN.parse(markdown or ""):
         if token.type != "inline":

@@ -203,3 +203,28 @@ def test_placeholder_locations_name_every_text_still_to_write():
     for location in ("title", "consent", "debrief", "arms[1].frame.title", "items[0].text"):
         assert (location, "en") in places
     assert ("items[0].labels", "en") not in places
+
+
+@pytest.mark.parametrize(
+    "text", ["[" * 1_000_000, "*a " * 330_000, "[a](" * 250_000], ids=["brackets", "emph", "links"]
+)
+def test_pathological_markdown_is_read_as_plain_text_in_linear_time(text):
+    """markdown-it took seconds per 100,000 repeats of these (a studio edit or the live
+    confound check could hold a worker); over the bound the marks are stripped instead."""
+    import time
+
+    from framelab.domain.confounds import MAX_PARSED_MARKDOWN, text_metrics
+
+    assert len(text) > MAX_PARSED_MARKDOWN
+    started = time.perf_counter()
+    text_metrics("care", "en", text)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0, f"{elapsed:.2f} s for {len(text)} characters"
+
+
+def test_a_long_text_keeps_its_words_without_markdown_marks():
+    from framelab.domain.confounds import MAX_PARSED_MARKDOWN, markdown_to_text
+
+    text = "**Stop** [torture](https://example.org) now. " * (MAX_PARSED_MARKDOWN // 40)
+    words = markdown_to_text(text).split()
+    assert words[:4] == ["Stop", "torture", "https://example.org", "now."]
