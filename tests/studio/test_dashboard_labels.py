@@ -106,6 +106,19 @@ def test_groups_are_labelled_in_the_language_asked_for(session):
     assert figures.strata[0].label == "left: Muy a la izquierda, Izquierda"
 
 
+def test_an_arm_without_a_label_is_named_by_its_place_not_its_id(session):
+    loaded = get_study(session, SLUG)
+    session.rollback()
+    data = loaded.spec.model_dump(mode="json")
+    for arm in data["arms"]:
+        arm.pop("label", None)
+    studio.update_study(session, SLUG, type(loaded.spec).model_validate(data), now=T0)
+    session.rollback()
+    figures = dashboard(session, get_study(session, SLUG), lang="en")
+    assert [a.label for a in figures.arms][:3] == ["Control", "Frame 1", "Frame 2"]
+    assert [a.key for a in figures.arms][:2] == ["control", "care"]
+
+
 def test_frame_page_reads_the_reading_time_in_words(client_for):
     page = client_for("owner@example.org").get(f"/studio/{SLUG}/frames/care").get_data(as_text=True)
     times = re.findall(r"<td>(\d+ (?:seconds?|minutes?)(?: \d+ seconds?)?)</td>", page)
