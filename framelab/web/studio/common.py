@@ -46,7 +46,7 @@ def render_study(template: str, study: LoadedStudy, active: str, **context: Any)
     return render_template(
         template,
         study=study,
-        spec=study.spec,
+        spec=spec,
         nav=NAV,
         active=active,
         role=g.get("role"),
