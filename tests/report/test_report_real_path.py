@@ -34,10 +34,13 @@ def _summary_html(html: str) -> str:
     return html[html.index('<section id="summary"') : html.index('<section id="effects"')]
 
 
-@pytest.fixture
-def walked(database_url):
-    """The example study, locked before anyone arrived, with 150 participants."""
-    with session_factory_for(database_url) as factory:
+@pytest.fixture(scope="module")
+def walked(module_database_url):
+    """The example study, locked before anyone arrived, with 150 participants.
+
+    Walked once per database for the whole module: the tests only read what it returns.
+    """
+    with session_factory_for(module_database_url) as factory:
         with factory() as session:
             loaded = publish(session, now=LOCKED)
             walk(
