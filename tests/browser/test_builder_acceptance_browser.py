@@ -29,13 +29,15 @@ from framelab.domain.study import load_study
 from framelab.services import accounts, studio
 from framelab.services.flow import items_for_step, steps_for
 from framelab.services.studies import get_study
+from tests.browser.reviewing import reviewer_approves
 from tests.conftest import run_axe
-from tests.factories import make_study, publish, session_factory_for
+from tests.factories import approve, make_study, publish, session_factory_for
 from tests.support.live import serve
 
 pytestmark = pytest.mark.browser
 
 EMAIL, PASSWORD = "campaigner@example.org", "correct horse battery"
+REVIEWER = "safeguarding@repair.example"  # the NGO's ethics and safeguarding lead
 SLUG = "repair"
 SEED = 20261203
 FIXTURE = Path(__file__).parent / "fixtures" / "builder_acceptance.yaml"
@@ -245,6 +247,7 @@ def live_server(tmp_path) -> Iterator[tuple[str, str]]:
             accounts.create_user(
                 session, EMAIL, PASSWORD, can_create_studies=True, now=datetime.now(UTC)
             )
+            accounts.create_user(session, REVIEWER, PASSWORD, now=datetime.now(UTC))
     finally:
         accounts._hasher = default
     app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True})
@@ -471,9 +474,21 @@ def preview_in_order(c: Campaigner, arms: list[str]) -> list[list[str]]:
     return walks
 
 
+def ask_for_review(c: Campaigner) -> None:
+    """The campaigner invites the NGO's safeguarding lead as the study's reviewer."""
+    c.click("nav.studynav >> text=Members")
+    c.check()
+    c.fill("#email", REVIEWER)
+    c.choose("#role", "reviewer")
+    c.click("#submit")
+    assert REVIEWER in c.page.inner_text("main")
+    c.check()
+
+
 def launch(c: Campaigner) -> None:
-    c.follow("#preview-studio")  # the preview's way back to the studio
+    c.click("nav.studynav >> text=Overview")
     assert c.page.url.endswith(f"/studio/{SLUG}/")
+    assert "approved by " + REVIEWER in c.page.inner_text("#overview-review")
     c.check()
     c.click("#go-live")
     c.check()
@@ -523,6 +538,8 @@ def launch_version(c: Campaigner, version: str) -> None:
     c.goto(f"/studio/{version}/")
     c.check()
     c.click("#go-live")
+    # The launch page says this version takes over the campaign's link.
+    assert c.page.locator("#launch-switch").is_visible()
     c.check()
     c.tick("#confirm_launch")
     c.click("button:has-text('Go live now')")
@@ -558,7 +575,7 @@ class FirstLaunch:
     link: str
 
 
-def build_and_launch(c: Campaigner, *, keyboard: bool = False) -> FirstLaunch:
+def build_and_launch(c: Campaigner, browser, *, keyboard: bool = False) -> FirstLaunch:
     """Sign-in to a live English study with a control and three frames."""
     sign_in(c)
     create_study(c)
@@ -568,7 +585,10 @@ def build_and_launch(c: Campaigner, *, keyboard: bool = False) -> FirstLaunch:
     set_design(c)
     target = use_power_number(c)
     walks = preview_in_order(c, ["control", "frame_1", "fairness", "freedom"])
-    # Reviewer sign-off (DECISIONS rule 9, issue 16) does not exist yet: no step here.
+    c.follow("#preview-studio")  # the preview's way back to the studio
+    # Reviewer sign-off (DECISIONS rule 9): the reviewer works in a browser of their own.
+    ask_for_review(c)
+    reviewer_approves(browser, c.base, SLUG, REVIEWER, PASSWORD)
     launch(c)
     link = c.page.locator("#participant-link").inner_text()
     return FirstLaunch(target, walks, list(c.forms), c.clicks, c.typed, link)
@@ -593,12 +613,16 @@ def test_a_campaigner_builds_translates_and_launches_a_study_without_the_study_f
     c = Campaigner(context.new_page(), base, axe_js, artifacts_dir)
     c.watch()
     try:
-        first = build_and_launch(c)
+        first = build_and_launch(c, browser)
         assert first.link == f"{base}/s/{SLUG}"
 
         version = add_spanish_in_new_version(c)
+        # The reviewer signs off the new version too (it copied the members).
+        reviewer_approves(browser, base, version, REVIEWER, PASSWORD)
         launch_version(c, version)
         version_link = c.page.locator("#participant-link").inner_text()
+        # DECISIONS rule 1: the new version keeps the campaign's link.
+        assert version_link == first.link
         spec = load_spec(database_url, version)
         for politics, language, javascript in ((1, "en", True), (3, "en", False), (5, "es", True)):
             participant = browser.new_context(
@@ -618,10 +642,11 @@ def test_a_campaigner_builds_translates_and_launches_a_study_without_the_study_f
         c.click("nav.studynav >> text=Dashboard")
         assert c.page.locator("#completed-count").inner_text().startswith(f"3 of {first.target}")
         c.check()
-        # The first version's link still opens (its consent page): people already sent it
-        # are not turned away.
-        c.page.goto(first.link)
+        # People sent the campaign's link before the new version still get a consent page,
+        # now the new version's (in Spanish too).
+        c.page.goto(first.link + "?lang=es")
         assert c.page.locator("button[name=consent][value=yes]").is_visible()
+        assert c.page.get_attribute("html", "lang") == "es"
     finally:
         context.close()
 
@@ -641,7 +666,7 @@ def test_on_a_phone_the_same_path_launches_with_one_frame_edited_by_keyboard_alo
     c = Campaigner(context.new_page(), base, axe_js, artifacts_dir)
     c.watch()
     try:
-        first = build_and_launch(c, keyboard=True)
+        first = build_and_launch(c, browser, keyboard=True)
         assert first.link == f"{base}/s/{SLUG}"
         c.goto(f"/studio/{SLUG}/frames")
         width = c.page.evaluate("document.scrollingElement.scrollWidth")
@@ -656,14 +681,6 @@ def test_on_a_phone_the_same_path_launches_with_one_frame_edited_by_keyboard_alo
     assert written == (*FRAMES["frame_1"], ["care"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "DECISIONS rule 1 is not built: studio.new_version copies the study under a new slug "
-        "(<slug>-v2) with its own participant link, and the first version stays live on the "
-        "campaign's link, so two versions receive new participants at once"
-    ),
-)
 def test_once_a_new_version_is_live_the_campaign_link_enrols_into_it(browser, live_server):
     base, database_url = live_server
     now = datetime.now(UTC)
@@ -675,6 +692,7 @@ def test_once_a_new_version_is_live_the_campaign_link_enrols_into_it(browser, li
         title = {lang: f"Version 2 ({lang})" for lang in version.spec.languages}
         edited = studio.replace_sections(version.spec, {"title": title})
         studio.update_study(session, version.slug, edited, now=now)
+        approve(session, version.slug, now=now)
         studio.change_status(session, version.slug, "live", now=now)
     context = browser.new_context(viewport={"width": 360, "height": 740})
     try:
