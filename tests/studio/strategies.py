@@ -343,8 +343,9 @@ def study_data(draw: Any) -> dict[str, Any]:
             scale["value"] = draw(st.sampled_from(values))
         if draw(st.booleans()):
             scale["label"] = draw(localized(langs))
-        if draw(st.booleans()):
-            scale["desired"] = draw(st.sampled_from(("increase", "decrease")))
+        desired = draw(st.sampled_from(("decrease", "increase", None)))
+        if desired is not None:
+            scale["desired"] = desired
         scales.append(scale)
     if scales or draw(st.booleans()):
         data["scales"] = scales
@@ -355,6 +356,14 @@ def study_data(draw: Any) -> dict[str, Any]:
     translation = draw(_translation(study, langs))
     if translation is not None:
         data["translation"] = translation
+    # Drawn last, so that adding it left the earlier draws (and their coverage) as they were.
+    if draw(st.booleans()):
+        privacy: dict[str, Any] = {}
+        if draw(st.booleans()):
+            privacy["time_precision"] = draw(st.sampled_from(["hour", "day"]))
+        if draw(st.booleans()):
+            privacy["retention_days"] = draw(st.integers(1, 3_650))
+        data["privacy"] = privacy
     return data
 
 
