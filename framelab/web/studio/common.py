@@ -24,6 +24,7 @@ NAV = (
     ("studio.plan", "Analysis plan"),
     ("studio.yaml_editor", "Study file"),
     ("studio.power", "Power"),
+    ("studio.review_page", "Review"),
     ("studio.dashboard", "Dashboard"),
     ("studio.downloads", "Downloads"),
     ("studio.members", "Members"),
