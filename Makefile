@@ -31,9 +31,10 @@ demo: $(STAMP)
 	$(BIN)/framelab serve --host $(HOST) --port $(PORT)
 
 # The suite runs in one worker process per core (pytest-xdist; tests/conftest.py gives each
-# worker its own PostgreSQL database). `make test TEST_WORKERS=0` runs it in one process.
+# worker its own PostgreSQL database and schedules the tests). `make test TEST_WORKERS=0`
+# runs it in one process.
 TEST_WORKERS := auto
-TEST_XDIST   := -n $(TEST_WORKERS) --dist loadgroup
+TEST_XDIST   := -n $(TEST_WORKERS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(TEST_XDIST)

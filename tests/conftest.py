@@ -56,8 +56,8 @@ WORKER_DATABASE = "framelab_test_database_url"  # its key in the worker's worker
 _WORKER_DATABASES = pytest.StashKey[list]()  # the controller's list of what it created
 
 # Tests that start several CPU-hungry processes (gunicorn services, process pools, the
-# 2,000-bot simulation) share one worker, one after another, so two of them never crowd
-# the machine at once; with --dist loadgroup they start first (the largest work unit).
+# 2,000-bot simulation) go to one worker as one unit of work, one after another, so two
+# of them never crowd the machine at once; being the largest unit, they start first.
 PROCESS_HEAVY = (
     "tests/reliability/",
     "tests/services/test_concurrency.py::",
@@ -142,13 +142,23 @@ def pytest_unconfigure(config) -> None:
             print(f"\ncould not drop the worker database {url}: {exc}", file=sys.stderr)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
-def pytest_collection_modifyitems(config, items) -> None:
-    if getattr(config, "workerinput", None) is None:
-        return  # not an xdist worker: nothing to group
-    for item in items:
-        if item.nodeid.startswith(PROCESS_HEAVY):
-            item.add_marker(pytest.mark.xdist_group("process-heavy"))
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Controller: `-n N` (xdist's "load" mode) hands out one test at a time, except PROCESS_HEAVY.
+
+    The grouping is decided here from the node ids, not with xdist_group marks: xdist's
+    loadgroup mode relies on rewriting node ids, which pytest 9.2 no longer allows
+    (pytest-xdist issue 1386: the marks are silently ignored).
+    """
+    if config.getvalue("dist") != "load":
+        return None  # an explicit --dist other than load keeps xdist's own scheduler
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ProcessHeavyTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "process-heavy" if nodeid.startswith(PROCESS_HEAVY) else nodeid
+
+    return ProcessHeavyTogether(config, log)
 
 
 def _database_params() -> list:
