@@ -18,7 +18,14 @@ PG_ENV = "FRAMELAB_TEST_DATABASE_URL"
 
 # The suite's own switches, read from the environment on purpose.
 TEST_SWITCHES = frozenset(
-    {PG_ENV, "FRAMELAB_CHROMIUM", "FRAMELAB_AXE_JS", "FRAMELAB_SIM_QUICK", "FRAMELAB_FUZZ_LONG"}
+    {
+        PG_ENV,
+        "FRAMELAB_CHROMIUM",
+        "FRAMELAB_AXE_JS",
+        "FRAMELAB_SIM_QUICK",
+        "FRAMELAB_FUZZ_LONG",
+        "FRAMELAB_FUZZ_PER_FIELD",  # tests/security/test_studio_fuzz.py
+    }
 )
 
 
