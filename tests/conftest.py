@@ -25,6 +25,7 @@ TEST_SWITCHES = frozenset(
         "FRAMELAB_SIM_QUICK",
         "FRAMELAB_FUZZ_LONG",
         "FRAMELAB_FUZZ_PER_FIELD",  # tests/security/test_studio_fuzz.py
+        "FRAMELAB_FUZZ_FULL",  # tests/security/test_studio_fuzz.py
     }
 )
 
