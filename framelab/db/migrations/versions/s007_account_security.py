@@ -46,7 +46,9 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=True)
         )
-        batch.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(
+            sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0")
+        )
         batch.add_column(sa.Column("login_delay_until", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("totp_secret", sa.String(64), nullable=True))
         batch.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
