@@ -203,23 +203,32 @@ class Quality(DomainModel):
 
 
 class Privacy(OmitsUnsetFields):
-    """What exports reveal of time, and how long participant data is kept.
+    """What exports reveal of time, how long participant data is kept, what a phone shows.
 
-    Both keys are optional and left out of the canonical JSON while unset, so a study
+    Every key is optional and left out of the canonical JSON while unset, so a study
     written before this section existed keeps its content hash.
     """
 
-    _omit_when_none: ClassVar[tuple[str, ...]] = ("time_precision", "retention_days")
+    _omit_when_none: ClassVar[tuple[str, ...]] = (
+        "time_precision",
+        "retention_days",
+        "page_title",
+    )
 
     # Exports round times down to this ("hour" when unset); exact times only in an
     # audit export (framelab.services.export).
     time_precision: Literal["hour", "day"] | None = None
     # Days after the study closes until `framelab purge-expired` erases its participant data.
     retention_days: int | None = Field(default=None, ge=1, le=MAX_RETENTION_DAYS)
+    # The title participant pages show (browser tab, history, page header) instead of the
+    # study's: a neutral one ("Survey") keeps a campaign's name off a shared phone.
+    page_title: Localized | None = None
 
     @property
     def is_empty(self) -> bool:
-        return self.time_precision is None and self.retention_days is None
+        return (
+            self.time_precision is None and self.retention_days is None and self.page_title is None
+        )
 
 
 class Study(OmitsUnsetFields):
@@ -274,6 +283,12 @@ class Study(OmitsUnsetFields):
     def time_precision(self) -> str:
         """How exports round times: the study's `privacy.time_precision`, else "hour"."""
         return (self.privacy.time_precision if self.privacy else None) or "hour"
+
+    @property
+    def page_title(self) -> Localized:
+        """The title participant pages show: `privacy.page_title`, else the study's title."""
+        neutral = self.privacy.page_title if self.privacy else None
+        return neutral if neutral is not None else self.title
 
     @property
     def retention_days(self) -> int | None:

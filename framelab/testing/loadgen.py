@@ -46,8 +46,10 @@ class FlowConventions:
     ignore: frozenset[str] = frozenset({"website", "csrf_token"})
     # Forms whose action path has one of these segments are never the flow's form.
     skip_forms: tuple[str, ...] = ("withdraw",)
-    # The participant code travels in resume links (/s/<slug>/p/<code>).
-    code_pattern: str = r"/p/([A-Za-z0-9_\-]{6,})"
+    # The participant code travels in the forms of their pages (a hidden field; their
+    # address is the neutral /p) and in resume links (/r/<code>, /s/<slug>/p/<code>).
+    code_field: str = "code"
+    code_pattern: str = r"/(?:p|r)/([A-Za-z0-9_\-]{6,})"
 
 
 class _Transient(Exception):
@@ -139,6 +141,8 @@ class _Participant:
         for _page in range(50):
             forms, marks = parse_page(response.text)
             form = self.flow_form(forms)
+            if self.code is None and form is not None and conv.code_field in form.fields:
+                self.code = form.fields[conv.code_field].value or None
             step = self.page_step(form, marks, response.url)
             self.step = step
             if self.code:

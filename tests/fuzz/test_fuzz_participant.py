@@ -4,9 +4,11 @@ Each example is a batch of requests from a few browsers (cookie jars): wrong typ
 huge and empty strings, odd unicode, missing, repeated and extra fields, invalid
 UTF-8, replayed forms and CSRF tokens of another browser, forged cookies and
 cookies signed with an old key, other participants' codes, steps out of order,
-unknown, draft, paused and closed studies. After every request: no 5xx, and no
-participant changed except the one the request addressed (by URL, by form, or by
-the browser's own session). After every batch: every stored answer is one its
+unknown, draft, paused and closed studies, the participant addresses of this release
+(`/p` with the cookie or a form's code, `/r/<code>`) and of earlier ones
+(`/s/<slug>/p/<code>`). After every request: no 5xx, and no participant changed
+except the one the request addressed (by URL, by form, or by the browser's own
+session or participant cookie). After every batch: every stored answer is one its
 item accepts, and a participant whose code the fuzzer never saw is untouched.
 """
 
@@ -24,6 +26,7 @@ from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 
 from framelab.services.flow import STEPS, TERMINAL_STEPS
+from framelab.web.security import participant_form_token
 from tests.factories import make_study, publish, session_factory_for
 from tests.fuzz.support import (
     count,
@@ -47,8 +50,9 @@ ITEM_VALUES = {
     item.id: [str(v) for v in (item.allowed_values() or [])] or ["A comment."]
     for item in SPEC.items
 }
-CODE_IN_PATH = re.compile(r"^/s/[^/]+/p/([^/?]+)")
+CODE_IN_PATH = re.compile(r"^/(?:s/[^/]+/p|r)/([^/?]+)")
 _SESSION_COOKIE = "session"
+_PARTICIPANT_COOKIE = "p"
 
 
 def _walk_to(app: Flask, clock, step: str) -> str:
@@ -61,10 +65,10 @@ def _walk_to(app: Flask, clock, step: str) -> str:
                 break
             walker.answer(current)
         if step == "withdrawn":
-            confirm = walker.client.get(walker.url + "/withdraw").get_data(as_text=True)
-            form = {"confirm": "yes", "csrf_token": any_csrf_token(confirm)}
-            assert walker.client.post(walker.url + "/withdraw", data=form).status_code == 302
-    return walker.url.rsplit("/", 1)[1]
+            debrief = walker.page().get_data(as_text=True)
+            form = {"confirm": "yes", "code": walker.code, "csrf_token": any_csrf_token(debrief)}
+            assert walker.client.post("/p/withdraw", data=form).status_code == 200
+    return walker.code
 
 
 class World:
@@ -177,6 +181,7 @@ def requests(draw) -> dict[str, Any]:
             [
                 "start",
                 "consent",
+                "consent",
                 "page",
                 "submit",
                 "submit",
@@ -185,6 +190,13 @@ def requests(draw) -> dict[str, Any]:
                 "withdraw_page",
                 "withdraw_page",
                 "withdraw_later",
+                "p_page",
+                "p_submit",
+                "p_submit",
+                "p_withdraw",
+                "p_step",
+                "resume",
+                "resume_form",
                 "odd_path",
             ]
         )
@@ -195,26 +207,51 @@ def requests(draw) -> dict[str, Any]:
         "browser": draw(st.integers(0, BROWSERS - 1)),
         "slug": slug,
         "code": code,
-        "method": "POST" if kind in ("consent", "submit", "withdraw_later") else "GET",
+        "method": "POST"
+        if kind in ("consent", "submit", "withdraw_later", "p_submit", "resume_form")
+        else "GET",
         "query": {},
         "form": None,
-        "csrf": draw(st.sampled_from(["own", "own", "own", "own", "none", "other", "forged"])),
-        "cookie": draw(st.sampled_from(["keep"] * 6 + ["forged", "old_key", "none", "none"])),
+        # The study link's consent carries the session's token, a participant's page one
+        # bound to their code: each mostly gets its own kind, so requests get through.
+        "csrf": draw(
+            st.sampled_from(
+                ["own"] * (4 if kind in ("consent", "withdraw_later") else 1)
+                + ["participant"] * 3
+                + ["none", "other", "forged"]
+            )
+        ),
+        "cookie": draw(
+            st.sampled_from(
+                ["keep"] * 6
+                + ["forged", "old_key", "none", "none", "participant", "no_participant"]
+            )
+        ),
         "raw": None,
     }
     if kind == "start" or draw(st.integers(0, 5)) == 0:
         request["query"] = draw(QUERIES)
-    if kind in ("consent", "submit", "step") or (kind == "withdraw_page" and draw(st.booleans())):
+    withdrawing = kind in ("withdraw_page", "p_withdraw") and draw(st.booleans())
+    if kind in ("consent", "submit", "step", "p_submit", "p_step") or withdrawing:
         request["form"] = draw(answer_forms())
-        if kind == "withdraw_page":
+        if withdrawing:
             request["method"] = "POST"
-    if kind == "consent" and "consent" not in request["form"] and draw(st.integers(0, 3)):
-        # Only a yes or no enrols someone from the study link, so most consent posts
-        # carry an answer (valid or odd) and the fuzzer keeps enrolling newcomers.
-        request["form"]["consent"] = draw(CONSENT_VALUES)
-    if kind == "withdraw_later":
+    names_participant = kind == "p_submit" or (kind == "p_withdraw" and request["form"])
+    if names_participant and draw(st.integers(0, 3)):  # a form naming one (or a forged code)
+        request["form"]["code"] = draw(codes)
+    if kind == "consent" and draw(st.integers(0, 2)):
+        request["slug"] = LIVE  # the open study, where a consent enrols someone
+    if kind == "consent" and draw(st.integers(0, 3)):
+        # Only a yes or no enrols someone from the study link (a panel link's GET enrols
+        # nobody), so most consent posts carry a plain answer, and the fuzzer keeps
+        # enrolling newcomers; the others carry an odd one or none.
+        if draw(st.booleans()):
+            request["form"]["consent"] = draw(st.sampled_from(["yes", "no"]))
+        elif "consent" not in request["form"]:
+            request["form"]["consent"] = draw(CONSENT_VALUES)
+    if kind in ("withdraw_later", "resume_form"):
         request["form"] = {"code": draw(codes)}
-    if kind == "step":
+    if kind in ("step", "p_step"):
         request["step"] = draw(steps)
         request["method"] = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE"]))
     if kind == "odd_path":
@@ -244,11 +281,27 @@ def _path(world: World, request: dict[str, Any]) -> str:
         return f"/s/{slug}/p/{code}/withdraw"
     if kind == "withdraw_later":
         return "/withdraw"
+    if kind in ("p_page", "p_submit"):
+        return "/p"
+    if kind == "p_withdraw":
+        return "/p/withdraw"
+    if kind == "p_step":
+        return f"/p/{quote(request['step'], safe='')}"
+    if kind == "resume":
+        return f"/r/{code}"
+    if kind == "resume_form":
+        return "/r"
     return quote(request["path"], safe="/")
 
 
-def _set_cookie(world: World, client, mode: str) -> None:
+def _set_cookie(world: World, client, mode: str, code: Any) -> None:
     if mode == "keep":
+        return
+    if mode == "participant":  # the participant cookie of one of the pool, or a forged one
+        client.set_cookie(_PARTICIPANT_COOKIE, _code(world, code), path="/p")
+        return
+    if mode == "no_participant":
+        client.delete_cookie(_PARTICIPANT_COOKIE, path="/p")
         return
     if mode == "none":
         client.delete_cookie(_SESSION_COOKIE)
@@ -265,6 +318,13 @@ def send(world: World, request: dict[str, Any]):
     client = world.browsers[browser]
     path = _path(world, request)
     form = dict(request["form"] or {})
+    if "code" in form:
+        form["code"] = _code(world, form["code"])
+    _set_cookie(world, client, request["cookie"], request["code"])
+    if request["cookie"] not in ("keep", "participant", "no_participant"):
+        world.tokens.pop(browser, None)
+        world.known[browser] = set()
+    held = client.get_cookie(_PARTICIPANT_COOKIE, path="/p")
     if request["method"] == "POST":
         if request["csrf"] == "own":
             form["csrf_token"] = world.token(browser)
@@ -272,10 +332,11 @@ def send(world: World, request: dict[str, Any]):
             form["csrf_token"] = world.token((browser + 1) % BROWSERS)
         elif request["csrf"] == "forged":
             form["csrf_token"] = "IjAwMDAi.forged.token"
-    _set_cookie(world, client, request["cookie"])
-    if request["cookie"] != "keep":
-        world.tokens.pop(browser, None)
-        world.known[browser] = set()
+        elif request["csrf"] == "participant":
+            # The token a participant's page carries, for the code the form or cookie names.
+            whose = form.get("code") or (held.value if held else _code(world, request["code"]))
+            with world.app.test_request_context():
+                form["csrf_token"] = participant_form_token(str(whose))
     kwargs: dict[str, Any] = {"method": request["method"], "query_string": request["query"]}
     if request["raw"] is not None and request["method"] == "POST":
         kwargs["data"] = request["raw"] + f"&csrf_token={form.get('csrf_token', '')}".encode()
@@ -286,18 +347,21 @@ def send(world: World, request: dict[str, Any]):
     match = CODE_IN_PATH.match(path)
     if match:
         allowed.add(unquote(match.group(1)))
-    if request["kind"] == "withdraw_later":
-        allowed.add(" ".join(str(_code(world, request["form"]["code"])).split()))
+    if held is not None:
+        allowed.add(held.value)  # the participant this browser's cookie names
+    if "code" in form:
+        allowed.add(str(form["code"]).strip())
+    if request["kind"] in ("withdraw_later", "resume_form"):
+        allowed.add(" ".join(str(form["code"]).split()))
     response = client.open(path, **kwargs)
     count("participant")
-    if response.status_code < 400:
-        # The app remembers a page's code in this browser's session from now on.
-        if match:
-            world.known[browser].add(unquote(match.group(1)))
-        found = re.search(r"/p/([^/?]+)", response.headers.get("Location", ""))
-        if found:
-            world.known[browser].add(unquote(found.group(1)))
-            allowed.add(unquote(found.group(1)))
+    if response.status_code < 400 and match:
+        # The app remembers a page's code in this browser from now on.
+        world.known[browser].add(unquote(match.group(1)))
+    # The participant cookie a response set is this browser's from now on.
+    now_held = client.get_cookie(_PARTICIPANT_COOKIE, path="/p")
+    if now_held is not None:
+        world.known[browser].add(now_held.value)
     return response, allowed
 
 

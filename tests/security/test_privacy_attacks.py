@@ -488,6 +488,32 @@ def test_a_shared_phone_keeps_neither_the_study_nor_the_code_in_its_history(pane
     assert refusing.page().headers["Clear-Site-Data"]
 
 
+def test_a_neutral_page_title_keeps_the_campaigns_name_off_the_phone(database_url, clock):
+    neutral = {"en": "Survey", "es": "Encuesta", "fr": "Enquête", "ar": "استبيان"}
+    spec = make_study(privacy={"page_title": neutral})
+    app = make_app(database_url, clock=clock, studies=(spec,))
+    try:
+        client = app.test_client()
+        walker = Walker(client, spec, clock)
+        pages = {"consent": walker.open_link("?lang=es").get_data(as_text=True)}
+        walker.consent(query="?lang=es")
+        for step in STEPS:
+            pages[step] = walker.page().get_data(as_text=True)
+            walker.answer(step)
+        pages["debrief"] = walker.page().get_data(as_text=True)
+        form = {"code": walker.code, "csrf_token": csrf_token(pages["debrief"])}
+        pages["withdraw"] = client.post("/p/withdraw", data=form).get_data(as_text=True)
+        for where, html in pages.items():
+            title = re.search(r"<title>([^<]*)</title>", html).group(1)
+            # The withdrawal question is the page's whole title; every other names the study.
+            assert title.endswith("Encuesta") or where == "withdraw", (where, title)
+            assert '<p class="brand">Encuesta</p>' in html, where
+            for lang in spec.languages:  # the campaign's name in no language, anywhere
+                assert spec.text(spec.title, lang) not in html, (where, lang)
+    finally:
+        app.extensions["framelab.engine"].dispose()
+
+
 def test_every_participant_page_has_a_quick_exit_that_replaces_the_history_entry(panel_app, clock):
     client = panel_app.test_client()
     walker = Walker(client, SPEC, clock)

@@ -18,6 +18,7 @@ from framelab.db.models import Participant, Study
 from framelab.db.review import AuditEvent
 from framelab.domain.study import StudyError
 from framelab.services import accounts, audit, campaigns, review, studio
+from framelab.services.flow import participant_place
 from framelab.services.studies import get_study
 from tests.factories import REVIEWER_EMAIL, approve, make_study, publish
 from tests.studio.conftest import SLUG
@@ -195,12 +196,26 @@ def test_the_review_page_shows_the_texts_and_lets_only_reviewers_decide(client_f
 
 
 def _consent(client, slug: str, **query: str) -> str:
-    """Consent on the campaign's link; returns the participant's page address."""
+    """Consent on the campaign's link; returns the slug of the version the participant is in.
+
+    Their pages are at the neutral /p whichever version it is (the cookie says who they
+    are), so the version is looked up from their code.
+    """
     suffix = ("?" + "&".join(f"{k}={v}" for k, v in query.items())) if query else ""
     assert client.get(f"/s/{slug}{suffix}").status_code in (200, 302)
     answer = client.post(f"/s/{slug}{suffix}", data={"consent": "yes"})
     assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
-    return answer.headers["Location"]
+    assert answer.headers["Location"] == "/p"
+    return _version_of(client)
+
+
+def _code_of(client) -> str:
+    return client.get_cookie("p", path="/p").value
+
+
+def _version_of(client) -> str:
+    engine = client.application.extensions["framelab.engine"]
+    return participant_place(engine, _code_of(client)).slug
 
 
 def _launch(session, slug: str, now: datetime) -> None:
@@ -214,13 +229,13 @@ def test_a_new_version_keeps_the_campaigns_link_and_people_stay_on_their_version
 ):
     _launch(session, SLUG, T0)
     early = studio_app.test_client()
-    early_page = _consent(early, SLUG)
-    assert early_page.startswith(f"/s/{SLUG}/p/")
+    assert _consent(early, SLUG) == SLUG
+    early_code = _code_of(early)
     version = _new_version(session, SLUG, T0 + timedelta(hours=1))
     assert version.slug == f"{SLUG}-v2" and version.status == "draft"
     _edit_title(session, version.slug, "Version 2", T0 + timedelta(hours=1))
     # Until version 2 goes live, the campaign's link still enrols into version 1.
-    assert _consent(studio_app.test_client(), SLUG).startswith(f"/s/{SLUG}/p/")
+    assert _consent(studio_app.test_client(), SLUG) == SLUG
     _launch(session, version.slug, T0 + timedelta(hours=2))
     found = campaigns.campaign(session, get_study(session, SLUG).id)
     session.rollback()
@@ -228,10 +243,11 @@ def test_a_new_version_keeps_the_campaigns_link_and_people_stay_on_their_version
     assert found.receiving.slug == f"{SLUG}-v2"
     # Newcomers on the campaign's link (and on version 1's own address) take version 2.
     newcomer = studio_app.test_client()
-    assert _consent(newcomer, SLUG).startswith(f"/s/{SLUG}-v2/p/")
+    assert _consent(newcomer, SLUG) == f"{SLUG}-v2"
     # The early participant returns on the campaign's link and lands on their own page.
     back = early.get(f"/s/{SLUG}")
-    assert back.status_code == 302 and back.headers["Location"] == early_page
+    assert back.status_code == 302 and back.headers["Location"] == "/p"
+    assert _code_of(early) == early_code and _version_of(early) == SLUG
     # Each version keeps its own data: version 1 has its two, version 2 its newcomers.
     counts = dict(
         session.execute(
@@ -247,16 +263,25 @@ def test_a_new_version_keeps_the_campaigns_link_and_people_stay_on_their_version
 
 def test_a_panel_id_is_one_namespace_across_the_campaigns_versions(studio_app, session):
     _launch(session, SLUG, T0)
+    panel = {"PROLIFIC_PID": "5f1e0c0ffee0000000000001"}
     first = studio_app.test_client()
-    page = first.get(f"/s/{SLUG}?PROLIFIC_PID=5f1e0c0ffee0000000000001")
-    assert page.status_code == 302 and page.headers["Location"].startswith(f"/s/{SLUG}/p/")
+    assert _consent(first, SLUG, **panel) == SLUG
     version = _new_version(session, SLUG, T0)
     _launch(session, version.slug, T0 + timedelta(hours=1))
-    again = studio_app.test_client().get(f"/s/{SLUG}?PROLIFIC_PID=5f1e0c0ffee0000000000001")
-    # The same panel id is not enrolled a second time in the new version.
-    assert again.headers["Location"] == page.headers["Location"]
+    again = studio_app.test_client()
+    # The same panel id comes back after version 2 opened: enrolled in version 2 like
+    # anyone (a panel id never resumes), and recognised across versions as a duplicate.
+    assert _consent(again, SLUG, **panel) == version.slug
+    flags = dict(
+        session.execute(
+            sa.select(Participant.code, Participant.duplicate).where(
+                Participant.code.in_([_code_of(first), _code_of(again)])
+            )
+        ).all()
+    )
     salts = session.scalars(sa.select(Study.salt).where(Study.slug.like(f"{SLUG}%"))).all()
     session.rollback()
+    assert flags == {_code_of(first): False, _code_of(again): True}
     assert len(set(salts)) == 1
 
 
@@ -265,8 +290,8 @@ def test_a_version_in_pilot_is_reached_at_its_own_address_only(studio_app, sessi
     version = _new_version(session, SLUG, T0)
     studio.change_status(session, version.slug, "pilot", now=T0)
     session.rollback()
-    assert _consent(studio_app.test_client(), SLUG).startswith(f"/s/{SLUG}/p/")
-    assert _consent(studio_app.test_client(), version.slug).startswith(f"/s/{version.slug}/p/")
+    assert _consent(studio_app.test_client(), SLUG) == SLUG
+    assert _consent(studio_app.test_client(), version.slug) == version.slug
     pilots = session.scalars(
         sa.select(Participant.pilot).join(Study).where(Study.slug == version.slug)
     ).all()
@@ -291,7 +316,7 @@ def test_switching_back_is_an_owners_confirmed_and_audited_action(client_for, st
     owner.post(f"/studio/{SLUG}/receive", data={"confirm_receive": "yes"})
     assert campaigns.campaign(session, get_study(session, SLUG).id).receiving.slug == SLUG
     session.rollback()
-    assert _consent(studio_app.test_client(), f"{SLUG}-v2").startswith(f"/s/{SLUG}/p/")
+    assert _consent(studio_app.test_client(), f"{SLUG}-v2") == SLUG
     trail = owner.get(f"/studio/{SLUG}/audit").get_data(as_text=True)
     assert trail.count('class="audit-receiving"') == 2
     assert "owner@example.org" in trail

@@ -134,7 +134,7 @@ def page_view(
     return PageView(
         step=step,
         lang=lang,
-        study_title=spec.text(spec.title, lang),
+        study_title=spec.text(spec.page_title, lang),
         progress=progress,
         items=tuple(item_view(spec, item, lang) for item in items),
         frame=frame,
@@ -382,7 +382,7 @@ def render_withdraw_confirmation(state: PageState, *, code: str, csrf: str) -> s
     """The 'are you sure?' page before a participant's answers are erased."""
     spec = state.spec
     use_language(state.language, interface_text(spec, state.language))
-    title = spec.text(spec.title, state.language)
+    title = spec.text(spec.page_title, state.language)
     return render_template(
         "participant/withdraw.html",
         ui=page_chrome(languages=(), study_title=title),
