@@ -45,6 +45,7 @@ from framelab.domain.assignment import arm_sequence, simple_draw
 from framelab.services import pseudonyms
 from framelab.services.dashboard import dashboard
 from framelab.services.enrolment import DUPLICATE_SEQUENCE
+from framelab.services.export import export_id_for, export_tidy
 from framelab.services.studies import get_study, set_status
 from framelab.testing.checks import check_database
 from tests.factories import make_study, valid_answers
@@ -382,6 +383,11 @@ def test_a_repeat_panel_id_is_a_duplicate_outside_the_block_sequence_and_the_log
     for d in outside:
         assert d.arm == simple_draw(spec, spec.design.seed, DUPLICATE_SEQUENCE, d.position)
     assert check_database(database_url, spec.slug, []).problems() == []
+    # Excluded from the analysis data: the export (and so the report) holds no duplicate.
+    with panel_app.extensions["framelab.db"]() as session:
+        exported = set(export_tidy(session, spec.slug)["participant"])
+        ids = {code: export_id_for(session, code) for code in people}
+    assert exported == {ids[c] for c in people if c not in repeats}
     # Counted on the dashboard apart, and in none of the real figures.
     assert figures.duplicates_started == len(repeats)
     assert figures.total.started == len(people) - len(repeats)
