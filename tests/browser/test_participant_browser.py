@@ -23,6 +23,8 @@ def live_server(tmp_path) -> Iterator[str]:
     """The app served by Werkzeug on 127.0.0.1 on a free port, in a thread."""
     app = make_app(f"sqlite:///{tmp_path / 'browser.sqlite'}")
     with serve(app) as url:
+        # "Leave this page" goes to a site on the internet by default: here, one it can reach.
+        app.config["QUICK_EXIT_URL"] = f"{url}/withdraw"
         yield url
 
 
@@ -112,12 +114,21 @@ def test_example_study_completes_on_a_small_phone_with_no_accessibility_violatio
 
         assert page.locator(".completion .code").inner_text() == SPEC.completion.code
         check_page(page, axe_js, artifacts_dir, f"{lang}-6-debrief", problems, scripts_off)
-        page.click("a[href$='/withdraw']")
+        # The debrief's withdraw button is a form carrying the code (the browser was just
+        # told to forget the participant).
+        page.click("form[action$='/p/withdraw'] button")
         check_page(page, axe_js, artifacts_dir, f"{lang}-7-withdraw-confirm", problems, scripts_off)
         page.click("button[name=confirm]")
         check_page(page, axe_js, artifacts_dir, f"{lang}-8-withdrawn", problems, scripts_off)
         page.goto(f"{live_server}/s/no-such-study?lang={lang}")
         check_page(page, axe_js, artifacts_dir, f"{lang}-9-not-found", problems, scripts_off)
+        # "Leave this page" works without scripts (a plain link); with them it replaces
+        # the page in the history, so the back button does not return to the study.
+        page.goto(f"{live_server}/s/{SPEC.slug}?lang={lang}")
+        entries = page.evaluate("history.length")
+        page.click("a[data-exit]")
+        page.wait_for_url(f"{live_server}/withdraw")
+        assert page.evaluate("history.length") == entries + (0 if javascript else 1)
     finally:
         context.close()
     assert problems == []

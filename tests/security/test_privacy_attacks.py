@@ -538,7 +538,9 @@ def test_every_participant_page_has_a_quick_exit_that_replaces_the_history_entry
     seen["unknown participant"] = other.get("/r/not-a-code-of-anyone").get_data(as_text=True)
     seen["expired form"] = other.post("/p", data={"code": walker.code}).get_data(as_text=True)
     seen["unknown study"] = other.get("/s/no-such-study").get_data(as_text=True)
-    exit_link = '<a class="exit" href="https://www.wikipedia.org/" rel="noreferrer" data-exit>'
+    exit_link = (
+        '<a class="button danger" href="https://www.wikipedia.org/" rel="noreferrer" data-exit>'
+    )
     for where, html in seen.items():
         assert exit_link in html and "Leave this page" in html, where
     with other.get("/static/framelab.js") as response:

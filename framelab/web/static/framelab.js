@@ -3,7 +3,7 @@ document.querySelectorAll('input[type=range]').forEach(function (r) {
   var out = document.querySelector('output[for="' + r.id + '"]');
   if (out) r.addEventListener('input', function () { out.value = r.value; });
 });
-// "Leave this page": replace this page in the history, so Back does not return to it.
+// Leave this page: replace it in the history, so Back does not return to it.
 document.querySelectorAll('a[data-exit]').forEach(function (a) {
   a.addEventListener('click', function (e) { e.preventDefault(); location.replace(a.href); });
 });
