@@ -12,7 +12,7 @@ from framelab.domain.names import arm_name
 from framelab.domain.study import StudyError, load_study
 from framelab.services import studio
 from framelab.web.studio import build_frames as bf
-from tests.factories import make_study
+from tests.factories import approve, make_study
 
 # ------------------------------------------------------------------ pure edits
 
@@ -427,6 +427,7 @@ def test_a_live_study_shows_read_only_frames_and_refuses_changes(client_for, stu
     from tests.studio.conftest import NOW, SLUG
 
     with studio_app.app_context():
+        approve(db_session(), SLUG, now=NOW)
         studio.change_status(db_session(), SLUG, "live", now=NOW)
     owner = client_for("owner@example.org")
     page = unescape(owner.get(f"/studio/{SLUG}/frames").get_data(as_text=True))
@@ -588,6 +589,7 @@ def test_a_live_study_keeps_its_target_on_the_plan_page(client_for, studio_app):
     from tests.studio.conftest import NOW, SLUG
 
     with studio_app.app_context():
+        approve(db_session(), SLUG, now=NOW)
         studio.change_status(db_session(), SLUG, "live", now=NOW)
     analyst = client_for("analyst@example.org")
     before = _stored(studio_app, SLUG)

@@ -20,7 +20,7 @@ from framelab.web.studio import build_scales as bs
 from framelab.web.studio.editing import edit_design
 from framelab.web.studio.label_presets import PRESETS, matching_preset, sibling
 from framelab.web.studio.question_types import change_type
-from tests.factories import make_study, study_data
+from tests.factories import approve, make_study, study_data
 from tests.studio.conftest import SLUG
 
 T0 = datetime(2026, 11, 26, tzinfo=UTC)
@@ -570,6 +570,7 @@ def test_a_campaigner_builds_the_questions_of_a_study_through_the_forms(studio_a
 def test_a_live_study_shows_its_questions_read_only_and_refuses_changes(studio_app, client_for):
     owner = client_for("owner@example.org")
     with studio_app.app_context():
+        approve(db_session(), SLUG, now=T0)
         studio.change_status(db_session(), SLUG, "live", now=T0)
     before = current(studio_app).spec_hash
     for url in ("questions", "questions/support", "scales", "scales/care_values"):
