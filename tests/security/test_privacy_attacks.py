@@ -482,7 +482,7 @@ def test_a_shared_phone_keeps_neither_the_study_nor_the_code_in_its_history(pane
     # Set-Cookie: the code travels in a cookie only the participant pages get, no script.
     cookie = client.get_cookie("p", path="/p")
     assert cookie is None  # the debrief told the browser to forget it
-    assert debrief.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+    assert debrief.headers["Clear-Site-Data"] == '"cookies", "storage"'
     resumed = panel_app.test_client().get(f"/r/{code}")
     set_cookie = resumed.headers["Set-Cookie"]
     assert "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie and "Path=/p" in set_cookie

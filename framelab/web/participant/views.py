@@ -112,8 +112,10 @@ _PANEL_VALUE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _SOURCE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _CODE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _SESSION_CODES = "participants"
-# What a finished or withdrawn participant's browser is asked to forget of this site.
-CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
+# What a finished or withdrawn participant's browser is asked to forget of this site. Not
+# "cache": pages are never cached (no-store) and clearing the cache can stall the page
+# for seconds in some browsers; the cache holds only the stylesheet and script.
+CLEAR_SITE_DATA = '"cookies", "storage"'
 _KEY_CACHE = "framelab.pseudonym_key"
 
 
