@@ -225,6 +225,9 @@ def requests(draw) -> dict[str, Any]:
             st.sampled_from(
                 ["keep"] * 6
                 + ["forged", "old_key", "none", "none", "participant", "no_participant"]
+                # A consent mostly from a browser with nothing stored (a newcomer on the
+                # link): a browser that holds a participant answers their own consent.
+                + (["none"] * 6 if kind == "consent" else [])
             )
         ),
         "raw": None,

@@ -363,6 +363,8 @@ def study_data(draw: Any) -> dict[str, Any]:
             privacy["time_precision"] = draw(st.sampled_from(["hour", "day"]))
         if draw(st.booleans()):
             privacy["retention_days"] = draw(st.integers(1, 3_650))
+        if draw(st.booleans()):
+            privacy["page_title"] = draw(localized(data["languages"]))
         data["privacy"] = privacy
     return data
 

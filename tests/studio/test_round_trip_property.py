@@ -115,6 +115,7 @@ NON_DEFAULT: dict[str, Callable[[Study], bool]] = {
     "Study.translation": lambda s: s.translation is not None,
     "Study.privacy": lambda s: s.privacy is not None,
     "Privacy.time_precision": lambda s: s.privacy is not None and s.privacy.time_precision == "day",
+    "Privacy.page_title": lambda s: s.privacy is not None and s.privacy.page_title is not None,
     "Privacy.retention_days": lambda s: (
         s.privacy is not None and s.privacy.retention_days is not None
     ),

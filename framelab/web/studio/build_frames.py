@@ -392,7 +392,12 @@ def set_allocation(spec: Study, weights: Mapping[str, int], block_size: int | No
 
 
 def group_id(name: str) -> str:
-    """A stratum label from a group name typed by a campaigner ("Left wing" -> left_wing)."""
+    """A stratum label from a group name typed by a campaigner ("Left wing" -> left_wing).
+
+    A name that already is a label stays as it is (a study file's `ek_2_` saved unchanged).
+    """
+    if re.fullmatch(r"[a-z][a-z0-9_]{0,59}", name.strip()):
+        return name.strip()
     ident = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")[:60]
     if ident and not ident[0].isalpha():
         ident = f"group_{ident}"
