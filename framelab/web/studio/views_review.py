@@ -38,6 +38,12 @@ def _who_acts() -> None:
         audit.set_actor(None)
 
 
+@bp.teardown_request
+def _nobody_acts(_error: BaseException | None) -> None:
+    """The actor ends with the request (a thread's next work must not inherit it)."""
+    audit.set_actor(None)
+
+
 def review_required() -> bool:
     """The instance setting (DECISIONS rule 9): sign-off before launch, on by default."""
     return bool(current_app.config.get("REQUIRE_REVIEW", True))
