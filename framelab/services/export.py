@@ -53,7 +53,7 @@ from framelab.services.codebook import (
     scale_column,
     scale_phases,
 )
-from framelab.services.export_files import EXPORT_FORMATS, write_frame
+from framelab.services.export_files import EXPORT_FORMATS, LONG_COLUMNS, write_frame
 from framelab.services.studies import get_study
 
 __all__ = [
@@ -329,20 +329,7 @@ def export_long(
                 }
             )
     rows.sort(key=lambda r: r["_order"])
-    kinds = {
-        "participant": "string",
-        "arm": "string",
-        "stratum": "string",
-        "status": "string",
-        "pilot": "boolean",
-        "rehearsal": "boolean",
-        "phase": "string",
-        "item": "string",
-        "value": "number",
-        "value_text": "string",
-        "answered_at": "datetime",
-    }
-    return pd.DataFrame({k: _typed([r[k] for r in rows], kind) for k, kind in kinds.items()})
+    return pd.DataFrame({k: _typed([r[k] for r in rows], kind) for k, kind in LONG_COLUMNS.items()})
 
 
 def analysis_plan(spec: StudySpec) -> dict[str, Any]:

@@ -42,8 +42,8 @@ from framelab.services.codebook import (
 )
 
 EXPORT_FORMATS = ("csv", "parquet", "sav", "dta", "long-csv", "codebook-json", "codebook-md")
-# Column types of the long export (services.export.export_long) that its CSV converts.
-LONG_COLUMN_TYPES = {
+# The long export's columns and their kinds (services.export.export_long builds the frame).
+LONG_COLUMNS = {
     "participant": "string",
     "arm": "string",
     "stratum": "string",
@@ -52,9 +52,12 @@ LONG_COLUMN_TYPES = {
     "rehearsal": "boolean",
     "phase": "string",
     "item": "string",
-    "value": "integer",
+    "value": "number",
     "value_text": "string",
+    "answered_at": "datetime",
 }
+# Its CSV writes answers as whole numbers (4, not 4.0; missing stays empty).
+LONG_COLUMN_TYPES = {**LONG_COLUMNS, "value": "integer"}
 TEXT_TYPES = ("string", CATEGORY_TYPE)
 # A spreadsheet runs a cell that begins with one of these as a formula (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
