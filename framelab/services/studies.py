@@ -255,7 +255,7 @@ def publish_study(
             )
             session.add(study)
             session.flush()
-            version = _new_version(session, study, spec, spec_hash, 1, now)
+            version = add_version(session, study, spec, spec_hash, 1, now)
         else:
             was_live = _was_live(session, study)
             _check_transition(spec.slug, study.status, status, was_live=was_live)
@@ -285,9 +285,10 @@ def _was_live(session: Session, study: Study) -> bool:
     return bool(locked)
 
 
-def _new_version(
+def add_version(
     session: Session, study: Study, spec: StudySpec, spec_hash: str, number: int, now: datetime
 ) -> StudyVersion:
+    """Store `spec` as version `number` of `study` and make it the current one (no commit)."""
     version = StudyVersion(
         study_id=study.id,
         version=number,
@@ -331,7 +332,7 @@ def _replace_version(
                 f"{study.slug}: version {current.version} is locked and participants have answered it; "
                 f"this file changes its {', '.join(changed)} (start a new study instead)"
             )
-    return _new_version(session, study, spec, spec_hash, current.version + 1, now)
+    return add_version(session, study, spec, spec_hash, current.version + 1, now)
 
 
 def get_study(session: Session, slug: str) -> LoadedStudy:

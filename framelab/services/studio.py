@@ -16,7 +16,6 @@ Services take a Session, own the transaction and never import Flask.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from framelab.services.accounts import Account
 from framelab.services.studies import (
     LOCK_PARTS,
     LoadedStudy,
+    add_version,
     close_at_target,
     get_study,
     lock_hashes,
@@ -251,7 +251,7 @@ def create_study(
         "created",
         now=now,
         spec_hash=version.spec_hash,
-        actor=audit.Actor(owner.id, owner.email),
+        actor=audit.Actor.of(owner),
     )
     session.commit()
     return get_study(session, spec.slug)
@@ -524,16 +524,7 @@ def new_version(session: Session, slug: str, *, account: Account, now: datetime)
     ).all()
     title = spec.text(spec.title, spec.default_language)
     study = campaigns.insert_version_study(session, root, new_slug, title, now=now)
-    study.current_version = 1
-    session.add(
-        StudyVersion(
-            study_id=study.id,
-            version=1,
-            spec_json=json.dumps(spec.model_dump(mode="json"), ensure_ascii=False),
-            spec_hash=spec.content_hash(),
-            created_at=now,
-        )
-    )
+    add_version(session, study, spec, spec.content_hash(), 1, now)
     for user_id, role in members:
         session.add(StudyMembership(user_id=user_id, study_id=study.id, role=role, created_at=now))
     if account.id not in {m[0] for m in members}:
@@ -547,7 +538,7 @@ def new_version(session: Session, slug: str, *, account: Account, now: datetime)
         now=now,
         detail=f"from {loaded.slug} (version {loaded.version}); campaign link /s/{root.slug}",
         spec_hash=spec.content_hash(),
-        actor=audit.Actor(account.id, account.email),
+        actor=audit.Actor.of(account),
     )
     session.commit()
     return get_study(session, new_slug)
