@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -47,6 +48,11 @@ class Actor:
 
     id: int | None
     name: str
+
+    @classmethod
+    def of(cls, account: Any) -> Actor:
+        """The actor for a studio account (anything with `id` and `email`)."""
+        return cls(account.id, account.email)
 
 
 COMMAND_LINE = Actor(None, "command line (server operator)")

@@ -143,7 +143,7 @@ def decide(
         now=now,
         detail=text,
         spec_hash=loaded.spec_hash,
-        actor=audit.Actor(account.id, account.email),
+        actor=audit.Actor.of(account),
     )
     session.commit()
     return review_state(session, slug)

@@ -33,7 +33,7 @@ def _who_acts() -> None:
     """Audit events of this request name the signed-in account (services read it)."""
     if current_user.is_authenticated:
         account = current_account()
-        audit.set_actor(audit.Actor(account.id, account.email))
+        audit.set_actor(audit.Actor.of(account))
     else:
         audit.set_actor(None)
 
