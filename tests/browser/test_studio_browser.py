@@ -105,11 +105,14 @@ def test_campaigner_drafts_previews_launches_and_sees_the_participant_counted(
         assert "longer than" not in page.inner_text("main")
         check(page, axe_js, artifacts_dir, "05-frames", problems)
         page.click("a[href$='/frames/care']")
+        # studio.js is deferred: typing before it has run would fire no live check (a
+        # person cannot type that fast; under CI load a test can).
+        page.wait_for_load_state("load")
         body = page.input_value("#body_en")
         # Twice the text: the live preview (JS) shows the length warning without saving.
         page.fill("#body_en", body + "\n\n" + body)
         warning = page.locator(".confound-warning")
-        warning.wait_for(timeout=10_000)
+        warning.wait_for(timeout=20_000)
         assert "longer than the other texts" in warning.inner_text()
         check(page, axe_js, artifacts_dir, "06-frame-live-warning", problems)
         page.click("#preview")  # the no-JS path renders the same warning on the server
