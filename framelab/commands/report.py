@@ -72,6 +72,7 @@ def report(
                     study,
                     include_pilot=include_pilot,
                     rehearsal=rehearsal,
+                    text=False,  # the analysis reads no free text: no text key needed
                     now=datetime.now(UTC),
                 )
             except StudyNotFound as exc:
@@ -92,7 +93,7 @@ def report(
         raise click.ClickException(
             f"{study}: the analysis plan does not fit the data: {exc}"
         ) from None
-    path = write_report(results, out, data=inputs.data, title=inputs.title, lang=lang)
+    path = write_report(results, out, data=inputs.data_file(), title=inputs.title, lang=lang)
     click.echo(str(path))
 
 

@@ -147,7 +147,9 @@ def _plan_lock_times(session: Session, study_id: int) -> dict[int, datetime]:
     return {version_id: locked_at for version_id, locked_at in rows}
 
 
-def _answers(session: Session, ids: list[int]) -> dict[int, dict[str, int | str]]:
+def _answers(
+    session: Session, ids: list[int], text: bool = True
+) -> dict[int, dict[str, int | str]]:
     out: dict[int, dict[str, int | str]] = defaultdict(dict)
     if not ids:
         return out
@@ -163,6 +165,8 @@ def _answers(session: Session, ids: list[int]) -> dict[int, dict[str, int | str]
         .where(Participant.id.in_(ids))
     )
     for pid, phase, item_id, value_int, value_text in rows:
+        if value_int is None and not text:
+            continue  # free text not asked for: never decrypted, so no key is needed
         # decrypt_text: free text may be encrypted at rest (framelab.crypto, FRAMELAB_TEXT_KEY).
         value = value_int if value_int is not None else decrypt_text(value_text)
         out[pid][item_column(phase, item_id)] = value
@@ -201,13 +205,16 @@ def export_tidy(
     rehearsal: bool = False,
     exact_times: bool = False,
     withdrawn: bool = False,
+    text: bool = True,
 ) -> pd.DataFrame:
     """One row per participant, columns exactly as the codebook lists them.
 
     Real participants only, or with `rehearsal` the simulated ones only. Times are
     rounded down to the study's precision and durations to whole seconds unless
     `exact_times` (an audit export). Withdrawn participants are left out unless
-    `withdrawn` (the report's attrition figures, never a file).
+    `withdrawn` (the report's attrition figures, never a file). Without `text` the
+    free-text answers are left empty and never decrypted (a report reads no text, so it
+    needs no FRAMELAB_TEXT_KEY).
     """
     loaded = get_study(session, slug)
     spec = loaded.spec
@@ -218,7 +225,7 @@ def export_tidy(
     }
     people = _participants(session, loaded.id, include_pilot, rehearsal, withdrawn)
     ids = [p.id for p in people]
-    answers = _answers(session, ids)
+    answers = _answers(session, ids, text)
     message = _message_seconds(session, ids)
     pseudonyms = _export_ids(session, loaded.id, people)
     lock_times = _plan_lock_times(session, loaded.id)

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from framelab.db.models import StudyVersion
+from framelab.services.codebook import item_column
 from framelab.services.export import analysis_plan, export_tidy
 from framelab.services.studies import LoadedStudy, get_study, lock_hashes
 
@@ -38,6 +39,20 @@ class ReportInputs:
     @property
     def languages(self) -> list[str]:
         return list(self.loaded.spec.languages)
+
+    def data_file(self) -> pd.DataFrame:
+        """The table written beside a report as data.csv: every exported participant the
+        analysis read (excluded ones too, with the flags that exclude them), without the
+        withdrawn (counted in the report, never in a file) and without free-text answers."""
+        spec = self.loaded.spec
+        text = {
+            item_column(phase, item.id)
+            for phase in ("pre", "post")
+            for item in spec.items_for(phase)
+            if item.type == "text"
+        }
+        rows = self.data[self.data["status"] != "withdrawn"] if len(self.data) else self.data
+        return rows.drop(columns=[c for c in rows.columns if c in text]).reset_index(drop=True)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -73,17 +88,19 @@ def report_inputs(
     *,
     include_pilot: bool = False,
     rehearsal: bool = False,
+    text: bool = True,
     now: datetime,
 ) -> ReportInputs:
     """Export the study and gather its plan and provenance (raises StudyNotFound).
 
     Real participants only; with `rehearsal` the simulated participants only (a
     rehearsal report, marked ``provenance["rehearsal"]`` so the report says so).
+    Without `text` free-text answers are not read (no FRAMELAB_TEXT_KEY needed).
     """
     loaded = get_study(session, slug)
     # Withdrawn participants stay in for the report's attrition figures (never in a file).
     data = export_tidy(
-        session, slug, include_pilot=include_pilot, rehearsal=rehearsal, withdrawn=True
+        session, slug, include_pilot=include_pilot, rehearsal=rehearsal, withdrawn=True, text=text
     )
     version = session.get(StudyVersion, loaded.version_id)
     spec = loaded.spec

@@ -1,0 +1,96 @@
+"""A command that needs a key says which one, in one line; a report needs no text key.
+
+Free-text answers stored under FRAMELAB_TEXT_KEY (framelab.crypto) can only be exported
+with that key: without it `framelab export` stops with the variable's name instead of a
+traceback. `framelab report` reads no free text, so it runs without the key, and the
+data.csv it writes holds neither free text nor withdrawn participants.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from framelab.cli import main
+from framelab.crypto import generate_text_key
+from framelab.db.session import make_engine, make_session_factory
+from framelab.services.enrolment import start_participant
+from framelab.services.flow import current_page, submit_step
+from tests.factories import make_study, valid_answers
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "torture-ban.yaml"
+NOW = pd.Timestamp("2026-11-25T20:00:00Z").to_pydatetime()
+N = 15
+
+
+@pytest.fixture
+def encrypted(database_url, monkeypatch):
+    """The example study with N participants whose free-text answers are encrypted."""
+    runner = CliRunner()
+    assert runner.invoke(main, ["init-db", "--database-url", database_url]).exit_code == 0
+    loaded = runner.invoke(
+        main, ["load-study", str(EXAMPLE), "--status", "live", "--database-url", database_url]
+    )
+    assert loaded.exit_code == 0, loaded.output
+    monkeypatch.setenv("FRAMELAB_TEXT_KEY", generate_text_key())
+    spec = make_study()
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as session:
+        for n in range(N):
+            person = start_participant(
+                session, "torture-ban", language="en", source=None, panel=None, now=NOW
+            )
+            t = NOW
+            while (page := current_page(session, person.code, now=t)).step != "debrief":
+                t += timedelta(seconds=30)
+                form = {"consent": "yes"}
+                if page.step != "consent":
+                    form = valid_answers(spec, page.step, support=str(n % 5 + 1))
+                submit_step(session, person.code, page.step, form, now=t)
+    engine.dispose()
+    monkeypatch.delenv("FRAMELAB_TEXT_KEY")
+    return database_url
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_export_without_the_text_key_names_the_variable_not_a_traceback(encrypted, tmp_path):
+    for fmt in ("csv", "long-csv"):
+        result = _run(
+            "export", "torture-ban", "--format", fmt, "--out", str(tmp_path / f"x.{fmt}"),
+            "--database-url", encrypted,
+        )  # fmt: skip
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output and result.exception is not None
+        assert isinstance(result.exception, SystemExit)
+        assert "Error: FRAMELAB_TEXT_KEY: text answers in this database are encrypted" in (
+            result.output
+        )
+
+
+def test_export_with_another_key_says_the_key_cannot_decrypt(encrypted, tmp_path, monkeypatch):
+    monkeypatch.setenv("FRAMELAB_TEXT_KEY", generate_text_key())
+    result = _run(
+        "export", "torture-ban", "--out", str(tmp_path / "x.csv"), "--database-url", encrypted
+    )
+    assert result.exit_code == 1
+    assert "FRAMELAB_TEXT_KEY: this key cannot decrypt the stored text answers" in result.output
+
+
+def test_report_needs_no_text_key_and_its_data_file_holds_no_free_text(encrypted, tmp_path):
+    out = tmp_path / "report"
+    result = _run("report", "torture-ban", "--out", str(out), "--database-url", encrypted)
+    assert result.exit_code == 0, result.output
+    data = pd.read_csv(out / "data.csv")
+    spec = make_study()
+    text_columns = {f"post_{i.id}" for i in spec.items_for("post") if i.type == "text"}
+    assert text_columns, "the example study has a free-text question"
+    assert not text_columns & set(data.columns)
+    assert len(data) == N and "withdrawn" not in set(data["status"])
+    assert "post_support" in data.columns and data["post_support"].notna().sum() == N
