@@ -278,4 +278,12 @@ def _analysis_problems(study: Study) -> Problems:
                         f"'{name}' is a post-phase item; {field} must be measured before treatment",
                     )
                 )
+    if "speeder" in plan.exclude and study.quality.speeder_seconds is None:
+        problems.append(
+            (
+                f"analysis.exclude[{plan.exclude.index('speeder')}]",
+                "'speeder' excludes nobody without quality.speeder_seconds (the fewest "
+                "seconds a real participant needs); set it or drop 'speeder'",
+            )
+        )
     return problems
