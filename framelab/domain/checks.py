@@ -31,6 +31,7 @@ def study_problems(study: Study) -> Problems:
     problems += _arm_problems(study)
     problems += _value_problems(study)
     problems += _scale_problems(study)
+    problems += _manipulation_problems(study)
     problems += design_problems(study)
     problems += _analysis_problems(study)
     problems += translation_problems(study)
@@ -184,6 +185,27 @@ def _value_problems(study: Study) -> Problems:
 
 def _scale_problems(study: Study) -> Problems:
     problems: Problems = []
+def _manipulation_problems(study: Study) -> Problems:
+    """What a manipulation check's options mean: a known value, or arms of this study."""
+    problems: Problems = []
+    known = known_values(study.custom_values)
+    arms = [a.id for a in study.arms]
+    for i, item in enumerate(study.items):
+        for j, option in enumerate(item.options or []):
+            loc = f"items[{i}].options[{j}]"
+            if option.value_tag is not None and option.value_tag not in known:
+                problems.append((f"{loc}.value_tag", _unknown_value(option.value_tag, known)))
+            for k, arm in enumerate(option.correct_for or []):
+                if arm not in arms:
+                    problems.append(
+                        (
+                            f"{loc}.correct_for[{k}]",
+                            f"'{arm}' is not an arm of this study (arms: {', '.join(arms)})",
+                        )
+                    )
+    return problems
+
+
     items = {i.id: i for i in study.items}
     for i, scale in enumerate(study.scales):
         loc = f"scales[{i}]"

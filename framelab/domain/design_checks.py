@@ -87,7 +87,14 @@ def design_problems(study: Study) -> Problems:
             )
     if design.scheme == "factorial":
         problems += _factorial_problems(study)
-    elif design.factors is not None:
+    elif design.control_in_main_effects is not None:
+        problems.append(
+            (
+                "design.control_in_main_effects",
+                f"only factorial designs have main effects; the scheme is {design.scheme}",
+            )
+        )
+    if design.scheme != "factorial" and design.factors is not None:
         problems.append(
             (
                 "design.factors",

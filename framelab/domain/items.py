@@ -98,11 +98,21 @@ class OmitsUnsetFields(DomainModel):
         return data
 
 
-class Option(DomainModel):
-    """One option of a choice item: the stored integer ``value`` and its label."""
+class Option(OmitsUnsetFields):
+    """One option of a choice item: the stored integer ``value`` and its label.
+
+    On a manipulation-check item an option may say what choosing it means:
+    ``value_tag`` (the value it names, e.g. ``care``: right for every frame that
+    appeals to that value) or ``correct_for`` (the arm ids for which it is the
+    right answer, e.g. the arms whose messenger is a refugee).
+    """
+
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("value_tag", "correct_for")
 
     value: int
     label: Localized
+    value_tag: str | None = None
+    correct_for: list[str] | None = None
 
     @field_validator("value")
     @classmethod
@@ -210,6 +220,7 @@ class Item(OmitsUnsetFields):
                     f"only attention_check items have a correct answer; this item's role is {self.role}",
                 )
             )
+        problems += self._option_meaning_problems()
         if self.correct is not None and not problems:
             allowed = self.allowed_values() or []
             if self.correct not in allowed:
@@ -255,6 +266,32 @@ class Item(OmitsUnsetFields):
                     )
                 )
             seen.setdefault(option.value, i)
+        return problems
+
+    def _option_meaning_problems(self) -> list[tuple[str, str]]:
+        """value_tag / correct_for belong to manipulation checks, one of them per option."""
+        problems = []
+        for i, option in enumerate(self.options or []):
+            for name in ("value_tag", "correct_for"):
+                if getattr(option, name) is not None and self.role != "manipulation_check":
+                    problems.append(
+                        (
+                            f"options[{i}].{name}",
+                            f"only manipulation_check items say what an option means; this "
+                            f"item's role is {self.role}",
+                        )
+                    )
+            if option.value_tag is not None and option.correct_for is not None:
+                problems.append(
+                    (
+                        f"options[{i}]",
+                        "expected value_tag or correct_for, not both (one meaning per option)",
+                    )
+                )
+            if option.correct_for is not None and not option.correct_for:
+                problems.append(
+                    (f"options[{i}].correct_for", "expected at least one arm id, got []")
+                )
         return problems
 
     # ---------------------------------------------------------------- reading

@@ -371,6 +371,22 @@ def study_data(draw: Any) -> dict[str, Any]:
         if draw(st.booleans()):
             privacy["page_title"] = draw(localized(data["languages"]))
         data["privacy"] = privacy
+    # Drawn after privacy (issue 19): what a manipulation check's options mean, and
+    # whether a factorial design's main effects compare each level with the control.
+    arm_ids_drawn = [a["id"] for a in data["arms"]]
+    for item in data["items"]:
+        if item.get("role") != "manipulation_check" or item["type"] != "choice":
+            continue
+        for option in item["options"]:
+            meaning = draw(st.sampled_from((None, "value_tag", "correct_for")))
+            if meaning == "value_tag":
+                option["value_tag"] = draw(st.sampled_from(values))
+            elif meaning == "correct_for":
+                option["correct_for"] = draw(
+                    st.lists(st.sampled_from(arm_ids_drawn), min_size=1, max_size=2, unique=True)
+                )
+    if scheme == "factorial" and draw(st.booleans()):
+        data["design"]["control_in_main_effects"] = draw(st.booleans())
     return data
 
 

@@ -160,6 +160,12 @@ NON_DEFAULT: dict[str, Callable[[Study], bool]] = {
     "Option.label": lambda s: _any(
         _items(s), lambda i: _any(i.options or [], lambda o: not o.label.is_plain)
     ),
+    "Option.value_tag": lambda s: _any(
+        _items(s), lambda i: _any(i.options or [], lambda o: o.value_tag is not None)
+    ),
+    "Option.correct_for": lambda s: _any(
+        _items(s), lambda i: _any(i.options or [], lambda o: bool(o.correct_for))
+    ),
     "Scale.id": lambda s: len(s.scales) > 0,
     "Scale.items": lambda s: _any(s.scales, lambda c: len(c.items) > 2),
     "Scale.value": lambda s: _any(s.scales, lambda c: c.value is not None),
@@ -172,6 +178,7 @@ NON_DEFAULT: dict[str, Callable[[Study], bool]] = {
     "Design.block_by": lambda s: s.design.block_by is not None,
     "Design.strata": lambda s: s.design.strata is not None and len(s.design.strata) > 1,
     "Design.factors": lambda s: s.design.factors is not None,
+    "Design.control_in_main_effects": lambda s: s.design.control_in_main_effects is True,
     "AnalysisPlan.primary": lambda s: len(s.analysis.primary) > 1,
     "AnalysisPlan.secondary": lambda s: bool(s.analysis.secondary),
     "AnalysisPlan.covariates": lambda s: bool(s.analysis.covariates),
