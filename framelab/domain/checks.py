@@ -30,8 +30,8 @@ def study_problems(study: Study) -> Problems:
     problems += _id_problems(study)
     problems += _arm_problems(study)
     problems += _value_problems(study)
-    problems += _scale_problems(study)
     problems += _manipulation_problems(study)
+    problems += _scale_problems(study)
     problems += design_problems(study)
     problems += _analysis_problems(study)
     problems += translation_problems(study)
@@ -183,8 +183,6 @@ def _value_problems(study: Study) -> Problems:
     return problems
 
 
-def _scale_problems(study: Study) -> Problems:
-    problems: Problems = []
 def _manipulation_problems(study: Study) -> Problems:
     """What a manipulation check's options mean: a known value, or arms of this study."""
     problems: Problems = []
@@ -206,6 +204,8 @@ def _manipulation_problems(study: Study) -> Problems:
     return problems
 
 
+def _scale_problems(study: Study) -> Problems:
+    problems: Problems = []
     items = {i.id: i for i in study.items}
     for i, scale in enumerate(study.scales):
         loc = f"scales[{i}]"

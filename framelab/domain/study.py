@@ -130,19 +130,19 @@ class Scale(OmitsUnsetFields):
 class Design(OmitsUnsetFields):
     """How arms are assigned; the whole sequence follows from ``seed``."""
 
-    scheme: Literal["simple", "complete", "blocked", "factorial"]
     _omit_when_none: ClassVar[tuple[str, ...]] = ("control_in_main_effects",)
 
+    scheme: Literal["simple", "complete", "blocked", "factorial"]
     seed: int
     weights: dict[str, int] | None = None
     block_size: int | None = None
     block_by: str | None = None
     strata: dict[str, list[int]] | None = None
     factors: dict[str, list[str]] | None = None
-
     # Factorial designs: main effects compare each level with the control (true) or with
     # the factor's first level within the factorial cells (false or unset).
     control_in_main_effects: bool | None = None
+
     @field_validator("seed")
     @classmethod
     def _check_seed(cls, value: int) -> int:
