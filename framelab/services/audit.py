@@ -37,6 +37,8 @@ ACTIONS = {
     "version_created": "created a new version",
     "receiving": "switched which version receives new participants",
     "exported": "downloaded data",
+    "card_published": "added a results card to the frame library",
+    "card_exported": "downloaded the signed results card",
     "erased": "erased the participant data (a tombstone with counts remains)",
     "members": "changed who has a role",
 }
