@@ -16,7 +16,7 @@ import pandas as pd
 
 from analysis._data import Levels, Prepared, effects_frame, prepare
 from analysis.guards import check_effects
-from analysis.hc import OLSFit, ols_hc2, t_summary, wald_test
+from analysis.hc import OLSFit, check_small_sample, hc2_inference, ols_hc2, t_summary, wald_test
 
 __all__ = ["ancova", "change_score", "difference_in_means", "lin", "omnibus"]
 
@@ -172,7 +172,13 @@ def _dummies(p: Prepared) -> tuple[np.ndarray, list[str]]:
 
 
 def _arm_rows(
-    fit: OLSFit, p: Prepared, outcome: str, method: str, alpha: float, response: np.ndarray
+    fit: OLSFit,
+    p: Prepared,
+    outcome: str,
+    method: str,
+    alpha: float,
+    response: np.ndarray,
+    small_sample: str,
 ) -> pd.DataFrame:
     """One row per arm from an OLS fit, refused (NumericalError) when it blows up.
 
@@ -184,19 +190,16 @@ def _arm_rows(
     n_c = int(counts[0])
     rows = []
     for k, a in enumerate(p.arms, start=1):
-        j = fit.index(f"arm:{a}")
+        inf = hc2_inference(fit, fit.index(f"arm:{a}"), alpha, small_sample)
         rows.append(
-            _row(
-                outcome,
-                a,
-                method,
-                fit.coef[j],
-                fit.std_error[j],
-                fit.df_resid,
-                alpha,
-                n_c,
-                int(counts[k]),
-            )
+            {
+                "outcome": outcome,
+                "arm": a,
+                "method": method,
+                **inf,
+                "n_control": n_c,
+                "n_treatment": int(counts[k]),
+            }
         )
     sd = float(np.std(response, ddof=1))
     return check_effects(effects_frame(rows), outcome=outcome, method=method, outcome_sd=sd)
@@ -211,6 +214,7 @@ def lin(
     *,
     alpha: float = 0.05,
     levels: Levels | None = None,
+    small_sample: str = "bell_mccaffrey",
 ) -> pd.DataFrame:
     """Lin (2013) covariate adjustment: OLS with treatment x centred covariates, HC2.
 
@@ -219,9 +223,15 @@ def lin(
     full-sample means (text covariates, and those whose ``levels`` are declared,
     dummy-coded with the reference level dropped: the first declared, else the first
     sorted; the arm effects do not depend on that choice),
-    with HC2 standard errors and ``df = n - p``. ``tau_k`` is the effect of arm
-    *k*; this is ``estimatr::lm_lin(y ~ arm, covariates = ~ x1 + x2)`` with the
-    control as the reference level. All arms are fitted in one model.
+    with HC2 standard errors. ``tau_k`` is the effect of arm *k*; this is
+    ``estimatr::lm_lin(y ~ arm, covariates = ~ x1 + x2)`` with the control as the
+    reference level. All arms are fitted in one model.
+
+    Degrees of freedom (``small_sample``): ``"bell_mccaffrey"`` (default) uses
+    :func:`analysis.hc.bell_mccaffrey_df`, as ``clubSandwich::coef_test(vcov =
+    "CR2", test = "Satterthwaite")`` with each participant its own cluster;
+    ``"residual"`` uses ``n - p`` as estimatr does. Both are in every row (the
+    residual-df figures in the ``*_residual`` columns).
 
     References
     ----------
@@ -255,8 +265,9 @@ def lin(
         for c in range(n_cov):
             np.multiply(D[:, j], Xc[:, c], out=X[:, col])
             col += 1
+    check_small_sample(small_sample)
     fit = ols_hc2(X, p.y, names)
-    return _arm_rows(fit, p, outcome, "lin", alpha, p.y)
+    return _arm_rows(fit, p, outcome, "lin", alpha, p.y, small_sample)
 
 
 def ancova(
@@ -269,20 +280,24 @@ def ancova(
     covariates: Sequence[str] = (),
     alpha: float = 0.05,
     levels: Levels | None = None,
+    small_sample: str = "bell_mccaffrey",
 ) -> pd.DataFrame:
     """ANCOVA: OLS of the outcome on arm dummies and the baseline measure, HC2.
 
     ``lm_robust(y ~ arm + baseline [+ covariates], se_type = "HC2")``; the arm
-    coefficients are the effects, ``df = n - p``. Text covariates are dummy-coded as
-    in :func:`lin` (``levels`` gives declared level orders).
+    coefficients are the effects. Text covariates are dummy-coded as in :func:`lin`
+    (``levels`` gives declared level orders); ``small_sample`` as in :func:`lin`
+    (Bell-McCaffrey df by default, ``"residual"`` for estimatr's ``n - p``).
     """
+    check_small_sample(small_sample)
     p = prepare(
         df, outcome, arm, control, numeric_extra=[baseline], covariates=covariates, levels=levels
     )
     D, dn = _dummies(p)
     X = np.hstack([np.ones((len(p.y), 1)), D, p.extra])
     names = ["(Intercept)", *[f"arm:{a}" for a in dn], *p.extra_names]
-    return _arm_rows(ols_hc2(X, p.y, names), p, outcome, "ancova", alpha, p.y)
+    fit = ols_hc2(X, p.y, names)
+    return _arm_rows(fit, p, outcome, "ancova", alpha, p.y, small_sample)
 
 
 def change_score(
@@ -293,18 +308,21 @@ def change_score(
     baseline: str,
     *,
     alpha: float = 0.05,
+    small_sample: str = "bell_mccaffrey",
 ) -> pd.DataFrame:
     """Change-score model: OLS of ``outcome - baseline`` on arm dummies, HC2.
 
-    ``lm_robust(I(y - baseline) ~ arm, se_type = "HC2")``, ``df = n - p``.
+    ``lm_robust(I(y - baseline) ~ arm, se_type = "HC2")``; ``small_sample`` as in
+    :func:`lin` (Bell-McCaffrey df by default, ``"residual"`` for ``n - p``).
     """
+    check_small_sample(small_sample)
     p = prepare(df, outcome, arm, control, numeric_extra=[baseline])
     D, dn = _dummies(p)
     X = np.hstack([np.ones((len(p.y), 1)), D])
     names = ["(Intercept)", *[f"arm:{a}" for a in dn]]
     change = p.y - p.extra[:, 0]
     fit = ols_hc2(X, change, names)
-    return _arm_rows(fit, p, outcome, "change_score", alpha, change)
+    return _arm_rows(fit, p, outcome, "change_score", alpha, change, small_sample)
 
 
 def omnibus(

@@ -11,21 +11,44 @@ intervals of ``confint(glm)`` differ slightly). ``df`` is reported as ``inf``
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from analysis._data import Prepared, effects_frame, prepare
+from analysis._data import Levels, Prepared, effects_frame, prepare
 from analysis.estimators import _row
 from analysis.guards import NumericalError, check_effects, check_information
+from analysis.hc import t_summary
 from analysis.separation import SeparationError, check_separation
 
-__all__ = ["ConvergenceError", "NumericalError", "SeparationError", "logit", "ordinal_logit"]
+__all__ = [
+    "ConvergenceError",
+    "NumericalError",
+    "OrdinalModel",
+    "SeparationError",
+    "logit",
+    "ordinal_logit",
+    "ordinal_model",
+]
 
 
 class ConvergenceError(ValueError):
     """The likelihood maximisation did not converge (e.g. separation)."""
+
+
+def _varying(p: Prepared) -> Prepared:
+    """Drop covariate columns constant in the analysed rows (e.g. a level nobody chose).
+
+    They carry no information and would alias the intercept or thresholds; R's ``glm``
+    reports NA for them and ``clm`` drops them, as :func:`analysis.estimators.lin` does.
+    """
+    keep = np.ptp(p.extra, axis=0) > 0 if p.extra.shape[0] else np.ones(p.extra.shape[1], bool)
+    if keep.all():
+        return p
+    names = [n for n, k in zip(p.extra_names, keep, strict=True) if k]
+    return replace(p, extra=p.extra[:, keep], extra_names=names)
 
 
 def _design(p: Prepared, intercept: bool) -> tuple[np.ndarray, list[str]]:
@@ -55,12 +78,17 @@ def logit(
     *,
     covariates: Sequence[str] = (),
     alpha: float = 0.05,
+    levels: Levels | None = None,
 ) -> pd.DataFrame:
     """Logistic regression of a 0/1 outcome on arm dummies; estimate = log odds ratio.
 
     ``glm(y ~ arm [+ covariates], family = binomial)`` with its default
     model-based (non-robust) standard errors from the inverse Fisher information;
-    z statistic, normal p-value, Wald interval (``confint.default``).
+    z statistic, normal p-value, Wald interval (``confint.default``). Text
+    covariates, and those whose ``levels`` are declared, are dummy-coded with the
+    reference level dropped (as in :func:`analysis.estimators.lin`); a covariate
+    constant in the analysed rows is left out. ``covariates`` in each row lists the
+    covariate columns the model adjusted for.
 
     Numerical honesty: before fitting, a linear program decides whether the
     maximum-likelihood estimate exists (no (quasi-)separation; Albert & Anderson
@@ -93,13 +121,13 @@ def logit(
     >>> round(float(logit(d, "y", "arm", "c")["estimate"].iloc[0]), 4)
     1.0986
     """
-    p = prepare(df, outcome, arm, control, covariates=covariates)
-    levels = np.unique(p.y)
-    if not np.all(np.isin(levels, [0.0, 1.0])):
+    p = _varying(prepare(df, outcome, arm, control, covariates=covariates, levels=levels))
+    values = np.unique(p.y)
+    if not np.all(np.isin(values, [0.0, 1.0])):
         raise ValueError(f"outcome {outcome!r}: expected 0/1 values for a binary outcome")
-    if len(levels) < 2:
+    if len(values) < 2:
         raise ValueError(
-            f"outcome {outcome!r}: every participant has the value {levels[0]:g}; "
+            f"outcome {outcome!r}: every participant has the value {values[0]:g}; "
             "a logit needs both 0 and 1"
         )
     check_separation(
@@ -108,7 +136,7 @@ def logit(
         p.codes,
         [p.control, *p.arms],
         p.y.astype(np.intp),
-        levels,
+        values,
         p.extra,
         p.extra_names,
     )
@@ -148,6 +176,8 @@ def logit(
         )
         for j, a in enumerate(p.arms)
     ]
+    adjusted = ", ".join(covariates)
+    rows = [{**r, "covariates": adjusted} for r in rows]
     return _check_fit(effects_frame(rows), info, p, outcome, "logit")
 
 
@@ -203,12 +233,15 @@ def ordinal_logit(
     *,
     covariates: Sequence[str] = (),
     alpha: float = 0.05,
+    levels: Levels | None = None,
 ) -> pd.DataFrame:
     """Proportional-odds (cumulative logit) model; estimate = log odds ratio per arm.
 
     ``logit P(Y <= j | x) = theta_j - x'beta`` (McCullagh 1980), the
-    parametrisation of ``ordinal::clm(factor(y) ~ arm)``: a positive estimate
-    means the arm shifts responses towards higher categories. Fitted by
+    parametrisation of ``ordinal::clm(factor(y) ~ arm + covariates)``: a positive
+    estimate means the arm shifts responses towards higher categories. Covariates
+    are coded as in :func:`logit`; the thresholds ``theta_j`` are in
+    :meth:`OrdinalModel.thresholds` (:func:`ordinal_model` fits once for both). Fitted by
     Newton-Raphson with the analytic Hessian; Wald z, normal p-values and
     Wald intervals from the observed information, as ``summary(clm)`` prints.
     Categories are the distinct observed values of the outcome, in order, so a
@@ -244,9 +277,104 @@ def ordinal_logit(
     Konis, K. (2007). Linear programming algorithms for detecting separated data in
     binary logistic regression models. DPhil thesis, University of Oxford.
     """
-    p = prepare(df, outcome, arm, control, covariates=covariates)
-    levels, y_idx = np.unique(p.y, return_inverse=True)
-    if len(levels) < 2:
+    return ordinal_model(df, outcome, arm, control, covariates=covariates, levels=levels).effects(
+        alpha
+    )
+
+
+@dataclass(frozen=True)
+class OrdinalModel:
+    """A fitted proportional-odds model (:func:`ordinal_model`).
+
+    ``params`` are the thresholds (``categories`` - 1 of them) then the arm and
+    covariate coefficients ``names``; ``info`` the observed information at the maximum.
+    """
+
+    outcome: str
+    prepared: Prepared
+    categories: np.ndarray
+    params: np.ndarray
+    info: np.ndarray
+    names: tuple[str, ...]
+    covariates: tuple[str, ...]
+
+    @property
+    def std_error(self) -> np.ndarray:
+        return np.sqrt(np.diag(np.linalg.inv(self.info)))
+
+    def effects(self, alpha: float = 0.05) -> pd.DataFrame:
+        """One row per arm: the log odds ratio (as :func:`ordinal_logit`)."""
+        p, K1, se = self.prepared, len(self.categories) - 1, self.std_error
+        counts = np.bincount(p.codes, minlength=len(p.arms) + 1)
+        rows = [
+            {
+                **_row(
+                    self.outcome,
+                    a,
+                    "ordinal_logit",
+                    self.params[K1 + j],
+                    se[K1 + j],
+                    np.inf,
+                    alpha,
+                    int(counts[0]),
+                    int(counts[1 + j]),
+                ),
+                "covariates": ", ".join(self.covariates),
+            }
+            for j, a in enumerate(p.arms)
+        ]
+        return _check_fit(effects_frame(rows), self.info, p, self.outcome, "ordinal_logit")
+
+    def thresholds(self, alpha: float = 0.05) -> pd.DataFrame:
+        """One row per threshold ``theta_j`` (``"1|2"``, ... as ``clm`` names them).
+
+        ``theta_j`` is the log odds of answering category j or lower for a control
+        participant whose covariates are all 0 (uncentred, as in ``clm``); Wald
+        z inference from the observed information.
+        """
+        K1, se = len(self.categories) - 1, self.std_error
+        s = t_summary(self.params[:K1], se[:K1], np.inf, alpha)
+        cats = [f"{c:g}" for c in self.categories]
+        return pd.DataFrame(
+            {
+                "outcome": self.outcome,
+                "threshold": [f"{cats[j]}|{cats[j + 1]}" for j in range(K1)],
+                "estimate": self.params[:K1],
+                "std_error": se[:K1],
+                "statistic": s["statistic"],
+                "p_value": s["p_value"],
+                "conf_low": s["conf_low"],
+                "conf_high": s["conf_high"],
+                "n": len(self.prepared.y),
+                "covariates": ", ".join(self.covariates),
+            }
+        )
+
+
+def ordinal_model(
+    df: pd.DataFrame,
+    outcome: str,
+    arm: str,
+    control: object,
+    *,
+    covariates: Sequence[str] = (),
+    levels: Levels | None = None,
+) -> OrdinalModel:
+    """Fit the proportional-odds model of :func:`ordinal_logit` once.
+
+    Its ``effects(alpha)`` are :func:`ordinal_logit`'s table, ``thresholds(alpha)``
+    the cut points; R: ``summary(ordinal::clm(factor(y) ~ arm + covariates))``.
+    Raises as :func:`ordinal_logit` does.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"arm": ["c"] * 6 + ["t"] * 6, "y": [1, 1, 2, 2, 3, 1, 2, 3, 3, 2, 3, 1]})
+    >>> ordinal_model(d, "y", "arm", "c").thresholds()["threshold"].tolist()
+    ['1|2', '2|3']
+    """
+    p = _varying(prepare(df, outcome, arm, control, covariates=covariates, levels=levels))
+    cats, y_idx = np.unique(p.y, return_inverse=True)
+    if len(cats) < 2:
         raise ValueError(f"outcome {outcome!r}: an ordinal outcome needs at least 2 categories")
     check_separation(
         outcome,
@@ -254,13 +382,13 @@ def ordinal_logit(
         p.codes,
         [p.control, *p.arms],
         y_idx,
-        levels,
+        cats,
         p.extra,
         p.extra_names,
     )
     X, _ = _design(p, intercept=False)
-    K1 = len(levels) - 1
-    cum = np.cumsum(np.bincount(y_idx, minlength=len(levels)))[:-1] / len(y_idx)
+    K1 = len(cats) - 1
+    cum = np.cumsum(np.bincount(y_idx, minlength=len(cats)))[:-1] / len(y_idx)
     params = np.concatenate([special.logit(cum), np.zeros(X.shape[1])])
     loglik, grad, H = _clm_loglik_parts(params[:K1], params[K1:], X, y_idx)
     check_information(-H, outcome, "ordinal logit")
@@ -289,21 +417,13 @@ def ordinal_logit(
     else:
         raise ConvergenceError(f"outcome {outcome!r}: ordinal logit did not converge")
     check_information(-H, outcome, "ordinal logit")
-    se = np.sqrt(np.diag(np.linalg.inv(-H)))
-    counts = np.bincount(p.codes, minlength=len(p.arms) + 1)
-    n_c = int(counts[0])
-    rows = [
-        _row(
-            outcome,
-            a,
-            "ordinal_logit",
-            params[K1 + j],
-            se[K1 + j],
-            np.inf,
-            alpha,
-            n_c,
-            int(counts[1 + j]),
-        )
-        for j, a in enumerate(p.arms)
-    ]
-    return _check_fit(effects_frame(rows), -H, p, outcome, "ordinal_logit")
+    X_names = [f"arm:{a}" for a in p.arms] + list(p.extra_names)
+    return OrdinalModel(
+        outcome=outcome,
+        prepared=p,
+        categories=cats,
+        params=params,
+        info=-H,
+        names=tuple(X_names),
+        covariates=tuple(covariates),
+    )

@@ -29,12 +29,26 @@ Fast Estimators for Design-Based Inference (R package version 1.0).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["OLSFit", "RankDeficientError", "ols_hc2", "t_summary", "wald_test"]
+__all__ = [
+    "SMALL_SAMPLE",
+    "OLSFit",
+    "RankDeficientError",
+    "bell_mccaffrey_df",
+    "check_small_sample",
+    "hc2_inference",
+    "ols_hc2",
+    "t_summary",
+    "wald_test",
+]
+
+# Degrees of freedom for the t reference of an HC2 coefficient: Bell-McCaffrey's
+# Satterthwaite approximation (the default) or estimatr's residual n - k.
+SMALL_SAMPLE = ("bell_mccaffrey", "residual")
 
 
 class RankDeficientError(ValueError):
@@ -50,6 +64,9 @@ class OLSFit:
     vcov: np.ndarray
     df_resid: int
     n: int
+    # Kept for Bell-McCaffrey degrees of freedom: X = Q r_inv^-1 (Q orthonormal columns).
+    q: np.ndarray | None = field(default=None, repr=False, compare=False)
+    r_inv: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def std_error(self) -> np.ndarray:
@@ -114,7 +131,58 @@ def ols_hc2(X: np.ndarray, y: np.ndarray, names: Sequence[str] | None = None) ->
         omega = np.where(one_minus_h > 1e-12, resid**2 / one_minus_h, np.nan)
     meat = (Q.T * omega) @ Q
     vcov = r_inv @ meat @ r_inv.T
-    return OLSFit(names=names, coef=coef, vcov=vcov, df_resid=n - k, n=n)
+    return OLSFit(names=names, coef=coef, vcov=vcov, df_resid=n - k, n=n, q=Q, r_inv=r_inv)
+
+
+def bell_mccaffrey_df(fit: OLSFit, term: str | int) -> float:
+    """Bell-McCaffrey degrees of freedom for one HC2 coefficient of an OLS fit.
+
+    For the coefficient ``b_j = a'y`` with ``a = X (X'X)^-1 e_j`` the HC2 variance is
+    ``V = sum_i w_i^2 e_i^2`` with ``w_i = a_i / sqrt(1 - h_ii)``. Under the working
+    model of independent homoskedastic normal errors, ``e = (I - H) y`` and ``V`` is a
+    quadratic form whose first two moments give the Satterthwaite degrees of freedom::
+
+        nu = (sum_i w_i^2 (1 - h_ii))^2 / sum_{i,l} w_i^2 w_l^2 (I - H)_il^2
+
+    computed as ``sum_i a_i^2`` squared over
+    ``sum_i w_i^4 (1 - 2 h_ii) + ||Q' diag(w^2) Q||_F^2`` (``H = QQ'``), which needs
+    no n x n matrix. This is ``clubSandwich::coef_test(fit, vcov = "CR2", cluster =
+    1:n, test = "Satterthwaite")``: CR2 with every participant its own cluster is
+    HC2. With unbalanced arms and unequal variances the residual ``n - k`` makes
+    HC2 t tests over-reject; these degrees of freedom keep them near nominal
+    (Imbens & Kolesar 2016). NaN when some leverage is 1 (HC2 is then undefined).
+
+    References
+    ----------
+    Bell, R. M., & McCaffrey, D. F. (2002). Bias reduction in standard errors for
+    linear regression with multi-stage samples. Survey Methodology, 28(2), 169-181.
+    Imbens, G. W., & Kolesar, M. (2016). Robust standard errors in small samples: Some
+    practical advice. Review of Economics and Statistics, 98(4), 701-712.
+    Pustejovsky, J. E., & Tipton, E. (2018). Small-sample methods for cluster-robust
+    variance estimation and hypothesis testing in fixed effects models. Journal of
+    Business & Economic Statistics, 36(4), 672-683.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.column_stack([np.ones(6), [0, 0, 0, 1, 1, 1]])
+    >>> fit = ols_hc2(X, np.array([1.0, 2.0, 4.0, 3.0, 5.0, 9.0]), ["(Intercept)", "t"])
+    >>> round(bell_mccaffrey_df(fit, "t"), 6)  # equal arms: the pooled-variance n - 2
+    4.0
+    """
+    if fit.q is None or fit.r_inv is None:
+        raise ValueError("fit: Bell-McCaffrey degrees of freedom need a fit from ols_hc2")
+    j = fit.index(term) if isinstance(term, str) else int(term)
+    Q = fit.q
+    a = Q @ fit.r_inv[j]
+    one_minus_h = 1.0 - np.einsum("ij,ij->i", Q, Q)
+    if np.any(one_minus_h <= 1e-12):
+        return float("nan")
+    w2 = a**2 / one_minus_h
+    num = float(np.sum(a**2)) ** 2
+    qwq = (Q.T * w2) @ Q
+    den = float(np.sum(w2**2 * (1.0 - 2.0 * (1.0 - one_minus_h)))) + float(np.sum(qwq**2))
+    return num / den if den > 0 else float("nan")
 
 
 # Above this condition number of the column-scaled X'X, Cholesky would lose more than
@@ -155,6 +223,43 @@ def _orthogonalise(X: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, n
             "design matrix is rank deficient; collinear or constant columns: " + ", ".join(bad)
         )
     return Q, np.linalg.inv(R)
+
+
+def check_small_sample(small_sample: str) -> str:
+    """Return ``small_sample`` if it is a known choice, else raise ValueError."""
+    if small_sample not in SMALL_SAMPLE:
+        raise ValueError(
+            f"small_sample: expected one of {', '.join(SMALL_SAMPLE)}, got {small_sample!r}"
+        )
+    return small_sample
+
+
+def hc2_inference(fit: OLSFit, j: int, alpha: float, small_sample: str) -> dict:
+    """t inference for HC2 coefficient ``j`` with the chosen degrees of freedom.
+
+    ``df`` (and ``statistic, p_value, conf_low, conf_high``) use Bell-McCaffrey
+    degrees of freedom when ``small_sample == "bell_mccaffrey"``, else the residual
+    ``n - k``; the estimatr-compatible residual-df figures are always kept in
+    ``df_residual, p_value_residual, conf_low_residual, conf_high_residual``.
+    """
+    est, se = float(fit.coef[j]), float(fit.std_error[j])
+    dof = bell_mccaffrey_df(fit, j) if small_sample == "bell_mccaffrey" else float(fit.df_resid)
+    s = t_summary(est, se, dof, alpha)
+    r = t_summary(est, se, fit.df_resid, alpha)
+    return {
+        "estimate": est,
+        "std_error": se,
+        "statistic": float(s["statistic"]),
+        "df": float(dof),
+        "p_value": float(s["p_value"]),
+        "conf_low": float(s["conf_low"]),
+        "conf_high": float(s["conf_high"]),
+        "small_sample": small_sample,
+        "df_residual": float(fit.df_resid),
+        "p_value_residual": float(r["p_value"]),
+        "conf_low_residual": float(r["conf_low"]),
+        "conf_high_residual": float(r["conf_high"]),
+    }
 
 
 def t_summary(

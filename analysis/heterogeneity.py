@@ -5,9 +5,10 @@ Public API (each returns a tidy :class:`pandas.DataFrame`)
 ``subgroup_effects(df, outcome, arm, control, moderator, *, min_cell_size=10, alpha=0.05, levels=None)``
     outcome, moderator, level, reference, arm, estimate, std_error, statistic, df,
     p_value, conf_low, conf_high, n_control, n_treatment, suppressed
-``interaction_effects(df, outcome, arm, control, moderator, covariates=(), *, alpha=0.05, levels=None)``
+``interaction_effects(df, outcome, arm, control, moderator, covariates=(), *, alpha=0.05, levels=None, small_sample="bell_mccaffrey")``
     outcome, moderator, arm, term, level, reference, estimate, std_error, statistic,
-    df, p_value, conf_low, conf_high, n
+    df, p_value, conf_low, conf_high, n, small_sample, df_residual, p_value_residual,
+    conf_low_residual, conf_high_residual (Bell-McCaffrey df; residual-df figures kept)
 ``interaction_joint_test(df, outcome, arm, control, moderator, covariates=(), *, levels=None)``
     outcome, moderator, statistic, df, p_value, f_statistic, df_num, df_denom, f_p_value, n
 ``interaction_model(df, outcome, arm, control, moderator, covariates=(), *, levels=None)``
@@ -49,7 +50,15 @@ from analysis._data import (
     treatment_arms,
 )
 from analysis.guards import check_slope
-from analysis.hc import OLSFit, RankDeficientError, ols_hc2, t_summary, wald_test
+from analysis.hc import (
+    OLSFit,
+    RankDeficientError,
+    check_small_sample,
+    hc2_inference,
+    ols_hc2,
+    t_summary,
+    wald_test,
+)
 
 __all__ = [
     "InteractionModel",
@@ -62,6 +71,10 @@ __all__ = [
 
 MAX_SUBGROUP_LEVELS = 20
 _STATS = ["estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high"]
+# The interaction terms' degrees of freedom rule and the estimatr-compatible (n - k) figures.
+_RESIDUAL = [
+    "small_sample", "df_residual", "p_value_residual", "conf_low_residual", "conf_high_residual"
+]  # fmt: skip
 
 
 def _inference(est: float, se: float, dof: float, alpha: float) -> dict:
@@ -241,14 +254,14 @@ class InteractionModel:
     term_levels: tuple = ()
     reference: object = None
 
-    def effects(self, alpha: float = 0.05) -> pd.DataFrame:
+    def effects(self, alpha: float = 0.05, small_sample: str = "bell_mccaffrey") -> pd.DataFrame:
         """The table of :func:`interaction_effects` (one row per interaction term)."""
+        check_small_sample(small_sample)
         fit = self.fit
-        se = fit.std_error
         levels = self.term_levels or (None,) * len(self.pairs)
         rows = []
         for (a, term), level in zip(self.pairs, levels, strict=True):
-            j = fit.index(term)
+            inf = hc2_inference(fit, fit.index(term), alpha, small_sample)
             rows.append(
                 {
                     "outcome": self.outcome,
@@ -257,11 +270,14 @@ class InteractionModel:
                     "term": term,
                     "level": level,
                     "reference": self.reference,
-                    **_inference(fit.coef[j], se[j], fit.df_resid, alpha),
+                    **{k: inf[k] for k in _STATS},
                     "n": fit.n,
+                    **{k: inf[k] for k in _RESIDUAL},
                 }
             )
-        columns = ["outcome", "moderator", "arm", "term", "level", "reference", *_STATS, "n"]
+        columns = [
+            "outcome", "moderator", "arm", "term", "level", "reference", *_STATS, "n", *_RESIDUAL
+        ]  # fmt: skip
         return pd.DataFrame(rows, columns=columns)
 
     def joint_test(self) -> pd.DataFrame:
@@ -317,6 +333,7 @@ def interaction_effects(
     *,
     alpha: float = 0.05,
     levels: Levels | None = None,
+    small_sample: str = "bell_mccaffrey",
 ) -> pd.DataFrame:
     """Arm x moderator interaction coefficients from one HC2 regression.
 
@@ -330,10 +347,14 @@ def interaction_effects(
     (categorical); that is the difference of the two levels' subgroup differences in
     means when there are no covariates. Term names follow R with the arm label:
     ``"care:ideology"``, ``"care:ideology_groupright"``; ``level`` and ``reference``
-    name the two levels a categorical term compares. HC2 errors, ``df = n - k``.
+    name the two levels a categorical term compares. HC2 errors with Bell-McCaffrey
+    degrees of freedom (:func:`analysis.hc.bell_mccaffrey_df`; ``small_sample =
+    "residual"`` gives ``n - k``; both are in every row, the latter as ``*_residual``).
 
     R equivalent: ``estimatr::lm_robust(y ~ arm * moderator + covariates, se_type = "HC2")``
-    with ``moderator = factor(moderator, levels = declared)``.
+    with ``moderator = factor(moderator, levels = declared)`` (residual df), and
+    ``clubSandwich::coef_test(lm(same), vcov = "CR2", cluster = 1:n, test =
+    "Satterthwaite")`` (Bell-McCaffrey df).
 
     Examples
     --------
@@ -345,7 +366,7 @@ def interaction_effects(
     (['t:x'], True)
     """
     model = interaction_model(df, outcome, arm, control, moderator, covariates, levels=levels)
-    return model.effects(alpha)
+    return model.effects(alpha, small_sample)
 
 
 def interaction_joint_test(

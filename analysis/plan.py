@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from analysis._data import arm_labels, check_control, require_columns
+from analysis.hc import SMALL_SAMPLE
 from analysis.inference import CORRECTIONS
 
 __all__ = ["OUTCOME_TYPES", "Outcome", "Plan", "check_columns", "load_plan", "plan_hash"]
@@ -29,7 +30,8 @@ KNOWN_KEYS = {
     "arm", "control", "outcomes", "covariates", "blocks", "moderators", "alpha",
     "correction", "exclude", "status", "weights", "min_cell_size", "equivalence_bound",
     "equivalence_units", "ri_draws", "seed", "value_match", "arm_labels", "primary_method",
-    "levels", "labels", "value_labels", "language",
+    "levels", "labels", "value_labels", "language", "small_sample", "backlash_delta",
+    "backlash_prior_sd",
 }  # fmt: skip
 OUTCOME_KEYS = {"name", "type", "baseline", "label", "units", "primary", "desired", "range"}
 DIRECTIONS = ("increase", "decrease")
@@ -77,6 +79,12 @@ class Plan:
     # column -> its levels in declared order (the first is the reference level)
     levels: Mapping[str, tuple] = field(default_factory=dict)
     language: str = "en"
+    # Degrees of freedom of HC2 regression t tests: Bell-McCaffrey or residual n - k.
+    small_sample: str = "bell_mccaffrey"
+    # Backlash probabilities: P(effect beyond -delta) and an optional skeptical prior's
+    # SD, both in equivalence_units (None: delta is equivalence_bound; no prior).
+    backlash_delta: float | None = None
+    backlash_prior_sd: float | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
     unknown_keys: tuple[str, ...] = ()
 
@@ -254,6 +262,15 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
     for key in ("labels", "value_labels"):
         if raw.get(key) is not None and not isinstance(raw[key], Mapping):
             raise ValueError(f"{key}: expected a mapping keyed by column name")
+    small_sample = raw.get("small_sample", "bell_mccaffrey")
+    if small_sample not in SMALL_SAMPLE:
+        raise ValueError(
+            f"small_sample: expected one of {', '.join(SMALL_SAMPLE)}, got {small_sample!r}"
+        )
+    backlash = {
+        key: None if raw.get(key) is None else _number(raw, key, 0, 0, float("inf"))
+        for key in ("backlash_delta", "backlash_prior_sd")
+    }
     weights = raw.get("weights")
     if weights is not None:
         weights = {str(k): _number(weights, k, 1, 0, float("inf")) for k in weights}
@@ -282,6 +299,8 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
         primary_method=primary_method,
         levels=_levels(raw),
         language=str(raw.get("language") or "en"),
+        small_sample=small_sample,
+        **backlash,
         raw=raw,
         unknown_keys=tuple(sorted(set(raw) - KNOWN_KEYS)),
     )

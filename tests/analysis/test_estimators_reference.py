@@ -3,7 +3,9 @@
 The exact R call that produced each expected row is in the ``call`` column of
 tests/reference/estimators_reference.csv and repeated in the assertion message.
 Tolerance: 1e-6 relative on estimate, std_error, statistic, df, p_value and the
-interval bounds.
+interval bounds. The HC2 regressions are asked for estimatr's residual degrees of
+freedom (``small_sample="residual"``); their default Bell-McCaffrey degrees of
+freedom are checked against clubSandwich in test_small_sample_reference.py.
 """
 
 from __future__ import annotations
@@ -63,11 +65,13 @@ def compute(name: str, outcome: str, method: str) -> pd.DataFrame:
     if method == "difference_in_means_blocked":
         return analysis.difference_in_means(d, outcome, arm, control, blocks=BLOCKS[name])
     if method == "lin":
-        return analysis.lin(d, outcome, arm, control, COVARIATES[name])
+        return analysis.lin(d, outcome, arm, control, COVARIATES[name], small_sample="residual")
     if method == "ancova":
-        return analysis.ancova(d, outcome, arm, control, BASELINE[name])
+        return analysis.ancova(d, outcome, arm, control, BASELINE[name], small_sample="residual")
     if method == "change_score":
-        return analysis.change_score(d, outcome, arm, control, BASELINE[name])
+        return analysis.change_score(
+            d, outcome, arm, control, BASELINE[name], small_sample="residual"
+        )
     if method == "logit":
         return analysis.logit(d, outcome, arm, control)
     if method == "logit_covariates":

@@ -95,8 +95,11 @@ def test_small_subgroup_cells_are_suppressed_with_their_counts_hidden():
 @pytest.mark.parametrize("model", list(MODELS))
 def test_interaction_effects_match_lm_robust_hc2(model):
     # R: tidy(lm_robust(y ~ arm * moderator + covariates, se_type = "HC2")), the ":" terms
+    # (estimatr's residual df; the default Bell-McCaffrey df: test_small_sample_reference)
     dataset, outcome, moderator, covs = MODELS[model]
-    got = interaction_effects(_data(dataset), outcome, "arm", DATA[dataset][0], moderator, covs)
+    got = interaction_effects(
+        _data(dataset), outcome, "arm", DATA[dataset][0], moderator, covs, small_sample="residual"
+    )
     ref = pd.read_csv(REF / "interactions_ref.csv").query("model == @model")
     ref = ref.assign(term=ref["term"].str.removeprefix("arm"))
     # R lists the terms moderator-major; ours are grouped by arm.

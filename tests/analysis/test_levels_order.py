@@ -141,7 +141,14 @@ def test_interactions_use_the_first_declared_level_as_reference_like_r(
     study, model, moderator, covariates, reference
 ):
     got = interaction_effects(
-        study, "support", "arm", "control", moderator, covariates, levels=LEVELS
+        study,
+        "support",
+        "arm",
+        "control",
+        moderator,
+        covariates,
+        levels=LEVELS,
+        small_sample="residual",  # lm_robust's n - k
     ).set_index("term")
     ref = _ref("levels_order_interactions.csv").query("model == @model").set_index("term")
     assert sorted(got.index) == sorted(ref.index), R_CALL
