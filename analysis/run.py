@@ -22,6 +22,7 @@ from analysis import summaries
 from analysis._data import EFFECT_COLUMNS, arm_labels, numeric_column, present_labels
 from analysis.collect import Collector
 from analysis.data_files import read_data
+from analysis.disclosure import protect_distributions, protect_flow, protect_sections
 from analysis.effect_size import effect_sizes, equivalence, mann_whitney
 from analysis.estimators import ancova, change_score, difference_in_means, lin, omnibus
 from analysis.glm import logit, ordinal_logit
@@ -354,6 +355,8 @@ def run(
                 "plan_hash": plan_hash(plan.raw),
                 "n_input": len(df),
                 "n_after_exclusions": len(data),
+                # in the first primary outcome's estimates: assigned, answered, not excluded
+                "n_analysed": sum(analysed.values()),
                 "analysed_before_lock": before_lock,
                 "exclusions": rules,
                 "software": _software(),
@@ -375,9 +378,12 @@ def run(
             "omnibus": c.records("omnibus"),
             "equivalence": c.records("equivalence"),
             "descriptives": c.records("descriptives"),
-            "distributions": c.records("distributions"),
-            "flow": summaries.flow(df, plan.arm, plan.status, dropped, analysed),
-            **sections,
+            # small counts hidden (plan.min_cell_size), as in subgroups (analysis.disclosure)
+            "distributions": protect_distributions(c.records("distributions"), plan.min_cell_size),
+            "flow": protect_flow(
+                summaries.flow(df, plan.arm, plan.status, dropped, analysed), plan.min_cell_size
+            ),
+            **protect_sections(sections, plan.min_cell_size),
             "warnings": c.warnings,
         }
     )

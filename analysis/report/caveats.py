@@ -44,11 +44,13 @@ def caveat_sentences(ctx: ReportContext) -> list[str]:
     t = ctx.t
     caveats: list[str] = []
     meta = ctx.meta
-    n = meta.get("n_after_exclusions")
+    # the participants the estimates use (not those never assigned or without an answer)
+    n = meta.get("n_analysed", meta.get("n_after_exclusions"))
     if is_number(n):
         text = t.n("Based on {n} participant", "Based on {n} participants", int(n))
         n_input = meta.get("n_input")
-        if is_number(n_input) and n_input != n:
+        # the aside only when the plan's exclusions removed someone
+        if is_number(n_input) and n_input != meta.get("n_after_exclusions", n):
             text += t(
                 " ({n} before the pre-registered exclusions)"
                 if ctx.preregistration.preregistered
