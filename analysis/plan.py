@@ -21,6 +21,7 @@ import yaml
 from analysis._data import arm_labels, check_control, require_columns
 from analysis.hc import SMALL_SAMPLE
 from analysis.inference import CORRECTIONS
+from analysis.sequential import Monitoring, load_monitoring
 
 __all__ = ["OUTCOME_TYPES", "Outcome", "Plan", "check_columns", "load_plan", "plan_hash"]
 
@@ -31,7 +32,7 @@ KNOWN_KEYS = {
     "correction", "exclude", "status", "weights", "min_cell_size", "equivalence_bound",
     "equivalence_units", "ri_draws", "seed", "value_match", "arm_labels", "primary_method",
     "levels", "labels", "value_labels", "language", "small_sample", "backlash_delta",
-    "backlash_prior_sd",
+    "backlash_prior_sd", "monitoring",
 }  # fmt: skip
 OUTCOME_KEYS = {"name", "type", "baseline", "label", "units", "primary", "desired", "range"}
 DIRECTIONS = ("increase", "decrease")
@@ -85,6 +86,8 @@ class Plan:
     # SD, both in equivalence_units (None: delta is equivalence_bound; no prior).
     backlash_delta: float | None = None
     backlash_prior_sd: float | None = None
+    # Anytime-valid monitoring (analysis.sequential): looks, stopping rules, ceiling.
+    monitoring: Monitoring | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
     unknown_keys: tuple[str, ...] = ()
 
@@ -301,6 +304,7 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
         language=str(raw.get("language") or "en"),
         small_sample=small_sample,
         **backlash,
+        monitoring=load_monitoring(raw.get("monitoring")),
         raw=raw,
         unknown_keys=tuple(sorted(set(raw) - KNOWN_KEYS)),
     )

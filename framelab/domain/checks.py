@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from framelab.domain.design_checks import design_problems
 from framelab.domain.items import check_identifier
 from framelab.domain.localized import LANGUAGE_PATTERN, Localized, LocalizedLabels
+from framelab.domain.monitoring import monitoring_problems
 from framelab.domain.translation import translation_problems
 from framelab.domain.values import VALUES, known_values
 
@@ -34,6 +35,7 @@ def study_problems(study: Study) -> Problems:
     problems += _scale_problems(study)
     problems += design_problems(study)
     problems += _analysis_problems(study)
+    problems += monitoring_problems(study)
     problems += translation_problems(study)
     return problems
 

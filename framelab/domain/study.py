@@ -45,6 +45,7 @@ from framelab.domain.items import (
     check_identifier,
 )
 from framelab.domain.localized import Localized, LocalizedLabels
+from framelab.domain.monitoring import Monitoring
 from framelab.domain.parsing import errors_from_validation, parse_study_text
 from framelab.domain.translation import Translation
 from framelab.domain.values import known_values
@@ -154,8 +155,11 @@ class Design(OmitsUnsetFields):
         return value
 
 
-class AnalysisPlan(DomainModel):
+class AnalysisPlan(OmitsUnsetFields):
     """The pre-registered analysis; locked with the study when it goes live."""
+
+    # Left out of the canonical JSON while unset: older plans keep their hash and lock.
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("monitoring",)
 
     primary: list[str]
     secondary: list[str] = Field(default_factory=list)
@@ -164,6 +168,8 @@ class AnalysisPlan(DomainModel):
     alpha: float = 0.05
     correction: Literal["holm", "bh", "none", "bonferroni"] = "holm"
     exclude: list[Literal["attention_failed", "speeder", "honeypot"]] = Field(default_factory=list)
+    # Anytime-valid looks and stopping rules (framelab.domain.monitoring).
+    monitoring: Monitoring | None = None
 
     @field_validator("alpha")
     @classmethod
