@@ -5,11 +5,13 @@ are kept only as keyed pseudonyms, HMAC-SHA256 under a key file outside the data
 of the salted SHA-256 (framelab.services.pseudonyms; the salt is the campaign's,
 `Study.salt`).
 
-The assignment log is append-only: a flush that updates or deletes a log row
-raises, so balance accounting and replay always see every assignment made. The
-database enforces it too (triggers on SQLite and PostgreSQL, migration s009, and
-`create_all` through `ASSIGNMENT_LOG_TRIGGERS`): UPDATE is always refused, DELETE
-unless the study's id is in `assignment_log_erasure`, which only an erasure writes,
+The assignment log names no participant and holds no time (migration s010): a
+withdrawal's erased stratum cannot be joined back from it. It is append-only: a flush
+that updates or deletes a log row raises, so balance accounting and replay always see
+every assignment made. The database enforces it too (triggers on SQLite and
+PostgreSQL, migrations s009 and s010, and `create_all` through
+`ASSIGNMENT_LOG_TRIGGERS`): UPDATE is always refused, DELETE unless the study's id is
+in `assignment_log_erasure`, which only an erasure writes,
 inside its own transaction (framelab.services.erasure).
 """
 
@@ -22,6 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from framelab.domain import participant_codes
 
 STUDY_STATUSES = ("draft", "pilot", "live", "paused", "closed")
 PARTICIPANT_STATUSES = ("started", "screened_out", "assigned", "completed", "withdrawn")
@@ -61,8 +65,8 @@ def new_salt() -> str:
 
 
 def new_participant_code() -> str:
-    """An unguessable participant code (144 random bits, URL-safe)."""
-    return secrets.token_urlsafe(18)
+    """An unguessable participant code (100 random bits, Crockford base32: participant_codes)."""
+    return participant_codes.new_code()
 
 
 NAMING = {
@@ -219,14 +223,19 @@ class PageVisit(Base):
 
 
 class AssignmentLog(Base):
+    """One assignment of a block sequence: stratum, position, block, arm; nobody's and no time.
+
+    Since migration s010 a log row names no participant and carries no time, and no
+    participant row points to it: after a withdrawal (which erases the participant's
+    stratum) nothing joins their row back to a stratum. `pilot` and `rehearsal` are the
+    study's state and the simulation's mark when the slot was taken (for the bundle's
+    log and the audit), not anything a participant answered.
+    """
+
     __tablename__ = "assignment_log"
-    __table_args__ = (
-        sa.UniqueConstraint("study_id", "stratum", "position"),
-        sa.UniqueConstraint("participant_id"),
-    )
+    __table_args__ = (sa.UniqueConstraint("study_id", "stratum", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id"))
     study_id: Mapped[int] = mapped_column(sa.ForeignKey("study.id"), index=True)
     arm: Mapped[str] = mapped_column(sa.String(64))
     stratum: Mapped[str] = mapped_column(sa.String(64))
@@ -235,7 +244,8 @@ class AssignmentLog(Base):
     position_in_block: Mapped[int] = mapped_column(sa.Integer)
     seed: Mapped[int] = mapped_column(sa.BigInteger)
     spec_hash: Mapped[str] = mapped_column(sa.String(64))
-    assigned_at: Mapped[datetime]
+    pilot: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    rehearsal: Mapped[bool] = mapped_column(sa.Boolean, default=False)
 
 
 class BlockState(Base):
@@ -278,7 +288,6 @@ class DuplicateAssignment(Base):
     position: Mapped[int] = mapped_column(sa.Integer)
     seed: Mapped[int] = mapped_column(sa.BigInteger)
     spec_hash: Mapped[str] = mapped_column(sa.String(64))
-    assigned_at: Mapped[datetime]
 
 
 class PseudonymCheck(Base):
@@ -304,7 +313,7 @@ class AssignmentLogErasure(Base):
     study_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
 
 
-# The same triggers as migration s009, for databases made with `create_all` (tests).
+# The same triggers as migrations s009/s010, for databases made with `create_all` (tests).
 ASSIGNMENT_LOG_TRIGGERS = {
     "sqlite": (
         "CREATE TRIGGER IF NOT EXISTS assignment_log_no_update BEFORE UPDATE ON assignment_log "

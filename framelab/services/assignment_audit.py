@@ -4,21 +4,25 @@ Every arm is a pure function of (seed, stratum, position) (framelab.domain.assig
 so anyone with the study file can recompute the whole sequence. `replay_assignments`
 does that for every logged assignment and names each divergence: an arm, block or
 seed the study's design does not give for that slot, a gap or a repeat in a stratum's
-positions, a counter (`block_state`) that does not match the log, or a participant
-whose arm differs from their log row. The log cannot be changed through framelab
+positions, a counter (`block_state`) that does not match the log, or participants
+whose arms the log does not account for. The log names no participant (migration
+s010), so participants are checked against it by counts: per arm, the assigned
+participants outside the duplicates' sequence are exactly the log's rows of that arm;
+per stratum and arm, those who still have a stratum (a withdrawal erases it) are no
+more than the log's. The log cannot be changed through framelab
 (a database trigger refuses UPDATE and DELETE; migration s009), so a divergence means
 the database was altered behind framelab's back.
 
-`assignment_log_csv` is the log without identifiers (no participant, no time): stratum,
-position, block, arm, the study version's hash, and whether the slot went to a pilot or
-simulated participant. With seed.txt and study.yaml it lets an analyst check the
+`assignment_log_csv` is the log as stored, which has no identifiers and no times:
+stratum, position, block, arm, the study version's hash, and whether the slot went to a
+pilot or simulated participant. With seed.txt and study.yaml it lets an analyst check the
 randomization independently.
 """
 
 from __future__ import annotations
 
 import io
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -62,7 +66,6 @@ class ReplayReport:
 def _log_rows(session: Session, study_id: int) -> list[sa.Row]:
     return session.execute(
         sa.select(
-            AssignmentLog.participant_id,
             AssignmentLog.stratum,
             AssignmentLog.position,
             AssignmentLog.block_index,
@@ -70,13 +73,24 @@ def _log_rows(session: Session, study_id: int) -> list[sa.Row]:
             AssignmentLog.arm,
             AssignmentLog.seed,
             AssignmentLog.spec_hash,
-            Participant.arm.label("participant_arm"),
-            Participant.pilot,
-            Participant.rehearsal,
+            AssignmentLog.pilot,
+            AssignmentLog.rehearsal,
         )
-        .outerjoin(Participant, Participant.id == AssignmentLog.participant_id)
         .where(AssignmentLog.study_id == study_id)
         .order_by(AssignmentLog.stratum, AssignmentLog.position, AssignmentLog.id)
+    ).all()
+
+
+def _participant_arms(session: Session, study_id: int) -> list[sa.Row]:
+    """(stratum, arm, count) of the study's assigned participants outside the duplicates."""
+    return session.execute(
+        sa.select(Participant.stratum, Participant.arm, sa.func.count())
+        .where(
+            Participant.study_id == study_id,
+            Participant.arm.is_not(None),
+            Participant.duplicate.is_(False),
+        )
+        .group_by(Participant.stratum, Participant.arm)
     ).all()
 
 
@@ -114,15 +128,31 @@ def _check_row(row: sa.Row, specs: dict[str, StudySpec], report: ReplayReport) -
             f"{where}: logged block {row.block_index} place {row.position_in_block}, the seed "
             f"gives block {slot.block_index} place {slot.position_in_block}"
         )
-    if row.participant_arm is not None and row.participant_arm != row.arm:
-        report.divergences.append(
-            f"{where}: the participant's arm is {row.participant_arm!r}, the log says {row.arm!r}"
-        )
+
+
+def _check_participants(rows: list[sa.Row], people: list[sa.Row], report: ReplayReport) -> None:
+    logged = Counter((row.stratum, row.arm) for row in rows)
+    logged_arms = Counter(row.arm for row in rows)
+    arms: Counter[str] = Counter()
+    for stratum, arm, count in people:
+        arms[arm] += count
+        if stratum is not None and count > logged[stratum, arm]:
+            report.divergences.append(
+                f"stratum {stratum}: {count} participants have arm {arm!r}, the log has "
+                f"{logged[stratum, arm]}"
+            )
+    for arm in sorted(set(arms) | set(logged_arms)):
+        if arms[arm] != logged_arms[arm]:
+            report.divergences.append(
+                f"arm {arm}: {arms[arm]} participants were assigned it in the block sequences, "
+                f"the log has {logged_arms[arm]}"
+            )
 
 
 def replay_assignments(session: Session, loaded: LoadedStudy) -> ReplayReport:
     """Replay the study's assignment log from its seed; every divergence, one line each."""
     rows = _log_rows(session, loaded.id)
+    people = _participant_arms(session, loaded.id)
     specs = _specs(session, loaded.id)
     counters = dict(
         session.execute(
@@ -153,6 +183,7 @@ def replay_assignments(session: Session, loaded: LoadedStudy) -> ReplayReport:
                 f"stratum {stratum}: the counter says {counters.get(stratum, 0)} assignments, "
                 f"the log has {len(positions)}"
             )
+    _check_participants(rows, people, report)
     return report
 
 

@@ -14,6 +14,10 @@ outside the block sequences: a weighted draw from its position among the study's
 duplicates (`duplicate_counter`, `duplicate_assignment`), taken with the same two
 statements as a real assignment. The assignment log therefore replays as if no
 duplicate had come, and neither the pages nor the work behind them differ for one.
+
+Neither the assignment log nor a duplicate's assignment row holds a time, and the log
+names no participant (migration s010): the participant's row is the one place that ties
+a person to a stratum and a time, and a withdrawal erases both there.
 """
 
 from __future__ import annotations
@@ -262,6 +266,8 @@ def assign_in_transaction(
         spec_hash=loaded.spec_hash,
         now=now,
         duplicate=participant.duplicate,
+        pilot=participant.pilot,
+        rehearsal=participant.rehearsal,
     )
     for name, value in changes.items():
         setattr(participant, name, value)  # flushed with the caller's other changes
@@ -271,7 +277,6 @@ def assign_in_transaction(
 _LOG_INSERT = DirectStatement(
     insert_values(
         AssignmentLog.__table__,
-        "participant_id",
         "study_id",
         "arm",
         "stratum",
@@ -280,7 +285,8 @@ _LOG_INSERT = DirectStatement(
         "position_in_block",
         "seed",
         "spec_hash",
-        "assigned_at",
+        "pilot",
+        "rehearsal",
     )
 )
 _DUPLICATE_INSERT = DirectStatement(
@@ -292,7 +298,6 @@ _DUPLICATE_INSERT = DirectStatement(
         "position",
         "seed",
         "spec_hash",
-        "assigned_at",
     )
 )
 _NO_ANSWER = object()
@@ -308,8 +313,14 @@ def assign_participant(
     now: datetime,
     block_value: object = _NO_ANSWER,
     duplicate: bool = False,
+    pilot: bool = False,
+    rehearsal: bool = False,
 ) -> dict[str, object]:
     """Take the next slot of the participant's stratum and log it (Core, no commit).
+
+    The log row names neither the participant nor the time (`pilot` and `rehearsal`
+    only mark the slot); the participant's own row keeps arm, stratum and time, and a
+    withdrawal erases the stratum and the time there with nothing left to join back.
 
     Returns the participant columns to set (arm, stratum, assigned_at, status); the caller
     writes them in its own UPDATE. `block_value` is the blocking item's stored answer
@@ -341,7 +352,6 @@ def assign_participant(
     connection.execute(
         _LOG_INSERT,
         {
-            "participant_id": participant_id,
             "study_id": study_id,
             "arm": slot.arm,
             "stratum": stratum,
@@ -350,7 +360,8 @@ def assign_participant(
             "position_in_block": slot.position_in_block,
             "seed": spec.design.seed,
             "spec_hash": spec_hash,
-            "assigned_at": now,
+            "pilot": bool(pilot),
+            "rehearsal": bool(rehearsal),
         },
     )
     return {"arm": slot.arm, "stratum": stratum, "assigned_at": now, "status": "assigned"}
@@ -376,7 +387,6 @@ def _assign_duplicate(
             "position": position,
             "seed": spec.design.seed,
             "spec_hash": spec_hash,
-            "assigned_at": now,
         },
     )
     return {"arm": arm, "stratum": stratum, "assigned_at": now, "status": "assigned"}

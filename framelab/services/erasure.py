@@ -116,14 +116,13 @@ def campaign_studies(session: Session, slug: str) -> list[Study]:
 
 
 def _participant_tables() -> list[tuple[sa.Table, sa.Column]]:
-    """Every table with a column referencing participant.id (the log last but one)."""
+    """Every table with a column referencing participant.id (dependent rows of a person)."""
     found = []
     for table in full_metadata().sorted_tables:
         for column in table.columns:
             if any(fk.column.table.name == "participant" for fk in column.foreign_keys):
                 found.append((table, column))
-    # Dependent rows go first; the participant rows themselves last (erase_studies).
-    return sorted(found, key=lambda pair: pair[0].name == AssignmentLog.__tablename__)
+    return found
 
 
 def _count_people(session: Session, study_id: int) -> dict[str, int]:
@@ -142,18 +141,20 @@ def _count_people(session: Session, study_id: int) -> dict[str, int]:
 def _erase_one(session: Session, study: Study, *, now: datetime, reason: str) -> Tombstone:
     counts = _count_people(session, study.id)
     people = sa.select(Participant.id).where(Participant.study_id == study.id).scalar_subquery()
-    log = AssignmentLog.__tablename__
     for table, column in _participant_tables():
-        if table.name == log:
-            # The trigger lets this study's log rows go only while the marker is there.
-            session.add(AssignmentLogErasure(study_id=study.id))
-            session.flush()
         removed = session.execute(sa.delete(table).where(column.in_(people))).rowcount
         counts[table.name] = int(removed or 0)
-        if table.name == log:
-            session.execute(
-                sa.delete(AssignmentLogErasure).where(AssignmentLogErasure.study_id == study.id)
-            )
+    # The log names nobody (migration s010): it goes by study, and the trigger lets this
+    # study's rows go only while the marker is there.
+    session.add(AssignmentLogErasure(study_id=study.id))
+    session.flush()
+    removed = session.execute(
+        sa.delete(AssignmentLog).where(AssignmentLog.study_id == study.id)
+    ).rowcount
+    counts[AssignmentLog.__tablename__] = int(removed or 0)
+    session.execute(
+        sa.delete(AssignmentLogErasure).where(AssignmentLogErasure.study_id == study.id)
+    )
     tables = full_metadata().tables
     for name in STUDY_COUNTER_TABLES:
         if name in tables:

@@ -276,6 +276,7 @@ _LOOKUP_SELECT = (
         _P.c.arm,
         _P.c.language,
         _P.c.pilot,
+        _P.c.rehearsal,
         _P.c.duplicate,
         _P.c.started_at,
         _V.c.spec_hash,
@@ -376,6 +377,8 @@ def _assign(
         spec_hash=found.loaded.spec_hash,
         now=now,
         duplicate=found.participant.duplicate,
+        pilot=found.participant.pilot,
+        rehearsal=found.participant.rehearsal,
         **extra,
     )
 
@@ -688,9 +691,11 @@ def withdraw(session: Session, code: str, *, now: datetime) -> str:
     source and language (back to the study's default), and every timestamp but the day
     they started and the day they withdrew. What stays is what the counts and the
     randomization audit need: the row itself (version, arm, status `withdrawn`, and the
-    pilot, rehearsal and duplicate marks that keep it out of real counts), its
-    assignment log row, and the code they withdrew with. The language returned is the
-    one they used, for the page that confirms the withdrawal.
+    pilot, rehearsal and duplicate marks that keep it out of real counts) and the code
+    they withdrew with. Their slot stays in the assignment log, which names nobody and
+    holds no time (migration s010), so nothing joins the erased stratum back to them.
+    The language returned is the one they used, for the page that confirms the
+    withdrawal.
     """
     now = _aware(now)
     try:

@@ -5,14 +5,15 @@ what the database holds, and audits the assignment state:
 
 - every acknowledged answer is stored, with the value sent (lost answers);
 - no (participant, item, phase) is stored twice, no participant code twice (duplicates);
-- the assignment log has one row per assigned participant, positions 0..n-1 without gaps
-  in every stratum, BlockState.next_position equal to the stratum's row count, and each
-  participant's arm equal to its log row (block state);
+- the assignment log has one row per assigned participant (it names nobody since s010:
+  per arm, as many rows as assigned non-duplicate participants; per stratum and arm, no
+  fewer rows than participants who kept that stratum), positions 0..n-1 without gaps in
+  every stratum, BlockState.next_position equal to the stratum's row count (block state);
 - replaying each stratum's log with the study's seed (framelab.domain.assignment) gives
   the logged arms (seed consistency);
 - per stratum, every arm's count is within one block's share of perfect balance;
-- duplicates (repeat panel ids, assigned outside the block sequences) have no log row,
-  and each has one row of their own sequence (`duplicate_assignment`) with their arm.
+- duplicates (repeat panel ids, assigned outside the block sequences) are not counted in
+  the log, and each has one row of their own sequence (`duplicate_assignment`) with their arm.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def check_database(database_url: str, slug: str, acked: Iterable[AckedAnswer]) -
                     Participant.id,
                     Participant.code,
                     Participant.arm,
+                    Participant.stratum,
                     Participant.status,
                     Participant.duplicate,
                 ).where(Participant.study_id == loaded.id)
@@ -147,15 +149,15 @@ def check_database(database_url: str, slug: str, acked: Iterable[AckedAnswer]) -
                     sa.select(BlockState).where(BlockState.study_id == loaded.id)
                 ).scalars()
             }
-            arms_by_id = {p.id: p.arm for p in people if not p.duplicate}
-            _check_assignments(report, spec, log, states, arms_by_id)
+            assigned = [(p.stratum, p.arm) for p in people if not p.duplicate and p.arm]
+            _check_assignments(report, spec, log, states, assigned)
             duplicates = {p.id: p.arm for p in people if p.duplicate}
             outside = session.execute(
                 sa.select(DuplicateAssignment.participant_id, DuplicateAssignment.arm).where(
                     DuplicateAssignment.study_id == loaded.id
                 )
             ).all()
-            _check_duplicates(report, log, duplicates, outside)
+            _check_duplicates(report, duplicates, outside)
     finally:
         engine.dispose()
     return report
@@ -191,29 +193,28 @@ def _check_assignments(
     spec,
     log: list[AssignmentLog],
     states: dict[str, int],
-    arms_by_id: dict[int, str | None],
+    assigned: list[tuple[str | None, str]],
 ) -> None:
     report.assigned = len(log)
-    per_participant = Counter(row.participant_id for row in log)
+    # The log names no participant (migration s010): participants are checked by counts.
+    logged = Counter((row.stratum, row.arm) for row in log)
+    logged_arms = Counter(row.arm for row in log)
+    arms = Counter(arm for _, arm in assigned)
     report.block_state += [
-        f"participant {pid} has {n} assignment log rows"
-        for pid, n in per_participant.items()
-        if n > 1
+        f"arm {arm}: {arms[arm]} assigned participants but the log says {logged_arms[arm]}"
+        for arm in sorted(set(arms) | set(logged_arms))
+        if arms[arm] != logged_arms[arm]
     ]
-    logged = set(per_participant)
+    kept = Counter((stratum, arm) for stratum, arm in assigned if stratum is not None)
     report.block_state += [
-        f"participant {pid} has arm {arm!r} but no assignment log row"
-        for pid, arm in arms_by_id.items()
-        if arm is not None and pid not in logged
+        f"stratum {stratum}: {n} participants with arm {arm!r} but the log says "
+        f"{logged[stratum, arm]}"
+        for (stratum, arm), n in sorted(kept.items())
+        if n > logged[stratum, arm]
     ]
     by_stratum: dict[str, list[AssignmentLog]] = defaultdict(list)
     for row in log:
         by_stratum[row.stratum].append(row)
-        if arms_by_id.get(row.participant_id) != row.arm:
-            report.block_state.append(
-                f"participant {row.participant_id}: arm {arms_by_id.get(row.participant_id)!r} "
-                f"but the log says {row.arm!r}"
-            )
     weights = spec.weights()
     total_weight = sum(weights.values())
     size = spec.block_size()
@@ -251,15 +252,9 @@ def _check_assignments(
 
 def _check_duplicates(
     report: IntegrityReport,
-    log: list[AssignmentLog],
     duplicates: dict[int, str | None],
     outside: list,
 ) -> None:
-    report.block_state += [
-        f"duplicate participant {row.participant_id} has an assignment log row"
-        for row in log
-        if row.participant_id in duplicates
-    ]
     arms = dict(outside)
     report.block_state += [
         f"duplicate participant {pid} has arm {arm!r} but its own sequence says {arms.get(pid)!r}"

@@ -113,10 +113,10 @@ def test_s009_protects_the_log_of_an_upgraded_database_and_participants_still_fi
     database_url,
 ):
     _previous_release(database_url)
-    assert upgrade(database_url) == head_revision() == "s009"
+    assert upgrade(database_url) == head_revision()
     engine = make_engine(database_url)
     try:
-        assert current_revision(engine) == "s009"
+        assert current_revision(engine) == head_revision()
         with engine.connect() as conn:
             assert conn.scalar(sa.select(sa.func.count()).select_from(m.AssignmentLog)) == 1
             assert conn.scalar(sa.select(m.Study.erased_at)) is None

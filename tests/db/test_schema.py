@@ -157,7 +157,6 @@ def test_assignment_log_rows_cannot_be_updated_or_deleted(migrated):
     with factory() as session:
         person = _study_rows(session)
         row = m.AssignmentLog(
-            participant_id=person.id,
             study_id=person.study_id,
             arm="care",
             stratum="left",
@@ -166,7 +165,6 @@ def test_assignment_log_rows_cannot_be_updated_or_deleted(migrated):
             position_in_block=0,
             seed=1,
             spec_hash="h" * 64,
-            assigned_at=NOW,
         )
         session.add(row)
         session.commit()

@@ -10,7 +10,10 @@
   pseudonym; with the key it does, so the test would catch an unkeyed scheme.
 - A repeat panel id is a flagged duplicate, assigned outside the block sequences: the
   assignment log still replays from the seed, and duplicates count towards nothing.
-- Withdrawal leaves no panel hash, no stratum and no exact time behind.
+- Withdrawal leaves no panel hash, no stratum and no exact time behind: a dump of every
+  table ties no stratum and no exact time to the participant (the assignment log names
+  nobody and holds no time); what the log still gives is counted per stratum, for all
+  who withdrew together.
 - A shared phone: no participant address names the study or the code, finishing or
   withdrawing asks the browser to forget the site, every page can be left at once.
 - Rotating the pseudonym key keeps returning ids recognised and survives a crash.
@@ -22,8 +25,9 @@ import hashlib
 import hmac
 import re
 import stat
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -33,6 +37,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from framelab.cli import main as cli
+from framelab.db import full_metadata
 from framelab.db.direct import Direct
 from framelab.db.models import (
     AssignmentLog,
@@ -368,7 +373,10 @@ def test_a_repeat_panel_id_is_a_duplicate_outside_the_block_sequence_and_the_log
     # The block sequences hold exactly the non-duplicates, in arrival order per stratum,
     # and replay from the seed.
     duplicate_ids = {people[c].id for c in repeats}
-    assert not {row.participant_id for row in log} & duplicate_ids
+    # The log names nobody (s010): per stratum and arm it holds exactly the non-duplicates.
+    assert Counter((row.stratum, row.arm) for row in log) == Counter(
+        (p.stratum, p.arm) for p in people.values() if not p.duplicate
+    )
     by_stratum = defaultdict(list)
     for row in log:
         by_stratum[row.stratum].append(row)
@@ -443,14 +451,92 @@ def test_withdrawal_leaves_no_panel_hash_no_stratum_and_no_exact_time(panel_app,
     assert (row.consented_at, row.assigned_at, row.completed_at) == (None, None, None)
     for moment in (row.started_at, row.withdrawn_at):
         assert (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
-    # What the counts per arm and the randomization audit need stays.
+    # What the counts per arm and the randomization audit need stays: the slot, in a log
+    # that names nobody.
     assert row.status == "withdrawn" and row.arm == logged.arm and logged.stratum == "right"
+    assert not {"participant_id", "assigned_at"} & set(AssignmentLog.__table__.columns.keys())
     # Nothing is left to tell the id again: it comes back as a newcomer, not a duplicate.
     again = Walker(panel_app.test_client(), SPEC, clock)
     again.consent(query=_query(KNOWN_ID))
     with panel_app.extensions["framelab.db"]() as session:
         newest = session.scalars(sa.select(Participant).where(Participant.code == again.code))
         assert newest.one().duplicate is False
+
+
+def _dump_with_columns(app: Flask) -> dict[str, list[dict]]:
+    """Every row of every table, as column -> value (what a stolen database file holds)."""
+    engine = app.extensions["framelab.engine"]
+    with engine.connect() as conn:
+        return {
+            table.name: [dict(row._mapping) for row in conn.execute(sa.select(table))]
+            for table in full_metadata().sorted_tables
+        }
+
+
+def _moments(app: Flask, pid: int) -> set:
+    """Every time stored about participant `pid` (their row and every row naming them)."""
+    found = set()
+    for name, rows in _dump_with_columns(app).items():
+        for row in rows:
+            if (name == "participant" and row["id"] == pid) or row.get("participant_id") == pid:
+                found |= {v for v in row.values() if isinstance(v, datetime)}
+    return found
+
+
+def test_after_withdrawal_a_dump_of_every_table_gives_no_stratum_and_no_exact_time(
+    panel_app, clock
+):
+    """Gap left by the first round: the log kept participant_id and assigned_at (a join
+    gave the erased stratum and time back). Each person's steps are seconds apart with
+    their own microseconds, so a time stored anywhere would be theirs alone."""
+    people = {}
+    for n, ideology in enumerate(("1", "3", "5", "5", "1")):
+        clock.advance(3 * 3600 + n * 611 + 0.000137 * (n + 1))
+        walker = Walker(panel_app.test_client(), SPEC, clock)
+        walker.consent(query=_query(f"{n:024x}"))
+        for step in STEPS:
+            clock.advance(41 + n)
+            walker.answer(step, **({"ideology": ideology} if step == "pre" else {}))
+        people[walker.code] = ideology
+    victim = list(people)[2]  # stratum "right", like the next participant
+    with panel_app.extensions["framelab.db"]() as session:
+        row = session.scalars(sa.select(Participant).where(Participant.code == victim)).one()
+        pid, arm, stratum = row.id, row.arm, row.stratum
+    assert stratum == "right"
+    exact = _moments(panel_app, pid)
+    assert len(exact) >= 5  # distinct moments: consent, each page submitted, completion
+    later = panel_app.test_client()
+    form = later.get("/withdraw").get_data(as_text=True)
+    clock.advance(5 * 3600 + 23.000911)
+    exact.add(clock())  # the moment of the withdrawal itself
+    done = later.post("/withdraw", data={"csrf_token": any_csrf_token(form), "code": victim})
+    assert done.status_code == 200
+
+    dump = _dump_with_columns(panel_app)
+    # 1. No exact time of theirs is stored anywhere, in any table, under any name.
+    stored = {v for rows in dump.values() for row in rows for v in row.values()}
+    assert not exact & stored
+    left = _moments(panel_app, pid)
+    assert all((t.hour, t.minute, t.second, t.microsecond) == (0, 0, 0, 0) for t in left)
+    # 2. No row that names them holds a stratum: their own row lost it, and nothing else
+    # references them but the rows a withdrawal erases (answers, page times).
+    (mine,) = [r for r in dump["participant"] if r["id"] == pid]
+    assert mine["stratum"] is None and mine["arm"] == arm
+    naming = {name for name, rows in dump.items() for r in rows if r.get("participant_id") == pid}
+    assert naming == set()
+    # 3. The assignment log cannot be joined to them: no participant column, no time, and
+    # no pointer from their row (a pointer cleared on withdrawal would single out the one
+    # slot nobody points to).
+    log_columns = set(AssignmentLog.__table__.columns.keys())
+    assert not {"participant_id", "assigned_at", "created_at"} & log_columns
+    assert not any(isinstance(v, datetime) for r in dump["assignment_log"] for v in r.values())
+    assert not any("assignment" in column or "log" in column for column in mine)
+    # What remains (docs/privacy.md): the log's counts per stratum, less the strata of
+    # those who stayed, give the strata of all who withdrew, together; with one
+    # withdrawal, theirs (of a row that names nobody and keeps only days).
+    logged = Counter(r["stratum"] for r in dump["assignment_log"])
+    stayed = Counter(r["stratum"] for r in dump["participant"] if r["stratum"] is not None)
+    assert logged - stayed == Counter({stratum: 1})
 
 
 # ---------------------------------------------------------------- a shared phone
