@@ -25,11 +25,11 @@ from analysis.data_files import read_data
 from analysis.disclosure import protect_distributions, protect_flow, protect_sections
 from analysis.effect_size import effect_sizes, equivalence, mann_whitney
 from analysis.estimators import ancova, change_score, difference_in_means, lin, omnibus
-from analysis.glm import logit, ordinal_logit
+from analysis.glm import logit, ordinal_model
 from analysis.inference import adjust_pvalues, randomization_inference
 from analysis.optional import diagnostics_sections
 from analysis.plan import Outcome, Plan, check_columns, load_plan, plan_hash
-from analysis.sequential import sequential_section
+from analysis.separation import SeparationError
 
 __all__ = ["run"]
 
@@ -140,6 +140,43 @@ def _with_blocks(
     return pd.concat(frames, ignore_index=True)
 
 
+def _likelihood_model(
+    method: str, d: pd.DataFrame, plan: Plan, name: str, c: Collector
+) -> pd.DataFrame:
+    """Logit or proportional-odds model with the plan's covariates (thresholds collected).
+
+    When the covariates alone separate the answers (no finite estimate with them), the
+    arm-only model is reported instead, with a ``covariates_dropped`` warning; an arm
+    that is separated by itself still fails as before.
+    """
+    covariates = plan.covariates
+
+    def fit(covs: tuple[str, ...]) -> pd.DataFrame:
+        if method == "logit":
+            return logit(
+                d, name, plan.arm, plan.control, covariates=covs, alpha=plan.alpha,
+                levels=plan.levels,
+            )  # fmt: skip
+        model = ordinal_model(d, name, plan.arm, plan.control, covariates=covs, levels=plan.levels)
+        effects = model.effects(plan.alpha)
+        c.add("ordinal_thresholds", model.thresholds(plan.alpha))
+        return effects
+
+    try:
+        return fit(covariates)
+    except SeparationError as exc:
+        if not covariates or exc.arm is not None or exc.unbounded:
+            raise
+        c.warn(
+            "covariates_dropped",
+            f"{method} without covariates: {exc}",
+            name,
+            None,
+            method,
+        )
+        return fit(())
+
+
 def _estimate_outcome(df: pd.DataFrame, plan: Plan, o: Outcome, c: Collector) -> None:
     arm, control, alpha, name = plan.arm, plan.control, plan.alpha, o.name
     c.add("descriptives", summaries.descriptives(df, name, arm))
@@ -175,19 +212,37 @@ def _estimate_outcome(df: pd.DataFrame, plan: Plan, o: Outcome, c: Collector) ->
             (
                 "lin",
                 lambda: lin(
-                    d, name, arm, control, plan.covariates, alpha=alpha, levels=plan.levels
+                    d,
+                    name,
+                    arm,
+                    control,
+                    plan.covariates,
+                    alpha=alpha,
+                    levels=plan.levels,
+                    small_sample=plan.small_sample,
                 ),
             )
         )
     if o.baseline:
-        fits.append(("ancova", lambda: ancova(d, name, arm, control, o.baseline, alpha=alpha)))
+        small = plan.small_sample
         fits.append(
-            ("change_score", lambda: change_score(d, name, arm, control, o.baseline, alpha=alpha))
+            (
+                "ancova",
+                lambda: ancova(d, name, arm, control, o.baseline, alpha=alpha, small_sample=small),
+            )
+        )
+        fits.append(
+            (
+                "change_score",
+                lambda: change_score(
+                    d, name, arm, control, o.baseline, alpha=alpha, small_sample=small
+                ),
+            )
         )
     if o.type == "binary":
-        fits.append(("logit", lambda: logit(d, name, arm, control, alpha=alpha)))
+        fits.append(("logit", lambda: _likelihood_model("logit", d, plan, name, c)))
     if o.type == "ordinal":
-        fits.append(("ordinal_logit", lambda: ordinal_logit(d, name, arm, control, alpha=alpha)))
+        fits.append(("ordinal_logit", lambda: _likelihood_model("ordinal_logit", d, plan, name, c)))
     fits.append(
         (
             "randomization_inference",
@@ -297,20 +352,11 @@ def _analysed_before_lock(data: pd.DataFrame, analysed: np.ndarray) -> int | Non
     return int(np.sum(analysed & ~after.to_numpy()))
 
 
-def _short_of_target(data: pd.DataFrame, plan: Plan) -> bool:
-    """Without framelab's word: interim while fewer than ``monitoring.max_n`` are analysed."""
-    if plan.monitoring is None or plan.monitoring.max_n is None:
-        return False
-    y = numeric_column(data, plan.primary_outcomes[0].name)
-    return int(np.sum(~np.isnan(y))) < plan.monitoring.max_n
-
-
 def run(
     df: pd.DataFrame | str | Path,
     plan: Mapping[str, Any] | Plan | str | Path,
     *,
     provenance: Mapping[str, Any] | None = None,
-    interim: bool | None = None,
 ) -> dict[str, Any]:
     """Run the analysis plan on a tidy table and return the results document.
 
@@ -323,12 +369,6 @@ def run(
         The analysis plan (``docs/analysis.md``).
     provenance : mapping, optional
         Passed through to ``meta.provenance`` (e.g. spec_hash, export time, seed).
-    interim : bool, optional
-        Whether the study is still short of its locked target (default:
-        ``provenance["interim"]``, which framelab sets, else whether the plan's
-        ``monitoring.max_n`` is above the participants analysed).
-        An interim run (``meta.interim``) carries the anytime-valid ``sequential``
-        section as its only inference: no fixed-sample effect, test or interval.
 
     Returns
     -------
@@ -355,44 +395,18 @@ def run(
     for key in plan.unknown_keys:
         c.warn("unknown_plan_key", f"plan key {key!r} is not used by analysis")
     data, rules, dropped = summaries.apply_exclusions(df, plan.exclude, plan.status)
-    if interim is None:  # framelab says so in the provenance; else the plan's ceiling
-        interim = (provenance or {}).get("interim")
-    if interim is None:
-        interim = _short_of_target(data, plan)
     for o in plan.outcomes:
-        if interim:  # descriptives only: the sequential section is the inference
-            c.add("descriptives", summaries.descriptives(data, o.name, plan.arm))
-            c.add("distributions", summaries.distributions(data, o.name, plan.arm, o.type))
-        else:
-            _estimate_outcome(data, plan, o, c)
+        _estimate_outcome(data, plan, o, c)
     effects = _annotate_effects(c.records("effects"), plan, c)
     first = plan.primary_outcomes[0].name
     y = numeric_column(data, first)
     labels = arm_labels(data, plan.arm)
     analysed = {a: int(np.sum((labels == a) & ~np.isnan(y))) for a in present_labels(labels)}
     before_lock = _analysed_before_lock(data, (~np.isnan(y)) & ~pd.isna(labels))
-    sections = {} if interim else diagnostics_sections(df, data, plan, c.warn)
-    sequential = (
-        {"sequential": sequential_section(data, plan, plan.monitoring, complete=not interim)}
-        if plan.monitoring is not None or interim
-        else {}
-    )
-    fixed = (
-        {}
-        if interim
-        else {
-            "methods": methods_text.describe(plan),
-            "effects": effects,
-            "effect_sizes": c.records("effect_sizes"),
-            "omnibus": c.records("omnibus"),
-            "equivalence": c.records("equivalence"),
-        }
-    )
+    sections = diagnostics_sections(df, data, plan, c.warn)
     return summaries.clean(
         {
             "meta": {
-                "interim": bool(interim),
-                "monitoring": plan.monitoring.as_dict() if plan.monitoring else None,
                 "plan": plan.raw,
                 "plan_hash": plan_hash(plan.raw),
                 "n_input": len(df),
@@ -414,8 +428,12 @@ def run(
                 "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "provenance": dict(provenance or {}),
             },
-            **sequential,
-            **fixed,
+            "methods": methods_text.describe(plan),
+            "effects": effects,
+            "effect_sizes": c.records("effect_sizes"),
+            "omnibus": c.records("omnibus"),
+            "equivalence": c.records("equivalence"),
+            "ordinal_thresholds": c.records("ordinal_thresholds"),
             "descriptives": c.records("descriptives"),
             # small counts hidden (plan.min_cell_size), as in subgroups (analysis.disclosure)
             "distributions": protect_distributions(c.records("distributions"), plan.min_cell_size),

@@ -19,6 +19,7 @@ KEYS = {
     "effect_sizes",
     "omnibus",
     "equivalence",
+    "ordinal_thresholds",
     "descriptives",
     "distributions",
     "balance",
