@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 __all__ = [
     "KEY_FILE_ENV",
     "KEY_FILE_NAME",
+    "TESTING_KEY",
     "CardKeyError",
     "SigningKey",
     "key_file_path",
@@ -83,6 +84,12 @@ class SigningKey:
     def sign(self, message: bytes) -> str:
         """The Ed25519 signature of `message`, base64."""
         return base64.b64encode(self.private.sign(message)).decode("ascii")
+
+
+# Tests without a configured key file sign with this one, like the fixed testing secret key.
+TESTING_KEY = SigningKey(
+    Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"framelab-testing-card-key").digest())
+)
 
 
 def key_file_path(
