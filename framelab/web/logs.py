@@ -32,6 +32,8 @@ from typing import Any
 
 from flask import Flask
 
+from framelab.domain import participant_codes
+
 ACCESS_LOG_ENV = "FRAMELAB_ACCESS_LOG"
 # gunicorn's atoms without %(h)s (address), %(a)s (user agent), %(f)s (referrer) and
 # without the query string (%(U)s is the path only; panel ids travel in the query).
@@ -80,6 +82,11 @@ def _token(match: re.Match[str]) -> str:
     # A random URL-safe code (participant codes: 24 characters) mixes upper and lower
     # case; identifiers that do (CamelCase class names) are whole words.
     if len(word) >= 20 and has_upper and has_lower and not _CAMEL_WORDS.fullmatch(word):
+        return TOKEN
+    # A participant code of the current format (Crockford base32 capitals and digits,
+    # grouped with hyphens or not).
+    bare = word.replace("-", "")
+    if participant_codes.canonical(bare) == bare and not bare.isdigit() and not bare.isalpha():
         return TOKEN
     return word
 

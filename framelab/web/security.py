@@ -5,7 +5,9 @@
 - every response carries a strict Content-Security-Policy (no inline script or
   style, nothing from other hosts, `frame-ancestors 'none'`), `nosniff`,
   `Referrer-Policy: no-referrer`, and `Cache-Control: no-store` on pages (a shared
-  phone must not show the next person someone's answers from the cache);
+  phone must not show the next person someone's answers from the cache); static files
+  are cached a year under content-hashed URLs (framelab.web.assets), and pages are
+  compressed only where that leaks no secret (framelab.web.compression);
 - the session cookie is HttpOnly and SameSite=Lax, and Secure whenever the request
   came over HTTPS (directly, or through a proxy trusted with FRAMELAB_PROXY_FIX=N);
 - a production app refuses to start with a missing, short or well-known secret key;
@@ -20,6 +22,9 @@ Environment variables (read at start):
 - FRAMELAB_RATELIMIT_STORAGE_URI: e.g. redis://localhost:6379/0 (default memory://).
 - FRAMELAB_RATELIMIT_ENABLED: 0 turns rate limiting off (default on).
 - FRAMELAB_LOGIN_RATE_LIMIT: default "10 per minute;50 per hour" per source.
+- FRAMELAB_CODE_GUESS_RATE_LIMIT: default "10 per minute;50 per hour" unknown
+  participant codes per source, on every route that accepts a code (cookie, form, the
+  /r/<code> link, the resume and withdraw forms); known codes are never counted.
 - FRAMELAB_ENROL_RATE_LIMIT: default "1000 per minute;20000 per hour" new
   participants per source. Sized for carrier NAT: an SMS blast reaches hundreds of
   people a minute behind one mobile carrier's shared address, and a lower limit
@@ -41,15 +46,17 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
-from flask import Flask, Request, current_app, has_request_context, request, session
+from flask import Flask, Request, current_app, g, has_request_context, request, session
 from flask.sessions import NullSession, SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError
+from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from framelab.web import assets, compression
 from framelab.web.errors import render_error
 
 LIMITER_KEY = "framelab.limiter"
@@ -100,6 +107,22 @@ DEFAULT_ENROL_LIMIT = "1000 per minute;20000 per hour"
 LOGIN_ENDPOINTS = ("studio.login", "studio.login_code")
 ENROL_ENDPOINTS = ("participant.start", "participant.consent")
 WITHDRAW_ENDPOINTS = ("participant.withdraw_later", "participant.resume_with_code")
+# Every route that accepts a participant code (cookie, form, address, typed): failed
+# look-ups count against the code-guess limit (docs/privacy.md, "Guessing a participant code").
+CODE_ENDPOINTS = (
+    "participant.page",
+    "participant.submit",
+    "participant.confirm_withdraw",
+    "participant.do_withdraw",
+    "participant.resume",
+    "participant.resume_with_code",
+    "participant.withdraw_later",
+    "participant.old_page",
+    "participant.old_submit",
+    "participant.old_withdraw",
+)
+DEFAULT_CODE_GUESS_LIMIT = "10 per minute;50 per hour"
+_UNKNOWN_CODE = "framelab_unknown_code"
 # The participant views keep each study's participant code in this session key.
 SESSION_CODES = "participants"
 # The cookie that says whose pages `/p` shows (the participant code; path /p, HttpOnly).
@@ -145,6 +168,9 @@ def check_secret_key(app: Flask) -> None:
 # A participant's own pages: /p and what lies below it, the resume links /r and /r/<code>,
 # and the addresses of earlier releases, /s/<slug>/p/<code> and below.
 PARTICIPANT_PAGE = re.compile(r"^/(?:p|r)(?:/|$)|^/s/[^/]+/p/[^/]+(?:/|$)")
+# The app's static files and icon: no session either, so no `Vary: Cookie` keeps a
+# browser from reusing its cached copy once a cookie changes.
+SESSIONLESS_FILES = re.compile(r"^/(?:static/|favicon\.ico$)")
 
 
 class NoSession(NullSession):
@@ -176,7 +202,7 @@ class SessionInterface(SecureCookieSessionInterface):
         return configured or (has_request_context() and request.is_secure)
 
     def open_session(self, app: Flask, request: Request) -> Any:
-        if PARTICIPANT_PAGE.match(request.path):
+        if PARTICIPANT_PAGE.match(request.path) or SESSIONLESS_FILES.match(request.path):
             return NoSession()
         return super().open_session(app, request)
 
@@ -196,7 +222,8 @@ def participant_form_token(code: str) -> str:
 
 def check_participant_form(code: str) -> None:
     """Raise Flask-WTF's CSRFError (the friendly "page expired" 400) on a wrong token."""
-    given = request.form.get("csrf_token", "")
+    # Pages send the token masked per response (framelab.web.compression: BREACH).
+    given = compression.unmask(request.form.get("csrf_token", ""))
     if not hmac.compare_digest(given.encode(), participant_form_token(code).encode()):
         raise CSRFError("The CSRF token is missing or does not match this page.")
 
@@ -220,9 +247,13 @@ def _set_headers(response: Response) -> Response:
     return response
 
 
+# Served with their own Cache-Control (framelab.web.assets): hold nothing of anyone's.
+STATIC_ENDPOINTS = frozenset({"participant.favicon"})
+
+
 def _is_static(req: Request) -> bool:
     endpoint = req.endpoint or ""
-    return endpoint == "static" or endpoint.endswith(".static")
+    return endpoint == "static" or endpoint.endswith(".static") or endpoint in STATIC_ENDPOINTS
 
 
 def _proxy_count(environ: Mapping[str, str]) -> int:
@@ -288,6 +319,41 @@ def _unless_exempt(limit: Callable[[Callable], Callable]) -> Callable[[Callable]
     return decorate
 
 
+def unknown_code() -> None:
+    """Say that this request named a participant code that does not exist (a possible guess)."""
+    setattr(g, _UNKNOWN_CODE, True)
+
+
+def _count_unknown_codes(limiter: Limiter, limit: str) -> Callable[[Callable], Callable]:
+    """Refuse a source's requests once its unknown codes reach `limit`; known codes cost nothing.
+
+    Only failed look-ups count, so hundreds of participants behind one carrier's address
+    are never refused for using their own codes. Loopback sources are exempt, as for
+    enrolment (`_enrolment_exempt`): the operator's own machine.
+    """
+    items = parse_many(limit)
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            if not limiter.enabled or _is_loopback(request.remote_addr):
+                return view(*args, **kwargs)
+            key = source_key()
+            strategy = limiter.limiter
+            if not all(strategy.test(item, "code-guess", key) for item in items):
+                raise TooManyRequests()
+            try:
+                return view(*args, **kwargs)
+            finally:
+                if g.pop(_UNKNOWN_CODE, False):
+                    for item in items:
+                        strategy.hit(item, "code-guess", key)
+
+        return counted
+
+    return decorate
+
+
 def _limit_setting(app: Flask, name: str, default: str) -> str:
     value = app.config.get(name) or os.environ.get(f"FRAMELAB_{name}", "").strip()
     return value or default
@@ -328,6 +394,9 @@ def init_limiter(app: Flask, environ: Mapping[str, str] | None = None) -> Limite
         _wrap(app, endpoint, _unless_exempt(limiter.shared_limit(enrol, scope="enrol")))
     for endpoint in WITHDRAW_ENDPOINTS:
         _wrap(app, endpoint, limiter.limit(login, methods=["POST"], scope="withdraw"))
+    guesses = _limit_setting(app, "CODE_GUESS_RATE_LIMIT", DEFAULT_CODE_GUESS_LIMIT)
+    for endpoint in CODE_ENDPOINTS:
+        _wrap(app, endpoint, _count_unknown_codes(limiter, guesses))
     # No default or application limits: the decorated views check their own limits, so
     # Flask-Limiter's before_request check (~0.7 ms on every request) is dropped.
     checks = app.before_request_funcs.get(None, [])
@@ -385,6 +454,9 @@ def init_app(app: Flask, environ: Mapping[str, str] | None = None) -> None:
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE"))
     app.session_interface = SessionInterface()
+    # Static files under hashed URLs, cached a year; compressed pages where that is safe.
+    assets.init_app(app)
+    compression.init_app(app)
     app.after_request(_set_headers)
     app.register_error_handler(TooManyRequests, _too_many)
     app.add_template_filter(small_cell, "small_cell")

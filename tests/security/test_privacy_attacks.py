@@ -155,7 +155,7 @@ def statements(panel_app, monkeypatch) -> Iterator[Statements]:
 
 _TOKEN = re.compile(r'name="csrf_token" value="[^"]*"')
 _CODE_FIELD = re.compile(r'name="code" value="[^"]*"')
-_SHOWN_CODE = re.compile(r'<p class="code" lang="en">[^<]*</p>')
+_SHOWN_CODE = re.compile(r'<p class="code participant-code"[^>]*>[^<]*</p>')
 
 
 def _visible(response, *secrets: str) -> tuple:

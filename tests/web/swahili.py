@@ -17,6 +17,7 @@ SWAHILI: dict[str, str] = {
     "Sorry, something went wrong on our side": "Samahani, hitilafu imetokea upande wetu",
     "Your earlier answers are saved. Please reload the page in a minute to continue.": "Majibu yako ya awali yamehifadhiwa. Tafadhali pakia upya ukurasa baada ya dakika moja ili kuendelea.",
     "Move the slider: 0 is the lowest, 100 the highest.": "Sogeza kitelezi: 0 ni cha chini kabisa, 100 ni cha juu kabisa.",
+    "Type a whole number from 0 (the lowest) to 100 (the highest).": "Andika namba kamili kutoka 0 (cha chini kabisa) hadi 100 (cha juu kabisa).",
     "Yes": "Ndiyo",
     "No": "Hapana",
     "Please answer this question.": "Tafadhali jibu swali hili.",

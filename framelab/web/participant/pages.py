@@ -19,8 +19,10 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from framelab.domain.errors import ValueProblem
+from framelab.domain.participant_codes import grouped
 from framelab.domain.study import Item, Study
 from framelab.services.flow import TERMINAL_STEPS, PageState, steps_for
+from framelab.web.compression import mask
 from framelab.web.i18n import InterfaceText, interface_text, page_chrome, use_language
 from framelab.web.markdown import render_markdown
 
@@ -41,6 +43,10 @@ class ItemView:
     min_label: str = ""
     max_label: str = ""
     max_length: int = 2000
+    # Whether the page adds "(optional)": not when the question's text already says so.
+    mark_optional: bool = False
+    # A slider's hint once the script has made its number field a slider.
+    slider_hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,13 +81,23 @@ def _short(text: str, limit: int = 60) -> str:
 def item_view(spec: Study, item: Item, lang: str) -> ItemView:
     """The question `item` in `lang` (falling back to the study's default language)."""
     text = spec.text(item.text, lang)
-    common = {"id": item.id, "text": text, "short": _short(text), "required": item.required}
+    says_optional = _("optional").casefold() in text.casefold()
+    common = {
+        "id": item.id,
+        "text": text,
+        "short": _short(text),
+        "required": item.required,
+        "mark_optional": not item.required and not says_optional,
+    }
     if item.type == "slider":
+        # No default answer: without scripts an empty number field, which the script
+        # turns into a slider that stays unanswered until it is moved (issue 17).
         return ItemView(
             kind="slider",
-            min_label=spec.text(item.min_label, lang) or "0",
-            max_label=spec.text(item.max_label, lang) or "100",
-            hint=_("Move the slider: 0 is the lowest, 100 the highest."),
+            min_label=spec.text(item.min_label, lang),
+            max_label=spec.text(item.max_label, lang),
+            hint=_("Type a whole number from 0 (the lowest) to 100 (the highest)."),
+            slider_hint=_("Move the slider: 0 is the lowest, 100 the highest."),
             **common,
         )
     if item.type == "text":
@@ -185,6 +201,7 @@ def render_page(
     values: Mapping[str, str] | None = None,
     preview: bool = False,
     code: str | None = None,
+    shown_code: str | None = None,
     path: str | None = None,
     csrf: str | None = None,
     template: str = "participant/page.html",
@@ -192,8 +209,8 @@ def render_page(
 ) -> str:
     """HTML of a participant page; `preview` renders the same page posting nowhere.
 
-    `code` is the participant's code (in the forms' hidden field, and shown on the last
-    page for withdrawing later), `withdraw_url` where the last page's withdraw form
+    `code` is the participant's code in the forms' hidden field, `shown_code` the code
+    shown on the last page for withdrawing later (default: `code`), `withdraw_url` where the last page's withdraw form
     posts, `path` the page's own address for the language links (default: this request's),
     `csrf` the form's CSRF token (default: Flask-WTF's for this session). The studio's
     preview draws the page through its own `template` (which extends the participant
@@ -218,6 +235,7 @@ def render_page(
         ui=page_chrome(languages=page.languages, study_title=page.study_title, path=path),
         page_title=_page_title(page),
         code=code,
+        shown_code=shown_code or code,
         action=action,
         withdraw_url=withdraw_url,
         errors=messages,
@@ -235,6 +253,7 @@ PAGE_CACHE_SIZE = 512
 # Stand-ins for what differs between participants on one page: unguessable per process,
 # so no study text can contain them, and URL-safe, so URLs carry them unchanged.
 _CODE_MARK = "c" + secrets.token_hex(16)
+_SHOWN_MARK = "s" + secrets.token_hex(16)
 _CSRF_MARK = "t" + secrets.token_hex(16)
 
 
@@ -290,9 +309,10 @@ def participant_page(
             page_from_state(state),
             action=page_url(),
             withdraw_url=page_url("withdraw"),
-            code=code,
+            code=mask(code),
+            shown_code=grouped(code),
             path=page_url(),
-            csrf=csrf,
+            csrf=mask(csrf),
             errors=errors,
             values=values,
         )
@@ -306,11 +326,18 @@ def participant_page(
             action=page_url(),
             withdraw_url=page_url("withdraw"),
             code=_CODE_MARK,
+            shown_code=_SHOWN_MARK,
             path=page_url(),
             csrf=_CSRF_MARK,
         ),
     )
-    return html.replace(_CODE_MARK, code).replace(_CSRF_MARK, csrf)
+    # The forms' code and token masked afresh in every response (framelab.web.compression),
+    # the code shown for copying (debrief) in clear, grouped.
+    return (
+        html.replace(_CODE_MARK, mask(code))
+        .replace(_CSRF_MARK, mask(csrf))
+        .replace(_SHOWN_MARK, grouped(code))
+    )
 
 
 PAGE_PATH = "/p"
@@ -389,6 +416,6 @@ def render_withdraw_confirmation(state: PageState, *, code: str, csrf: str) -> s
         page_title=_("Withdraw from the study?"),
         action=page_url("withdraw"),
         back_url=page_url(),
-        code=code,
-        csrf_token=lambda: csrf,
+        code=mask(code),
+        csrf_token=lambda: mask(csrf),
     )

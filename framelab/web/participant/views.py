@@ -46,6 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from framelab.db.direct import for_session
+from framelab.domain.participant_codes import candidates
 from framelab.services.campaigns import Entry, entry
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.flow import (
@@ -77,6 +78,8 @@ from framelab.services.studies import (
     open_study_for_participants,
 )
 from framelab.services.study_language import study_language
+from framelab.web import assets
+from framelab.web.compression import allow_compression, unmask
 from framelab.web.database import db_engine, db_session
 from framelab.web.errors import render_error
 from framelab.web.extensions import csrf
@@ -103,6 +106,7 @@ from framelab.web.security import (
     PARTICIPANT_COOKIE,
     check_participant_form,
     participant_form_token,
+    unknown_code,
 )
 
 bp = Blueprint("participant", __name__)
@@ -117,6 +121,8 @@ _SESSION_CODES = "participants"
 # for seconds in some browsers; the cache holds only the stylesheet and script.
 CLEAR_SITE_DATA = '"cookies", "storage"'
 _KEY_CACHE = "framelab.pseudonym_key"
+# Pages that show the participant code in clear, for copying: never compressed (BREACH).
+SHOWS_CODE = frozenset({"debrief"})
 
 
 def _now() -> datetime:
@@ -214,7 +220,8 @@ def _cookie_code() -> str | None:
 
 def _posted_code() -> str | None:
     """The participant a form speaks for: its hidden `code` field, else the cookie."""
-    code = request.form.get("code", "").strip()
+    # Pages send the code masked per response (framelab.web.compression: BREACH).
+    code = unmask(request.form.get("code", "").strip())
     if code:
         return code if _CODE.match(code) else None
     return _cookie_code()
@@ -272,7 +279,7 @@ def _form_code() -> str | None:
     # Only a form the request already parsed (an error page must not read a body).
     if request.method != "POST" or "form" not in request.__dict__:
         return None
-    code = request.form.get("code", "")
+    code = unmask(request.form.get("code", ""))
     return code if _CODE.match(code) else None
 
 
@@ -443,6 +450,9 @@ def _show(
         state, code=code, csrf=participant_form_token(code), errors=errors, values=values
     )
     response = make_response(html)
+    if state.step not in SHOWS_CODE:
+        # Its code and token are masked per response; the debrief shows the code in clear.
+        allow_compression(response)
     if state.step in FINISHED_STEPS:
         return _forget_browser(response)
     if _cookie_code() != code:
@@ -476,7 +486,9 @@ def page() -> Response:
             return redirect(page_url())
         return _show(code)
     except ParticipantNotFound:
-        # The browser remembers a participant the database does not have (erased).
+        # The browser remembers a participant the database does not have (erased), or a
+        # cookie was made up: a guess, counted by the code-guess limit.
+        unknown_code()
         response = _resume_page()
         response.delete_cookie(PARTICIPANT_COOKIE, path=page_url())
         return response
@@ -503,6 +515,7 @@ def _submit(code: str | None) -> Response:
         # A browser that keeps no cookie gets its next page right away.
         return _show(code)
     except ParticipantNotFound:
+        unknown_code()
         abort(404)
 
 
@@ -525,6 +538,7 @@ def _withdraw_confirmation(code: str) -> Response:
     try:
         state = current_page(db_session(), code, now=_now())
     except ParticipantNotFound:
+        unknown_code()
         abort(404)
     return make_response(
         render_withdraw_confirmation(state, code=code, csrf=participant_form_token(code))
@@ -548,14 +562,25 @@ def _withdraw(code: str | None) -> Response:
         language = withdraw(db_session(), code, now=_now())
         return _show(code, language=language)
     except ParticipantNotFound:
+        unknown_code()
         abort(404)
 
 
 # ---------------------------------------------------------------- resuming with the code
 
 
-def _resume(code: str) -> Response:
-    if not _CODE.match(code) or not is_participant(db_engine(), code):
+def _known(typed: str) -> str | None:
+    """The stored code a typed or linked code means (any case, grouped or not), if it exists."""
+    for code in candidates(typed[:128]):
+        if _CODE.match(code) and is_participant(db_engine(), code):
+            return code
+    unknown_code()
+    return None
+
+
+def _resume(typed: str) -> Response:
+    code = _known(typed)
+    if code is None:
         abort(404)
     return _to_page(code)
 
@@ -574,11 +599,12 @@ def resume_with_code() -> Response:
     # refused by the browser's own word for where it came from.
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         raise CSRFError("The resume form was sent from another site.")
-    code = "".join(request.form.get("code", "").split())
-    if _CODE.match(code) and is_participant(db_engine(), code):
+    typed = " ".join(request.form.get("code", "").split())
+    code = _known(typed)
+    if code is not None:
         return _to_page(code)
     message = _("We found no participation with this code. Please check it and try again.")
-    return _resume_page(code=code[:64], error=message, status=400)
+    return _resume_page(code=typed[:64], error=message, status=400)
 
 
 # The addresses of earlier releases, which put the study and the code in the path:
@@ -614,10 +640,11 @@ def withdraw_later() -> Response:
     code = " ".join(request.form.get("code", "").split()) if request.method == "POST" else ""
     error = None
     if request.method == "POST":
+        found = _known(code)
         try:
-            if not _CODE.match(code):
+            if found is None:
                 raise ParticipantNotFound("participant: not a participant code")
-            withdraw(db_session(), code, now=_now())
+            withdraw(db_session(), found, now=_now())
         except ParticipantNotFound:
             error = _("We found no participation with this code. Please check it and try again.")
     done = request.method == "POST" and error is None
@@ -632,3 +659,12 @@ def withdraw_later() -> Response:
     )
     response = make_response(html, 400 if error else 200)
     return _forget_browser(response) if done else response
+
+
+# ---------------------------------------------------------------- the icon
+
+
+@bp.route("/favicon.ico", methods=["GET"])
+def favicon() -> Response:
+    """The site's icon at the address browsers ask for on a first visit (pages link its hashed URL)."""
+    return assets.serve("favicon.ico", cache_control="public, max-age=86400")

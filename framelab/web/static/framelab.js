@@ -1,7 +1,36 @@
-// Progressive enhancement only: show a slider's value while it moves. Pages work without it.
-document.querySelectorAll('input[type=range]').forEach(function (r) {
-  var out = document.querySelector('output[for="' + r.id + '"]');
-  if (out) r.addEventListener('input', function () { out.value = r.value; });
+// Progressive enhancement only: pages work without it.
+// A slider question arrives as an empty number field (no default answer). Here it becomes
+// a slider that stays unanswered (no thumb, nothing sent) until it is moved or tapped.
+document.querySelectorAll('input[data-slider]').forEach(function (field) {
+  var range = document.createElement('input');
+  var out = document.createElement('output');
+  var hint = document.getElementById('hint-' + field.name);
+  var answered = field.value !== '';
+  range.type = 'range';
+  range.min = field.min;
+  range.max = field.max;
+  range.step = field.step;
+  ['aria-labelledby', 'aria-describedby', 'aria-invalid'].forEach(function (name) {
+    if (field.hasAttribute(name)) range.setAttribute(name, field.getAttribute(name));
+  });
+  range.value = answered ? field.value : (Number(field.min) + Number(field.max)) / 2;
+  range.id = field.id;
+  field.id = field.id + '-value';
+  out.setAttribute('for', range.id);
+  out.value = answered ? field.value : '–';
+  if (!answered) range.classList.add('untouched');
+  if (hint && field.dataset.slider) hint.textContent = field.dataset.slider;
+  function take() {
+    field.value = range.value;
+    out.value = range.value;
+    range.classList.remove('untouched');
+  }
+  range.addEventListener('input', take);
+  range.addEventListener('click', take);
+  field.type = 'hidden';
+  field.removeAttribute('aria-labelledby');
+  field.parentNode.insertBefore(range, field);
+  field.parentNode.insertBefore(out, field);
 });
 // Leave this page: replace it in the history, so Back does not return to it.
 document.querySelectorAll('a[data-exit]').forEach(function (a) {

@@ -1,0 +1,125 @@
+"""The app's static files: content-hashed URLs, cached for a year, sent compressed (issue 17).
+
+`url_for('static', filename=...)` gets `?v=<hash of the file's content>`, so a page
+names the exact version it was written for. A request carrying the file's current hash
+is answered `Cache-Control: public, max-age=31536000, immutable`: a phone fetches the
+stylesheet and script once and never asks again, so no later page waits for a
+revalidation round trip before painting. A request with another or no hash (an old
+page, a typed address) is answered `no-cache`, so it is revalidated against the ETag.
+
+Static files hold no secret and echo nothing, so they are sent gzip-compressed to any
+browser that accepts it (compressed once per file version, kept in memory; the folder
+holds a few kilobytes). `/favicon.ico` is the same icon (framelab.web.participant.views).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, current_app, request
+from werkzeug.security import safe_join
+from werkzeug.wrappers import Response
+
+STATIC_ENDPOINT = "static"
+VERSION_ARG = "v"
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+# Larger files (none today) are left to Flask's own static view.
+MAX_CACHED_BYTES = 256 * 1024
+# Types worth compressing (an .ico holding a PNG is already compressed).
+COMPRESSIBLE = ("text/", "application/javascript", "image/svg+xml", "application/json")
+_CACHE = "framelab.assets"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One static file as served: its content hash, bytes, gzip bytes (if smaller) and type."""
+
+    version: str
+    body: bytes
+    gzipped: bytes | None
+    mimetype: str
+
+
+def _load(path: Path) -> Asset:
+    body = path.read_bytes()
+    mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    gzipped = None
+    if mimetype.startswith(COMPRESSIBLE):
+        packed = gzip.compress(body, compresslevel=9, mtime=0)
+        gzipped = packed if len(packed) < len(body) else None
+    version = hashlib.sha256(body).hexdigest()[:16]
+    return Asset(version=version, body=body, gzipped=gzipped, mimetype=mimetype)
+
+
+def asset(app: Flask, filename: str) -> Asset | None:
+    """The static file `filename` as served now, or None when it is missing or large."""
+    folder = app.static_folder
+    joined = safe_join(folder, filename) if folder else None
+    if joined is None:
+        return None
+    path = Path(joined)
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    if not path.is_file() or found.st_size > MAX_CACHED_BYTES:
+        return None
+    cache: dict[str, tuple[tuple[int, int], Asset]] = app.extensions.setdefault(_CACHE, {})
+    stamp = (found.st_mtime_ns, found.st_size)
+    cached = cache.get(filename)
+    if cached is None or cached[0] != stamp:
+        cached = (stamp, _load(path))
+        cache[filename] = cached
+    return cached[1]
+
+
+def _hashed_url(endpoint: str, values: dict[str, Any]) -> None:
+    # url_defaults hook: every url_for('static', filename=...) names the file's version.
+    if endpoint != STATIC_ENDPOINT or VERSION_ARG in values or "filename" not in values:
+        return
+    found = asset(current_app, values["filename"])
+    if found is not None:
+        values[VERSION_ARG] = found.version
+
+
+def serve(filename: str, *, cache_control: str | None = None) -> Response:
+    """The static file `filename`: immutable under its current hash, compressed when accepted."""
+    app = current_app
+    found = asset(app, filename)
+    if found is None:
+        return app.send_static_file(filename)
+    if cache_control is None:
+        current = request.args.get(VERSION_ARG) == found.version
+        cache_control = IMMUTABLE if current else REVALIDATE
+    body = found.body
+    encoding = None
+    if found.gzipped is not None and "gzip" in request.accept_encodings:
+        body, encoding = found.gzipped, "gzip"
+    response = Response(body, mimetype=found.mimetype)
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    if found.gzipped is not None:
+        response.vary.add("Accept-Encoding")
+    response.headers["Cache-Control"] = cache_control
+    # One ETag per encoding: a cache must not answer a plain request with gzip bytes.
+    response.set_etag(found.version + ("-gz" if encoding else ""))
+    return response.make_conditional(request)
+
+
+def _static_view(filename: str) -> Response:
+    if request.method not in ("GET", "HEAD"):
+        abort(405)
+    return serve(filename)
+
+
+def init_app(app: Flask) -> None:
+    """Hashed URLs for the app's static files and the view that serves them."""
+    if STATIC_ENDPOINT in app.view_functions:
+        app.view_functions[STATIC_ENDPOINT] = _static_view
+    app.url_defaults(_hashed_url)
