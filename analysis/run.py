@@ -30,6 +30,7 @@ from analysis.inference import adjust_pvalues, randomization_inference
 from analysis.optional import diagnostics_sections
 from analysis.plan import Outcome, Plan, check_columns, load_plan, plan_hash
 from analysis.separation import SeparationError
+from analysis.sequential import sequential_section
 
 __all__ = ["run"]
 
@@ -352,11 +353,20 @@ def _analysed_before_lock(data: pd.DataFrame, analysed: np.ndarray) -> int | Non
     return int(np.sum(analysed & ~after.to_numpy()))
 
 
+def _short_of_target(data: pd.DataFrame, plan: Plan) -> bool:
+    """Without framelab's word: interim while fewer than ``monitoring.max_n`` are analysed."""
+    if plan.monitoring is None or plan.monitoring.max_n is None:
+        return False
+    y = numeric_column(data, plan.primary_outcomes[0].name)
+    return int(np.sum(~np.isnan(y))) < plan.monitoring.max_n
+
+
 def run(
     df: pd.DataFrame | str | Path,
     plan: Mapping[str, Any] | Plan | str | Path,
     *,
     provenance: Mapping[str, Any] | None = None,
+    interim: bool | None = None,
 ) -> dict[str, Any]:
     """Run the analysis plan on a tidy table and return the results document.
 
@@ -369,6 +379,12 @@ def run(
         The analysis plan (``docs/analysis.md``).
     provenance : mapping, optional
         Passed through to ``meta.provenance`` (e.g. spec_hash, export time, seed).
+    interim : bool, optional
+        Whether the study is still short of its locked target (default:
+        ``provenance["interim"]``, which framelab sets, else whether the plan's
+        ``monitoring.max_n`` is above the participants analysed).
+        An interim run (``meta.interim``) carries the anytime-valid ``sequential``
+        section as its only inference: no fixed-sample effect, test or interval.
 
     Returns
     -------
@@ -395,18 +411,45 @@ def run(
     for key in plan.unknown_keys:
         c.warn("unknown_plan_key", f"plan key {key!r} is not used by analysis")
     data, rules, dropped = summaries.apply_exclusions(df, plan.exclude, plan.status)
+    if interim is None:  # framelab says so in the provenance; else the plan's ceiling
+        interim = (provenance or {}).get("interim")
+    if interim is None:
+        interim = _short_of_target(data, plan)
     for o in plan.outcomes:
-        _estimate_outcome(data, plan, o, c)
+        if interim:  # descriptives only: the sequential section is the inference
+            c.add("descriptives", summaries.descriptives(data, o.name, plan.arm))
+            c.add("distributions", summaries.distributions(data, o.name, plan.arm, o.type))
+        else:
+            _estimate_outcome(data, plan, o, c)
     effects = _annotate_effects(c.records("effects"), plan, c)
     first = plan.primary_outcomes[0].name
     y = numeric_column(data, first)
     labels = arm_labels(data, plan.arm)
     analysed = {a: int(np.sum((labels == a) & ~np.isnan(y))) for a in present_labels(labels)}
     before_lock = _analysed_before_lock(data, (~np.isnan(y)) & ~pd.isna(labels))
-    sections = diagnostics_sections(df, data, plan, c.warn)
+    sections = {} if interim else diagnostics_sections(df, data, plan, c.warn)
+    sequential = (
+        {"sequential": sequential_section(data, plan, plan.monitoring, complete=not interim)}
+        if plan.monitoring is not None or interim
+        else {}
+    )
+    fixed = (
+        {}
+        if interim
+        else {
+            "methods": methods_text.describe(plan),
+            "effects": effects,
+            "effect_sizes": c.records("effect_sizes"),
+            "omnibus": c.records("omnibus"),
+            "equivalence": c.records("equivalence"),
+            "ordinal_thresholds": c.records("ordinal_thresholds"),
+        }
+    )
     return summaries.clean(
         {
             "meta": {
+                "interim": bool(interim),
+                "monitoring": plan.monitoring.as_dict() if plan.monitoring else None,
                 "plan": plan.raw,
                 "plan_hash": plan_hash(plan.raw),
                 "n_input": len(df),
@@ -428,12 +471,8 @@ def run(
                 "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "provenance": dict(provenance or {}),
             },
-            "methods": methods_text.describe(plan),
-            "effects": effects,
-            "effect_sizes": c.records("effect_sizes"),
-            "omnibus": c.records("omnibus"),
-            "equivalence": c.records("equivalence"),
-            "ordinal_thresholds": c.records("ordinal_thresholds"),
+            **sequential,
+            **fixed,
             "descriptives": c.records("descriptives"),
             # small counts hidden (plan.min_cell_size), as in subgroups (analysis.disclosure)
             "distributions": protect_distributions(c.records("distributions"), plan.min_cell_size),
