@@ -2,9 +2,9 @@
 
 Public API (each returns a tidy :class:`pandas.DataFrame`)
 ----------------------------------------------------------
-``subgroup_effects(df, outcome, arm, control, moderator, *, min_cell_size=10, alpha=0.05, levels=None)``
+``subgroup_effects(df, outcome, arm, control, moderator, *, min_cell_size=10, alpha=0.05, levels=None, cut_points=None)``
     outcome, moderator, level, reference, arm, estimate, std_error, statistic, df,
-    p_value, conf_low, conf_high, n_control, n_treatment, suppressed
+    p_value, conf_low, conf_high, n_control, n_treatment, suppressed, grouping
 ``interaction_effects(df, outcome, arm, control, moderator, covariates=(), *, alpha=0.05, levels=None, small_sample="bell_mccaffrey")``
     outcome, moderator, arm, term, level, reference, estimate, std_error, statistic,
     df, p_value, conf_low, conf_high, n, small_sample, df_residual, p_value_residual,
@@ -26,6 +26,14 @@ without a declaration they are sorted (numbers numerically). A value that the
 declaration lacks raises ValueError. Regressions use the shared HC2 core :mod:`analysis.hc`
 (estimatr's ``lm_robust`` default); the pooled value-match estimate uses
 cluster-robust errors (see :func:`value_match`).
+
+A continuous moderator (numeric, no declared levels) enters the interaction model
+centred at its mean among the participants in the fit, so the frame's own coefficient
+is its effect at the average moderator value (the interaction, the change in that
+effect per unit of the moderator, is the same as uncentred). Its subgroups are ranges:
+the plan's ``cut_points`` for it when declared, else tertiles (see
+:func:`moderator_groups`); a numeric moderator with at most 20 distinct values and no
+cut points keeps one subgroup per value.
 """
 
 from __future__ import annotations
@@ -65,6 +73,7 @@ __all__ = [
     "interaction_effects",
     "interaction_joint_test",
     "interaction_model",
+    "moderator_groups",
     "subgroup_effects",
     "value_match",
 ]
@@ -90,6 +99,64 @@ def _inference(est: float, se: float, dof: float, alpha: float) -> dict:
     }
 
 
+def _number(x: float) -> str:
+    return f"{x:g}"
+
+
+def moderator_groups(
+    df: pd.DataFrame,
+    moderator: str,
+    levels: Levels | None = None,
+    cut_points: Sequence[float] | None = None,
+) -> tuple[Factor, str]:
+    """The subgroups of a moderator and how they were formed (``grouping``).
+
+    ``"levels"``: one subgroup per value (a categorical moderator, or a numeric one with
+    at most 20 distinct values and no cut points). ``"cut_points"``: a numeric moderator
+    split at the declared points ``c1 < c2 < ...`` into ``x < c1``, ``c1 <= x < c2``, ...,
+    ``x >= ck``, as R's ``cut(x, c(-Inf, cuts, Inf), right = FALSE)``. ``"tertiles"``: a
+    numeric moderator with more than 20 distinct values and no cut points, split at its
+    tertiles (R's default ``quantile(x, c(1/3, 2/3))``, type 7, over every row with a
+    value; tied points are merged). Ranges are labelled ``< 3.5``, ``3.5 to < 6``, ``>= 6``.
+
+    >>> d = pd.DataFrame({"x": [1.0, 2, 3, 4, 5, 6]})
+    >>> f, how = moderator_groups(d, "x", cut_points=[3])
+    >>> (f.levels, f.codes.tolist(), how)
+    (['< 3', '>= 3'], [0, 0, 1, 1, 1, 1], 'cut_points')
+    """
+    numeric = not is_categorical(df, moderator, levels)
+    if not numeric:
+        if cut_points:
+            raise ValueError(
+                f"cut_points.{moderator}: the moderator is categorical; cut points apply to "
+                "numeric moderators only"
+            )
+        return _levels(df, moderator, levels), "levels"
+    x = df[moderator].to_numpy(dtype="float64", na_value=np.nan)
+    if cut_points:
+        cuts = [float(c) for c in cut_points]
+        if any(cuts[i + 1] <= cuts[i] for i in range(len(cuts) - 1)):
+            raise ValueError(
+                f"cut_points.{moderator}: expected increasing numbers, got {list(cut_points)}"
+            )
+        grouping = "cut_points"
+    else:
+        present = np.unique(x[~np.isnan(x)])
+        if len(present) <= MAX_SUBGROUP_LEVELS:
+            return _levels(df, moderator, levels), "levels"
+        cuts = sorted(set(np.quantile(x[~np.isnan(x)], [1 / 3, 2 / 3]).tolist()))
+        grouping = "tertiles"
+    labels = [f"< {_number(cuts[0])}"]
+    labels += [f"{_number(cuts[i])} to < {_number(cuts[i + 1])}" for i in range(len(cuts) - 1)]
+    labels.append(f">= {_number(cuts[-1])}")
+    bins = np.searchsorted(np.asarray(cuts), x, side="right")
+    codes = np.where(np.isnan(x), -1, bins).astype(np.intp)
+    used = sorted(set(codes[codes >= 0].tolist()))
+    remap = {old: new for new, old in enumerate(used)}
+    codes = np.array([remap.get(c, -1) for c in codes.tolist()], dtype=np.intp)
+    return Factor(moderator, codes, [labels[i] for i in used], False), grouping
+
+
 def _levels(df: pd.DataFrame, moderator: str, levels: Levels | None) -> Factor:
     """The moderator's level codes (-1 where missing) and levels, declared order or sorted."""
     f = factor(df, moderator, levels)
@@ -97,7 +164,7 @@ def _levels(df: pd.DataFrame, moderator: str, levels: Levels | None) -> Factor:
         raise ValueError(
             f"moderator {moderator!r}: expected a categorical moderator with at most "
             f"{MAX_SUBGROUP_LEVELS} levels for subgroups, found {len(f.levels)} distinct values "
-            "(use interaction_effects for a continuous moderator)"
+            "(declare cut_points for it, or leave it numeric to get tertiles)"
         )
     return f
 
@@ -112,6 +179,7 @@ def subgroup_effects(
     min_cell_size: int = 10,
     alpha: float = 0.05,
     levels: Levels | None = None,
+    cut_points: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """Difference in means of each arm versus control within each level of a moderator.
 
@@ -123,7 +191,8 @@ def subgroup_effects(
     statistic *and* the small count are null, so no table reveals a small group.
     Rows follow the moderator's level order (``levels[moderator]`` when declared,
     else sorted); ``reference`` repeats the first level, the one the interaction
-    model contrasts the others with.
+    model contrasts the others with. A continuous moderator is split into ranges
+    (``cut_points`` or tertiles, :func:`moderator_groups`); ``grouping`` says which.
 
     Examples
     --------
@@ -140,7 +209,7 @@ def subgroup_effects(
     labels = arm_labels(df, arm)
     control = check_control(labels, arm, control)
     y = numeric_column(df, outcome, "outcome")
-    f = _levels(df, moderator, levels)
+    f, grouping = moderator_groups(df, moderator, levels, cut_points)
     mod = f.codes
     ok = ~np.isnan(y) & (mod >= 0)
     arms = treatment_arms(labels, control)
@@ -170,9 +239,12 @@ def subgroup_effects(
             row["n_control"] = pd.NA if yc.size < min_cell_size else int(yc.size)
             row["n_treatment"] = pd.NA if yt.size < min_cell_size else int(yt.size)
             row["suppressed"] = bool(small)
+            row["grouping"] = grouping
             rows.append(row)
     columns = ["outcome", "moderator", "level", "reference", "arm", *_STATS]
-    out = pd.DataFrame(rows, columns=[*columns, "n_control", "n_treatment", "suppressed"])
+    out = pd.DataFrame(
+        rows, columns=[*columns, "n_control", "n_treatment", "suppressed", "grouping"]
+    )
     for col in ("n_control", "n_treatment"):
         out[col] = out[col].astype("Int64")
     return out
@@ -201,6 +273,8 @@ def _interaction_fit(df, outcome, arm, control, moderator, covariates, levels):
     ok = ~np.isnan(y) & np.array([x is not None for x in labels], dtype=bool)
     ok &= ~np.isnan(M).any(axis=1) & ~np.isnan(C).any(axis=1)
     labels, y, M, C = labels[ok], y[ok], M[ok], C[ok]
+    if m_levels == [None]:  # a continuous moderator: centred at its mean in the fit
+        M = M - M.mean(axis=0)
     arms = [a for a in treatment_arms(labels, control) if np.any(labels == a)]
     if not np.any(labels == control) or not arms:
         raise ValueError(

@@ -131,6 +131,7 @@ def diagnostics_sections(
                     min_cell_size=plan.min_cell_size,
                     alpha=plan.alpha,
                     levels=plan.levels,
+                    cut_points=plan.cut_points.get(m),
                 ),
                 o.name,
             )

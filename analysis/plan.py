@@ -32,7 +32,7 @@ KNOWN_KEYS = {
     "correction", "exclude", "status", "weights", "min_cell_size", "equivalence_bound",
     "equivalence_units", "ri_draws", "seed", "value_match", "arm_labels", "primary_method",
     "levels", "labels", "value_labels", "language", "small_sample", "backlash_delta",
-    "backlash_prior_sd", "monitoring",
+    "backlash_prior_sd", "monitoring", "cut_points",
 }  # fmt: skip
 OUTCOME_KEYS = {"name", "type", "baseline", "label", "units", "primary", "desired", "range"}
 DIRECTIONS = ("increase", "decrease")
@@ -79,6 +79,8 @@ class Plan:
     primary_method: str = "difference_in_means"
     # column -> its levels in declared order (the first is the reference level)
     levels: Mapping[str, tuple] = field(default_factory=dict)
+    # continuous moderator -> the points its subgroups are split at (else tertiles)
+    cut_points: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     language: str = "en"
     # Degrees of freedom of HC2 regression t tests: Bell-McCaffrey or residual n - k.
     small_sample: str = "bell_mccaffrey"
@@ -100,6 +102,28 @@ class Plan:
         if isinstance(label, Mapping):
             label = label.get(self.language) or next(iter(label.values()), None)
         return str(label) if label else fallback
+
+
+def _cut_points(raw: Any, moderators: tuple[str, ...]) -> dict[str, tuple[float, ...]]:
+    """cut_points: moderator -> increasing numbers (a continuous moderator's subgroup bounds)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ValueError("cut_points: expected a mapping moderator -> list of numbers")
+    out: dict[str, tuple[float, ...]] = {}
+    for column, points in raw.items():
+        if column not in moderators:
+            raise ValueError(
+                f"cut_points.{column}: not a moderator (moderators: {', '.join(moderators)})"
+            )
+        ok = isinstance(points, list | tuple) and points
+        ok = ok and all(isinstance(p, int | float) and not isinstance(p, bool) for p in points)
+        if not ok or any(points[i + 1] <= points[i] for i in range(len(points) - 1)):
+            raise ValueError(
+                f"cut_points.{column}: expected a list of increasing numbers, got {points!r}"
+            )
+        out[str(column)] = tuple(float(p) for p in points)
+    return out
 
 
 def plan_hash(raw: Mapping[str, Any]) -> str:
@@ -256,6 +280,7 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
     min_cell = raw.get("min_cell_size", 10)
     if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 1:
         raise ValueError(f"min_cell_size: expected a positive integer, got {min_cell!r}")
+    cut_points = _cut_points(raw.get("cut_points"), _names(raw.get("moderators"), "moderators"))
     units = raw.get("equivalence_units", "sd")
     if units not in ("sd", "raw"):
         raise ValueError(f"equivalence_units: expected 'sd' or 'raw', got {units!r}")
@@ -290,6 +315,7 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
         status=raw.get("status"),
         weights=weights,
         min_cell_size=min_cell,
+        cut_points=cut_points,
         equivalence_bound=_number(raw, "equivalence_bound", 0.1, 0, float("inf")),
         equivalence_units=units,
         ri_draws=ri_draws,

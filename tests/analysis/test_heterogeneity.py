@@ -202,7 +202,10 @@ def test_value_match_recovers_a_planted_matched_value_interaction():
             "'ideology' is not in the data",
         ),
         (
-            lambda d: subgroup_effects(d, "immigr", "arm", "tone0_eth0", "age"),
+            # a numeric one is split into tertiles instead (test_continuous_moderators.py)
+            lambda d: subgroup_effects(
+                d.assign(age=d["age"].astype(str)), "immigr", "arm", "tone0_eth0", "age"
+            ),
             "moderator 'age': expected a categorical moderator with at most 20 levels",
         ),
         (
