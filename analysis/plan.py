@@ -31,7 +31,8 @@ KNOWN_KEYS = {
     "arm", "control", "outcomes", "covariates", "blocks", "moderators", "alpha",
     "correction", "exclude", "status", "weights", "min_cell_size", "equivalence_bound",
     "equivalence_units", "ri_draws", "seed", "value_match", "arm_labels", "primary_method",
-    "levels", "labels", "value_labels", "language", "small_sample", "backlash_delta",
+    "levels", "labels", "value_labels", "language", "manipulation_checks", "factors",
+    "control_in_main_effects", "small_sample", "backlash_delta",
     "backlash_prior_sd", "monitoring", "cut_points",
 }  # fmt: skip
 OUTCOME_KEYS = {"name", "type", "baseline", "label", "units", "primary", "desired", "range"}

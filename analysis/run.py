@@ -25,8 +25,10 @@ from analysis.data_files import read_data
 from analysis.disclosure import protect_distributions, protect_flow, protect_sections
 from analysis.effect_size import effect_sizes, equivalence, mann_whitney
 from analysis.estimators import ancova, change_score, difference_in_means, lin, omnibus
+from analysis.factorial import factorial_sections
 from analysis.glm import logit, ordinal_model
 from analysis.inference import adjust_pvalues, randomization_inference
+from analysis.manipulation import manipulation_sections
 from analysis.optional import diagnostics_sections
 from analysis.plan import Outcome, Plan, check_columns, load_plan, plan_hash
 from analysis.separation import SeparationError
@@ -427,6 +429,12 @@ def run(
     labels = arm_labels(data, plan.arm)
     analysed = {a: int(np.sum((labels == a) & ~np.isnan(y))) for a in present_labels(labels)}
     before_lock = _analysed_before_lock(data, (~np.isnan(y)) & ~pd.isna(labels))
+    # Manipulation checks and factorial contrasts (issue 19): fixed-sample, final only.
+    design = (
+        {}
+        if interim
+        else {**manipulation_sections(data, plan, c.warn), **factorial_sections(data, plan, c.warn)}
+    )
     sections = {} if interim else diagnostics_sections(df, data, plan, c.warn)
     sequential = (
         {"sequential": sequential_section(data, plan, plan.monitoring, complete=not interim)}
@@ -480,6 +488,7 @@ def run(
                 summaries.flow(df, plan.arm, plan.status, dropped, analysed), plan.min_cell_size
             ),
             **protect_sections(sections, plan.min_cell_size),
+            **design,
             "warnings": c.warnings,
         }
     )

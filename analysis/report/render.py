@@ -16,6 +16,7 @@ from markupsafe import Markup
 from analysis.report import figures
 from analysis.report.caveats import reason
 from analysis.report.context import ReportContext, is_number, records, unique
+from analysis.report.design_sections import design_parts, interaction_figures
 from analysis.report.i18n import Translator, translator
 from analysis.report.summary import campaigner_summary
 from analysis.report.tables import columns_of, fmt_cell, table_html
@@ -127,6 +128,7 @@ def render_html(
         flow=figures.flow_figure(ctx),
         subgroups=figures.subgroup_figures(ctx),
         value_match=figures.value_match_figure(ctx),
+        interaction=interaction_figures(ctx),
         appendix=_appendix(ctx),
     )
 
@@ -319,6 +321,7 @@ def _appendix(ctx: ReportContext) -> list[Part]:
             else f"Not available in these results (no '{key}' records)."
         )
         parts.append(Part(key, heading, intro, body, missing))
+    parts.extend(Part(*part) for part in design_parts(ctx, labels))
     parts.append(_methods_part(ctx))
     parts.append(_provenance_part(meta))
     return parts

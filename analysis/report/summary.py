@@ -29,6 +29,7 @@ from analysis.report.context import (
     sentence_case,
     unique,
 )
+from analysis.report.design_sections import manipulation_sentences
 from analysis.report.i18n import Translator
 
 # Fewest participants with an answer that an arm needs for any estimate (run.py's rule).
@@ -43,6 +44,7 @@ class Summary:
     t: Translator
     headline: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
+    manipulation: list[str] = field(default_factory=list)
     backlash: list[str] = field(default_factory=list)
     other_outcomes: list[str] = field(default_factory=list)
     subgroups: list[str] = field(default_factory=list)
@@ -54,6 +56,7 @@ class Summary:
         named = [
             (t("The answer"), self.headline),
             (t("Frame by frame"), self.findings),
+            (t("Did each frame come across?"), self.manipulation),
             (t("Backlash"), self.backlash),
             (t("Other outcomes (exploratory)"), self.other_outcomes),
             (t("Who it works for"), self.subgroups),
@@ -78,6 +81,7 @@ def campaigner_summary(results: Mapping[str, Any], lang: str | None = None) -> S
     for outcome in ctx.outcomes:
         if not outcome.primary:
             _secondary_outcome(ctx, outcome, summary)
+    summary.manipulation.extend(manipulation_sentences(ctx))
     _subgroups(ctx, primaries, summary)
     _value_match(ctx, primaries, summary)
     summary.caveats.extend(caveat_sentences(ctx))

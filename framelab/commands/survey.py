@@ -30,6 +30,14 @@ DEFAULT_PORT = 5000
     metavar="ITEM:VALUE:ARM=DELTA",
     help="Extra effect in ARM for bots whose pre answer to ITEM is VALUE (repeatable).",
 )
+@click.option(
+    "--recognition",
+    "recognition",
+    multiple=True,
+    metavar="ARM=P",
+    help="Chance that a bot in ARM picks the manipulation-check answer its frame was meant "
+    "to evoke (repeatable; other arms 0.6).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bots' answers.")
 @click.option(
     "--url",
@@ -61,6 +69,7 @@ def simulate(
     n: int,
     effects: tuple[str, ...],
     moderators: tuple[str, ...],
+    recognition: tuple[str, ...],
     seed: int,
     url: str | None,
     dropout: float,
@@ -73,12 +82,19 @@ def simulate(
     `framelab report STUDY --rehearsal` analyses them. With --url, run this where the
     server's secret key is (FRAMELAB_SECRET_KEY or the instance's secret_key file).
     """
-    from framelab.simulate import SimulationError, parse_effects, parse_moderator, run_simulation
+    from framelab.simulate import (
+        SimulationError,
+        parse_effects,
+        parse_moderator,
+        parse_recognition,
+        run_simulation,
+    )
 
     spec = _study_spec(study)
     try:
         planted = parse_effects(list(effects), spec)
         mods = [parse_moderator(text, spec) for text in moderators]
+        recognises = parse_recognition(list(recognition), spec)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     if jobs is None:
@@ -94,6 +110,7 @@ def simulate(
                 seed=seed,
                 dropout=dropout,
                 attention_fail=attention_fail,
+                recognition=recognises,
                 url=url,
                 jobs=jobs,
                 on_progress=bar.update,

@@ -54,6 +54,7 @@ from framelab.services.codebook import (
     scale_phases,
 )
 from framelab.services.export_files import EXPORT_FORMATS, LONG_COLUMNS, write_frame
+from framelab.services.plan_design import factor_plan, manipulation_plan
 from framelab.services.studies import get_study
 
 __all__ = [
@@ -444,6 +445,10 @@ def analysis_plan(spec: StudySpec) -> dict[str, Any]:
     matches = _value_match(spec)
     if matches:
         result["value_match"] = matches
+    checks = manipulation_plan(spec)  # issue 19: what each manipulation check should show
+    if checks:
+        result["manipulation_checks"] = checks
+    result.update(factor_plan(spec))
     return result
 
 

@@ -12,6 +12,7 @@ from framelab.simulate.bots import (
     Simulator,
     parse_effects,
     parse_moderator,
+    parse_recognition,
 )
 from framelab.simulate.run import run_simulation
 from framelab.simulate.transport import (
@@ -35,6 +36,7 @@ __all__ = [
     "VirtualClock",
     "parse_effects",
     "parse_moderator",
+    "parse_recognition",
     "run_simulation",
     "simulation_start",
 ]

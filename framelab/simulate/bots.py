@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from framelab.domain.manipulation import has_meanings, target_codes
 from framelab.domain.study import Item, Study
 from framelab.simulate.transport import Reply, Transport, VirtualClock
 
@@ -30,6 +31,9 @@ _STEP = re.compile(r'name="step" value="([a-z_]+)"')
 _FIELD = re.compile(r'<(?:input|textarea)[^>]*\bname="([a-z][a-z0-9_]*)"')
 _FRAME_TITLE = re.compile(r'<article class="frame"[^>]*>\s*<h2>(.*?)</h2>', re.S)
 _NOT_ANSWERS = {"csrf_token", "code", "step", "website", "consent"}
+# Chance that a bot picks the manipulation-check answer its arm was meant to convey
+# (otherwise it picks any answer at random); `recognition` sets it per arm.
+DEFAULT_RECOGNITION = 0.6
 
 
 class SimulationError(RuntimeError):
@@ -84,6 +88,25 @@ def parse_effects(pairs: list[str], spec: Study) -> dict[str, float]:
         except ValueError:
             raise ValueError(f"--effect {pair!r}: DELTA must be a number, got {delta!r}") from None
     return effects
+
+
+def parse_recognition(pairs: list[str], spec: Study) -> dict[str, float]:
+    """`["loyalty=0.1", ...]` -> {"loyalty": 0.1}: per-arm chance of recognising the frame."""
+    out: dict[str, float] = {}
+    for pair in pairs:
+        arm, sep, share = pair.partition("=")
+        if not sep or arm not in spec.arm_ids:
+            raise ValueError(
+                f"--recognition {pair!r}: expected ARM=P with ARM one of {', '.join(spec.arm_ids)}"
+            )
+        try:
+            value = float(share)
+        except ValueError:
+            value = -1.0
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"--recognition {pair!r}: P must be a number from 0 to 1")
+        out[arm] = value
+    return out
 
 
 def parse_moderator(text: str, spec: Study) -> Moderator:
@@ -146,6 +169,7 @@ class Simulator:
         dropout: float = 0.05,
         attention_fail: float = 0.03,
         clock: VirtualClock | None = None,
+        recognition: Mapping[str, float] | None = None,
     ) -> None:
         self.spec = spec
         self.transport = transport
@@ -155,6 +179,7 @@ class Simulator:
         self.dropout = dropout
         self.attention_fail = attention_fail
         self.clock = clock
+        self.recognition = dict(recognition or {})
         self.summary = SimulationSummary()
         self._block_by = spec.design.block_by
         self._titles = {
@@ -345,6 +370,14 @@ class Simulator:
         return -0.25 * bot.ideology
 
     def _manipulation_answer(self, bot: _Bot, item: Item, allowed: list[int]) -> int:
+        if has_meanings(item):
+            # The study says which answers each arm should evoke: pick one of them with
+            # the arm's recognition probability, else any answer at random.
+            targets = target_codes(self.spec, item, bot.arm) if bot.arm else []
+            chance = self.recognition.get(bot.arm or "", DEFAULT_RECOGNITION)
+            if targets and bot.rng.random() < chance:
+                return bot.rng.choice(targets)
+            return bot.rng.choice(allowed)
         arm = self.spec.arm(bot.arm) if bot.arm else None
         tags = set(arm.frame.values) if arm and arm.frame else set()
         hits = [

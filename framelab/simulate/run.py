@@ -91,6 +91,7 @@ def run_simulation(
     seed: int = 0,
     dropout: float = 0.05,
     attention_fail: float = 0.03,
+    recognition: Mapping[str, float] | None = None,
     app_config: Mapping[str, Any] | None = None,
     url: str | None = None,
     jobs: int = 1,
@@ -114,6 +115,7 @@ def run_simulation(
         "seed": seed,
         "dropout": dropout,
         "attention_fail": attention_fail,
+        "recognition": dict(recognition or {}),
     }
     spec_json = spec.model_dump_json()
     if url is not None and not rehearsal_token:

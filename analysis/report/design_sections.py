@@ -1,0 +1,197 @@
+"""Report parts for manipulation checks and factorial designs (issue 19).
+
+- `manipulation_sentences`: the summary says, frame by frame, whether readers
+  recognised what the frame was about more often than readers of the control
+  text; a frame that was not recognised is named plainly, since its null effect
+  then says nothing about the value it was meant to carry.
+- `interaction_figures`: a small interaction plot per outcome (cell means with
+  their intervals, one line per level of the second factor, the control as a
+  dashed reference line).
+- `design_parts`: appendix tables of the checks and of the factorial contrasts.
+
+Every number is a value from the results, rounded for display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib
+from babel.numbers import get_decimal_symbol
+from markupsafe import Markup
+from matplotlib.figure import Figure as MplFigure
+
+from analysis.report import plots
+from analysis.report.context import ReportContext, is_number, records
+from analysis.report.figures import Figure
+from analysis.report.tables import columns_of, table_html
+
+__all__ = ["design_parts", "interaction_figures", "manipulation_sentences"]
+
+MARKERS = ("o", "s", "^", "D", "v")
+LINESTYLES = ("-", "--", ":", "-.")
+
+
+def _target(ctx: ReportContext, check: str, arm: Any, fallback: Any) -> str:
+    """The target answer's words in the report's language (from the plan), else as recorded."""
+    for spec in ctx.plan.get("manipulation_checks") or []:
+        if spec.get("column") == check:
+            label = (spec.get("target_labels") or {}).get(str(arm))
+            if label:
+                return str(ctx.text(label))
+    return str(fallback)
+
+
+def manipulation_sentences(ctx: ReportContext) -> list[str]:
+    """One sentence per frame (vs the control) and per factor level (vs the other levels)."""
+    t = ctx.t
+    out = []
+    for r in records(ctx.results, "manipulation_checks"):
+        share, other = r.get("share"), r.get("share_comparison")
+        if not (is_number(share) and is_number(other)):
+            continue
+        values = {"share": t.percent(share), "other": t.percent(other)}
+        if r.get("kind") == "frame" and r.get("comparison") == "control":
+            values["frame"] = ctx.arm_label(r.get("arm"))
+            values["target"] = _target(ctx, r.get("check"), r.get("arm"), r.get("target"))
+            if r.get("recognised"):
+                out.append(
+                    t(
+                        "The {frame} frame was recognised as being about “{target}” more often "
+                        "than the control text: {share} vs {other} ({level} CI {low} to {high} "
+                        "percentage points).",
+                        level=ctx.confidence,
+                        low=t.number(100 * r["conf_low"], 1),
+                        high=t.number(100 * r["conf_high"], 1),
+                        **values,
+                    )
+                )
+            else:
+                out.append(
+                    t(
+                        "The {frame} frame was not recognised as being about “{target}” more "
+                        "often than the control text: {share} vs {other}. Its effect (or lack "
+                        "of one) says little about that value.",
+                        **values,
+                    )
+                )
+        elif r.get("kind") == "factor" and r.get("comparison") == "other_levels":
+            values["level"] = str(r.get("level"))
+            values["factor"] = str(r.get("factor") or "").removeprefix("factor_")
+            out.append(
+                t(
+                    "Readers of the {level} messages ({factor}) chose the matching answer more "
+                    "often than readers of the other messages: {share} vs {other}.",
+                    **values,
+                )
+                if r.get("recognised")
+                else t(
+                    "Readers of the {level} messages ({factor}) did not choose the matching "
+                    "answer more often than readers of the other messages: {share} vs {other}.",
+                    **values,
+                )
+            )
+    return out
+
+
+def interaction_figures(ctx: ReportContext) -> list[Figure]:
+    """Cell means by the first factor, one line per level of the second (two-factor designs)."""
+    cells = records(ctx.results, "factorial_cells")
+    factors = list((ctx.plan.get("factors") or {}).items())
+    if len(factors) != 2 or not cells:
+        return []
+    (first, first_levels), (second, second_levels) = factors
+    t = ctx.t
+    figures = []
+    for outcome in ctx.outcomes:
+        rows = [c for c in cells if c.get("outcome") == outcome.name]
+        if not rows:
+            continue
+        by_cell = {(c.get(first), c.get(second)): c for c in rows}
+        control = next((c for c in rows if c.get(first) is None), None)
+        title = t("Average {outcome} in each combination of messages", outcome=outcome.label)
+        description = t(
+            "Means with {level} intervals; parallel lines mean the factors do not interact.",
+            level=ctx.confidence,
+        )
+        with matplotlib.rc_context(plots._RC):
+            fig = MplFigure(figsize=(plots.WIDTH_IN * 0.7, 3.2), layout="constrained")
+            ax = fig.subplots()
+            xs = list(range(len(first_levels)))
+            for j, level in enumerate(second_levels):
+                points = [by_cell.get((a, level)) for a in first_levels]
+                if any(p is None or not is_number(p.get("mean")) for p in points):
+                    continue
+                offset = (j - (len(second_levels) - 1) / 2) * 0.06
+                means = [p["mean"] for p in points]
+                low = [p["mean"] - p["conf_low"] for p in points]
+                high = [p["conf_high"] - p["mean"] for p in points]
+                ax.errorbar(
+                    [x + offset for x in xs],
+                    means,
+                    yerr=[low, high],
+                    marker=MARKERS[j % len(MARKERS)],
+                    linestyle=LINESTYLES[j % len(LINESTYLES)],
+                    color=plots.CONFIRMATORY if j == 0 else plots.EXPLORATORY,
+                    capsize=3,
+                    label=f"{second.removeprefix('factor_')}: {level}",
+                )
+            if control is not None and is_number(control.get("mean")):
+                ax.axhline(control["mean"], color=plots.MUTED, linestyle=":", linewidth=1)
+                ax.text(
+                    xs[-1] + 0.15,
+                    control["mean"],
+                    ctx.arm_label(ctx.control),
+                    va="bottom",
+                    ha="right",
+                    fontsize=8,
+                    color=plots.MUTED,
+                )
+            ax.set_xticks(xs, [str(a) for a in first_levels])
+            ax.set_xlim(-0.4, xs[-1] + 0.4)
+            ax.set_xlabel(first.removeprefix("factor_"))
+            ax.set_ylabel(str(outcome.label)[:40])
+            plots._locale_ticks(ax.yaxis, get_decimal_symbol(t.locale))
+            ax.legend(frameon=False, fontsize=8)
+        svg = plots.figure_to_svg(fig, title, description)
+        figures.append(Figure(Markup(svg), description))
+    return figures
+
+
+PART_INTROS = {
+    "manipulation_checks": (
+        "Manipulation checks",
+        "Share of each frame's readers (or each factor level's) who chose the answer the "
+        "study names as its intended meaning, against the control's and the other frames' "
+        "(or levels') share of the same answers: difference in proportions, HC2 standard "
+        "error, Welch degrees of freedom (estimatr::difference_in_means).",
+    ),
+    "manipulation_omnibus": (
+        "Manipulation checks: omnibus test",
+        "Pearson chi-square test that the answers to the check are distributed alike in every arm.",
+    ),
+    "factorial": (
+        "Factorial effects",
+        "Main effects (averaging over the other factor's levels), interaction contrasts and "
+        "each cell vs control, as contrasts of cell means with HC2 standard errors and the "
+        "saturated model's residual degrees of freedom (estimatr::lm_robust).",
+    ),
+    "factorial_cells": (
+        "Factorial cell means",
+        "Mean, HC2 standard error and interval of each cell and of the control.",
+    ),
+}
+
+
+def design_parts(
+    ctx: ReportContext, labels: Mapping[str, Mapping[Any, str]]
+) -> list[tuple[str, str, str, Markup | None]]:
+    """(id, heading, intro, body) of the appendix tables present in the results."""
+    parts = []
+    for key, (heading, intro) in PART_INTROS.items():
+        rows = records(ctx.results, key)
+        if rows:
+            body = table_html(rows, heading, columns=columns_of(rows), label_values=labels)
+            parts.append((key, heading, intro, body))
+    return parts
