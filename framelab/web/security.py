@@ -230,15 +230,28 @@ def check_participant_form(code: str) -> None:
 
 _HEADER_ITEMS = tuple(SECURITY_HEADERS.items())
 _HEADER_NAMES = frozenset(name.lower() for name in SECURITY_HEADERS)
+_APP_HEADERS = "framelab.security_headers"
+
+
+def security_headers(style_source: str | None) -> tuple[tuple[str, str], ...]:
+    """SECURITY_HEADERS, with `style_source` (the inlined stylesheet's hash) allowed as style."""
+    if style_source is None:
+        return _HEADER_ITEMS
+    policy = CONTENT_SECURITY_POLICY.replace("style-src 'self'", f"style-src 'self' {style_source}")
+    return tuple(
+        (name, policy if name == "Content-Security-Policy" else value)
+        for name, value in _HEADER_ITEMS
+    )
 
 
 def _set_headers(response: Response) -> Response:
     headers = response.headers
+    items = current_app.extensions.get(_APP_HEADERS, _HEADER_ITEMS)
     if any(name.lower() in _HEADER_NAMES for name, _ in headers.items()):
-        for name, value in _HEADER_ITEMS:  # a view set some of them itself: keep its own
+        for name, value in items:  # a view set some of them itself: keep its own
             headers.setdefault(name, value)
     else:
-        headers.extend(_HEADER_ITEMS)
+        headers.extend(items)
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", HSTS)
     if not _is_static(request):
@@ -457,6 +470,8 @@ def init_app(app: Flask, environ: Mapping[str, str] | None = None) -> None:
     # Static files under hashed URLs, cached a year; compressed pages where that is safe.
     assets.init_app(app)
     compression.init_app(app)
+    # The study link's page inlines the stylesheet: the policy allows exactly its text.
+    app.extensions[_APP_HEADERS] = security_headers(assets.stylesheet_source_hash(app))
     app.after_request(_set_headers)
     app.register_error_handler(TooManyRequests, _too_many)
     app.add_template_filter(small_cell, "small_cell")

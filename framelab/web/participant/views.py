@@ -94,6 +94,7 @@ from framelab.web.i18n import (
     use_language,
 )
 from framelab.web.participant.pages import (
+    first_page_css,
     page_url,
     page_view,
     participant_page,
@@ -368,7 +369,7 @@ def _consent_page(slug: str, loaded: LoadedStudy, errors: Mapping | None = None)
     action = url_for("participant.consent", slug=slug, lang=lang, **kept)
     if errors:
         page = page_view(spec, "consent", lang, progress=(1, len(steps_for(spec))))
-        return render_page(page, action=action, errors=errors)
+        return render_page(page, action=action, errors=errors, inline_css=first_page_css())
     return study_link_page(loaded.spec, loaded.spec_hash, lang, action=action, csrf=generate_csrf())
 
 
