@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 
 import click
 
@@ -209,6 +210,42 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, object]:
     }
 
 
+def plain_http_refusal(host: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """Why `framelab serve` must not start on `host`, or None when it may.
+
+    gunicorn here speaks plain HTTP, and a production app's cookies are Secure: browsers
+    keep Secure cookies over plain HTTP only from localhost, so a participant reaching
+    another address could not consent, withdraw or sign in. Such an address needs an
+    HTTPS proxy in front, trusted with FRAMELAB_PROXY_FIX (the proxy's requests say
+    HTTPS); development and testing configs send cookies over plain HTTP.
+    """
+    from framelab.config import load_config
+
+    env = os.environ if environ is None else environ
+    if not load_config(env).SESSION_COOKIE_SECURE or _is_loopback(host):
+        return None
+    if (env.get("FRAMELAB_PROXY_FIX", "").strip() or "0") != "0":
+        return None
+    return (
+        f"refusing to serve plain HTTP on {host}: framelab's cookies are Secure, and "
+        "browsers keep them over plain HTTP only from localhost, so participants could not "
+        "consent, withdraw or sign in. Put an HTTPS reverse proxy in front and set "
+        "FRAMELAB_PROXY_FIX=1 (the number of proxies), or serve on 127.0.0.1 behind it "
+        "(docs/deploy.md)."
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 @click.command("serve")
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
@@ -224,6 +261,9 @@ def serve(host: str, port: int, workers: int) -> None:
 
     from framelab import create_app
 
+    refusal = plain_http_refusal(host)
+    if refusal:
+        raise click.ClickException(refusal)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base_url = f"http://{shown_host}:{port}"
     links = participant_links(base_url)
