@@ -408,7 +408,8 @@ class Preregistration:
             lock_hash=lock.get("plan_hash"),
             locked_at=lock.get("locked_at"),
             before_lock=int(before) if is_number(before) else None,
-            used_hash=meta.get("plan_hash"),
+            # comparable with the lock's hash when framelab says how the lock hashed it
+            used_hash=lock.get("study_plan_hash") or meta.get("plan_hash"),
         )
 
 

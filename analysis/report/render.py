@@ -140,6 +140,19 @@ def _default_title(ctx: ReportContext) -> str:
     return ctx.t("Results: {study}", study=study) if study else ctx.t("Framing experiment results")
 
 
+def _lock_hashes(ctx: ReportContext) -> str:
+    """The lock's plan hash next to the analysed study's, hashed the same way (English)."""
+    lock = ctx.provenance.get("lock") or {}
+    if not lock.get("plan_hash") or not lock.get("study_plan_hash"):
+        return ""
+    same = "the same plan" if lock["plan_hash"] == lock["study_plan_hash"] else "a different plan"
+    return (
+        f" Plan hash locked at launch: {lock['plan_hash']}; plan hash of the study analysed "
+        f"here: {lock['study_plan_hash']} ({same}; both are the SHA-256 of the study's "
+        "analysis section)."
+    )
+
+
 def _plan_statement(ctx: ReportContext) -> str:
     """Whether the analysed plan was pre-registered, with the lock's hash and time, or why not."""
     t = ctx.t
@@ -260,7 +273,8 @@ def _appendix(ctx: ReportContext) -> list[Part]:
             "The locked analysis plan"
             if ctx.preregistration.preregistered
             else "The analysis plan (not pre-registered)",
-            f"{_plan_statement(ctx.with_language('en'))} SHA-256 of the canonical plan used: "
+            f"{_plan_statement(ctx.with_language('en'))}{_lock_hashes(ctx)} SHA-256 of the "
+            f"canonical analysis plan used (results meta.plan_hash): "
             f"{meta.get('plan_hash') or 'not recorded'}.",
             Markup("<pre><code>{}</code></pre>").format(json.dumps(ctx.plan, indent=2, default=str))
             if ctx.plan

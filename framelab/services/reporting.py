@@ -62,15 +62,19 @@ def _iso(moment: datetime | None) -> str | None:
 def lock_provenance(version: StudyVersion, spec: Any) -> dict[str, Any]:
     """The plan lock of a study version as the report reads it (empty when never locked).
 
-    ``matches`` says whether the plan being analysed is the one whose hash was locked.
+    ``matches`` says whether the plan being analysed is the one whose hash was locked;
+    ``study_plan_hash`` is the analysed study's plan hashed as the lock hashed it (the
+    SHA-256 of the study's `analysis` section), so the report shows two comparable hashes.
     """
     if version.plan_hash is None:
         return {}
+    now = lock_hashes(spec)["plan"]
     return {
         "plan_hash": version.plan_hash,
+        "study_plan_hash": now,
         "locked_at": _iso(version.plan_locked_at),
         "launched_at": _iso(version.locked_at),
-        "matches": lock_hashes(spec)["plan"] == version.plan_hash,
+        "matches": now == version.plan_hash,
     }
 
 
