@@ -10,6 +10,10 @@
 - `data.csv`: the analysed data, when `data` is given;
 - `report.pdf`: only when WeasyPrint is importable.
 
+Before the study's planned sample (``meta.interim``) the files are `interim-index.html`,
+`interim-results.json` and `interim-data.csv`, and the page is the interim report
+(:mod:`analysis.report.interim`: the anytime-valid section only).
+
 The report computes no statistics: every number shown is a value from the
 results object, rounded for display.
 """
@@ -82,16 +86,21 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     safe = _json_safe(results)
-    (out / "results.json").write_text(
+    # Before the planned sample every file says "interim" in its name (DECISIONS rule 3);
+    # an interim results object has no effects, so no effects.csv.
+    interim = bool((safe.get("meta") or {}).get("interim"))
+    prefix = "interim-" if interim else ""
+    (out / f"{prefix}results.json").write_text(
         json.dumps(safe, indent=2, allow_nan=False, default=str), encoding="utf-8"
     )
-    write_effects_csv(safe, out / "effects.csv")
+    if not interim:
+        write_effects_csv(safe, out / "effects.csv")
     if data is not None:
-        data.to_csv(out / "data.csv", index=False)
+        data.to_csv(out / f"{prefix}data.csv", index=False)
     html = render_html(safe, title=title, lang=lang)
-    index = out / "index.html"
+    index = out / f"{prefix}index.html"
     index.write_text(html, encoding="utf-8")
-    _write_pdf(html, out / "report.pdf")
+    _write_pdf(html, out / f"{prefix}report.pdf")
     return index
 
 

@@ -98,6 +98,11 @@ def render_html(
     (default: the plan's ``language``, else English) is the language of the
     campaigner-facing parts; the analyst appendix is in English.
     """
+    if (results.get("meta") or {}).get("interim"):
+        # Short of the planned sample: the anytime-valid section only (DECISIONS rule 3).
+        from analysis.report.interim import render_interim_html
+
+        return render_interim_html(results, title=title)
     ctx = ReportContext(results, lang)
     t = ctx.t
     meta = ctx.meta

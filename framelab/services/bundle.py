@@ -5,9 +5,11 @@ withdrawn participants only as counts per arm in the codebook), the codebook (JS
 Markdown), the study file (YAML), the locked analysis plan (the analysis package's
 plan dict plus the lock hashes), the randomization seed, the assignment log (arm,
 stratum and block position of every assignment, no identifiers: `framelab
-replay-assignments` checks it against the seed), the software versions, and - once the
-planned sample is reached - the report (HTML and results JSON). Pilot participants are
-left out, as in the analysis.
+replay-assignments` checks it against the seed), the software versions, and the report
+(HTML and results JSON). Pilot participants are left out, as in the analysis. Before the
+planned sample is reached (DECISIONS rule 3) the bundle is interim: its name, its report
+files and README say so, the codebook's and the Parquet file's `interim` is true, and the
+report is the interim one (the anytime-valid section only, no fixed-sample inference).
 
 When the analysis refuses the data (no rows, an arm or the control without anyone),
 the report is not built: `ReportUnavailable` carries the analysis's reason and one
@@ -35,7 +37,7 @@ from framelab.domain.study import Study as StudySpec
 from framelab.services import audit, campaigns
 from framelab.services.assignment_audit import assignment_log_csv
 from framelab.services.codebook import codebook_markdown
-from framelab.services.dashboard import EXCLUSION_FLAGS, dashboard
+from framelab.services.dashboard import EXCLUSION_FLAGS, dashboard, is_interim
 from framelab.services.export import analysis_plan, export_codebook
 from framelab.services.export_files import csv_bytes, parquet_bytes
 from framelab.services.reporting import ReportInputs, report_inputs
@@ -104,6 +106,11 @@ def report_languages(loaded: LoadedStudy) -> list[str]:
     from analysis.report.i18n import LANGUAGES
 
     return [lang for lang in loaded.spec.languages if lang in LANGUAGES]
+
+
+def analyse_inputs(inputs: ReportInputs, lang: str | None = None) -> tuple[dict[str, Any], str]:
+    """Results and HTML report of the inputs (cached per process; see `_analyse`)."""
+    return _analyse(inputs, lang)
 
 
 def _analyse(inputs: ReportInputs, lang: str | None = None) -> tuple[dict[str, Any], str]:
@@ -198,6 +205,9 @@ def build_bundle(session: Session, loaded: LoadedStudy, *, now: datetime | None 
     inputs = report_inputs(session, loaded.slug, now=now or utcnow())  # ends the read
     # The report counts withdrawn participants; the files only say how many (codebook).
     df = inputs.data[inputs.data["status"] != "withdrawn"].reset_index(drop=True)
+    # Before the locked target every file of the bundle says "interim" (DECISIONS rule 3).
+    interim = not gate.results_visible
+    prefix = "interim-" if interim else ""
     files: dict[str, bytes] = {
         "data/tidy.csv": csv_bytes(df, spec, book=book),
         "codebook.json": _json(book),
@@ -211,23 +221,38 @@ def build_bundle(session: Session, loaded: LoadedStudy, *, now: datetime | None 
         "audit_trail.json": _json(_audit_trail(session, loaded)),
     }
     files["data/tidy.parquet"] = parquet_bytes(df, book)
-    if gate.results_visible:
-        try:
-            results, html = _analyse(inputs)
-        except ReportUnavailable as missing:
-            report_note = f"No report: {missing.sentence()}"
-        else:
-            files["report/results.json"] = _json(results)
-            files["report/index.html"] = html.encode("utf-8")
-            report_note = "report/index.html: the report of the locked plan on this data."
+    try:
+        # interim inputs (provenance) give the anytime-valid section only
+        results, html = _analyse(inputs)
+    except ReportUnavailable as missing:
+        report_note = f"No report: {missing.sentence()}"
     else:
-        report_note = f"No report yet: {gate.results_reason}"
-    files["README.txt"] = _readme(loaded, len(df), report_note, now).encode("utf-8")
+        files[f"report/{prefix}results.json"] = _json(results)
+        files[f"report/{prefix}index.html"] = html.encode("utf-8")
+        report_note = (
+            "report/index.html: the report of the locked plan on this data."
+            if not interim
+            else f"report/{prefix}index.html: INTERIM report, anytime-valid intervals only "
+            f"(no fixed-sample p-value or interval). {gate.results_reason}"
+        )
+    readme = _readme(loaded, len(df), report_note, now)
+    if interim:
+        readme = (
+            "INTERIM: taken before the study reached its planned sample. Only the anytime-valid\n"
+            "intervals (report/interim-results.json, section `sequential`) may be drawn from it.\n\n"
+            + readme
+        )
+    files["README.txt"] = readme.encode("utf-8")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
             archive.writestr(f"{loaded.slug}/{name}", content)
     return buffer.getvalue()
+
+
+def bundle_name(session: Session, loaded: LoadedStudy) -> str:
+    """The bundle's file name: `<slug>-interim-bundle.zip` before the locked target."""
+    return f"{loaded.slug}{'-interim' if is_interim(session, loaded) else ''}-bundle.zip"
 
 
 def _audit_trail(session: Session, loaded: LoadedStudy) -> list[dict[str, Any]]:

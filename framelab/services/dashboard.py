@@ -289,12 +289,38 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
     )
 
 
+def completed_count(session: Session, loaded: LoadedStudy) -> int:
+    """Completed real participants (no pilot, rehearsal or duplicate): what the target counts."""
+    count = session.scalar(
+        sa.select(sa.func.count()).where(
+            Participant.study_id == loaded.id,
+            Participant.status == "completed",
+            Participant.pilot.is_(False),
+            Participant.rehearsal.is_(False),
+            Participant.duplicate.is_(False),
+        )
+    )
+    return int(count or 0)
+
+
+def is_interim(session: Session, loaded: LoadedStudy) -> bool:
+    """Whatever is made of the study now is interim: short of its locked target, not closed.
+
+    Interim files and reports say so in their name and metadata and carry only the
+    anytime-valid inference (DECISIONS rule 3).
+    """
+    return not _results_gate(loaded, completed_count(session, loaded))[0]
+
+
 def _results_gate(loaded: LoadedStudy, completed: int) -> tuple[bool, str]:
     target = loaded.spec.target_n
     if target is not None and completed >= target:
         return True, f"The planned sample of {target} completed participants has been reached."
     if target is None and loaded.status == "closed":
         return True, "The study is closed (it has no planned sample size)."
+    if loaded.status == "closed":
+        # The owner's confirmed close (a stopping rule's advice leads there too): final.
+        return True, f"The study was closed by its owner at {completed} of {target} completed."
     why = (
         "Outcome results stay hidden until the planned sample is reached: looking at results "
         "early and stopping when they look good makes false positives far more likely, and "

@@ -53,6 +53,7 @@ from framelab.services.codebook import (
     scale_column,
     scale_phases,
 )
+from framelab.services.dashboard import is_interim
 from framelab.services.export_files import EXPORT_FORMATS, LONG_COLUMNS, write_frame
 from framelab.services.plan_design import factor_plan, manipulation_plan
 from framelab.services.studies import get_study
@@ -449,6 +450,8 @@ def analysis_plan(spec: StudySpec) -> dict[str, Any]:
     if checks:
         result["manipulation_checks"] = checks
     result.update(factor_plan(spec))
+    if plan.monitoring is not None:  # anytime-valid looks up to the locked target
+        result["monitoring"] = plan.monitoring.plan_dict(spec.target_n)
     return result
 
 
@@ -582,6 +585,8 @@ def export_codebook(
     book["withdrawn"] = withdrawn_counts(
         session, loaded, include_pilot=include_pilot, rehearsal=rehearsal
     )
+    # Real data taken before the locked target is interim (DECISIONS rule 3).
+    book["interim"] = not rehearsal and is_interim(session, loaded)
     return book
 
 

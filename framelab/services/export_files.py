@@ -11,7 +11,9 @@ the codebook's codes: Parquet gets Categoricals whose categories are in code ord
 (the control first), SPSS and Stata labelled integer codes (1 = the control) with
 system-missing where a participant has no value. The .sav and .dta file labels
 (and the SPSS document) name the codebook file, which holds the full question texts
-that Stata's 80-byte variable labels cut.
+that Stata's 80-byte variable labels cut. A file taken before the study reached its
+planned sample (the codebook's `interim`) starts its file label with INTERIM and says
+so in the Parquet metadata (key `framelab`, field `interim`); never inside a CSV.
 
 Text cells of a CSV (string and category columns, never numbers) that a spreadsheet
 would run as a formula (beginning with =, +, -, @, tab or carriage return; OWASP's
@@ -179,6 +181,8 @@ def parquet_bytes(df: pd.DataFrame, book: dict[str, Any]) -> bytes:
         "control": book["control"],
         "missing": "null",
         "times": book.get("times"),
+        # short of the locked target: interim data (DECISIONS rule 3)
+        "interim": bool(book.get("interim")),
     }
     metadata = {**(table.schema.metadata or {}), b"framelab": json.dumps(about).encode()}
     buffer = io.BytesIO()
@@ -191,9 +195,11 @@ def file_label(book: dict[str, Any], limit: int) -> str:
     slug, name = book["study"], book["files"]["md"]
     version = f" v{book['version']}" if book.get("version") is not None else ""
     audit = "AUDIT (exact times) " if book.get("times") == "exact" else ""
+    audit = ("INTERIM " if book.get("interim") else "") + audit
     for text in (
         f"{audit}{slug}{version}; codebook: {name}",
         f"{audit}Codebook: {name}",
+        f"{audit}{name}",
         f"Codebook: {name}",
         name,
     ):
@@ -213,6 +219,11 @@ def file_note(book: dict[str, Any]) -> list[str]:
         f"{arm['value_labels']['1']} (the control, {book['control']}), then the frames in "
         "the study's order. Missing values are system-missing."
     )
+    if book.get("interim"):
+        text += (
+            " INTERIM: taken before the study reached its planned sample; only "
+            "anytime-valid intervals may be drawn from it."
+        )
     if book.get("times") == "exact":
         text += " AUDIT EXPORT: exact times; the study's audit trail records this download."
     elif book.get("times"):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from framelab.db.models import StudyVersion
 from framelab.services.codebook import item_column
+from framelab.services.dashboard import is_interim
 from framelab.services.export import analysis_plan, export_tidy
 from framelab.services.studies import LoadedStudy, get_study, lock_hashes
 
@@ -120,6 +121,8 @@ def report_inputs(
     }
     if rehearsal:
         provenance["rehearsal"] = True
+    else:  # short of the locked target: only the anytime-valid inference (DECISIONS rule 3)
+        provenance["interim"] = is_interim(session, loaded)
     # End the read before the slow analysis: on SQLite an open transaction holds the
     # write lock that participants' answers need.
     session.rollback()

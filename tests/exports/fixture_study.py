@@ -74,6 +74,15 @@ def _walk(url: str) -> None:
         app.extensions["framelab.engine"].dispose()
 
 
+def _close(url: str) -> None:
+    """The owner's confirmed close (DECISIONS rule 2), so the exports are final, not interim."""
+    from framelab.services.studies import set_status
+    from tests.factories import session_for
+
+    with session_for(url) as session:
+        set_status(session, SLUG, "closed", now=START)
+
+
 def build_exports(folder: Path, formats: tuple[str, ...], stem: str = SLUG) -> dict[str, Path]:
     """The fixture study exported in `formats` into `folder` as `<stem>.<extension>`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -83,6 +92,7 @@ def build_exports(folder: Path, formats: tuple[str, ...], stem: str = SLUG) -> d
         _cli(url, "init-db")
         _cli(url, "load-study", str(EXAMPLE), "--status", "live")
         _walk(url)
+        _close(url)  # final data: an export before the target would be stamped interim
         for fmt in formats:
             path = folder / f"{stem}.{EXTENSIONS[fmt]}"
             _cli(url, "export", SLUG, "--format", fmt, "--out", str(path))

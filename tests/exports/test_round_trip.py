@@ -148,6 +148,7 @@ def test_parquet_categories_follow_the_codes_with_the_control_first_and_nulls(ex
         "control": "control",
         "missing": "null",
         "times": "hour",  # rounded down (an audit export says "exact")
+        "interim": False,  # the fixture study is closed (before its target: true)
     }
 
 

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from framelab.cli import main
 from framelab.services.reporting import plan_for_report
+from framelab.services.studies import set_status
 from tests.factories import publish, session_factory_for
 from tests.report.walking import walk
 
@@ -29,6 +30,8 @@ def test_report_command_writes_the_report_from_the_database_and_prints_its_path(
 ):
     with session_factory_for(database_url) as factory:
         spec_hash = _walk_everyone(factory, N)
+        with factory() as session:  # closed by the owner: the final report (DECISIONS rule 2)
+            set_status(session, "torture-ban", "closed", now=START)
     out = tmp_path / "report"
     result = CliRunner().invoke(
         main, ["report", "torture-ban", "--out", str(out), "--database-url", database_url]
@@ -47,6 +50,30 @@ def test_report_command_writes_the_report_from_the_database_and_prints_its_path(
     assert "Summary for campaigners" in html
     assert spec_hash in html
     assert (out / "data.csv").read_text(encoding="utf-8").count("\n") == N + 1
+
+
+def test_before_the_target_the_report_is_interim_in_its_names_heading_and_inference(
+    database_url, tmp_path
+):
+    with session_factory_for(database_url) as factory:
+        _walk_everyone(factory, N)
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        main, ["report", "torture-ban", "--out", str(out), "--database-url", database_url]
+    )
+    assert result.exit_code == 0, result.output
+    index = out / "interim-index.html"
+    assert result.output.strip() == str(index)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "interim-data.csv",
+        "interim-index.html",
+        "interim-results.json",
+    ]
+    results = json.loads((out / "interim-results.json").read_text(encoding="utf-8"))
+    assert results["meta"]["interim"] is True and results["meta"]["provenance"]["interim"]
+    assert "effects" not in results and "sequential" in results
+    html = index.read_text(encoding="utf-8")
+    assert "<h1>INTERIM: " in html and "p_value" not in html
 
 
 def test_report_command_names_an_unknown_study(database_url, tmp_path):

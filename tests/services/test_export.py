@@ -271,9 +271,12 @@ def test_codebook_files_are_written_as_json_and_markdown(filled_file, tmp_path):
     write_export(session, spec.slug, "codebook-md", tmp_path / "codebook.md")
     book = export_codebook(session, spec.slug)
     withdrawn = book.pop("withdrawn")
+    interim = book.pop("interim")
     assert book == codebook(spec, version=1, observed={"source": ["sms"]})
     assert withdrawn["total"] is None  # one withdrawal: a small cell
+    assert interim is True  # live, short of its target (DECISIONS rule 3)
     book["withdrawn"] = withdrawn
+    book["interim"] = interim
     assert json.loads((tmp_path / "codebook.json").read_text(encoding="utf-8")) == book
     assert (tmp_path / "codebook.md").read_text(encoding="utf-8") == codebook_markdown(spec, book)
     with pytest.raises(

@@ -375,7 +375,7 @@ def test_downloads_are_audited_and_the_bundle_carries_the_trail(client_for, sess
         trail = json.loads(bundle.read(f"{SLUG}/audit_trail.json"))
     actions = [e["action"] for e in trail]
     assert actions[:2] == ["approved", "launched"] and actions[-1] == "exported"
-    assert trail[-1]["who"] == "owner@example.org" and trail[-1]["detail"] == f"{SLUG}.csv"
+    assert trail[-1]["who"] == "owner@example.org" and trail[-1]["detail"] == f"{SLUG}-interim.csv"
     assert _events(session, SLUG)[-1] == "exported"  # the bundle's own download
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,14 @@ from framelab.domain.study import StudyError
 from framelab.services import audit, bundle, studio
 from framelab.services.codebook import codebook_file
 from framelab.services.dashboard import dashboard as dashboard_figures
+from framelab.services.dashboard import is_interim
 from framelab.services.export import EXPORT_FORMATS, write_export
+from framelab.services.live import live_results
 from framelab.services.studies import LoadedStudy, StudyConflict
 from framelab.services.studio import LifecycleError
 from framelab.web.durations import duration_text
 from framelab.web.i18n import language_name
-from framelab.web.studio.auth import current_account, require_role
+from framelab.web.studio.auth import can, current_account, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
 from framelab.web.studio.forms import ActionForm, PowerForm
@@ -96,6 +99,9 @@ def new_version(study: LoadedStudy) -> Any:
 @bp.route("/<slug>/dashboard")
 @require_role("view")
 def dashboard(study: LoadedStudy) -> str:
+    # the live view's drawing (analysis.report.interim: no matplotlib, imported on use)
+    from analysis.report.interim import decision_sentence, overall_sentence, sequence_svg
+
     studio.close_if_target_reached(session(), study.slug, now=now())
     study = studio.get_study(session(), study.slug)
     figures = dashboard_figures(session(), study)
@@ -106,6 +112,76 @@ def dashboard(study: LoadedStudy) -> str:
         d=figures,
         report_languages=bundle.report_languages(study),
         language_name=language_name,
+        live=_live_views(study, figures),
+        sequence_svg=sequence_svg,
+        decision_sentence=decision_sentence,
+        overall_sentence=overall_sentence,
+    )
+
+
+def _live_views(study: LoadedStudy, figures: Any) -> list[tuple[str, Any]]:
+    """The anytime-valid live views (results permission only, before the target):
+    ("real" | "rehearsal", LiveResults, or the reason none is drawn)."""
+    if not can("results") or figures.results_visible:
+        return []
+    views = []
+    for kind, rehearsal, present in (
+        ("real", False, figures.total.completed),
+        ("rehearsal", True, figures.rehearsal_completed),
+    ):
+        if not present and rehearsal:
+            continue
+        try:
+            found = live_results(session(), study, rehearsal=rehearsal, now=now())
+        except bundle.ReportUnavailable as missing:
+            found = missing.sentence()
+        views.append((kind, found if found is not None else "No completed participants yet."))
+    return views
+
+
+@bp.route("/<slug>/live.json")
+@require_role("results")
+def live_json(study: LoadedStudy) -> Any:
+    """The live view's interim results as JSON (`?rehearsal=1`: the simulated participants)."""
+    rehearsal = request.args.get("rehearsal") == "1"
+    if not rehearsal and dashboard_figures(session(), study).results_visible:
+        abort(404)  # complete: the final report holds the results
+    try:
+        found = live_results(session(), study, rehearsal=rehearsal, now=now())
+    except bundle.ReportUnavailable as missing:
+        found = None
+        current_app.logger.warning("live view of %s not built: %s", study.slug, missing.reason)
+    results = found.results if found is not None else {"meta": {"interim": True}, "sequential": []}
+    kind = "rehearsal-" if rehearsal else ""
+    name = f"{study.slug}-{kind}interim-results.json"
+    _audit_export(study, name)
+    return Response(
+        json.dumps(results, indent=2, ensure_ascii=False, default=str),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+@bp.route("/<slug>/results/interim")
+@require_role("results")
+def interim_report(study: LoadedStudy) -> Any:
+    """The interim report: the anytime-valid section only, headed INTERIM."""
+    rehearsal = request.args.get("rehearsal") == "1"
+    if not rehearsal and dashboard_figures(session(), study).results_visible:
+        return redirect(url_for("studio.results", slug=study.slug))
+    try:
+        found = live_results(session(), study, rehearsal=rehearsal, now=now())
+    except bundle.ReportUnavailable as missing:
+        return render_study(
+            "studio/report_unavailable.html", study, "studio.dashboard", missing=missing
+        )
+    if found is None:
+        missing = bundle.ReportUnavailable("there are no completed participants yet", None)
+        return render_study(
+            "studio/report_unavailable.html", study, "studio.dashboard", missing=missing
+        )
+    return Response(
+        found.html, mimetype="text/html", headers={"Content-Security-Policy": REPORT_CSP}
     )
 
 
@@ -224,7 +300,8 @@ def audit_export(study: LoadedStudy) -> Any:
         write_export(session(), study.slug, fmt, path, exact_times=True)
         data = path.read_bytes()
     long = "-long" if fmt == "long-csv" else ""
-    name = f"{study.slug}{long}-AUDIT-exact-times.{extension}"
+    interim = "-interim" if is_interim(session(), study) else ""
+    name = f"{study.slug}{long}-AUDIT-exact-times{interim}.{extension}"
     _audit_export(study, f"{name} (exact times, audit export)")
     return Response(
         data,
@@ -245,7 +322,9 @@ def download(study: LoadedStudy, fmt: str) -> Response:
         write_export(session(), study.slug, fmt, path, include_pilot=include_pilot)
         data = path.read_bytes()
     suffix = "-with-pilot" if include_pilot else ""
-    name = f"{study.slug}{suffix}{'-long' if fmt == 'long-csv' else ''}.{extension}"
+    # Before the locked target the name says so, as the file's metadata does (rule 3).
+    interim = "-interim" if is_interim(session(), study) else ""
+    name = f"{study.slug}{suffix}{'-long' if fmt == 'long-csv' else ''}{interim}.{extension}"
     if fmt.startswith("codebook"):
         name = codebook_file(study.slug, extension)  # the name the .sav/.dta labels give
     _audit_export(study, name)
@@ -259,10 +338,11 @@ def download(study: LoadedStudy, fmt: str) -> Response:
 @bp.route("/<slug>/bundle.zip")
 @require_role("results")
 def download_bundle(study: LoadedStudy) -> Response:
+    name = bundle.bundle_name(session(), study)
     data = bundle.build_bundle(session(), study)
-    _audit_export(study, f"{study.slug}-bundle.zip")
+    _audit_export(study, name)
     return Response(
         data,
         mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{study.slug}-bundle.zip"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
