@@ -125,3 +125,32 @@ def test_a_local_card_downloads_signed_and_audited_and_only_its_team_sees_it(
         assert card["study"]["title"] not in client_for(email).get("/studio/library").get_data(
             as_text=True
         )
+
+
+def test_the_frame_editor_and_the_power_planner_show_what_the_value_did_before(
+    studio_app, client_for, tmp_path
+):
+    from analysis.meta import random_effects
+    from framelab.services import library
+
+    partner = _partner_key(tmp_path)
+    rows = synthetic_rows()
+    with _session(studio_app) as s:
+        library.add_partner(s, "Partner", partner.public_text, own_key_id=None, now=NOW)
+        for row in rows:
+            library.import_card(s, json.dumps(cards.seal(synthetic_card(row), partner)), now=NOW)
+    fit = random_effects([r["estimate"] for r in rows], [r["std_error"] ** 2 for r in rows])
+    editor = client_for("editor@example.org")
+    page = editor.get(f"/studio/{SLUG}/frames/care").get_data(as_text=True)
+    assert "What care frames did before" in page
+    assert f'pooled effect d = <span class="evidence-estimate">{fit.estimate:+.2f}</span>' in page
+    assert f"{fit.pi_low:+.2f} and {fit.pi_high:+.2f}" in page and "12 studies" in page
+    # A value no card has: the editor says so rather than showing nothing.
+    loyalty = editor.get(f"/studio/{SLUG}/frames/loyalty").get_data(as_text=True)
+    assert "has no finished study with a loyalty frame yet" in loyalty
+    # The power planner offers the pooled estimate and its lower prediction bound.
+    power = editor.get(f"/studio/{SLUG}/power").get_data(as_text=True)
+    assert f"effect={fit.estimate:.3f}" in power
+    assert f"effect={fit.pi_low:.3f}" in power and fit.pi_low > 0.01
+    planned = editor.get(f"/studio/{SLUG}/power?effect={fit.pi_low:.3f}").get_data(as_text=True)
+    assert f"Power for d = {fit.pi_low:.3f}" in planned

@@ -23,6 +23,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, FloatField, StringField, TextAreaField
@@ -246,3 +247,15 @@ def library_card_download(study: LoadedStudy) -> Any:
         mimetype="application/json",
         headers={"Content-Disposition": f'attachment; filename="{study.slug}.card.json"'},
     )
+
+
+@bp.app_template_global()
+def library_evidence(values: list[str]) -> list[library_view.Pool]:
+    """What frames of these values did before, for the frame editor and the power planner.
+
+    A template global (read-only) so those pages, which other work is extending, gain
+    the panel with a one-line include instead of a change to their views.
+    """
+    if not values or not current_user.is_authenticated:
+        return []
+    return library_view.value_evidence(session(), current_account(), list(values))
