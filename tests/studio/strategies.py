@@ -387,6 +387,20 @@ def study_data(draw: Any) -> dict[str, Any]:
                 )
     if scheme == "factorial" and draw(st.booleans()):
         data["design"]["control_in_main_effects"] = draw(st.booleans())
+    # Drawn last (issue 20): the plan's monitoring, which needs target_n (its ceiling).
+    if data.get("target_n") is not None and draw(st.booleans()):
+        monitoring: dict[str, Any] = {}
+        if draw(st.booleans()):
+            monitoring["looks"] = "anytime"
+        if draw(st.booleans()):
+            monitoring["stop_for_efficacy"] = draw(st.booleans())
+        if draw(st.booleans()):
+            monitoring["stop_for_futility"] = {
+                "below": draw(st.sampled_from([0.05, 0.1, 0.2, 0.25, 1.5]))
+            }
+        if draw(st.booleans()):
+            monitoring["tune_at"] = draw(st.integers(2, 100_000))
+        data["analysis"]["monitoring"] = monitoring
     return data
 
 

@@ -186,12 +186,35 @@ NON_DEFAULT: dict[str, Callable[[Study], bool]] = {
     "AnalysisPlan.alpha": lambda s: s.analysis.alpha != 0.05,
     "AnalysisPlan.correction": lambda s: s.analysis.correction != "holm",
     "AnalysisPlan.exclude": lambda s: bool(s.analysis.exclude),
+    "AnalysisPlan.monitoring": lambda s: s.analysis.monitoring is not None,
+    # `looks` has one value (anytime): non-default means written in the file
+    "Monitoring.looks": lambda s: (
+        _monitoring(s) is not None and "looks" in _monitoring(s).model_fields_set
+    ),
+    "Monitoring.stop_for_efficacy": lambda s: (
+        _monitoring(s) is not None and not _monitoring(s).stop_for_efficacy
+    ),
+    "Monitoring.stop_for_futility": lambda s: (
+        _monitoring(s) is not None and _monitoring(s).stop_for_futility is not None
+    ),
+    "Monitoring.tune_at": lambda s: (
+        _monitoring(s) is not None and _monitoring(s).tune_at is not None
+    ),
+    "Futility.below": lambda s: (
+        _monitoring(s) is not None
+        and _monitoring(s).stop_for_futility is not None
+        and _monitoring(s).stop_for_futility.below != 0.1
+    ),
     "Translation.registers": lambda s: s.translation is not None and bool(s.translation.registers),
     "Translation.interface": lambda s: s.translation is not None and bool(s.translation.interface),
     "Translation.untranslated": lambda s: (
         s.translation is not None and bool(s.translation.untranslated)
     ),
 }
+
+
+def _monitoring(s: Study) -> Any:
+    return s.analysis.monitoring
 
 
 def test_the_field_list_names_every_field_of_the_study_model():
