@@ -33,7 +33,7 @@ KNOWN_KEYS = {
     "equivalence_units", "ri_draws", "seed", "value_match", "arm_labels", "primary_method",
     "levels", "labels", "value_labels", "language", "manipulation_checks", "factors",
     "control_in_main_effects", "small_sample", "backlash_delta",
-    "backlash_prior_sd", "monitoring", "cut_points",
+    "backlash_prior_sd", "monitoring", "cut_points", "scales",
 }  # fmt: skip
 OUTCOME_KEYS = {"name", "type", "baseline", "label", "units", "primary", "desired", "range"}
 DIRECTIONS = ("increase", "decrease")
@@ -89,6 +89,8 @@ class Plan:
     # SD, both in equivalence_units (None: delta is equivalence_bound; no prior).
     backlash_delta: float | None = None
     backlash_prior_sd: float | None = None
+    # Multi-item scales: index column -> its item columns (for reliability).
+    scales: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Anytime-valid monitoring (analysis.sequential): looks, stopping rules, ceiling.
     monitoring: Monitoring | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
@@ -208,6 +210,24 @@ def _levels(raw: Mapping[str, Any]) -> dict[str, tuple]:
                 f"reference), got {levels!r}"
             )
         out[str(column)] = tuple(levels)
+    return out
+
+
+def _scales(value: Any) -> dict[str, tuple[str, ...]]:
+    """``scales``: mapping index column -> list of at least two item columns."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError("scales: expected a mapping scale column -> list of its item columns")
+    out = {}
+    for column, items in value.items():
+        names = _names(items, f"scales.{column}")
+        if len(names) < 2 or len(set(names)) != len(names):
+            raise ValueError(
+                f"scales.{column}: expected a list of at least two distinct item columns, "
+                f"got {items!r}"
+            )
+        out[str(column)] = names
     return out
 
 
@@ -331,6 +351,7 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
         language=str(raw.get("language") or "en"),
         small_sample=small_sample,
         **backlash,
+        scales=_scales(raw.get("scales")),
         monitoring=load_monitoring(raw.get("monitoring")),
         raw=raw,
         unknown_keys=tuple(sorted(set(raw) - KNOWN_KEYS)),
@@ -346,6 +367,8 @@ def check_columns(plan: Plan, df: pd.DataFrame) -> None:
             require_columns(df, [o.baseline], f"baseline of outcome {o.name!r}:")
     require_columns(df, list(plan.covariates), "covariate")
     require_columns(df, list(plan.moderators), "moderator")
+    for column, items in plan.scales.items():
+        require_columns(df, list(items), f"item of scale {column!r}:")
     require_columns(df, list(plan.exclude), "exclude column")
     require_columns(df, list(plan.value_match.values()), "value_match column")
     if plan.blocks:

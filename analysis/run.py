@@ -20,6 +20,7 @@ import pandas as pd
 from analysis import methods as methods_text
 from analysis import summaries
 from analysis._data import EFFECT_COLUMNS, arm_labels, numeric_column, present_labels
+from analysis.backlash import backlash_section
 from analysis.collect import Collector
 from analysis.data_files import read_data
 from analysis.disclosure import protect_distributions, protect_flow, protect_sections
@@ -31,6 +32,7 @@ from analysis.inference import adjust_pvalues, randomization_inference
 from analysis.manipulation import manipulation_sections
 from analysis.optional import diagnostics_sections
 from analysis.plan import Outcome, Plan, check_columns, load_plan, plan_hash
+from analysis.reliability import scale_reliability
 from analysis.separation import SeparationError
 from analysis.sequential import sequential_section
 
@@ -436,6 +438,15 @@ def run(
         else {**manipulation_sections(data, plan, c.warn), **factorial_sections(data, plan, c.warn)}
     )
     sections = {} if interim else diagnostics_sections(df, data, plan, c.warn)
+    for column, items in ({} if interim else plan.scales).items():
+        c.attempt(
+            "reliability",
+            "reliability",
+            column,
+            lambda column=column, items=items: scale_reliability(
+                data, {column: items}, alpha=plan.alpha
+            ),
+        )
     sequential = (
         {"sequential": sequential_section(data, plan, plan.monitoring, complete=not interim)}
         if plan.monitoring is not None or interim
@@ -451,6 +462,11 @@ def run(
             "omnibus": c.records("omnibus"),
             "equivalence": c.records("equivalence"),
             "ordinal_thresholds": c.records("ordinal_thresholds"),
+            # P(backlash) per arm and subgroup (final reports only: DECISIONS rule 3)
+            "backlash": backlash_section(
+                plan, effects, sections.get("subgroups", []), c.records("equivalence")
+            ),
+            "reliability": c.records("reliability"),
         }
     )
     return summaries.clean(

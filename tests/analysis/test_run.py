@@ -20,6 +20,8 @@ KEYS = {
     "omnibus",
     "equivalence",
     "ordinal_thresholds",
+    "backlash",
+    "reliability",
     "descriptives",
     "distributions",
     "balance",
