@@ -337,6 +337,13 @@ def unknown_code() -> None:
     setattr(g, _UNKNOWN_CODE, True)
 
 
+def _names_a_code() -> bool:
+    # A request that names no code (the empty resume or withdraw form) is never refused.
+    if (request.view_args or {}).get("code") or request.cookies.get(PARTICIPANT_COOKIE):
+        return True
+    return request.method == "POST" and bool(request.form.get("code"))
+
+
 def _count_unknown_codes(limiter: Limiter, limit: str) -> Callable[[Callable], Callable]:
     """Refuse a source's requests once its unknown codes reach `limit`; known codes cost nothing.
 
@@ -349,7 +356,7 @@ def _count_unknown_codes(limiter: Limiter, limit: str) -> Callable[[Callable], C
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def counted(*args: Any, **kwargs: Any) -> Any:
-            if not limiter.enabled or _is_loopback(request.remote_addr):
+            if not limiter.enabled or _is_loopback(request.remote_addr) or not _names_a_code():
                 return view(*args, **kwargs)
             key = source_key()
             strategy = limiter.limiter

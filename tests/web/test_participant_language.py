@@ -330,19 +330,33 @@ def test_two_workers_serving_alternate_requests_keep_every_participant_in_their_
                 consent = participant.clients[0]
                 walker = Walker(consent, SPEC, clock)
                 walker.consent(query=f"?lang={lang}")
+                pages = {"consent": walker.last}
                 walker.client = participant
-                wrong = english_strings(lang) if lang != "en" else set()
                 for step in FLOW[1:]:
-                    html = walker.page().get_data(as_text=True)
+                    pages[step] = walker.page().get_data(as_text=True)
+                    if step != "debrief":
+                        clock.advance(20)
+                        assert walker.post(step, valid_answers(SPEC, step)).status_code == 302
+                # The debrief's withdraw form (the browser was told to forget the cookie):
+                # the confirmation page, then the withdrawn page.
+                form = {
+                    "csrf_token": csrf_token(pages["debrief"]),
+                    "code": re.search(r'name="code" value="([^"]+)"', pages["debrief"])[1],
+                }
+                pages["withdraw"] = participant.post("/p/withdraw", data=form).get_data(True)
+                form["confirm"] = "yes"
+                pages["withdrawn"] = participant.post("/p/withdraw", data=form).get_data(True)
+                wrong = english_strings(lang) if lang != "en" else set()
+                for step, html in pages.items():
                     assert f'<html lang="{lang}"' in html, (lang, browser, step)
                     assert interface_strings_in(html, wrong) == [], (lang, browser, step)
                     if lang == "en":
                         others = english_strings(browser)
                         translated = {catalog_strings(browser)[m] for m in others}
                         assert not any(t in html for t in translated if len(t) > 12), step
-                    if step != "debrief":
-                        clock.advance(20)
-                        assert walker.post(step, valid_answers(SPEC, step)).status_code == 302
+                assert catalog_strings(lang).get("You have withdrawn from the study", "") in (
+                    pages["withdrawn"]
+                )
     for application in apps:
         application.extensions["framelab.engine"].dispose()
 
