@@ -145,7 +145,7 @@ def diagnostics_sections(
                 out,
                 "heterogeneity",
                 warn,
-                lambda model=model: model().effects(plan.alpha),
+                lambda model=model: model().effects(plan.alpha, plan.small_sample),
                 o.name,
             )
             _call(

@@ -488,6 +488,7 @@ def run(
                 "alpha": plan.alpha,
                 "correction": plan.correction,
                 "primary_method": plan.primary_method,
+                "small_sample": plan.small_sample,
                 "control": plan.control,
                 "arms": present_labels(arm_labels(df, plan.arm)),
                 "arm_labels": dict(plan.arm_labels),

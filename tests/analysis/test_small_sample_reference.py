@@ -140,3 +140,27 @@ def test_plan_declares_small_sample_and_rejects_unknown_values():
         analysis.lin(
             _read("small_sample/unbalanced.csv"), "y", "arm", "control", ["x"], small_sample="x"
         )
+
+
+def test_run_follows_the_plans_small_sample_for_every_hc2_regression():
+    d = _read("data/synthetic.csv")
+    plan = {
+        "arm": "arm",
+        "control": "control",
+        "outcomes": [{"name": "post", "baseline": "pre"}],
+        "covariates": ["x1"],
+        "moderators": ["x1"],
+        "ri_draws": 100,
+    }
+    hc2 = {"lin", "ancova", "change_score"}
+    for rule in ("bell_mccaffrey", "residual"):
+        res = analysis.run(d, {**plan, "small_sample": rule})
+        rows = [e for e in res["effects"] if e["method"] in hc2] + res["heterogeneity"]
+        assert len(rows) == 8
+        for r in rows:
+            assert r["small_sample"] == rule
+            assert (r["df"] == r["df_residual"]) is (rule == "residual")
+        assert res["meta"]["small_sample"] == rule
+    # The Welch difference in means is not an HC2 regression: its df do not change.
+    dim = [e for e in res["effects"] if e["method"] == "difference_in_means"]
+    assert all(e.get("small_sample") is None for e in dim)
