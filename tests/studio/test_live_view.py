@@ -180,3 +180,17 @@ def test_a_bundle_of_real_participants_before_the_target_holds_the_interim_repor
     assert "<h1>INTERIM: " in html
     live = analyst.get(f"/studio/{SLUG}/live.json").get_json()
     assert live["sequential"] == results["sequential"]
+
+
+def test_the_plan_and_launch_pages_show_the_monitoring_before_launch(studio_app, client_for):
+    owner = client_for("owner@example.org")
+    plan = owner.get(f"/studio/{SLUG}/plan").get_data(as_text=True)
+    assert "No monitoring declared" in plan
+    _with_monitoring(studio_app)
+    plan = owner.get(f"/studio/{SLUG}/plan").get_data(as_text=True)
+    section = plan.split('id="monitoring-plan"', 1)[1].split("</ul>", 1)[0]
+    assert "Stop for efficacy" in section and "below 0.1 standard deviations" in section
+    assert "Ceiling: the planned sample (2000 completed participants)" in section
+    launch = owner.get(f"/studio/{SLUG}/launch").get_data(as_text=True)
+    row = launch.split('id="lock-monitoring"', 1)[1].split("</tr>", 1)[0]
+    assert "Stop for futility" in row and "part of the analysis plan" in row

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 
+from framelab.domain.monitoring import monitoring_summary
 from framelab.domain.study import StudyError
 from framelab.services import audit, bundle, studio
 from framelab.services.codebook import codebook_file
@@ -40,6 +41,8 @@ REPORT_CSP = (
     "form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
 )
 bp.add_app_template_filter(duration_text, "duration")
+# The plan's monitoring in plain sentences (plan and launch pages, before launch).
+bp.add_app_template_global(monitoring_summary, "monitoring_summary")
 DOWNLOADS = {
     "csv": ("tidy data (CSV)", "text/csv", "csv"),
     "parquet": ("tidy data (Parquet)", "application/vnd.apache.parquet", "parquet"),
