@@ -35,6 +35,7 @@ __all__ = [
     "add_partner",
     "export_card",
     "finality",
+    "has_card",
     "import_card",
     "partners",
     "publish_card",
@@ -157,6 +158,18 @@ def publish_card(
     _event(session, "card_published", f"{slug}: {detail}", now=now)
     session.commit()
     return envelope
+
+
+def has_card(session: Session, slug: str) -> bool:
+    """Whether the study has a card in the library."""
+    loaded = get_study(session, slug)
+    found = session.scalar(
+        sa.select(LibraryCard.id).where(
+            LibraryCard.study_id == loaded.id, LibraryCard.origin == "local"
+        )
+    )
+    session.rollback()
+    return found is not None
 
 
 def export_card(session: Session, slug: str, *, now: datetime) -> bytes:

@@ -180,3 +180,36 @@ def test_the_library_refuses_to_pool_fewer_than_three_studies_and_filters(instan
     (care,) = library_view.value_evidence(instance_b, ADMIN, ["care"])
     assert care.studies == 4
     assert library_view.value_evidence(instance_b, ADMIN, ["loyalty"]) == []
+
+
+def test_finality_follows_the_locked_target_or_the_owners_confirmed_close(database_url):
+    from datetime import timedelta
+
+    from framelab.services import studio
+    from framelab.services.studies import set_status
+    from tests.factories import approve, make_study, publish
+    from tests.studio.participants import complete_participant
+
+    spec = make_study(target_n=2)
+    with session_for(database_url) as session:
+        publish(session, spec, status="draft", now=NOW)
+        approve(session, spec.slug, now=NOW)
+        studio.change_status(session, spec.slug, "live", now=NOW)
+        state = library.finality(session, spec.slug)
+        assert (
+            not state.final and state.reason == "torture-ban is live; a card needs a closed study"
+        )
+        for i in range(2):
+            complete_participant(session, spec.slug, start=NOW + timedelta(minutes=5 * i))
+        state = library.finality(session, spec.slug)
+        assert (state.final, state.closed_by, state.reason) == (
+            True,
+            "target",
+            "closed at its target",
+        )
+        assert state.launched_on == NOW.date()
+        # Closed some other way (no target reached, no owner's confirmed close): not final.
+        publish(session, make_study(slug="other", target_n=50), status="live", now=NOW)
+        set_status(session, "other", "closed", now=NOW)
+        state = library.finality(session, "other")
+        assert not state.final and "without reaching its target" in state.reason

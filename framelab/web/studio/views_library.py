@@ -224,12 +224,7 @@ def library_card(study: LoadedStudy) -> Any:
         state=state,
         form=form,
         frame_arms=frame_arms,
-        has_card=study.slug
-        in {
-            c.study_slug
-            for c in library_view.library(session(), current_account()).cards
-            if c.origin == "local"
-        },
+        has_card=library.has_card(session(), study.slug),
         action_form=ActionForm(),
     )
 
