@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/framelab init-db
 	$(BIN)/framelab load-study $(DEMO_STUDY) --status live --replace
-	$(BIN)/framelab simulate torture-ban --n 800 --seed 7 --effect care=0.5 --effect fairness=0.3 --effect loyalty=-0.2
+	$(BIN)/framelab simulate torture-ban --n 800 --seed 7 --effect care=0.5 --effect fairness=0.3 --effect loyalty=-0.2 --recognition liberty=0
 	$(BIN)/framelab report torture-ban --rehearsal --out reports/torture-ban
 	@test -f instance/demo-login.txt || { \
 	  pw=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))'); \

@@ -11,7 +11,7 @@ each chunk of studies is a (studies x participants) array.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -136,6 +136,8 @@ def simulate_power(
     seed: int | None = None,
     outcome: str = "continuous",
     p_control: float = 0.5,
+    block_shares: Sequence[float] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """Power of each frame-vs-control test for an exact design, by simulation.
 
@@ -175,7 +177,11 @@ def simulate_power(
     effect_sizes : mapping of str to float
         True Cohen's d of each frame arm vs control (arms not listed: 0).
     blocks : int, optional
-        Number of randomization blocks.
+        Number of randomization blocks (equal sizes).
+    block_shares : sequence of float, optional
+        Shares of the blocks (strata) in the sample, e.g. ``[0.4, 0.3, 0.3]``: block b
+        holds the next ``share_b`` of participants ranked by x (so strata of a
+        prognostic pre-measure); replaces ``blocks``.
     covariate_r2 : float
         Share of outcome variance explained by the pre-treatment covariate x.
     attrition : float
@@ -186,6 +192,8 @@ def simulate_power(
         Continuous (effects are Cohen's d) or yes/no (effects are Cohen's h).
     p_control : float
         Share of 1s in the control for a binary outcome.
+    progress : callable, optional
+        Called with the number of simulated studies finished after each chunk.
 
     Returns
     -------
@@ -239,7 +247,17 @@ def simulate_power(
     if not 0.0 < alpha < 1.0:
         raise ValueError(f"alpha: expected a number between 0 and 1, got {alpha!r}")
     k = len(labels)
-    if blocks is not None and (blocks < 1 or n_total // blocks < 2 * k):
+    if block_shares is not None:
+        shares_b = np.asarray(block_shares, dtype=float)
+        if shares_b.ndim != 1 or len(shares_b) < 1 or np.any(shares_b <= 0):
+            raise ValueError(
+                f"block_shares: expected a positive share per block, got {list(block_shares)}"
+            )
+        shares_b = shares_b / shares_b.sum()
+        blocks = len(shares_b)
+    else:
+        shares_b = None
+    if shares_b is None and blocks is not None and (blocks < 1 or n_total // blocks < 2 * k):
         raise ValueError(
             f"blocks: expected a positive number of blocks with at least {2 * k} participants "
             f"each (2 per arm), got {blocks} blocks for n_total={n_total}"
@@ -251,7 +269,11 @@ def simulate_power(
 
     n = int(n_total)
     n_blocks = blocks or 1
-    block_of = np.arange(n) * n_blocks // n
+    if shares_b is None:
+        block_of = np.arange(n) * n_blocks // n
+    else:
+        # block sizes by largest remainder, in rank order of x
+        block_of = np.repeat(np.arange(n_blocks), _counts(n, shares_b))
     starts = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1]])
     per_block = [_counts(int(np.sum(block_of == b)), shares) for b in range(n_blocks)]
     if min(int(c.min()) for c in per_block) < 2:
@@ -299,6 +321,8 @@ def simulate_power(
         se_sum += np.where(ok, se, 0.0).sum(axis=0)
         se_count += ok.sum(axis=0)
         done += s
+        if progress is not None:
+            progress(s)
     pw = rejected / n_sims
     n_assigned = np.bincount(base, minlength=k)
     with np.errstate(invalid="ignore", divide="ignore"):

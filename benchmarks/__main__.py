@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import analysis_bench, flow_bench, report
+from benchmarks.power_bench import run_power
 from benchmarks.reliability import run_reliability
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -40,7 +41,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--reliability", action="store_true", help="only the 200 x 60 s reliability run"
     )
-    parser.add_argument("--only", choices=["flow", "analysis"], help="run one part only")
+    parser.add_argument("--only", choices=["flow", "analysis", "power"], help="run one part only")
     parser.add_argument("--levels", type=_ints, help="concurrency levels (default 10,50,200)")
     parser.add_argument("--seconds", type=float, help="load duration per level (default 12)")
     parser.add_argument(
@@ -191,8 +192,11 @@ def main(argv: list[str] | None = None) -> int:
             document["reliability"] = run_reliability(workdir, log=log)
             ok = all(r["ok"] for r in document["reliability"])
         else:
-            flow = run_flow(args, workdir, log) if args.only != "analysis" else []
-            analysis = run_analysis(args, log) if args.only != "flow" else {}
+            flow = run_flow(args, workdir, log) if args.only in (None, "flow") else []
+            analysis = run_analysis(args, log) if args.only in (None, "analysis") else {}
+            if args.only in (None, "power"):  # issue 19: simulated power of the demo design
+                log("Power for the exact design (framelab power)")
+                document["power"] = run_power(log=log)
             measured = [r for r in flow if "error" not in r]
             document.update(
                 flow=flow, analysis=analysis, targets=report.targets(measured, analysis)

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from framelab.commands import data, privacy, report, security, survey, users
+from framelab.commands import data, power, privacy, report, security, survey, users
 
 
 class _Group(click.Group):
@@ -34,6 +34,6 @@ def main() -> None:
     """Entry point of the `framelab` console script."""
 
 
-for _module in (data, survey, report, users, security, privacy):
+for _module in (data, survey, report, users, security, privacy, power):
     for _command in _module.COMMANDS:
         main.add_command(_command)
