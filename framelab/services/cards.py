@@ -123,8 +123,17 @@ def _result_rows(results: Mapping[str, Any], min_cell: int) -> list[dict[str, An
     for r in results.get("effect_sizes") or []:
         g = {**r, "estimate": r.get("hedges_g")}
         rows.append(_row(r["arm"], r["outcome"], None, "smd", "hedges_g", g))
-    for r in results.get("subgroups") or []:
-        if r.get("suppressed") or r.get("arm") in (None, "pooled"):
+    subgroups = [r for r in results.get("subgroups") or [] if r.get("arm") not in (None, "pooled")]
+    # Secondary suppression: when one level of a moderator is withheld for a frame and
+    # outcome, every level is, or the whole-sample row minus the others would give it.
+    withheld = {
+        (r["arm"], r["outcome"], r["moderator"])
+        for r in subgroups
+        if r.get("suppressed")
+        or min(_count(r.get("n_treatment")) or 0, _count(r.get("n_control")) or 0) < min_cell
+    }
+    for r in subgroups:
+        if (r["arm"], r["outcome"], r["moderator"]) in withheld:
             continue
         level = r.get("level")
         label = str(int(level)) if isinstance(level, float) and level.is_integer() else str(level)

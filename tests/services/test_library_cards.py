@@ -213,3 +213,43 @@ def test_finality_follows_the_locked_target_or_the_owners_confirmed_close(databa
         set_status(session, "other", "closed", now=NOW)
         state = library.finality(session, "other")
         assert not state.final and "without reaching its target" in state.reason
+
+
+def test_subgroup_rows_go_in_with_every_level_or_not_at_all():
+    from datetime import date
+
+    from tests.factories import make_study
+
+    spec = make_study()
+
+    def sub(level, n_t, n_c, suppressed=False):
+        return {
+            "outcome": "post_support", "moderator": "pre_age_group", "level": level,
+            "arm": "care", "estimate": None if suppressed else 0.4,
+            "std_error": None if suppressed else 0.2, "conf_low": None, "conf_high": None,
+            "n_treatment": None if suppressed else n_t, "n_control": None if suppressed else n_c,
+            "suppressed": suppressed,
+        }  # fmt: skip
+
+    def card_for(subgroups):
+        results = {
+            "meta": {
+                "primary_method": "difference_in_means",
+                "outcomes": [{"name": "post_support", "label": "support", "type": "ordinal"}],
+            },
+            "effects": [],
+            "effect_sizes": [],
+            "subgroups": subgroups,
+        }
+        details = cards.CardDetails(country="KE", audience="Adults")
+        return cards.build_card(
+            spec, results, details, launched_on=date(2026, 1, 1),
+            closed_on=date(2026, 2, 1), closed_by="owner", rehearsal=False,
+        )  # fmt: skip
+
+    both = card_for([sub("18-34", 30, 31), sub("35+", 25, 24)])
+    assert [r["subgroup"]["level"] for r in both["results"]] == ["18-34", "35+"]
+    assert both["results"][0]["n_treatment"] == 30
+    # One level too small (suppressed by analysis, or under the card's cell size): none.
+    assert card_for([sub("18-34", 30, 31), sub("35+", 0, 0, suppressed=True)])["results"] == []
+    assert card_for([sub("18-34", 30, 31), sub("35+", 9, 40)])["results"] == []

@@ -149,6 +149,24 @@ def test_the_demo_card_holds_aggregates_only_field_by_field(demo):
     assert {("raw", True), ("smd", True)} <= kinds
     suppressed = [r for r in results["subgroups"] if r.get("suppressed")]
     assert suppressed  # small cells exist in the demo, and none of them made it in
+    # Secondary suppression: a frame x outcome x moderator is in the card with all its
+    # levels or not at all (else the whole-sample row minus the others gives the small one).
+    shown = {
+        (r["arm"], r["outcome"], r["subgroup"]["moderator"]): set()
+        for r in card["results"]
+        if r["subgroup"]
+    }
+    for r in card["results"]:
+        if r["subgroup"]:
+            shown[(r["arm"], r["outcome"], r["subgroup"]["moderator"])].add(r["subgroup"]["level"])
+    for key, levels in shown.items():
+        reported = [
+            r for r in results["subgroups"] if (r["arm"], r["outcome"], r["moderator"]) == key
+        ]
+        assert not any(r.get("suppressed") for r in reported), key
+        assert len(levels) == len(reported), key
+    partly = {(r["arm"], r["outcome"], r["moderator"]) for r in suppressed}
+    assert partly and not partly & set(shown)
 
     # Nothing of any one participant is in the bytes: codes, answers' text, times.
     text = json.dumps(envelope, ensure_ascii=False)
