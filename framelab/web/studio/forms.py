@@ -227,6 +227,12 @@ class PowerForm(FlaskForm):
         choices={k: v for k, v in CORRECTION_CHOICES.items() if k != "bh"},
         default="holm",
     )
+    r2 = FiniteDecimalField(
+        "How much the questions asked before the message predict the outcome (R², 0 to 0.9)",
+        description="From a pilot or an earlier study; leave empty if unknown (counted as 0).",
+        places=2,
+        validators=[Optional(), NumberRange(0, 0.9)],
+    )
     submit = SubmitField("Calculate")
 
 

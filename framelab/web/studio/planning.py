@@ -92,3 +92,63 @@ def set_target(spec: Study, target_n: int | None) -> Study:
     data = spec.model_dump(mode="json")
     data["target_n"] = target_n
     return study_from_data(data)
+
+
+# The studio's simulation runs inside the request, so its work is bounded: about
+# WORK_BUDGET participant-draws in all (roughly a second on one core), at least
+# MIN_SIMS simulated studies per sample size, and none beyond MAX_PARTICIPANTS
+# randomized (the page then points to `framelab power`, which has no such bound).
+# A background job would need a queue and a place to keep results; a bounded run
+# answers on the same page, and its Monte-Carlo error is shown beside it.
+WORK_BUDGET = 25_000_000
+MIN_SIMS, MAX_SIMS = 100, 400
+MAX_PARTICIPANTS = 50_000
+
+
+@dataclass(frozen=True)
+class SimulatedPlan:
+    """The exact design's simulated power per frame (bounded run) and what it assumed."""
+
+    frames: list[dict[str, Any]]
+    sims: int
+    inputs: Any
+    skipped: str = ""
+
+
+def simulated_power(
+    spec: Study,
+    *,
+    effect_d: float,
+    per_arm: int,
+    attrition: float,
+    covariate_r2: float,
+) -> SimulatedPlan:
+    """Power of each frame for the study as written, by a bounded simulation."""
+    from framelab.services.power_design import design_inputs, simulate_design
+
+    weights = spec.weights()
+    frame_weight = min(weights[a.id] for a in spec.frame_arms)
+    completes = math.ceil(per_arm * sum(weights.values()) / frame_weight)
+    inputs = design_inputs(
+        spec,
+        effect_d=effect_d,
+        covariate_r2=covariate_r2,
+        attrition=attrition,
+        target_completes=completes,
+    )
+    if inputs.n_total > MAX_PARTICIPANTS:
+        return SimulatedPlan([], 0, inputs, skipped="too_large")
+    # the grid reaches about 3.5 x the planned N; five sample sizes in all
+    per_sim = len(inputs.arms) * inputs.n_total * 10
+    sims = max(MIN_SIMS, min(MAX_SIMS, WORK_BUDGET // max(per_sim, 1)))
+    result = simulate_design(spec, inputs, n_sims=sims)
+    keep = 1 - attrition
+    frames = [
+        {
+            **f,
+            "completes_80": None if f["n_80"] != f["n_80"] else round(f["n_80"] * keep),
+            "completes_90": None if f["n_90"] != f["n_90"] else round(f["n_90"] * keep),
+        }
+        for f in result["frames"]
+    ]
+    return SimulatedPlan(frames, sims, inputs)

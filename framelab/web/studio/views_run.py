@@ -30,6 +30,7 @@ from framelab.web.studio.planning import (
     TYPICAL_SD,
     default_n_per_arm,
     plan_power,
+    simulated_power,
 )
 from framelab.web.studio.views_launch import close_confirmed, launch_confirmed
 from framelab.web.studio.views_review import review_required
@@ -231,7 +232,7 @@ def power(study: LoadedStudy) -> str:
         form.correction.data = (
             spec.analysis.correction if spec.analysis.correction != "bh" else "holm"
         )
-    plan = None
+    plan = simulated = None
     if form.validate():
         effect = float(form.effect.data)
         if form.difference.data and form.outcome_sd.data:
@@ -245,12 +246,20 @@ def power(study: LoadedStudy) -> str:
             correction=form.correction.data,
             attrition=float(form.attrition.data) / 100,
         )
+        simulated = simulated_power(
+            spec,
+            effect_d=effect,
+            per_arm=form.n_per_arm.data or default_n_per_arm(spec),
+            attrition=float(form.attrition.data) / 100,
+            covariate_r2=float(form.r2.data or 0),
+        )
     return render_study(
         "studio/power.html",
         study,
         "studio.power",
         form=form,
         plan=plan,
+        simulated=simulated,
         typical_sd=TYPICAL_SD,
         typical_difference=TYPICAL_DIFFERENCE,
     )
