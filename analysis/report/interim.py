@@ -137,7 +137,10 @@ def sequence_svg(record: Mapping[str, Any], *, max_n: int | None = None, uid: st
         return Markup(
             '<p class="missing" id="{}">No interval yet: too few participants.</p>'
         ).format(ident)
-    x_max = max([p["look_n"] for p in path] + [max_n or 0])
+    # The axis runs to the planned sample once it is in sight; early on, to just past the
+    # last look, so that the first looks are not squeezed against the left edge.
+    last = max(p["look_n"] for p in path)
+    x_max = max_n if max_n and max_n <= 2 * last else math.ceil(last * 1.1)
     values = [v for p in path for v in (p["cs_low"], p["cs_high"])] + [0.0]
     if record.get("futility_bound") is not None:
         bound = float(record["futility_bound"])
@@ -189,10 +192,12 @@ def sequence_svg(record: Mapping[str, Any], *, max_n: int | None = None, uid: st
             f'<line class="futility" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{f_y:.2f}" '
             f'y2="{f_y:.2f}" stroke="#8a3b00" stroke-dasharray="1 3" stroke-width="1.5"/>'
         )
-    if max_n:
+    if max_n and max_n <= x_max:
         parts.append(
             f'<line class="target" x1="{x(max_n):.2f}" x2="{x(max_n):.2f}" y1="{TOP}" '
             f'y2="{HEIGHT - BOTTOM}" stroke="{MUTED}" stroke-dasharray="2 2"/>'
+            f'<text x="{x(max_n) - 4:.2f}" y="{TOP + 12}" text-anchor="end" font-size="12" '
+            f'fill="{MUTED}">planned {max_n}</text>'
         )
     for p in path:
         parts.append(
