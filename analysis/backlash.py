@@ -236,4 +236,8 @@ def backlash_section(
         backlash_delta=plan.backlash_delta,
         prior_sd=plan.backlash_prior_sd,
     )
-    return table.astype(object).where(table.notna(), None).to_dict("records")
+    out = table.astype(object).where(table.notna(), None).to_dict("records")
+    for row in out:
+        for key in ("one_in", "one_in_delta"):
+            row[key] = None if row[key] is None else int(row[key])
+    return out

@@ -14,6 +14,7 @@ from babel.dates import format_date
 from markupsafe import Markup
 
 from analysis.report import figures
+from analysis.report.backlash_section import backlash_blocks, depth_parts
 from analysis.report.caveats import reason
 from analysis.report.context import ReportContext, is_number, records, unique
 from analysis.report.design_sections import design_parts, interaction_figures
@@ -134,6 +135,7 @@ def render_html(
         subgroups=figures.subgroup_figures(ctx),
         value_match=figures.value_match_figure(ctx),
         interaction=interaction_figures(ctx),
+        backlash=backlash_blocks(ctx),
         appendix=_appendix(ctx),
     )
 
@@ -341,6 +343,7 @@ def _appendix(ctx: ReportContext) -> list[Part]:
         )
         parts.append(Part(key, heading, intro, body, missing))
     parts.extend(Part(*part) for part in design_parts(ctx, labels))
+    parts.extend(Part(*part) for part in depth_parts(ctx, labels))
     parts.append(_methods_part(ctx))
     parts.append(_provenance_part(meta))
     return parts
