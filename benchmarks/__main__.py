@@ -5,6 +5,7 @@
     python -m benchmarks --only analysis --sizes 100000
     python -m benchmarks --profile       # also write cProfile (+ pyinstrument) profiles
     python -m benchmarks --reliability   # the 200 participants x 60 s reliability run
+    python -m benchmarks --only sequential   # anytime-valid monitoring: error rates by simulation
 
 Results go to benchmarks/results/bench-<UTC time>.json (and latest.json, plus latest.md:
 the figures as Markdown tables for docs/deploy.md); profiles to
@@ -24,6 +25,7 @@ from pathlib import Path
 from benchmarks import analysis_bench, flow_bench, report
 from benchmarks.power_bench import run_power
 from benchmarks.reliability import run_reliability
+from benchmarks.sequential import run_sequential
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -41,7 +43,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--reliability", action="store_true", help="only the 200 x 60 s reliability run"
     )
-    parser.add_argument("--only", choices=["flow", "analysis", "power"], help="run one part only")
+    parser.add_argument(
+        "--only",
+        choices=["flow", "analysis", "power", "sequential"],
+        help="run one part only",
+    )
     parser.add_argument("--levels", type=_ints, help="concurrency levels (default 10,50,200)")
     parser.add_argument("--seconds", type=float, help="load duration per level (default 12)")
     parser.add_argument(
@@ -197,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.only in (None, "power"):  # issue 19: simulated power of the demo design
                 log("Power for the exact design (framelab power)")
                 document["power"] = run_power(log=log)
+            if args.only in (None, "sequential"):  # issue 20: anytime-valid monitoring
+                log("Anytime-valid monitoring: error rates by simulation (looks, N, MC error)")
+                document["sequential"] = run_sequential(quick=args.quick, log=log)
             measured = [r for r in flow if "error" not in r]
             document.update(
                 flow=flow, analysis=analysis, targets=report.targets(measured, analysis)
