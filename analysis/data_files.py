@@ -8,9 +8,9 @@ results do not depend on the file an analyst picked:
   with the control first) become their text values. The plan, not the file, says which
   arm is the control, and plain values keep every grouping free of unobserved
   categories.
-- SPSS and Stata: labelled integer codes. The plan's ``arm``, ``blocks`` and
-  ``status`` columns become the text their codes stand for: each code's value label,
-  and for the arm column the arm the label names in the plan's ``arm_labels`` (so a
+- SPSS and Stata: labelled integer codes. The plan's ``arm``, ``blocks``, ``status``
+  and factor (``factors``) columns become the text their codes stand for: each code's
+  value label, and for the arm column the arm the label names in the plan's ``arm_labels`` (so a
   code labelled "Placebo (libraries)" is the arm ``control`` again). Every other column
   keeps its numbers, as the CSV has them (answers are codes there too). Missing values
   (system-missing, Stata's ``.``) are NaN.
@@ -105,7 +105,9 @@ def _decoded(path: Path, kind: str, plan: Plan | None) -> pd.DataFrame:
     if plan is None:
         return df
     value_labels = meta.variable_value_labels
-    for column in (plan.arm, plan.blocks, plan.status):
+    # the factor columns of a factorial plan too (their codes' labels are the levels)
+    factors = list(plan.raw.get("factors") or {})
+    for column in (plan.arm, plan.blocks, plan.status, *factors):
         if column and column in df.columns and value_labels.get(column):
             df[column] = _labels_of(df[column], value_labels[column])
     if plan.arm in df.columns and plan.arm_labels:
