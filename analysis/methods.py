@@ -21,25 +21,28 @@ _METHODS = {
     ),
     "lin": (
         "OLS of Y on arm dummies D, covariates centred at their sample means X_c and "
-        "all D x X_c interactions; effect = coefficient of D; HC2 SE, df = n - p.",
+        "all D x X_c interactions; effect = coefficient of D; HC2 SE, df as small_sample.",
         "Lin (2013) Annals of Applied Statistics 7(1):295-318; estimatr::lm_lin.",
     ),
     "ancova": (
-        "OLS of Y on arm dummies and the baseline (pre-treatment) measure; HC2 SE, df = n - p.",
+        "OLS of Y on arm dummies and the baseline (pre-treatment) measure; HC2 SE, df as "
+        "small_sample.",
         "MacKinnon & White (1985) for HC2; estimatr::lm_robust(se_type = 'HC2').",
     ),
     "change_score": (
-        "OLS of (Y - baseline) on arm dummies; HC2 SE, df = n - p.",
+        "OLS of (Y - baseline) on arm dummies; HC2 SE, df as small_sample.",
         "MacKinnon & White (1985); estimatr::lm_robust(se_type = 'HC2').",
     ),
     "logit": (
-        "Logistic regression of the 0/1 outcome on arm dummies; estimate = log odds ratio; "
+        "Logistic regression of the 0/1 outcome on arm dummies and the plan's covariates; "
+        "estimate = log odds ratio; "
         "model-based SE (inverse Fisher information), Wald z, normal p and interval.",
         "R glm(family = binomial) summary and confint.default.",
     ),
     "ordinal_logit": (
-        "Proportional-odds model logit P(Y <= j) = theta_j - x'beta; estimate = log odds "
-        "ratio of a higher category; SE from the observed information, Wald z, p, interval.",
+        "Proportional-odds model logit P(Y <= j) = theta_j - x'beta, x = arm dummies and the "
+        "plan's covariates; estimate = log odds ratio of a higher category; SE from the "
+        "observed information, Wald z, p, interval; thresholds theta_j in ordinal_thresholds.",
         "McCullagh (1980) JRSS B 42:109-142; ordinal::clm (Christensen).",
     ),
     "randomization_inference": (
@@ -73,6 +76,38 @@ _METHODS = {
         "reject at alpha, i.e. the 1 - 2 alpha interval lies inside +/- bound.",
         "Schuirmann (1987); Lakens (2017) Social Psychological and Personality Science.",
     ),
+    "backlash": (
+        "Normal approximation b ~ N(tau, s^2): P(backlash) = Phi(-m / v^0.5) and "
+        "P(beyond delta) = Phi((-delta - m) / v^0.5), m = b (or -b when a decrease is "
+        "wanted), v = s^2 (flat prior); with a skeptical prior N(0, sigma0^2): "
+        "m = b sigma0^2 / (sigma0^2 + s^2), v = s^2 sigma0^2 / (sigma0^2 + s^2). "
+        "delta defaults to the equivalence bound.",
+        "Spiegelhalter, Freedman & Parmar (1994) JRSS A 157:357-416.",
+    ),
+    "reliability": (
+        "Cronbach's alpha = k/(k-1) (1 - sum var_i / var(total)), Feldt interval "
+        "1 - (1 - alpha) F on (n-1, (n-1)(k-1)) df; omega total = 1 - sum psi_i / 1'R1 "
+        "from a one-factor minimum-residual fit of the item correlations R; flagged "
+        "below 0.6.",
+        "Cronbach (1951); Feldt (1965); McDonald (1999) Test Theory; psych::alpha, "
+        "psych::omega (Revelle).",
+    ),
+}
+
+_SMALL_SAMPLE = {
+    "bell_mccaffrey": (
+        "HC2 t tests and intervals of regression coefficients (Lin, ANCOVA, change score, "
+        "interactions) use Bell-McCaffrey degrees of freedom: (sum_i a_i^2)^2 / "
+        "sum_il w_i^2 w_l^2 (I - H)_il^2 with a = X(X'X)^-1 e_j and w_i = a_i / "
+        "sqrt(1 - h_ii); estimatr's residual-df figures are in the *_residual fields.",
+        "Bell & McCaffrey (2002) Survey Methodology 28:169-181; Imbens & Kolesar (2016) "
+        "REStat 98:701-712; clubSandwich::coef_test(vcov = 'CR2', test = 'Satterthwaite').",
+    ),
+    "residual": (
+        "HC2 t tests and intervals of regression coefficients use the residual df n - p "
+        "(estimatr's lm_robust default); can over-reject with small, unbalanced arms.",
+        "estimatr::lm_robust (Blair et al.).",
+    ),
 }
 
 _CORRECTIONS = {
@@ -101,6 +136,8 @@ def describe(plan: Plan) -> list[dict]:
         {"method": name, "formula": formula, "reference": ref, "notes": notes}
         for name, (formula, ref) in _METHODS.items()
     ]
+    formula, ref = _SMALL_SAMPLE[plan.small_sample]
+    out.append({"method": "small_sample", "formula": formula, "reference": ref, "notes": notes})
     out.append(
         {
             "method": "multiple_comparisons",
