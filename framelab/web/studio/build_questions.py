@@ -100,6 +100,8 @@ class ItemEdit:
     no_label: dict[str, str] = field(default_factory=dict)
     option_labels: dict[int, dict[str, str]] = field(default_factory=dict)
     remove_options: set[int] = field(default_factory=set)
+    # manipulation checks: option value -> the value it names ("" removes the tag)
+    option_tags: dict[int, str] = field(default_factory=dict)
     new_option: dict[str, str] = field(default_factory=dict)
     max_length: int | None = None
     label: dict[str, str] | None = None  # short name for reports; None: not on the form
@@ -395,6 +397,12 @@ def _edit_options(
         labels = edit.option_labels.get(option["value"])
         if labels is not None:
             option["label"] = localized_data(option["label"], labels, spec.default_language)
+        tag = edit.option_tags.get(option["value"])
+        if tag is not None:
+            if tag:
+                option["value_tag"] = tag
+            else:
+                option.pop("value_tag", None)
         options.append(option)
     new_label = {lang: (edit.new_option.get(lang) or "").strip() for lang in spec.languages}
     if any(new_label.values()):

@@ -353,6 +353,11 @@ def remove_field(value: int) -> str:
     return f"remove_{value}" if value >= 0 else f"remove_m{-value}"
 
 
+def tag_field(value: int) -> str:
+    """The field name of one manipulation-check option's value tag."""
+    return f"tag_{value}" if value >= 0 else f"tag_m{-value}"
+
+
 def _choice_fields(spec: Study, item: Item, loc: str) -> tuple[dict[str, Field], Places]:
     fields: dict[str, Field] = {}
     places: Places = {f"{loc}.options": field_name("new_option", spec.default_language)}
@@ -368,6 +373,14 @@ def _choice_fields(spec: Study, item: Item, loc: str) -> tuple[dict[str, Field],
             if lang == spec.default_language:
                 places[f"{loc}.options[{j}].label"] = name
         fields[remove_field(option.value)] = BooleanField(f"Remove option {option.value}")
+        if item.role == "manipulation_check":
+            # what choosing this option means: a frame appealing to that value was perceived
+            fields[tag_field(option.value)] = SelectField(
+                f"Option {option.value} names the value",
+                choices=value_choices(spec),
+                default=option.value_tag or "",
+            )
+            places[f"{loc}.options[{j}].value_tag"] = tag_field(option.value)
     new, _ = localized_fields(
         spec, "new_option", "New option (optional)", f"{loc}.new", None, area=False, required=False
     )

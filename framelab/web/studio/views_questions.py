@@ -29,6 +29,7 @@ from framelab.web.studio.forms_questions import (
     edit_question_form,
     option_field,
     remove_field,
+    tag_field,
     type_form,
 )
 from framelab.web.studio.forms_scales import scale_form
@@ -234,6 +235,8 @@ def _edit_from_form(form: FlaskForm, spec: Study, item_id: str) -> bq.ItemEdit:
             }
             if form[remove_field(option.value)].data:
                 edit.remove_options.add(option.value)
+            if item.role == "manipulation_check":
+                edit.option_tags[option.value] = form[tag_field(option.value)].data or ""
         edit.new_option = _per_language(form, spec, "new_option")
         edit.drop_references = bool(form.drop_references.data)
     else:
@@ -289,6 +292,7 @@ def _edit_page(
         index=index,
         option_field=option_field,
         remove_field=remove_field,
+        tag_field=tag_field,
         references=item_references(spec, item.id),
         field_errors=errors,
         other_errors=other,
