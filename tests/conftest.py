@@ -71,6 +71,9 @@ PROCESS_HEAVY = (
     "tests/services/test_concurrency.py::",
     "tests/web/test_simulate.py::test_simulated_participants_show_the_planted_effects",
     "tests/web/test_simulate.py::test_parallel_bots_all_finish",
+    # the demo twice and the docs' runnable blocks: bots in process pools, reports
+    "tests/docs/test_demo_twice.py::",
+    "tests/docs/test_docs.py::test_runnable_blocks_run_on_a_fresh_instance",
 )
 
 
