@@ -194,3 +194,16 @@ def test_the_plan_and_launch_pages_show_the_monitoring_before_launch(studio_app,
     launch = owner.get(f"/studio/{SLUG}/launch").get_data(as_text=True)
     row = launch.split('id="lock-monitoring"', 1)[1].split("</tr>", 1)[0]
     assert "Stop for futility" in row and "part of the analysis plan" in row
+
+
+def test_after_the_owners_close_the_study_is_final_and_nothing_is_interim(rehearsed, client_for):
+    with rehearsed.extensions["framelab.db"]() as session:
+        set_status(session, SLUG, "closed", now=NOW + timedelta(days=1))
+    analyst = client_for("analyst@example.org")
+    page = analyst.get(f"/studio/{SLUG}/dashboard").get_data(as_text=True)
+    assert "closed by its owner at 0 of 2000 completed" in page
+    assert 'id="live"' not in page
+    csv = analyst.get(f"/studio/{SLUG}/download/csv")
+    assert 'filename="torture-ban.csv"' in csv.headers["Content-Disposition"]
+    assert analyst.get(f"/studio/{SLUG}/download/codebook-json").get_json()["interim"] is False
+    assert analyst.get(f"/studio/{SLUG}/live.json").status_code == 404
