@@ -14,6 +14,7 @@ Every number is a value from the results, rounded for display.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,7 +48,15 @@ def manipulation_sentences(ctx: ReportContext) -> list[str]:
     """One sentence per frame (vs the control) and per factor level (vs the other levels)."""
     t = ctx.t
     out = []
+    # a check of a factor (who spoke?) is read per level, not per cell
+    by_factor = {
+        c.get("column")
+        for c in ctx.plan.get("manipulation_checks") or []
+        if c.get("factor_targets")
+    }
     for r in records(ctx.results, "manipulation_checks"):
+        if r.get("kind") == "frame" and r.get("check") in by_factor:
+            continue
         share, other = r.get("share"), r.get("share_comparison")
         if not (is_number(share) and is_number(other)):
             continue
@@ -140,18 +149,18 @@ def interaction_figures(ctx: ReportContext) -> list[Figure]:
             if control is not None and is_number(control.get("mean")):
                 ax.axhline(control["mean"], color=plots.MUTED, linestyle=":", linewidth=1)
                 ax.text(
-                    xs[-1] + 0.15,
+                    -0.35,
                     control["mean"],
                     ctx.arm_label(ctx.control),
                     va="bottom",
-                    ha="right",
+                    ha="left",
                     fontsize=8,
                     color=plots.MUTED,
                 )
             ax.set_xticks(xs, [str(a) for a in first_levels])
             ax.set_xlim(-0.4, xs[-1] + 0.4)
             ax.set_xlabel(first.removeprefix("factor_"))
-            ax.set_ylabel(str(outcome.label)[:40])
+            fig.suptitle("\n".join(textwrap.wrap(title, 58)), x=0.02, ha="left", fontsize=11)
             plots._locale_ticks(ax.yaxis, get_decimal_symbol(t.locale))
             ax.legend(frameon=False, fontsize=8)
         svg = plots.figure_to_svg(fig, title, description)
