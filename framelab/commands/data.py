@@ -167,6 +167,7 @@ def export(
     from framelab.db.models import utcnow
     from framelab.db.session import make_engine, make_session_factory
     from framelab.services import audit
+    from framelab.services.dashboard import is_interim
     from framelab.services.erasure import export_record
     from framelab.services.export import write_export
     from framelab.services.studies import StudyNotFound, get_study
@@ -195,6 +196,7 @@ def export(
                 loaded = get_study(session, study)
             except StudyNotFound as exc:
                 raise click.ClickException(str(exc)) from None
+            interim = not rehearsal and is_interim(session, loaded)
             session.rollback()  # the export's reads end here
             kind = fmt + (", exact times (audit export)" if exact_times else "")
             audit.record(
@@ -215,6 +217,13 @@ def export(
     if exact_times and not fmt.startswith("codebook"):
         what += " with exact times (audit export, recorded in the audit trail)"
     click.echo(f"{study}: wrote {what} to {out}")
+    if interim:  # DECISIONS rule 3: the metadata says so; the name is the operator's
+        click.echo(
+            f"warning: {study} has not reached its planned sample: the file is INTERIM (its "
+            "metadata says so) and only the anytime-valid intervals may be drawn from it; "
+            "name it so, e.g. with -interim before the extension.",
+            err=True,
+        )
 
 
 COMMANDS: list[click.Command] = [init_db, load_study, export]
