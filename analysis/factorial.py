@@ -9,9 +9,11 @@ Every figure is a linear contrast c'mu of the cell means of the saturated model
 (one mean per cell, plus the control), whose HC2 covariance is diagonal with
 Var(mean_k) = s_k^2 / n_k (in a saturated model each unit's leverage is 1 / n_k, so
 HC2's e_i^2 / (1 - h_i) sums to (n_k - 1) s_k^2 / (1 - 1/n_k) / n_k^2 = s_k^2 / n_k).
-So SE(c'mu) = sqrt(sum_k c_k^2 s_k^2 / n_k), with the residual df of that model,
-N - K (K cells, the control counted when it is in the model), which is what
-``estimatr::lm_robust(y ~ value * messenger)`` reports for the same contrast:
+So SE(c'mu) = sqrt(sum_k c_k^2 s_k^2 / n_k), what
+``estimatr::lm_robust(y ~ value * messenger)`` reports for the same contrast, with
+Bell-McCaffrey degrees of freedom by default (the plan's ``small_sample``; the
+residual df N - K of that model, K cells and the control when it is in the model,
+are kept in the ``*_residual`` columns):
 
 - main effect of level j of factor A (vs its reference level): the average over the
   other factors' level combinations b of (mu[j, b] - mu[ref, b]); with two levels
@@ -37,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from analysis._data import arm_labels, numeric_column
-from analysis.hc import t_summary
+from analysis.hc import check_small_sample, t_summary
 
 __all__ = ["CELL_COLUMNS", "FACTORIAL_COLUMNS", "factorial_effects", "load_factors"]
 
@@ -57,6 +59,10 @@ FACTORIAL_COLUMNS = [
     "conf_low",
     "conf_high",
     "n",
+    "df_residual",
+    "p_value_residual",
+    "conf_low_residual",
+    "conf_high_residual",
 ]
 CELL_COLUMNS = ["outcome", "cell", "mean", "std_error", "n", "conf_low", "conf_high"]
 
@@ -111,6 +117,7 @@ def factorial_effects(
     *,
     control_in_main_effects: bool = False,
     alpha: float = 0.05,
+    small_sample: str = "bell_mccaffrey",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Main effects, interactions and cells vs control of a factorial design (HC2).
 
@@ -127,6 +134,14 @@ def factorial_effects(
         Main effects as each level vs the control instead of vs the reference level.
     alpha : float
         1 - confidence level.
+    small_sample : {"bell_mccaffrey", "residual"}
+        Degrees of freedom of the t tests (the plan's ``small_sample``): Bell-McCaffrey
+        (default), which in the saturated model is
+        (sum c_k^2 / n_k)^2 / sum c_k^4 / (n_k^2 (n_k - 1)) (the Satterthwaite df of
+        the HC2 variance under homoskedastic working errors, as
+        ``clubSandwich::coef_test(vcov = "CR2", test = "Satterthwaite")`` with each
+        participant its own cluster), or the residual N - K of ``lm_robust``; the
+        residual-df figures are always in the ``*_residual`` columns.
 
     Returns
     -------
@@ -144,6 +159,7 @@ def factorial_effects(
     >>> eff.loc[eff.term == "interaction", "estimate"].item()
     2.0
     """
+    check_small_sample(small_sample)
     names = list(factors)
     levels = {f: [str(v) for v in factors[f]] for f in names}
     y_all = numeric_column(df, outcome)
@@ -184,11 +200,21 @@ def factorial_effects(
         est = float(weights @ mean + w_control * m_c)
         variance = float(weights**2 @ V + (w_control**2 * v_c / n_c if uses_control else 0.0))
         se = float(np.sqrt(variance))
-        # Residual df of the saturated model these means come from.
+        # Residual df of the saturated model these means come from, and its
+        # Bell-McCaffrey df (closed form in a saturated model; see small_sample).
         k = len(cells) + (1 if uses_control else 0)
         n_used = n_cells_total + (n_c if uses_control else 0)
-        dof = float(n_used - k)
+        residual = float(n_used - k)
+        c2 = np.append(weights**2, w_control**2 if uses_control else 0.0)
+        nk = np.append(n, n_c if uses_control else 2.0)
+        used = c2 > 0
+        bm = float(
+            np.sum(c2[used] / nk[used]) ** 2
+            / np.sum(c2[used] ** 2 / (nk[used] ** 2 * (nk[used] - 1)))
+        )
+        dof = bm if small_sample == "bell_mccaffrey" else residual
         s = t_summary(est, se, dof, alpha)
+        r = t_summary(est, se, residual, alpha)
         rows.append(
             {
                 "outcome": outcome,
@@ -202,6 +228,10 @@ def factorial_effects(
                 "conf_low": float(s["conf_low"]),
                 "conf_high": float(s["conf_high"]),
                 "n": n_used,
+                "df_residual": residual,
+                "p_value_residual": float(r["p_value"]),
+                "conf_low_residual": float(r["conf_low"]),
+                "conf_high_residual": float(r["conf_high"]),
             }
         )
 
@@ -317,6 +347,7 @@ def factorial_sections(data: pd.DataFrame, plan: Any, warn: Callable[..., None])
                 factors,
                 control_in_main_effects=bool(plan.raw.get("control_in_main_effects", False)),
                 alpha=plan.alpha,
+                small_sample=getattr(plan, "small_sample", "bell_mccaffrey"),
             )
         except (ValueError, ArithmeticError) as exc:
             if "not a declared level" in str(exc):

@@ -183,8 +183,9 @@ PART_INTROS = {
     "factorial": (
         "Factorial effects",
         "Main effects (averaging over the other factor's levels), interaction contrasts and "
-        "each cell vs control, as contrasts of cell means with HC2 standard errors and the "
-        "saturated model's residual degrees of freedom (estimatr::lm_robust).",
+        "each cell vs control, as contrasts of cell means with HC2 standard errors "
+        "(estimatr::lm_robust) and Bell-McCaffrey degrees of freedom (the residual-df "
+        "figures in the *_residual columns).",
     ),
     "factorial_cells": (
         "Factorial cell means",

@@ -4,7 +4,11 @@ Reference: tests/reference/factorial/factorial_reference.R: the interaction from
 ``lm_robust(welcome ~ value * messenger)`` on the factorial cells, the main effects
 from the same model in centred (+-1/2) coding, each cell vs control from
 ``lm_robust(welcome ~ arm)``, and level-vs-control main effects as linear
-combinations of that model's coefficients. Tolerance 1e-6 relative.
+combinations of that model's coefficients: estimatr's residual degrees of freedom, so
+our ``*_residual`` columns. The default Bell-McCaffrey degrees of freedom against
+``clubSandwich::coef_test`` / ``linear_contrast`` (CR2, each participant its own
+cluster, Satterthwaite): tests/reference/factorial/factorial_bm_reference.R.
+Tolerance 1e-6 relative.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ def ref() -> pd.DataFrame:
 
 
 def _close(row: pd.Series, expected: pd.Series, what: str) -> None:
+    """Against lm_robust: its residual df, p-value and interval are our *_residual ones."""
     for column in COLUMNS:
-        assert row[column] == pytest.approx(float(expected[column]), rel=1e-6), (what, column)
+        ours = column if column in ("estimate", "std_error") else f"{column}_residual"
+        assert row[ours] == pytest.approx(float(expected[column]), rel=1e-6), (what, column)
 
 
 def test_main_effects_and_interaction_match_lm_robust(data, ref):
@@ -92,3 +98,34 @@ def test_an_undeclared_level_is_an_error_naming_it(data):
     bad.loc[bad.arm == "care_refugee", "factor_value"] = "kindness"
     with pytest.raises(ValueError, match="'kindness'"):
         factorial_effects(bad, "welcome", "arm", "control", FACTORS)
+
+
+def test_bell_mccaffrey_df_by_default_match_clubsandwich(data):
+    ref = pd.read_csv(REF / "factorial_bm_ref.csv")
+    effects, _ = factorial_effects(data, "welcome", "arm", "control", FACTORS)
+    vs_control, _ = factorial_effects(
+        data, "welcome", "arm", "control", FACTORS, control_in_main_effects=True
+    )
+    for _, expected in ref.iterrows():
+        if expected.term == "main_effect_vs_control":
+            main = vs_control[vs_control.term == "main_effect"]
+            ours = main[main.level == expected.level].iloc[0]
+        elif expected.term == "cell_vs_control":
+            value, messenger = expected.level.split("_")
+            cells = effects[effects.term == "cell_vs_control"]
+            ours = cells[(cells.level == value) & (cells.level_2 == messenger)].iloc[0]
+        else:
+            ours = effects[
+                (effects.term == expected.term) & (effects.level == expected.level)
+            ].iloc[0]
+        for column in ("estimate", "std_error", "df", "p_value"):
+            assert ours[column] == pytest.approx(float(expected[column]), rel=1e-6), (
+                f"coef_test(CR2, Satterthwaite): {expected.term} {expected.level}",
+                column,
+            )
+    residual, _ = factorial_effects(
+        data, "welcome", "arm", "control", FACTORS, small_sample="residual"
+    )
+    assert (residual["df"] == residual["df_residual"]).all()
+    with pytest.raises(ValueError, match="small_sample"):
+        factorial_effects(data, "welcome", "arm", "control", FACTORS, small_sample="kenward")
