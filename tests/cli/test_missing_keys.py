@@ -9,7 +9,6 @@ data.csv it writes holds neither free text nor withdrawn participants.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -22,22 +21,23 @@ from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
 from tests.factories import make_study, valid_answers
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "torture-ban.yaml"
 NOW = pd.Timestamp("2026-11-25T20:00:00Z").to_pydatetime()
 N = 15
 
 
 @pytest.fixture
-def encrypted(database_url, monkeypatch):
-    """The example study with N participants whose free-text answers are encrypted."""
+def encrypted(database_url, monkeypatch, tmp_path):
+    """The example study, its target of N reached, with free-text answers encrypted."""
+    spec = make_study(target_n=N)  # reached: the report is final, not interim
+    study_file = tmp_path / "study.yaml"
+    study_file.write_text(spec.to_yaml(), encoding="utf-8")
     runner = CliRunner()
     assert runner.invoke(main, ["init-db", "--database-url", database_url]).exit_code == 0
     loaded = runner.invoke(
-        main, ["load-study", str(EXAMPLE), "--status", "live", "--database-url", database_url]
+        main, ["load-study", str(study_file), "--status", "live", "--database-url", database_url]
     )
     assert loaded.exit_code == 0, loaded.output
     monkeypatch.setenv("FRAMELAB_TEXT_KEY", generate_text_key())
-    spec = make_study()
     engine = make_engine(database_url)
     with make_session_factory(engine)() as session:
         for n in range(N):
