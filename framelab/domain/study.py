@@ -159,7 +159,12 @@ class AnalysisPlan(OmitsUnsetFields):
     """The pre-registered analysis; locked with the study when it goes live."""
 
     # Left out of the canonical JSON while unset: older plans keep their hash and lock.
-    _omit_when_none: ClassVar[tuple[str, ...]] = ("monitoring",)
+    _omit_when_none: ClassVar[tuple[str, ...]] = (
+        "monitoring",
+        "small_sample",
+        "backlash_delta",
+        "backlash_prior_sd",
+    )
 
     primary: list[str]
     secondary: list[str] = Field(default_factory=list)
@@ -170,6 +175,12 @@ class AnalysisPlan(OmitsUnsetFields):
     exclude: list[Literal["attention_failed", "speeder", "honeypot"]] = Field(default_factory=list)
     # Anytime-valid looks and stopping rules (framelab.domain.monitoring).
     monitoring: Monitoring | None = None
+    # Degrees of freedom of HC2 regression tests (analysis.hc); None: bell_mccaffrey.
+    small_sample: Literal["bell_mccaffrey", "residual"] | None = None
+    # Backlash probabilities: the backlash size that matters and the SD of a skeptical
+    # prior centred on no effect, both in pooled SDs (None: the equivalence bound; no prior).
+    backlash_delta: float | None = Field(default=None, gt=0, le=10)
+    backlash_prior_sd: float | None = Field(default=None, gt=0, le=10)
 
     @field_validator("alpha")
     @classmethod

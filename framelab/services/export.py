@@ -440,7 +440,19 @@ def analysis_plan(spec: StudySpec) -> dict[str, Any]:
         "labels": labels,
         "value_labels": value_labels,
         "levels": levels,
+        # Declared, not left to analysis's default, so the plan file says which df it used.
+        "small_sample": plan.small_sample or "bell_mccaffrey",
     }
+    for key in ("backlash_delta", "backlash_prior_sd"):  # in pooled SDs, like the bound
+        if getattr(plan, key) is not None:
+            result[key] = getattr(plan, key)
+    scales = {
+        scale_column(phase, scale.id): [item_column(phase, i) for i in scale.items]
+        for scale in spec.scales
+        for phase in scale_phases(spec, scale)
+    }
+    if scales:  # multi-item scales: their reliability is in the report's appendix
+        result["scales"] = scales
     if spec.design.scheme == "blocked":
         result["blocks"] = "stratum"
     matches = _value_match(spec)

@@ -70,3 +70,49 @@ def test_export_plan_contract_counts_and_json(pipeline):
     )
     assert {r["moderator"] for r in results["subgroups"]} <= set(plan["moderators"])
     assert results["sample_ratio"] and results["balance"]
+
+
+@pytest.mark.slow
+def test_real_path_declares_small_sample_and_reports_reliability_backlash_and_thresholds(
+    pipeline, tmp_path
+):
+    # Issue 19 on the real path: the exported plan declares the df rule and the scales;
+    # the results carry the Bell-McCaffrey HC2 rows, each scale's reliability, backlash
+    # per arm and subgroup, and the final report shows the backlash section.
+    from analysis.report import write_report
+
+    _, plan, results = pipeline
+    assert plan["small_sample"] == "bell_mccaffrey" == results["meta"]["small_sample"]
+    assert set(plan["scales"]) == {r["scale"] for r in results["reliability"]} | {
+        w["outcome"] for w in results["warnings"] if w["method"] == "reliability"
+    }
+    for r in results["reliability"]:
+        assert r["n_items"] == len(plan["scales"][r["scale"]]) == 2
+        assert r["low"] is (min(r["alpha"], r["omega_total"]) < 0.6)
+    hc2 = [e for e in results["effects"] if e["method"] in ("lin", "ancova", "change_score")]
+    assert hc2 and all(e["small_sample"] == "bell_mccaffrey" for e in hc2)
+    # (Lin with every covariate on 100 bots leaves a unit with leverage 1: no HC2 at all.)
+    defined = [e for e in hc2 if e["std_error"] is not None]
+    assert {e["method"] for e in defined} >= {"ancova", "change_score"}
+    assert all(e["df"] < e["df_residual"] for e in defined)
+    arms = {e["arm"] for e in results["effects"]}
+    overall = [b for b in results["backlash"] if b["moderator"] is None]
+    assert {(b["outcome"], b["arm"]) for b in overall} == {
+        (o["name"], a) for o in plan["outcomes"] for a in arms
+    }
+    # one row per subgroup cell that is shown (100 bots: every cell is below min_cell_size)
+    shown = {
+        (c["outcome"], c["arm"], c["moderator"], c["level"])
+        for c in results["subgroups"]
+        if not c["suppressed"]
+    }
+    assert shown == {
+        (b["outcome"], b["arm"], b["moderator"], b["level"])
+        for b in results["backlash"]
+        if b["moderator"] is not None
+    }
+    # the planted loyalty backlash on support (-1 on the latent scale, ~20 bots per arm)
+    loyalty = next(b for b in overall if b["arm"] == "loyalty" and b["outcome"] == "post_support")
+    assert loyalty["p_backlash"] > 0.9 and loyalty["one_in"] is None
+    html = write_report(results, tmp_path).read_text(encoding="utf-8")
+    assert '<section id="backlash"' in html and 'id="a-reliability"' in html

@@ -401,6 +401,13 @@ def study_data(draw: Any) -> dict[str, Any]:
         if draw(st.booleans()):
             monitoring["tune_at"] = draw(st.integers(2, 100_000))
         data["analysis"]["monitoring"] = monitoring
+    # Drawn last (issue 19): the small-sample rule and the backlash settings.
+    if draw(st.booleans()):
+        data["analysis"]["small_sample"] = draw(st.sampled_from(["bell_mccaffrey", "residual"]))
+    if draw(st.booleans()):
+        data["analysis"]["backlash_delta"] = draw(st.sampled_from([0.05, 0.1, 0.25, 1]))
+    if draw(st.booleans()):
+        data["analysis"]["backlash_prior_sd"] = draw(st.sampled_from([0.1, 0.2, 0.5]))
     return data
 
 

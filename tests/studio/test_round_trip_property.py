@@ -187,6 +187,9 @@ NON_DEFAULT: dict[str, Callable[[Study], bool]] = {
     "AnalysisPlan.correction": lambda s: s.analysis.correction != "holm",
     "AnalysisPlan.exclude": lambda s: bool(s.analysis.exclude),
     "AnalysisPlan.monitoring": lambda s: s.analysis.monitoring is not None,
+    "AnalysisPlan.small_sample": lambda s: s.analysis.small_sample is not None,
+    "AnalysisPlan.backlash_delta": lambda s: s.analysis.backlash_delta is not None,
+    "AnalysisPlan.backlash_prior_sd": lambda s: s.analysis.backlash_prior_sd is not None,
     # `looks` has one value (anytime): non-default means written in the file
     "Monitoring.looks": lambda s: (
         _monitoring(s) is not None and "looks" in _monitoring(s).model_fields_set
