@@ -488,55 +488,68 @@ def test_after_withdrawal_a_dump_of_every_table_gives_no_stratum_and_no_exact_ti
 ):
     """Gap left by the first round: the log kept participant_id and assigned_at (a join
     gave the erased stratum and time back). Each person's steps are seconds apart with
-    their own microseconds, so a time stored anywhere would be theirs alone."""
-    people = {}
+    their own microseconds, so a time stored anywhere would be theirs alone. Two of them
+    withdraw: one from the block sequences, and a duplicate (the first panel id again),
+    whose own draw stays in `duplicate_assignment`."""
+    people = []
     for n, ideology in enumerate(("1", "3", "5", "5", "1")):
         clock.advance(3 * 3600 + n * 611 + 0.000137 * (n + 1))
         walker = Walker(panel_app.test_client(), SPEC, clock)
-        walker.consent(query=_query(f"{n:024x}"))
+        walker.consent(query=_query(f"{n % 4:024x}"))  # the fifth repeats the first id
         for step in STEPS:
             clock.advance(41 + n)
             walker.answer(step, **({"ideology": ideology} if step == "pre" else {}))
-        people[walker.code] = ideology
-    victim = list(people)[2]  # stratum "right", like the next participant
+        people.append(walker.code)
+    leaving = {people[2]: "right", people[4]: "left"}  # a real one and the duplicate
     with panel_app.extensions["framelab.db"]() as session:
-        row = session.scalars(sa.select(Participant).where(Participant.code == victim)).one()
-        pid, arm, stratum = row.id, row.arm, row.stratum
-    assert stratum == "right"
-    exact = _moments(panel_app, pid)
-    assert len(exact) >= 5  # distinct moments: consent, each page submitted, completion
-    later = panel_app.test_client()
-    form = later.get("/withdraw").get_data(as_text=True)
-    clock.advance(5 * 3600 + 23.000911)
-    exact.add(clock())  # the moment of the withdrawal itself
-    done = later.post("/withdraw", data={"csrf_token": any_csrf_token(form), "code": victim})
-    assert done.status_code == 200
+        rows = session.scalars(sa.select(Participant).where(Participant.code.in_(leaving)))
+        found = {p.code: (p.id, p.arm, p.stratum, p.duplicate) for p in rows}
+    assert [found[c][2] for c in leaving] == list(leaving.values())
+    assert [found[c][3] for c in leaving] == [False, True]
+    exact = {c: _moments(panel_app, found[c][0]) for c in leaving}
+    assert all(len(moments) >= 5 for moments in exact.values())  # consent, pages, completion
+    for code in leaving:
+        later = panel_app.test_client()
+        form = later.get("/withdraw").get_data(as_text=True)
+        clock.advance(5 * 3600 + 23.000911)
+        exact[code].add(clock())  # the moment of the withdrawal itself
+        done = later.post("/withdraw", data={"csrf_token": any_csrf_token(form), "code": code})
+        assert done.status_code == 200
 
     dump = _dump_with_columns(panel_app)
-    # 1. No exact time of theirs is stored anywhere, in any table, under any name.
     stored = {v for rows in dump.values() for row in rows for v in row.values()}
-    assert not exact & stored
-    left = _moments(panel_app, pid)
-    assert all((t.hour, t.minute, t.second, t.microsecond) == (0, 0, 0, 0) for t in left)
-    # 2. No row that names them holds a stratum: their own row lost it, and nothing else
-    # references them but the rows a withdrawal erases (answers, page times).
-    (mine,) = [r for r in dump["participant"] if r["id"] == pid]
-    assert mine["stratum"] is None and mine["arm"] == arm
-    naming = {name for name, rows in dump.items() for r in rows if r.get("participant_id") == pid}
-    assert naming == set()
-    # 3. The assignment log cannot be joined to them: no participant column, no time, and
-    # no pointer from their row (a pointer cleared on withdrawal would single out the one
-    # slot nobody points to).
+    for code, (pid, arm, _, duplicate) in found.items():
+        # 1. No exact time of theirs is stored anywhere, in any table, under any name.
+        assert not exact[code] & stored
+        left = _moments(panel_app, pid)
+        assert all((t.hour, t.minute, t.second, t.microsecond) == (0, 0, 0, 0) for t in left)
+        # 2. No row that names them holds a stratum: their own row lost it, and nothing
+        # else references them but a duplicate's own draw (arm, place among duplicates).
+        (mine,) = [r for r in dump["participant"] if r["id"] == pid]
+        assert mine["stratum"] is None and mine["arm"] == arm
+        naming = {n: rs for n, rs in dump.items() for r in rs if r.get("participant_id") == pid}
+        assert set(naming) == ({"duplicate_assignment"} if duplicate else set())
+        for name in naming:
+            assert "stratum" not in dump[name][0]
+        # 3. The assignment log cannot be joined to them: no participant column, no time,
+        # and no pointer from their row (a pointer cleared on withdrawal would single out
+        # the one slot nobody points to).
+        assert not any("assignment" in column or "log" in column for column in mine)
     log_columns = set(AssignmentLog.__table__.columns.keys())
     assert not {"participant_id", "assigned_at", "created_at"} & log_columns
     assert not any(isinstance(v, datetime) for r in dump["assignment_log"] for v in r.values())
-    assert not any("assignment" in column or "log" in column for column in mine)
+    assert not any(
+        isinstance(v, datetime) for r in dump["duplicate_assignment"] for v in r.values()
+    )
     # What remains (docs/privacy.md): the log's counts per stratum, less the strata of
-    # those who stayed, give the strata of all who withdrew, together; with one
-    # withdrawal, theirs (of a row that names nobody and keeps only days).
+    # those who stayed (duplicates are outside the log), give the strata of all who
+    # withdrew from the block sequences, together; with one, theirs (of a row that names
+    # nobody and keeps only days).
     logged = Counter(r["stratum"] for r in dump["assignment_log"])
-    stayed = Counter(r["stratum"] for r in dump["participant"] if r["stratum"] is not None)
-    assert logged - stayed == Counter({stratum: 1})
+    stayed = Counter(
+        r["stratum"] for r in dump["participant"] if r["stratum"] and not r["duplicate"]
+    )
+    assert logged - stayed == Counter({"right": 1}) and stayed - logged == Counter()
 
 
 # ---------------------------------------------------------------- a shared phone
