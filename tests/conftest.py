@@ -74,6 +74,8 @@ PROCESS_HEAVY = (
     # the demo twice and the docs' runnable blocks: bots in process pools, reports
     "tests/docs/test_demo_twice.py::",
     "tests/docs/test_docs.py::test_runnable_blocks_run_on_a_fresh_instance",
+    # gunicorn and 1,400 enrolments from network namespaces, timed against the minute
+    "tests/security/test_carrier_nat_netns.py::",
 )
 
 
