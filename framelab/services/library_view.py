@@ -130,8 +130,14 @@ def _visible_cards(session: Session, account: Account) -> list[CardEntry]:
             continue  # another team's study: its results are theirs to see
         card = json.loads(row.envelope)["card"]
         study = card["study"]
-        overall = [r for r in card["results"] if r["subgroup"] is None and r["scale"] == "smd"]
-        participants = max((r["n_treatment"] + r["n_control"] for r in overall), default=0)
+        # Analysed participants: per outcome the control plus every frame arm; the largest.
+        per_outcome: dict[str, int] = defaultdict(int)
+        controls: dict[str, int] = {}
+        for r in card["results"]:
+            if r["subgroup"] is None and r["scale"] == "smd":
+                per_outcome[r["outcome"]] += r["n_treatment"]
+                controls[r["outcome"]] = r["n_control"]
+        participants = max((n + controls[o] for o, n in per_outcome.items()), default=0)
         entries.append(
             CardEntry(
                 pk=row.id,

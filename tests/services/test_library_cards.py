@@ -60,11 +60,20 @@ def test_a_card_exported_by_one_instance_imports_into_another(instance_b, key_a)
     # The stored envelope still verifies.
     again, kid = cards.open_envelope(row.envelope, {key_a.key_id: key_a.public})
     assert again == card and kid == key_a.key_id
+    # A second frame shares the control: the card counts the control once.
+    two = synthetic_card(synthetic_rows()[1])
+    two["frames"].append({**two["frames"][0], "arm": "loyalty", "values": ["loyalty"]})
+    two["results"].append({**two["results"][0], "arm": "loyalty", "n_treatment": 200})
+    library.import_card(instance_b, signed(two, key_a), now=NOW)
     view = library_view.library(instance_b, ADMIN)
-    (entry,) = view.cards
+    entry = next(e for e in view.cards if e.card == card)
     assert entry.source == "Amnesty Kenya" and entry.origin == "imported"
+    assert entry.participants == synthetic_rows()[0]["n"]
+    control = two["results"][0]["n_control"]
+    entry = next(e for e in view.cards if e.card == two)
+    assert entry.participants == control + two["results"][0]["n_treatment"] + 200
     events = instance_b.scalars(sa.select(LibraryEvent.action).order_by(LibraryEvent.id)).all()
-    assert events == ["partner_added", "card_imported"]
+    assert events == ["partner_added", "card_imported", "card_imported"]
 
 
 def test_a_tampered_card_is_refused_with_a_clear_message(instance_b, key_a):
