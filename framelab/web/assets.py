@@ -45,6 +45,8 @@ class Asset:
     body: bytes
     gzipped: bytes | None
     mimetype: str
+    # The CSP source that allows this file's text inlined (`'sha256-…'`).
+    source_hash: str
 
 
 def _load(path: Path) -> Asset:
@@ -54,8 +56,14 @@ def _load(path: Path) -> Asset:
     if mimetype.startswith(COMPRESSIBLE):
         packed = gzip.compress(body, compresslevel=9, mtime=0)
         gzipped = packed if len(packed) < len(body) else None
-    version = hashlib.sha256(body).hexdigest()[:16]
-    return Asset(version=version, body=body, gzipped=gzipped, mimetype=mimetype)
+    digest = hashlib.sha256(body)
+    return Asset(
+        version=digest.hexdigest()[:16],
+        body=body,
+        gzipped=gzipped,
+        mimetype=mimetype,
+        source_hash=f"'sha256-{base64.b64encode(digest.digest()).decode()}'",
+    )
 
 
 def asset(app: Flask, filename: str) -> Asset | None:
@@ -95,11 +103,23 @@ def inline_stylesheet(app: Flask) -> str:
 
 def stylesheet_source_hash(app: Flask) -> str | None:
     """The CSP source (`'sha256-…'`) that allows exactly the inlined stylesheet."""
-    text = inline_stylesheet(app)
-    if not text:
-        return None
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return f"'sha256-{base64.b64encode(digest).decode()}'"
+    found = asset(app, INLINE_STYLESHEET)
+    return found.source_hash if found is not None else None
+
+
+PAGE_ASSETS = ("framelab.css", "framelab.js", "favicon.ico")
+
+
+def page_assets_version(app: Flask) -> tuple[str | None, ...]:
+    """The versions of the files a participant page names or carries: part of its cache key.
+
+    A page drawn once and kept names its stylesheet, script and icon by hash (and the
+    study link's page carries the stylesheet itself): a file changed on disk must not
+    leave kept pages naming, or carrying, the old one.
+    """
+    return tuple(
+        found.version if (found := asset(app, name)) is not None else None for name in PAGE_ASSETS
+    )
 
 
 def _hashed_url(endpoint: str, values: dict[str, Any]) -> None:

@@ -246,7 +246,12 @@ def security_headers(style_source: str | None) -> tuple[tuple[str, str], ...]:
 
 def _set_headers(response: Response) -> Response:
     headers = response.headers
-    items = current_app.extensions.get(_APP_HEADERS, _HEADER_ITEMS)
+    # The policy allows the inlined stylesheet by its hash: the file's current one.
+    style = assets.stylesheet_source_hash(current_app)
+    cached = current_app.extensions.get(_APP_HEADERS)
+    if cached is None or cached[0] != style:
+        cached = current_app.extensions[_APP_HEADERS] = (style, security_headers(style))
+    items = cached[1]
     if any(name.lower() in _HEADER_NAMES for name, _ in headers.items()):
         for name, value in items:  # a view set some of them itself: keep its own
             headers.setdefault(name, value)
@@ -477,8 +482,6 @@ def init_app(app: Flask, environ: Mapping[str, str] | None = None) -> None:
     # Static files under hashed URLs, cached a year; compressed pages where that is safe.
     assets.init_app(app)
     compression.init_app(app)
-    # The study link's page inlines the stylesheet: the policy allows exactly its text.
-    app.extensions[_APP_HEADERS] = security_headers(assets.stylesheet_source_hash(app))
     app.after_request(_set_headers)
     app.register_error_handler(TooManyRequests, _too_many)
     app.add_template_filter(small_cell, "small_cell")

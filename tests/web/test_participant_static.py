@@ -8,8 +8,13 @@ token are masked afresh in every response.
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
+import os
 import re
+import shutil
+import time
 
 from framelab.domain.participant_codes import grouped
 from framelab.web.assets import IMMUTABLE
@@ -142,3 +147,41 @@ def test_masking_is_a_one_time_pad_and_older_unmasked_forms_still_post(client, c
         | valid_answers(SPEC, "pre"),
     )
     assert response.status_code == 302
+
+
+def test_kept_pages_follow_a_stylesheet_changed_on_disk_and_the_policy_allows_its_text(
+    app, client, clock, tmp_path
+):
+    folder = tmp_path / "static"
+    shutil.copytree(app.static_folder, folder)
+    app.static_folder = str(folder)
+
+    def study_link() -> tuple[str, str]:
+        # A newcomer's browser: this one's participant would be led to their page.
+        response = app.test_client().get(f"/s/{SPEC.slug}")
+        html = response.get_data(as_text=True)
+        inline = re.search(r"<style>(.*?)</style>", html, flags=re.S)[1]
+        return inline, response.headers["Content-Security-Policy"]
+
+    def allowed(inline: str, policy: str) -> bool:
+        digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+        return f"'sha256-{digest}'" in policy
+
+    walker = Walker(client, SPEC, clock)
+    inline, policy = study_link()
+    assert allowed(inline, policy)
+    walker.consent()
+    pre = client.get("/p").get_data(as_text=True)
+    stylesheet = folder / "framelab.css"
+    stylesheet.write_text(stylesheet.read_text() + "\n.changed{color:#000}\n")
+    os.utime(stylesheet, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+    new_inline, new_policy = study_link()
+    assert ".changed{color:#000}" in new_inline and allowed(new_inline, new_policy)
+    assert not allowed(inline, new_policy)
+    old_url = next(u for u in static_urls(pre) if "framelab.css" in u)
+    new_url = next(u for u in static_urls(client.get("/p").get_data(True)) if "framelab.css" in u)
+    assert old_url != new_url
+    with client.get(new_url) as response:
+        assert b".changed" in response.data and response.headers["Cache-Control"] == IMMUTABLE
+    with client.get(old_url) as response:
+        assert response.headers["Cache-Control"] == "no-cache"

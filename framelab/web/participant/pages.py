@@ -22,7 +22,7 @@ from framelab.domain.errors import ValueProblem
 from framelab.domain.participant_codes import grouped
 from framelab.domain.study import Item, Study
 from framelab.services.flow import TERMINAL_STEPS, PageState, steps_for
-from framelab.web.assets import inline_stylesheet
+from framelab.web.assets import inline_stylesheet, page_assets_version
 from framelab.web.compression import mask
 from framelab.web.i18n import InterfaceText, interface_text, page_chrome, use_language
 from framelab.web.markdown import render_markdown
@@ -289,7 +289,15 @@ def _cached(key: tuple, draw: Callable[[], str]) -> str:
 
 def study_link_page(spec: Study, spec_hash: str, lang: str, *, action: str, csrf: str) -> str:
     """The study link's consent page (no participant yet), drawn once per link and language."""
-    key = (spec_hash, "study-link", lang, action, _host(), request.query_string)
+    key = (
+        spec_hash,
+        "study-link",
+        lang,
+        action,
+        _host(),
+        request.query_string,
+        page_assets_version(current_app),
+    )
 
     def draw() -> str:
         page = page_view(spec, "consent", lang, progress=(1, len(steps_for(spec))))
@@ -328,7 +336,15 @@ def participant_page(
         )
     arm = state.arm if state.step == "message" else None
     # The spec hash covers the study's interface strings and register (DECISIONS rule 8).
-    key = (state.spec_hash, state.step, arm, state.language, _host())
+    # And the static files' versions: the page names them by hash.
+    key = (
+        state.spec_hash,
+        state.step,
+        arm,
+        state.language,
+        _host(),
+        page_assets_version(current_app),
+    )
     html = _cached(
         key,
         lambda: render_page(
