@@ -156,3 +156,15 @@ def test_the_frame_editor_and_the_power_planner_show_what_the_value_did_before(
     assert f"effect={fit.pi_low:.3f}" in power and fit.pi_low > 0.2
     planned = editor.get(f"/studio/{SLUG}/power?effect={fit.pi_low:.3f}").get_data(as_text=True)
     assert f"Power for d = {fit.pi_low:.3f}" in planned
+    # Twelve studies with the audience measure: the library compares them on it.
+    from analysis.meta import meta_regression
+
+    slope = meta_regression(
+        [r["estimate"] for r in rows], [r["std_error"] ** 2 for r in rows],
+        [r["ideology"] for r in rows],
+    ).coefficients.iloc[1]  # fmt: skip
+    page = editor.get("/studio/library").get_data(as_text=True)
+    assert (
+        f"Compared on audience ideology: each unit changes the effect by "
+        f"{slope.estimate:+.3f} (95% CI {slope.conf_low:+.3f} to {slope.conf_high:+.3f}"
+    ) in page
