@@ -550,6 +550,12 @@ def test_after_withdrawal_a_dump_of_every_table_gives_no_stratum_and_no_exact_ti
         r["stratum"] for r in dump["participant"] if r["stratum"] and not r["duplicate"]
     )
     assert logged - stayed == Counter({"right": 1}) and stayed - logged == Counter()
+    # And order: row ids follow arrival, and those who stayed keep exact times, so the
+    # real participant's arrival lies between their neighbours' (what the page warns of).
+    pid = found[people[2]][0]
+    before = max((r for r in dump["participant"] if r["id"] < pid), key=lambda r: r["id"])
+    after = min((r for r in dump["participant"] if r["id"] > pid), key=lambda r: r["id"])
+    assert before["started_at"] < min(exact[people[2]]) < after["started_at"]
 
 
 # ---------------------------------------------------------------- a shared phone

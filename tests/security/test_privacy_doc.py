@@ -107,6 +107,11 @@ STATEMENTS: dict[str, tuple[str, ...]] = {
         f"{ATTACKS}::test_after_withdrawal_a_dump_of_every_table_gives_no_stratum_and_no_exact_time",
         "tests/db/test_migration_s010.py::test_s010_keeps_every_slot_without_participant_or_time_and_participants_still_finish",
     ),
+    "participant rows are numbered in order of arrival and the log keeps each stratum's "
+    "sequence, while the rows of those who stayed keep their exact times, so a withdrawn "
+    "person's arrival can be placed between their neighbours'": (
+        f"{ATTACKS}::test_after_withdrawal_a_dump_of_every_table_gives_no_stratum_and_no_exact_time",
+    ),
     "each stratum's assignments, less the strata of the participants who stayed, are the "
     "strata of all who withdrew, together. When only one person withdrew from a study, that "
     "is their stratum, of a row that names nobody.": (
