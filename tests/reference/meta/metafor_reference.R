@@ -79,6 +79,18 @@ fits <- list(
   summarise("boundary", 'rma(c(0.10, 0.11, 0.12), c(0.01, 0.02, 0.015), method = "REML", test = "knha")',
             c(0.10, 0.11, 0.12), c(0.01, 0.02, 0.015))
 )
+# Forty random meta-analyses (k from 3 to 40, tau^2 from 0 to 1, sampling variances
+# spanning up to five orders of magnitude), to check REML's convergence broadly.
+set.seed(2026)
+for (i in 1:40) {
+  k <- sample(3:40, 1)
+  vi <- exp(runif(k, log(1e-3), log(10^runif(1, -2, 2))))
+  tau2 <- sample(c(0, 0.005, 0.05, 0.5, 1), 1)
+  yi <- rnorm(k, 0.2, sqrt(vi + tau2))
+  fits[[length(fits) + 1]] <- summarise(
+    sprintf("random%02d", i), sprintf("rma(yi, vi, method = \"REML\", test = \"knha\") on random set %d (set.seed(2026))", i),
+    yi, vi)
+}
 names(fits) <- sapply(fits, function(f) f$name)
 writeLines(toJSON(fits, digits = NA, auto_unbox = TRUE, pretty = TRUE),
            file.path(here, "metafor_reference.json"))
