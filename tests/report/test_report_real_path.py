@@ -17,6 +17,7 @@ import analysis
 from analysis.report import campaigner_summary, render_html
 from framelab.services.export import analysis_plan, export_tidy
 from framelab.services.reporting import report_inputs
+from framelab.services.studies import set_status
 from tests.factories import make_study, publish, session_factory_for, study_data
 from tests.report.walking import walk
 
@@ -51,8 +52,14 @@ def walked(module_database_url):
                 sms_rate={"care": 0.85, "control": 0.2},
                 donate={"care": 70, "control": 40},
             )
-            inputs = report_inputs(session, loaded.slug, now=START + timedelta(days=2))
+            inputs = _final_inputs(session, loaded.slug)
         yield inputs
+
+
+def _final_inputs(session, slug: str):
+    """The report inputs after the owner's confirmed close: the final report, not interim."""
+    set_status(session, slug, "closed", now=START + timedelta(days=2))
+    return report_inputs(session, slug, now=START + timedelta(days=2))
 
 
 def _results(inputs):
@@ -120,7 +127,7 @@ def test_participants_before_the_lock_make_the_report_say_not_pre_registered(dat
     with session_factory_for(database_url) as factory, factory() as session:
         loaded = publish(session, now=START + timedelta(minutes=30))  # after 30 arrivals
         walk(session, loaded.spec, 60, support_lift={"fairness": 2})
-        inputs = report_inputs(session, loaded.slug, now=START + timedelta(days=2))
+        inputs = _final_inputs(session, loaded.slug)
     results = _results(inputs)
     assert results["meta"]["analysed_before_lock"] == 30
     html = render_html(results)
@@ -162,7 +169,7 @@ def test_a_desired_decrease_that_happens_is_good_news_not_backlash(database_url)
     with session_factory_for(database_url) as factory, factory() as session:
         loaded = publish(session, spec, now=LOCKED)
         walk(session, loaded.spec, 150, support_lift={"loyalty": -3})
-        inputs = report_inputs(session, loaded.slug, now=START + timedelta(days=2))
+        inputs = _final_inputs(session, loaded.slug)
     results = _results(inputs)
     summary = campaigner_summary(results)
     assert summary.headline[0].startswith(
