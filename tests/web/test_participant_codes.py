@@ -63,8 +63,11 @@ def test_the_debrief_shows_the_code_grouped_and_the_code_is_stored_plain(client,
     assert shown == grouped(code) and len(shown) == 24 and shown.count("-") == 4
 
 
-def test_resume_and_withdraw_later_accept_the_code_as_a_person_types_it(app, client, clock):
-    walker = Walker(client, SPEC, clock)
+def test_resume_and_withdraw_later_accept_the_code_as_a_person_types_it(
+    app_any_db, client_any_db, clock
+):
+    app = app_any_db
+    walker = Walker(client_any_db, SPEC, clock)
     walker.consent()
     code = walker.code
     other = app.test_client()
@@ -83,8 +86,9 @@ def test_resume_and_withdraw_later_accept_the_code_as_a_person_types_it(app, cli
         assert step.scalar_one() == "withdrawn"
 
 
-def test_a_code_of_the_earlier_format_still_resumes(app, client, clock):
-    walker = Walker(client, SPEC, clock)
+def test_a_code_of_the_earlier_format_still_resumes(app_any_db, client_any_db, clock):
+    app = app_any_db
+    walker = Walker(client_any_db, SPEC, clock)
     walker.consent()
     old = "aB3_" + secrets.token_urlsafe(15)
     with app.extensions["framelab.engine"].begin() as conn:
