@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -9,22 +10,35 @@ import click
 from framelab.commands import data, power, privacy, report, security, survey, users
 
 
-class _Group(click.Group):
-    """Turns a missing or wrong key (text key, pseudonym key file) into a one-line error.
+def _setting_error(error: Exception) -> bool:
+    """A key or setting the operator must fix: the message names it and says what to do."""
+    from framelab.crypto import TextKeyError
+    from framelab.services.pseudonyms import PseudonymKeyError
 
-    Any command may reach a key deep inside a service (an export decrypting free text, an
-    export or a report computing pseudonyms); the operator needs the variable to set, not
-    a traceback.
+    if isinstance(error, TextKeyError | PseudonymKeyError):
+        return True
+    security = sys.modules.get("framelab.web.security")  # loaded only by commands with an app
+    if security is not None and isinstance(error, security.InsecureConfiguration):
+        return True
+    # framelab.config names the variable first: "FRAMELAB_ENV: 'x' is not an environment ..."
+    return type(error) is ValueError and str(error).startswith("FRAMELAB_")
+
+
+class _Group(click.Group):
+    """Turns a missing or wrong key or setting into a one-line error, not a traceback.
+
+    Any command may reach a key deep inside a service (an export decrypting free text,
+    bots computing panel pseudonyms, an app refusing a weak secret key); the operator
+    needs the variable to set, not a traceback.
     """
 
     def invoke(self, ctx: click.Context) -> Any:
-        from framelab.crypto import TextKeyError
-        from framelab.services.pseudonyms import PseudonymKeyError
-
         try:
             return super().invoke(ctx)
-        except (TextKeyError, PseudonymKeyError) as error:
-            raise click.ClickException(str(error)) from None
+        except Exception as error:
+            if _setting_error(error):
+                raise click.ClickException(str(error)) from None
+            raise
 
 
 @click.group(

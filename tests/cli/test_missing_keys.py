@@ -94,3 +94,28 @@ def test_report_needs_no_text_key_and_its_data_file_holds_no_free_text(encrypted
     assert not text_columns & set(data.columns)
     assert len(data) == N and "withdrawn" not in set(data["status"])
     assert "post_support" in data.columns and data["post_support"].notna().sum() == N
+
+
+def test_a_weak_secret_key_or_a_bad_setting_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("FRAMELAB_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("FRAMELAB_DATABASE_URL", raising=False)
+    assert _run("init-db").exit_code == 0
+    monkeypatch.setenv("FRAMELAB_ENV", "production")
+    monkeypatch.setenv("FRAMELAB_SECRET_KEY", "short")
+    result = _run("serve", "--host", "127.0.0.1", "--port", "5998")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "Error: framelab refuses to start in production: SECRET_KEY has 5 characters" in (
+        result.output
+    )
+    monkeypatch.setenv("FRAMELAB_ENV", "staging")
+    result = _run("serve", "--host", "127.0.0.1", "--port", "5998")
+    assert result.exit_code == 1
+    assert "Error: FRAMELAB_ENV: 'staging' is not an environment" in result.output
+
+
+def test_other_errors_still_surface_as_they_are(monkeypatch):
+    from framelab import cli
+
+    assert not cli._setting_error(ValueError("not a setting"))
+    assert not cli._setting_error(KeyError("FRAMELAB_ENV"))
+    assert cli._setting_error(ValueError("FRAMELAB_ENV: 'x' is not an environment"))
