@@ -180,7 +180,7 @@ def bell_mccaffrey_df(fit: OLSFit, term: str | int) -> float:
         return float("nan")
     w2 = a**2 / one_minus_h
     num = float(np.sum(a**2)) ** 2
-    qwq = (Q.T * w2) @ Q
+    qwq = (Q * w2[:, None]).T @ Q  # n k^2, like the HC2 meat; no n x n matrix
     den = float(np.sum(w2**2 * (1.0 - 2.0 * (1.0 - one_minus_h)))) + float(np.sum(qwq**2))
     return num / den if den > 0 else float("nan")
 
