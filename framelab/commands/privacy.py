@@ -1,4 +1,5 @@
-"""framelab CLI commands (privacy and audit): erase-study, purge-expired, replay-assignments."""
+"""framelab CLI commands (privacy and audit): erase-study, purge-expired, replay-assignments
+(also available as `framelab audit`)."""
 
 from __future__ import annotations
 
@@ -176,4 +177,13 @@ def replay_assignments(study: str, database_url: str | None) -> None:
     raise SystemExit(1)
 
 
-COMMANDS: list[click.Command] = [erase_study, purge_expired, replay_assignments]
+audit = click.Command(
+    "audit",
+    callback=replay_assignments.callback,
+    params=replay_assignments.params,
+    help="The same as replay-assignments: replay STUDY's assignment log from its seed.\n\n"
+    "Exits with status 1 when the log and the seed disagree, 0 when every assignment replays.",
+    short_help="Replay STUDY's assignment log from its seed (= replay-assignments).",
+)
+
+COMMANDS: list[click.Command] = [erase_study, purge_expired, replay_assignments, audit]

@@ -667,6 +667,7 @@ def test_replay_finds_nothing_on_a_clean_log_and_every_divergence_in_a_tampered_
     clean = runner.invoke(main, ["replay-assignments", SLUG, "--database-url", url])
     assert clean.exit_code == 0, clean.output
     assert f"{len(codes) + 1} assignments replay from seed {SPEC.design.seed}" in clean.output
+    assert runner.invoke(main, ["audit", SLUG, "--database-url", url]).output == clean.output
     # Someone with the database file (not framelab) drops the trigger and swaps an arm.
     engine = sa.create_engine(url)
     with engine.begin() as conn:
@@ -685,6 +686,8 @@ def test_replay_finds_nothing_on_a_clean_log_and_every_divergence_in_a_tampered_
     assert "logged arm" in tampered.output and "the seed gives" in tampered.output
     assert "participants were assigned it" in tampered.output
     assert "positions are not" in tampered.output
+    audited = runner.invoke(main, ["audit", SLUG, "--database-url", url])
+    assert (audited.exit_code, audited.output) == (1, tampered.output)
     report = replay_assignments(session, get_study(session, SLUG))
     assert not report.ok and len(report.divergences) >= 3
 
