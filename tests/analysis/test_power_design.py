@@ -20,7 +20,9 @@ import pytest
 from analysis.power_design import design_power, needed_n
 from analysis.power_sim import simulate_power
 
-REF = pd.read_csv(Path(__file__).resolve().parents[1] / "reference" / "power_design" / "pwr_ref.csv")
+REF = pd.read_csv(
+    Path(__file__).resolve().parents[1] / "reference" / "power_design" / "pwr_ref.csv"
+)
 SIMS = 4000
 
 
