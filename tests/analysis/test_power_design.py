@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.power_design import design_power, needed_n
+from analysis.power_design import covariate_r2, design_power, needed_n
 from analysis.power_sim import simulate_power
 
 REF = pd.read_csv(
@@ -75,3 +75,25 @@ def test_blocking_on_a_prognostic_pre_measure_adds_power():
         ["control", "a"], None, {"a": 0.25}, block_shares=[0.3, 0.4, 0.3], find_n=False, **common
     )
     assert blocked["frames"][0]["power"] > plain["frames"][0]["power"] + 0.1
+
+
+def test_covariate_r2_is_the_ols_r2_within_the_control_group():
+    rng = np.random.default_rng(8)
+    n = 400
+    x = rng.normal(size=n)
+    group = rng.choice(["a", "b", "c"], size=n)
+    arm = np.where(np.arange(n) < 200, "control", "frame")
+    y = 0.8 * x + (group == "b") * 0.5 + rng.normal(size=n) + (arm == "frame") * 3.0
+    d = pd.DataFrame({"y": y, "x": x, "g": group, "arm": arm})
+    control = d[d.arm == "control"]
+    design = np.column_stack([np.ones(200), control.x, control.g == "b", control.g == "c"]).astype(
+        float
+    )
+    fitted = design @ np.linalg.lstsq(design, control.y, rcond=None)[0]
+    expected = 1 - ((control.y - fitted) ** 2).sum() / ((control.y - control.y.mean()) ** 2).sum()
+    got = covariate_r2(d, "y", ["x", "g"], arm="arm", control="control")
+    assert got == pytest.approx(expected, rel=1e-9)
+    # without the arm, the frame's shift counts as unexplained variance
+    assert covariate_r2(d, "y", ["x", "g"]) < got
+    with pytest.raises(ValueError, match="'z' is not in the data"):
+        covariate_r2(d, "y", ["z"])
