@@ -154,7 +154,7 @@ def scale_reliability(
     """Alpha (with Feldt's interval) and omega total for each multi-item scale.
 
     ``scales`` maps a scale (its index column) to its item columns. One row per
-    scale: ``scale, items, n, n_items, alpha, std_alpha, conf_low, conf_high,
+    scale: ``scale, items, n, n_items, cronbach_alpha, std_alpha, conf_low, conf_high,
     omega_total, heywood, low`` where ``low`` is True when alpha or omega is below
     :data:`LOW_RELIABILITY` (0.6). A scale whose items cannot be assessed (fewer than
     three complete responses, an item without variance) raises ValueError naming
@@ -179,7 +179,7 @@ def scale_reliability(
                 "items": ", ".join(items),
                 "n": int(a["n"]),
                 "n_items": int(a["n_items"]),
-                "alpha": float(a["alpha"]),
+                "cronbach_alpha": float(a["alpha"]),
                 "std_alpha": float(a["std_alpha"]),
                 "conf_low": float(a["conf_low"]),
                 "conf_high": float(a["conf_high"]),

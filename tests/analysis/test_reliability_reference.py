@@ -67,7 +67,9 @@ def test_run_reports_reliability_for_the_plans_scales_and_warns_per_scale():
     assert [r["scale"] for r in res["reliability"]] == ["pre_scale_care"]
     row = res["reliability"][0]
     direct = cronbach_alpha(d, ["care_0", "care_1", "care_2"]).iloc[0]
-    assert row["alpha"] == pytest.approx(direct["alpha"], rel=1e-12) and row["low"] is False
+    assert (
+        row["cronbach_alpha"] == pytest.approx(direct["alpha"], rel=1e-12) and row["low"] is False
+    )
     warning = [w for w in res["warnings"] if w["method"] == "reliability"]
     assert len(warning) == 1 and warning[0]["outcome"] == "flat"
     assert "scale 'flat'" in warning[0]["message"]

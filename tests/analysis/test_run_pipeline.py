@@ -88,7 +88,7 @@ def test_real_path_declares_small_sample_and_reports_reliability_backlash_and_th
     }
     for r in results["reliability"]:
         assert r["n_items"] == len(plan["scales"][r["scale"]]) == 2
-        assert r["low"] is (min(r["alpha"], r["omega_total"]) < 0.6)
+        assert r["low"] is (min(r["cronbach_alpha"], r["omega_total"]) < 0.6)
     hc2 = [e for e in results["effects"] if e["method"] in ("lin", "ancova", "change_score")]
     assert hc2 and all(e["small_sample"] == "bell_mccaffrey" for e in hc2)
     # (Lin with every covariate on 100 bots leaves a unit with leverage 1: no HC2 at all.)

@@ -118,7 +118,13 @@ def test_the_appendix_shows_reliability_with_a_warning_below_0_6_and_the_thresho
     assert low == {"care_values": False, "loose": True}
     assert "Warning: loose has alpha or omega below 0.6" in reliability
     care = next(r for r in results["reliability"] if r["scale"] == "care_values")
-    assert f"{care['alpha']:.3f}" in reliability and f"{care['omega_total']:.3f}" in reliability
+    # Cronbach's alpha is a column of its own (a field named "alpha" would be dropped
+    # as the plan's significance level)
+    assert "scale items n n items cronbach alpha std alpha" in reliability
+    assert (
+        f"{care['cronbach_alpha']:.3f}" in reliability
+        and f"{care['omega_total']:.3f}" in reliability
+    )
     thresholds = _text(_section(html, "a-ordinal-thresholds"))
     assert all(t in thresholds for t in ["1|2", "6|7"])
     assert "Backlash probabilities" in _text(_section(html, "a-backlash"))
