@@ -68,7 +68,8 @@ def protect_records(
 
     Records that share the values of ``line`` (say outcome and arm) form one line of
     counts; a hidden cell gets ``count`` (and every field in ``also``, such as a share
-    computed from it) set to None and ``suppressed`` True. Only records matching
+    computed from it) set to None and ``suppressed`` True (False for the shown cells of
+    a line). Only records matching
     ``where`` take part; the others pass through unchanged.
     """
     out = [dict(r) for r in rows]
@@ -81,11 +82,11 @@ def protect_records(
         for i, hide in zip(
             members, hidden_cells([int(out[i][count]) for i in members], minimum), strict=True
         ):
+            out[i]["suppressed"] = hide
             if hide:
                 out[i][count] = None
                 for name in also:
                     out[i][name] = None
-                out[i]["suppressed"] = True
     return out
 
 
