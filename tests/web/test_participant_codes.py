@@ -180,3 +180,14 @@ def test_known_codes_cost_nothing_so_many_participants_behind_one_address_go_on(
         for walker in walkers:
             assert walker.client.get("/p").status_code == 200
             assert walker.client.get(f"/r/{walker.code}").status_code == 302
+
+
+def test_logs_hide_codes_of_the_new_format_bare_or_grouped():
+    from framelab.web.logs import scrub
+
+    code = new_code()
+    line = scrub(f"withdraw failed for {code}; typed {grouped(code)} at 09:00")
+    assert code not in line and grouped(code) not in line
+    assert line.count("[token]") == 2
+    # Ordinary capitals and numbers stay.
+    assert scrub("HTTP 429 ISSUE17 STEP5") == "HTTP 429 ISSUE17 STEP5"
