@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from framelab.testing.forms import Form, fill_form, parse_page
 from framelab.testing.http import CLIENTS, TransportError
 from framelab.testing.results import AckedAnswer, LoadResult
+from framelab.web.compression import unmask
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -50,6 +51,9 @@ class FlowConventions:
     # address is the neutral /p) and in resume links (/r/<code>, /s/<slug>/p/<code>).
     code_field: str = "code"
     code_pattern: str = r"/(?:p|r)/([A-Za-z0-9_\-]{6,})"
+    # framelab's pages mask the form's code afresh in every response (BREACH,
+    # framelab.web.compression); other values pass through unchanged.
+    read_code: Callable[[str], str] = unmask
 
 
 class _Transient(Exception):
@@ -142,7 +146,7 @@ class _Participant:
             forms, marks = parse_page(response.text)
             form = self.flow_form(forms)
             if self.code is None and form is not None and conv.code_field in form.fields:
-                self.code = form.fields[conv.code_field].value or None
+                self.code = conv.read_code(form.fields[conv.code_field].value) or None
             step = self.page_step(form, marks, response.url)
             self.step = step
             if self.code:

@@ -571,8 +571,12 @@ def _withdraw(code: str | None) -> Response:
 
 
 def _known(typed: str) -> str | None:
-    """The stored code a typed or linked code means (any case, grouped or not), if it exists."""
-    for code in candidates(typed[:128]):
+    """The stored code a typed or linked code means (any case, grouped or not), if it exists.
+
+    A code as a page's form carries it (masked, framelab.web.compression) means the code
+    too: a tool that reads it from the form may resume with it.
+    """
+    for code in candidates(unmask(typed.strip()[:200])):
         if _CODE.match(code) and is_participant(db_engine(), code):
             return code
     unknown_code()
