@@ -22,7 +22,7 @@ a person to a stratum and a time, and a withdrawal erases both there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -96,13 +96,20 @@ def _first(panel: Mapping[str, str], keys: tuple[str, ...]) -> tuple[str | None,
     return None, None
 
 
-def choose_language(spec: StudySpec, language: str | None) -> str:
-    """`language` if the study has it (or its primary subtag, es-MX -> es), else the default."""
-    if language:
-        wanted = language.strip().replace("_", "-")
-        lowered = {lang.lower(): lang for lang in spec.languages}
-        for candidate in (wanted.lower(), wanted.split("-")[0].lower()):
-            if candidate in lowered:
+def choose_language(spec: StudySpec, language: str | Sequence[str] | None) -> str:
+    """The first of the wanted languages the study has, else the study's default.
+
+    `language` is one language or several in order of preference (an explicit choice
+    first, then the browser's Accept-Language in its order). Each is matched whole, then
+    by its primary subtag (es-MX -> es), against the study's own languages, whichever
+    they are: a study in [en, de] gives German to a browser asking for de-AT.
+    """
+    wanted = [language] if isinstance(language, str) else list(language or ())
+    lowered = {lang.lower(): lang for lang in spec.languages}
+    for one in wanted:
+        tag = one.strip().replace("_", "-").lower()
+        for candidate in (tag, tag.split("-")[0]):
+            if candidate and candidate in lowered:
                 return lowered[candidate]
     return spec.default_language
 
@@ -111,7 +118,7 @@ def start_participant(
     session: Session,
     slug: str,
     *,
-    language: str,
+    language: str | Sequence[str],
     source: str | None,
     panel: Mapping[str, str] | None,
     now: datetime,

@@ -12,7 +12,7 @@ accepted step is committed before `submit_step` returns.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -563,7 +563,7 @@ def consent_from_link(
     slug: str,
     form: Mapping[str, str],
     *,
-    language: str,
+    language: str | Sequence[str],
     source: str | None,
     now: datetime,
     rehearsal: bool = False,

@@ -71,8 +71,23 @@ def choose_language(allowed: Sequence[str], default: str, preferred: str | None 
         return remembered
     if preferred in allowed:
         return preferred
-    best = request.accept_languages.best_match(list(allowed))
-    return best or default
+    return browser_language(allowed) or default
+
+
+def browser_language(allowed: Sequence[str]) -> str | None:
+    """The browser's most preferred language among `allowed`, by Accept-Language's order.
+
+    Each language the browser asks for is matched whole, then by its primary subtag
+    (sw-KE -> sw), before the next one is tried: "fr-CH, sw-KE;q=0.9, en;q=0.5" gives sw
+    for a study in [en, sw] (Werkzeug's best_match would take the exact match en first).
+    """
+    lowered = {lang.lower(): lang for lang in allowed}
+    for asked, _quality in request.accept_languages:
+        tag = asked.strip().replace("_", "-").lower()
+        for candidate in (tag, tag.split("-")[0]):
+            if candidate in lowered:
+                return lowered[candidate]
+    return None
 
 
 @dataclass(frozen=True)

@@ -354,8 +354,9 @@ def test_two_workers_serving_alternate_requests_keep_every_participant_in_their_
                         others = english_strings(browser)
                         translated = {catalog_strings(browser)[m] for m in others}
                         assert not any(t in html for t in translated if len(t) > 12), step
-                assert catalog_strings(lang).get("You have withdrawn from the study", "") in (
-                    pages["withdrawn"]
+                assert (
+                    catalog_strings(lang).get("You have withdrawn from the study", "")
+                    in (pages["withdrawn"])
                 )
     for application in apps:
         application.extensions["framelab.engine"].dispose()
@@ -391,3 +392,69 @@ def test_two_studies_differing_only_in_interface_strings_do_not_share_cached_htm
     assert "pas obligé" not in first
     assert mark.format("pas obligé") in second and mark.format("facultatif") not in second
     app.extensions["framelab.engine"].dispose()
+
+
+def english_and_swahili_data() -> dict:
+    """The example study in English and Swahili (a language framelab ships no catalog for)."""
+    counter = iter(range(1, 10_000))
+
+    def convert(node):
+        if isinstance(node, dict) and node and set(node) == set(SPEC.languages):
+            english = node["en"]
+            if isinstance(english, list):
+                return {"en": english, "sw": [f"Chaguo {next(counter)}" for _ in english]}
+            return {"en": english, "sw": f"Maandishi ya Kiswahili {next(counter)}"}
+        if isinstance(node, dict):
+            return {key: convert(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [convert(value) for value in node]
+        return node
+
+    data = convert(study_data())
+    data.update(
+        languages=["en", "sw"],
+        default_language="en",
+        translation={"interface": {"sw": SWAHILI}},
+        slug="two-languages",
+    )
+    return data
+
+
+@pytest.mark.parametrize("follow_form", [True, False], ids=["form-action", "bare-post"])
+def test_the_browser_language_is_matched_against_the_study_languages_on_every_page(
+    tmp_path, clock, follow_form
+):
+    """A study in [en, sw] and a browser asking for Swahili: Swahili from consent to debrief.
+
+    The browser's languages are matched against the study's own languages, not only
+    against the catalogs framelab ships (issue 25: a study in [en, de] showed German
+    consent, then English on every later page).
+    """
+    spec = study_from_data(english_and_swahili_data())
+    application = make_app(f"sqlite:///{tmp_path / 'two.sqlite'}", clock=clock, studies=(spec,))
+    try:
+        client = application.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-CH, sw-KE;q=0.9, en;q=0.5"
+        walker = Walker(client, spec, clock)
+        consent = walker.open_link().get_data(as_text=True)
+        assert_no_english(consent, "consent")
+        if follow_form:
+            walker.consent()
+        else:
+            # A consent posted to the bare link (no ?lang= in the action) still enrols in
+            # the browser's first language the study has.
+            response = client.post(
+                f"/s/{spec.slug}",
+                data={"csrf_token": csrf_token(consent), "step": "consent", "consent": "yes"},
+            )
+            assert response.status_code == 302
+            walker.url = response.headers["Location"]
+        for step in ("pre", "message", "post", "intent"):
+            html = walker.page().get_data(as_text=True)
+            assert page_step(html) == step
+            assert_no_english(html, step)
+            clock.advance(20)
+            assert walker.post(step, valid_answers(spec, step)).status_code == 302
+        assert_no_english(walker.page().get_data(as_text=True), "debrief")
+    finally:
+        application.extensions["framelab.engine"].dispose()

@@ -419,14 +419,15 @@ def consent(slug: str) -> Response | str | tuple[str, int]:
     return _to_page(code)
 
 
-def _requested_language() -> str:
-    # enrolment.choose_language keeps this only if the study offers it.
-    return (
-        request.args.get("lang")
-        or session.get("lang")
-        or request.accept_languages.best_match(UI_LANGUAGES)
-        or ""
-    )
+def _requested_language() -> tuple[str, ...]:
+    """The languages this newcomer wants, in order: an explicit choice, then the browser's.
+
+    enrolment.choose_language takes the first the study has (its own languages, not only
+    the interface catalogs framelab ships), else the study's default.
+    """
+    chosen = (request.args.get("lang", ""), session.get("lang") or "")
+    browser = tuple(lang for lang, _quality in request.accept_languages)
+    return tuple(lang for lang in (*chosen, *browser) if lang)
 
 
 # ---------------------------------------------------------------- the participant's pages
