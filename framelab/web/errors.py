@@ -107,6 +107,22 @@ def _expired_form(_error: CSRFError) -> tuple[str, int]:
             "sign-in session, or it came from another page or site.",
             "Nothing was saved. Reload the page, make the change again and send it.",
         )
+    if request.method == "POST" and not request.cookies and request.path.startswith("/s/"):
+        # The study link's consent is the one participant form checked against a cookie
+        # (the consent page's session); a browser that sends none refuses cookies, and
+        # reloading will not help (issue 25: it read "This page has expired").
+        return render_error(
+            400,
+            _("Cookies are needed to take part"),
+            _(
+                "Your browser did not send back the cookie this study uses to keep your "
+                "answers together, so your consent could not be saved."
+            ),
+            _(
+                "Please allow cookies for this site in your browser's settings, then open "
+                "the study link again."
+            ),
+        )
     return render_error(
         400,
         _("This page has expired"),

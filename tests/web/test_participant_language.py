@@ -458,3 +458,33 @@ def test_the_browser_language_is_matched_against_the_study_languages_on_every_pa
         assert_no_english(walker.page().get_data(as_text=True), "debrief")
     finally:
         application.extensions["framelab.engine"].dispose()
+
+
+def test_a_browser_without_cookies_is_told_that_cookies_are_needed_in_its_language(
+    swahili_app, fresh_app, clock
+):
+    """Issue 25: a cookie-less consent read "This page has expired", which reloading never fixes."""
+    for application, spec, expect in (
+        (swahili_app, SWAHILI_SPEC, SWAHILI["Cookies are needed to take part"]),
+        (fresh_app(), SPEC, "Cookies are needed to take part"),
+    ):
+        client = application.test_client(use_cookies=False)
+        page = client.get(f"/s/{spec.slug}").get_data(as_text=True)
+        refused = client.post(
+            f"/s/{spec.slug}",
+            data={"csrf_token": csrf_token(page), "step": "consent", "consent": "yes"},
+        )
+        assert refused.status_code == 400
+        html = refused.get_data(as_text=True)
+        assert expect in html and "expired" not in html
+        if spec is SWAHILI_SPEC:
+            assert_no_english(html, "cookies needed")
+        # Nobody was enrolled.
+        with application.extensions["framelab.engine"].connect() as conn:
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM participant").scalar() == 0
+    # A browser that does send cookies but a stale token still reads "expired".
+    client = fresh_app("stale").test_client()
+    client.get(f"/s/{SPEC.slug}")
+    stale = client.post(f"/s/{SPEC.slug}", data={"csrf_token": "x", "consent": "yes"})
+    assert stale.status_code == 400
+    assert "This page has expired" in stale.get_data(as_text=True)
