@@ -37,6 +37,7 @@ RATES = "tests/security/test_rate_limits.py"
 NAT = "tests/security/test_carrier_nat_netns.py"
 HEADERS = "tests/security/test_headers.py"
 SECRET = "tests/security/test_secret_key.py"
+SERVE = "tests/cli/test_serve_refusal.py"
 PAGES = "tests/web/test_participant_pages.py"
 REHEARSAL = "tests/web/test_rehearsal.py"
 INFRA = "tests/web/test_web_infrastructure.py"
@@ -420,10 +421,19 @@ STATEMENTS: dict[str, tuple[str, ...]] = {
         f"{CLAIMS}::test_erase_study_lists_the_downloads_made_from_the_studio",
     ),
     # What you must do as the operator
-    "Session cookies are marked `Secure` when the request is HTTPS; behind a proxy, set "
-    "`FRAMELAB_PROXY_FIX=1`": (
-        f"{HEADERS}::test_session_cookie_is_httponly_samesite_and_secure_only_over_https",
+    "In production, session cookies are always marked `Secure`": (
+        f"{HEADERS}::test_production_config_always_marks_cookies_secure",
+    ),
+    "`framelab serve` refuses to serve plain HTTP on any other address unless "
+    "`FRAMELAB_PROXY_FIX` says a proxy is in front": (
+        f"{SERVE}::test_other_hosts_are_refused_without_a_proxy",
+        f"{SERVE}::test_loopback_hosts_are_served",
+        f"{SERVE}::test_the_command_stops_with_the_message_before_serving",
+    ),
+    "Behind a proxy, set `FRAMELAB_PROXY_FIX=1` (the number of proxies) so framelab sees "
+    "that the request was HTTPS": (
         f"{HEADERS}::test_https_behind_a_trusted_proxy_makes_the_cookie_secure",
+        f"{HEADERS}::test_session_cookie_is_httponly_samesite_and_secure_only_over_https",
     ),
     "`framelab secret-key` prints one). framelab refuses to start in production with a "
     "missing, short or well-known key. Left unset, framelab makes one and keeps it in the "
