@@ -38,6 +38,8 @@ NAT = "tests/security/test_carrier_nat_netns.py"
 HEADERS = "tests/security/test_headers.py"
 SECRET = "tests/security/test_secret_key.py"
 SERVE = "tests/cli/test_serve_refusal.py"
+LIBRARY = "tests/services/test_library_cards.py"
+LIBRARY_DEMO = "tests/services/test_library_demo_card.py"
 PAGES = "tests/web/test_participant_pages.py"
 REHEARSAL = "tests/web/test_rehearsal.py"
 INFRA = "tests/web/test_web_infrastructure.py"
@@ -420,6 +422,19 @@ STATEMENTS: dict[str, tuple[str, ...]] = {
     "The command also lists every download made from the studio (who, when, which file)": (
         f"{CLAIMS}::test_erase_study_lists_the_downloads_made_from_the_studio",
     ),
+    # What a results card reveals
+    "A results card (the frame library, `docs/library.md`) holds aggregates only": (
+        f"{LIBRARY_DEMO}::test_the_demo_card_holds_aggregates_only_field_by_field",
+    ),
+    "a subgroup goes in with every level of its moderator or none": (
+        f"{LIBRARY}::test_subgroup_rows_go_in_with_every_level_or_not_at_all",
+    ),
+    "refuses one that carries anything beyond the schema's aggregates, or rows under the "
+    "cell size": (f"{LIBRARY}::test_a_card_that_smuggles_more_than_aggregates_is_refused",),
+    "Cards are signed with the instance's own Ed25519 key": (
+        f"{LIBRARY}::test_the_signing_key_file_is_private_and_stable",
+        f"{LIBRARY}::test_a_tampered_card_is_refused_with_a_clear_message",
+    ),
     # What you must do as the operator
     "In production, session cookies are always marked `Secure`": (
         f"{HEADERS}::test_production_config_always_marks_cookies_secure",
@@ -479,6 +494,7 @@ NOT_CHECKABLE = (
 )
 
 COVERED_SECTIONS = (
+    "What a results card reveals",
     "Who might want the data",
     "What framelab stores",
     "Simulated participants never mix with real ones",
