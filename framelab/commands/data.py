@@ -219,9 +219,9 @@ def export(
     click.echo(f"{study}: wrote {what} to {out}")
     if interim:  # DECISIONS rule 3: the metadata says so; the name is the operator's
         click.echo(
-            f"warning: {study} has not reached its planned sample: the file is INTERIM (its "
-            "metadata says so) and only the anytime-valid intervals may be drawn from it; "
-            "name it so, e.g. with -interim before the extension.",
+            f"INTERIM: {study} has not reached its planned sample; the file's metadata says so "
+            "and only the anytime-valid intervals may be drawn from it (name the file so too, "
+            "e.g. with -interim before the extension).",
             err=True,
         )
 

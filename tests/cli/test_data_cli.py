@@ -105,7 +105,7 @@ def test_load_study_then_export_every_format_with_labels(cli, database_url, tmp_
         outputs[fmt] = out
     said = cli("export", "torture-ban", "--out", str(tmp_path / "a.csv")).output
     assert "wrote 3 rows" in said
-    assert "the file is INTERIM" in said  # live, short of its target (DECISIONS rule 3)
+    assert "INTERIM: torture-ban has not reached its planned sample" in said  # rule 3
 
     csv = pd.read_csv(outputs["csv"])
     assert sorted(csv["post_support"].tolist()) == [2.0, 3.0, 4.0]
