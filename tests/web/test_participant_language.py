@@ -488,3 +488,27 @@ def test_a_browser_without_cookies_is_told_that_cookies_are_needed_in_its_langua
     stale = client.post(f"/s/{SPEC.slug}", data={"csrf_token": "x", "consent": "yes"})
     assert stale.status_code == 400
     assert "This page has expired" in stale.get_data(as_text=True)
+
+
+def test_withdrawing_later_confirms_in_the_participants_language_not_the_browsers(
+    fresh_app, swahili_app, clock
+):
+    """/withdraw opens in the browser's language; once the code is known, the study's."""
+    application = fresh_app()
+    for app, spec, lang, expect in (
+        (application, SPEC, "es", catalog_strings("es")),
+        (swahili_app, SWAHILI_SPEC, "sw", SWAHILI),
+    ):
+        walker = Walker(app.test_client(), spec, clock)
+        walker.consent(query=f"?lang={lang}")
+        later = app.test_client()
+        later.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-US, en"
+        page = later.get("/withdraw").get_data(as_text=True)
+        assert '<html lang="en"' in page
+        done = later.post(
+            "/withdraw", data={"csrf_token": csrf_token(page), "code": walker.code}
+        ).get_data(as_text=True)
+        assert f'<html lang="{lang}"' in done
+        assert expect["Withdraw from a study"] in done
+        if lang == "sw":
+            assert_no_english(done, "withdrawn later")

@@ -650,9 +650,15 @@ def withdraw_later() -> Response:
         try:
             if found is None:
                 raise ParticipantNotFound("participant: not a participant code")
-            withdraw(db_session(), found, now=_now())
+            language = withdraw(db_session(), found, now=_now())
         except ParticipantNotFound:
             error = _("We found no participation with this code. Please check it and try again.")
+        else:
+            # Once the code says whose it is, the page speaks their study language (with
+            # the study's own interface strings), not the browser's (issue 17).
+            spec = current_page(db_engine(), found, now=_now()).spec
+            if language in spec.languages:
+                use_language(language, interface_text(spec, language))
     done = request.method == "POST" and error is None
     html = render_template(
         "participant/withdraw_code.html",
