@@ -37,3 +37,17 @@ def test_the_in_request_simulation_is_bounded_and_refuses_huge_samples():
     assert all(f["completes_80"] > f["completes_90"] * 0.5 for f in small.frames)
     huge = simulated_power(spec, effect_d=0.2, per_arm=200_000, attrition=0.1, covariate_r2=0.0)
     assert huge.skipped == "too_large" and huge.frames == []
+
+
+def test_a_sample_too_small_for_the_blocks_is_explained_not_a_server_error(client_for):
+    spec = make_study()
+    tiny = simulated_power(spec, effect_d=0.2, per_arm=2, attrition=0.0, covariate_r2=0.0)
+    assert tiny.skipped == "too_small" and tiny.frames == []
+    html = client_for("viewer@example.org").get(
+        f"/studio/{SLUG}/power?effect=0.2&n_per_arm=2&attrition=0&alpha=0.05&correction=holm"
+    )
+    assert html.status_code == 200
+    section = html.get_data(as_text=True)
+    section = section[section.index('id="simulated"') :]
+    assert "This sample is too small to simulate" in section
+    assert "within each block (left, centre, right)" in section

@@ -141,7 +141,12 @@ def simulated_power(
     # the grid reaches about 3.5 x the planned N; five sample sizes in all
     per_sim = len(inputs.arms) * inputs.n_total * 10
     sims = max(MIN_SIMS, min(MAX_SIMS, WORK_BUDGET // max(per_sim, 1)))
-    result = simulate_design(spec, inputs, n_sims=sims)
+    try:
+        result = simulate_design(spec, inputs, n_sims=sims)
+    except ValueError:
+        # analysis.power_sim refuses a sample that leaves some arm fewer than two
+        # participants in a block (or in all): the page says so instead of answering 500.
+        return SimulatedPlan([], 0, inputs, skipped="too_small")
     keep = 1 - attrition
     frames = [
         {
