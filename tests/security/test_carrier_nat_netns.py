@@ -175,7 +175,9 @@ def test_hundreds_behind_one_address_and_many_hosts_are_enrolled_and_a_flood_is_
     # The flood, within its minute, is cut at exactly the limit; the rest are refused.
     assert flood["seconds"] < 60, flood
     assert flood["statuses"] == {"302": LIMIT, "429": FLOOD - LIMIT}, flood
-    assert flood["admitted_before_first_429"] == LIMIT
+    # Times are taken when each answer arrives: with 8 requests in flight, a few of the
+    # last admitted answers can arrive after the first refusal (seen under CI load: 997).
+    assert LIMIT - 8 <= flood["admitted_before_first_429"] <= LIMIT, flood
     # Other sources are not held back by someone else's flood.
     assert during["statuses"] == {"302": 1}
     assert enrolled == PHONES_BEHIND_ONE_ADDRESS + HOSTS * PHONES_PER_HOST + LIMIT + 1
