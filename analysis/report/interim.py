@@ -8,31 +8,34 @@ the sentence the declared stopping rule implies, and the whole interim report (a
 headed INTERIM). framelab's studio dashboard uses the same plot and sentences.
 
 Like the rest of the report it computes nothing: every number is a value of the
-results object, rounded for display. The interim pages are in English for now.
+results object, rounded for display. Every campaigner-facing word goes through the
+report's :class:`~analysis.report.i18n.Translator` (``t``, English by default), so the
+interim report is written in the report's language like the final one.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from html import escape
 from importlib import resources
 from typing import Any
 
 from markupsafe import Markup
 
+from analysis.report.context import ReportContext
+from analysis.report.i18n import Translator, translator
+from analysis.sequential import MIN_PER_ARM
+
 __all__ = [
-    "INTERIM_BANNER",
     "decision_sentence",
+    "decision_word",
+    "interim_banner",
     "overall_sentence",
     "render_interim_html",
     "sequence_svg",
 ]
 
-INTERIM_BANNER = (
-    "INTERIM — the study has not reached its planned sample; only anytime-valid intervals are shown"
-)
 STOPS = ("efficacy", "harm", "futility")
 # Plot geometry (viewBox units; CSS scales the figure to the page).
 WIDTH, HEIGHT = 640, 280
@@ -42,69 +45,149 @@ LINE = "#0b4f8a"
 MUTED = "#555555"
 
 
-def _num(value: Any, digits: int = 2) -> str:
+def _t(t: Translator | None) -> Translator:
+    return t or translator("en")
+
+
+def _num(value: Any, t: Translator, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
-    return f"{value:.{digits}f}".replace("-", "\u2212")
+    return t.number(value, digits)
 
 
-def _p(value: Any) -> str:
+def _p(value: Any, t: Translator) -> str:
     if value is None:
         return "–"
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+    if value < 0.001:
+        return t("< {value}", value=t.number(0.001, 3))
+    return t.number(value, 3)
 
 
-def _family_level(record: Mapping[str, Any]) -> str:
-    alpha = record.get("alpha") or 0.05
-    return f"{100 * (1 - alpha):g}%"
+def _percent(share: float, t: Translator) -> str:
+    """'95%', '97.5%', '98.33%': as few decimals as show the level (two at most)."""
+    shown = round(100 * share, 2)
+    digits = next(d for d in (0, 1, 2) if round(shown, d) == shown)
+    return t.percent(share, digits)
 
 
-def decision_sentence(record: Mapping[str, Any]) -> str:
-    """What the declared rule implies for one frame now ("Care: you may stop; …")."""
-    arm = record.get("arm_label") or record.get("arm")
-    outcome = record.get("outcome_label") or record.get("outcome")
-    level = _family_level(record)
-    decision = record.get("decision")
-    wanted = "above" if record.get("desired", "increase") == "increase" else "below"
-    if decision == "efficacy":
-        return (
-            f"{arm}: you may stop; the effect on {outcome} is {wanted} zero at every future "
-            f"look with {level} confidence (all frames together)."
-        )
-    if decision == "harm":
-        other = "below" if wanted == "above" else "above"
-        return (
-            f"{arm}: you may stop; this frame moves {outcome} the wrong way (the interval "
-            f"lies wholly {other} zero) with {level} confidence."
-        )
-    if decision == "futility":
-        return (
-            f"{arm}: you may stop; any effect on {outcome} is smaller than the declared "
-            f"{_num(record.get('futility_bound'))} points with {level} confidence, too small "
-            "to matter by the plan's rule."
-        )
-    if decision == "too_few":
-        return (
-            f"{arm}: too few participants yet for an interval (at least 10 in this frame "
-            "and in the control)."
-        )
-    if decision == "complete":
-        return f"{arm}: the planned sample is reached; the final report holds the result."
+def _family_level(record: Mapping[str, Any], t: Translator) -> str:
+    return _percent(1 - (record.get("alpha") or 0.05), t)
+
+
+def _names(record: Mapping[str, Any]) -> tuple[str, str]:
     return (
-        f"{arm}: keep collecting; the interval for {outcome} ({_num(record.get('cs_low'))} "
-        f"to {_num(record.get('cs_high'))}) still includes zero."
+        str(record.get("arm_label") or record.get("arm")),
+        str(record.get("outcome_label") or record.get("outcome")),
     )
 
 
-def overall_sentence(records: Sequence[Mapping[str, Any]]) -> str:
+def interim_banner(t: Translator | None = None) -> str:
+    """The line at the top of every interim page, in the reader's language."""
+    t = _t(t)
+    return t(
+        "INTERIM — the study has not reached its planned sample; only anytime-valid "
+        "intervals are shown"
+    )
+
+
+def decision_word(decision: Any, t: Translator | None = None) -> str:
+    """The decision column's words for a ``decision`` code of the sequential section."""
+    t = _t(t)
+    words = {
+        "efficacy": t("may stop: it works"),
+        "harm": t("may stop: it backfires"),
+        "futility": t("may stop: too small to matter"),
+        "continue": t("keep collecting"),
+        "too_few": t("too few yet"),
+        "complete": t("complete"),
+    }
+    return words.get(str(decision), str(decision))
+
+
+def decision_sentence(record: Mapping[str, Any], t: Translator | None = None) -> str:
+    """What the declared rule implies for one frame now ("Care: you may stop; …")."""
+    t = _t(t)
+    arm, outcome = _names(record)
+    level = _family_level(record, t)
+    decision = record.get("decision")
+    increase = record.get("desired", "increase") == "increase"
+    if decision == "efficacy":
+        if increase:
+            return t(
+                "{arm}: you may stop; the effect on {outcome} is above zero at every future "
+                "look with {level} confidence (all frames together).",
+                arm=arm,
+                outcome=outcome,
+                level=level,
+            )
+        return t(
+            "{arm}: you may stop; the effect on {outcome} is below zero at every future "
+            "look with {level} confidence (all frames together).",
+            arm=arm,
+            outcome=outcome,
+            level=level,
+        )
+    if decision == "harm":
+        if increase:
+            return t(
+                "{arm}: you may stop; this frame moves {outcome} the wrong way (the interval "
+                "lies wholly below zero) with {level} confidence.",
+                arm=arm,
+                outcome=outcome,
+                level=level,
+            )
+        return t(
+            "{arm}: you may stop; this frame moves {outcome} the wrong way (the interval "
+            "lies wholly above zero) with {level} confidence.",
+            arm=arm,
+            outcome=outcome,
+            level=level,
+        )
+    if decision == "futility":
+        bound = record.get("futility_bound")
+        amount = (
+            t.quantity("{value} point", "{value} points", float(bound), 2)
+            if isinstance(bound, int | float) and math.isfinite(bound)
+            else "–"
+        )
+        return t(
+            "{arm}: you may stop; any effect on {outcome} is smaller than the declared "
+            "{amount} with {level} confidence, too small to matter by the plan's rule.",
+            arm=arm,
+            outcome=outcome,
+            amount=amount,
+            level=level,
+        )
+    if decision == "too_few":
+        return t(
+            "{arm}: too few participants yet for an interval (at least {n} in this frame "
+            "and in the control).",
+            arm=arm,
+            n=t.integer(MIN_PER_ARM),
+        )
+    if decision == "complete":
+        return t(
+            "{arm}: the planned sample is reached; the final report holds the result.", arm=arm
+        )
+    return t(
+        "{arm}: keep collecting; the interval for {outcome} ({low} to {high}) still includes zero.",
+        arm=arm,
+        outcome=outcome,
+        low=_num(record.get("cs_low"), t),
+        high=_num(record.get("cs_high"), t),
+    )
+
+
+def overall_sentence(records: Sequence[Mapping[str, Any]], t: Translator | None = None) -> str:
     """The study's line: may it stop (every frame decided) or keep collecting."""
+    t = _t(t)
     if records and all(r.get("decision") in STOPS for r in records):
-        return (
+        return t(
             "The declared rule says the study may stop: every frame has reached a decision. "
             "Stopping is the owner's confirmed Close now; until then participants keep "
             "arriving and the intervals stay valid."
         )
-    return (
+    return t(
         "Keep collecting: not every frame has reached a decision. These intervals stay "
         "valid however often you look, up to the planned sample."
     )
@@ -121,22 +204,32 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [first + i * step for i in range(int((high - first) / step + 1e-9) + 1)]
 
 
-def sequence_svg(record: Mapping[str, Any], *, max_n: int | None = None, uid: str = "") -> Markup:
+def sequence_svg(
+    record: Mapping[str, Any],
+    *,
+    max_n: int | None = None,
+    uid: str = "",
+    t: Translator | None = None,
+) -> Markup:
     """The frame's confidence sequence: band and estimate against participants so far.
 
     Each look is a ``<circle class="look">`` whose ``data-n``, ``data-estimate``,
     ``data-cs-low`` and ``data-cs-high`` are the ``path`` values as written in the
     results (``repr`` of the float), so a reader or a test can check the drawing.
     """
+    t = _t(t)
     path = list(record.get("path") or [])
-    arm = str(record.get("arm_label") or record.get("arm"))
-    outcome = str(record.get("outcome_label") or record.get("outcome"))
-    title = f"{arm} versus control on {outcome}: estimate and anytime-valid interval"
+    arm, outcome = _names(record)
+    title = t(
+        "{arm} versus control on {outcome}: estimate and anytime-valid interval",
+        arm=arm,
+        outcome=outcome,
+    )
     ident = escape(f"seq-{uid}{record.get('outcome')}-{record.get('arm')}", quote=True)
     if not path:
-        return Markup(
-            '<p class="missing" id="{}">No interval yet: too few participants.</p>'
-        ).format(ident)
+        return Markup('<p class="missing" id="{}">{}</p>').format(
+            ident, t("No interval yet: too few participants.")
+        )
     # The axis runs to the planned sample once it is in sight; early on, to just past the
     # last look, so that the first looks are not squeezed against the left edge.
     last = max(p["look_n"] for p in path)
@@ -171,12 +264,12 @@ def sequence_svg(record: Mapping[str, Any], *, max_n: int | None = None, uid: st
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.2f}" y2="{y(tick):.2f}" '
             f'stroke="#e3e3e3" stroke-width="1"/>'
             f'<text x="{LEFT - 6}" y="{y(tick) + 4:.2f}" text-anchor="end" font-size="12" '
-            f'fill="{MUTED}">{escape(_num(tick))}</text>'
+            f'fill="{MUTED}">{escape(_num(tick, t))}</text>'
         )
     for tick in _ticks(0, x_max, 4):
         parts.append(
             f'<text x="{x(tick):.2f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" '
-            f'font-size="12" fill="{MUTED}">{int(tick)}</text>'
+            f'font-size="12" fill="{MUTED}">{escape(t.integer(int(tick)))}</text>'
         )
     parts.append(
         f'<polygon class="band" points="{upper} {lower}" fill="{BAND}" stroke="none"/>'
@@ -193,11 +286,12 @@ def sequence_svg(record: Mapping[str, Any], *, max_n: int | None = None, uid: st
             f'y2="{f_y:.2f}" stroke="#8a3b00" stroke-dasharray="1 3" stroke-width="1.5"/>'
         )
     if max_n and max_n <= x_max:
+        planned = t("planned {n}", n=t.integer(max_n))
         parts.append(
             f'<line class="target" x1="{x(max_n):.2f}" x2="{x(max_n):.2f}" y1="{TOP}" '
             f'y2="{HEIGHT - BOTTOM}" stroke="{MUTED}" stroke-dasharray="2 2"/>'
             f'<text x="{x(max_n) - 4:.2f}" y="{TOP + 12}" text-anchor="end" font-size="12" '
-            f'fill="{MUTED}">planned {max_n}</text>'
+            f'fill="{MUTED}">{escape(planned)}</text>'
         )
     for p in path:
         parts.append(
@@ -207,80 +301,128 @@ def sequence_svg(record: Mapping[str, Any], *, max_n: int | None = None, uid: st
         )
     parts.append(
         f'<text x="{LEFT + plot_w / 2:.0f}" y="{HEIGHT - 6}" text-anchor="middle" '
-        f'font-size="13" fill="#1a1a1a">participants so far</text>'
+        f'font-size="13" fill="#1a1a1a">{escape(t("participants so far"))}</text>'
         f'<text x="14" y="{TOP + plot_h / 2:.0f}" text-anchor="middle" font-size="13" '
-        f'fill="#1a1a1a" transform="rotate(-90 14 {TOP + plot_h / 2:.0f})">effect</text>'
+        f'fill="#1a1a1a" transform="rotate(-90 14 {TOP + plot_h / 2:.0f})">'
+        f"{escape(t('effect'))}</text>"
         "</svg>"
     )
     return Markup("".join(parts))
 
 
-def _row(record: Mapping[str, Any]) -> Markup:
+def _row(record: Mapping[str, Any], t: Translator) -> Markup:
+    arm, outcome = _names(record)
     return Markup(
-        '<tr><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{} to {}</td>'
-        "<td>{}</td><td>{}</td><td>{}</td></tr>"
+        '<tr><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+        '<td>{}</td><td>{}</td><td data-decision="{}">{}</td></tr>'
     ).format(
-        record.get("arm_label") or record.get("arm"),
-        record.get("outcome_label") or record.get("outcome"),
-        record.get("n"),
-        _num(record.get("estimate")),
-        _num(record.get("cs_low")),
-        _num(record.get("cs_high")),
-        _p(record.get("anytime_p")),
-        _p(record.get("anytime_p_adjusted")),
-        record.get("decision"),
+        arm,
+        outcome,
+        t.integer(record["n"]) if isinstance(record.get("n"), int) else "–",
+        _num(record.get("estimate"), t),
+        t(
+            "{low} to {high}",
+            low=_num(record.get("cs_low"), t),
+            high=_num(record.get("cs_high"), t),
+        ),
+        _p(record.get("anytime_p"), t),
+        _p(record.get("anytime_p_adjusted"), t),
+        str(record.get("decision")),
+        decision_word(record.get("decision"), t),
     )
 
 
-def sequential_table(records: Sequence[Mapping[str, Any]]) -> Markup:
+def sequential_table(records: Sequence[Mapping[str, Any]], t: Translator | None = None) -> Markup:
     """The sequential section now: one row per frame and primary outcome."""
+    t = _t(t)
     head = Markup(
-        '<table class="sequential"><caption>Anytime-valid results now</caption><thead><tr>'
-        '<th scope="col">Frame</th><th scope="col">Outcome</th><th scope="col">n</th>'
-        '<th scope="col">Estimate</th><th scope="col">Anytime-valid interval</th>'
-        '<th scope="col">Anytime p</th><th scope="col">Anytime p (all frames)</th>'
-        '<th scope="col">Decision</th></tr></thead><tbody>'
+        '<table class="sequential"><caption>{}</caption><thead><tr>'
+        '<th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th>'
+        '<th scope="col">{}</th><th scope="col">{}</th>'
+        '<th scope="col">{}</th><th scope="col">{}</th>'
+        '<th scope="col">{}</th></tr></thead><tbody>'
+    ).format(
+        t("Anytime-valid results now"),
+        t("Frame"),
+        t("Outcome"),
+        t("n"),
+        t("Estimate"),
+        t("Anytime-valid interval"),
+        t("Anytime p"),
+        t("Anytime p (all frames)"),
+        t("Decision"),
     )
-    return head + Markup("").join(_row(r) for r in records) + Markup("</tbody></table>")
+    return head + Markup("").join(_row(r, t) for r in records) + Markup("</tbody></table>")
 
 
-def _when(stamp: Any) -> str:
-    try:
-        moment = datetime.fromisoformat(str(stamp)).astimezone(UTC)
-    except (TypeError, ValueError):
-        return ""
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+def _localised(record: Mapping[str, Any], ctx: ReportContext) -> dict[str, Any]:
+    """The record with its frame and outcome labels in the report's language, when the
+    plan has them in it (the analysis wrote them in the plan's own language)."""
+    out = dict(record)
+    labels = ctx.setting("arm_labels") or {}
+    if isinstance(labels, Mapping) and record.get("arm") in labels:
+        out["arm_label"] = ctx.arm_label(record.get("arm"))
+    for spec in ctx.setting("outcomes") or []:
+        if isinstance(spec, Mapping) and spec.get("name") == record.get("outcome"):
+            out["outcome_label"] = ctx.text(spec.get("label")) or record.get("outcome_label")
+    return out
 
 
-def render_interim_html(results: Mapping[str, Any], *, title: str | None = None) -> str:
+def render_interim_html(
+    results: Mapping[str, Any], *, title: str | None = None, lang: str | None = None
+) -> str:
     """The interim report: headed INTERIM, the sequential section first and nothing else
-    inferential (participant counts and answer summaries follow it)."""
+    inferential (participant counts and answer summaries follow it).
+
+    ``lang`` (default: the plan's ``language``, else English) is the language of every
+    campaigner-facing word, as in the final report.
+    """
+    from analysis.report.render import _when  # the final report's date format
+
+    ctx = ReportContext(results, lang)
+    t = ctx.t
     meta = results.get("meta") or {}
-    records = list(results.get("sequential") or [])
+    records = [_localised(r, ctx) for r in results.get("sequential") or []]
     monitoring = meta.get("monitoring") or {}
     max_n = monitoring.get("max_n")
     study = (meta.get("provenance") or {}).get("study")
-    title = title or (f"Results: {study}" if study else "Framing experiment results")
+    title = title or (
+        t("Results: {study}", study=study) if study else t("Framing experiment results")
+    )
     css = resources.files("analysis.report").joinpath("report.css").read_text(encoding="utf-8")
     rehearsal = bool((meta.get("provenance") or {}).get("rehearsal"))
-    banner = ("REHEARSAL — simulated participants. " if rehearsal else "") + INTERIM_BANNER
+    banner = interim_banner(t)
+    if rehearsal:
+        banner = t("REHEARSAL — simulated participants. {banner}", banner=banner)
     blocks = []
     for r in records:
+        arm, outcome = _names(r)
+        level = _percent(r.get("level") or 0.95, t)
         blocks.append(
             Markup(
                 '<figure>{}<figcaption>{}</figcaption></figure><p class="decision">{}</p>'
             ).format(
-                sequence_svg(r, max_n=max_n),
-                f"{r.get('arm_label') or r.get('arm')} versus control on "
-                f"{r.get('outcome_label') or r.get('outcome')}: the line is the estimate, the "
-                f"band its anytime-valid {100 * (r.get('level') or 0.95):.4g}% interval, "
-                "after each group of participants.",
-                decision_sentence(r),
+                sequence_svg(r, max_n=max_n, t=t),
+                t(
+                    "{arm} versus control on {outcome}: the line is the estimate, the band its "
+                    "anytime-valid {level} interval, after each group of participants.",
+                    arm=arm,
+                    outcome=outcome,
+                    level=level,
+                ),
+                decision_sentence(r, t),
             )
         )
-    descriptives = "".join(
-        f'<tr><th scope="row">{escape(str(d.get("arm")))}</th><td>{escape(str(d.get("outcome")))}'
-        f"</td><td>{d.get('n')}</td><td>{_num(d.get('mean'))}</td><td>{_num(d.get('sd'))}</td></tr>"
+    descriptives = Markup("").join(
+        Markup(
+            '<tr><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>'
+        ).format(
+            str(d.get("arm")),
+            str(d.get("outcome")),
+            t.integer(d["n"]) if isinstance(d.get("n"), int) else "–",
+            _num(d.get("mean"), t),
+            _num(d.get("sd"), t),
+        )
         for d in results.get("descriptives") or []
     )
     refs = (
@@ -289,32 +431,63 @@ def render_interim_html(results: Mapping[str, Any], *, title: str | None = None)
         "Statistics 52(6)."
     )
     n = meta.get("n_after_exclusions")
+    analysed = _when(meta.get("created_at"), t)
+    progress = []
+    if analysed:
+        progress.append(t("Analysed {time}.", time=analysed))
+    if isinstance(n, int):
+        if max_n:
+            progress.append(
+                t.n(
+                    "{n} participant so far, of {target} planned.",
+                    "{n} participants so far, of {target} planned.",
+                    n,
+                    target=t.integer(max_n),
+                )
+            )
+        else:
+            progress.append(t.n("{n} participant so far.", "{n} participants so far.", n))
     return (
-        '<!DOCTYPE html>\n<html lang="en" dir="ltr">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{escape(t.lang)}" dir="{t.direction}">\n<head>\n'
+        '<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="generator" content="framelab analysis.report">\n'
         '<meta name="framelab-interim" content="true">\n'
-        f"<title>INTERIM · {escape(title)}</title>\n<style>\n{css}\n</style>\n</head>\n<body>\n"
+        f"<title>{escape(t('INTERIM · {title}', title=title))}</title>\n"
+        f"<style>\n{css}\n</style>\n</head>\n<body>\n"
         '<p class="interim" id="interim" role="note" style="margin:0 0 1rem;padding:.75rem 1rem;'
         "border:3px solid #8a1c00;background:#fff1ec;color:#8a1c00;font-size:1.3rem;"
         f'font-weight:700;text-align:center">{escape(banner)}</p>\n'
-        f'<header><p class="kicker">Interim framing experiment report</p>'
-        f"<h1>INTERIM: {escape(title)}</h1>"
-        f'<p class="meta">Analysed {escape(_when(meta.get("created_at")))}. '
-        f"{'' if n is None else f'{n} participants so far'}"
-        f"{'' if not max_n else f' of {max_n} planned'}.</p></header>\n<main>\n"
+        f'<header><p class="kicker">{escape(t("Interim framing experiment report"))}</p>'
+        f"<h1>{escape(t('INTERIM: {title}', title=title))}</h1>"
+        f'<p class="meta">{escape(" ".join(progress))}</p></header>\n<main>\n'
         '<section id="sequential" aria-labelledby="sequential-h">'
-        '<h2 id="sequential-h">Anytime-valid results</h2>'
-        f'<p class="lead" id="overall-decision">{escape(overall_sentence(records))}</p>'
-        "<p>These intervals are wider than the usual ones because they hold at every look at "
-        "once, not just at the planned sample; that is what makes it safe to look every day "
-        "and to stop when one leaves zero. Fixed-sample p-values and intervals appear only in "
-        "the final report, once the planned sample is reached or the owner closes the study.</p>"
-        f"{sequential_table(records)}{Markup('').join(blocks)}</section>\n"
+        f'<h2 id="sequential-h">{escape(t("Anytime-valid results"))}</h2>'
+        f'<p class="lead" id="overall-decision">{escape(overall_sentence(records, t))}</p>'
+        "<p>"
+        + escape(
+            t(
+                "These intervals are wider than the usual ones because they hold at every look "
+                "at once, not just at the planned sample; that is what makes it safe to look "
+                "every day and to stop when one leaves zero. Fixed-sample p-values and "
+                "intervals appear only in the final report, once the planned sample is reached "
+                "or the owner closes the study."
+            )
+        )
+        + "</p>"
+        f"{sequential_table(records, t)}{Markup('').join(blocks)}</section>\n"
         '<section id="descriptives" aria-labelledby="descriptives-h">'
-        '<h2 id="descriptives-h">Answers so far</h2><table><thead><tr><th scope="col">Arm</th>'
-        '<th scope="col">Outcome</th><th scope="col">n</th><th scope="col">Mean</th>'
-        f'<th scope="col">SD</th></tr></thead><tbody>{descriptives}</tbody></table></section>\n'
-        f"</main>\n<footer><p>Confidence sequences: {escape(refs)} Several frames: Bonferroni "
-        "over frames and primary outcomes.</p></footer>\n</body>\n</html>\n"
+        f'<h2 id="descriptives-h">{escape(t("Answers so far"))}</h2><table><thead><tr>'
+        f'<th scope="col">{escape(t("Arm"))}</th><th scope="col">{escape(t("Outcome"))}</th>'
+        f'<th scope="col">{escape(t("n"))}</th><th scope="col">{escape(t("Mean"))}</th>'
+        f'<th scope="col">{escape(t("SD"))}</th></tr></thead><tbody>{descriptives}</tbody>'
+        "</table></section>\n</main>\n<footer><p>"
+        + escape(
+            t(
+                "Confidence sequences: {reference} Several frames: Bonferroni over frames and "
+                "primary outcomes.",
+                reference=refs,
+            )
+        )
+        + "</p></footer>\n</body>\n</html>\n"
     )

@@ -103,7 +103,7 @@ def render_html(
         # Short of the planned sample: the anytime-valid section only (DECISIONS rule 3).
         from analysis.report.interim import render_interim_html
 
-        return render_interim_html(results, title=title)
+        return render_interim_html(results, title=title, lang=lang)
     ctx = ReportContext(results, lang)
     t = ctx.t
     meta = ctx.meta

@@ -15,6 +15,7 @@ import ast
 import json
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 REPORT = Path(__file__).resolve().parents[2] / "analysis" / "report"
@@ -35,10 +36,15 @@ def _is_translator(node: ast.expr) -> bool:
     )
 
 
-def source_messages() -> dict[str, str]:
-    """msgid -> 'plain' or 'plural' for every message of the report's source and template."""
+def source_messages(modules: Sequence[str] | None = None) -> dict[str, str]:
+    """msgid -> 'plain' or 'plural' for every message of the report's source and template.
+
+    ``modules`` (file names such as ``"interim.py"``) limits the search to those source
+    files of ``analysis/report`` and leaves out the Jinja template.
+    """
     found: dict[str, str] = {}
-    for path in sorted(REPORT.glob("*.py")):
+    paths = sorted(REPORT.glob("*.py")) if modules is None else [REPORT / m for m in modules]
+    for path in paths:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or not node.args:
@@ -53,6 +59,8 @@ def source_messages() -> dict[str, str]:
             ):
                 for msgid in _strings(node.args[0]):
                     found.setdefault(msgid, "plain")
+    if modules is not None:
+        return found
     template = (REPORT / "templates" / "report.html.j2").read_text(encoding="utf-8")
     for match in re.finditer(r"""\bt\((?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""", template):
         msgid = match.group(1) if match.group(1) is not None else match.group(2)
