@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, request, send_from_directory
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
@@ -66,9 +66,10 @@ def _load(path: Path) -> Asset:
     )
 
 
-def asset(app: Flask, filename: str) -> Asset | None:
-    """The static file `filename` as served now, or None when it is missing or large."""
-    folder = app.static_folder
+def asset(app: Flask, filename: str, folder: str | None = None) -> Asset | None:
+    """The static file `filename` (of `folder`, else the app's) as served now, or None
+    when it is missing or large."""
+    folder = folder or app.static_folder
     joined = safe_join(folder, filename) if folder else None
     if joined is None:
         return None
@@ -81,10 +82,10 @@ def asset(app: Flask, filename: str) -> Asset | None:
         return None
     cache: dict[str, tuple[tuple[int, int], Asset]] = app.extensions.setdefault(_CACHE, {})
     stamp = (found.st_mtime_ns, found.st_size)
-    cached = cache.get(filename)
+    cached = cache.get(joined)
     if cached is None or cached[0] != stamp:
         cached = (stamp, _load(path))
-        cache[filename] = cached
+        cache[joined] = cached
     return cached[1]
 
 
@@ -131,11 +132,20 @@ def _hashed_url(endpoint: str, values: dict[str, Any]) -> None:
         values[VERSION_ARG] = found.version
 
 
-def serve(filename: str, *, cache_control: str | None = None) -> Response:
-    """The static file `filename`: immutable under its current hash, compressed when accepted."""
+def serve(
+    filename: str, *, cache_control: str | None = None, folder: str | None = None
+) -> Response:
+    """The static file `filename` (of `folder`, else the app's static folder): immutable
+    under its current hash, compressed when accepted.
+
+    Served from memory, so no file stays open when a browser drops the request (the
+    development server then left Flask's file wrapper unclosed: a ResourceWarning).
+    """
     app = current_app
-    found = asset(app, filename)
+    found = asset(app, filename, folder)
     if found is None:
+        if folder is not None:
+            return send_from_directory(folder, filename)
         return app.send_static_file(filename)
     if cache_control is None:
         current = request.args.get(VERSION_ARG) == found.version

@@ -10,9 +10,6 @@ SWAHILI: dict[str, str] = {
     "Something was wrong with that request": "Kuna tatizo katika ombi hilo",
     "We could not use what your browser sent. Please go back and try again.": "Hatukuweza kutumia kile ambacho kivinjari chako kilituma. Tafadhali rudi nyuma ujaribu tena.",
     "This page has expired": "Muda wa ukurasa huu umeisha",
-    "Cookies are needed to take part": "Vidakuzi vinahitajika ili kushiriki",
-    "Your browser did not send back the cookie this study uses to keep your answers together, so your consent could not be saved.": "Kivinjari chako hakikurudisha kidakuzi ambacho utafiti huu hutumia kuweka majibu yako pamoja, kwa hiyo ridhaa yako haikuweza kuhifadhiwa.",
-    "Please allow cookies for this site in your browser's settings, then open the study link again.": "Tafadhali ruhusu vidakuzi kwa tovuti hii katika mipangilio ya kivinjari chako, kisha fungua kiungo cha utafiti tena.",
     "For your security, this form can only be sent from the page it came from.": "Kwa usalama wako, fomu hii inaweza kutumwa tu kutoka ukurasa ilipotoka.",
     "Please go back, reload the page and send it again. Your earlier answers are saved.": "Tafadhali rudi nyuma, pakia upya ukurasa na uutume tena. Majibu yako ya awali yamehifadhiwa.",
     "Page not found": "Ukurasa haukupatikana",
@@ -75,4 +72,7 @@ SWAHILI: dict[str, str] = {
     "Leave this page": "Ondoka kwenye ukurasa huu",
     "Continue the study": "Endelea na utafiti",
     "This browser no longer knows your place in the study. If you kept your participant code, enter it to continue.": "Kivinjari hiki hakijui tena ulipofikia katika utafiti. Ikiwa ulihifadhi nambari yako ya mshiriki, iandike ili kuendelea.",
+    "Cookies are needed to take part": "Vidakuzi vinahitajika ili kushiriki",
+    "Your browser did not send back the cookie this study uses to keep your answers together, so your consent could not be saved.": "Kivinjari chako hakikurudisha kidakuzi ambacho utafiti huu hutumia kuweka majibu yako pamoja, kwa hiyo ridhaa yako haikuweza kuhifadhiwa.",
+    "Please allow cookies for this site in your browser's settings, then open the study link again.": "Tafadhali ruhusu vidakuzi kwa tovuti hii katika mipangilio ya kivinjari chako, kisha fungua kiungo cha utafiti tena.",
 }

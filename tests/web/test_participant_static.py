@@ -185,3 +185,19 @@ def test_kept_pages_follow_a_stylesheet_changed_on_disk_and_the_policy_allows_it
         assert b".changed" in response.data and response.headers["Cache-Control"] == IMMUTABLE
     with client.get(old_url) as response:
         assert response.headers["Cache-Control"] == "no-cache"
+
+
+def test_the_studio_script_is_served_from_memory_with_an_etag_and_revalidated(client):
+    """The studio's own static files go through framelab.web.assets too (gzip from memory,
+    an ETag), not Flask's file wrapper, which the development server left open when a
+    browser dropped the request (a ResourceWarning failing a browser test)."""
+    first = client.get("/studio/static/studio.js", headers=GZIP)
+    assert first.status_code == 200, first.status_code
+    assert first.headers["Content-Encoding"] == "gzip"  # only framelab.web.assets does this
+    assert "frame-form" in gzip.decompress(first.data).decode()
+    assert first.headers["Cache-Control"] == "no-cache" and first.headers["ETag"]
+    again = client.get(
+        "/studio/static/studio.js", headers={**GZIP, "If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    assert client.get("/studio/static/nothing-here.js").status_code == 404
