@@ -124,16 +124,20 @@ def test_arabic_and_spanish_participants_alternating_on_one_app_each_keep_their_
 # ---------------------------------------------------------------- a language framelab does not ship
 
 
-def swahili_data() -> dict:
-    """The example study in Swahili only, supplying every interface string itself."""
+def swahili_data(keep_english: bool = False) -> dict:
+    """The example study in Swahili (a language framelab ships no catalog for), supplying
+    every interface string itself; with `keep_english`, in English and Swahili."""
     counter = iter(range(1, 10_000))
+    kept = ("en",) if keep_english else ()
 
     def convert(node):
         if isinstance(node, dict) and node and set(node) == set(SPEC.languages):
             english = node["en"]
             if isinstance(english, list):
-                return {"sw": [f"Chaguo {next(counter)}" for _ in english]}
-            return {"sw": f"Maandishi ya Kiswahili {next(counter)}"}
+                swahili = [f"Chaguo {next(counter)}" for _ in english]
+            else:
+                swahili = f"Maandishi ya Kiswahili {next(counter)}"
+            return {**{lang: node[lang] for lang in kept}, "sw": swahili}
         if isinstance(node, dict):
             return {key: convert(value) for key, value in node.items()}
         if isinstance(node, list):
@@ -141,7 +145,11 @@ def swahili_data() -> dict:
         return node
 
     data = convert(study_data())
-    data.update(languages=["sw"], default_language="sw", translation={"interface": {"sw": SWAHILI}})
+    data.update(
+        languages=[*kept, "sw"],
+        default_language=kept[0] if kept else "sw",
+        translation={"interface": {"sw": SWAHILI}},
+    )
     return data
 
 
@@ -394,32 +402,6 @@ def test_two_studies_differing_only_in_interface_strings_do_not_share_cached_htm
     app.extensions["framelab.engine"].dispose()
 
 
-def english_and_swahili_data() -> dict:
-    """The example study in English and Swahili (a language framelab ships no catalog for)."""
-    counter = iter(range(1, 10_000))
-
-    def convert(node):
-        if isinstance(node, dict) and node and set(node) == set(SPEC.languages):
-            english = node["en"]
-            if isinstance(english, list):
-                return {"en": english, "sw": [f"Chaguo {next(counter)}" for _ in english]}
-            return {"en": english, "sw": f"Maandishi ya Kiswahili {next(counter)}"}
-        if isinstance(node, dict):
-            return {key: convert(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [convert(value) for value in node]
-        return node
-
-    data = convert(study_data())
-    data.update(
-        languages=["en", "sw"],
-        default_language="en",
-        translation={"interface": {"sw": SWAHILI}},
-        slug="two-languages",
-    )
-    return data
-
-
 @pytest.mark.parametrize("follow_form", [True, False], ids=["form-action", "bare-post"])
 def test_the_browser_language_is_matched_against_the_study_languages_on_every_page(
     tmp_path, clock, follow_form
@@ -430,7 +412,7 @@ def test_the_browser_language_is_matched_against_the_study_languages_on_every_pa
     against the catalogs framelab ships (issue 25: a study in [en, de] showed German
     consent, then English on every later page).
     """
-    spec = study_from_data(english_and_swahili_data())
+    spec = study_from_data({**swahili_data(keep_english=True), "slug": "two-languages"})
     application = make_app(f"sqlite:///{tmp_path / 'two.sqlite'}", clock=clock, studies=(spec,))
     try:
         client = application.test_client()
