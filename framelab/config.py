@@ -38,6 +38,22 @@ def instance_path_from_env(environ: Mapping[str, str] | None = None) -> Path:
     return Path(raw).expanduser().resolve() if raw else Path.cwd() / "instance"
 
 
+def instance_key_file(
+    variable: str,
+    file_name: str,
+    environ: Mapping[str, str] | None = None,
+    instance_path: str | os.PathLike | None = None,
+) -> Path:
+    """A key file's path: the environment `variable` if set, else `file_name` in the
+    instance folder (`instance_path`, or the one the environment names)."""
+    env = _env(environ)
+    raw = env.get(variable, "").strip()
+    if raw:
+        return Path(raw).expanduser().resolve()
+    folder = instance_path_from_env(env) if instance_path is None else Path(instance_path)
+    return folder / file_name
+
+
 def _normalise_url(url: str) -> str:
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a dialect+driver name.
     for prefix in ("postgres://", "postgresql://"):

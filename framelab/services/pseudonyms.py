@@ -136,15 +136,9 @@ def key_file_path(
     environ: Mapping[str, str] | None = None, instance_path: str | os.PathLike | None = None
 ) -> Path:
     """FRAMELAB_PSEUDONYM_KEY_FILE, else `pseudonym_key` in the instance folder."""
-    env = os.environ if environ is None else environ
-    raw = env.get(KEY_FILE_ENV, "").strip()
-    if raw:
-        return Path(raw).expanduser().resolve()
-    if instance_path is None:
-        from framelab.config import instance_path_from_env
+    from framelab.config import instance_key_file
 
-        instance_path = instance_path_from_env(env)
-    return Path(instance_path) / KEY_FILE_NAME
+    return instance_key_file(KEY_FILE_ENV, KEY_FILE_NAME, environ, instance_path)
 
 
 def _parse(path: Path, text: str) -> PseudonymKey:
