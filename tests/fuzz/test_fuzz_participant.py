@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 from flask import Flask
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 
@@ -266,6 +266,22 @@ def requests(draw) -> dict[str, Any]:
     return request
 
 
+def newcomer_consent(browser: int) -> dict[str, Any]:
+    """A newcomer's plain yes on the open study's link, with its own session token."""
+    return {
+        "kind": "consent",
+        "browser": browser,
+        "slug": LIVE,
+        "code": "",
+        "method": "POST",
+        "query": {},
+        "form": {"step": "consent", "consent": "yes"},
+        "csrf": "own",
+        "cookie": "none",
+        "raw": None,
+    }
+
+
 def _code(world: World, code: Any) -> str:
     return world.pool[code] if isinstance(code, int) else code
 
@@ -374,6 +390,11 @@ def test_fuzzed_participant_requests_never_fail_or_touch_other_participants(worl
 
     @run_settings(bounded=110, long=1200)
     @given(batch=st.lists(requests(), min_size=5, max_size=20))
+    # Two newcomers consent on the open study's link before anything random runs, so the
+    # random requests always meet participants the fuzz enrolled itself (what Hypothesis
+    # draws, even derandomized, changed with the tests run before it in the process: in
+    # some orders no drawn consent carried its own token and nobody new was enrolled).
+    @example(batch=[newcomer_consent(0), newcomer_consent(1)])
     def batch_of_requests(batch):
         before = world.snapshot()
         for request in batch:
