@@ -19,7 +19,9 @@ p = {
     "loyalty": [0.2, 0.3, 0.15, 0.35],
     "liberty": [0.15, 0.15, 0.5, 0.2],
 }
-answer = np.concatenate([rng.choice([1, 2, 3, 4], size=k, p=p[a]) for a, k in zip(arms, n)])
+answer = np.concatenate(
+    [rng.choice([1, 2, 3, 4], size=k, p=p[a]) for a, k in zip(arms, n, strict=True)]
+)
 answer = answer.astype(float)
 answer[rng.choice(len(answer), size=6, replace=False)] = np.nan  # unanswered
 out = Path(__file__).with_name("manipulation_data.csv")
