@@ -36,7 +36,8 @@ def test_subgroups_of_a_continuous_moderator_match_r(data, grouping, cuts):
     assert got["arm"].tolist() == ref["arm"].tolist()
     assert got["reference"].iloc[0] == ref["level"].iloc[0].strip()
     for column in STATS:
-        np.testing.assert_allclose(got[column], ref[column], rtol=1e-9, err_msg=R_CALL)
+        # 1e-6 as for every R check: the lowest allowed numpy/scipy differ from today's by 8e-8.
+        np.testing.assert_allclose(got[column], ref[column], rtol=1e-6, err_msg=R_CALL)
     assert got["n_control"].tolist() == ref["n_control"].tolist()
     assert got["n_treatment"].tolist() == ref["n_treatment"].tolist()
 
