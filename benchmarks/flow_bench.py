@@ -24,6 +24,7 @@ import sqlalchemy as sa
 import yaml
 
 from benchmarks import otree_runner
+from framelab.domain.study import MAX_TARGET_N
 from framelab.testing.checks import check_database
 from framelab.testing.loadgen import LoadResult, run_load
 from framelab.testing.server import (
@@ -120,7 +121,7 @@ def gunicorn_for(target: Target, url: str | None) -> GunicornServer:
 # The example study closes at 2,000 completions; a full run takes more participants than
 # that, so the benchmark loads it with a target no run reaches. The target check (a count
 # of completed participants on every study-link request) still runs, as in production.
-UNREACHED_TARGET = 1_000_000_000
+UNREACHED_TARGET = MAX_TARGET_N  # the largest target a study may declare (10 million)
 
 
 def bench_study(workdir: Path) -> Path:
