@@ -26,9 +26,9 @@ from framelab.db.session import make_engine, make_session_factory
 from framelab.domain.assignment import arm_for_slot
 from framelab.services.assignment_audit import assignment_log_csv, replay_assignments
 from framelab.services.erasure import erase_studies
-from framelab.services.flow import current_page, submit_step
 from framelab.services.studies import get_study
-from tests.factories import make_study, valid_answers
+from tests.db.releases import finish_half_way, insert_live_study
+from tests.factories import make_study
 
 BEFORE = datetime(2026, 11, 28, 9, 13, 27, 123456, tzinfo=UTC)
 AFTER = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
@@ -49,20 +49,7 @@ def _previous_release(url: str) -> None:
     engine = make_engine(url)
     naive = BEFORE.replace(tzinfo=None)
     with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO study (id, slug, title, status, current_version, salt, created_at, "
-                "updated_at) VALUES (1, :slug, 'T', 'live', 1, 'salt', :t, :t)"
-            ),
-            {"slug": SPEC.slug, "t": naive},
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO study_version (id, study_id, version, spec_json, spec_hash, "
-                "created_at, locked_at) VALUES (1, 1, 1, :spec, :hash, :t, :t)"
-            ),
-            {"spec": SPEC.canonical_json(), "hash": SPEC.content_hash(), "t": naive},
-        )
+        insert_live_study(conn, SPEC, naive)
         for pid, code, status, step, position, pilot, rehearsal in (
             *PEOPLE,
             (6, "duplicate-123456", "completed", "debrief", None, False, False),
@@ -199,15 +186,7 @@ def test_s010_keeps_every_slot_without_participant_or_time_and_participants_stil
         factory = make_session_factory(engine)
         with factory() as session:
             # The half-way participant resumes, is assigned (appending a row) and finishes.
-            code, t = "resume-me-123456", AFTER
-            while (step := current_page(session, code, now=t).step) != "debrief":
-                t += timedelta(seconds=30)
-                form = (
-                    valid_answers(SPEC, step, ideology="3")
-                    if step == "pre"
-                    else (valid_answers(SPEC, step) if step in ("post", "intent") else {})
-                )
-                assert submit_step(session, code, step, form, now=t).ok, step
+            finish_half_way(session, SPEC, "resume-me-123456", AFTER)
             session.rollback()
             newest = session.scalars(sa.select(m.AssignmentLog).order_by(m.AssignmentLog.id))
             newest = newest.all()[-1]

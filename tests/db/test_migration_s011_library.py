@@ -9,15 +9,15 @@ participant still resumes and finishes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from framelab.db.library import LibraryCard, LibraryEvent, LibraryPartner
 from framelab.db.migrate import current_revision, head_revision, upgrade
 from framelab.db.session import make_engine, make_session_factory
-from framelab.services.flow import current_page, submit_step
-from tests.factories import make_study, valid_answers
+from tests.db.releases import finish_half_way, insert_live_study
+from tests.factories import make_study
 
 BEFORE = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 AFTER = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -30,20 +30,7 @@ def _previous_release(url: str) -> None:
     engine = make_engine(url)
     naive = BEFORE.replace(tzinfo=None)
     with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO study (id, slug, title, status, current_version, salt, created_at, "
-                "updated_at) VALUES (1, :slug, 'T', 'live', 1, 'salt', :t, :t)"
-            ),
-            {"slug": SPEC.slug, "t": naive},
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO study_version (id, study_id, version, spec_json, spec_hash, "
-                "created_at, locked_at) VALUES (1, 1, 1, :spec, :hash, :t, :t)"
-            ),
-            {"spec": SPEC.canonical_json(), "hash": SPEC.content_hash(), "t": naive},
-        )
+        insert_live_study(conn, SPEC, naive)
         conn.execute(
             sa.text(
                 "INSERT INTO participant (id, code, study_id, study_version_id, spec_hash, "
@@ -107,15 +94,7 @@ def test_s011_adds_the_library_tables_and_participants_still_finish(database_url
             session.commit()
             assert session.scalar(sa.select(sa.func.count()).select_from(LibraryCard)) == 2
             # The half-way participant resumes and finishes on the upgraded database.
-            t = AFTER
-            while (step := current_page(session, CODE, now=t).step) != "debrief":
-                t += timedelta(seconds=30)
-                form = (
-                    valid_answers(SPEC, step, ideology="3")
-                    if step == "pre"
-                    else (valid_answers(SPEC, step) if step in ("post", "intent") else {})
-                )
-                assert submit_step(session, CODE, step, form, now=t).ok, step
+            finish_half_way(session, SPEC, CODE, AFTER)
             session.rollback()
         with engine.connect() as conn:
             status = conn.scalar(sa.text("SELECT status FROM participant WHERE id = 1"))
