@@ -73,6 +73,12 @@ def asset(app: Flask, filename: str, folder: str | None = None) -> Asset | None:
     joined = safe_join(folder, filename) if folder else None
     if joined is None:
         return None
+    cache: dict[str, tuple[tuple[int, int], Asset]] = app.extensions.setdefault(_CACHE, {})
+    cached = cache.get(joined)
+    if cached is not None and not _files_may_change(app):
+        # Every participant page asks for three versions: a served app's files change
+        # only with a deploy, which restarts it, so they are read once (like templates).
+        return cached[1]
     path = Path(joined)
     try:
         found = path.stat()
@@ -80,13 +86,17 @@ def asset(app: Flask, filename: str, folder: str | None = None) -> Asset | None:
         return None
     if not path.is_file() or found.st_size > MAX_CACHED_BYTES:
         return None
-    cache: dict[str, tuple[tuple[int, int], Asset]] = app.extensions.setdefault(_CACHE, {})
     stamp = (found.st_mtime_ns, found.st_size)
-    cached = cache.get(joined)
     if cached is None or cached[0] != stamp:
         cached = (stamp, _load(path))
         cache[joined] = cached
     return cached[1]
+
+
+def _files_may_change(app: Flask) -> bool:
+    """Whether static files are looked at again on every use: while developing or testing,
+    or when templates are reloaded too."""
+    return app.debug or app.testing or bool(app.jinja_env.auto_reload)
 
 
 INLINE_STYLESHEET = "framelab.css"

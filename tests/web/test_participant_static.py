@@ -201,3 +201,21 @@ def test_the_studio_script_is_served_from_memory_with_an_etag_and_revalidated(cl
     )
     assert again.status_code == 304
     assert client.get("/studio/static/nothing-here.js").status_code == 404
+
+
+def test_a_served_app_reads_its_static_files_once_a_developing_one_every_time(tmp_path):
+    """Every participant page asks for three file versions; outside development and tests
+    they are read once (files change with a deploy, which restarts the app)."""
+    from flask import Flask
+
+    from framelab.web.assets import asset
+
+    (tmp_path / "framelab.css").write_text("body{}", encoding="utf-8")
+    served, developing = Flask("served"), Flask("developing")
+    developing.testing = True
+    for app in (served, developing):
+        app.static_folder = str(tmp_path)
+    first = {app.name: asset(app, "framelab.css").version for app in (served, developing)}
+    (tmp_path / "framelab.css").write_text("body{color:red}", encoding="utf-8")
+    assert asset(served, "framelab.css").version == first["served"]
+    assert asset(developing, "framelab.css").version != first["developing"]
