@@ -15,7 +15,7 @@ were given, so a study's content hash does not depend on how it was parsed.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from pydantic_core import core_schema
@@ -180,3 +180,18 @@ class LocalizedLabels(_LocalizedBase):
         if self.is_plain:
             return {None: len(self._value)}
         return {lang: len(v) for lang, v in self._value.items()}
+
+
+def first_language_match(wanted: Iterable[str], offered: Iterable[str]) -> str | None:
+    """The first of the `wanted` languages (in order of preference) that is `offered`.
+
+    Each wanted tag is matched whole, then by its primary subtag (sw-KE -> sw), before the
+    next one is tried; case and "_" for "-" do not matter. The offered spelling is returned.
+    """
+    lowered = {lang.lower(): lang for lang in offered}
+    for one in wanted:
+        tag = one.strip().replace("_", "-").lower()
+        for candidate in (tag, tag.split("-")[0]):
+            if candidate and candidate in lowered:
+                return lowered[candidate]
+    return None

@@ -42,6 +42,7 @@ from framelab.db.models import (
     Study,
 )
 from framelab.domain.assignment import arm_for_slot, simple_draw
+from framelab.domain.localized import first_language_match
 from framelab.domain.study import Study as StudySpec
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.pseudonyms import PseudonymKey
@@ -105,13 +106,7 @@ def choose_language(spec: StudySpec, language: str | Sequence[str] | None) -> st
     they are: a study in [en, de] gives German to a browser asking for de-AT.
     """
     wanted = [language] if isinstance(language, str) else list(language or ())
-    lowered = {lang.lower(): lang for lang in spec.languages}
-    for one in wanted:
-        tag = one.strip().replace("_", "-").lower()
-        for candidate in (tag, tag.split("-")[0]):
-            if candidate and candidate in lowered:
-                return lowered[candidate]
-    return spec.default_language
+    return first_language_match(wanted, spec.languages) or spec.default_language
 
 
 def start_participant(

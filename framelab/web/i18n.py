@@ -26,6 +26,7 @@ from babel import Locale, UnknownLocaleError, support
 from flask import g, has_request_context, request, session
 from flask.sessions import NullSession
 
+from framelab.domain.localized import first_language_match
 from framelab.domain.translation import CATALOG_REGISTERS, SHIPPED_LANGUAGES
 
 if TYPE_CHECKING:
@@ -81,13 +82,7 @@ def browser_language(allowed: Sequence[str]) -> str | None:
     (sw-KE -> sw), before the next one is tried: "fr-CH, sw-KE;q=0.9, en;q=0.5" gives sw
     for a study in [en, sw] (Werkzeug's best_match would take the exact match en first).
     """
-    lowered = {lang.lower(): lang for lang in allowed}
-    for asked, _quality in request.accept_languages:
-        tag = asked.strip().replace("_", "-").lower()
-        for candidate in (tag, tag.split("-")[0]):
-            if candidate in lowered:
-                return lowered[candidate]
-    return None
+    return first_language_match((lang for lang, _quality in request.accept_languages), allowed)
 
 
 @dataclass(frozen=True)
