@@ -15,8 +15,13 @@ PostgreSQL: a modest pool (the app runs several workers) whose connections are p
 before use only when they sat idle for PING_AFTER_IDLE_S: under load a ping per request
 was a fifth of a page's round trips, and a busy connection is known to be alive.
 
-Sessions never autocommit; services own the transaction. `expire_on_commit` is
-off so objects returned by a service stay readable after its commit.
+Sessions never autocommit; services own the transaction and say which kind it is:
+`with reading(session):` for work that only reads (on SQLite a DEFERRED transaction that
+never takes the writer lock; always ended when the block ends) and `with writing(session):`
+for work that writes (BEGIN IMMEDIATE on SQLite; committed when the block ends, rolled back
+if it raises). Blocks nest: an inner block joins the outer one, and a write inside a read is
+a programming error. `expire_on_commit` is off so objects returned by a service stay
+readable after its commit.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 try:
@@ -236,3 +242,69 @@ def _install_idle_ping(engine: Engine) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory bound to `engine`; sessions do not expire objects on commit."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+_UNIT = "framelab_unit"
+
+
+class UnitOfWorkError(RuntimeError):
+    """A service asked for a transaction the session cannot give (a write inside a read)."""
+
+
+def _end_stray_transaction(session: Session) -> None:
+    # A transaction nobody declared (autobegun by a query outside any block). Ending a
+    # clean one is safe; one holding unflushed or flushed changes is a bug to surface.
+    if not session.in_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        raise UnitOfWorkError("a transaction with changes was left open outside writing()")
+    session.rollback()
+
+
+@contextlib.contextmanager
+def reading(session: Session) -> Iterator[Session]:
+    """A read-only unit of work on `session`.
+
+    On SQLite the transaction begins DEFERRED, so it never queues for the writer lock and
+    never blocks a writer; it always ends (rolls back) when the block ends, so nothing can
+    forget to end it. Inside another `reading` or `writing` block it joins that block.
+    """
+    if session.info.get(_UNIT):
+        yield session
+        return
+    _end_stray_transaction(session)
+    session.info[_UNIT] = "read"
+    try:
+        if is_sqlite(session):
+            session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+        yield session
+    finally:
+        session.info.pop(_UNIT, None)
+        session.rollback()
+
+
+@contextlib.contextmanager
+def writing(session: Session) -> Iterator[Session]:
+    """A unit of work that writes: committed when the block ends, rolled back if it raises.
+
+    On SQLite it begins IMMEDIATE (after queueing on the writer lock), so a write that first
+    reads cannot fail on a stale snapshot. Inside another `writing` block it joins that
+    block (the outer one commits); inside a `reading` block it raises UnitOfWorkError.
+    """
+    unit = session.info.get(_UNIT)
+    if unit == "write":
+        yield session
+        return
+    if unit == "read":
+        raise UnitOfWorkError("writing() inside reading(): declare the outer block as writing()")
+    _end_stray_transaction(session)
+    session.info[_UNIT] = "write"
+    try:
+        session.connection()
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop(_UNIT, None)
