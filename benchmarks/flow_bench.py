@@ -15,6 +15,7 @@ import pstats
 import random
 import shutil
 import tempfile
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from framelab.testing.server import (
     prepare_database,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 SLUG = "torture-ban"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # 2 cores: two workers with four threads each keep both cores busy while a thread waits on
@@ -54,10 +56,27 @@ MAX_TAIL_S = 30.0
 class Target:
     app: str  # framelab | reference | hello | otree
     backend: str  # sqlite | postgresql | "" (no database)
+    revision: str = ""  # framelab only: serve this git revision instead of the working tree
 
     @property
     def name(self) -> str:
-        return f"{self.app}/{self.backend}" if self.backend else self.app
+        app = f"{self.app}@{self.revision}" if self.revision else self.app
+        return f"{app}/{self.backend}" if self.backend else app
+
+
+def checkout(revision: str, workdir: Path) -> Path:
+    """A detached git worktree of `revision` in `workdir` (removed with the workdir).
+
+    Served with PYTHONPATH pointing at it, so its `framelab` package is imported instead of
+    the working tree's (the editable install's finder comes after PYTHONPATH).
+    """
+    path = workdir / f"rev-{revision.replace('/', '_')}"
+    if not path.exists():
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(path), revision],
+            check=True,
+        )
+    return path
 
 
 def postgres_base_url() -> str:
@@ -100,8 +119,13 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
         engine.dispose()
 
 
-def gunicorn_for(target: Target, url: str | None) -> GunicornServer:
+def gunicorn_for(target: Target, url: str | None, workdir: Path | None = None) -> GunicornServer:
     """The one gunicorn command every app is served with (only the app differs)."""
+    env = {"FRAMELAB_BENCH_STUDY": str(EXAMPLE_STUDY)}
+    cwd = None
+    if target.revision:
+        cwd = checkout(target.revision, workdir or Path(tempfile.mkdtemp()))
+        env["PYTHONPATH"] = str(cwd)
     app = {
         "framelab": FRAMELAB_APP,
         "reference": "benchmarks.reference_app:create_app()",
@@ -114,7 +138,8 @@ def gunicorn_for(target: Target, url: str | None) -> GunicornServer:
         worker_class="gthread",
         threads=THREADS,
         extra_args=["--preload"],
-        env={"FRAMELAB_BENCH_STUDY": str(EXAMPLE_STUDY)},
+        env=env,
+        cwd=cwd,
     )
 
 
@@ -148,9 +173,16 @@ class FlowRun:
     concurrency: int
     result: LoadResult
     integrity: dict | None = None
+    rounds: list[LoadResult] | None = None
 
     def record(self) -> dict:
-        return {"target": self.target, **self.result.summary(), "integrity": self.integrity}
+        per_round = [r.summary()["participants_per_s"] for r in self.rounds or []]
+        return {
+            "target": self.target,
+            **self.result.summary(),
+            "rounds_participants_per_s": per_round,
+            "integrity": self.integrity,
+        }
 
 
 @dataclass
@@ -187,7 +219,7 @@ def bench_group(
                 database(target.backend, workdir) if target.backend else contextlib.nullcontext()
             )
             prepare(target, url, workdir)
-            server = gunicorn_for(target, url)
+            server = gunicorn_for(target, url, workdir)
             stack.callback(server.close)
             server.start(timeout=60)
             # Warm-up: workers import lazily-loaded modules and fill caches on first use.
@@ -215,7 +247,8 @@ def bench_group(
                         )
                     )
             for one in served:
-                run = FlowRun(one.target.name, level, LoadResult.combined(parts[one.target.name]))
+                mine = parts[one.target.name]
+                run = FlowRun(one.target.name, level, LoadResult.combined(mine), rounds=mine)
                 runs.append(run)
                 log(_line(run))
         for one in served:

@@ -75,7 +75,7 @@ def session_for(database_url: str) -> Iterator[Session]:
 
 def publish(session: Session, spec: Study | None = None, status: str = "live", now=None):
     """Publish `spec` (default: the example study) and return it as a LoadedStudy."""
-    from framelab.services.studies import get_study, publish_study
+    from framelab.services.study_versions import get_study, publish_study
 
     spec = spec or make_study()
     publish_study(session, spec, status=status, now=now)
@@ -117,7 +117,7 @@ def approve(session: Session, slug: str, *, now=None, email: str = REVIEWER_EMAI
     from framelab.db.accounts import StudyMembership, User
     from framelab.services import review
     from framelab.services.accounts import get_account, hash_password
-    from framelab.services.studies import get_study
+    from framelab.services.study_versions import get_study
 
     now = now or datetime.now(UTC)
     study = get_study(session, slug)

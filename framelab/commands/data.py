@@ -60,7 +60,7 @@ def load_study(file: Path, status: str, replace: bool, database_url: str | None)
     from framelab.db.models import Study
     from framelab.db.session import make_engine, make_session_factory
     from framelab.domain.study import StudyError, load_study_file
-    from framelab.services.studies import StudyConflict, publish_study
+    from framelab.services.study_versions import StudyConflict, publish_study
 
     try:
         spec = load_study_file(file)
@@ -170,7 +170,7 @@ def export(
     from framelab.services.dashboard import is_interim
     from framelab.services.erasure import export_record
     from framelab.services.export import write_export
-    from framelab.services.studies import StudyNotFound, get_study
+    from framelab.services.study_versions import StudyNotFound, get_study
 
     if exact_times:
         click.echo(

@@ -76,7 +76,7 @@ def erase_study(study: str, confirm: str | None, database_url: str | None) -> No
         check_erasable,
         erase_studies,
     )
-    from framelab.services.studies import StudyNotFound
+    from framelab.services.study_versions import StudyNotFound
 
     engine, factory = _session_factory(database_url)
     try:
@@ -150,7 +150,7 @@ def replay_assignments(study: str, database_url: str | None) -> None:
     outside framelab), 0 when every assignment replays.
     """
     from framelab.services.assignment_audit import replay_assignments as replay
-    from framelab.services.studies import StudyNotFound, get_study
+    from framelab.services.study_versions import StudyNotFound, get_study
 
     engine, factory = _session_factory(database_url)
     try:

@@ -56,7 +56,7 @@ def report(
     from analysis.report.i18n import LANGUAGES
     from framelab.db.session import make_engine, make_session_factory
     from framelab.services.reporting import report_inputs
-    from framelab.services.studies import StudyNotFound
+    from framelab.services.study_versions import StudyNotFound
 
     if lang is not None and lang not in LANGUAGES:
         raise click.BadParameter(

@@ -155,7 +155,7 @@ def _study_spec(slug: str):
     """The study's current spec from the configured database."""
     from framelab.config import database_url_from_env
     from framelab.db.session import make_engine, make_session_factory
-    from framelab.services.studies import StudyNotFound, get_study
+    from framelab.services.study_versions import StudyNotFound, get_study
 
     engine = make_engine(database_url_from_env())
     try:
@@ -173,7 +173,7 @@ def participant_links(base_url: str) -> list[str]:
     """Links of the studies that accept participants now (pilot or live)."""
     from framelab.config import database_url_from_env
     from framelab.db.session import make_engine, make_session_factory
-    from framelab.services.studies import list_studies
+    from framelab.services.study_versions import list_studies
 
     engine = make_engine(database_url_from_env())
     try:

@@ -1,6 +1,6 @@
 """Use cases on the database: each takes a Session, owns its transaction, never imports Flask.
 
-- studies: publish_study, get_study, open_study_for_participants, set_status (versions, locks)
+- study_versions: publish_study, get_study, open_study_for_participants, set_status (versions, locks)
 - enrolment: start_participant, assign (race-safe on SQLite and PostgreSQL, logged;
   repeat panel ids are duplicates assigned outside the block sequences)
 - pseudonyms: keyed panel-id pseudonyms (HMAC under a key file), rotate

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from framelab.db.models import AssignmentLog, BlockState, Participant, StudyVersion
 from framelab.domain.assignment import arm_for_slot
 from framelab.domain.study import Study as StudySpec
-from framelab.services.studies import LoadedStudy, spec_from_json
+from framelab.services.study_versions import LoadedStudy, spec_from_json
 
 __all__ = ["ReplayReport", "assignment_log_csv", "replay_assignments"]
 

@@ -41,7 +41,7 @@ from framelab.services.dashboard import EXCLUSION_FLAGS, dashboard, is_interim
 from framelab.services.export import analysis_plan, export_codebook
 from framelab.services.export_files import csv_bytes, parquet_bytes
 from framelab.services.reporting import ReportInputs, report_inputs
-from framelab.services.studies import LoadedStudy
+from framelab.services.study_versions import LoadedStudy
 
 REPORT_CACHE_SIZE = 8
 _report_cache: OrderedDict[tuple[Any, ...], tuple[dict[str, Any], str]] = OrderedDict()

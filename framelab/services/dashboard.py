@@ -32,7 +32,7 @@ from framelab.db.models import Participant
 from framelab.domain.disclosure import Cell, protect_counts, released_counts
 from framelab.domain.names import arm_name
 from framelab.domain.study import Study as StudySpec
-from framelab.services.studies import LoadedStudy
+from framelab.services.study_versions import LoadedStudy
 
 FUNNEL = ("started", "consented", "assigned", "completed", "excluded", "withdrawn")
 EXCLUSION_FLAGS = ("attention_failed", "speeder", "honeypot")

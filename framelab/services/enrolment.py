@@ -46,7 +46,11 @@ from framelab.domain.localized import first_language_match
 from framelab.domain.study import Study as StudySpec
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.pseudonyms import PseudonymKey
-from framelab.services.studies import LoadedStudy, loaded_version, open_study_for_participants
+from framelab.services.study_versions import (
+    LoadedStudy,
+    loaded_version,
+    open_study_for_participants,
+)
 
 PANEL_PERSON_KEYS = ("PROLIFIC_PID", "workerId")
 PANEL_STUDY_KEYS = ("STUDY_ID", "hitId")

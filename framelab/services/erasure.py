@@ -48,7 +48,7 @@ from framelab.db.models import (
 )
 from framelab.db.review import AuditEvent
 from framelab.services import audit
-from framelab.services.studies import StudyNotFound, get_study, list_studies
+from framelab.services.study_versions import StudyNotFound, get_study, list_studies
 
 __all__ = [
     "ErasureError",

@@ -56,7 +56,7 @@ from framelab.services.codebook import (
 from framelab.services.dashboard import is_interim
 from framelab.services.export_files import EXPORT_FORMATS, LONG_COLUMNS, write_frame
 from framelab.services.plan_design import factor_plan, manipulation_plan
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 
 __all__ = [
     "EXPORT_FORMATS",

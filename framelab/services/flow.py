@@ -57,7 +57,7 @@ from framelab.services.enrolment import (
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.pseudonyms import PseudonymKey
 from framelab.services.responses import AnswerError, validate_answers, write_answers
-from framelab.services.studies import (
+from framelab.services.study_versions import (
     LoadedStudy,
     close_at_target,
     loaded_version,

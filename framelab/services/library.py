@@ -28,7 +28,7 @@ from framelab.db.review import AuditEvent
 from framelab.services import audit, card_keys, cards
 from framelab.services.cards import CardDetails, CardRefused
 from framelab.services.reporting import report_inputs
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 
 __all__ = [
     "Finality",

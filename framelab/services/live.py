@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from framelab.services.bundle import analyse_inputs
 from framelab.services.reporting import report_inputs
-from framelab.services.studies import LoadedStudy
+from framelab.services.study_versions import LoadedStudy
 
 __all__ = ["LiveResults", "live_results"]
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from framelab.db.models import StudyVersion
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 
 __all__ = ["HEADER", "VALID_FOR", "check_rehearsal_token", "lock_time", "rehearsal_token"]
 

@@ -19,7 +19,7 @@ from framelab.db.accounts import StudyMembership
 from framelab.db.review import REVIEW_DECISIONS, Review
 from framelab.services import audit
 from framelab.services.accounts import Account
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 
 MAX_COMMENT = 4000
 

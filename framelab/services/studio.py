@@ -1,6 +1,6 @@
 """Studio use cases: create, edit, lock, launch, version and close studies.
 
-Built on framelab.services.studies (publish_study, get_study, set_status, lock_hashes),
+Built on framelab.services.study_versions (publish_study, get_study, set_status, lock_hashes),
 adding what the studio needs on top:
 
 - edits are whole validated specs; a change to a locked part (frames, items, design or
@@ -41,7 +41,7 @@ from framelab.domain.study import Study as StudySpec
 from framelab.domain.translation import Gap, translation_gaps
 from framelab.services import audit, campaigns, review
 from framelab.services.accounts import Account
-from framelab.services.studies import (
+from framelab.services.study_versions import (
     LOCK_PARTS,
     LoadedStudy,
     add_version,

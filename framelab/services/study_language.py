@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from framelab.db.models import Participant
 from framelab.domain.study import Study as StudySpec
-from framelab.services.studies import StudyNotFound, get_study, loaded_version
+from framelab.services.study_versions import StudyNotFound, get_study, loaded_version
 
 
 def study_language(

@@ -33,7 +33,7 @@ from framelab.db.models import (
 )
 from framelab.db.session import make_engine, make_session_factory
 from framelab.domain.assignment import arm_sequence
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from framelab.testing.results import AckedAnswer
 
 # The page a step's answers belong to: framelab's `intent` page holds post-phase items.

@@ -28,7 +28,7 @@ from framelab import create_app
 from framelab.domain.study import load_study
 from framelab.services import accounts, studio
 from framelab.services.flow import items_for_step, steps_for
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from tests.browser.reviewing import reviewer_approves
 from tests.conftest import run_axe
 from tests.factories import approve, make_study, publish, session_factory_for

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 
 from framelab import create_app
 from framelab.services import accounts
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from framelab.web.studio import build_languages
 from tests.conftest import run_axe
 from tests.factories import make_study, publish, session_factory_for

@@ -22,7 +22,7 @@ from framelab import create_app
 from framelab.services import accounts
 from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from tests.browser.reviewing import invite_reviewer, reviewer_approves
 from tests.conftest import run_axe
 from tests.factories import make_study, publish, session_factory_for, valid_answers

@@ -18,7 +18,7 @@ from framelab.db.session import make_engine, make_session_factory
 from framelab.services.export import export_tidy
 from framelab.services.flow import current_page, submit_step
 from framelab.services.reporting import report_inputs
-from framelab.services.studies import lock_hashes
+from framelab.services.study_versions import lock_hashes
 from tests.factories import make_study, valid_answers
 
 LAUNCHED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

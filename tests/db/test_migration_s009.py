@@ -23,7 +23,7 @@ from framelab.db.session import make_engine, make_session_factory
 from framelab.domain.assignment import arm_for_slot
 from framelab.services.assignment_audit import replay_assignments
 from framelab.services.erasure import erase_studies
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from tests.db.releases import finish_half_way, insert_live_study
 from tests.factories import make_study
 

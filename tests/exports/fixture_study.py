@@ -76,7 +76,7 @@ def _walk(url: str) -> None:
 
 def _close(url: str) -> None:
     """The owner's confirmed close (DECISIONS rule 2), so the exports are final, not interim."""
-    from framelab.services.studies import set_status
+    from framelab.services.study_versions import set_status
     from tests.factories import session_for
 
     with session_for(url) as session:

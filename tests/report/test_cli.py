@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from framelab.cli import main
 from framelab.services.reporting import plan_for_report
-from framelab.services.studies import set_status
+from framelab.services.study_versions import set_status
 from tests.factories import publish, session_factory_for
 from tests.report.walking import walk
 

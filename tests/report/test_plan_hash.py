@@ -1,6 +1,6 @@
 """The report and the lock show one comparable plan hash.
 
-The lock hashes the study's `analysis` section (framelab.services.studies.lock_hashes);
+The lock hashes the study's `analysis` section (framelab.services.study_versions.lock_hashes);
 the results' meta.plan_hash is the hash of the analysis package's plan derived from it,
 so the two never matched. framelab's provenance now carries the analysed study's plan
 hashed as the lock hashed it, and the report compares those two.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from analysis.report import render_html
 from framelab.db.models import StudyVersion
 from framelab.services.reporting import lock_provenance
-from framelab.services.studies import get_study, lock_hashes
+from framelab.services.study_versions import get_study, lock_hashes
 from tests.factories import make_study, publish
 from tests.report.handmade import handmade_results
 

@@ -17,7 +17,7 @@ import analysis
 from analysis.report import campaigner_summary, render_html
 from framelab.services.export import analysis_plan, export_tidy
 from framelab.services.reporting import report_inputs
-from framelab.services.studies import set_status
+from framelab.services.study_versions import set_status
 from tests.factories import make_study, publish, session_factory_for, study_data
 from tests.report.walking import walk
 

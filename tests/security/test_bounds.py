@@ -45,7 +45,7 @@ from framelab.domain.study import (
     study_from_data,
 )
 from framelab.services.enrolment import start_participant
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from tests.factories import EXAMPLE, ROOT, publish, session_for, study_data
 from tests.studio.conftest import SLUG
 

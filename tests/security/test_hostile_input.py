@@ -20,7 +20,7 @@ from flask import Flask
 
 from framelab.db.models import Participant, Response
 from framelab.services import accounts
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from framelab.web.input_checks import unstorable_character
 from tests.factories import make_study, valid_answers
 from tests.studio.conftest import RULE_VALUES, SLUG, build_app, fill_database, sign_in

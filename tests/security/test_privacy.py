@@ -179,7 +179,7 @@ def test_a_malformed_text_key_is_refused_with_the_variable_named(monkeypatch):
 def test_dashboard_shows_small_stratum_and_source_counts_as_fewer_than_the_minimum(app, clock):
     from framelab.db.models import utcnow
     from framelab.services import accounts
-    from framelab.services.studies import get_study
+    from framelab.services.study_versions import get_study
     from tests.studio.conftest import sign_in
 
     with app.extensions["framelab.db"]() as session:

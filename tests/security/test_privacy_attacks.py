@@ -51,7 +51,7 @@ from framelab.services import pseudonyms
 from framelab.services.dashboard import dashboard
 from framelab.services.enrolment import DUPLICATE_SEQUENCE
 from framelab.services.export import export_id_for, export_tidy
-from framelab.services.studies import get_study, set_status
+from framelab.services.study_versions import get_study, set_status
 from framelab.testing.checks import check_database
 from tests.factories import make_study, valid_answers
 from tests.security.conftest import any_csrf_token, dump_database

@@ -129,7 +129,7 @@ def test_purge_expired_dry_run_lists_what_it_would_erase_and_erases_nothing(tmp_
     url = f"sqlite:///{tmp_path / 'dry.sqlite'}"
     short = make_study(slug="short-study", privacy={"retention_days": 30})
     with session_for(url) as session:
-        from framelab.services.studies import set_status
+        from framelab.services.study_versions import set_status
 
         publish(session, short, now=T0)
         _walk(session, short, start=T0 + timedelta(hours=1))

@@ -51,7 +51,7 @@ from framelab.services.dashboard import FUNNEL, dashboard
 from framelab.services.enrolment import start_participant
 from framelab.services.export import export_tidy, write_export
 from framelab.services.flow import current_page, submit_step, withdraw
-from framelab.services.studies import get_study, set_status
+from framelab.services.study_versions import get_study, set_status
 from framelab.testing.server import framelab_server, prepare_database
 from framelab.web.logs import GUNICORN_ACCESS_FORMAT, GUNICORN_LOGGER_CLASS, scrub
 from tests.factories import make_study, publish, session_for, valid_answers

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from framelab.db.accounts import StudyMembership, User
 from framelab.db.models import Participant
 from framelab.services import studio
-from framelab.services.studies import get_study, publish_study
+from framelab.services.study_versions import get_study, publish_study
 from tests.factories import approve, make_study
 from tests.security.conftest import table_rows
 from tests.studio.conftest import SLUG

@@ -23,7 +23,7 @@ from framelab.services.export import (
     write_export,
 )
 from framelab.services.flow import current_page, submit_step, withdraw
-from framelab.services.studies import set_status
+from framelab.services.study_versions import set_status
 from tests.factories import make_study, publish, session_for, study_data, valid_answers
 from tests.services.conftest import NOW
 
@@ -387,7 +387,7 @@ def test_bundle_csv_is_the_same_file_as_the_csv_download(filled_file, tmp_path):
     import zipfile
 
     from framelab.services.bundle import build_bundle
-    from framelab.services.studies import get_study
+    from framelab.services.study_versions import get_study
 
     session, spec, _ = filled_file
     path = tmp_path / "tidy.csv"

@@ -280,7 +280,7 @@ def test_preview_page_renders_a_step_without_a_database(example_spec):
 def test_a_paused_study_turns_every_panel_id_away_alike_and_its_participants_finish(
     session, example_spec, live
 ):
-    from framelab.services.studies import StudyClosed, set_status
+    from framelab.services.study_versions import StudyClosed, set_status
 
     first = _start(session, panel=PROLIFIC)
     _walk(session, example_spec, first.code, "post")
@@ -325,7 +325,7 @@ def test_simultaneous_double_submit_applies_once(factory, example_spec):
 def test_the_completion_that_reaches_target_n_closes_the_study_and_in_flight_people_finish(
     session,
 ):
-    from framelab.services.studies import StudyClosed, get_study, open_study_for_participants
+    from framelab.services.study_versions import StudyClosed, get_study, open_study_for_participants
 
     spec = make_study(target_n=2)
     publish(session, spec)
@@ -345,7 +345,7 @@ def test_the_completion_that_reaches_target_n_closes_the_study_and_in_flight_peo
 
 
 def test_pilot_completions_do_not_count_towards_target_n(session):
-    from framelab.services.studies import get_study
+    from framelab.services.study_versions import get_study
 
     spec = make_study(target_n=1)
     publish(session, spec, status="pilot")

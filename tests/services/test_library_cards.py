@@ -195,7 +195,7 @@ def test_finality_follows_the_locked_target_or_the_owners_confirmed_close(databa
     from datetime import timedelta
 
     from framelab.services import studio
-    from framelab.services.studies import set_status
+    from framelab.services.study_versions import set_status
     from tests.factories import approve, make_study, publish
     from tests.studio.participants import complete_participant
 

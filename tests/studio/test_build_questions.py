@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from framelab.domain.study import StudyError, load_study
 from framelab.services import studio
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from framelab.web.database import db_session
 from framelab.web.studio import build_questions as bq
 from framelab.web.studio import build_scales as bs

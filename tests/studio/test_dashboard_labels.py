@@ -10,7 +10,7 @@ import pytest
 from framelab.services import studio
 from framelab.services.dashboard import dashboard, label_language
 from framelab.services.export import export_tidy
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from framelab.web.durations import duration_text
 from tests.factories import approve
 from tests.studio.conftest import SLUG

@@ -10,7 +10,7 @@ import pytest
 
 from framelab.domain.study import StudyError
 from framelab.services import studio
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from framelab.web.studio import editing
 from framelab.web.studio.forms import place_errors
 from tests.factories import approve, make_study

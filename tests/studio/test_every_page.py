@@ -17,7 +17,7 @@ import pytest
 from framelab.services import studio
 from framelab.services.export import export_tidy
 from framelab.services.flow import steps_for, withdraw
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from framelab.web.studio.views_run import DOWNLOADS
 from tests.factories import approve
 from tests.studio.conftest import RULE_VALUES, SLUG

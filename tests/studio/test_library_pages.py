@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from framelab.db.library import LibraryCard, LibraryEvent
 from framelab.db.review import AuditEvent
 from framelab.services import card_keys, cards
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from tests.studio.conftest import NOW, SLUG
 from tests.support.library_cards import synthetic_card, synthetic_rows
 

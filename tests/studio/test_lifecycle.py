@@ -10,8 +10,8 @@ from framelab.services import studio
 from framelab.services.accounts import Account
 from framelab.services.dashboard import dashboard
 from framelab.services.export import analysis_plan, export_id_for, export_tidy
-from framelab.services.studies import get_study
 from framelab.services.studio import LifecycleError, StudyLocked
+from framelab.services.study_versions import get_study
 from framelab.web.studio import editing
 from tests.factories import approve, make_study
 from tests.studio.conftest import SLUG

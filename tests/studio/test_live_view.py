@@ -20,7 +20,7 @@ import pytest
 from framelab.services import studio
 from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
-from framelab.services.studies import get_study, set_status
+from framelab.services.study_versions import get_study, set_status
 from tests.factories import make_study, valid_answers
 from tests.studio.conftest import NOW, SLUG
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from framelab.web.database import db_session
 from tests.studio.conftest import SLUG
 from tests.studio.test_build_questions import page_forms

@@ -15,8 +15,8 @@ from framelab.db import full_metadata
 from framelab.services import studio
 from framelab.services.dashboard import dashboard
 from framelab.services.flow import TERMINAL_STEPS, steps_for
-from framelab.services.studies import get_study, lock_hashes
 from framelab.services.studio import StudyLocked
+from framelab.services.study_versions import get_study, lock_hashes
 from framelab.web.i18n import language_name
 from tests.factories import approve
 from tests.studio.conftest import SLUG

@@ -13,7 +13,7 @@ import numpy as np
 
 from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
-from framelab.services.studies import set_status
+from framelab.services.study_versions import set_status
 from tests.factories import make_study, valid_answers
 from tests.studio.conftest import NOW, SLUG
 

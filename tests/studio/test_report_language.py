@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from tests.studio.conftest import SLUG
 from tests.studio.test_every_page import T0, _reach_state
 

@@ -19,7 +19,7 @@ from framelab.db.review import AuditEvent
 from framelab.domain.study import StudyError
 from framelab.services import accounts, audit, campaigns, review, studio
 from framelab.services.flow import participant_place
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from tests.factories import REVIEWER_EMAIL, approve, make_study, publish
 from tests.studio.conftest import SLUG
 

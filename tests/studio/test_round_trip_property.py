@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from framelab.domain.study import Study, load_study, study_from_data
 from framelab.domain.translation import text_units
 from framelab.services import studio
-from framelab.services.studies import publish_study
+from framelab.services.study_versions import publish_study
 from framelab.testing.forms import Form, parse_page
 from framelab.web.database import db_session
 from framelab.web.studio import build_frames, build_languages, editing

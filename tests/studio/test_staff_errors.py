@@ -18,7 +18,7 @@ import pytest
 
 from framelab.services import bundle, studio
 from framelab.services.export import export_tidy
-from framelab.services.studies import get_study
+from framelab.services.study_versions import get_study
 from tests.factories import approve
 from tests.studio.conftest import SLUG, build_app, copy_database
 from tests.studio.participants import complete_participant

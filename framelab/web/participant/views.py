@@ -71,13 +71,13 @@ from framelab.services.pseudonyms import (
 )
 from framelab.services.rehearsal import HEADER as REHEARSAL_HEADER
 from framelab.services.rehearsal import check_rehearsal_token
-from framelab.services.studies import (
+from framelab.services.study_language import study_language
+from framelab.services.study_versions import (
     LoadedStudy,
     StudyClosed,
     StudyNotFound,
     open_study_for_participants,
 )
-from framelab.services.study_language import study_language
 from framelab.web import assets
 from framelab.web.compression import allow_compression, unmask
 from framelab.web.database import db_engine, db_session

@@ -40,7 +40,7 @@ from werkzeug.wrappers import Response
 from framelab.db.models import utcnow
 from framelab.services import accounts, signin
 from framelab.services.accounts import PERMISSIONS, Account, role_allows, role_on_study
-from framelab.services.studies import StudyNotFound, get_study
+from framelab.services.study_versions import StudyNotFound, get_study
 from framelab.web.database import db_session
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.forms import LoginForm

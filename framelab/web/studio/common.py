@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from framelab.db.models import utcnow
 from framelab.domain.names import arm_name, text_name
-from framelab.services.studies import LoadedStudy
+from framelab.services.study_versions import LoadedStudy
 from framelab.web.database import db_session
 
 NAV = (

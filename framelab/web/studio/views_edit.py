@@ -16,8 +16,8 @@ from framelab.domain.names import arm_name
 from framelab.domain.study import Study, StudyError
 from framelab.services import studio
 from framelab.services.accounts import role_allows
-from framelab.services.studies import LoadedStudy
 from framelab.services.studio import LifecycleError, StudyLocked
+from framelab.services.study_versions import LoadedStudy
 from framelab.web.durations import duration_text
 from framelab.web.markdown import render_markdown
 from framelab.web.studio import build_frames, editing, planning

@@ -15,8 +15,8 @@ from framelab.domain.names import arm_name, place_name
 from framelab.domain.study import Study, StudyError
 from framelab.domain.values import describe_value
 from framelab.services import studio
-from framelab.services.studies import LoadedStudy
 from framelab.services.studio import StudyLocked
+from framelab.services.study_versions import LoadedStudy
 from framelab.web.studio import build_frames, editing
 from framelab.web.studio.auth import require_role
 from framelab.web.studio.blueprint import bp

@@ -23,8 +23,8 @@ from framelab.domain.translation import (
     unchanged_texts,
 )
 from framelab.services import studio
-from framelab.services.studies import LOCK_PARTS, LoadedStudy
 from framelab.services.studio import StudyLocked
+from framelab.services.study_versions import LOCK_PARTS, LoadedStudy
 from framelab.web.i18n import language_name, text_direction
 from framelab.web.studio import build_languages
 from framelab.web.studio.auth import can, require_role

@@ -17,7 +17,7 @@ from flask import request, url_for
 from framelab.db.models import Participant
 from framelab.domain.translation import translation_gaps
 from framelab.services import campaigns, review, studio
-from framelab.services.studies import LOCK_PARTS, LoadedStudy, lock_hashes
+from framelab.services.study_versions import LOCK_PARTS, LoadedStudy, lock_hashes
 from framelab.web.i18n import language_name
 from framelab.web.studio.auth import require_role
 from framelab.web.studio.blueprint import bp

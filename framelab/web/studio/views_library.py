@@ -31,7 +31,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from framelab.services import card_keys, library, library_view
 from framelab.services.cards import CardDetails, CardRefused
-from framelab.services.studies import LoadedStudy
+from framelab.services.study_versions import LoadedStudy
 from framelab.web.studio.auth import current_account, require_login, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session

@@ -11,8 +11,8 @@ from flask_wtf import FlaskForm
 
 from framelab.domain.study import Study, StudyError
 from framelab.services import studio
-from framelab.services.studies import LoadedStudy
 from framelab.services.studio import StudyLocked
+from framelab.services.study_versions import LoadedStudy
 from framelab.web.studio import build_questions as bq
 from framelab.web.studio import build_scales as bs
 from framelab.web.studio.auth import require_role

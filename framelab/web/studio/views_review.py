@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from framelab.domain.study import StudyError
 from framelab.services import audit, campaigns, review
-from framelab.services.studies import LoadedStudy
+from framelab.services.study_versions import LoadedStudy
 from framelab.web.studio.auth import current_account, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session

@@ -17,8 +17,8 @@ from framelab.services.dashboard import dashboard as dashboard_figures
 from framelab.services.dashboard import is_interim
 from framelab.services.export import EXPORT_FORMATS, write_export
 from framelab.services.live import live_results
-from framelab.services.studies import LoadedStudy, StudyConflict
 from framelab.services.studio import LifecycleError
+from framelab.services.study_versions import LoadedStudy, StudyConflict
 from framelab.web.durations import duration_text
 from framelab.web.i18n import language_name
 from framelab.web.studio.auth import can, current_account, require_role

@@ -11,8 +11,8 @@ from framelab.domain.names import arm_name
 from framelab.domain.study import StudyError, load_study
 from framelab.services import accounts, campaigns, invitations, review, studio
 from framelab.services.accounts import AccountError
-from framelab.services.studies import LoadedStudy
 from framelab.services.studio import StudyLocked
+from framelab.services.study_versions import LoadedStudy
 from framelab.web.i18n import UI_LANGUAGES, language_name
 from framelab.web.studio.auth import current_account, require_login, require_role
 from framelab.web.studio.blueprint import bp

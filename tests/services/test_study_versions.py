@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from framelab.db.models import StudyVersion
-from framelab.services import studies
+from framelab.services import study_versions
 from framelab.services.enrolment import start_participant
-from framelab.services.studies import (
+from framelab.services.study_versions import (
     StudyClosed,
     StudyConflict,
     StudyNotFound,
@@ -57,7 +57,7 @@ def test_going_live_locks_the_version_with_hashes_of_each_part(session, example_
     set_status(session, "torture-ban", "live", now=NOW + timedelta(days=1))
     version = session.query(StudyVersion).one()
     assert version.locked_at == NOW + timedelta(days=1)
-    assert studies.lock_hashes(example_spec) == {
+    assert study_versions.lock_hashes(example_spec) == {
         "frames": version.frames_hash,
         "items": version.items_hash,
         "design": version.design_hash,
