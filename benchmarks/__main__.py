@@ -59,7 +59,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", type=_ints, help="analysis sizes (default 10000,100000,1000000)")
     parser.add_argument("--draws", type=int, help="randomization-inference draws (default 10000)")
     parser.add_argument(
-        "--targets", help="flow targets, e.g. framelab/sqlite,reference/sqlite,hello"
+        "--targets",
+        help="flow targets, e.g. framelab/sqlite,reference/sqlite,hello,framelab@HEAD~3/sqlite",
+    )
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        help="also serve framelab as of git revision REV beside the working tree, in the "
+        "same interleaved rounds, and print the after/before ratio per round",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args(argv)
@@ -77,10 +84,14 @@ def flow_targets(args: argparse.Namespace, log) -> list[flow_bench.Target]:
         wanted = ["framelab/sqlite", "reference/sqlite", "hello", "otree"]
         if not args.quick:
             wanted[2:2] = ["framelab/postgresql", "reference/postgresql"]
+    if args.before:
+        backends = [n.partition("/")[2] for n in wanted if n.startswith("framelab/")]
+        wanted += [f"framelab@{args.before}/{backend}" for backend in backends]
     targets = []
     postgres_reason: str | None = None  # "" once PostgreSQL answered
     for name in wanted:
         app, _, backend = name.partition("/")
+        app, _, revision = app.partition("@")
         if app == "otree":
             reason = flow_bench.otree_status()
             if reason:
@@ -94,7 +105,7 @@ def flow_targets(args: argparse.Namespace, log) -> list[flow_bench.Target]:
             if postgres_reason:
                 log(f"  {name} skipped: PostgreSQL unavailable ({postgres_reason})")
                 continue
-        targets.append(flow_bench.Target(app, backend))
+        targets.append(flow_bench.Target(app, backend, revision))
     return targets
 
 

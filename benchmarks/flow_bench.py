@@ -14,8 +14,8 @@ import os
 import pstats
 import random
 import shutil
-import tempfile
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -351,6 +351,8 @@ def make_workdir() -> Path:
 
 def remove_workdir(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+    # Forget the worktrees of revisions served from it (--before).
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "prune"], check=False, capture_output=True)
 
 
 def otree_status() -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Any
 
 # (name, target description, comparison) — every ratio is measured within one run.
@@ -11,6 +12,42 @@ FLOW_VS_OTREE = 8.0
 P99_AT_50_MS = 60.0
 ANALYSIS_VS_FLOOR = 1.5
 ANALYSIS_1M_MB = 2048.0
+AFTER_VS_BEFORE = 0.97  # issue 18: a cleanup keeps the participant flow at least as fast
+
+
+def before_after(flow: list[dict]) -> list[dict]:
+    """framelab against framelab@REV (`--before REV`), round by round of the same run.
+
+    The ratio of each interleaved round's participants/s (after / before); the median is
+    the figure, the lowest and highest round its spread.
+    """
+    rows = []
+    for before in flow:
+        app, _, backend = before["target"].partition("/")
+        if not app.startswith("framelab@"):
+            continue
+        after = _flow(
+            flow, f"framelab/{backend}", before["concurrency"], paced=bool(before.get("think_s"))
+        )
+        pairs = zip(
+            (after or {}).get("rounds_participants_per_s", []),
+            before.get("rounds_participants_per_s", []),
+            strict=False,
+        )
+        ratios = sorted(r for a, b in pairs if (r := _ratio(a, b)) is not None)
+        if not ratios:
+            continue
+        paced = f" paced {before['think_s']:g}s" if before.get("think_s") else ""
+        row = _row(
+            f"flow/{backend} c={before['concurrency']}{paced}: framelab / {app} (median round)",
+            statistics.median(ratios),
+            ">=",
+            AFTER_VS_BEFORE,
+        )
+        row.update(rounds=len(ratios), low=round(ratios[0], 3), high=round(ratios[-1], 3))
+        row["name"] += f", {len(ratios)} rounds {ratios[0]:.2f}-{ratios[-1]:.2f}"
+        rows.append(row)
+    return rows
 
 
 def _flow(records: list[dict], target: str, level: int, *, paced: bool = False) -> dict | None:
@@ -102,7 +139,7 @@ def targets(flow: list[dict], analysis: dict[str, Any]) -> list[dict]:
                     limit,
                 )
             )
-    return rows
+    return rows + before_after(flow)
 
 
 def _row(name: str, value: float | None, op: str, limit: float | None) -> dict:
