@@ -36,14 +36,8 @@ from framelab.domain.parsing import (
     _Yaml12Loader,
     parse_study_text,
 )
-from framelab.domain.study import (
-    MAX_TARGET_N,
-    SEED_MAX,
-    SEED_MIN,
-    StudyError,
-    load_study,
-    study_from_data,
-)
+from framelab.domain.study import StudyError, load_study, study_from_data
+from framelab.domain.study_sections import MAX_TARGET_N, SEED_MAX, SEED_MIN
 from framelab.services.enrolment import start_participant
 from framelab.services.study_versions import get_study
 from tests.factories import EXAMPLE, ROOT, publish, session_for, study_data
