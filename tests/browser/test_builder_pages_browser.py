@@ -11,9 +11,9 @@ import pytest
 from argon2 import PasswordHasher
 
 from framelab import create_app
+from framelab.domain.builder import build_languages
 from framelab.services import accounts
 from framelab.services.study_versions import get_study
-from framelab.web.studio import build_languages
 from tests.conftest import run_axe
 from tests.factories import make_study, publish, session_factory_for
 from tests.support.live import serve

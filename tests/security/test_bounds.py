@@ -553,7 +553,7 @@ def test_the_plan_page_answers_a_non_finite_alpha_with_a_form_error(client_for, 
 
 
 def test_plan_power_refuses_what_the_form_would_not_send():
-    from framelab.web.studio.planning import plan_power
+    from framelab.services.power_planner import plan_power
 
     spec = study_from_data(study_data())
     for bad in (math.nan, math.inf):
@@ -571,11 +571,11 @@ LABELS = ["$5 or $10", r"$\frac{1}{$ off", "$^$", "pay $x_1$ now"]
 
 @pytest.mark.parametrize("label", LABELS)
 def test_arm_labels_with_dollar_signs_are_drawn_as_written(label):
-    from analysis.report import plots, render_html
+    from analysis.report import charts, render_html
     from tests.report.handmade import handmade_results
 
-    rows = [plots.IntervalRow(label=label, estimate=0.1, low=0.0, high=0.2)]
-    svg = plots.interval_plot(rows, title="Effects", xlabel=label, description="d")
+    rows = [charts.IntervalRow(label=label, estimate=0.1, low=0.0, high=0.2)]
+    svg = charts.interval_plot(rows, title="Effects", xlabel=label, description="d")
     drawn = re.findall(r"<text[^>]*>([^<]*)</text>", svg.split("</title>", 1)[1])
     assert label.replace("&", "&amp;") in drawn, drawn
     results = handmade_results()

@@ -1,4 +1,4 @@
-"""Frames page edits: the pure functions (framelab.web.studio.build_frames) and, through the
+"""Frames page edits: the pure functions (framelab.domain.builder.build_frames) and, through the
 Flask test client, a campaigner building a study from blank without the study file."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from html import unescape
 
 import pytest
 
+from framelab.domain.builder import build_frames as bf
 from framelab.domain.names import arm_name
 from framelab.domain.study import StudyError, load_study
 from framelab.services import studio
-from framelab.web.studio import build_frames as bf
 from tests.factories import approve, make_study
 
 # ------------------------------------------------------------------ pure edits

@@ -1,4 +1,4 @@
-"""The question and scale editors: pure edits (framelab.web.studio.build_questions,
+"""The question and scale editors: pure edits (framelab.domain.builder.build_questions,
 build_scales) and the same through the studio pages as a campaigner would use them."""
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from html.parser import HTMLParser
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from framelab.domain.builder import build_questions as bq
+from framelab.domain.builder import build_scales as bs
+from framelab.domain.builder.editing import edit_design
+from framelab.domain.builder.label_presets import PRESETS, matching_preset, sibling
+from framelab.domain.builder.question_types import change_type
 from framelab.domain.study import StudyError, load_study
 from framelab.services import studio
 from framelab.services.study_versions import get_study
 from framelab.web.database import db_session
-from framelab.web.studio import build_questions as bq
-from framelab.web.studio import build_scales as bs
-from framelab.web.studio.editing import edit_design
-from framelab.web.studio.label_presets import PRESETS, matching_preset, sibling
-from framelab.web.studio.question_types import change_type
 from tests.factories import approve, make_study, study_data
 from tests.studio.conftest import SLUG
 
@@ -634,7 +634,7 @@ def test_saving_unchanged_scales_keeps_member_order_and_unrelated_reverse_flags(
 
 
 def test_texts_written_in_the_question_editor_leave_the_untranslated_list():
-    from framelab.web.studio.build_languages import add_language
+    from framelab.domain.builder.build_languages import add_language
 
     spec = add_language(make_study(), "pt")  # every pt text a copy of English, listed
     support = spec.item("support")
@@ -652,7 +652,7 @@ def test_texts_written_in_the_question_editor_leave_the_untranslated_list():
 
 
 def test_renaming_a_question_carries_its_uses_along():
-    from framelab.web.studio.build_languages import add_language
+    from framelab.domain.builder.build_languages import add_language
 
     spec = add_language(make_study(), "pt")
     renamed = bq.rename_item(spec, "ideology", "left_right")

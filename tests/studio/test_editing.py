@@ -1,4 +1,4 @@
-"""Form values -> study spec (framelab.web.studio.editing) and saving unchanged forms on live studies."""
+"""Form values -> study spec (framelab.domain.builder.editing) and saving unchanged forms on live studies."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from html import unescape
 
 import pytest
 
+from framelab.domain.builder import editing
 from framelab.domain.study import StudyError
 from framelab.services import studio
 from framelab.services.study_versions import get_study
-from framelab.web.studio import editing
 from framelab.web.studio.forms import place_errors
 from tests.factories import approve, make_study
 from tests.studio.conftest import SLUG

@@ -15,13 +15,13 @@ from babel.messages.pofile import read_po, write_po
 from sqlalchemy.exc import IntegrityError
 
 from framelab.db.migrate import upgrade
+from framelab.domain.builder import build_languages
+from framelab.domain.builder.label_presets import PRESETS, prefilled_labels
 from framelab.domain.study import StudyError
 from framelab.domain.translation import interface_msgids, text_units, translation_gaps
 from framelab.services import accounts, studio
 from framelab.services.studio import TranslationIncomplete
 from framelab.services.study_versions import get_study
-from framelab.web.studio import build_languages
-from framelab.web.studio.label_presets import PRESETS, prefilled_labels
 from framelab.web.studio.translator_files import read_translator_file, texts_csv, texts_po
 from tests.factories import approve, make_study
 from tests.studio.conftest import NOW, PASSWORD, SLUG

@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from framelab.domain.builder import editing
 from framelab.services import studio
 from framelab.services.accounts import Account
 from framelab.services.dashboard import dashboard
 from framelab.services.export import analysis_plan, export_id_for, export_tidy
 from framelab.services.studio import LifecycleError, StudyLocked
 from framelab.services.study_versions import get_study
-from framelab.web.studio import editing
 from tests.factories import approve, make_study
 from tests.studio.conftest import SLUG
 from tests.studio.participants import complete_participant

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from html import unescape
 
+from framelab.domain.builder import build_frames as bf
+from framelab.domain.builder import build_questions as bq
 from framelab.domain.confounds import check_study
 from framelab.domain.names import arm_name, arm_names, place_name, text_name
 from framelab.domain.translation import text_units
 from framelab.services import studio
-from framelab.web.studio import build_frames as bf
-from framelab.web.studio import build_questions as bq
 from tests.factories import make_study
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from framelab.web.studio.planning import MAX_SIMS, simulated_power
+from framelab.services.power_planner import MAX_SIMS, simulated_power
 from tests.factories import make_study
 
 SLUG = "torture-ban"

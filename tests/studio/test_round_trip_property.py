@@ -26,13 +26,13 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from pydantic import BaseModel
 
+from framelab.domain.builder import build_frames, build_languages, editing
 from framelab.domain.study import Study, load_study, study_from_data
 from framelab.domain.translation import text_units
 from framelab.services import studio
 from framelab.services.study_versions import publish_study
 from framelab.testing.forms import Form, parse_page
 from framelab.web.database import db_session
-from framelab.web.studio import build_frames, build_languages, editing
 from framelab.web.studio.forms import plan_form
 from tests.factories import make_study
 from tests.studio.conftest import NOW, build_app, copy_database, sign_in

@@ -23,12 +23,12 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, InputRequired, NumberRange, Optional
 
+from framelab.domain.builder.build_questions import ui_phase, ui_role
+from framelab.domain.builder.label_presets import PRESETS, matching_preset
 from framelab.domain.study import Item, Study
 from framelab.domain.values import describe_value
 from framelab.web.i18n import language_name
-from framelab.web.studio.build_questions import ui_phase, ui_role
 from framelab.web.studio.forms import Places, field_name
-from framelab.web.studio.label_presets import PRESETS, matching_preset
 
 TYPE_CHOICES = {
     "likert": "Scale of 5 or 7 points (agree, support, likely …)",

@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import Field, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired
 
+from framelab.domain.builder.build_scales import scale_candidates
 from framelab.domain.study import Item, Scale, Study
-from framelab.web.studio.build_scales import scale_candidates
 from framelab.web.studio.forms import MultiCheckboxField, Places
 from framelab.web.studio.forms_questions import (
     DESIRED_CHOICES,

@@ -11,6 +11,7 @@ from typing import Any
 from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_wtf import FlaskForm
 
+from framelab.domain.builder import build_frames, editing
 from framelab.domain.confounds import check_study
 from framelab.domain.names import arm_name
 from framelab.domain.study import Study, StudyError
@@ -20,7 +21,6 @@ from framelab.services.studio import LifecycleError, StudyLocked
 from framelab.services.study_versions import LoadedStudy
 from framelab.web.durations import duration_text
 from framelab.web.markdown import render_markdown
-from framelab.web.studio import build_frames, editing, planning
 from framelab.web.studio.auth import current_account, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
@@ -234,7 +234,7 @@ def _apply_plan(
 ) -> Study:
     # Read-only parts are disabled fields, which browsers do not send: they stay as they are.
     if plan_locked:
-        return spec if target_locked else planning.set_target(spec, form.target_n.data)
+        return spec if target_locked else editing.set_target(spec, form.target_n.data)
     plan = {
         name: form[name].data or []
         for name in ("primary", "secondary", "covariates", "moderators", "exclude")
@@ -242,7 +242,7 @@ def _apply_plan(
     plan["alpha"] = float(form.alpha.data)
     plan["correction"] = form.correction.data
     edited = editing.edit_plan(spec, plan)
-    return edited if target_locked else planning.set_target(edited, form.target_n.data)
+    return edited if target_locked else editing.set_target(edited, form.target_n.data)
 
 
 def _design_form(spec: Study) -> tuple[type[FlaskForm], Places]:
@@ -327,7 +327,7 @@ def use_target(study: LoadedStudy) -> Any:
         return _raise_target(study, form.target_n.data, back)
     try:
         studio.update_study(
-            session(), study.slug, planning.set_target(study.spec, form.target_n.data), now=now()
+            session(), study.slug, editing.set_target(study.spec, form.target_n.data), now=now()
         )
     except (StudyError, StudyLocked) as exc:
         flash(str(exc), "error")

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 
+from framelab.domain.builder import build_frames, editing
 from framelab.domain.confounds import check_study, placeholder_locations
 from framelab.domain.names import arm_name, place_name
 from framelab.domain.study import Study, StudyError
@@ -17,7 +18,6 @@ from framelab.domain.values import describe_value
 from framelab.services import studio
 from framelab.services.studio import StudyLocked
 from framelab.services.study_versions import LoadedStudy
-from framelab.web.studio import build_frames, editing
 from framelab.web.studio.auth import require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session

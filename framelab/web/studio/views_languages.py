@@ -12,6 +12,8 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from framelab.domain.builder import build_languages
+from framelab.domain.builder.label_presets import TRANSLATION_NOTE, prefilled_labels
 from framelab.domain.names import text_name
 from framelab.domain.study import Study, StudyError
 from framelab.domain.translation import (
@@ -26,12 +28,10 @@ from framelab.services import studio
 from framelab.services.studio import StudyLocked
 from framelab.services.study_versions import LOCK_PARTS, LoadedStudy
 from framelab.web.i18n import language_name, text_direction
-from framelab.web.studio import build_languages
 from framelab.web.studio.auth import can, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
 from framelab.web.studio.forms import ActionForm
-from framelab.web.studio.label_presets import TRANSLATION_NOTE, prefilled_labels
 from framelab.web.studio.translator_files import read_translator_file, texts_csv, texts_po
 
 ACTIVE = "studio.languages"

@@ -9,15 +9,18 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 
+from framelab.domain.builder import build_questions as bq
+from framelab.domain.builder import build_scales as bs
+from framelab.domain.builder.build_scales import scale_references
+from framelab.domain.builder.label_presets import PRESETS, TRANSLATION_NOTE
+from framelab.domain.builder.question_references import item_references, position
+from framelab.domain.builder.question_types import change_type
 from framelab.domain.study import Study, StudyError
 from framelab.services import studio
 from framelab.services.studio import StudyLocked
 from framelab.services.study_versions import LoadedStudy
-from framelab.web.studio import build_questions as bq
-from framelab.web.studio import build_scales as bs
 from framelab.web.studio.auth import require_role
 from framelab.web.studio.blueprint import bp
-from framelab.web.studio.build_scales import scale_references
 from framelab.web.studio.common import now, render_study, session
 from framelab.web.studio.forms import field_name, place_errors
 from framelab.web.studio.forms_questions import (
@@ -33,9 +36,6 @@ from framelab.web.studio.forms_questions import (
     type_form,
 )
 from framelab.web.studio.forms_scales import scale_form
-from framelab.web.studio.label_presets import PRESETS, TRANSLATION_NOTE
-from framelab.web.studio.question_references import item_references, position
-from framelab.web.studio.question_types import change_type
 
 Errors = list[tuple[str, str]]
 

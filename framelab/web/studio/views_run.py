@@ -17,6 +17,13 @@ from framelab.services.dashboard import dashboard as dashboard_figures
 from framelab.services.dashboard import is_interim
 from framelab.services.export import EXPORT_FORMATS, write_export
 from framelab.services.live import live_results
+from framelab.services.power_planner import (
+    TYPICAL_DIFFERENCE,
+    TYPICAL_SD,
+    default_n_per_arm,
+    plan_power,
+    simulated_power,
+)
 from framelab.services.studio import LifecycleError
 from framelab.services.study_versions import LoadedStudy, StudyConflict
 from framelab.web.durations import duration_text
@@ -25,13 +32,6 @@ from framelab.web.studio.auth import can, current_account, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
 from framelab.web.studio.forms import ActionForm, PowerForm
-from framelab.web.studio.planning import (
-    TYPICAL_DIFFERENCE,
-    TYPICAL_SD,
-    default_n_per_arm,
-    plan_power,
-    simulated_power,
-)
 from framelab.web.studio.views_launch import close_confirmed, launch_confirmed
 from framelab.web.studio.views_review import review_required
 

@@ -1,4 +1,5 @@
-"""Power planner figures for a study's design (pure; analysis.power does the statistics)."""
+"""The studio's power planner: figures for a study's design (no database; analysis.power and
+`framelab.services.power_design` do the statistics)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from analysis.power import n_per_arm, power, power_summary
 from framelab.domain.study import Study
+from framelab.services.power_design import design_inputs, simulate_design
 
 TYPICAL_SD = 1.6  # a 7-point attitude item's SD in persuasion studies is about 1.5-1.8
 TYPICAL_DIFFERENCE = 0.25  # a quarter of a scale point: d = 0.16, a typical small effect
@@ -85,15 +87,6 @@ def plan_power(
     )
 
 
-def set_target(spec: Study, target_n: int | None) -> Study:
-    """The spec with a new target sample (completed participants); None removes it."""
-    from framelab.domain.study import study_from_data
-
-    data = spec.model_dump(mode="json")
-    data["target_n"] = target_n
-    return study_from_data(data)
-
-
 # The studio's simulation runs inside the request, so its work is bounded: about
 # WORK_BUDGET participant-draws in all (roughly a second on one core), at least
 # MIN_SIMS simulated studies per sample size, and none beyond MAX_PARTICIPANTS
@@ -124,8 +117,6 @@ def simulated_power(
     covariate_r2: float,
 ) -> SimulatedPlan:
     """Power of each frame for the study as written, by a bounded simulation."""
-    from framelab.services.power_design import design_inputs, simulate_design
-
     weights = spec.weights()
     frame_weight = min(weights[a.id] for a in spec.frame_arms)
     completes = math.ceil(per_arm * sum(weights.values()) / frame_weight)

@@ -29,11 +29,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from framelab.domain.errors import StudyError
-from framelab.domain.study import Item, Study, study_from_data
-from framelab.web.studio.editing import localized_data
-from framelab.web.studio.label_presets import PRESETS, matching_preset, sibling
-from framelab.web.studio.question_data import (
+from framelab.domain.builder.editing import localized_data
+from framelab.domain.builder.label_presets import PRESETS, matching_preset, sibling
+from framelab.domain.builder.question_data import (
     item_data,
     labels_data,
     lines,
@@ -42,7 +40,7 @@ from framelab.web.studio.question_data import (
     preset_likert,
     validated,
 )
-from framelab.web.studio.question_references import (
+from framelab.domain.builder.question_references import (
     PLAN_LISTS,
     drop_from_plan,
     in_use_error,
@@ -50,6 +48,8 @@ from framelab.web.studio.question_references import (
     option_references,
     position,
 )
+from framelab.domain.errors import StudyError
+from framelab.domain.study import Item, Study, study_from_data
 
 ROLES_WITH_DIRECTION = ("outcome", "intent")
 # English words left out of an identifier made from a question ("How much do you support

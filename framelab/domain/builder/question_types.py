@@ -12,11 +12,11 @@ choice from two numbered options, to be edited next. Fields of the old type go.
 
 from __future__ import annotations
 
+from framelab.domain.builder.label_presets import PRESETS, option_label
+from framelab.domain.builder.question_data import item_data, new_text, preset_likert, validated
+from framelab.domain.builder.question_references import position
 from framelab.domain.errors import StudyError
 from framelab.domain.study import Item, Study
-from framelab.web.studio.label_presets import PRESETS, option_label
-from framelab.web.studio.question_data import item_data, new_text, preset_likert, validated
-from framelab.web.studio.question_references import position
 
 # Fields that belong to one item type (items.py rejects them on any other type).
 TYPE_FIELDS = ("points", "labels", "reverse", "min_label", "max_label", "yes_label")

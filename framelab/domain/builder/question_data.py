@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from framelab.domain.builder.editing import localized_data
+from framelab.domain.builder.label_presets import PRESETS
 from framelab.domain.errors import StudyError
 from framelab.domain.study import Study, study_from_data
 from framelab.domain.translation import text_units
-from framelab.web.studio.editing import localized_data
-from framelab.web.studio.label_presets import PRESETS
 
 
 def lines(text: str | None) -> list[str]:

@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from framelab.domain.builder.question_data import optional_text
+from framelab.domain.builder.question_references import Reference, drop_from_plan, plan_references
 from framelab.domain.errors import StudyError
 from framelab.domain.study import Item, Study, study_from_data
-from framelab.web.studio.question_data import optional_text
-from framelab.web.studio.question_references import Reference, drop_from_plan, plan_references
 
 
 def scale_candidates(spec: Study) -> list[Item]:

@@ -20,11 +20,11 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from framelab.domain.builder.label_presets import preset_labels_for
 from framelab.domain.errors import StudyError
 from framelab.domain.localized import LANGUAGE_PATTERN
 from framelab.domain.study import Study, study_from_data
 from framelab.domain.translation import CATALOG_REGISTERS, TextUnit, interface_msgids, text_units
-from framelab.web.studio.label_presets import preset_labels_for
 
 
 def _node(data: Any, path: tuple[str | int, ...]) -> Any:

@@ -3,7 +3,7 @@ no database).
 
 Each function takes the current spec and the campaigner's choice and returns the edited
 spec, raising StudyError with study-file locations (shown next to the fields). Like
-framelab.web.studio.editing, the data keep their original shapes, so an edit that changes
+framelab.domain.builder.editing, the data keep their original shapes, so an edit that changes
 nothing gives the same content hash.
 
 Weights and block size follow the arms: a new arm gets weight 1 when the design has
@@ -19,8 +19,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from framelab.domain.builder.editing import keep_order, localized_data
 from framelab.domain.study import Study, StudyError, study_from_data
-from framelab.web.studio.editing import keep_order, localized_data
 
 PLACEHOLDER_TITLE = "TO FILL: title of the message"
 PLACEHOLDER_BODY = "TO FILL: the message of this frame.\n"

@@ -81,6 +81,13 @@ def edit_texts(
     return study_from_data(data)
 
 
+def set_target(spec: Study, target_n: int | None) -> Study:
+    """The spec with a new target sample (completed participants); None removes it."""
+    data = _data(spec)
+    data["target_n"] = target_n
+    return study_from_data(data)
+
+
 def edit_plan(spec: Study, plan: Mapping[str, Any]) -> Study:
     """The spec with a new analysis plan section."""
     data = _data(spec)
