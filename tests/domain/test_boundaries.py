@@ -18,7 +18,11 @@ import pytest
 from tests.domain.factories import ROOT
 
 PACKAGE = ROOT / "framelab" / "domain"
-MODULES = sorted(path.stem for path in PACKAGE.glob("*.py") if path.stem != "__init__")
+MODULES = sorted(
+    ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+    for path in PACKAGE.rglob("*.py")
+    if path.name != "__init__.py"
+)
 
 
 def test_importing_the_domain_pulls_in_neither_flask_nor_sqlalchemy():
@@ -65,14 +69,15 @@ def _runtime_imports(tree: ast.AST) -> set[str]:
                 visit(child)
             return
         if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == "framelab.domain":
-                found.update(alias.name for alias in node.names)
-            elif node.module.startswith("framelab.domain."):
-                found.add(node.module.split(".")[2])
+            if node.module == "framelab.domain" or node.module.startswith("framelab.domain."):
+                base = node.module.removeprefix("framelab.domain").lstrip(".")
+                found.add(base)  # `from framelab.domain.x import name`
+                # `from framelab.domain.builder import editing`: a module of a package
+                found.update(f"{base}.{alias.name}".lstrip(".") for alias in node.names)
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("framelab.domain."):
-                    found.add(alias.name.split(".")[2])
+                    found.add(alias.name.removeprefix("framelab.domain."))
         for child in ast.iter_child_nodes(node):
             visit(child)
 
@@ -82,7 +87,9 @@ def _runtime_imports(tree: ast.AST) -> set[str]:
 
 def _domain_graph() -> dict[str, set[str]]:
     return {
-        name: _runtime_imports(ast.parse((PACKAGE / f"{name}.py").read_text(encoding="utf-8")))
+        name: _runtime_imports(
+            ast.parse((PACKAGE / f"{name.replace('.', '/')}.py").read_text(encoding="utf-8"))
+        )
         for name in MODULES
     }
 
@@ -113,6 +120,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str]:
 def test_the_domain_import_graph_has_no_circle():
     graph = _domain_graph()
     assert "checks" in graph["study"]  # the graph is read: a Study runs the cross-field checks
+    assert "builder.editing" in graph["builder.build_frames"]  # subpackages too
     assert _cycle(graph) == []
 
 

@@ -8,6 +8,7 @@ from html import unescape
 
 import pytest
 
+from framelab.domain.builder import build_design as bd
 from framelab.domain.builder import build_frames as bf
 from framelab.domain.names import arm_name
 from framelab.domain.study import StudyError, load_study
@@ -22,17 +23,17 @@ def blank(languages=("en",)):
 
 
 def test_valid_block_sizes_are_multiples_of_the_total_weight():
-    assert bf.valid_block_sizes({"a": 1, "b": 1, "c": 2}) == [4, 8, 12, 16, 20, 24]
-    assert bf.valid_block_sizes({"a": 1, "b": 1}, current=40) == [2, 4, 6, 8, 10, 12, 40]
-    assert bf.fit_block_size(10, 4) == 12  # 2.5 rounds: ties go up
-    assert bf.fit_block_size(9, 4) == 8
-    assert bf.fit_block_size(1, 4) == 4
-    assert bf.fit_block_size(None, 4) is None
-    assert bf.block_size_label(8, {"a": 1, "b": 1, "c": 1, "d": 1}) == (
+    assert bd.valid_block_sizes({"a": 1, "b": 1, "c": 2}) == [4, 8, 12, 16, 20, 24]
+    assert bd.valid_block_sizes({"a": 1, "b": 1}, current=40) == [2, 4, 6, 8, 10, 12, 40]
+    assert bd.fit_block_size(10, 4) == 12  # 2.5 rounds: ties go up
+    assert bd.fit_block_size(9, 4) == 8
+    assert bd.fit_block_size(1, 4) == 4
+    assert bd.fit_block_size(None, 4) is None
+    assert bd.block_size_label(8, {"a": 1, "b": 1, "c": 1, "d": 1}) == (
         "8: every arm twice in each block of 8 participants"
     )
-    assert "sum(weights)" not in bf.plain_message("10 is not a multiple of sum(weights) = 4")
-    assert bf.plain_message("10 is not a multiple of sum(weights) = 4") == (
+    assert "sum(weights)" not in bd.plain_message("10 is not a multiple of sum(weights) = 4")
+    assert bd.plain_message("10 is not a multiple of sum(weights) = 4") == (
         "10 does not fit the arm weights: choose a multiple of 4"
     )
 
@@ -451,9 +452,9 @@ def test_blocking_groups_answers_into_strata_and_an_unchanged_form_keeps_the_has
     spec = make_study()  # blocked on ideology, strata left [1, 2], centre [3], right [4, 5]
     groups = {1: "left", 2: "left", 3: "centre", 4: "right", 5: "right"}
     kwargs = {"scheme": "blocked", "seed": spec.design.seed, "block_by": "ideology"}
-    same = bf.edit_design(spec, **kwargs, groups=groups, block_size=10)
+    same = bd.edit_design(spec, **kwargs, groups=groups, block_size=10)
     assert same.content_hash() == spec.content_hash()
-    regrouped = bf.edit_design(
+    regrouped = bd.edit_design(
         spec,
         **kwargs,
         groups={1: "Left wing", 2: "Left wing", 3: "Rest", 4: "Rest", 5: "Rest"},
@@ -461,16 +462,16 @@ def test_blocking_groups_answers_into_strata_and_an_unchanged_form_keeps_the_has
     )
     assert regrouped.design.strata == {"left_wing": [1, 2], "rest": [3, 4, 5]}
     assert regrouped.strata() == ["left_wing", "rest"]
-    ungrouped = bf.edit_design(spec, **kwargs, groups={}, block_size=10)
+    ungrouped = bd.edit_design(spec, **kwargs, groups={}, block_size=10)
     assert ungrouped.design.strata is None and ungrouped.strata() == ["1", "2", "3", "4", "5"]
     # Another blocking question takes the groups given with it (one form sets both);
     # without groups it starts ungrouped. A scheme without blocking drops both.
-    other = bf.edit_design(
+    other = bd.edit_design(
         spec, scheme="blocked", seed=1, block_by="age_group", groups=None, block_size=None
     )
     assert other.design.block_by == "age_group" and other.design.strata is None
     assert other.design.block_size == 10
-    regrouped_other = bf.edit_design(
+    regrouped_other = bd.edit_design(
         spec,
         scheme="blocked",
         seed=1,
@@ -479,7 +480,7 @@ def test_blocking_groups_answers_into_strata_and_an_unchanged_form_keeps_the_has
         block_size=None,
     )
     assert regrouped_other.design.strata == {"young": [1, 2], "older": [3, 4]}
-    simple = bf.edit_design(
+    simple = bd.edit_design(
         spec, scheme="simple", seed=1, block_by="ideology", groups=groups, block_size=10
     )
     assert (simple.design.block_by, simple.design.strata, simple.design.block_size) == (
@@ -487,8 +488,8 @@ def test_blocking_groups_answers_into_strata_and_an_unchanged_form_keeps_the_has
         None,
         None,
     )
-    assert bf.strata_from_groups([1, 2, 3], {1: "a", 3: "a"}) == {"a": [1, 3], "answer_2": [2]}
-    assert bf.group_id(" 18-29 ") == "group_18_29"
+    assert bd.strata_from_groups([1, 2, 3], {1: "a", 3: "a"}) == {"a": [1, 3], "answer_2": [2]}
+    assert bd.group_id(" 18-29 ") == "group_18_29"
 
 
 def test_design_page_groups_the_answers_of_the_blocking_question(client_for, studio_app):

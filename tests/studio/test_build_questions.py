@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from framelab.domain.builder import build_question_edit as bqe
 from framelab.domain.builder import build_questions as bq
 from framelab.domain.builder import build_scales as bs
 from framelab.domain.builder.editing import edit_design
@@ -49,9 +50,9 @@ def same_texts(spec, localized):
     return {lang: localized.get(lang, spec.default_language) for lang in spec.languages}
 
 
-def unchanged_edit(spec, item) -> bq.ItemEdit:
+def unchanged_edit(spec, item) -> bqe.ItemEdit:
     """What the edit form submits when nothing is touched."""
-    edit = bq.ItemEdit(
+    edit = bqe.ItemEdit(
         texts=same_texts(spec, item.text),
         phase=bq.ui_phase(item),
         role=bq.ui_role(item),
@@ -274,12 +275,12 @@ def test_removing_a_used_question_names_every_use_and_can_remove_them_too():
 def test_removing_an_option_used_by_a_blocking_group_is_refused_unless_asked():
     spec = make_study()  # blocked on ideology: left [1, 2], centre [3], right [4, 5]
     edit = unchanged_edit(spec, spec.item("ideology"))
-    assert bq.edit_item(spec, "ideology", edit).content_hash() == spec.content_hash()
+    assert bqe.edit_item(spec, "ideology", edit).content_hash() == spec.content_hash()
     age = spec.item("age_group")
     edit = unchanged_edit(spec, age)
     edit.remove_options = {4}
     edit.new_option = {"en": "60+", "es": "60+", "fr": "60 ans et +", "ar": "60+"}
-    edited = bq.edit_item(spec, "age_group", edit).item("age_group")
+    edited = bqe.edit_item(spec, "age_group", edit).item("age_group")
     assert [o.value for o in edited.options] == [1, 2, 3, 5]
     assert edited.options[-1].label.get("fr") == "60 ans et +"
     blocked = edit_design(
@@ -293,19 +294,19 @@ def test_removing_an_option_used_by_a_blocking_group_is_refused_unless_asked():
     edit = unchanged_edit(blocked, blocked.item("age_group"))
     edit.remove_options = {4}
     with pytest.raises(StudyError) as info:
-        bq.edit_item(blocked, "age_group", edit)
+        bqe.edit_item(blocked, "age_group", edit)
     ((loc, message),) = info.value.errors
     assert loc == f"items[{blocked.items.index(blocked.item('age_group'))}].options"
     assert "blocking group 'old'" in message and "design.strata.old" in message
     edit.drop_references = True
-    dropped = bq.edit_item(blocked, "age_group", edit)
+    dropped = bqe.edit_item(blocked, "age_group", edit)
     assert dropped.design.strata == {"young": [1, 2], "old": [3]}
 
 
 def test_an_unchanged_edit_of_every_question_keeps_the_hash():
     for spec in (make_study(), english_study()):
         for item in spec.items:
-            same = bq.edit_item(spec, item.id, unchanged_edit(spec, item))
+            same = bqe.edit_item(spec, item.id, unchanged_edit(spec, item))
             assert same.content_hash() == spec.content_hash(), item.id
 
 
@@ -315,32 +316,32 @@ def test_roles_labels_and_direction_are_edited_as_the_form_says():
     edit = unchanged_edit(spec, support)
     edit.desired = "decrease"
     edit.preset = "favor_oppose_anes_7"
-    edited = bq.edit_item(spec, "support", edit).item("support")
+    edited = bqe.edit_item(spec, "support", edit).item("support")
     assert edited.desired == "decrease"
     assert edited.labels.get("en")[0] == "Oppose a great deal"
     edit = unchanged_edit(spec, support)
     edit.points = 5  # a preset follows the points: its 5-point sibling
-    fewer = bq.edit_item(spec, "support", edit).item("support")
+    fewer = bqe.edit_item(spec, "support", edit).item("support")
     assert (fewer.points, fewer.labels.get("en")[2]) == (5, "Neutral")
     edit = unchanged_edit(spec, spec.item("care_1"))
     edit.points = 7  # typed labels do not: five labels for seven points is an error
     with pytest.raises(StudyError, match=r"labels\.en: expected 7 labels"):
-        bq.edit_item(spec, "care_1", edit)
+        bqe.edit_item(spec, "care_1", edit)
     care = spec.item("care_2")
     edit = unchanged_edit(spec, care)
     assert edit.role == "value_item"
     edit.role = "attention_check"
     edit.correct = 4
-    check = bq.edit_item(spec, "care_2", edit).item("care_2")
+    check = bqe.edit_item(spec, "care_2", edit).item("care_2")
     assert (check.role, check.correct, check.value) == ("attention_check", 4, "care")
     edit = unchanged_edit(spec, spec.item("ideology"))
     edit.role = "covariate"
     edit.preset = "agree_5"
-    assert bq.edit_item(spec, "ideology", edit).item("ideology").labels.get("es")[2] == (
+    assert bqe.edit_item(spec, "ideology", edit).item("ideology").labels.get("es")[2] == (
         "Ni de acuerdo ni en desacuerdo"
     )
     edit.preset = "none"
-    assert bq.edit_item(spec, "ideology", edit).item("ideology").labels is None
+    assert bqe.edit_item(spec, "ideology", edit).item("ideology").labels is None
 
 
 def test_a_scale_is_built_by_ticking_items_with_reverse_coded_ones_ticked_separately():
@@ -622,7 +623,7 @@ def test_saving_unchanged_scales_keeps_member_order_and_unrelated_reverse_flags(
     assert same.item("equality_1").reverse
     assert same.content_hash() == spec.content_hash()
     care_1 = spec.item("care_1")
-    kept = bq.edit_item(spec, "care_1", unchanged_edit(spec, care_1))
+    kept = bqe.edit_item(spec, "care_1", unchanged_edit(spec, care_1))
     assert kept.content_hash() == spec.content_hash()
     # Leaving its last scale through the editor clears an item's reverse flag.
     flipped = bs.save_scale(spec, "care_values", ["care_1"], ["care_2"], "care")
@@ -639,12 +640,12 @@ def test_texts_written_in_the_question_editor_leave_the_untranslated_list():
     spec = add_language(make_study(), "pt")  # every pt text a copy of English, listed
     support = spec.item("support")
     assert "items.support.text" in spec.translation.untranslated["pt"]
-    same = bq.edit_item(spec, "support", unchanged_edit(spec, support))
+    same = bqe.edit_item(spec, "support", unchanged_edit(spec, support))
     assert same.content_hash() == spec.content_hash()
     edit = unchanged_edit(spec, support)
     edit.texts["pt"] = "Você apoia ou se opõe a esta lei?"
     edit.preset = "oppose_support_7"  # the preset's Portuguese labels replace the copies
-    edited = bq.edit_item(spec, "support", edit)
+    edited = bqe.edit_item(spec, "support", edit)
     left = edited.translation.untranslated["pt"]
     assert not [k for k in left if k.startswith(("items.support.text", "items.support.labels"))]
     assert "items.support.label" in left and "items.care_1.text" in left

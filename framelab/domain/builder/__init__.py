@@ -7,7 +7,8 @@ changes nothing gives the same content hash.
 
 - editing: texts, a frame's texts, the analysis plan, the design section; `localized_data`
 - build_frames: arms and frames (add, duplicate, move, remove, control, factors, weights)
-- build_questions / question_types / question_data / question_references: questions
+- build_design: scheme, seed, blocking groups, block sizes (and their plain words)
+- build_questions / build_question_edit / question_types / question_data / question_references: questions
 - build_scales: averaged indexes; build_languages: languages and translations
 - label_presets: the answer-label presets (agree, likely, ...) in every language
 """

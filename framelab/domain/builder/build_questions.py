@@ -2,9 +2,8 @@
 
 Public API::
 
-    NewQuestion, ItemEdit                     # what the add and edit forms submitted
+    NewQuestion                               # what the add form submitted
     add_item(spec, new) -> Study
-    edit_item(spec, item_id, edit) -> Study
     move_item(spec, item_id, direction, phase=None) -> Study     # "up" | "down"
     rename_item(spec, item_id, new_id) -> Study                  # its uses follow
     remove_item(spec, item_id, drop_references=False) -> Study
@@ -12,7 +11,8 @@ Public API::
     ui_role(item) / ui_phase(item)            # the form's view of role and phase
 
 What else names a question is found by ``question_references``; a change of answer
-kind is ``question_types.change_type``.
+kind is ``question_types.change_type``; the edit form's changes are
+``build_question_edit.edit_item``.
 Every function raises StudyError with study-file locations (``items[3].labels.es``),
 so the studio shows each message next to its field. A localized value keeps the
 shape it had (see ``editing.localized_data``); a new one takes the shape of the
@@ -29,14 +29,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from framelab.domain.builder.editing import localized_data
-from framelab.domain.builder.label_presets import PRESETS, matching_preset, sibling
 from framelab.domain.builder.question_data import (
     item_data,
-    labels_data,
     lines,
     new_text,
-    optional_text,
     preset_likert,
     validated,
 )
@@ -45,7 +41,6 @@ from framelab.domain.builder.question_references import (
     drop_from_plan,
     in_use_error,
     item_references,
-    option_references,
     position,
 )
 from framelab.domain.errors import StudyError
@@ -80,34 +75,6 @@ class NewQuestion:
     correct: int | None = None
 
 
-@dataclass
-class ItemEdit:
-    """The edit-question form (type-specific parts are ignored for other types)."""
-
-    texts: dict[str, str]
-    phase: str
-    role: str
-    required: bool
-    value: str | None = None
-    desired: str | None = None
-    correct: int | None = None
-    points: int | None = None
-    preset: str = ""  # "" = the labels typed below, "none" = numbers only, else a preset key
-    labels: dict[str, str] = field(default_factory=dict)  # one label per line
-    min_label: dict[str, str] = field(default_factory=dict)
-    max_label: dict[str, str] = field(default_factory=dict)
-    yes_label: dict[str, str] = field(default_factory=dict)
-    no_label: dict[str, str] = field(default_factory=dict)
-    option_labels: dict[int, dict[str, str]] = field(default_factory=dict)
-    remove_options: set[int] = field(default_factory=set)
-    # manipulation checks: option value -> the value it names ("" removes the tag)
-    option_tags: dict[int, str] = field(default_factory=dict)
-    new_option: dict[str, str] = field(default_factory=dict)
-    max_length: int | None = None
-    label: dict[str, str] | None = None  # short name for reports; None: not on the form
-    drop_references: bool = False
-
-
 # ------------------------------------------------------------------ reading
 
 
@@ -119,7 +86,7 @@ def ui_phase(item: Item) -> str:
     return "both" if len(item.phase) == 2 else item.phase[0]
 
 
-def _phases(ui: str) -> list[str]:
+def phases_from_ui(ui: str) -> list[str]:
     if ui not in ("pre", "post", "both"):
         raise StudyError([("phase", f"expected pre, post or both, got {ui!r}")])
     return ["pre", "post"] if ui == "both" else [ui]
@@ -141,7 +108,7 @@ def suggest_id(spec: Study, text: str) -> str:
     return candidate
 
 
-def _role_fields(
+def role_fields(
     spec: Study, data: dict[str, Any], role: str, value: str | None, desired: str | None
 ) -> None:
     """Set role, value tag and desired direction on item data from the form's choices."""
@@ -174,11 +141,11 @@ def add_item(spec: Study, new: NewQuestion) -> Study:
         "id": item_id,
         "type": new.type,
         "text": new_text(spec, texts),
-        "phase": _phases(new.phase),
+        "phase": phases_from_ui(new.phase),
         "required": new.required,
     }
     try:
-        _role_fields(spec, item, new.role, new.value, new.desired)
+        role_fields(spec, item, new.role, new.value, new.desired)
     except StudyError as exc:
         raise StudyError([(f"{loc}.{at}", msg) for at, msg in exc.errors]) from None
     if new.type == "likert":
@@ -296,119 +263,3 @@ def remove_item(spec: Study, item_id: str, drop_references: bool = False) -> Stu
     drop_from_plan(data, removed)
     data["design"] = {k: v for k, v in data["design"].items() if v is not None}
     return study_from_data(data)
-
-
-# ------------------------------------------------------------------ edit one question
-
-
-def edit_item(spec: Study, item_id: str, edit: ItemEdit) -> Study:
-    """The spec with one question's wording, answers, phase, role and flags replaced."""
-    index = position(spec, item_id)
-    loc = f"items[{index}]"
-    item = spec.items[index]
-    data = item_data(spec)
-    target = data["items"][index]
-    target["text"] = localized_data(target["text"], edit.texts, spec.default_language)
-    target["required"] = bool(edit.required)
-    try:
-        target["phase"] = _phases(edit.phase)
-        _role_fields(spec, target, edit.role, edit.value, edit.desired)
-    except StudyError as exc:
-        raise StudyError([(f"{loc}.{at}", msg) for at, msg in exc.errors]) from None
-    target["correct"] = edit.correct if edit.role == "attention_check" else None
-    if edit.label is not None:
-        target["label"] = optional_text(spec, target.get("label"), edit.label)
-    if item.type == "likert":
-        _edit_likert(spec, item, target, edit, loc)
-    elif item.type == "slider":
-        target["min_label"] = optional_text(spec, target.get("min_label"), edit.min_label)
-        target["max_label"] = optional_text(spec, target.get("max_label"), edit.max_label)
-    elif item.type == "binary":
-        target["yes_label"] = optional_text(spec, target.get("yes_label"), edit.yes_label)
-        target["no_label"] = optional_text(spec, target.get("no_label"), edit.no_label)
-    elif item.type == "choice":
-        _edit_options(spec, item, data, target, edit, loc)
-    else:
-        target["max_length"] = edit.max_length
-    return validated(data, before=spec)
-
-
-def _edit_likert(spec: Study, item: Item, target: dict[str, Any], edit: ItemEdit, loc: str) -> None:
-    points = edit.points or item.points
-    current = matching_preset(item, spec.languages, spec.default_language)
-    if edit.preset == "none":
-        target["points"], target["labels"] = points, None
-    elif edit.preset and edit.preset != current:
-        target["points"], target["labels"] = preset_likert(spec, edit.preset, loc)
-    elif current and points != item.points:
-        other = sibling(current, points)
-        if other is None:
-            raise StudyError(
-                [
-                    (
-                        f"{loc}.labels",
-                        f"the labels '{PRESETS[current].name}' have no {points}-point version; "
-                        "choose another label set or type your own",
-                    )
-                ]
-            )
-        target["points"], target["labels"] = preset_likert(spec, other, loc)
-    else:
-        target["points"] = points
-        typed = {lang: lines(edit.labels.get(lang)) for lang in spec.languages}
-        if item.labels is not None:
-            # A label written with surrounding spaces comes back stripped: keep the original.
-            for lang, words in typed.items():
-                original = item.labels.get(lang, spec.default_language)
-                if words == [w.strip() for w in original]:
-                    typed[lang] = original
-        has_any = any(typed.values())
-        target["labels"] = labels_data(spec, target.get("labels"), typed) if has_any else None
-
-
-def _edit_options(
-    spec: Study,
-    item: Item,
-    data: dict[str, Any],
-    target: dict[str, Any],
-    edit: ItemEdit,
-    loc: str,
-) -> None:
-    values = [o.value for o in item.options or []]
-    removed = {v for v in edit.remove_options if v in values}
-    refs = [
-        r
-        for v in sorted(removed)
-        for r in option_references(spec, item.id, v)
-        if not r.location.endswith(".correct")
-    ]
-    if refs and not edit.drop_references:
-        raise in_use_error(
-            f"{loc}.options",
-            "An option you chose to remove",
-            refs,
-            "Tick 'also remove removed options from the blocking groups', or change the "
-            "groups on the design page first.",
-        )
-    options = []
-    for option in target["options"]:
-        if option["value"] in removed:
-            continue
-        labels = edit.option_labels.get(option["value"])
-        if labels is not None:
-            option["label"] = localized_data(option["label"], labels, spec.default_language)
-        tag = edit.option_tags.get(option["value"])
-        if tag is not None:
-            if tag:
-                option["value_tag"] = tag
-            else:
-                option.pop("value_tag", None)
-        options.append(option)
-    new_label = {lang: (edit.new_option.get(lang) or "").strip() for lang in spec.languages}
-    if any(new_label.values()):
-        options.append({"value": max(values, default=0) + 1, "label": new_text(spec, new_label)})
-    target["options"] = options
-    strata = data["design"].get("strata")
-    if removed and strata and data["design"].get("block_by") == item.id:
-        kept = {k: [v for v in vs if v not in removed] for k, vs in strata.items()}
-        data["design"]["strata"] = {k: vs for k, vs in kept.items() if vs} or None

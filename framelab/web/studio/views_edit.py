@@ -11,7 +11,7 @@ from typing import Any
 from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_wtf import FlaskForm
 
-from framelab.domain.builder import build_frames, editing
+from framelab.domain.builder import build_design, editing
 from framelab.domain.confounds import check_study
 from framelab.domain.names import arm_name
 from framelab.domain.study import Study, StudyError
@@ -246,7 +246,7 @@ def _apply_plan(
 
 
 def _design_form(spec: Study) -> tuple[type[FlaskForm], Places]:
-    return plain_design_form(spec, build_frames.block_size_choices(spec))
+    return plain_design_form(spec, build_design.block_size_choices(spec))
 
 
 def _apply_design(spec: Study, form: FlaskForm) -> Study:
@@ -260,7 +260,7 @@ def _apply_design(spec: Study, form: FlaskForm) -> Study:
         if all(name in form for name in names):
             groups = {v: form[name].data or "" for v, name in zip(values, names, strict=True)}
     size = form["block_size"].data
-    return build_frames.edit_design(
+    return build_design.edit_design(
         spec,
         scheme=form.scheme.data,
         seed=form.seed.data,

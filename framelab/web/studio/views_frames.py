@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 
-from framelab.domain.builder import build_frames, editing
+from framelab.domain.builder import build_design, build_frames, editing
 from framelab.domain.confounds import check_study, placeholder_locations
 from framelab.domain.names import arm_name, place_name
 from framelab.domain.study import Study, StudyError
@@ -56,7 +56,7 @@ def _store(
     try:
         studio.update_study(session(), study.slug, build(), now=now())
     except StudyError as exc:
-        by_field, rest = place_errors(build_frames.plain_errors(exc.errors), places)
+        by_field, rest = place_errors(build_design.plain_errors(exc.errors), places)
         if prefix:
             by_field = {f"{prefix}-{name}": messages for name, messages in by_field.items()}
         return False, (by_field, rest), None
@@ -71,7 +71,7 @@ def _forms(spec: Study) -> dict[str, Any]:
     if spec.control_arm.frame is None:
         placebo_class, _ = placebo_form(spec)
         forms["placebo"] = placebo_class(prefix="placebo")
-    allocation_class, _ = allocation_form(spec, build_frames.block_size_choices(spec))
+    allocation_class, _ = allocation_form(spec, build_design.block_size_choices(spec))
     forms["allocation"] = allocation_class(prefix="share")
     if spec.design.scheme == "factorial":
         factors_class, _ = factors_form(spec)
@@ -216,7 +216,7 @@ def change_arm(study: LoadedStudy, arm_id: str) -> Any:
         edited = edit(spec, arm_id)
         studio.update_study(session(), study.slug, edited, now=now())
     except StudyError as exc:
-        for _loc, message in build_frames.plain_errors(exc.errors):
+        for _loc, message in build_design.plain_errors(exc.errors):
             flash(f"{name} was not changed: {message}", "error")
         return _back(study, f"arm-{arm_id}")
     except StudyLocked as exc:
@@ -247,7 +247,7 @@ def remove_arm(study: LoadedStudy, arm_id: str) -> Any:
                     session(), study.slug, build_frames.remove_arm(spec, arm_id), now=now()
                 )
             except StudyError as exc:
-                error = "; ".join(m for _l, m in build_frames.plain_errors(exc.errors))
+                error = "; ".join(m for _l, m in build_design.plain_errors(exc.errors))
             except StudyLocked as exc:
                 error = str(exc)
             else:
@@ -338,7 +338,7 @@ def arm_settings(study: LoadedStudy, arm_id: str) -> Any:
 def set_allocation(study: LoadedStudy) -> Any:
     """Shares (weights) of the arms and the block size; an empty field keeps its value."""
     spec = study.spec
-    form_class, places = allocation_form(spec, build_frames.block_size_choices(spec))
+    form_class, places = allocation_form(spec, build_design.block_size_choices(spec))
     form = form_class(prefix="share")
     if not form.validate_on_submit():
         return _page(study, {"allocation": form}, status=422)
@@ -349,9 +349,9 @@ def set_allocation(study: LoadedStudy) -> Any:
     block_size = None
     if "block_size" in form and (form.block_size.data or "").isdigit():
         block_size = int(form.block_size.data)
-        if build_frames.total_weight(weights) != build_frames.total_weight(current):
+        if build_design.total_weight(weights) != build_design.total_weight(current):
             # The sizes offered fit the old shares; the nearest size fitting the new ones.
-            block_size = build_frames.fit_block_size(block_size, build_frames.total_weight(weights))
+            block_size = build_design.fit_block_size(block_size, build_design.total_weight(weights))
     ok, errors, locked = _store(
         study, lambda: build_frames.set_allocation(spec, weights, block_size), places, "share"
     )

@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 
+from framelab.domain.builder import build_question_edit as bqe
 from framelab.domain.builder import build_questions as bq
 from framelab.domain.builder import build_scales as bs
 from framelab.domain.builder.build_scales import scale_references
@@ -206,9 +207,9 @@ def remove_question(study: LoadedStudy, item_id: str) -> Any:
 # ------------------------------------------------------------------ one question
 
 
-def _edit_from_form(form: FlaskForm, spec: Study, item_id: str) -> bq.ItemEdit:
+def _edit_from_form(form: FlaskForm, spec: Study, item_id: str) -> bqe.ItemEdit:
     item = spec.item(item_id)
-    edit = bq.ItemEdit(
+    edit = bqe.ItemEdit(
         texts=_per_language(form, spec, "text"),
         phase=form.phase.data,
         role=form.role.data,
@@ -258,7 +259,7 @@ def edit_question(study: LoadedStudy, item_id: str) -> Any:
         new_id = (form.item_id.data or "").strip()
 
         def build() -> Study:
-            edited = bq.edit_item(spec, item_id, _edit_from_form(form, spec, item_id))
+            edited = bqe.edit_item(spec, item_id, _edit_from_form(form, spec, item_id))
             return bq.rename_item(edited, item_id, new_id)
 
         ok, problems, locked = _save(study, build)
