@@ -27,9 +27,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from analysis.report.context import records
 from analysis.report.render import render_html
 from analysis.report.summary import Summary, campaigner_summary
+from analysis.report.values import records
 
 __all__ = ["Summary", "campaigner_summary", "render_html", "write_report"]
 

@@ -8,34 +8,17 @@ not a new estimate.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.report.i18n import Translator, translator
+from analysis.report.preregistration import Preregistration
+from analysis.report.values import is_number, records, short_label
 
-MINUS = "\u2212"
+__all__ = ["Outcome", "ReportContext"]
+
 PRIMARY_METHOD_DEFAULT = "difference_in_means"
-
-
-def is_number(value: Any) -> bool:
-    """True for a finite int/float that is not a bool."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return math.isfinite(value)
-
-
-def records(results: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
-    """The list of records under `key`, or an empty list when absent or null."""
-    value = results.get(key)
-    if isinstance(value, list):
-        return [r for r in value if isinstance(r, dict)]
-    if isinstance(value, dict) and value and all(isinstance(v, list) for v in value.values()):
-        # column-oriented tables ({"col": [..]}) are accepted as well
-        keys = list(value)
-        return [dict(zip(keys, row, strict=True)) for row in zip(*value.values(), strict=True)]
-    return []
 
 
 @dataclass(frozen=True)
@@ -372,77 +355,7 @@ class ReportContext:
         return out
 
 
-@dataclass(frozen=True)
-class Preregistration:
-    """What the results say about the plan's lock (``meta.provenance.lock``).
-
-    A plan counts as pre-registered only when a lock was recorded, the analysed
-    plan is the locked one, the lock's time is known and no analysed participant
-    arrived before it.
-    """
-
-    locked: bool
-    matches: bool
-    lock_hash: str | None
-    locked_at: str | None
-    before_lock: int | None
-    used_hash: str | None
-
-    @property
-    def preregistered(self) -> bool:
-        return (
-            self.locked
-            and self.matches
-            and self.locked_at is not None
-            and self.before_lock is not None
-            and self.before_lock == 0
-        )
-
-    @classmethod
-    def from_meta(cls, meta: Mapping[str, Any]) -> Preregistration:
-        lock = (meta.get("provenance") or {}).get("lock") or {}
-        before = meta.get("analysed_before_lock", lock.get("analysed_before_lock"))
-        return cls(
-            locked=bool(lock.get("plan_hash")),
-            matches=bool(lock.get("matches", False)),
-            lock_hash=lock.get("plan_hash"),
-            locked_at=lock.get("locked_at"),
-            before_lock=int(before) if is_number(before) else None,
-            # comparable with the lock's hash when framelab says how the lock hashed it
-            used_hash=lock.get("study_plan_hash") or meta.get("plan_hash"),
-        )
-
-
 def _level_key(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def is_pooled(record: Mapping[str, Any]) -> bool:
-    """The pooled value-match row (all frames together) rather than one frame's."""
-    return record.get("method") == "pooled" or record.get("arm") in (None, "pooled", "all")
-
-
-def short_label(label: Any, name: str) -> str:
-    """The outcome's label as the plan gives it; the column name only when it has none.
-
-    post_join_sms -> 'join sms' is the last resort for an unlabelled CSV column.
-    """
-    text = str(label).strip() if label else ""
-    if text:
-        return text
-    for prefix in ("post_scale_", "post_"):
-        if name.startswith(prefix):
-            name = name[len(prefix) :]
-            break
-    return name.replace("_", " ")
-
-
-def sentence_case(text: str) -> str:
-    """Upper-case the first letter only ('the Fair play frame' -> 'The Fair play frame')."""
-    return text[:1].upper() + text[1:]
-
-
-def unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))

@@ -23,10 +23,11 @@ from babel.numbers import get_decimal_symbol
 from markupsafe import Markup
 from matplotlib.figure import Figure as MplFigure
 
-from analysis.report import plots
-from analysis.report.context import ReportContext, is_number, records
-from analysis.report.figures import Figure
+from analysis.report import charts
+from analysis.report.charts import Figure
+from analysis.report.context import ReportContext
 from analysis.report.tables import columns_of, table_html
+from analysis.report.values import is_number, records
 
 __all__ = ["design_parts", "interaction_figures", "manipulation_sentences"]
 
@@ -124,8 +125,8 @@ def interaction_figures(ctx: ReportContext) -> list[Figure]:
             "Means with {level} intervals; parallel lines mean the factors do not interact.",
             level=ctx.confidence,
         )
-        with matplotlib.rc_context(plots._RC):
-            fig = MplFigure(figsize=(plots.WIDTH_IN * 0.7, 3.2), layout="constrained")
+        with matplotlib.rc_context(charts._RC):
+            fig = MplFigure(figsize=(charts.WIDTH_IN * 0.7, 3.2), layout="constrained")
             ax = fig.subplots()
             xs = list(range(len(first_levels)))
             for j, level in enumerate(second_levels):
@@ -142,12 +143,12 @@ def interaction_figures(ctx: ReportContext) -> list[Figure]:
                     yerr=[low, high],
                     marker=MARKERS[j % len(MARKERS)],
                     linestyle=LINESTYLES[j % len(LINESTYLES)],
-                    color=plots.CONFIRMATORY if j == 0 else plots.EXPLORATORY,
+                    color=charts.CONFIRMATORY if j == 0 else charts.EXPLORATORY,
                     capsize=3,
                     label=f"{second.removeprefix('factor_')}: {level}",
                 )
             if control is not None and is_number(control.get("mean")):
-                ax.axhline(control["mean"], color=plots.MUTED, linestyle=":", linewidth=1)
+                ax.axhline(control["mean"], color=charts.MUTED, linestyle=":", linewidth=1)
                 ax.text(
                     -0.35,
                     control["mean"],
@@ -155,15 +156,15 @@ def interaction_figures(ctx: ReportContext) -> list[Figure]:
                     va="bottom",
                     ha="left",
                     fontsize=8,
-                    color=plots.MUTED,
+                    color=charts.MUTED,
                 )
             ax.set_xticks(xs, [str(a) for a in first_levels])
             ax.set_xlim(-0.4, xs[-1] + 0.4)
             ax.set_xlabel(first.removeprefix("factor_"))
             fig.suptitle("\n".join(textwrap.wrap(title, 58)), x=0.02, ha="left", fontsize=11)
-            plots._locale_ticks(ax.yaxis, get_decimal_symbol(t.locale))
+            charts._locale_ticks(ax.yaxis, get_decimal_symbol(t.locale))
             ax.legend(frameon=False, fontsize=8)
-        svg = plots.figure_to_svg(fig, title, description)
+        svg = charts.figure_to_svg(fig, title, description)
         figures.append(Figure(Markup(svg), description))
     return figures
 

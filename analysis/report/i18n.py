@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_date
 from babel.numbers import format_decimal
 
-__all__ = ["LANGUAGES", "RTL_LANGUAGES", "Translator", "catalog", "translator"]
+__all__ = ["LANGUAGES", "RTL_LANGUAGES", "Translator", "catalog", "translator", "when"]
 
 # The report ships the same languages as framelab's participant interface.
 LANGUAGES = ("en", "es", "fr", "ar", "pt", "tr")
@@ -145,3 +147,47 @@ def _finite(value: Any) -> bool:
 @lru_cache(maxsize=16)
 def translator(lang: str = "en") -> Translator:
     return Translator(lang)
+
+
+def when(stamp: Any, t: Translator | None = None) -> str | None:
+    """'November 25, 2026, 20:21 UTC' (in the report's language) from an ISO time.
+
+    Parameters
+    ----------
+    stamp : str or None
+        An ISO 8601 time (``meta.created_at``, a lock's ``locked_at``); naive times are UTC.
+    t : Translator, optional
+        The report's language; English by default.
+
+    Returns
+    -------
+    str or None
+        The long date and the UTC time, the stamp as given when it is no ISO time, or
+        None when there is none.
+
+    Notes
+    -----
+    The date is Babel's ``format_date(..., format="long")`` in the translator's locale;
+    the time is always shown in UTC, so two readers in different zones read the same words.
+
+    Examples
+    --------
+    >>> when("2026-11-25T20:21:00+00:00")
+    'November 25, 2026, 20:21 UTC'
+    >>> when("2026-11-25T21:21:00+01:00", translator("fr"))
+    '25 novembre 2026, 20:21 UTC'
+    >>> when(None) is None
+    True
+    """
+    t = t or translator("en")
+    if not stamp:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    day = format_date(moment.date(), format="long", locale=t.locale)
+    return t("{date}, {time} UTC", date=day, time=f"{moment:%H:%M}")

@@ -19,22 +19,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from analysis.report.caveats import caveat_sentences, reason
-from analysis.report.context import (
-    Outcome,
-    ReportContext,
-    is_number,
-    is_pooled,
-    records,
-    sentence_case,
-    unique,
-)
+from analysis.report.caveats import caveat_sentences
+from analysis.report.context import Outcome, ReportContext
 from analysis.report.design_sections import manipulation_sentences
 from analysis.report.i18n import Translator
+from analysis.report.subgroup_sentences import subgroup_sentences, value_match_sentences
+from analysis.report.summary_phrases import (
+    change_sentence,
+    family_phrase,
+    interval_note,
+    missing_sentence,
+    reasons,
+    too_few_sentence,
+)
+from analysis.report.values import is_number, records, sentence_case
 
-# Fewest participants with an answer that an arm needs for any estimate (run.py's rule).
-MIN_PER_ARM = 2
-SMALL_SAMPLE_CODES = {"empty_arm", "too_small_arm"}
+__all__ = ["Summary", "campaigner_summary"]
 
 
 @dataclass
@@ -82,90 +82,12 @@ def campaigner_summary(results: Mapping[str, Any], lang: str | None = None) -> S
         if not outcome.primary:
             _secondary_outcome(ctx, outcome, summary)
     summary.manipulation.extend(manipulation_sentences(ctx))
-    _subgroups(ctx, primaries, summary)
-    _value_match(ctx, primaries, summary)
+    subgroups, backlash = subgroup_sentences(ctx, primaries)
+    summary.subgroups.extend(subgroups)
+    summary.backlash.extend(backlash)
+    summary.subgroups.extend(value_match_sentences(ctx, primaries))
     summary.caveats.extend(caveat_sentences(ctx))
     return summary
-
-
-# ------------------------------------------------------------------ pieces of sentences
-
-
-def _interval(ctx: ReportContext, outcome: Outcome, effect: Mapping[str, Any], *extra: str) -> str:
-    """' (95% CI 0.18 to 0.66; p = 0.002)' — the interval and any extra notes in one bracket."""
-    t = ctx.t
-    parts = []
-    low, high = effect.get("conf_low"), effect.get("conf_high")
-    if is_number(low) and is_number(high):
-        parts.append(
-            t(
-                "{level} CI {low} to {high}",
-                level=ctx.confidence,
-                low=outcome.show(low),
-                high=outcome.show(high),
-            )
-        )
-    parts.extend(extra)
-    return t(" ({notes})", notes=t("; ").join(parts)) if parts else ""
-
-
-def _amount(outcome: Outcome, effect: Mapping[str, Any]) -> str:
-    """'0.42 points on the 1–7 scale' — the size of a change, without its sign."""
-    return outcome.amount(abs(effect["estimate"]))
-
-
-def _levels(ctx: ReportContext, outcome: Outcome, arm: Any) -> str:
-    """', from 31% in the control group to 53% with this frame' (observed levels), or ''."""
-    before, after = ctx.mean(outcome.name, ctx.control), ctx.mean(outcome.name, arm)
-    if not (is_number(before) and is_number(after)):
-        return ""
-    return ctx.t(
-        ", from {before} in the control group to {after} with this frame"
-        if outcome.type == "binary"
-        else ", from an average of {before} in the control group to {after} with this frame",
-        before=outcome.level(before),
-        after=outcome.level(after),
-    )
-
-
-def _change(
-    ctx: ReportContext,
-    outcome: Outcome,
-    effect: Mapping[str, Any],
-    frame: str,
-    *extra: str,
-    levels: bool = True,
-) -> str:
-    """'The Care frame raised X by 21.6 percentage points, from 31% … (95% CI …)' (no full stop).
-
-    ``levels=False`` leaves out the groups' observed levels: a subgroup's change is not
-    the difference of the whole groups' averages.
-    """
-    raised = effect["estimate"] > 0
-    return ctx.t(
-        "{frame} raised {outcome} by {amount}{levels}{interval}"
-        if raised
-        else "{frame} lowered {outcome} by {amount}{levels}{interval}",
-        frame=frame,
-        outcome=outcome.label,
-        amount=_amount(outcome, effect),
-        levels=_levels(ctx, outcome, effect.get("arm")) if levels else "",
-        interval=_interval(ctx, outcome, effect, *extra),
-    )
-
-
-def _family_phrase(ctx: ReportContext, arms: int, outcomes: int, p: Any) -> str:
-    t = ctx.t
-    if ctx.correction == "none" or arms * outcomes <= 1:
-        return t("This is unlikely to be chance ({p}).", p=t.p_value(p))
-    tests = t.n("{n} frame", "{n} frames", arms)
-    if outcomes > 1:
-        tests = t.n("{tests} on {n} outcome", "{tests} on {n} outcomes", outcomes, tests=tests)
-    return t(
-        "This is unlikely to be chance, even after accounting for testing {tests} ({p}).",
-        tests=tests,
-        p=t.p_value(p),
-    )
 
 
 # ------------------------------------------------------------------ primary outcomes
@@ -179,7 +101,7 @@ def _primary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -> 
     ]
     if not effects:
         effects = ctx.effects_for(outcome.name, method)
-    too_few = _too_few_sentence(ctx, outcome)
+    too_few = too_few_sentence(ctx, outcome)
     if too_few and not any(is_number(e.get("estimate")) for e in effects):
         summary.headline.append(too_few)
         return
@@ -193,8 +115,8 @@ def _primary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -> 
     )
     if wins:
         best = wins[0]
-        family = _family_phrase(ctx, len(effects), n_outcomes, ctx.decisive_p(best))
-        sentence = _change(ctx, outcome, best, sentence_case(ctx.frame_name(best["arm"])))
+        family = family_phrase(ctx, len(effects), n_outcomes, ctx.decisive_p(best))
+        sentence = change_sentence(ctx, outcome, best, sentence_case(ctx.frame_name(best["arm"])))
         summary.headline.append(t("{sentence}. {family}", sentence=sentence, family=family))
     elif estimated:
         summary.headline.append(
@@ -214,16 +136,16 @@ def _primary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -> 
             summary.findings.append(
                 t(
                     "{sentence}. This too is unlikely to be chance.",
-                    sentence=_change(ctx, outcome, effect, name, p),
+                    sentence=change_sentence(ctx, outcome, effect, name, p),
                 )
             )
         elif ctx.significant(effect):
-            family = _family_phrase(ctx, len(effects), n_outcomes, ctx.decisive_p(effect))
+            family = family_phrase(ctx, len(effects), n_outcomes, ctx.decisive_p(effect))
             summary.backlash.append(
                 t(
                     "{sentence}: the opposite of the change the campaign wants. {family} "
                     "Do not use this frame as it is.",
-                    sentence=_change(ctx, outcome, effect, name),
+                    sentence=change_sentence(ctx, outcome, effect, name),
                     family=family,
                 )
             )
@@ -235,13 +157,13 @@ def _primary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -> 
         summary.findings.append(too_few)
     else:
         for effect in missing:
-            summary.findings.append(_missing_sentence(ctx, outcome, effect.get("arm")))
+            summary.findings.append(missing_sentence(ctx, outcome, effect.get("arm")))
     if not effects and not too_few:
         summary.headline.append(
             t(
                 "No effect on {outcome} could be estimated: {reason}.",
                 outcome=outcome.label,
-                reason=_reasons(ctx, outcome.name, None),
+                reason=reasons(ctx, outcome.name, None),
             )
         )
 
@@ -264,7 +186,9 @@ def _nominal_sentence(
     good = outcome.good(effect["estimate"])
     sentence = t(
         "{sentence}, but after accounting for testing {tests} this could be chance (adjusted {p}).",
-        sentence=_change(ctx, outcome, effect, name if good else ctx.frame_name(effect["arm"])),
+        sentence=change_sentence(
+            ctx, outcome, effect, name if good else ctx.frame_name(effect["arm"])
+        ),
         tests=t.n("{n} frame", "{n} frames", frames),
         p=t.p_value(effect["p_adjusted"]),
     )
@@ -295,7 +219,7 @@ def _null_sentence(
         frame=name,
         outcome=outcome.label,
         estimate=outcome.amount(effect["estimate"]),
-        interval=_interval(ctx, outcome, effect),
+        interval=interval_note(ctx, outcome, effect),
     )
 
 
@@ -316,83 +240,6 @@ def _equivalence(ctx: ReportContext, outcome: str, arm: Any) -> dict[str, Any] |
     return None
 
 
-def _reasons(ctx: ReportContext, outcome: str, arm: Any) -> str:
-    found = [reason(ctx, w) for w in ctx.warning_records(outcome, arm)]
-    return ctx.t("; ").join(unique(found)) if found else ctx.t("no reason was recorded")
-
-
-def _missing_sentence(ctx: ReportContext, outcome: Outcome, arm: Any) -> str:
-    return ctx.t(
-        "{frame}: no estimate for {outcome} ({reason}).",
-        frame=sentence_case(ctx.frame_name(arm)),
-        outcome=outcome.label,
-        reason=_reasons(ctx, outcome.name, arm),
-    )
-
-
-# ------------------------------------------------------------------ too few participants
-
-
-def _all_arms(ctx: ReportContext) -> list[str]:
-    """Every arm of the design (plan order), not only those that have participants."""
-    arms: list[str] = []
-    for key in ("arm_labels", "weights"):
-        value = ctx.plan.get(key)
-        if isinstance(value, Mapping):
-            arms.extend(str(a) for a in value)
-    arms.extend(str(a) for a in ctx.meta.get("arms") or [])
-    control = ctx.control
-    if control is not None:
-        arms.insert(0, control)
-    return unique(arms)
-
-
-def _too_few_sentence(ctx: ReportContext, outcome: Outcome) -> str | None:
-    """One sentence saying which groups lack participants and how many more each needs."""
-    short = _arms_short(ctx, outcome)
-    if not short:
-        return None
-    t = ctx.t
-    needs = [
-        t.n("{group} needs {n} more", "{group} needs {n} more", more, group=_group_name(ctx, arm))
-        for arm, more in short
-    ]
-    return t(
-        "Not enough participants yet to estimate effects on {outcome}: every group needs at "
-        "least {minimum} participants who answered, and {needs}.",
-        outcome=outcome.label,
-        minimum=t.integer(MIN_PER_ARM),
-        needs=t.join(needs),
-    )
-
-
-def _arms_short(ctx: ReportContext, outcome: Outcome) -> list[tuple[str, int]]:
-    """(arm, how many more it needs) for every arm of the design below the minimum.
-
-    Counts come from the outcome's descriptives (participants with an answer, after
-    exclusions); an arm of the design without a row has none. Without descriptives
-    the results cannot say, and nothing is claimed.
-    """
-    counts = {
-        d.get("arm"): int(d.get("n") or 0)
-        for d in records(ctx.results, "descriptives")
-        if d.get("outcome") == outcome.name and is_number(d.get("n"))
-    }
-    if not counts:
-        return []
-    return [
-        (arm, MIN_PER_ARM - counts.get(arm, 0))
-        for arm in _all_arms(ctx)
-        if counts.get(arm, 0) < MIN_PER_ARM
-    ]
-
-
-def _group_name(ctx: ReportContext, arm: Any) -> str:
-    if arm == ctx.control:
-        return ctx.t("the control group ({label})", label=ctx.arm_label(arm))
-    return ctx.frame_name(arm)
-
-
 # ------------------------------------------------------------------ other outcomes
 
 
@@ -400,7 +247,7 @@ def _secondary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -
     t = ctx.t
     effects = ctx.effects_for(outcome.name, ctx.primary_method)
     moved = [e for e in effects if ctx.significant(e)]
-    too_few = _too_few_sentence(ctx, outcome)
+    too_few = too_few_sentence(ctx, outcome)
     if too_few:
         summary.other_outcomes.append(too_few)
         if not any(is_number(e.get("estimate")) for e in effects):
@@ -411,7 +258,7 @@ def _secondary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -
                 t(
                     "No effect on {outcome} could be estimated: {reason}.",
                     outcome=outcome.label,
-                    reason=_reasons(ctx, outcome.name, None),
+                    reason=reasons(ctx, outcome.name, None),
                 )
             )
         return
@@ -422,9 +269,9 @@ def _secondary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -
     if not too_few:
         for effect in effects:
             if not is_number(effect.get("estimate")):
-                summary.other_outcomes.append(_missing_sentence(ctx, outcome, effect.get("arm")))
+                summary.other_outcomes.append(missing_sentence(ctx, outcome, effect.get("arm")))
     for effect in moved:
-        sentence = _change(
+        sentence = change_sentence(
             ctx,
             outcome,
             effect,
@@ -441,127 +288,3 @@ def _secondary_outcome(ctx: ReportContext, outcome: Outcome, summary: Summary) -
                     sentence=sentence,
                 )
             )
-
-
-# ------------------------------------------------------------------ subgroups and values
-
-
-def _subgroups(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -> None:
-    """Subgroup claims, gated by the interaction test and kept to one sentence per frame.
-
-    With several moderators and many levels some cells pass alpha by chance, so a
-    moderator only speaks when its joint interaction test does (or when the
-    results hold no such test), and per frame only the moderator with the
-    strongest evidence is spelled out; the others are named with a pointer to
-    the appendix.
-    """
-    t = ctx.t
-    names = {o.name for o in primaries}
-    joint = {
-        (test.get("outcome"), test.get("moderator")): test
-        for test in records(ctx.results, "heterogeneity_joint")
-        if test.get("outcome") in names and is_number(test.get("p_value"))
-    }
-    for (outcome_name, moderator), test in joint.items():
-        if test["p_value"] < ctx.alpha:
-            summary.subgroups.append(
-                t(
-                    "The effect of the frames on {outcome} differs with {moderator} ({p} for the "
-                    "difference; exploratory).",
-                    outcome=ctx.outcome(outcome_name).label,
-                    moderator=ctx.column_label(moderator),
-                    p=t.p_value(test["p_value"]),
-                )
-            )
-    cells: dict[tuple[Any, Any, bool], list[dict[str, Any]]] = {}
-    for cell in records(ctx.results, "subgroups"):
-        key = (cell.get("outcome"), cell.get("moderator"))
-        if cell.get("outcome") not in names or cell.get("suppressed"):
-            continue
-        if not ctx.significant({"p_value": cell.get("p_value"), "estimate": cell.get("estimate")}):
-            continue
-        if key in joint and joint[key]["p_value"] >= ctx.alpha:
-            continue
-        bad = not ctx.outcome(cell["outcome"]).good(cell["estimate"])
-        differs = key in joint and joint[key]["p_value"] < ctx.alpha
-        if not bad and not (differs or _worth_saying(ctx, cell)):
-            continue
-        cells.setdefault((cell["outcome"], cell.get("arm"), bad), []).append(cell)
-    for (outcome_name, arm, bad), found in cells.items():
-        outcome = ctx.outcome(outcome_name)
-        # the moderator whose cell carries the strongest evidence is spelled out
-        best = min(found, key=lambda c: c["p_value"]).get("moderator")
-        shown = sorted((c for c in found if c.get("moderator") == best), key=lambda c: c["p_value"])
-        label = ctx.column_label(best)
-        first, rest = shown[0], shown[1:3]
-        sentence = t(
-            "among participants in the subgroup “{level}” ({moderator}), {change}",
-            moderator=label,
-            level=ctx.level_label(best, first.get("level")),
-            change=_change(
-                ctx, outcome, first, ctx.frame_name(arm), t.p_value(first["p_value"]), levels=False
-            ),
-        )
-        for c in rest:
-            sentence += t(
-                "; in the subgroup “{level}” ({moderator}), by {amount}{interval}",
-                moderator=label,
-                level=ctx.level_label(best, c.get("level")),
-                amount=_amount(outcome, c),
-                interval=_interval(ctx, outcome, c, t.p_value(c["p_value"])),
-            )
-        others = [ctx.column_label(m) for m in dict.fromkeys(c.get("moderator") for c in found)]
-        others = [m for m in others if m != label]
-        if others:
-            sentence += t(
-                ". Splits by {others} show similar pockets (see the appendix)",
-                others=t.join(others),
-            )
-        if bad:
-            summary.backlash.append(
-                t(
-                    "Backlash in a subgroup: {sentence}. This is exploratory, but avoid this "
-                    "frame with that audience until a new study checks it.",
-                    sentence=sentence,
-                )
-            )
-        else:
-            summary.subgroups.append(
-                t("{sentence}. This is exploratory.", sentence=sentence_case(sentence))
-            )
-
-
-def _worth_saying(ctx: ReportContext, cell: Mapping[str, Any]) -> bool:
-    """A subgroup gain is news only when the frame did not work overall."""
-    overall = [
-        e
-        for e in ctx.effects_for(str(cell.get("outcome")), ctx.primary_method)
-        if e.get("arm") == cell.get("arm")
-    ]
-    return not any(ctx.significant(e) for e in overall)
-
-
-def _value_match(ctx: ReportContext, primaries: list[Outcome], summary: Summary) -> None:
-    t = ctx.t
-    names = {o.name for o in primaries}
-    for row in records(ctx.results, "value_match"):
-        if row.get("outcome") not in names or not is_pooled(row):
-            continue
-        if not ctx.significant({"p_value": row.get("p_value"), "estimate": row.get("estimate")}):
-            continue
-        outcome = ctx.outcome(row["outcome"])
-        more = outcome.good(row["estimate"])
-        summary.subgroups.append(
-            t(
-                "Frames moved {outcome} more in the direction the campaign wants among "
-                "participants who hold the frame's own value (estimate {estimate} per point "
-                "of value score{interval}; exploratory)."
-                if more
-                else "Frames moved {outcome} less in the direction the campaign wants among "
-                "participants who hold the frame's own value (estimate {estimate} per point "
-                "of value score{interval}; exploratory).",
-                outcome=outcome.label,
-                estimate=outcome.amount(row["estimate"]),
-                interval=_interval(ctx, outcome, row),
-            )
-        )

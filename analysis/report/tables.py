@@ -9,7 +9,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from analysis.report.context import MINUS, is_number
+from analysis.report.values import MINUS, is_number
 
 # Readable headers for the result fields; unknown fields fall back to their name.
 HEADERS = {

@@ -20,13 +20,9 @@ from click.testing import CliRunner
 
 from analysis.report import write_report
 from analysis.report.i18n import LANGUAGES, RTL_LANGUAGES, catalog, translator
-from analysis.report.interim import (
-    decision_sentence,
-    decision_word,
-    overall_sentence,
-    sequence_svg,
-    sequential_table,
-)
+from analysis.report.interim import sequential_table
+from analysis.report.interim_words import decision_sentence, decision_word, overall_sentence
+from analysis.report.sequence_plot import sequence_svg
 from analysis.run import run
 from framelab.cli import main
 from tests.factories import session_factory_for

@@ -103,8 +103,9 @@ def new_version(study: LoadedStudy) -> Any:
 @bp.route("/<slug>/dashboard")
 @require_role("view")
 def dashboard(study: LoadedStudy) -> str:
-    # the live view's drawing (analysis.report.interim: no matplotlib, imported on use)
-    from analysis.report.interim import decision_sentence, overall_sentence, sequence_svg
+    # the live view's drawing and words (analysis.report: no matplotlib, imported on use)
+    from analysis.report.interim_words import decision_sentence, overall_sentence
+    from analysis.report.sequence_plot import sequence_svg
 
     studio.close_if_target_reached(session(), study.slug, now=now())
     study = studio.get_study(session(), study.slug)

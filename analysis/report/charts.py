@@ -19,7 +19,8 @@ from html import escape
 from typing import Any
 
 import matplotlib
-from matplotlib.figure import Figure
+from markupsafe import Markup
+from matplotlib.figure import Figure as MplFigure
 from matplotlib.ticker import FuncFormatter
 
 # Colours chosen for contrast on white (all >= 4.5:1) and for colour-blind
@@ -53,6 +54,14 @@ _counter = itertools.count(1)
 
 
 @dataclass(frozen=True)
+class Figure:
+    """An inline SVG with the caption shown under it."""
+
+    svg: Markup
+    caption: str
+
+
+@dataclass(frozen=True)
 class IntervalRow:
     """One labelled estimate with its interval; `note` replaces a missing estimate."""
 
@@ -65,7 +74,7 @@ class IntervalRow:
     tone: str = "neutral"  # good | bad | neutral: the change against the desired direction
 
 
-def figure_to_svg(fig: Figure, title: str, description: str) -> str:
+def figure_to_svg(fig: MplFigure, title: str, description: str) -> str:
     """Serialise a figure to an inline SVG string with an accessible name."""
     buf = io.StringIO()
     with matplotlib.rc_context(_RC):
@@ -105,7 +114,7 @@ CHAR_IN = 0.075  # average width of a 10 pt sans-serif character, in inches
 WIDTH_IN = 7.0
 
 
-def _title(fig: Figure, title: str, height: float) -> float:
+def _title(fig: MplFigure, title: str, height: float) -> float:
     """Put a (wrapped) title at the top left; return the inches it takes."""
     lines = textwrap.wrap(title, 72) or [""]
     fig.text(0.1 / WIDTH_IN, 1 - 0.08 / height, "\n".join(lines), ha="left", va="top", fontsize=11)
@@ -174,7 +183,7 @@ def interval_plot(
         title_lines = len(textwrap.wrap(title, 72)) or 1
         axis_in = 0.55 + 0.17 * len(xlabel_lines)
         height = 0.42 * max(len(rows), 1) + axis_in + legend_in + 0.2 + 0.22 * title_lines
-        fig = Figure(figsize=(WIDTH_IN, height))
+        fig = MplFigure(figsize=(WIDTH_IN, height))
         top = _title(fig, title, height)
         fig.subplots_adjust(
             left=left,
@@ -235,7 +244,7 @@ def distribution_plot(
         n = max(len(panels), 1)
         title_lines = len(textwrap.wrap(title, 72)) or 1
         height = 1.05 * n + 0.8 + 0.2 + 0.22 * title_lines
-        fig = Figure(figsize=(WIDTH_IN, height))
+        fig = MplFigure(figsize=(WIDTH_IN, height))
         top = _title(fig, title, height)
         fig.subplots_adjust(
             left=_left_margin([p[0] for p in panels] + [f"({ylabel})"], extra=0.35),
@@ -277,7 +286,7 @@ def flow_plot(
         depth = max((len(stages) for _, stages in per_arm), default=0)
         rows = len(overall) + 1 + depth
         height = 0.75 * rows + 0.6
-        fig = Figure(figsize=(max(WIDTH_IN, 1.7 * cols), height))
+        fig = MplFigure(figsize=(max(WIDTH_IN, 1.7 * cols), height))
         top = _title(fig, title, height)
         fig.subplots_adjust(left=0.01, right=0.99, top=1 - top / height, bottom=0.02)
         ax = fig.subplots()

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from babel.numbers import get_decimal_symbol
 from markupsafe import Markup
 
-from analysis.report import plots
+from analysis.report import charts
 from analysis.report.caveats import reason
-from analysis.report.context import (
-    Outcome,
-    ReportContext,
-    is_number,
-    is_pooled,
-    records,
-)
+from analysis.report.charts import Figure
+from analysis.report.context import Outcome, ReportContext
+from analysis.report.values import is_number, is_pooled, records
 
-OVERALL_ARMS = (None, "", "all", "overall", "total")
-
-
-@dataclass(frozen=True)
-class Figure:
-    """An inline SVG with the caption shown under it."""
-
-    svg: Markup
-    caption: str
-
-
-def _value_label(value: object) -> str:
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else f"{value:.3g}"
-    return str(value)
+__all__ = ["forest_figures", "standardized_figure", "subgroup_figures", "value_match_figure"]
 
 
 def _tones(ctx: ReportContext) -> dict[str, str]:
@@ -92,7 +73,7 @@ def forest_figures(ctx: ReportContext) -> list[Figure]:
             else f"{r.label}: {r.note}"
             for r in rows
         )
-        svg = plots.interval_plot(
+        svg = charts.interval_plot(
             rows,
             title=title,
             xlabel=_axis_label(ctx, outcome),
@@ -115,19 +96,19 @@ def forest_figures(ctx: ReportContext) -> list[Figure]:
     return figures
 
 
-def _effect_row(ctx: ReportContext, outcome: Outcome, effect: dict) -> plots.IntervalRow:
+def _effect_row(ctx: ReportContext, outcome: Outcome, effect: dict) -> charts.IntervalRow:
     label = ctx.arm_label(effect.get("arm"))
     family = str(effect.get("family") or ("confirmatory" if outcome.primary else "exploratory"))
     if not is_number(effect.get("estimate")):
         warnings = ctx.warning_records(outcome.name, effect.get("arm"))
         note = reason(ctx, warnings[0]) if warnings else ctx.t("not estimated")
-        return plots.IntervalRow(label, None, None, None, family, note)
+        return charts.IntervalRow(label, None, None, None, family, note)
 
     def scaled(key: str) -> float | None:
         value = effect.get(key)
         return value * outcome.scale if is_number(value) else None
 
-    return plots.IntervalRow(
+    return charts.IntervalRow(
         label,
         scaled("estimate"),
         scaled("conf_low"),
@@ -160,13 +141,13 @@ def standardized_figure(ctx: ReportContext) -> Figure | None:
         family = "confirmatory" if s.get("outcome") in primary else "exploratory"
         g = s.get("hedges_g", s.get("cohens_d"))
         if not is_number(g):
-            rows.append(plots.IntervalRow(label, None, None, None, family, t("not estimated")))
+            rows.append(charts.IntervalRow(label, None, None, None, family, t("not estimated")))
             continue
         sign = -1.0 if outcome.wants_decrease else 1.0
         low, high = s.get("conf_low"), s.get("conf_high")
         ends = sorted(sign * v for v in (low, high)) if is_number(low) and is_number(high) else None
         rows.append(
-            plots.IntervalRow(
+            charts.IntervalRow(
                 label,
                 sign * g,
                 ends[0] if ends else None,
@@ -176,7 +157,7 @@ def standardized_figure(ctx: ReportContext) -> Figure | None:
             )
         )
     title = t("Standardized effects (Hedges' g) on every outcome")
-    svg = plots.interval_plot(
+    svg = charts.interval_plot(
         rows,
         title=title,
         xlabel=t("Hedges' g (difference in standard deviations; right is the desired direction)"),
@@ -197,86 +178,6 @@ def standardized_figure(ctx: ReportContext) -> Figure | None:
             title=title,
             **ctx.family_names,
         ),
-    )
-
-
-def distribution_figures(ctx: ReportContext) -> list[Figure]:
-    """Per outcome, the share of each answer (or bin) within each arm."""
-    t = ctx.t
-    figures = []
-    rows = records(ctx.results, "distributions")
-    for outcome in ctx.outcomes:
-        mine = [r for r in rows if r.get("outcome") == outcome.name and is_number(r.get("share"))]
-        if not mine:
-            continue
-        seen = list(dict.fromkeys(r.get("arm") for r in mine))
-        arms = [a for a in seen if a == ctx.control] + [a for a in seen if a != ctx.control]
-        panels = []
-        for arm in arms:
-            cells = [r for r in mine if r.get("arm") == arm]
-            values = [_answer_label(ctx, outcome, r.get("value", r.get("bin"))) for r in cells]
-            panels.append((ctx.arm_label(arm), values, [float(r["share"]) for r in cells]))
-        title = t("Answers on {outcome}, by arm", outcome=outcome.label)
-        svg = plots.distribution_plot(
-            panels,
-            title=title,
-            xlabel=outcome.label,
-            ylabel=t("% of the arm"),
-            description=t(
-                "Share of participants giving each answer, one panel per arm; the same numbers "
-                "are in the distributions table of the appendix."
-            ),
-        )
-        figures.append(
-            Figure(Markup(svg), t("{title}. Bar height is the share of the arm.", title=title))
-        )
-    return figures
-
-
-def _answer_label(ctx: ReportContext, outcome: Outcome, value: object) -> str:
-    if outcome.type == "binary" and is_number(value):
-        return ctx.t("yes") if float(value) == 1 else ctx.t("no")
-    return _value_label(value)
-
-
-def flow_figure(ctx: ReportContext) -> Figure | None:
-    """CONSORT-style participant flow from the `flow` records."""
-    t = ctx.t
-    rows = [r for r in records(ctx.results, "flow") if is_number(r.get("n"))]
-    if not rows:
-        return None
-    stages = {
-        "started": t("started"),
-        "screened_out": t("screened out"),
-        "assigned": t("assigned"),
-        "completed": t("completed"),
-        "withdrawn": t("withdrawn"),
-        "excluded": t("excluded"),
-        "analysed": t("analysed"),
-    }
-
-    def stage(r: dict) -> str:
-        key = str(r.get("stage"))
-        return stages.get(key, key.replace("_", " "))
-
-    overall = [(stage(r), int(r["n"])) for r in rows if r.get("arm") in OVERALL_ARMS]
-    arm_rows = [r for r in rows if r.get("arm") not in OVERALL_ARMS]
-    arm_rows.sort(key=lambda r: r.get("arm") != ctx.control)  # control first, stable otherwise
-    per_arm: dict[str, list[tuple[str, int]]] = {}
-    for r in arm_rows:
-        per_arm.setdefault(ctx.arm_label(r["arm"]), []).append((stage(r), int(r["n"])))
-    title = t("Participant flow")
-    desc = t("; ").join(f"{s}: {t.integer(n)}" for s, n in overall)
-    desc += ". " + t("; ").join(
-        f"{arm}: " + t(", ").join(f"{s} {t.integer(n)}" for s, n in st)
-        for arm, st in per_arm.items()
-    )
-    svg = plots.flow_plot(
-        overall, list(per_arm.items()), title=title, description=desc, number=t.integer
-    )
-    return Figure(
-        Markup(svg),
-        t("Participant flow (CONSORT style): how many people reached each stage."),
     )
 
 
@@ -301,11 +202,11 @@ def subgroup_figures(ctx: ReportContext) -> list[Figure]:
                         if c.get("suppressed")
                         else t("not estimated")
                     )
-                    rows.append(plots.IntervalRow(label, None, None, None, "exploratory", note))
+                    rows.append(charts.IntervalRow(label, None, None, None, "exploratory", note))
                     continue
                 low, high = c.get("conf_low"), c.get("conf_high")
                 rows.append(
-                    plots.IntervalRow(
+                    charts.IntervalRow(
                         label,
                         c["estimate"] * outcome.scale,
                         low * outcome.scale if is_number(low) else None,
@@ -319,7 +220,7 @@ def subgroup_figures(ctx: ReportContext) -> list[Figure]:
                 outcome=outcome.label,
                 moderator=ctx.column_label(moderator),
             )
-            svg = plots.interval_plot(
+            svg = charts.interval_plot(
                 rows,
                 title=title,
                 xlabel=_axis_label(ctx, outcome, with_interval=False),
@@ -343,11 +244,11 @@ def value_match_figure(ctx: ReportContext) -> Figure | None:
         est, low, high = r.get("estimate"), r.get("conf_low"), r.get("conf_high")
         if not is_number(est):
             rows.append(
-                plots.IntervalRow(label, None, None, None, "exploratory", t("not estimated"))
+                charts.IntervalRow(label, None, None, None, "exploratory", t("not estimated"))
             )
             continue
         rows.append(
-            plots.IntervalRow(
+            charts.IntervalRow(
                 label,
                 est * outcome.scale,
                 low * outcome.scale if is_number(low) else None,
@@ -359,7 +260,7 @@ def value_match_figure(ctx: ReportContext) -> Figure | None:
     if not rows:
         return None
     title = t("Value match: does a frame persuade more those who hold its value?")
-    svg = plots.interval_plot(
+    svg = charts.interval_plot(
         rows,
         title=title,
         xlabel=t("Extra effect per point of the frame's own value score"),
