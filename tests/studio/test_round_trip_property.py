@@ -33,7 +33,7 @@ from framelab.services import studio
 from framelab.services.study_versions import publish_study
 from framelab.testing.forms import Form, parse_page
 from framelab.web.database import db_session
-from framelab.web.studio.forms import plan_form
+from framelab.web.studio.forms_plan import plan_form
 from tests.factories import make_study
 from tests.studio.conftest import NOW, build_app, copy_database, sign_in
 from tests.studio.strategies import study_data

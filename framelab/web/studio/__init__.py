@@ -18,6 +18,7 @@ from framelab.web.studio import (
     views_questions,
     views_review,
     views_run,
+    views_scales,
     views_studies,
 )
 from framelab.web.studio.blueprint import bp
@@ -35,5 +36,6 @@ __all__ = [
     "views_questions",
     "views_review",
     "views_run",
+    "views_scales",
     "views_studies",
 ]

@@ -24,19 +24,14 @@ from framelab.web.markdown import render_markdown
 from framelab.web.studio.auth import current_account, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
-from framelab.web.studio.forms import (
-    ActionForm,
-    Places,
-    TargetForm,
+from framelab.web.studio.forms import ActionForm, Places, field_name, place_errors, texts_form
+from framelab.web.studio.forms_frames import (
     blocking_questions,
-    field_name,
     frame_form,
     group_field,
-    place_errors,
     plain_design_form,
-    plan_form,
-    texts_form,
 )
+from framelab.web.studio.forms_plan import TargetForm, plan_form
 
 # The confirmation box of the owner's "raise the target" form (overview page).
 CONFIRM_RAISE = "confirm_raise"

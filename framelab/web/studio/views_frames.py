@@ -21,15 +21,12 @@ from framelab.services.study_versions import LoadedStudy
 from framelab.web.studio.auth import require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
-from framelab.web.studio.forms import (
-    ActionForm,
-    Places,
+from framelab.web.studio.forms import ActionForm, Places, field_name, place_errors
+from framelab.web.studio.forms_frames import (
     add_frame_form,
     allocation_form,
     arm_settings_form,
     factors_form,
-    field_name,
-    place_errors,
     placebo_form,
 )
 

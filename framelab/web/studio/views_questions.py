@@ -1,5 +1,5 @@
-"""Studio pages of the question editor (add, edit, change type, reorder, remove) and of the
-scales (value scores averaged from ticked questions). Usable without JavaScript."""
+"""Studio pages of the question editor (add, edit, change type, reorder, remove); the
+scales' pages are in `views_scales`. Usable without JavaScript."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from flask_wtf import FlaskForm
 
 from framelab.domain.builder import build_question_edit as bqe
 from framelab.domain.builder import build_questions as bq
-from framelab.domain.builder import build_scales as bs
-from framelab.domain.builder.build_scales import scale_references
 from framelab.domain.builder.label_presets import PRESETS, TRANSLATION_NOTE
 from framelab.domain.builder.question_references import item_references, position
 from framelab.domain.builder.question_types import change_type
@@ -24,24 +22,23 @@ from framelab.web.studio.auth import require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
 from framelab.web.studio.forms import field_name, place_errors
+from framelab.web.studio.forms_question_add import add_question_form
 from framelab.web.studio.forms_questions import (
     ROLE_CHOICES,
     TYPE_CHOICES,
     MoveForm,
     RemoveForm,
-    add_question_form,
     edit_question_form,
     option_field,
     remove_field,
     tag_field,
     type_form,
 )
-from framelab.web.studio.forms_scales import scale_form
 
 Errors = list[tuple[str, str]]
 
 
-def _save(study: LoadedStudy, build: Callable[[], Study]) -> tuple[bool, Errors, str | None]:
+def save_spec(study: LoadedStudy, build: Callable[[], Study]) -> tuple[bool, Errors, str | None]:
     """Build the edited spec and save it: (saved, StudyError pairs, lock message)."""
     try:
         studio.update_study(session(), study.slug, build(), now=now())
@@ -67,7 +64,7 @@ def lock_note(study: LoadedStudy) -> str | None:
     return None
 
 
-def _per_language(form: FlaskForm, spec: Study, prefix: str) -> dict[str, str]:
+def per_language(form: FlaskForm, spec: Study, prefix: str) -> dict[str, str]:
     return {lang: form[field_name(prefix, lang)].data or "" for lang in spec.languages}
 
 
@@ -77,7 +74,9 @@ def _item(spec: Study, item_id: str) -> int:
     return position(spec, item_id)
 
 
-def _page(study: LoadedStudy, template: str, active: str, status: int = 200, **context: Any) -> Any:
+def editor_page(
+    study: LoadedStudy, template: str, active: str, status: int = 200, **context: Any
+) -> Any:
     context.setdefault("field_errors", {})
     context.setdefault("other_errors", [])
     context.setdefault("locked", None)
@@ -117,14 +116,14 @@ def questions(study: LoadedStudy) -> Any:
             return bq.add_item(
                 spec,
                 bq.NewQuestion(
-                    texts=_per_language(form, spec, "text"),
+                    texts=per_language(form, spec, "text"),
                     type=form.type.data,
                     phase=form.phase.data,
                     role=form.role.data,
                     item_id=form.item_id.data or "",
                     required=bool(form.required.data),
                     preset=form.preset.data or None,
-                    options=_per_language(form, spec, "options"),
+                    options=per_language(form, spec, "options"),
                     value=form.value.data or None,
                     desired=form.desired.data,
                     correct=form.correct.data,
@@ -138,13 +137,13 @@ def questions(study: LoadedStudy) -> Any:
             added.append(edited.items[-1].id)
             return edited
 
-        ok, problems, locked = _save(study, build_and_note)
+        ok, problems, locked = save_spec(study, build_and_note)
         if ok:
             flash(f"Question {added[0]} added at the end of its list.", "info")
             return redirect(url_for("studio.questions", slug=study.slug) + f"#q-{added[0]}")
         errors, other = place_errors(problems, places)
     failed = request.method == "POST"
-    return _page(
+    return editor_page(
         study,
         "studio/questions.html",
         "studio.questions",
@@ -165,7 +164,7 @@ def move_question(study: LoadedStudy, item_id: str) -> Any:
     if not form.validate_on_submit():
         abort(400)
     phase = form.phase.data or None
-    ok, problems, locked = _save(
+    ok, problems, locked = save_spec(
         study, lambda: bq.move_item(study.spec, item_id, form.direction.data, phase)
     )
     if ok:
@@ -185,11 +184,11 @@ def remove_question(study: LoadedStudy, item_id: str) -> Any:
     locked = None
     if request.method == "POST" and form.confirm.data and form.validate_on_submit():
         drop = bool(form.drop_references.data)
-        ok, other, locked = _save(study, lambda: bq.remove_item(spec, item_id, drop))
+        ok, other, locked = save_spec(study, lambda: bq.remove_item(spec, item_id, drop))
         if ok:
             flash(f"Question {item_id} removed.", "info")
             return redirect(url_for("studio.questions", slug=study.slug))
-    return _page(
+    return editor_page(
         study,
         "studio/questions_remove.html",
         "studio.questions",
@@ -210,7 +209,7 @@ def remove_question(study: LoadedStudy, item_id: str) -> Any:
 def _edit_from_form(form: FlaskForm, spec: Study, item_id: str) -> bqe.ItemEdit:
     item = spec.item(item_id)
     edit = bqe.ItemEdit(
-        texts=_per_language(form, spec, "text"),
+        texts=per_language(form, spec, "text"),
         phase=form.phase.data,
         role=form.role.data,
         required=bool(form.required.data),
@@ -218,17 +217,17 @@ def _edit_from_form(form: FlaskForm, spec: Study, item_id: str) -> bqe.ItemEdit:
         desired=form.desired.data,
         correct=form.correct.data,
     )
-    edit.label = _per_language(form, spec, "label")
+    edit.label = per_language(form, spec, "label")
     if item.type == "likert":
         edit.points = form.points.data
         edit.preset = form.preset.data or ""
-        edit.labels = _per_language(form, spec, "labels")
+        edit.labels = per_language(form, spec, "labels")
     elif item.type == "slider":
-        edit.min_label = _per_language(form, spec, "min_label")
-        edit.max_label = _per_language(form, spec, "max_label")
+        edit.min_label = per_language(form, spec, "min_label")
+        edit.max_label = per_language(form, spec, "max_label")
     elif item.type == "binary":
-        edit.yes_label = _per_language(form, spec, "yes_label")
-        edit.no_label = _per_language(form, spec, "no_label")
+        edit.yes_label = per_language(form, spec, "yes_label")
+        edit.no_label = per_language(form, spec, "no_label")
     elif item.type == "choice":
         for option in item.options or []:
             edit.option_labels[option.value] = {
@@ -238,7 +237,7 @@ def _edit_from_form(form: FlaskForm, spec: Study, item_id: str) -> bqe.ItemEdit:
                 edit.remove_options.add(option.value)
             if item.role == "manipulation_check":
                 edit.option_tags[option.value] = form[tag_field(option.value)].data or ""
-        edit.new_option = _per_language(form, spec, "new_option")
+        edit.new_option = per_language(form, spec, "new_option")
         edit.drop_references = bool(form.drop_references.data)
     else:
         edit.max_length = form.max_length.data
@@ -262,7 +261,7 @@ def edit_question(study: LoadedStudy, item_id: str) -> Any:
             edited = bqe.edit_item(spec, item_id, _edit_from_form(form, spec, item_id))
             return bq.rename_item(edited, item_id, new_id)
 
-        ok, problems, locked = _save(study, build)
+        ok, problems, locked = save_spec(study, build)
         if ok:
             flash(f"Question {new_id} saved.", "info")
             return redirect(url_for("studio.questions", slug=study.slug) + f"#q-{new_id}")
@@ -282,7 +281,7 @@ def _edit_page(
 ) -> Any:
     spec = study.spec
     item = spec.items[index]
-    return _page(
+    return editor_page(
         study,
         "studio/questions_edit.html",
         "studio.questions",
@@ -310,7 +309,7 @@ def change_question_type(study: LoadedStudy, item_id: str) -> Any:
     other: Errors = []
     locked = None
     if kind_form.validate_on_submit():
-        ok, other, locked = _save(
+        ok, other, locked = save_spec(
             study,
             lambda: change_type(
                 spec, item_id, kind_form.new_type.data, kind_form.type_preset.data or None
@@ -321,98 +320,3 @@ def change_question_type(study: LoadedStudy, item_id: str) -> Any:
             return redirect(url_for("studio.edit_question", slug=study.slug, item_id=item_id))
     form_class, _ = edit_question_form(spec, spec.items[index], index)
     return _edit_page(study, index, form_class(formdata=None), {}, other, locked, True, kind_form)
-
-
-# ------------------------------------------------------------------ scales
-
-
-@bp.route("/<slug>/scales", methods=["GET", "POST"])
-@require_role("edit")
-def scales(study: LoadedStudy) -> Any:
-    return _scale_page(study, None, "studio/questions_scales.html")
-
-
-def _scale_page(study: LoadedStudy, scale: Any, template: str) -> Any:
-    """The new-scale form (scale None) or one scale's form: save, or show the errors in place."""
-    spec = study.spec
-    scale_id = scale.id if scale is not None else None
-    form_class, places = scale_form(spec, scale)
-    form = form_class()
-    errors: dict[str, list[str]] = {}
-    other: Errors = []
-    locked = None
-    if request.method == "POST" and form.validate_on_submit():
-        ok, problems, locked = _save(study, lambda: _apply_scale(spec, form, scale_id))
-        if ok:
-            if scale_id is None:
-                flash(f"Scale {form.scale_id.data.strip()} added.", "info")
-            else:
-                flash(f"Scale {scale_id} saved.", "info")
-            return redirect(url_for("studio.scales", slug=study.slug))
-        errors, other = place_errors(problems, places)
-    extra = {"scale": scale} if scale is not None else {}
-    return _page(
-        study,
-        template,
-        "studio.scales",
-        422 if request.method == "POST" else 200,
-        form=form,
-        field_errors=errors,
-        other_errors=other,
-        locked=locked,
-        **extra,
-    )
-
-
-def _apply_scale(spec: Study, form: FlaskForm, scale_id: str | None) -> Study:
-    return bs.save_scale(
-        spec,
-        scale_id or (form.scale_id.data or "").strip(),
-        form.members.data or [],
-        form.reverse.data or [],
-        form.value.data or None,
-        label=_per_language(form, spec, "label"),
-        desired=form.desired.data,
-        new=scale_id is None,
-    )
-
-
-def _scale(spec: Study, scale_id: str) -> Any:
-    if scale_id not in {s.id for s in spec.scales}:
-        abort(404)
-    return spec.scale(scale_id)
-
-
-@bp.route("/<slug>/scales/<scale_id>", methods=["GET", "POST"])
-@require_role("edit")
-def edit_scale(study: LoadedStudy, scale_id: str) -> Any:
-    return _scale_page(study, _scale(study.spec, scale_id), "studio/questions_scale_edit.html")
-
-
-@bp.route("/<slug>/scales/<scale_id>/remove", methods=["GET", "POST"])
-@require_role("edit")
-def remove_scale(study: LoadedStudy, scale_id: str) -> Any:
-    spec = study.spec
-    scale = _scale(spec, scale_id)
-    form = RemoveForm()
-    other: Errors = []
-    locked = None
-    if request.method == "POST" and form.confirm.data and form.validate_on_submit():
-        drop = bool(form.drop_references.data)
-        ok, other, locked = _save(study, lambda: bs.remove_scale(spec, scale_id, drop))
-        if ok:
-            flash(f"Scale {scale_id} removed.", "info")
-            return redirect(url_for("studio.scales", slug=study.slug))
-    return _page(
-        study,
-        "studio/questions_remove.html",
-        "studio.scales",
-        422 if request.method == "POST" else 200,
-        form=form,
-        item=scale,
-        references=scale_references(spec, scale_id),
-        other_errors=other,
-        locked=locked,
-        what="scale",
-        back=url_for("studio.scales", slug=study.slug),
-    )

@@ -31,7 +31,8 @@ from framelab.web.i18n import language_name
 from framelab.web.studio.auth import can, current_account, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import now, render_study, session
-from framelab.web.studio.forms import ActionForm, PowerForm
+from framelab.web.studio.forms import ActionForm
+from framelab.web.studio.forms_plan import PowerForm
 from framelab.web.studio.views_launch import close_confirmed, launch_confirmed
 from framelab.web.studio.views_review import review_required
 
@@ -268,9 +269,7 @@ def power(study: LoadedStudy) -> str:
 
 def _audit_export(study: LoadedStudy, name: str) -> None:
     """Record who downloaded which file (the audit trail's "exported")."""
-    session().rollback()  # the export's reads end here
-    audit.record(session(), study.id, "exported", now=now(), detail=name, spec_hash=study.spec_hash)
-    session().commit()
+    audit.record_export(session(), study.id, name, now=now(), spec_hash=study.spec_hash)
 
 
 @bp.route("/<slug>/downloads")
