@@ -1,16 +1,26 @@
-"""Small factories shared by every area's tests.
+"""The factories every area's tests build studies, plans and databases with.
 
-make_study(**overrides) -> Study        # examples/torture-ban.yaml with top-level keys
-                                        # replaced; `design__seed=7` sets a nested key
+One way to build a test study: start from a study as plain data and change what the test
+is about with keyword overrides, `a__b=v` setting data["a"]["b"] (`items__2__points=5`
+indexes a list, `design__seed=...` deletes the key, `None` stores null):
+
+study_data(**overrides) -> dict         # examples/torture-ban.yaml as data
+make_study(**overrides) -> Study        # the same, validated
+small_study_data(**overrides) -> dict   # a small valid bilingual blocked study
+small_study(**overrides) -> Study
+with_change(data, "arms[1].frame.values", v) -> dict   # one change by dotted path
+example_plan(**overrides) -> dict       # the analysis plan of a torture-ban-like export
 session_for(database_url)               # context manager: a Session on a fresh schema
 session_factory_for(database_url)       # context manager: a sessionmaker on a fresh schema
 publish(session, spec=None, status="live") -> LoadedStudy
 valid_answers(spec, step, **chosen) -> dict[str, str]   # a form every item accepts
+approve(session, slug)                  # the reviewer sign-off a launch needs
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -25,7 +35,41 @@ from framelab.db.session import make_engine, make_session_factory
 from framelab.domain.study import Study, study_from_data
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "torture-ban.yaml"
+EXAMPLES = ROOT / "examples"
+EXAMPLE = EXAMPLES / "torture-ban.yaml"
+
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _set(data: Any, path: str, value: Any) -> None:
+    steps: list[str | int] = [int(index) if index else key for key, index in _STEP.findall(path)]
+    target = data
+    for step in steps[:-1]:
+        target = target.setdefault(step, {}) if isinstance(target, dict) else target[step]
+    if value is not ...:
+        target[steps[-1]] = value
+    elif isinstance(target, dict):
+        target.pop(steps[-1], None)
+    else:
+        del target[steps[-1]]
+
+
+def with_change(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of `data` with the value at `path` (`arms[1].frame.values`) replaced.
+
+    A missing mapping on the way is created; `value=...` (Ellipsis) deletes the key instead.
+    """
+    data = copy.deepcopy(data)
+    _set(data, path, value)
+    return data
+
+
+def with_overrides(data: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A copy of `data` with keyword overrides: `a__b=v` sets a.b, `a__0__b=v` sets a[0].b."""
+    data = copy.deepcopy(data)
+    for key, value in overrides.items():
+        _set(data, re.sub(r"__(\d+)(?=__|$)", r"[\1]", key).replace("__", "."), value)
+    return data
 
 
 @lru_cache(maxsize=1)
@@ -34,23 +78,191 @@ def _example_data() -> dict[str, Any]:
 
 
 def study_data(**overrides: Any) -> dict[str, Any]:
-    """The example study as plain data with overrides applied (`a__b=v` sets data['a']['b'])."""
-    data = copy.deepcopy(_example_data())
-    for key, value in overrides.items():
-        parts = key.split("__")
-        target = data
-        for part in parts[:-1]:
-            target = target.setdefault(part, {})
-        if value is None:
-            target.pop(parts[-1], None)
-        else:
-            target[parts[-1]] = value
-    return data
+    """The example study (examples/torture-ban.yaml) as plain data with `overrides` applied."""
+    return with_overrides(_example_data(), **overrides)
 
 
 def make_study(**overrides: Any) -> Study:
     """A validated Study built from examples/torture-ban.yaml with `overrides`."""
     return study_from_data(study_data(**overrides))
+
+
+# ---------------------------------------------------------------- a small study
+
+AGREE = {
+    "en": ["Strongly disagree", "Strongly agree"],
+    "es": ["Muy en desacuerdo", "Muy de acuerdo"],
+}
+
+_SMALL: dict[str, Any] = {
+    "slug": "small-study",
+    "title": {"en": "Small study", "es": "Estudio pequeño"},
+    "languages": ["en", "es"],
+    "consent": {"en": "You may stop at any time.", "es": "Puedes parar cuando quieras."},
+    "debrief": {"en": "Thank you.", "es": "Gracias."},
+    "arms": [
+        {
+            "id": "control",
+            "control": True,
+            "frame": {
+                "title": {"en": "Parks", "es": "Parques"},
+                "body": {"en": "Parks are open.", "es": "Los parques abren."},
+            },
+        },
+        {
+            "id": "care",
+            "frame": {
+                "title": {"en": "Harm", "es": "Daño"},
+                "body": {"en": "No one should suffer.", "es": "Nadie debería sufrir."},
+                "values": ["care"],
+            },
+        },
+        {
+            "id": "liberty",
+            "frame": {
+                "title": {"en": "Power", "es": "Poder"},
+                "body": {"en": "Limit the state.", "es": "Limitar al Estado."},
+                "values": ["liberty"],
+            },
+        },
+    ],
+    "items": [
+        {
+            "id": "ideology",
+            "type": "likert",
+            "points": 5,
+            "phase": "pre",
+            "text": {"en": "Left or right?", "es": "¿Izquierda o derecha?"},
+        },
+        {
+            "id": "care_1",
+            "type": "likert",
+            "points": 5,
+            "phase": "pre",
+            "value": "care",
+            "labels": AGREE,
+            "text": {"en": "Suffering hurts me.", "es": "El sufrimiento me duele."},
+        },
+        {
+            "id": "care_2",
+            "type": "likert",
+            "points": 5,
+            "phase": "pre",
+            "value": "care",
+            "labels": AGREE,
+            "text": {"en": "I protect the weak.", "es": "Protejo a los débiles."},
+        },
+        {
+            "id": "attn",
+            "type": "choice",
+            "phase": "pre",
+            "role": "attention_check",
+            "correct": 2,
+            "text": {"en": "Choose Blue.", "es": "Elige Azul."},
+            "options": [
+                {"value": 1, "label": {"en": "Red", "es": "Rojo"}},
+                {"value": 2, "label": {"en": "Blue", "es": "Azul"}},
+            ],
+        },
+        {
+            "id": "support",
+            "type": "likert",
+            "points": 7,
+            "phase": ["pre", "post"],
+            "role": "outcome",
+            "text": {"en": "Support the ban?", "es": "¿Apoyas la prohibición?"},
+        },
+        {
+            "id": "join_sms",
+            "type": "binary",
+            "phase": "post",
+            "role": "intent",
+            "text": {"en": "Join?", "es": "¿Unirte?"},
+        },
+        {
+            "id": "donate",
+            "type": "slider",
+            "phase": "post",
+            "role": "intent",
+            "text": {"en": "Donate?", "es": "¿Donar?"},
+        },
+        {
+            "id": "comment",
+            "type": "text",
+            "phase": "post",
+            "required": False,
+            "max_length": 20,
+            "text": {"en": "Anything else?", "es": "¿Algo más?"},
+        },
+    ],
+    "scales": [{"id": "care_values", "items": ["care_1", "care_2"], "value": "care"}],
+    "design": {
+        "scheme": "blocked",
+        "block_by": "ideology",
+        "strata": {"left": [1, 2], "centre": [3], "right": [4, 5]},
+        "block_size": 6,
+        "seed": 7,
+    },
+    "analysis": {
+        "primary": ["support"],
+        "secondary": ["join_sms"],
+        "covariates": ["ideology", "care_values"],
+        "moderators": ["ideology"],
+    },
+}
+
+
+def small_study_data(**overrides: Any) -> dict[str, Any]:
+    """The small bilingual blocked study as plain data with `overrides` applied."""
+    return with_overrides(_SMALL, **overrides)
+
+
+def small_study(**overrides: Any) -> Study:
+    """A validated small study (3 arms, 8 items, one scale) with `overrides`."""
+    return study_from_data(small_study_data(**overrides))
+
+
+# ---------------------------------------------------------------- an analysis plan
+
+_PLAN: dict[str, Any] = {
+    "arm": "arm",
+    "control": "control",
+    "outcomes": [
+        {
+            "name": "post_support",
+            "type": "continuous",
+            "baseline": "pre_support",
+            "label": "support for the ban",
+            "units": "points on the 7-point scale",
+            "primary": True,
+        },
+        {"name": "post_join_sms", "type": "binary", "label": "SMS sign-ups"},
+    ],
+    "covariates": ["pre_ideology"],
+    "moderators": ["pre_ideology_group"],
+    "alpha": 0.05,
+    "correction": "holm",
+    "exclude": {"attention_failed": True},
+    "status": "status",
+    "arm_labels": {
+        "control": "Control",
+        "care": "care",
+        "fairness": "fairness",
+        "loyalty": "loyalty",
+    },
+    "ri_draws": 2000,
+    "seed": 20261125,
+}
+
+
+def example_plan(**overrides: Any) -> dict[str, Any]:
+    """The analysis plan (docs/analysis.md) of a torture-ban-like export, with `overrides`.
+
+    Two outcomes (support with its baseline, the primary one; SMS sign-ups), an ideology
+    covariate and moderator, Holm correction, attention-check failures excluded. Override
+    like a study: `outcomes__1__label="sign-ups"`, `ri_draws=500`, `seed=...` (no seed).
+    """
+    return with_overrides(_PLAN, **overrides)
 
 
 @contextmanager

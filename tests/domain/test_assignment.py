@@ -20,7 +20,7 @@ from framelab.domain.assignment import (
     simple_draw,
 )
 from framelab.domain.study import Design, Study, load_study_file, study_from_data
-from tests.domain.factories import EXAMPLES, small_study_data
+from tests.factories import EXAMPLES, small_study_data
 
 STRATA = ["left", "centre", "right"]
 

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from tests.domain.factories import ROOT
+from tests.factories import ROOT
 
 PACKAGE = ROOT / "framelab" / "domain"
 MODULES = sorted(

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from framelab.domain.study import Study, load_study_file
-from tests.domain.factories import EXAMPLES
+from tests.factories import EXAMPLES
 
 ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
 LATIN_LETTER = re.compile(r"[A-Za-z]")

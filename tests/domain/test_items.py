@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from framelab.domain.study import ValueProblem
-from tests.domain.factories import small_study
+from tests.factories import small_study
 
 
 @pytest.fixture(scope="module")

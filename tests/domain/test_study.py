@@ -15,7 +15,7 @@ from framelab.domain.study import (
     load_study,
     load_study_file,
 )
-from tests.domain.factories import EXAMPLES, small_study, small_study_data
+from tests.factories import EXAMPLES, small_study, small_study_data
 
 GOOD_EXAMPLES = sorted(EXAMPLES.glob("*.yaml"))
 

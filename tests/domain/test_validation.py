@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from framelab.domain.study import StudyError, load_study, load_study_file, study_from_data
-from tests.domain.factories import EXAMPLES, small_study_data
+from tests.factories import EXAMPLES, small_study_data
 
 BAD_EXAMPLES = sorted((EXAMPLES / "bad").glob("*.yaml"))
 
