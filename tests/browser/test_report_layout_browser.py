@@ -13,7 +13,8 @@ import pytest
 import analysis
 from analysis.report import write_report
 from tests.conftest import run_axe
-from tests.report.simulated import simulated_plan, simulated_study
+from tests.factories import example_plan
+from tests.report.simulated import simulated_study
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +37,7 @@ MEASURE = """
 @pytest.fixture(scope="module")
 def crowded_report(tmp_path_factory):
     data = simulated_study(n_per_arm=60, seed=21)
-    plan = simulated_plan(
+    plan = example_plan(
         ri_draws=200,
         min_cell_size=18,  # some ideology x arm cells fall below it and are suppressed
         labels={"pre_ideology_group": LONG_LABEL},

@@ -10,25 +10,19 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-PLAN = {
-    "arm": "arm",
-    "control": "control",
-    "outcomes": [
-        {
-            "name": "post_support",
-            "type": "continuous",
-            "baseline": "pre_support",
-            "label": "support for the ban",
-            "units": "points on the 7-point scale",
-        },
-        {"name": "post_join_sms", "type": "binary", "label": "sign-ups for SMS updates"},
-    ],
-    "covariates": ["pre_ideology"],
-    "moderators": ["pre_ideology_group"],
-    "alpha": 0.05,
-    "correction": "holm",
-    "arm_labels": {"care": "care", "fairness": "fairness", "loyalty": "loyalty"},
-}
+from tests.factories import example_plan
+
+# The plan these results were written for: the example plan without its exclusions,
+# randomization-inference settings, control label and primary flag.
+PLAN = example_plan(
+    outcomes__0__primary=...,
+    outcomes__1__label="sign-ups for SMS updates",
+    exclude=...,
+    status=...,
+    arm_labels__control=...,
+    ri_draws=...,
+    seed=...,
+)
 
 
 def _effect(outcome, arm, method, est, se, p, p_adj, lo, hi, family, kind="continuous"):

@@ -5,6 +5,7 @@ the loyalty frame lowers support among participants on the left only (a
 backlash in one subgroup of the moderator `pre_ideology_group`); care does
 nothing. Some participants drop out after assignment, some fail the
 attention check, some never get past consent.
+Its analysis plan is `tests.factories.example_plan()`.
 """
 
 from __future__ import annotations
@@ -16,45 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tests.factories import example_plan
+
 ARMS = ("control", "care", "fairness", "loyalty")
 FAIRNESS_SUPPORT = 0.9  # latent points
 FAIRNESS_SMS = 0.15  # probability
 LOYALTY_LEFT_BACKLASH = -1.6  # latent points, left subgroup only
-
-
-def simulated_plan(**overrides: Any) -> dict[str, Any]:
-    """The analysis plan for `simulated_study` (the format of docs/analysis.md)."""
-    plan: dict[str, Any] = {
-        "arm": "arm",
-        "control": "control",
-        "outcomes": [
-            {
-                "name": "post_support",
-                "type": "continuous",
-                "baseline": "pre_support",
-                "label": "support for the ban",
-                "units": "points on the 7-point scale",
-                "primary": True,
-            },
-            {"name": "post_join_sms", "type": "binary", "label": "SMS sign-ups"},
-        ],
-        "covariates": ["pre_ideology"],
-        "moderators": ["pre_ideology_group"],
-        "alpha": 0.05,
-        "correction": "holm",
-        "exclude": {"attention_failed": True},
-        "status": "status",
-        "arm_labels": {
-            "control": "Control",
-            "care": "care",
-            "fairness": "fairness",
-            "loyalty": "loyalty",
-        },
-        "ri_draws": 2000,
-        "seed": 20261125,
-    }
-    plan.update(overrides)
-    return plan
 
 
 def simulated_study(n_per_arm: int = 220, seed: int = 11) -> pd.DataFrame:
@@ -111,7 +79,7 @@ def _results_json() -> str:
 
     data = simulated_study()
     return json.dumps(
-        analysis.run(data, simulated_plan(), provenance={"spec_hash": "sim-1", "seed": 11})
+        analysis.run(data, example_plan(), provenance={"spec_hash": "sim-1", "seed": 11})
     )
 
 

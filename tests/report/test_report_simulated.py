@@ -16,8 +16,9 @@ import pytest
 import analysis
 from analysis.report import campaigner_summary, write_report
 from analysis.report.context import ReportContext
+from tests.factories import example_plan
 from tests.report.htmlcheck import external_references
-from tests.report.simulated import simulated_plan, simulated_results, simulated_study
+from tests.report.simulated import simulated_results, simulated_study
 
 NUMBER = re.compile(r"(?<![\w.])[−-]?\d[\d,]*(?:\.\d+)?")
 
@@ -174,7 +175,7 @@ def test_report_files_are_written_and_consistent(report_dir, results):
 def test_tiny_study_renders_and_explains_the_missing_estimates(tmp_path):
     data = simulated_study(n_per_arm=1, seed=3)
     data = data[data["status"] == "completed"].assign(attention_failed=False)
-    results = analysis.run(data, simulated_plan())
+    results = analysis.run(data, example_plan())
     index = write_report(results, tmp_path)
     html = index.read_text(encoding="utf-8")
     reasons = {w["message"] for w in results["warnings"] if w.get("outcome") == "post_support"}
@@ -196,7 +197,7 @@ def test_tiny_study_renders_and_explains_the_missing_estimates(tmp_path):
 def test_outcome_without_variance_renders_with_the_reason(tmp_path):
     data = simulated_study(n_per_arm=30, seed=5)
     data["post_support"] = data["post_support"].where(data["post_support"].isna(), 4.0)
-    results = analysis.run(data, simulated_plan(ri_draws=500))
+    results = analysis.run(data, example_plan(ri_draws=500))
     warning = next(
         w
         for w in results["warnings"]
@@ -214,7 +215,7 @@ def test_outcome_without_variance_renders_with_the_reason(tmp_path):
 def test_a_study_whose_control_has_no_one_yet_renders_a_report_saying_what_is_missing(tmp_path):
     data = simulated_study(n_per_arm=30, seed=5)
     data = data[data["arm"] != "control"]
-    plan = simulated_plan(ri_draws=500, arm_labels={"control": "Placebo", "care": "Care"})
+    plan = example_plan(ri_draws=500, arm_labels={"control": "Placebo", "care": "Care"})
     results = analysis.run(data, plan)  # the plan lists the control: no data yet, not a typo
     assert results["effects"] == []
     summary = campaigner_summary(results)
@@ -230,4 +231,4 @@ def test_a_study_whose_control_has_no_one_yet_renders_a_report_saying_what_is_mi
 def test_a_control_label_the_plan_does_not_list_is_still_refused_as_a_typo():
     data = simulated_study(n_per_arm=10, seed=5)
     with pytest.raises(ValueError, match="control label 'contrl' not found"):
-        analysis.run(data, simulated_plan(control="contrl"))
+        analysis.run(data, example_plan(control="contrl"))
