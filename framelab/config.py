@@ -15,6 +15,23 @@ Variables:
 - FRAMELAB_ENV: production (default) | development | testing.
 - FRAMELAB_REQUIRE_REVIEW: whether a study goes live only after a reviewer approved it
   (DECISIONS rule 9); on by default, `0`/`off` turns it off for the whole instance.
+- FRAMELAB_MAX_CONTENT_LENGTH: the largest request body in bytes (default 4 MiB).
+- FRAMELAB_PROXY_FIX: number of reverse proxies in front of the app (default 0);
+  their X-Forwarded-For/-Proto/-Host are trusted, so addresses and HTTPS are real.
+- FRAMELAB_RATELIMIT_STORAGE_URI: e.g. redis://localhost:6379/0 (default memory://).
+- FRAMELAB_RATELIMIT_ENABLED: 0 turns rate limiting off (default on).
+- FRAMELAB_LOGIN_RATE_LIMIT, FRAMELAB_ENROL_RATE_LIMIT, FRAMELAB_CODE_GUESS_RATE_LIMIT:
+  the limits per source (framelab.web.rate_limits says why each default is what it is).
+- FRAMELAB_ACCESS_LOG: 1 writes an access log without client addresses (default off).
+- FRAMELAB_QUICK_EXIT_URL: where every participant page's "Leave this page" goes.
+- FRAMELAB_PSEUDONYM_KEY_FILE, FRAMELAB_CARD_KEY_FILE: key files outside the instance
+  folder (default `pseudonym_key` and `card_signing_key` in it).
+- FRAMELAB_TEXT_KEY: encrypts free-text answers at rest (framelab.crypto); read at each
+  use, because services that store answers have no app config.
+
+Nothing else in framelab reads the environment: the app gets these values through
+`app.config`, commands and services through the functions here. docs/environment.md is
+the operator's table of them.
 """
 
 from __future__ import annotations
@@ -23,6 +40,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("production", "development", "testing")
 
@@ -70,6 +88,16 @@ def database_url_from_env(environ: Mapping[str, str] | None = None) -> str:
         if value:
             return _normalise_url(value)
     return f"sqlite:///{instance_path_from_env(env) / 'framelab.sqlite'}"
+
+
+def existing_secret_key(environ: Mapping[str, str] | None = None) -> str:
+    """FRAMELAB_SECRET_KEY, else the instance folder's generated key, else "" (none made)."""
+    env = _env(environ)
+    value = env.get("FRAMELAB_SECRET_KEY", "").strip()
+    if value:
+        return value
+    path = instance_path_from_env(env) / "secret_key"
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else ""
 
 
 def make_private_folder(path: Path) -> Path:
@@ -137,6 +165,62 @@ def max_content_length_from_env(environ: Mapping[str, str] | None = None) -> int
     return value
 
 
+class InsecureConfiguration(RuntimeError):
+    """The app must not start with this configuration; the message says what to change."""
+
+
+def proxy_count_from_env(environ: Mapping[str, str] | None = None) -> int:
+    """FRAMELAB_PROXY_FIX: how many reverse proxies' forwarded headers to trust (default 0)."""
+    raw = _env(environ).get("FRAMELAB_PROXY_FIX", "").strip() or "0"
+    try:
+        count = int(raw)
+    except ValueError:
+        raise InsecureConfiguration(
+            f"FRAMELAB_PROXY_FIX: expected the number of proxies in front of framelab, got {raw!r}"
+        ) from None
+    if count < 0:
+        raise InsecureConfiguration(f"FRAMELAB_PROXY_FIX: expected 0 or more, got {count}")
+    return count
+
+
+DEFAULT_LOGIN_LIMIT = "10 per minute;50 per hour"
+# Carrier NAT: hundreds of real participants a minute can share one address
+# (framelab.web.rate_limits).
+DEFAULT_ENROL_LIMIT = "1000 per minute;20000 per hour"
+DEFAULT_CODE_GUESS_LIMIT = "10 per minute;50 per hour"
+DEFAULT_QUICK_EXIT_URL = "https://www.wikipedia.org/"
+
+
+def ratelimit_enabled_from_env(environ: Mapping[str, str] | None = None) -> bool:
+    """FRAMELAB_RATELIMIT_ENABLED: on unless 0/false/no/off."""
+    value = _env(environ).get("FRAMELAB_RATELIMIT_ENABLED", "1").strip().lower()
+    return value not in {"0", "false", "no", "off"}
+
+
+def access_log_from_env(environ: Mapping[str, str] | None = None) -> bool:
+    """FRAMELAB_ACCESS_LOG: True when the operator opted in to an access log."""
+    value = _env(environ).get("FRAMELAB_ACCESS_LOG", "")
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def quick_exit_url_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """FRAMELAB_QUICK_EXIT_URL when it is an http(s) address, else Wikipedia."""
+    url = _env(environ).get("FRAMELAB_QUICK_EXIT_URL", "").strip() or DEFAULT_QUICK_EXIT_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return DEFAULT_QUICK_EXIT_URL
+    return url
+
+
+def text_key_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """FRAMELAB_TEXT_KEY (comma-separated Fernet keys), or "" when unset."""
+    return _env(environ).get("FRAMELAB_TEXT_KEY", "").strip()
+
+
+def _setting(env: Mapping[str, str], name: str) -> str | None:
+    return env.get(name, "").strip() or None
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -148,6 +232,8 @@ class Config:
     SESSION_COOKIE_SECURE = True
     WTF_CSRF_ENABLED = True
     BABEL_DEFAULT_LOCALE = "en"
+    # Flask-Limiter's rate-limit headers: off (its after_request hook is dropped too).
+    RATELIMIT_HEADERS_ENABLED = False
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = _env(environ)
@@ -161,6 +247,19 @@ class Config:
         # 75 bytes per encoded byte at its worst ("%5B%5B..."): 1 MiB of it peaks near
         # 75 MB, while a study's YAML in the editor is well under 200 kB.
         self.MAX_FORM_MEMORY_SIZE = min(self.MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE)
+        self.PROXY_FIX = proxy_count_from_env(env)
+        self.RATELIMIT_STORAGE_URI = _setting(env, "FRAMELAB_RATELIMIT_STORAGE_URI") or "memory://"
+        self.RATELIMIT_ENABLED = ratelimit_enabled_from_env(env)
+        self.LOGIN_RATE_LIMIT = _setting(env, "FRAMELAB_LOGIN_RATE_LIMIT") or DEFAULT_LOGIN_LIMIT
+        self.ENROL_RATE_LIMIT = _setting(env, "FRAMELAB_ENROL_RATE_LIMIT") or DEFAULT_ENROL_LIMIT
+        self.CODE_GUESS_RATE_LIMIT = (
+            _setting(env, "FRAMELAB_CODE_GUESS_RATE_LIMIT") or DEFAULT_CODE_GUESS_LIMIT
+        )
+        self.ACCESS_LOG = access_log_from_env(env)
+        self.QUICK_EXIT_URL = quick_exit_url_from_env(env)
+        # None: the instance folder's file (or, in tests, a fixed testing key).
+        self.PSEUDONYM_KEY_FILE = _setting(env, "FRAMELAB_PSEUDONYM_KEY_FILE")
+        self.CARD_KEY_FILE = _setting(env, "FRAMELAB_CARD_KEY_FILE")
 
     def _secret_key(self, env: Mapping[str, str]) -> str:
         return secret_key_from_env(env)
