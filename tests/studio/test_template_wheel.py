@@ -13,6 +13,8 @@ import json
 import subprocess
 import sys
 import sysconfig
+import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,15 @@ def test_a_study_is_created_from_every_template_of_the_installed_wheel(tmp_path)
     wheels = tmp_path / "wheels"
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)])
     [wheel] = wheels.glob("framelab-*.whl")
+    # Every file of the two packages ships (the studio's own static files once did not).
+    in_wheel = set(zipfile.ZipFile(wheel).namelist())
+    in_tree = {
+        path.relative_to(ROOT).as_posix()
+        for package in ("framelab", "analysis")
+        for path in (ROOT / package).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert sorted(in_tree - in_wheel) == []
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
@@ -95,3 +106,16 @@ def test_a_study_is_created_from_every_template_of_the_installed_wheel(tmp_path)
         assert made["to_fill"] > 0, name  # the campaigner is shown what to write
     assert result["created"]["blank"]["arms"] == 2
     assert result["created"]["value-frames"]["arms"] == 5
+
+
+def test_every_package_data_glob_names_files_of_the_tree():
+    """A glob that matches nothing (a folder since moved or deleted) is a stale entry."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    package_data = pyproject["tool"]["setuptools"]["package-data"]
+    stale = [
+        f"{package}: {pattern}"
+        for package, patterns in package_data.items()
+        for pattern in patterns
+        if not any(path.is_file() for path in (ROOT / package).glob(pattern))
+    ]
+    assert stale == []
