@@ -33,8 +33,10 @@ from sqlalchemy.orm import Session
 
 from framelab.db.accounts import ROLES, StudyMembership, User
 from framelab.db.models import Study
+from framelab.db.session import reading, writing
 from framelab.services.passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
 from framelab.services.passwords import PasswordRefused, check_password
+from framelab.services.study_versions import LoadedStudy, get_study
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "view": frozenset(ROLES),
@@ -152,76 +154,66 @@ def create_user(
         password_changed_at=None if temporary else now,
         created_at=now,
     )
-    session.add(user)
     try:
-        session.commit()
+        with writing(session):
+            session.add(user)
     except IntegrityError as exc:
-        session.rollback()
         raise AccountError(f"email: an account for {address!r} already exists") from exc
     return account_of(user)
 
 
 def get_account(session: Session, user_id: int) -> Account | None:
     """The active account with this id, or None (Flask-Login's user loader)."""
-    user = session.get(User, user_id)
-    account = account_of(user) if user is not None and user.is_active else None
-    # Rollback ends the read transaction (SQLite write-locks from BEGIN IMMEDIATE).
-    session.rollback()
-    return account
+    with reading(session):
+        user = session.get(User, user_id)
+        return account_of(user) if user is not None and user.is_active else None
 
 
 def set_can_create_studies(session: Session, user_id: int, allowed: bool) -> Account:
     """Grant or withdraw the permission to create studies (an admin's decision)."""
-    user = _user(session, user_id)
-    user.can_create_studies = allowed
-    account = account_of(user)
-    session.commit()
-    return account
+    with writing(session):
+        user = _user(session, user_id)
+        user.can_create_studies = allowed
+        return account_of(user)
 
 
 def set_active(session: Session, user_id: int, active: bool, *, actor_id: int) -> Account:
     """Deactivate (every sign-in of the account ends at once) or reactivate an account."""
     if user_id == actor_id and not active:
-        session.rollback()
         raise AccountError("account: you cannot deactivate your own account")
-    user = _user(session, user_id)
-    if user.is_active and not active:
-        user.session_version = (user.session_version or 0) + 1
-    user.is_active = active
-    account = account_of(user)
-    session.commit()
-    return account
+    with writing(session):
+        user = _user(session, user_id)
+        if user.is_active and not active:
+            user.session_version = (user.session_version or 0) + 1
+        user.is_active = active
+        return account_of(user)
 
 
 def _user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        session.rollback()
         raise AccountError(f"account: no account with id {user_id}")
     return user
 
 
 def account_by_email(session: Session, email: str) -> Account | None:
     """The account with this e-mail (active or not), or None (for admin commands)."""
-    user = session.scalar(sa.select(User).where(User.email == normalise_email(email)))
-    account = account_of(user) if user is not None else None
-    session.rollback()
-    return account
+    address = normalise_email(email)
+    with reading(session):
+        user = session.scalar(sa.select(User).where(User.email == address))
+        return account_of(user) if user is not None else None
 
 
 def list_accounts(session: Session) -> list[Account]:
     """Every account, by email (for the site admin)."""
-    users = session.scalars(sa.select(User).order_by(User.email)).all()
-    result = [account_of(u) for u in users]
-    session.rollback()
-    return result
+    with reading(session):
+        return [account_of(u) for u in session.scalars(sa.select(User).order_by(User.email))]
 
 
 def count_users(session: Session) -> int:
     """How many accounts exist (the login page invites `create-user` when there are none)."""
-    count = session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
-    session.rollback()
-    return count
+    with reading(session):
+        return session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
 
 
 def role_on_study(session: Session, account: Account, study_id: int) -> str | None:
@@ -230,15 +222,22 @@ def role_on_study(session: Session, account: Account, study_id: int) -> str | No
     An admin who holds the reviewer role on a study is its reviewer there, not its owner
     (DECISIONS rule 9: sign-off is kept apart from launching).
     """
-    role = session.scalar(
-        sa.select(StudyMembership.role).where(
-            StudyMembership.user_id == account.id, StudyMembership.study_id == study_id
+    with reading(session):
+        role = session.scalar(
+            sa.select(StudyMembership.role).where(
+                StudyMembership.user_id == account.id, StudyMembership.study_id == study_id
+            )
         )
-    )
-    session.rollback()
     if account.is_admin and role != "reviewer":
         return "owner"
     return role
+
+
+def study_and_role(session: Session, account: Account, slug: str) -> tuple[LoadedStudy, str | None]:
+    """The study `slug` and the account's role on it (None: none); raises StudyNotFound."""
+    with reading(session):
+        study = get_study(session, slug)
+        return study, role_on_study(session, account, study.id)
 
 
 def role_allows(role: str | None, permission: str) -> bool:
@@ -257,39 +256,38 @@ def grant_role(
     if role not in ROLES:
         raise AccountError(f"role: {role!r} is not a role (expected one of: {', '.join(ROLES)})")
     address = normalise_email(email)
-    user = session.scalar(sa.select(User).where(User.email == address))
-    if user is None:
-        session.rollback()
-        raise AccountError(f"email: no account for {address!r} (an admin creates accounts)")
-    membership = session.scalar(
-        sa.select(StudyMembership).where(
-            StudyMembership.user_id == user.id, StudyMembership.study_id == study_id
+    with writing(session):
+        user = session.scalar(sa.select(User).where(User.email == address))
+        if user is None:
+            raise AccountError(f"email: no account for {address!r} (an admin creates accounts)")
+        membership = session.scalar(
+            sa.select(StudyMembership).where(
+                StudyMembership.user_id == user.id, StudyMembership.study_id == study_id
+            )
         )
-    )
-    if membership is None:
-        membership = StudyMembership(user_id=user.id, study_id=study_id, role=role, created_at=now)
-        session.add(membership)
-    else:
-        membership.role = role
-    session.commit()
+        if membership is None:
+            membership = StudyMembership(
+                user_id=user.id, study_id=study_id, role=role, created_at=now
+            )
+            session.add(membership)
+        else:
+            membership.role = role
     return membership
 
 
 def revoke_role(session: Session, study_id: int, user_id: int) -> None:
     """Remove a user's role on the study; the last owner cannot be removed."""
-    membership = session.scalar(
-        sa.select(StudyMembership).where(
-            StudyMembership.user_id == user_id, StudyMembership.study_id == study_id
+    with writing(session):
+        membership = session.scalar(
+            sa.select(StudyMembership).where(
+                StudyMembership.user_id == user_id, StudyMembership.study_id == study_id
+            )
         )
-    )
-    if membership is None:
-        session.rollback()
-        return
-    if membership.role == "owner" and _owner_count(session, study_id) <= 1:
-        session.rollback()
-        raise AccountError("role: a study needs at least one owner; add another owner first")
-    session.delete(membership)
-    session.commit()
+        if membership is None:
+            return
+        if membership.role == "owner" and _owner_count(session, study_id) <= 1:
+            raise AccountError("role: a study needs at least one owner; add another owner first")
+        session.delete(membership)
 
 
 def _owner_count(session: Session, study_id: int) -> int:
@@ -312,12 +310,12 @@ class Member:
 
 def list_members(session: Session, study_id: int) -> list[Member]:
     """Every account with a role on the study, owners first."""
-    rows = session.execute(
-        sa.select(User.id, User.email, StudyMembership.role)
-        .join(StudyMembership, StudyMembership.user_id == User.id)
-        .where(StudyMembership.study_id == study_id)
-    ).all()
-    session.rollback()
+    with reading(session):
+        rows = session.execute(
+            sa.select(User.id, User.email, StudyMembership.role)
+            .join(StudyMembership, StudyMembership.user_id == User.id)
+            .where(StudyMembership.study_id == study_id)
+        ).all()
     order = {role: i for i, role in enumerate(ROLES)}
     members = [Member(user_id=r[0], email=r[1], role=r[2]) for r in rows]
     return sorted(members, key=lambda m: (order[m.role], m.email))
@@ -335,15 +333,14 @@ class StudyRef:
 def studies_for(session: Session, account: Account) -> list[StudyRef]:
     """The studies this account may see, with its role on each, newest first."""
     if account.is_admin:
-        rows = session.execute(
-            sa.select(Study.id, Study.slug, Study.title, Study.status, sa.literal("owner"))
-        ).all()
+        query = sa.select(Study.id, Study.slug, Study.title, Study.status, sa.literal("owner"))
     else:
-        rows = session.execute(
+        query = (
             sa.select(Study.id, Study.slug, Study.title, Study.status, StudyMembership.role)
             .join(StudyMembership, StudyMembership.study_id == Study.id)
             .where(StudyMembership.user_id == account.id)
-        ).all()
-    session.rollback()
+        )
+    with reading(session):
+        rows = session.execute(query).all()
     refs = [StudyRef(*row) for row in rows]
     return sorted(refs, key=lambda r: -r.id)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from framelab.db.models import Study
 from framelab.db.review import AuditEvent
+from framelab.db.session import reading, writing
 
 # action -> how an owner reads it in the trail
 ACTIONS = {
@@ -109,6 +110,22 @@ def record(
     )
 
 
+def record_export(
+    session: Session,
+    study_id: int,
+    detail: str,
+    *,
+    now: datetime,
+    spec_hash: str | None = None,
+    actor: Actor | None = None,
+) -> None:
+    """Record a download or export (who took which file) as a unit of work of its own."""
+    with writing(session):
+        record(
+            session, study_id, "exported", now=now, detail=detail, spec_hash=spec_hash, actor=actor
+        )
+
+
 @dataclass(frozen=True)
 class TrailEntry:
     at: datetime
@@ -122,23 +139,22 @@ class TrailEntry:
 
 def trail(session: Session, study_ids: list[int]) -> list[TrailEntry]:
     """Every event of these studies (a campaign's versions), oldest first."""
-    rows = session.execute(
-        sa.select(AuditEvent, Study.slug)
-        .join(Study, Study.id == AuditEvent.study_id)
-        .where(AuditEvent.study_id.in_(study_ids))
-        .order_by(AuditEvent.at, AuditEvent.id)
-    ).all()
-    entries = [
-        TrailEntry(
-            at=event.at,
-            actor=event.actor,
-            action=event.action,
-            says=ACTIONS.get(event.action, event.action),
-            detail=event.detail,
-            spec_hash=event.spec_hash,
-            study_slug=slug,
-        )
-        for event, slug in rows
-    ]
-    session.rollback()
-    return entries
+    with reading(session):
+        rows = session.execute(
+            sa.select(AuditEvent, Study.slug)
+            .join(Study, Study.id == AuditEvent.study_id)
+            .where(AuditEvent.study_id.in_(study_ids))
+            .order_by(AuditEvent.at, AuditEvent.id)
+        ).all()
+        return [
+            TrailEntry(
+                at=event.at,
+                actor=event.actor,
+                action=event.action,
+                says=ACTIONS.get(event.action, event.action),
+                detail=event.detail,
+                spec_hash=event.spec_hash,
+                study_slug=slug,
+            )
+            for event, slug in rows
+        ]

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from framelab.db.models import Participant
+from framelab.db.session import reading
 from framelab.domain.disclosure import Cell, protect_counts, released_counts
 from framelab.domain.names import arm_name
 from framelab.domain.study import Study as StudySpec
@@ -196,33 +197,35 @@ def _source_table(
     return tuple((name, cell) for (name, _), cell in zip(ordered, cells, strict=True)), pending
 
 
+# The dashboard's columns of a study's participants (no codes, no answers).
+_DASHBOARD_ROWS = sa.select(
+    Participant.id,
+    Participant.status,
+    Participant.arm,
+    Participant.stratum,
+    Participant.source,
+    Participant.started_at,
+    Participant.consented_at,
+    Participant.assigned_at,
+    Participant.completed_at,
+    Participant.withdrawn_at,
+    Participant.pilot,
+    Participant.rehearsal,
+    Participant.duplicate,
+    Participant.attention_failed,
+    Participant.speeder,
+    Participant.honeypot,
+    Participant.duration_seconds,
+).where(Participant.study_id == sa.bindparam("study_id"))
+
+
 def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None) -> Dashboard:
     """Funnel per arm and stratum, timing, attention checks and sources of a study.
 
     Arms and strata are labelled in `lang` (default: `label_language(spec)`).
     """
-    rows = session.execute(
-        sa.select(
-            Participant.id,
-            Participant.status,
-            Participant.arm,
-            Participant.stratum,
-            Participant.source,
-            Participant.started_at,
-            Participant.consented_at,
-            Participant.assigned_at,
-            Participant.completed_at,
-            Participant.withdrawn_at,
-            Participant.pilot,
-            Participant.rehearsal,
-            Participant.duplicate,
-            Participant.attention_failed,
-            Participant.speeder,
-            Participant.honeypot,
-            Participant.duration_seconds,
-        ).where(Participant.study_id == loaded.id)
-    ).all()
-    session.rollback()
+    with reading(session):
+        rows = session.execute(_DASHBOARD_ROWS, {"study_id": loaded.id}).all()
     spec = loaded.spec
     flags = tuple(f for f in spec.analysis.exclude if f in EXCLUSION_FLAGS)
     rehearsal = [r for r in rows if r.rehearsal]
@@ -291,16 +294,33 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
 
 def completed_count(session: Session, loaded: LoadedStudy) -> int:
     """Completed real participants (no pilot, rehearsal or duplicate): what the target counts."""
-    count = session.scalar(
-        sa.select(sa.func.count()).where(
-            Participant.study_id == loaded.id,
-            Participant.status == "completed",
-            Participant.pilot.is_(False),
-            Participant.rehearsal.is_(False),
-            Participant.duplicate.is_(False),
+    with reading(session):
+        count = session.scalar(
+            sa.select(sa.func.count()).where(
+                Participant.study_id == loaded.id,
+                Participant.status == "completed",
+                Participant.pilot.is_(False),
+                Participant.rehearsal.is_(False),
+                Participant.duplicate.is_(False),
+            )
         )
-    )
     return int(count or 0)
+
+
+def channels(session: Session, study_id: int) -> list[str]:
+    """The channels (`?src=`) the study's participants came through so far, rehearsal aside."""
+    with reading(session):
+        rows = session.scalars(
+            sa.select(Participant.source)
+            .where(
+                Participant.study_id == study_id,
+                Participant.source.is_not(None),
+                Participant.rehearsal.is_(False),
+            )
+            .distinct()
+            .order_by(Participant.source)
+        )
+        return [source for source in rows if source]
 
 
 def is_interim(session: Session, loaded: LoadedStudy) -> bool:

@@ -47,6 +47,7 @@ from framelab.db.models import (
     Study,
 )
 from framelab.db.review import AuditEvent
+from framelab.db.session import reading, writing
 from framelab.services import audit
 from framelab.services.study_versions import StudyNotFound, get_study, list_studies
 
@@ -104,15 +105,16 @@ def export_record(path: Path, what: str) -> str:
 
 def campaign_studies(session: Session, slug: str) -> list[Study]:
     """The study `slug` and, when it is a campaign's first study, every later version."""
-    study = session.scalar(sa.select(Study).where(Study.slug == slug))
-    if study is None:
-        raise StudyNotFound(f"study: no study with slug {slug!r}")
-    if study.campaign_id is not None:
-        return [study]
-    versions = session.scalars(
-        sa.select(Study).where(Study.campaign_id == study.id).order_by(Study.id)
-    ).all()
-    return [study, *versions]
+    with reading(session):
+        study = session.scalar(sa.select(Study).where(Study.slug == slug))
+        if study is None:
+            raise StudyNotFound(f"study: no study with slug {slug!r}")
+        if study.campaign_id is not None:
+            return [study]
+        versions = session.scalars(
+            sa.select(Study).where(Study.campaign_id == study.id).order_by(Study.id)
+        ).all()
+        return [study, *versions]
 
 
 def _participant_tables() -> list[tuple[sa.Table, sa.Column]]:
@@ -182,12 +184,8 @@ def erase_studies(
     """
     tombstones = []
     for study in studies:
-        try:
+        with writing(session):
             tombstones.append(_erase_one(session, study, now=now, reason=reason))
-            session.commit()
-        except Exception:
-            session.rollback()
-            raise
     return tombstones
 
 
@@ -198,14 +196,16 @@ def expired_studies(session: Session, *, now: datetime) -> list[tuple[Study, int
     when it was closed (its last change of state).
     """
     expired = []
-    rows = {s.id: s for s in session.scalars(sa.select(Study).where(Study.erased_at.is_(None)))}
-    for loaded in list_studies(session):
-        study = rows.get(loaded.id)
-        days = loaded.spec.retention_days
-        if study is None or days is None or study.status != "closed":
-            continue
-        if study.updated_at + timedelta(days=days) <= now:
-            expired.append((study, days))
+    with reading(session):
+        unerased = session.scalars(sa.select(Study).where(Study.erased_at.is_(None)))
+        rows = {s.id: s for s in unerased}
+        for loaded in list_studies(session):
+            study = rows.get(loaded.id)
+            days = loaded.spec.retention_days
+            if study is None or days is None or study.status != "closed":
+                continue
+            if study.updated_at + timedelta(days=days) <= now:
+                expired.append((study, days))
     return expired
 
 
@@ -216,12 +216,12 @@ def downloads(session: Session, study_ids: list[int]) -> list[Any]:
 
 def recorded_export_files(session: Session, study_ids: list[int]) -> list[RecordedExport]:
     """The files `framelab export` recorded writing for these studies (path, kind, SHA-256)."""
-    details = session.scalars(
-        sa.select(AuditEvent.detail).where(
-            AuditEvent.study_id.in_(study_ids), AuditEvent.action == "exported"
-        )
-    ).all()
-    session.rollback()
+    with reading(session):
+        details = session.scalars(
+            sa.select(AuditEvent.detail).where(
+                AuditEvent.study_id.in_(study_ids), AuditEvent.action == "exported"
+            )
+        ).all()
     found = []
     for detail in details:
         match = _RECORD.match(detail or "")
@@ -247,8 +247,9 @@ def delete_recorded_file(record: RecordedExport) -> str:
 
 def check_erasable(session: Session, slug: str, confirm: str | None) -> list[Study]:
     """The studies `erase-study slug` would erase; ErasureError unless `confirm` is the slug."""
-    studies = campaign_studies(session, slug)
-    get_study(session, slug)  # a study with a published version (StudyNotFound otherwise)
+    with reading(session):
+        studies = campaign_studies(session, slug)
+        get_study(session, slug)  # a study with a published version (StudyNotFound otherwise)
     if confirm != slug:
         raise ErasureError(
             f"confirm: erasing cannot be undone; repeat the study's slug to confirm "

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from framelab.db.accounts import ROLES, StudyInvitation, StudyMembership, User
 from framelab.db.models import Study
+from framelab.db.session import reading, writing
 from framelab.services.accounts import Account, AccountError, normalise_email
 
 INVITATION_LIFETIME = timedelta(days=30)
@@ -42,62 +43,60 @@ def invite(
 ) -> str:
     """Offer `role` on the study to `email`: "invited", or "changed" for a current member."""
     if role not in ROLES:
-        session.rollback()
         raise AccountError(f"role: {role!r} is not a role (expected one of: {', '.join(ROLES)})")
     address = normalise_email(email)
-    membership = session.scalar(
-        sa.select(StudyMembership)
-        .join(User, User.id == StudyMembership.user_id)
-        .where(StudyMembership.study_id == study_id, User.email == address)
-    )
-    if membership is not None:
-        membership.role = role
-        session.commit()
-        return "changed"
-    session.execute(
-        sa.delete(StudyInvitation).where(
-            StudyInvitation.study_id == study_id,
-            (StudyInvitation.email == address) | (StudyInvitation.expires_at <= now),
-        )
-    )
-    session.add(
-        StudyInvitation(
-            study_id=study_id,
-            email=address,
-            role=role,
-            invited_by=invited_by,
-            created_at=now,
-            expires_at=now + INVITATION_LIFETIME,
-        )
-    )
     try:
-        session.commit()
+        with writing(session):
+            membership = session.scalar(
+                sa.select(StudyMembership)
+                .join(User, User.id == StudyMembership.user_id)
+                .where(StudyMembership.study_id == study_id, User.email == address)
+            )
+            if membership is not None:
+                membership.role = role
+                return "changed"
+            session.execute(
+                sa.delete(StudyInvitation).where(
+                    StudyInvitation.study_id == study_id,
+                    (StudyInvitation.email == address) | (StudyInvitation.expires_at <= now),
+                )
+            )
+            session.add(
+                StudyInvitation(
+                    study_id=study_id,
+                    email=address,
+                    role=role,
+                    invited_by=invited_by,
+                    created_at=now,
+                    expires_at=now + INVITATION_LIFETIME,
+                )
+            )
     except IntegrityError:  # the same address invited twice at the same moment
-        session.rollback()
+        pass
     return "invited"
 
 
 def _rows(session: Session, *where: sa.ColumnElement[bool]) -> list[Invitation]:
-    rows = session.execute(
-        sa.select(StudyInvitation, Study.slug, Study.title)
-        .join(Study, Study.id == StudyInvitation.study_id)
-        .where(*where)
-        .order_by(StudyInvitation.created_at, StudyInvitation.id)
-    ).all()
-    session.rollback()
-    return [
-        Invitation(
-            id=inv.id,
-            study_id=inv.study_id,
-            slug=slug,
-            title=title,
-            email=inv.email,
-            role=inv.role,
-            invited_by=inv.invited_by,
-            expires_at=inv.expires_at,
-        )
-        for inv, slug, title in rows
-    ]
+    with reading(session):
+        rows = session.execute(
+            sa.select(StudyInvitation, Study.slug, Study.title)
+            .join(Study, Study.id == StudyInvitation.study_id)
+            .where(*where)
+            .order_by(StudyInvitation.created_at, StudyInvitation.id)
+        ).all()
+        return [
+            Invitation(
+                id=inv.id,
+                study_id=inv.study_id,
+                slug=slug,
+                title=title,
+                email=inv.email,
+                role=inv.role,
+                invited_by=inv.invited_by,
+                expires_at=inv.expires_at,
+            )
+            for inv, slug, title in rows
+        ]
 
 
 def pending_for_study(session: Session, study_id: int, *, now: datetime) -> list[Invitation]:
@@ -112,50 +111,48 @@ def pending_for(session: Session, account: Account, *, now: datetime) -> list[In
 
 def withdraw(session: Session, study_id: int, invitation_id: int) -> None:
     """An owner withdraws a pending invitation of the study."""
-    session.execute(
-        sa.delete(StudyInvitation).where(
-            StudyInvitation.id == invitation_id, StudyInvitation.study_id == study_id
+    with writing(session):
+        session.execute(
+            sa.delete(StudyInvitation).where(
+                StudyInvitation.id == invitation_id, StudyInvitation.study_id == study_id
+            )
         )
-    )
-    session.commit()
 
 
 def _own(session: Session, account: Account, invitation_id: int, now: datetime) -> StudyInvitation:
     invitation = session.get(StudyInvitation, invitation_id)
     if invitation is None or invitation.email != account.email or invitation.expires_at <= now:
-        session.rollback()
         raise AccountError("invitation: not found, or it has expired or was withdrawn")
     return invitation
 
 
 def accept(session: Session, account: Account, invitation_id: int, *, now: datetime) -> str:
     """The invited account takes the role; returns the study's slug."""
-    invitation = _own(session, account, invitation_id, now)
-    study = session.get(Study, invitation.study_id)
-    membership = session.scalar(
-        sa.select(StudyMembership).where(
-            StudyMembership.user_id == account.id,
-            StudyMembership.study_id == invitation.study_id,
-        )
-    )
-    if membership is None:
-        session.add(
-            StudyMembership(
-                user_id=account.id,
-                study_id=invitation.study_id,
-                role=invitation.role,
-                created_at=now,
+    with writing(session):
+        invitation = _own(session, account, invitation_id, now)
+        study = session.get(Study, invitation.study_id)
+        membership = session.scalar(
+            sa.select(StudyMembership).where(
+                StudyMembership.user_id == account.id,
+                StudyMembership.study_id == invitation.study_id,
             )
         )
-    else:
-        membership.role = invitation.role
-    session.delete(invitation)
-    slug = study.slug if study is not None else ""
-    session.commit()
-    return slug
+        if membership is None:
+            session.add(
+                StudyMembership(
+                    user_id=account.id,
+                    study_id=invitation.study_id,
+                    role=invitation.role,
+                    created_at=now,
+                )
+            )
+        else:
+            membership.role = invitation.role
+        session.delete(invitation)
+        return study.slug if study is not None else ""
 
 
 def decline(session: Session, account: Account, invitation_id: int, *, now: datetime) -> None:
     """The invited account declines; the invitation is gone."""
-    session.delete(_own(session, account, invitation_id, now))
-    session.commit()
+    with writing(session):
+        session.delete(_own(session, account, invitation_id, now))

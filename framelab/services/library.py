@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from framelab.db.library import LibraryCard, LibraryEvent, LibraryPartner
 from framelab.db.models import Participant, Study, StudyVersion
 from framelab.db.review import AuditEvent
+from framelab.db.session import reading, writing
 from framelab.services import audit, card_keys, cards
 from framelab.services.cards import CardDetails, CardRefused
 from framelab.services.reporting import report_inputs
@@ -68,22 +69,21 @@ def _real_completed(session: Session, study_id: int) -> int:
 def finality(session: Session, slug: str) -> Finality:
     """Final = closed, and either its real completions reached the locked target or the
     owner confirmed "close now" (an audited `closed` event); DECISIONS rule 2."""
-    loaded = get_study(session, slug)
-    version = session.get(StudyVersion, loaded.version_id)
-    if loaded.status != "closed" or version.locked_at is None:
-        session.rollback()
-        return Finality(False, f"{slug} is {loaded.status}; a card needs a closed study")
-    closed_event = session.scalar(
-        sa.select(AuditEvent.at)
-        .where(AuditEvent.study_id == loaded.id, AuditEvent.action == "closed")
-        .order_by(AuditEvent.at.desc())
-        .limit(1)
-    )
-    target = loaded.spec.target_n
-    done = _real_completed(session, loaded.id)
-    updated = session.get(Study, loaded.id).updated_at
-    session.rollback()
-    launched_on = version.locked_at.date()
+    with reading(session):
+        loaded = get_study(session, slug)
+        version = session.get(StudyVersion, loaded.version_id)
+        if loaded.status != "closed" or version.locked_at is None:
+            return Finality(False, f"{slug} is {loaded.status}; a card needs a closed study")
+        closed_event = session.scalar(
+            sa.select(AuditEvent.at)
+            .where(AuditEvent.study_id == loaded.id, AuditEvent.action == "closed")
+            .order_by(AuditEvent.at.desc())
+            .limit(1)
+        )
+        target = loaded.spec.target_n
+        done = _real_completed(session, loaded.id)
+        updated = session.get(Study, loaded.id).updated_at
+        launched_on = version.locked_at.date()
     if target is not None and done >= target:
         return Finality(True, "closed at its target", "target", launched_on, updated.date())
     if closed_event is not None:
@@ -133,61 +133,59 @@ def publish_card(
     envelope = cards.seal(card, key)
     if rehearsal:
         return envelope
-    old = session.scalars(
-        sa.select(LibraryCard).where(
-            LibraryCard.study_id == inputs.loaded.id, LibraryCard.origin == "local"
-        )
-    ).all()
-    for row in old:
-        session.delete(row)
-    session.flush()
-    who = audit.current_actor()
-    session.add(
-        LibraryCard(
-            card_hash=cards.card_id(card),
-            origin="local",
-            study_id=inputs.loaded.id,
-            key_id=key.key_id,
-            envelope=json.dumps(envelope, ensure_ascii=False, sort_keys=True),
-            added_at=now,
-            added_by=who.name,
-        )
-    )
     detail = f"{len(card['results'])} aggregate rows, country {card['study']['country']}"
-    audit.record(session, inputs.loaded.id, "card_published", now=now, detail=detail)
-    _event(session, "card_published", f"{slug}: {detail}", now=now)
-    session.commit()
+    with writing(session):  # only now: the analysis above holds no lock
+        old = session.scalars(
+            sa.select(LibraryCard).where(
+                LibraryCard.study_id == inputs.loaded.id, LibraryCard.origin == "local"
+            )
+        ).all()
+        for row in old:
+            session.delete(row)
+        session.flush()
+        session.add(
+            LibraryCard(
+                card_hash=cards.card_id(card),
+                origin="local",
+                study_id=inputs.loaded.id,
+                key_id=key.key_id,
+                envelope=json.dumps(envelope, ensure_ascii=False, sort_keys=True),
+                added_at=now,
+                added_by=audit.current_actor().name,
+            )
+        )
+        audit.record(session, inputs.loaded.id, "card_published", now=now, detail=detail)
+        _event(session, "card_published", f"{slug}: {detail}", now=now)
     return envelope
 
 
 def has_card(session: Session, slug: str) -> bool:
     """Whether the study has a card in the library."""
-    loaded = get_study(session, slug)
-    found = session.scalar(
-        sa.select(LibraryCard.id).where(
-            LibraryCard.study_id == loaded.id, LibraryCard.origin == "local"
+    with reading(session):
+        loaded = get_study(session, slug)
+        found = session.scalar(
+            sa.select(LibraryCard.id).where(
+                LibraryCard.study_id == loaded.id, LibraryCard.origin == "local"
+            )
         )
-    )
-    session.rollback()
     return found is not None
 
 
 def export_card(session: Session, slug: str, *, now: datetime) -> bytes:
     """The signed card file of the study's library card (LookupError when it has none)."""
-    loaded = get_study(session, slug)
-    row = session.scalar(
-        sa.select(LibraryCard).where(
-            LibraryCard.study_id == loaded.id, LibraryCard.origin == "local"
+    with writing(session):
+        loaded = get_study(session, slug)
+        row = session.scalar(
+            sa.select(LibraryCard).where(
+                LibraryCard.study_id == loaded.id, LibraryCard.origin == "local"
+            )
         )
-    )
-    if row is None:
-        session.rollback()
-        raise LookupError(f"library: {slug} has no results card yet")
-    data = row.envelope.encode("utf-8")
-    audit.record(session, loaded.id, "card_exported", now=now, detail=f"card {row.card_hash[:12]}")
-    _event(session, "card_exported", f"{slug}: card {row.card_hash[:12]}", now=now)
-    session.commit()
-    return data
+        if row is None:
+            raise LookupError(f"library: {slug} has no results card yet")
+        detail = f"card {row.card_hash[:12]}"
+        audit.record(session, loaded.id, "card_exported", now=now, detail=detail)
+        _event(session, "card_exported", f"{slug}: {detail}", now=now)
+        return row.envelope.encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -201,10 +199,9 @@ class Partner:
 
 def partners(session: Session) -> list[Partner]:
     """The registered partners, by name."""
-    rows = session.scalars(sa.select(LibraryPartner).order_by(LibraryPartner.name)).all()
-    out = [Partner(r.id, r.name, r.key_id, r.public_key, r.added_at) for r in rows]
-    session.rollback()
-    return out
+    with reading(session):
+        rows = session.scalars(sa.select(LibraryPartner).order_by(LibraryPartner.name))
+        return [Partner(r.id, r.name, r.key_id, r.public_key, r.added_at) for r in rows]
 
 
 def add_partner(
@@ -229,12 +226,11 @@ def add_partner(
         added_at=now,
         added_by=who.name,
     )
-    session.add(row)
-    _event(session, "partner_added", f"{name}: key {kid[:16]}", now=now)
     try:
-        session.commit()
+        with writing(session):
+            session.add(row)
+            _event(session, "partner_added", f"{name}: key {kid[:16]}", now=now)
     except IntegrityError:
-        session.rollback()
         raise CardRefused(
             f"name, public_key: a partner named {name!r} or with this key is already registered"
         ) from None
@@ -247,41 +243,47 @@ def import_card(session: Session, raw: bytes | str, *, now: datetime) -> dict[st
     A refused card (unknown signer, changed after signing, malformed, a rehearsal, a
     card already here) raises CardRefused with the reason, which is also logged.
     """
+    refused: CardRefused | None = None
+    with writing(session):
+        try:
+            card, card_hash, partner = _verified(session, raw)
+        except CardRefused as refusal:
+            _event(session, "card_refused", str(refusal)[:500], now=now)  # kept: logged
+            refused = refusal
+        else:
+            session.add(
+                LibraryCard(
+                    card_hash=card_hash,
+                    origin="imported",
+                    partner_id=partner.id,
+                    key_id=partner.key_id,
+                    envelope=json.dumps(json.loads(raw), ensure_ascii=False, sort_keys=True),
+                    added_at=now,
+                    added_by=audit.current_actor().name,
+                )
+            )
+            _event(
+                session,
+                "card_imported",
+                f"from {partner.name}: {card['study']['title'][:120]} ({card_hash[:12]})",
+                now=now,
+            )
+    if refused is not None:
+        raise refused
+    return card
+
+
+def _verified(session: Session, raw: bytes | str) -> tuple[dict[str, Any], str, LibraryPartner]:
+    """A partner's card, its hash and its signer; CardRefused when it cannot be added."""
     rows = session.scalars(sa.select(LibraryPartner)).all()
     keys = {r.key_id: card_keys.parse_public_key(r.public_key) for r in rows}
-    by_key = {r.key_id: r for r in rows}
-    try:
-        card, kid = cards.open_envelope(raw, keys)
-        if card["study"].get("rehearsal"):
-            raise CardRefused(
-                "card: a rehearsal card (simulated participants) never enters the library"
-            )
-        card_hash = cards.card_id(card)
-        exists = session.scalar(sa.select(LibraryCard.id).where(LibraryCard.card_hash == card_hash))
-        if exists is not None:
-            raise CardRefused("card: this card is already in the library")
-    except CardRefused as refusal:
-        session.rollback()
-        _event(session, "card_refused", str(refusal)[:500], now=now)
-        session.commit()
-        raise
-    partner = by_key[kid]
-    session.add(
-        LibraryCard(
-            card_hash=card_hash,
-            origin="imported",
-            partner_id=partner.id,
-            key_id=kid,
-            envelope=json.dumps(json.loads(raw), ensure_ascii=False, sort_keys=True),
-            added_at=now,
-            added_by=audit.current_actor().name,
+    card, kid = cards.open_envelope(raw, keys)
+    if card["study"].get("rehearsal"):
+        raise CardRefused(
+            "card: a rehearsal card (simulated participants) never enters the library"
         )
-    )
-    _event(
-        session,
-        "card_imported",
-        f"from {partner.name}: {card['study']['title'][:120]} ({card_hash[:12]})",
-        now=now,
-    )
-    session.commit()
-    return card
+    card_hash = cards.card_id(card)
+    exists = session.scalar(sa.select(LibraryCard.id).where(LibraryCard.card_hash == card_hash))
+    if exists is not None:
+        raise CardRefused("card: this card is already in the library")
+    return card, card_hash, next(r for r in rows if r.key_id == kid)

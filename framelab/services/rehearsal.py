@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from framelab.db.models import StudyVersion
+from framelab.db.session import reading
 from framelab.services.study_versions import get_study
 
 __all__ = ["HEADER", "VALID_FOR", "check_rehearsal_token", "lock_time", "rehearsal_token"]
@@ -61,8 +62,8 @@ def lock_time(session: Session, slug: str) -> datetime | None:
 
     Simulated clocks start after it, so rehearsal rows are `after_lock` like real ones.
     """
-    loaded = get_study(session, slug)
-    version = session.get(StudyVersion, loaded.version_id)
-    times = [t for t in (version.plan_locked_at, version.locked_at) if t is not None]
-    session.rollback()
+    with reading(session):
+        loaded = get_study(session, slug)
+        version = session.get(StudyVersion, loaded.version_id)
+        times = [t for t in (version.plan_locked_at, version.locked_at) if t is not None]
     return max(times) if times else None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from framelab.db.accounts import StudyMembership
 from framelab.db.review import REVIEW_DECISIONS, Review
+from framelab.db.session import reading, writing
 from framelab.services import audit
 from framelab.services.accounts import Account
 from framelab.services.study_versions import get_study
@@ -66,32 +67,32 @@ class ReviewState:
 
 def is_reviewer(session: Session, account: Account, study_id: int) -> bool:
     """Whether the account holds the reviewer role on the study (admins only by membership)."""
-    role = session.scalar(
-        sa.select(StudyMembership.role).where(
-            StudyMembership.user_id == account.id, StudyMembership.study_id == study_id
+    with reading(session):
+        role = session.scalar(
+            sa.select(StudyMembership.role).where(
+                StudyMembership.user_id == account.id, StudyMembership.study_id == study_id
+            )
         )
-    )
-    session.rollback()
     return role == "reviewer"
 
 
 def review_state(session: Session, slug: str) -> ReviewState:
-    loaded = get_study(session, slug)
-    rows = session.scalars(
-        sa.select(Review).where(Review.study_id == loaded.id).order_by(Review.id.desc())
-    ).all()
-    decisions = tuple(
-        Decision(
-            reviewer=r.reviewer_email,
-            decision=r.decision,
-            comment=r.comment,
-            at=r.decided_at,
-            spec_hash=r.spec_hash,
-            current=r.spec_hash == loaded.spec_hash,
+    with reading(session):
+        loaded = get_study(session, slug)
+        rows = session.scalars(
+            sa.select(Review).where(Review.study_id == loaded.id).order_by(Review.id.desc())
+        ).all()
+        decisions = tuple(
+            Decision(
+                reviewer=r.reviewer_email,
+                decision=r.decision,
+                comment=r.comment,
+                at=r.decided_at,
+                spec_hash=r.spec_hash,
+                current=r.spec_hash == loaded.spec_hash,
+            )
+            for r in rows
         )
-        for r in rows
-    )
-    session.rollback()
     return ReviewState(spec_hash=loaded.spec_hash, decisions=decisions)
 
 
@@ -112,40 +113,38 @@ def decide(
     """
     if decision not in REVIEW_DECISIONS:
         raise ReviewError(f"decision: {decision!r} is not one of {', '.join(REVIEW_DECISIONS)}")
-    loaded = get_study(session, slug)
-    if not is_reviewer(session, account, loaded.id):
-        raise ReviewError("role: only a reviewer of this study can sign it off")
-    if spec_hash != loaded.spec_hash:
-        session.rollback()
-        raise ReviewError(
-            "The study was edited while you were reading it; read the current texts and "
-            "decide again."
-        )
     text = (comment or "").strip()[:MAX_COMMENT]
-    if decision == "changes_requested" and not text:
-        session.rollback()
-        raise ReviewError("comment: say what needs to change, so the editors can act on it")
-    session.add(
-        Review(
-            study_id=loaded.id,
-            spec_hash=loaded.spec_hash,
-            reviewer_id=account.id,
-            reviewer_email=account.email,
-            decision=decision,
-            comment=text,
-            decided_at=now,
+    with writing(session):
+        loaded = get_study(session, slug)
+        if not is_reviewer(session, account, loaded.id):
+            raise ReviewError("role: only a reviewer of this study can sign it off")
+        if spec_hash != loaded.spec_hash:
+            raise ReviewError(
+                "The study was edited while you were reading it; read the current texts and "
+                "decide again."
+            )
+        if decision == "changes_requested" and not text:
+            raise ReviewError("comment: say what needs to change, so the editors can act on it")
+        session.add(
+            Review(
+                study_id=loaded.id,
+                spec_hash=loaded.spec_hash,
+                reviewer_id=account.id,
+                reviewer_email=account.email,
+                decision=decision,
+                comment=text,
+                decided_at=now,
+            )
         )
-    )
-    audit.record(
-        session,
-        loaded.id,
-        decision,
-        now=now,
-        detail=text,
-        spec_hash=loaded.spec_hash,
-        actor=audit.Actor.of(account),
-    )
-    session.commit()
+        audit.record(
+            session,
+            loaded.id,
+            decision,
+            now=now,
+            detail=text,
+            spec_hash=loaded.spec_hash,
+            actor=audit.Actor.of(account),
+        )
     return review_state(session, slug)
 
 

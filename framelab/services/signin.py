@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from framelab.db.accounts import PasswordReset, User
+from framelab.db.session import reading, writing
 from framelab.services import two_factor
 from framelab.services.accounts import (
     Account,
@@ -75,14 +76,14 @@ def _wait_seconds(user: User, now: datetime) -> int:
 
 
 def _record_failure(session: Session, user: User, now: datetime) -> None:
-    # One UPDATE, so concurrent failures from several addresses all count.
+    # One UPDATE, so concurrent failures from several addresses all count. Called inside
+    # the caller's writing() block, which commits it even when the caller then refuses.
     session.execute(
         sa.update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1)
     )
     failures = session.scalar(sa.select(User.failed_logins).where(User.id == user.id)) or 0
     delay = backoff_delay(failures)
     user.login_delay_until = now + delay if delay else None
-    session.commit()
 
 
 def _record_success(user: User, now: datetime) -> None:
@@ -99,26 +100,21 @@ def authenticate(
         address = normalise_email(email)
     except AccountError:
         address = ""
-    user = session.scalar(sa.select(User).where(User.email == address)) if address else None
-    if user is not None and device_of != user.id and (wait := _wait_seconds(user, now)):
-        session.rollback()
-        return SignIn("wait", wait_seconds=wait)
-    right = verify_password(user.password_hash if user is not None else dummy_hash(), password)
-    if user is None or not user.is_active:
-        session.rollback()
-        return REFUSED
-    if not right:
-        _record_failure(session, user, now)
-        return REFUSED
-    user.password_hash = rehashed(user.password_hash, password)
-    if user.totp_secret is not None:
-        account = account_of(user)
-        session.commit()
-        return SignIn("code_needed", account)
-    _record_success(user, now)
-    account = account_of(user)
-    session.commit()
-    return SignIn("signed_in", account)
+    with writing(session):
+        user = session.scalar(sa.select(User).where(User.email == address)) if address else None
+        if user is not None and device_of != user.id and (wait := _wait_seconds(user, now)):
+            return SignIn("wait", wait_seconds=wait)
+        right = verify_password(user.password_hash if user is not None else dummy_hash(), password)
+        if user is None or not user.is_active:
+            return REFUSED
+        if not right:
+            _record_failure(session, user, now)
+            return REFUSED
+        user.password_hash = rehashed(user.password_hash, password)
+        if user.totp_secret is not None:
+            return SignIn("code_needed", account_of(user))
+        _record_success(user, now)
+        return SignIn("signed_in", account_of(user))
 
 
 def verify_code(
@@ -131,27 +127,24 @@ def verify_code(
     device_of: int | None = None,
 ) -> SignIn:
     """The second step for an account with two-factor sign-in: a code from its app."""
-    user = session.get(User, user_id)
-    if (
-        user is None
-        or not user.is_active
-        or user.totp_secret is None
-        or user.session_version != session_version
-    ):
-        session.rollback()
-        return REFUSED
-    if device_of != user.id and (wait := _wait_seconds(user, now)):
-        session.rollback()
-        return SignIn("wait", wait_seconds=wait)
-    step = two_factor.matching_step(user.totp_secret, code, now)
-    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
-        _record_failure(session, user, now)
-        return REFUSED
-    user.totp_last_step = step
-    _record_success(user, now)
-    account = account_of(user)
-    session.commit()
-    return SignIn("signed_in", account)
+    with writing(session):
+        user = session.get(User, user_id)
+        if (
+            user is None
+            or not user.is_active
+            or user.totp_secret is None
+            or user.session_version != session_version
+        ):
+            return REFUSED
+        if device_of != user.id and (wait := _wait_seconds(user, now)):
+            return SignIn("wait", wait_seconds=wait)
+        step = two_factor.matching_step(user.totp_secret, code, now)
+        if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+            _record_failure(session, user, now)
+            return REFUSED
+        user.totp_last_step = step
+        _record_success(user, now)
+        return SignIn("signed_in", account_of(user))
 
 
 def session_is_current(account: Account | None, session_version: int) -> bool:
@@ -161,48 +154,46 @@ def session_is_current(account: Account | None, session_version: int) -> bool:
 
 def end_sessions(session: Session, user_id: int) -> None:
     """Sign the account out everywhere: every existing cookie stops working."""
-    session.execute(
-        sa.update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
-    )
-    session.commit()
+    with writing(session):
+        session.execute(
+            sa.update(User)
+            .where(User.id == user_id)
+            .values(session_version=User.session_version + 1)
+        )
 
 
 def change_password(
     session: Session, user_id: int, current: str, new: str, *, now: datetime
 ) -> Account:
     """Change the account's own password (the current one is checked); ends other sessions."""
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
-        session.rollback()
-        raise AccountError("account: no such active account")
-    if wait := _wait_seconds(user, now):
-        session.rollback()
-        raise AccountError(
-            f"current_password: too many wrong passwords; try again in {wait} seconds"
-        )
-    if not verify_password(user.password_hash, current):
-        _record_failure(session, user, now)
-        raise AccountError("current_password: is not your current password")
-    if new == current:
-        session.rollback()
-        raise AccountError("new_password: is the same as the current one; choose a new one")
-    return _set_password(session, user, new, now=now)
+    with writing(session):
+        user = session.get(User, user_id)
+        if user is None or not user.is_active:
+            raise AccountError("account: no such active account")
+        if wait := _wait_seconds(user, now):
+            raise AccountError(
+                f"current_password: too many wrong passwords; try again in {wait} seconds"
+            )
+        right = verify_password(user.password_hash, current)
+        if right:
+            if new == current:
+                raise AccountError("new_password: is the same as the current one; choose a new one")
+            return _set_password(user, new, now=now)
+        _record_failure(session, user, now)  # committed: the refusal below counts
+    raise AccountError("current_password: is not your current password")
 
 
-def _set_password(session: Session, user: User, password: str, *, now: datetime) -> Account:
+def _set_password(user: User, password: str, *, now: datetime) -> Account:
     try:
         user.password_hash = hash_password(password, email=user.email)
     except AccountError as exc:
-        session.rollback()
         raise AccountError(str(exc).replace("password:", "new_password:", 1)) from None
     user.must_change_password = False
     user.password_changed_at = now
     user.failed_logins = 0
     user.login_delay_until = None
     user.session_version = (user.session_version or 0) + 1
-    account = account_of(user)
-    session.commit()
-    return account
+    return account_of(user)
 
 
 def _token_hash(token: str) -> str:
@@ -215,26 +206,24 @@ def issue_reset_link(session: Session, user_id: int, *, issued_by: str, now: dat
     Earlier unused links of the account stop working. Only the token's SHA-256 is
     stored: a copy of the database opens no account.
     """
-    user = session.get(User, user_id)
-    if user is None:
-        session.rollback()
-        raise AccountError(f"account: no account with id {user_id}")
-    session.execute(
-        sa.delete(PasswordReset).where(
-            PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None)
-        )
-    )
     token = secrets.token_urlsafe(32)
-    session.add(
-        PasswordReset(
-            user_id=user_id,
-            token_hash=_token_hash(token),
-            issued_by=issued_by,
-            created_at=now,
-            expires_at=now + RESET_LINK_LIFETIME,
+    with writing(session):
+        if session.get(User, user_id) is None:
+            raise AccountError(f"account: no account with id {user_id}")
+        session.execute(
+            sa.delete(PasswordReset).where(
+                PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None)
+            )
         )
-    )
-    session.commit()
+        session.add(
+            PasswordReset(
+                user_id=user_id,
+                token_hash=_token_hash(token),
+                issued_by=issued_by,
+                created_at=now,
+                expires_at=now + RESET_LINK_LIFETIME,
+            )
+        )
     return token
 
 
@@ -251,27 +240,26 @@ def _valid_reset(session: Session, token: str, now: datetime) -> PasswordReset |
 
 def reset_link_account(session: Session, token: str, *, now: datetime) -> Account | None:
     """The account a valid (unused, unexpired) reset token is for, else None."""
-    reset = _valid_reset(session, token, now)
-    user = session.get(User, reset.user_id) if reset is not None else None
-    account = account_of(user) if user is not None and user.is_active else None
-    session.rollback()
-    return account
+    with reading(session):
+        reset = _valid_reset(session, token, now)
+        user = session.get(User, reset.user_id) if reset is not None else None
+        return account_of(user) if user is not None and user.is_active else None
 
 
 def use_reset_link(session: Session, token: str, new: str, *, now: datetime) -> Account:
     """Set a new password through a reset token; the token is then spent."""
-    reset = _valid_reset(session, token, now)
-    user = session.get(User, reset.user_id) if reset is not None else None
-    if reset is None or user is None or not user.is_active:
-        session.rollback()
-        raise AccountError("token: this reset link is not valid (used, expired or replaced)")
-    # Spend the token first: of two requests with one token, only one gets a row.
-    spent = session.execute(
-        sa.update(PasswordReset)
-        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
-    )
-    if spent.rowcount != 1:
-        session.rollback()
-        raise AccountError("token: this reset link is not valid (used, expired or replaced)")
-    return _set_password(session, user, new, now=now)
+    refused = "token: this reset link is not valid (used, expired or replaced)"
+    with writing(session):
+        reset = _valid_reset(session, token, now)
+        user = session.get(User, reset.user_id) if reset is not None else None
+        if reset is None or user is None or not user.is_active:
+            raise AccountError(refused)
+        # Spend the token first: of two requests with one token, only one gets a row.
+        spent = session.execute(
+            sa.update(PasswordReset)
+            .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+            .values(used_at=now)
+        )
+        if spent.rowcount != 1:
+            raise AccountError(refused)
+        return _set_password(user, new, now=now)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from framelab.db.models import Participant
+from framelab.db.session import reading
 from framelab.domain.study import Study as StudySpec
 from framelab.services.study_versions import StudyNotFound, get_study, loaded_version
 
@@ -23,20 +24,19 @@ def study_language(
 
     None for an unknown study; the language is None when `code` is not a participant of it.
     """
-    session.rollback()  # an error page may follow a failed transaction
+    session.rollback()  # error path: the page may follow a failed transaction
     try:
-        loaded = get_study(session, slug)
-        if not code:
-            return loaded.spec, None
-        row = session.execute(
-            sa.select(Participant.study_version_id, Participant.language).where(
-                Participant.code == code, Participant.study_id == loaded.id
-            )
-        ).one_or_none()
-        if row is None:
-            return loaded.spec, None
-        return loaded_version(session, row.study_version_id).spec, row.language
+        with reading(session):
+            loaded = get_study(session, slug)
+            if not code:
+                return loaded.spec, None
+            row = session.execute(
+                sa.select(Participant.study_version_id, Participant.language).where(
+                    Participant.code == code, Participant.study_id == loaded.id
+                )
+            ).one_or_none()
+            if row is None:
+                return loaded.spec, None
+            return loaded_version(session, row.study_version_id).spec, row.language
     except StudyNotFound:
         return None
-    finally:
-        session.rollback()

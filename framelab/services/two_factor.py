@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from framelab.db.accounts import User
+from framelab.db.session import writing
 from framelab.services.accounts import Account, AccountError, account_of
 
 ISSUER = "framelab studio"
@@ -55,52 +56,48 @@ def enable(session: Session, user_id: int, secret: str, code: str, *, now: datet
     Sessions opened before are ended (their sign-in had no second factor).
     """
     step = matching_step(secret, code, now)
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
-        session.rollback()
-        raise AccountError("account: no such active account")
-    if step is None:
-        session.rollback()
-        raise AccountError(
-            "code: does not match; check the phone's time and type the 6 digits now shown"
-        )
-    user.totp_secret = secret
-    user.totp_last_step = step
-    user.session_version = (user.session_version or 0) + 1
-    account = account_of(user)
-    session.commit()
-    return account
+    with writing(session):
+        user = session.get(User, user_id)
+        if user is None or not user.is_active:
+            raise AccountError("account: no such active account")
+        if step is None:
+            raise AccountError(
+                "code: does not match; check the phone's time and type the 6 digits now shown"
+            )
+        user.totp_secret = secret
+        user.totp_last_step = step
+        user.session_version = (user.session_version or 0) + 1
+        return account_of(user)
 
 
 def disable(session: Session, user_id: int, code: str, *, now: datetime) -> Account:
     """The account holder turns two-factor sign-in off, with a current code."""
-    user = session.get(User, user_id)
-    if user is None or user.totp_secret is None:
-        session.rollback()
-        raise AccountError("code: two-factor sign-in is not on for this account")
-    step = matching_step(user.totp_secret, code, now)
-    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
-        session.rollback()
-        raise AccountError("code: does not match (or was already used); type the code now shown")
-    return remove(session, user_id)
+    with writing(session):
+        user = session.get(User, user_id)
+        if user is None or user.totp_secret is None:
+            raise AccountError("code: two-factor sign-in is not on for this account")
+        step = matching_step(user.totp_secret, code, now)
+        if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+            raise AccountError(
+                "code: does not match (or was already used); type the code now shown"
+            )
+        return remove(session, user_id)
 
 
 def remove(session: Session, user_id: int) -> Account:
     """An admin removes an account's second factor (lost phone); its sessions end."""
-    session.execute(
-        sa.update(User)
-        .where(User.id == user_id)
-        .values(
-            totp_secret=None,
-            totp_last_step=None,
-            session_version=User.session_version + 1,
+    with writing(session):
+        session.execute(
+            sa.update(User)
+            .where(User.id == user_id)
+            .values(
+                totp_secret=None,
+                totp_last_step=None,
+                session_version=User.session_version + 1,
+            )
         )
-    )
-    user = session.get(User, user_id)
-    if user is None:
-        session.rollback()
-        raise AccountError(f"account: no account with id {user_id}")
-    session.refresh(user)
-    account = account_of(user)
-    session.commit()
-    return account
+        user = session.get(User, user_id)
+        if user is None:
+            raise AccountError(f"account: no account with id {user_id}")
+        session.refresh(user)
+        return account_of(user)

@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from flask import request, url_for
 
-from framelab.db.models import Participant
 from framelab.domain.translation import translation_gaps
 from framelab.services import campaigns, review, studio
+from framelab.services.dashboard import channels
 from framelab.services.study_versions import LOCK_PARTS, LoadedStudy, lock_hashes
 from framelab.web.i18n import language_name
 from framelab.web.studio.auth import require_role
@@ -75,23 +74,6 @@ def close_confirmed() -> bool:
     return request.form.get(CONFIRM_CLOSE) == CONFIRM_VALUE
 
 
-def _channels(study: LoadedStudy) -> list[str]:
-    """Channels (`?src=`) participants of this study came through so far, rehearsal aside."""
-    rows = session().scalars(
-        sa.select(Participant.source)
-        .where(
-            Participant.study_id == study.id,
-            Participant.source.is_not(None),
-            Participant.rehearsal.is_(False),
-        )
-        .distinct()
-        .order_by(Participant.source)
-    )
-    found = [source for source in rows if source]
-    session().rollback()
-    return found
-
-
 def campaign_link(campaign: campaigns.Campaign) -> str:
     """The campaign's participant link: every version keeps it (DECISIONS rule 1)."""
     return url_for("participant.start", slug=campaign.slug, _external=True)
@@ -107,7 +89,7 @@ def _links(study: LoadedStudy, campaign: campaigns.Campaign) -> dict[str, Any]:
             for lang in spec.languages
             if len(spec.languages) > 1
         ],
-        "channels": [(source, f"{base}?src={source}") for source in _channels(study)],
+        "channels": [(source, f"{base}?src={source}") for source in channels(session(), study.id)],
         "example_channel": f"{base}?src=sms",
     }
 
