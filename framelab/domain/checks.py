@@ -20,12 +20,12 @@ from framelab.domain.translation import translation_problems
 from framelab.domain.values import VALUES, known_values
 
 if TYPE_CHECKING:
-    from framelab.domain.study import Study
+    from framelab.domain.study_fields import StudyFields
 
 Problems = list[tuple[str, str]]
 
 
-def study_problems(study: Study) -> Problems:
+def study_problems(study: StudyFields) -> Problems:
     problems: Problems = []
     problems += _language_problems(study)
     problems += _id_problems(study)
@@ -40,7 +40,7 @@ def study_problems(study: Study) -> Problems:
     return problems
 
 
-def _language_problems(study: Study) -> Problems:
+def _language_problems(study: StudyFields) -> Problems:
     problems: Problems = []
     for i, lang in enumerate(study.languages):
         if not LANGUAGE_PATTERN.match(lang):
@@ -102,7 +102,7 @@ def _duplicates(kind: str, ids: list[str]) -> Problems:
     return problems
 
 
-def _id_problems(study: Study) -> Problems:
+def _id_problems(study: StudyFields) -> Problems:
     problems = _duplicates("arms", [a.id for a in study.arms])
     problems += _duplicates("items", [i.id for i in study.items])
     problems += _duplicates("scales", [s.id for s in study.scales])
@@ -118,7 +118,7 @@ def _id_problems(study: Study) -> Problems:
     return problems
 
 
-def _arm_problems(study: Study) -> Problems:
+def _arm_problems(study: StudyFields) -> Problems:
     problems: Problems = []
     if not study.arms:
         return [("arms", "expected a control arm and at least one frame arm")]
@@ -157,7 +157,7 @@ def _unknown_value(tag: str, known: list[str]) -> str:
     return f"'{tag}' is not a known value (known: {', '.join(known)})"
 
 
-def _value_problems(study: Study) -> Problems:
+def _value_problems(study: StudyFields) -> Problems:
     problems: Problems = []
     for i, tag in enumerate(study.custom_values):
         try:
@@ -185,7 +185,7 @@ def _value_problems(study: Study) -> Problems:
     return problems
 
 
-def _manipulation_problems(study: Study) -> Problems:
+def _manipulation_problems(study: StudyFields) -> Problems:
     """What a manipulation check's options mean: a known value, or arms of this study."""
     problems: Problems = []
     known = known_values(study.custom_values)
@@ -206,7 +206,7 @@ def _manipulation_problems(study: Study) -> Problems:
     return problems
 
 
-def _scale_problems(study: Study) -> Problems:
+def _scale_problems(study: StudyFields) -> Problems:
     problems: Problems = []
     items = {i.id: i for i in study.items}
     for i, scale in enumerate(study.scales):
@@ -252,7 +252,7 @@ def _scale_problems(study: Study) -> Problems:
     return problems
 
 
-def _analysis_problems(study: Study) -> Problems:
+def _analysis_problems(study: StudyFields) -> Problems:
     plan = study.analysis
     items = {i.id: i for i in study.items}
     scales = {s.id: s for s in study.scales}

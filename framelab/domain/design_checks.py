@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from framelab.domain.items import check_identifier
 
 if TYPE_CHECKING:
-    from framelab.domain.study import Study
+    from framelab.domain.study_fields import StudyFields
 
 Problems = list[tuple[str, str]]
 _BLOCKABLE = ("choice", "binary", "likert")
@@ -20,7 +20,7 @@ MAX_WEIGHT = 100
 MAX_BLOCK_SIZE = 1_000
 
 
-def design_problems(study: Study) -> Problems:
+def design_problems(study: StudyFields) -> Problems:
     design = study.design
     problems: Problems = []
     arm_ids = [a.id for a in study.arms]
@@ -104,7 +104,7 @@ def design_problems(study: Study) -> Problems:
     return problems
 
 
-def _blocking_problems(study: Study) -> Problems:
+def _blocking_problems(study: StudyFields) -> Problems:
     design = study.design
     if design.block_by is None:
         return [
@@ -177,7 +177,7 @@ def _blocking_problems(study: Study) -> Problems:
     return problems
 
 
-def _factorial_problems(study: Study) -> Problems:
+def _factorial_problems(study: StudyFields) -> Problems:
     factors = study.design.factors
     if not factors:
         return [
