@@ -2,14 +2,13 @@
 
 A design rehearsal and a test tool: `run_simulation(spec, n, effects=...)` sends n
 bots through the app's pages (the WSGI test client of `create_app`, or a live
-server's URL), answering with planted effects; see `bots.py` for the answer model.
+server's URL), answering with planted effects (`effects.py` reads them from the
+command line); see `bots.py` for the answer model.
 """
 
-from framelab.simulate.bots import (
+from framelab.simulate.bots import SimulationError, SimulationSummary, Simulator
+from framelab.simulate.effects import (
     Moderator,
-    SimulationError,
-    SimulationSummary,
-    Simulator,
     parse_effects,
     parse_moderator,
     parse_recognition,

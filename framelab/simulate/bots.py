@@ -6,7 +6,8 @@ ideology), reads its message, answers the post items as pre + the planted effect
 of its arm (+ moderator effects) + noise, in the item's own units and clipped to
 its range, then the intent items driven by the post attitude. Some fail the
 attention check, some drop out. Bots submit the HTML forms of the pages (with
-their CSRF tokens), so the app records exactly what it would for people.
+their CSRF tokens), read with framelab.testing.forms like the load generator's
+participants, so the app records exactly what it would for people.
 """
 
 from __future__ import annotations
@@ -21,14 +22,12 @@ from typing import Any
 
 from framelab.domain.manipulation import has_meanings, target_codes
 from framelab.domain.study import Item, Study
+from framelab.simulate.effects import Moderator
 from framelab.simulate.transport import Reply, Transport, VirtualClock
+from framelab.testing.forms import Form, page_form, parse_page
 
 PANEL_SHARE = 0.6  # share of bots arriving with a Prolific id
 SOURCES = ("prolific", "sms", "social", "email")
-_FORM_ACTION = re.compile(r'<form class="page-form" method="post" action="([^"]*)"')
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_STEP = re.compile(r'name="step" value="([a-z_]+)"')
-_FIELD = re.compile(r'<(?:input|textarea)[^>]*\bname="([a-z][a-z0-9_]*)"')
 _FRAME_TITLE = re.compile(r'<article class="frame"[^>]*>\s*<h2>(.*?)</h2>', re.S)
 _NOT_ANSWERS = {"csrf_token", "code", "step", "website", "consent"}
 # Chance that a bot picks the manipulation-check answer its arm was meant to convey
@@ -38,16 +37,6 @@ DEFAULT_RECOGNITION = 0.6
 
 class SimulationError(RuntimeError):
     """The app answered a bot in a way a real participant would be stuck with."""
-
-
-@dataclass(frozen=True)
-class Moderator:
-    """An extra effect for bots whose pre answer to `item` is `value`, in `arm`."""
-
-    item: str
-    value: int
-    arm: str
-    delta: float
 
 
 @dataclass
@@ -72,59 +61,6 @@ class _Bot:
     arm: str | None = None
     pre: dict[str, int] = field(default_factory=dict)
     post: dict[str, float] = field(default_factory=dict)
-
-
-def parse_effects(pairs: list[str], spec: Study) -> dict[str, float]:
-    """`["care=0.5", ...]` -> {"care": 0.5}; arm ids must be the study's."""
-    effects: dict[str, float] = {}
-    for pair in pairs:
-        arm, sep, delta = pair.partition("=")
-        if not sep or arm not in spec.arm_ids:
-            raise ValueError(
-                f"--effect {pair!r}: expected ARM=DELTA with ARM one of {', '.join(spec.arm_ids)}"
-            )
-        try:
-            effects[arm] = float(delta)
-        except ValueError:
-            raise ValueError(f"--effect {pair!r}: DELTA must be a number, got {delta!r}") from None
-    return effects
-
-
-def parse_recognition(pairs: list[str], spec: Study) -> dict[str, float]:
-    """`["loyalty=0.1", ...]` -> {"loyalty": 0.1}: per-arm chance of recognising the frame."""
-    out: dict[str, float] = {}
-    for pair in pairs:
-        arm, sep, share = pair.partition("=")
-        if not sep or arm not in spec.arm_ids:
-            raise ValueError(
-                f"--recognition {pair!r}: expected ARM=P with ARM one of {', '.join(spec.arm_ids)}"
-            )
-        try:
-            value = float(share)
-        except ValueError:
-            value = -1.0
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"--recognition {pair!r}: P must be a number from 0 to 1")
-        out[arm] = value
-    return out
-
-
-def parse_moderator(text: str, spec: Study) -> Moderator:
-    """`ITEM:VALUE:ARM=DELTA`, e.g. `ideology:1:care=0.4`."""
-    head, sep, delta = text.partition("=")
-    parts = head.split(":")
-    if not sep or len(parts) != 3:
-        raise ValueError(f"--moderator {text!r}: expected ITEM:VALUE:ARM=DELTA")
-    item_id, value, arm = parts
-    pre_ids = [item.id for item in spec.items_for("pre")]
-    if item_id not in pre_ids:
-        raise ValueError(f"--moderator {text!r}: ITEM must be a pre item ({', '.join(pre_ids)})")
-    if arm not in spec.arm_ids:
-        raise ValueError(f"--moderator {text!r}: ARM must be one of {', '.join(spec.arm_ids)}")
-    try:
-        return Moderator(item_id, int(value), arm, float(delta))
-    except ValueError:
-        raise ValueError(f"--moderator {text!r}: VALUE must be whole and DELTA a number") from None
 
 
 def _clip(value: float, low: int, high: int) -> int:
@@ -241,21 +177,24 @@ class Simulator:
         # Panel links too show the consent page: enrolment happens on the consent.
         _expect(reply, 200, "the study link")
         self._wait(bot, 20)
-        url = _one(_FORM_ACTION, reply.text, "the consent form's action")
-        form = {"csrf_token": _one(_CSRF, reply.text, "a CSRF token"), "step": "consent"}
-        reply = self.transport.post(client, html.unescape(url), {**form, "consent": "yes"})
+        form = page_form(parse_page(reply.text)[0])
+        if form is None or form.method != "post":
+            raise SimulationError("page has no form that posts the consent")
+        data = {"csrf_token": _token(form), "step": "consent", "consent": "yes"}
+        reply = self.transport.post(client, form.action, data)
         page_url = _expect(reply, 302, "consenting").location or ""
         while True:
             reply = self.transport.get(client, page_url)
             _expect(reply, 200, f"the page at {page_url}")
-            step = _one(_STEP, reply.text, "the page's step", default="end")
-            if step == "end":
+            form = page_form(parse_page(reply.text)[0])
+            if form is None:
                 if "debrief" not in reply.text and bot.arm is None:
                     raise SimulationError(f"bot reached a page without a form at {page_url}")
                 self.summary.completed += 1
                 if bot.fails_attention:
                     self.summary.attention_failed += 1
                 return
+            step = form.fields["step"].value
             if step == bot.drop_at:
                 self.summary.dropped_out += 1
                 return
@@ -263,8 +202,8 @@ class Simulator:
                 self._wait(bot, 20)
                 answers = {"consent": "yes"}
             else:
-                answers = self._answers(bot, step, reply.text)
-            answers.update({"csrf_token": _one(_CSRF, reply.text, "a CSRF token"), "step": step})
+                answers = self._answers(bot, step, reply.text, form)
+            answers.update({"csrf_token": _token(form), "step": step})
             reply = self.transport.post(client, page_url, answers)
             if reply.status != 302:
                 raise SimulationError(
@@ -273,13 +212,13 @@ class Simulator:
 
     # ------------------------------------------------------------ answers
 
-    def _answers(self, bot: _Bot, step: str, page: str) -> dict[str, str]:
+    def _answers(self, bot: _Bot, step: str, page: str, form: Form) -> dict[str, str]:
         if step == "message":
             self._wait(bot, 45)
             bot.arm = self._arm_shown(bot, page)
             self.summary.arms[bot.arm] = self.summary.arms.get(bot.arm, 0) + 1
             return {}
-        names = list(dict.fromkeys(n for n in _FIELD.findall(page) if n not in _NOT_ANSWERS))
+        names = [n for n, f in form.fields.items() if f.kind != "submit" and n not in _NOT_ANSWERS]
         self._wait(bot, 8 * max(1, len(names)))
         answers: dict[str, str] = {}
         for name in names:
@@ -396,10 +335,8 @@ def _expect(reply: Reply, status: int, what: str) -> Reply:
     return reply
 
 
-def _one(pattern: re.Pattern[str], text: str, what: str, default: str | None = None) -> str:
-    match = pattern.search(text)
-    if match is None:
-        if default is not None:
-            return default
-        raise SimulationError(f"page has no {what}")
-    return match.group(1)
+def _token(form: Form) -> str:
+    token = form.fields.get("csrf_token")
+    if token is None or not token.value:
+        raise SimulationError("page has no CSRF token")
+    return token.value

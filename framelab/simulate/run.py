@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from framelab.domain.study import Study
-from framelab.simulate.bots import Moderator, SimulationSummary, Simulator
+from framelab.simulate.bots import SimulationSummary, Simulator
+from framelab.simulate.effects import Moderator
 from framelab.simulate.transport import (
     FlaskTransport,
     HttpTransport,

@@ -1,5 +1,10 @@
 """Read HTML forms the way a browser would, and fill them the way a participant would.
 
+The one reader of participant pages: the load generator, the simulated participants
+(framelab.simulate) and the tests' walker all find a page's form, its step, its action
+and its CSRF token here (`parse_page`, `page_form`, `page_step`, `form_action`,
+`csrf_token`).
+
 The load generator does not know a study's items: like a participant it reads the page,
 finds the form, and answers every question with a value the form allows (a radio option,
 a number within min/max, a select option). Hidden fields (CSRF token, step) are sent back
@@ -194,6 +199,42 @@ def _textarea_text(html: str, start: int) -> str:
     elif text.startswith("\n"):
         text = text[1:]
     return html_lib.unescape(text)
+
+
+# ------------------------------------------------------------ a participant page
+
+STEP_FIELD = "step"
+
+
+def page_form(forms: list[Form]) -> Form | None:
+    """A participant page's own form: the first that carries the `step` field.
+
+    None on a page with nothing left to answer (the debrief, whose only form withdraws).
+    """
+    return next((form for form in forms if STEP_FIELD in form.fields), None)
+
+
+def page_step(html: str) -> str | None:
+    """The step a participant page asks for (its form's `step` field); None without one."""
+    form = page_form(parse_page(html)[0])
+    return None if form is None else form.fields[STEP_FIELD].value
+
+
+def form_action(html: str) -> str:
+    """Where a participant page's form posts to; LookupError on a page without one."""
+    form = page_form(parse_page(html)[0])
+    if form is None or form.method != "post":
+        raise LookupError("page has no form that posts a step")
+    return form.action
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the page's first form that carries one; LookupError without."""
+    for form in parse_page(html)[0]:
+        token = form.fields.get("csrf_token")
+        if token is not None:
+            return token.value
+    raise LookupError("page has no CSRF token")
 
 
 TEXTS = ("Clear message.", "I was not sure about this.", "Thanks.", "ok")

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
+from framelab.testing.forms import csrf_token
 from tests.factories import make_study, valid_answers
 from tests.security.conftest import any_csrf_token, table_rows
 from tests.studio.conftest import RULE_VALUES, SLUG, build_app, copy_database, sign_in
 from tests.web.conftest import make_app
-from tests.web.walker import Walker, csrf_token
+from tests.web.walker import Walker
 
 EXPIRED = b"This page has expired"  # the participant's page
 STUDIO_EXPIRED = b"The form has expired"  # the staff page says what failed and what to do

@@ -21,11 +21,12 @@ from flask import Flask
 from framelab.db.models import Participant, Response
 from framelab.services import accounts
 from framelab.services.study_versions import get_study
+from framelab.testing.forms import csrf_token
 from framelab.web.input_checks import unstorable_character
 from tests.factories import make_study, valid_answers
 from tests.studio.conftest import RULE_VALUES, SLUG, build_app, fill_database, sign_in
 from tests.web.conftest import make_app
-from tests.web.walker import Walker, csrf_token
+from tests.web.walker import Walker
 
 SPEC = make_study()
 PARTICIPANT_400 = "Something was wrong with that request"

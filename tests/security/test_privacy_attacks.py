@@ -53,10 +53,11 @@ from framelab.services.enrolment import DUPLICATE_SEQUENCE
 from framelab.services.export import export_id_for, export_tidy
 from framelab.services.study_versions import get_study, set_status
 from framelab.testing.checks import check_database
+from framelab.testing.forms import csrf_token, form_action, page_step
 from tests.factories import make_study, valid_answers
 from tests.security.conftest import any_csrf_token, dump_database
 from tests.web.conftest import make_app
-from tests.web.walker import Walker, csrf_token, form_action, page_step
+from tests.web.walker import Walker
 
 SPEC = make_study()  # blocked by the ideology answer: three strata
 KNOWN_ID = "5f0a1b2c3d4e5f6a7b8c9d0e"  # the victim's Prolific id, which the attacker has

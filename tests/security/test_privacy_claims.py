@@ -15,6 +15,7 @@ from limits import parse_many
 from framelab.cli import main
 from framelab.db import models as m
 from framelab.services.export import export_id
+from framelab.testing.forms import csrf_token, form_action
 from framelab.web.security import (
     DEFAULT_CODE_GUESS_LIMIT,
     DEFAULT_ENROL_LIMIT,
@@ -24,7 +25,7 @@ from tests.factories import make_study, publish, session_for
 from tests.security.conftest import table_rows
 from tests.security.test_privacy_exports_logs import T0, _count, _walk
 from tests.web.conftest import make_app
-from tests.web.walker import Walker, csrf_token, form_action
+from tests.web.walker import Walker
 
 SPEC = make_study()
 PANEL_QUERY = "?PROLIFIC_PID=5f0a1b2c3d4e5f6a7b8c9d0e&STUDY_ID=st-1&SESSION_ID=se-1"

@@ -52,12 +52,13 @@ from framelab.services.enrolment import start_participant
 from framelab.services.export import export_tidy, write_export
 from framelab.services.flow import current_page, submit_step, withdraw
 from framelab.services.study_versions import get_study, set_status
+from framelab.testing.forms import csrf_token, form_action
 from framelab.testing.server import framelab_server, prepare_database
 from framelab.web.logs import GUNICORN_ACCESS_FORMAT, GUNICORN_LOGGER_CLASS, scrub
 from tests.factories import make_study, publish, session_for, valid_answers
 from tests.security.conftest import any_csrf_token
 from tests.web.conftest import make_app
-from tests.web.walker import Walker, csrf_token, form_action
+from tests.web.walker import Walker
 
 SPEC = make_study()
 SLUG = SPEC.slug

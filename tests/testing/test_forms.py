@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from framelab.testing.forms import fill_form, parse_page
+from framelab.testing.forms import csrf_token, fill_form, form_action, page_step, parse_page
 from framelab.testing.http import _store_cookie
 from framelab.testing.loadgen import LoadGenerator
 
@@ -82,3 +82,21 @@ def test_load_is_only_generated_against_loopback():
         LoadGenerator("http://example.org", "/s/x", concurrency=1, duration=1)
     with pytest.raises(ValueError, match="duration or participants"):
         LoadGenerator("http://127.0.0.1:1", "/s/x", concurrency=1)
+
+
+def test_a_participant_pages_step_action_and_token_come_from_its_step_form():
+    # the language form before it has no step: the page's own form is the one with a step
+    assert (page_step(PAGE), form_action(PAGE), csrf_token(PAGE)) == (
+        "pre",
+        "/s/x/p/abcdefgh",
+        "tok123",
+    )
+    debrief = (
+        '<p>Thank you</p><form method="post" action="/withdraw">'
+        '<input type="hidden" name="csrf_token" value="t2"></form>'
+    )
+    assert page_step(debrief) is None and csrf_token(debrief) == "t2"
+    with pytest.raises(LookupError, match="page has no form that posts a step"):
+        form_action(debrief)
+    with pytest.raises(LookupError, match="page has no CSRF token"):
+        csrf_token("<p>no form here</p>")

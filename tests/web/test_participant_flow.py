@@ -6,8 +6,9 @@ import sqlalchemy as sa
 
 from framelab.db.models import AssignmentLog, PageVisit, Participant, Response
 from framelab.services.flow import items_for_step
+from framelab.testing.forms import page_step
 from tests.factories import make_study, valid_answers
-from tests.web.walker import Walker, page_step
+from tests.web.walker import Walker
 
 SPEC = make_study()
 PRE_IDS = [item.id for item in items_for_step(SPEC, "pre")]

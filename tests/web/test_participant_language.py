@@ -23,12 +23,13 @@ from framelab.domain.translation import (
     placeholders,
 )
 from framelab.services.flow import items_for_step
+from framelab.testing.forms import csrf_token, page_step
 from framelab.web.i18n import UI_LANGUAGES
 from tests.factories import make_study, study_data, valid_answers
 from tests.web.conftest import make_app
 from tests.web.interface_text import TRANSLATIONS, catalog_strings, interface_strings_in
 from tests.web.swahili import SWAHILI
-from tests.web.walker import Walker, csrf_token, page_step
+from tests.web.walker import Walker
 
 SPEC = make_study()
 # Every page of the example study; the intent page carries the slider.

@@ -8,11 +8,12 @@ import pytest
 
 from framelab.db.models import Participant, Response
 from framelab.services.flow import preview_page
+from framelab.testing.forms import csrf_token, page_step
 from framelab.web.participant import page_from_state, render_page
 from tests.factories import make_study, valid_answers
 from tests.web.conftest import make_app
 from tests.web.test_participant_flow import code_of, participant, rows
-from tests.web.walker import Walker, csrf_token, page_step
+from tests.web.walker import Walker
 
 SPEC = make_study()
 MAX_PAGE_BYTES = 30 * 1024

@@ -17,10 +17,11 @@ import shutil
 import time
 
 from framelab.domain.participant_codes import grouped
+from framelab.testing.forms import csrf_token
 from framelab.web.assets import IMMUTABLE
 from framelab.web.compression import mask, unmask
 from tests.factories import make_study, valid_answers
-from tests.web.walker import Walker, csrf_token
+from tests.web.walker import Walker
 
 SPEC = make_study()
 GZIP = {"Accept-Encoding": "gzip, deflate, br"}

@@ -31,9 +31,10 @@ from framelab.services.reporting import report_inputs
 from framelab.services.studio import close_if_target_reached
 from framelab.services.study_versions import get_study
 from framelab.simulate import run_simulation, simulation_start
+from framelab.testing.forms import csrf_token, form_action
 from tests.factories import make_study, valid_answers
 from tests.web.conftest import make_app
-from tests.web.walker import Walker, csrf_token, form_action
+from tests.web.walker import Walker
 
 TARGET = 10
 N = 20  # bots: twice the target, so a bot that counted would close the study

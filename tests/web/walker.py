@@ -1,36 +1,18 @@
-"""A participant driven through the pages with the Flask client, the way a browser would."""
+"""A participant driven through the pages with the Flask client, the way a browser would.
+
+Pages are read with framelab.testing.forms (`csrf_token`, `form_action`, `page_step`),
+the reader the simulated participants and the load generator use too.
+"""
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
 from flask.testing import FlaskClient
 
 from framelab.domain.study import Study
+from framelab.testing.forms import csrf_token, form_action, page_step
 from tests.factories import valid_answers
-
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_ACTION = re.compile(r'<form class="page-form" method="post" action="([^"]+)"')
-_STEP = re.compile(r'name="step" value="([a-z_]+)"')
-
-
-def csrf_token(page: str) -> str:
-    match = _CSRF.search(page)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def form_action(page: str) -> str:
-    match = _ACTION.search(page)
-    assert match, "page has no form"
-    return html.unescape(match.group(1))
-
-
-def page_step(page: str) -> str | None:
-    match = _STEP.search(page)
-    return match.group(1) if match else None
 
 
 class Walker:

@@ -1,0 +1,75 @@
+"""Planted effects as a rehearsal states them: per arm, per subgroup, per manipulation check.
+
+The `simulate` command's `--effect care=0.5`, `--moderator ideology:1:care=0.4` and
+`--recognition loyalty=0.1` are read here; each error names the option and the values
+the study allows. The bots (framelab.simulate.bots) plant what these return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from framelab.domain.study import Study
+
+
+@dataclass(frozen=True)
+class Moderator:
+    """An extra effect for bots whose pre answer to `item` is `value`, in `arm`."""
+
+    item: str
+    value: int
+    arm: str
+    delta: float
+
+
+def parse_effects(pairs: list[str], spec: Study) -> dict[str, float]:
+    """`["care=0.5", ...]` -> {"care": 0.5}; arm ids must be the study's."""
+    effects: dict[str, float] = {}
+    for pair in pairs:
+        arm, sep, delta = pair.partition("=")
+        if not sep or arm not in spec.arm_ids:
+            raise ValueError(
+                f"--effect {pair!r}: expected ARM=DELTA with ARM one of {', '.join(spec.arm_ids)}"
+            )
+        try:
+            effects[arm] = float(delta)
+        except ValueError:
+            raise ValueError(f"--effect {pair!r}: DELTA must be a number, got {delta!r}") from None
+    return effects
+
+
+def parse_recognition(pairs: list[str], spec: Study) -> dict[str, float]:
+    """`["loyalty=0.1", ...]` -> {"loyalty": 0.1}: per-arm chance of recognising the frame."""
+    out: dict[str, float] = {}
+    for pair in pairs:
+        arm, sep, share = pair.partition("=")
+        if not sep or arm not in spec.arm_ids:
+            raise ValueError(
+                f"--recognition {pair!r}: expected ARM=P with ARM one of {', '.join(spec.arm_ids)}"
+            )
+        try:
+            value = float(share)
+        except ValueError:
+            value = -1.0
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"--recognition {pair!r}: P must be a number from 0 to 1")
+        out[arm] = value
+    return out
+
+
+def parse_moderator(text: str, spec: Study) -> Moderator:
+    """`ITEM:VALUE:ARM=DELTA`, e.g. `ideology:1:care=0.4`."""
+    head, sep, delta = text.partition("=")
+    parts = head.split(":")
+    if not sep or len(parts) != 3:
+        raise ValueError(f"--moderator {text!r}: expected ITEM:VALUE:ARM=DELTA")
+    item_id, value, arm = parts
+    pre_ids = [item.id for item in spec.items_for("pre")]
+    if item_id not in pre_ids:
+        raise ValueError(f"--moderator {text!r}: ITEM must be a pre item ({', '.join(pre_ids)})")
+    if arm not in spec.arm_ids:
+        raise ValueError(f"--moderator {text!r}: ARM must be one of {', '.join(spec.arm_ids)}")
+    try:
+        return Moderator(item_id, int(value), arm, float(delta))
+    except ValueError:
+        raise ValueError(f"--moderator {text!r}: VALUE must be whole and DELTA a number") from None
