@@ -1,4 +1,12 @@
-"""The ``methods`` section of the results: every method's formula, reference and notes."""
+"""The ``methods`` section of the results: every method's formula, reference and notes.
+
+Examples
+--------
+>>> from analysis.plan import load_plan
+>>> rows = describe(load_plan({"arm": "arm", "control": "c", "outcomes": ["y"]}))
+>>> [r["method"] for r in rows][:3], rows[-1]["method"]
+(['difference_in_means', 'lin', 'ancova'], 'multiple_comparisons')
+"""
 
 from __future__ import annotations
 
@@ -119,7 +127,40 @@ _CORRECTIONS = {
 
 
 def describe(plan: Plan) -> list[dict]:
-    """One record per method: ``method, formula, reference, notes``."""
+    """One record per method: ``method, formula, reference, notes``.
+
+    Parameters
+    ----------
+    plan : Plan
+        The analysis plan (its primary outcomes, exclusions, small-sample rule and
+        correction shape the text).
+
+    Returns
+    -------
+    list of dict
+        One per method, then ``small_sample`` and ``multiple_comparisons``: ``method``
+        (name as in the effects' ``method``), ``formula`` (plain-text formula),
+        ``reference`` (papers and the R function it matches) and ``notes`` (the
+        exclusions and the complete-case rule).
+
+    Notes
+    -----
+    The text is fixed per method; only the small-sample rule (Bell-McCaffrey or
+    residual df), the correction and the confirmatory family follow the plan.
+
+    References
+    ----------
+    Gerber, A. S. & Green, D. P. (2012). Field Experiments; Lin, W. (2013). Annals of
+    Applied Statistics 7(1); Bell, R. M. & McCaffrey, D. F. (2002). Survey Methodology 28.
+
+    Examples
+    --------
+    >>> from analysis.plan import load_plan
+    >>> plan = load_plan({"arm": "arm", "control": "c", "outcomes": ["y"], "correction": "bh"})
+    >>> last = describe(plan)[-1]
+    >>> last["method"], last["reference"]
+    ('multiple_comparisons', 'Benjamini & Hochberg (1995) step-up adjustment (false discovery rate).')
+    """
     primary = ", ".join(o.name for o in plan.primary_outcomes)
     exclusions = "; ".join(f"{k} in {list(v)}" for k, v in plan.exclude.items()) or "none"
     if plan.status:

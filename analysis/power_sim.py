@@ -1,12 +1,15 @@
-"""Simulation-based power for an exact design (re-exported as ``analysis.power.simulate_power``).
-
-``simulate_power(arms, allocation=None, n_total=1000, effect_sizes=None, *, blocks=None,
-covariate_r2=0.0, attrition=0.0, alpha=0.05, correction="none",
-method="difference_in_means", n_sims=1000, seed=None, outcome="continuous",
-p_control=0.5) -> pandas.DataFrame``
+"""Simulation-based power for an exact design: :func:`simulate_power`.
 
 The simulation is vectorised across simulated studies (no Python loop per study):
-each chunk of studies is a (studies x participants) array.
+each chunk of studies is a (studies x participants) array. The analytic figures are in
+:mod:`analysis.power`; a plan's whole design in :mod:`analysis.power_design`.
+
+Examples
+--------
+>>> res = simulate_power(2, n_total=200, effect_sizes={"arm1": 0.4}, n_sims=200, seed=3)
+>>> res[["arm", "n_assigned", "power", "n_sims"]]
+    arm  n_assigned  power  n_sims
+0  arm1         100  0.785     200
 """
 
 from __future__ import annotations
@@ -141,31 +144,6 @@ def simulate_power(
 ) -> pd.DataFrame:
     """Power of each frame-vs-control test for an exact design, by simulation.
 
-    Data-generating model, per simulated study: ``n_total`` participants with a
-    standard-normal prognostic covariate x; complete randomization to arms in the
-    exact ``allocation`` (within each block when ``blocks`` is set: blocks are
-    ``blocks`` equal-sized groups formed on x, as when blocking on a pre-measure);
-    outcome ``y = d_arm + sqrt(r2) * x + sqrt(1 - r2) * e`` with e ~ N(0, 1), so
-    ``effect_sizes`` are Cohen's d on an outcome with unit SD in the control;
-    with ``outcome="binary"`` the effects are Cohen's h, arm a's share of 1s is
-    ``p_a = sin(asin(sqrt(p_control)) + h_a / 2)^2`` and ``y = 1[z < Phi^-1(p_a)]``
-    with the latent ``z = sqrt(r2) x + sqrt(1 - r2) e`` (so ``covariate_r2`` is
-    on the latent scale; the analysis is the same difference in proportions);
-    each participant then drops out independently with probability ``attrition``
-    (missing completely at random). The analysis of each study uses complete cases:
-
-    - ``"difference_in_means"``: Welch (= HC2) difference in means with
-      Welch–Satterthwaite df; with ``blocks``, estimatr's blocked estimator
-      (block-size-weighted differences, SE = sqrt(sum w_b^2 se_b^2), df = N - 2B).
-    - ``"lin"``: Lin (2013) interacted covariate adjustment for x (centred on the
-      analysed sample), HC2, df = N - 2 * arms, as estimatr's ``lm_lin``. It ignores
-      ``blocks``: the blocks are formed on x, which the adjustment already uses.
-
-    The ``arms - 1`` p-values of each study are adjusted with ``correction``
-    (holm, bh, bonferroni or none) and a frame's test rejects when its adjusted
-    p-value is at most ``alpha``. A test that cannot be computed (fewer than two
-    analysed participants in an arm or block) counts as not rejecting.
-
     Parameters
     ----------
     arms : int or sequence of str
@@ -205,6 +183,33 @@ def simulate_power(
         ``mean_estimate`` and ``mean_std_error`` are in outcome units (a difference
         in means, or in proportions for a binary outcome).
 
+    Notes
+    -----
+    Data-generating model, per simulated study: ``n_total`` participants with a
+    standard-normal prognostic covariate x; complete randomization to arms in the
+    exact ``allocation`` (within each block when ``blocks`` is set: blocks are
+    ``blocks`` equal-sized groups formed on x, as when blocking on a pre-measure);
+    outcome ``y = d_arm + sqrt(r2) * x + sqrt(1 - r2) * e`` with e ~ N(0, 1), so
+    ``effect_sizes`` are Cohen's d on an outcome with unit SD in the control;
+    with ``outcome="binary"`` the effects are Cohen's h, arm a's share of 1s is
+    ``p_a = sin(asin(sqrt(p_control)) + h_a / 2)^2`` and ``y = 1[z < Phi^-1(p_a)]``
+    with the latent ``z = sqrt(r2) x + sqrt(1 - r2) e`` (so ``covariate_r2`` is
+    on the latent scale; the analysis is the same difference in proportions);
+    each participant then drops out independently with probability ``attrition``
+    (missing completely at random). The analysis of each study uses complete cases:
+
+    - ``"difference_in_means"``: Welch (= HC2) difference in means with
+      Welch–Satterthwaite df; with ``blocks``, estimatr's blocked estimator
+      (block-size-weighted differences, SE = sqrt(sum w_b^2 se_b^2), df = N - 2B).
+    - ``"lin"``: Lin (2013) interacted covariate adjustment for x (centred on the
+      analysed sample), HC2, df = N - 2 * arms, as estimatr's ``lm_lin``. It ignores
+      ``blocks``: the blocks are formed on x, which the adjustment already uses.
+
+    The ``arms - 1`` p-values of each study are adjusted with ``correction``
+    (holm, bh, bonferroni or none) and a frame's test rejects when its adjusted
+    p-value is at most ``alpha``. A test that cannot be computed (fewer than two
+    analysed participants in an arm or block) counts as not rejecting.
+
     References
     ----------
     Lin, W. (2013). Agnostic notes on regression adjustments to experimental data.
@@ -216,7 +221,7 @@ def simulate_power(
     Examples
     --------
     >>> res = simulate_power(3, n_total=600, effect_sizes={"arm1": 0.3, "arm2": 0.0},
-    ...                      n_sims=400, seed=1)
+    ...                      n_sims=200, seed=1)
     >>> list(res["arm"]), bool(res["power"].iloc[0] > 0.5)
     (['arm1', 'arm2'], True)
     """

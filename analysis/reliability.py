@@ -5,6 +5,13 @@
 ``omega_total(df, items) -> DataFrame`` (n, n_items, omega_total, heywood).
 ``scale_reliability(df, scales, *, alpha=0.05) -> DataFrame``: both for each scale of
 the plan, one row per scale with ``low`` set below :data:`LOW_RELIABILITY`.
+
+Examples
+--------
+>>> d = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
+>>> scale_reliability(d, {"s": ["a", "b", "c"]})[["scale", "n", "cronbach_alpha", "low"]].round(4)
+  scale  n  cronbach_alpha    low
+0     s  5          0.9538  False
 """
 
 from __future__ import annotations
@@ -27,6 +34,24 @@ LOW_RELIABILITY = 0.6
 def cronbach_alpha(df: pd.DataFrame, items: Sequence[str], *, alpha: float = 0.05) -> pd.DataFrame:
     """Cronbach's alpha of a scale, with Feldt's confidence interval.
 
+    Parameters
+    ----------
+    df : DataFrame
+        One row per respondent.
+    items : sequence of str
+        At least two item columns, reverse-coded where needed.
+    alpha : float, default 0.05
+        1 - confidence level of Feldt's interval (not Cronbach's alpha).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n`` (complete respondents), ``n_items``, ``alpha`` (raw Cronbach's
+        alpha), ``std_alpha`` (from the mean inter-item correlation), ``conf_low``,
+        ``conf_high`` (Feldt's interval); all coefficients unitless, at most 1.
+
+    Notes
+    -----
     On complete cases over ``items`` (k items, n respondents):
     ``alpha = k / (k - 1) * (1 - sum(var_i) / var(total))``;
     standardized alpha ``= k r / (1 + (k - 1) r)`` with r the mean inter-item
@@ -41,6 +66,7 @@ def cronbach_alpha(df: pd.DataFrame, items: Sequence[str], *, alpha: float = 0.0
     ----------
     Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
     Psychometrika 16, 297-334. Feldt, L. S. (1965). Psychometrika 30, 357-370.
+    Revelle, W. psych: Procedures for Psychological Research (R package), ``alpha``.
 
     Examples
     --------
@@ -75,6 +101,24 @@ def cronbach_alpha(df: pd.DataFrame, items: Sequence[str], *, alpha: float = 0.0
 def omega_total(df: pd.DataFrame, items: Sequence[str], *, tol: float = 1e-13) -> pd.DataFrame:
     """McDonald's omega total from a one-factor minimum-residual model of the item correlations.
 
+    Parameters
+    ----------
+    df : DataFrame
+        One row per respondent.
+    items : sequence of str
+        At least two item columns, reverse-coded where needed.
+    tol : float, default 1e-13
+        Convergence of the communalities in the iterated principal axes.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n`` (complete respondents), ``n_items``, ``omega_total`` (unitless,
+        at most 1) and ``heywood`` (True when a communality reached 1: psi = 0, the
+        solution is at the boundary).
+
+    Notes
+    -----
     On complete cases over ``items`` (k items, correlation matrix R), a one-factor
     model ``R = l l' + diag(psi)`` is fitted by minimum residuals (unweighted least
     squares on the off-diagonal correlations; iterated principal axes from the
@@ -86,11 +130,7 @@ def omega_total(df: pd.DataFrame, items: Sequence[str], *, tol: float = 1e-13) -
     model's uniquenesses against the total variance of the standardized sum score).
     With two items the one-factor model is not identified; equal loadings
     ``l_i = sqrt(r)`` are used (tau-equivalence), which gives the Spearman-Brown
-    ``2r / (1 + r)``, the standardized alpha. ``heywood`` is True when a
-    communality reached 1 (psi = 0: the solution is at the boundary). Reverse-code
-    items before calling.
-
-    Returns one row: ``n, n_items, omega_total, heywood``.
+    ``2r / (1 + r)``, the standardized alpha.
 
     References
     ----------
@@ -153,12 +193,33 @@ def scale_reliability(
 ) -> pd.DataFrame:
     """Alpha (with Feldt's interval) and omega total for each multi-item scale.
 
-    ``scales`` maps a scale (its index column) to its item columns. One row per
-    scale: ``scale, items, n, n_items, cronbach_alpha, std_alpha, conf_low, conf_high,
-    omega_total, heywood, low`` where ``low`` is True when alpha or omega is below
-    :data:`LOW_RELIABILITY` (0.6). A scale whose items cannot be assessed (fewer than
-    three complete responses, an item without variance) raises ValueError naming
-    the scale.
+    Parameters
+    ----------
+    df : DataFrame
+        One row per respondent.
+    scales : mapping str -> sequence of str
+        Each scale (its index column) to its item columns.
+    alpha : float, default 0.05
+        1 - confidence level of Feldt's interval.
+
+    Returns
+    -------
+    DataFrame
+        One row per scale: ``scale``, ``items`` (comma-separated), ``n`` (complete
+        respondents), ``n_items``, ``cronbach_alpha``, ``std_alpha``, ``conf_low``,
+        ``conf_high`` (of alpha), ``omega_total``, ``heywood`` and ``low`` (True when
+        alpha or omega is below :data:`LOW_RELIABILITY`, 0.6).
+
+    Notes
+    -----
+    :func:`cronbach_alpha` and :func:`omega_total` on each scale's complete cases. A
+    scale whose items cannot be assessed (fewer than three complete responses, an item
+    without variance) raises ValueError naming the scale.
+
+    References
+    ----------
+    Cronbach (1951); Feldt (1965); McDonald (1999), ch. 6; R ``psych::alpha``,
+    ``psych::omega`` (Revelle).
 
     Examples
     --------

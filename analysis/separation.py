@@ -43,6 +43,15 @@ Konis, K. (2007). Linear programming algorithms for detecting separated data in
 binary logistic regression models. DPhil thesis, University of Oxford.
 Pratt, J. W. (1981). Concavity of the log likelihood. JASA, 76(373), 103-106.
 Rockafellar, R. T. (1970). Convex Analysis. Princeton University Press.
+
+Examples
+--------
+>>> import numpy as np
+>>> X = np.array([[0.0], [0.0], [1.0], [1.0]])  # one arm dummy
+>>> bool(separated_constraints(X, np.array([0, 1, 0, 1]), 2).any())  # both answers in each arm
+False
+>>> bool(separated_constraints(X, np.array([0, 1, 1, 1]), 2).any())  # the arm answers only 1
+True
 """
 
 from __future__ import annotations
@@ -154,6 +163,22 @@ def separated_constraints(X: np.ndarray, y_idx: np.ndarray, n_levels: int) -> np
     bool array
         One entry per constraint of the distinct patterns; all False exactly when the
         maximum-likelihood estimate exists.
+
+    Notes
+    -----
+    Solves ``max sum_m t_m`` over d (free) and ``0 <= t_m <= 1`` subject to
+    ``t_m <= u_m`` and ``t_m <= -l_m`` (HiGHS); constraint m is strict when ``t_m = 1``.
+
+    References
+    ----------
+    Albert & Anderson (1984), Biometrika 71(1); Konis (2007), DPhil thesis, Oxford;
+    Rockafellar (1970), Convex Analysis, Thm 27.1.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [0.0], [1.0], [1.0]])
+    >>> separated_constraints(X, np.array([0, 1, 1, 1]), 2)
+    array([False, False,  True])
     """
     cone, _ = _cone(X, y_idx, n_levels)
     m, k = cone.rows.shape
@@ -251,12 +276,32 @@ def check_separation(
     covariates : (n, q) float array, optional
         Further predictors of the model; names in ``covariate_names``.
 
+    Returns
+    -------
+    None
+        Returns quietly when the maximum-likelihood estimate exists; else raises
+        :class:`SeparationError` with ``outcome``, ``arm`` (the arm to blame, or None),
+        ``unbounded`` (arms whose log odds ratio is unbounded) and ``empty`` (arm ->
+        the outcome values it has no answers in).
+
     Notes
     -----
     The arm-only model is checked first; when it is separated, the message names
     the arms and the categories they have no answers in that the separation uses
     (those whose probability the unbounded direction drives to zero). Otherwise
     the covariates are checked and named. See the module docstring for the rule.
+
+    References
+    ----------
+    Albert & Anderson (1984), Biometrika 71(1); Konis (2007); R ``detectseparation``.
+
+    Examples
+    --------
+    >>> codes, y = np.array([0, 0, 0, 1, 1, 1]), np.array([0, 1, 1, 1, 1, 1])
+    >>> check_separation("join", "binary logit", codes, ["c", "t"], y, np.array([0.0, 1.0]))
+    Traceback (most recent call last):
+    ...
+    analysis.separation.SeparationError: outcome 'join': every participant in arm 't' has the value 1, so the log odds ratio of arm 't' is unbounded (separation): the binary logit model has no finite estimate and is not fitted
     """
     K = len(levels)
     # Identical rows give identical constraints: the arm-only check runs on the distinct
