@@ -9,7 +9,8 @@ Public API
 ``blup(result) -> DataFrame``
     Shrunken (empirical Bayes) estimate of each study, as ``metafor::blup()``.
 ``meta_regression(yi, vi, x, *, alpha=0.05) -> MetaRegression``
-    One moderator, ``rma(yi, vi, mods = ~x, method="REML", test="knha")``.
+    One moderator, ``rma(yi, vi, mods = ~x, method="REML", test="knha")``; in
+    :mod:`analysis.meta_moderator`. The REML engine is ``analysis._reml``.
 ``heterogeneity_words(result, value=None) -> str``
     tau² and I² said in plain words for campaigners.
 
@@ -56,24 +57,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = [
-    "MIN_STUDIES",
-    "MIN_STUDIES_REGRESSION",
-    "MetaRegression",
-    "MetaResult",
-    "blup",
-    "heterogeneity_words",
-    "meta_regression",
-    "random_effects",
-]
+from analysis._reml import check_studies, fit
+
+__all__ = ["MIN_STUDIES", "MetaResult", "blup", "heterogeneity_words", "random_effects"]
 
 # Fewer studies than this are not pooled: tau² (and with it every interval) is
 # hardly estimable from two studies, and a t with one degree of freedom is useless.
 MIN_STUDIES = 3
-# A moderator needs at least this many studies (Cochrane Handbook 10.11.5.1).
-MIN_STUDIES_REGRESSION = 10
-_TOL = 1e-12
-_MAXITER = 1000
 
 
 @dataclass(frozen=True)
@@ -104,97 +94,6 @@ class MetaResult:
         return {k: v for k, v in asdict(self).items() if k not in ("yi", "vi")}
 
 
-@dataclass(frozen=True)
-class MetaRegression:
-    """A mixed-effects meta-regression on one moderator (intercept and slope)."""
-
-    k: int
-    coefficients: pd.DataFrame  # term, estimate, std_error, statistic, df, p_value, conf_*
-    tau2: float
-    i2: float
-    q_moderator: float  # F statistic of the moderator (knha), on (1, k - 2) df
-    q_moderator_p_value: float
-    r2: float | None  # proportional reduction of tau² against the intercept-only fit (%)
-
-
-def _check(yi: Sequence[float], vi: Sequence[float], p: int) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(yi, dtype=float)
-    v = np.asarray(vi, dtype=float)
-    if y.ndim != 1 or y.shape != v.shape:
-        raise ValueError(
-            f"yi, vi: expected two sequences of the same length, got {y.shape} and {v.shape}"
-        )
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
-        raise ValueError("yi, vi: every estimate and variance must be a finite number")
-    if np.any(v <= 0):
-        raise ValueError("vi: every sampling variance must be positive")
-    if y.size < p + 1:
-        raise ValueError(f"yi: expected at least {p + 1} studies, got {y.size}")
-    return y, v
-
-
-def _p_matrix(v: np.ndarray, tau2: float, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    w = 1.0 / (v + tau2)
-    W = np.diag(w)
-    xtwx_inv = np.linalg.inv(X.T @ W @ X)
-    P = W - W @ X @ xtwx_inv @ X.T @ W
-    return P, xtwx_inv
-
-
-def _reml_tau2(y: np.ndarray, v: np.ndarray, X: np.ndarray) -> float:
-    """REML τ² by Fisher scoring from the Hedges (method-of-moments) start, truncated at 0."""
-    k, p = X.shape
-    # Hedges' unweighted moment estimator as the start, like metafor.
-    beta_ols = np.linalg.lstsq(X, y, rcond=None)[0]
-    resid = y - X @ beta_ols
-    H = X @ np.linalg.pinv(X)
-    tau2 = max(0.0, (resid @ resid - np.sum(v * (1 - np.diag(H)))) / (k - p))
-    for _ in range(_MAXITER):
-        P, _ = _p_matrix(v, tau2, X)
-        Py = P @ y
-        score = Py @ Py - np.trace(P)
-        info = np.sum(P * P.T)
-        step = score / info
-        new = max(0.0, tau2 + step)
-        if abs(new - tau2) < _TOL:
-            return new
-        tau2 = new
-    raise ValueError("tau2: REML did not converge (Fisher scoring, 1000 iterations)")
-
-
-def _fit(y: np.ndarray, v: np.ndarray, X: np.ndarray, alpha: float) -> dict[str, object]:
-    k, p = X.shape
-    tau2 = _reml_tau2(y, v, X)
-    _, xtwx_inv = _p_matrix(v, tau2, X)
-    w = 1.0 / (v + tau2)
-    beta = xtwx_inv @ X.T @ (w * y)
-    resid = y - X @ beta
-    s2 = float(np.sum(w * resid**2) / (k - p))
-    vb = s2 * xtwx_inv
-    se = np.sqrt(np.diag(vb))
-    df = k - p
-    crit = stats.t.ppf(1 - alpha / 2, df)
-    # Heterogeneity: Cochran's Q on fixed-effect weights and the typical within variance.
-    P0, xtwx0_inv = _p_matrix(v, 0.0, X)
-    w0 = 1.0 / v
-    beta0 = xtwx0_inv @ X.T @ (w0 * y)
-    q = float(np.sum(w0 * (y - X @ beta0) ** 2))
-    typical = (k - p) / float(np.trace(P0))
-    i2 = 100.0 * tau2 / (tau2 + typical)
-    return {
-        "tau2": tau2,
-        "beta": beta,
-        "vb": vb,
-        "se": se,
-        "df": df,
-        "crit": crit,
-        "q": q,
-        "q_p_value": float(stats.chi2.sf(q, k - p)),
-        "i2": i2,
-        "h2": 1.0 / (1.0 - i2 / 100.0),
-    }
-
-
 def random_effects(yi: Sequence[float], vi: Sequence[float], *, alpha: float = 0.05) -> MetaResult:
     """Random-effects meta-analysis: REML τ², Knapp–Hartung CI and the prediction interval.
 
@@ -214,17 +113,28 @@ def random_effects(yi: Sequence[float], vi: Sequence[float], *, alpha: float = 0
         t statistic on k - 1 df, p_value, conf_low/high, pi_low/high (``predict()``),
         tau2, i2 (%), h2, Cochran's q and its p-value.
 
+    Notes
+    -----
+    ``mu = sum w_i y_i / sum w_i`` with ``w_i = 1 / (v_i + tau^2)`` (REML tau^2),
+    ``SE^2 = s^2 / sum w_i`` (Knapp–Hartung), ``mu +/- t_{k-1} SE`` and the prediction
+    interval ``mu +/- t_{k-1} sqrt(SE^2 + tau^2)``; see the module docstring.
+
+    References
+    ----------
+    Viechtbauer (2005, 2010); Knapp & Hartung (2003); Higgins, Thompson & Spiegelhalter
+    (2009); R ``metafor::rma(yi, vi, method = "REML", test = "knha")``.
+
     Examples
     --------
     >>> r = random_effects([0.1, 0.3, 0.2, 0.5], [0.01, 0.02, 0.015, 0.03])
     >>> r.df, round(r.tau2, 6)
     (3, 0.006953)
     """
-    y, v = _check(yi, vi, 1)
+    y, v = check_studies(yi, vi, 1)
     if not 0 < alpha < 1:
         raise ValueError(f"alpha: expected a number between 0 and 1, got {alpha}")
     X = np.ones((y.size, 1))
-    f = _fit(y, v, X, alpha)
+    f = fit(y, v, X, alpha)
     est = float(f["beta"][0])
     se = float(f["se"][0])
     crit = float(f["crit"])
@@ -255,15 +165,39 @@ def random_effects(yi: Sequence[float], vi: Sequence[float], *, alpha: float = 0
 def blup(result: MetaResult) -> pd.DataFrame:
     """Shrunken (empirical Bayes) estimate of each study's true effect, as ``metafor::blup()``.
 
-    ``λ_i = τ² / (τ² + v_i)``; ``pred_i = λ_i y_i + (1 - λ_i) μ̂``;
-    ``se_i = √(λ_i v_i + (1 - λ_i)² SE(μ̂)²)``; interval ``pred_i ± t_{k-1} se_i``
-    (Raudenbush & Bryk 1985; Robinson 1991).
+    Parameters
+    ----------
+    result : MetaResult
+        A fit from :func:`random_effects` (it keeps the studies' ``yi`` and ``vi``).
 
     Returns
     -------
     DataFrame
-        One row per study, in input order: estimate, std_error, pi_low, pi_high,
-        shrinkage (1 - λ_i: how far the study was pulled to the pooled estimate).
+        One row per study, in input order: ``estimate`` and ``std_error`` (the
+        studies' scale), ``pi_low``, ``pi_high`` (its interval at the fit's level) and
+        ``shrinkage`` (1 - λ_i, 0 to 1: how far the study was pulled to the pooled
+        estimate).
+
+    Notes
+    -----
+    ``λ_i = τ² / (τ² + v_i)``; ``pred_i = λ_i y_i + (1 - λ_i) μ̂``;
+    ``se_i = √(λ_i v_i + (1 - λ_i)² SE(μ̂)²)``; interval ``pred_i ± t_{k-1} se_i``.
+
+    References
+    ----------
+    Raudenbush, S. W. & Bryk, A. S. (1985). Empirical Bayes meta-analysis. JEBS 10, 75-98.
+    Robinson, G. K. (1991). That BLUP is a good thing. Statistical Science 6, 15-32.
+    R ``metafor::blup()`` (Viechtbauer 2010).
+
+    Examples
+    --------
+    >>> r = random_effects([0.1, 0.3, 0.2, 0.5], [0.01, 0.02, 0.015, 0.03])
+    >>> blup(r)[["estimate", "shrinkage"]].round(3)
+       estimate  shrinkage
+    0     0.180      0.590
+    1     0.252      0.742
+    2     0.224      0.683
+    3     0.285      0.812
     """
     y = np.asarray(result.yi)
     v = np.asarray(result.vi)
@@ -282,69 +216,37 @@ def blup(result: MetaResult) -> pd.DataFrame:
     )
 
 
-def meta_regression(
-    yi: Sequence[float],
-    vi: Sequence[float],
-    x: Sequence[float],
-    *,
-    alpha: float = 0.05,
-    min_studies: int = MIN_STUDIES_REGRESSION,
-) -> MetaRegression:
-    """Mixed-effects meta-regression on one moderator (REML, Knapp–Hartung).
-
-    ``rma(yi, vi, mods = ~x, method = "REML", test = "knha")``: coefficients with
-    ``t_{k-2}`` intervals, the moderator's F statistic on (1, k - 2) df, residual τ² and
-    I², and R² = max(0, 100 (τ²₀ - τ²) / τ²₀) against the intercept-only fit.
-
-    Raises ValueError with fewer than ``min_studies`` studies (10 by default) or a
-    moderator that does not vary.
-    """
-    y, v = _check(yi, vi, 2)
-    m = np.asarray(x, dtype=float)
-    if m.shape != y.shape or not np.all(np.isfinite(m)):
-        raise ValueError("x: expected one finite moderator value per study")
-    if y.size < min_studies:
-        raise ValueError(
-            f"yi: a meta-regression needs at least {min_studies} studies, got {y.size}"
-        )
-    if np.ptp(m) == 0:
-        raise ValueError("x: the moderator has the same value in every study")
-    X = np.column_stack([np.ones_like(m), m])
-    f = _fit(y, v, X, alpha)
-    beta, se, crit, df = f["beta"], f["se"], float(f["crit"]), int(f["df"])
-    t = beta / se
-    coefs = pd.DataFrame(
-        {
-            "term": ["intercept", "moderator"],
-            "estimate": beta,
-            "std_error": se,
-            "statistic": t,
-            "df": df,
-            "p_value": 2 * stats.t.sf(np.abs(t), df),
-            "conf_low": beta - crit * se,
-            "conf_high": beta + crit * se,
-        }
-    )
-    f_stat = float(t[1] ** 2)
-    tau2_0 = random_effects(y, v, alpha=alpha).tau2
-    r2 = None if tau2_0 <= 0 else max(0.0, 100.0 * (tau2_0 - f["tau2"]) / tau2_0)
-    return MetaRegression(
-        k=int(y.size),
-        coefficients=coefs,
-        tau2=float(f["tau2"]),
-        i2=float(f["i2"]),
-        q_moderator=f_stat,
-        q_moderator_p_value=float(stats.f.sf(f_stat, 1, df)),
-        r2=r2,
-    )
-
-
 def heterogeneity_words(result: MetaResult, value: str | None = None) -> str:
     """The pooled effect and its between-study spread in words a campaigner can act on.
 
+    Parameters
+    ----------
+    result : MetaResult
+        A fit from :func:`random_effects`.
+    value : str, optional
+        The frames' value, named in the sentence ("care frames ..."); default "These frames".
+
+    Returns
+    -------
+    str
+        One sentence: direction, reach and spread, ending with I² in percent.
+
+    Notes
+    -----
     The direction comes from the confidence interval, the share of campaigns from the
-    prediction interval (does it cross zero?), the spread from I² (Higgins et al. 2003:
-    about 25% low, 50% moderate, 75% high).
+    prediction interval (does it cross zero?), the spread from I²: below 25% "much the
+    same", below 50% "a little", below 75% "considerably", else "a lot".
+
+    References
+    ----------
+    Higgins, J. P. T., Thompson, S. G., Deeks, J. J. & Altman, D. G. (2003). Measuring
+    inconsistency in meta-analyses. BMJ 327, 557-560.
+
+    Examples
+    --------
+    >>> r = random_effects([0.1, 0.3, 0.2, 0.5], [0.01, 0.02, 0.015, 0.03])
+    >>> heterogeneity_words(r, "care")
+    'care frames had no clear average effect; how much varied a little between campaigns (I² = 29%).'
     """
     name = f"{value} frames" if value else "These frames"
     if result.conf_low > 0:

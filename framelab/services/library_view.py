@@ -18,18 +18,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from analysis.meta import (
-    MIN_STUDIES,
-    MIN_STUDIES_REGRESSION,
-    MetaRegression,
-    MetaResult,
-    blup,
-    heterogeneity_words,
-    meta_regression,
-    random_effects,
-)
+from analysis.meta import MIN_STUDIES, MetaResult, blup, heterogeneity_words, random_effects
+from analysis.meta_moderator import MIN_STUDIES_REGRESSION, MetaRegression, meta_regression
 from framelab.db.library import LibraryCard, LibraryPartner
 from framelab.db.models import Study
+from framelab.db.session import reading
 from framelab.services.accounts import Account, role_allows, studies_for
 
 __all__ = ["Filters", "LibraryView", "library", "value_evidence"]
@@ -114,18 +107,25 @@ class LibraryView:
 
 
 def _visible_cards(session: Session, account: Account) -> list[CardEntry]:
-    results_studies = {
-        ref.id for ref in studies_for(session, account) if role_allows(ref.role, "results")
-    }
-    rows = session.execute(
-        sa.select(LibraryCard, LibraryPartner.name, Study.slug)
-        .outerjoin(LibraryPartner, LibraryPartner.id == LibraryCard.partner_id)
-        .outerjoin(Study, Study.id == LibraryCard.study_id)
-        .order_by(LibraryCard.added_at.desc(), LibraryCard.id.desc())
-    ).all()
-    session.rollback()
+    with reading(session):
+        results_studies = {
+            ref.id for ref in studies_for(session, account) if role_allows(ref.role, "results")
+        }
+        rows = session.execute(
+            sa.select(
+                LibraryCard.id,
+                LibraryCard.origin,
+                LibraryCard.study_id,
+                LibraryCard.envelope,
+                LibraryPartner.name.label("partner"),
+                Study.slug,
+            )
+            .outerjoin(LibraryPartner, LibraryPartner.id == LibraryCard.partner_id)
+            .outerjoin(Study, Study.id == LibraryCard.study_id)
+            .order_by(LibraryCard.added_at.desc(), LibraryCard.id.desc())
+        ).all()
     entries = []
-    for row, partner, slug in rows:
+    for row in rows:
         if row.origin == "local" and row.study_id not in results_studies:
             continue  # another team's study: its results are theirs to see
         card = json.loads(row.envelope)["card"]
@@ -142,14 +142,14 @@ def _visible_cards(session: Session, account: Account) -> list[CardEntry]:
             CardEntry(
                 pk=row.id,
                 origin=row.origin,
-                source=partner if row.origin == "imported" else "this instance",
+                source=row.partner if row.origin == "imported" else "this instance",
                 title=study["title"],
                 country=study["country"],
                 languages=list(study["languages"]),
                 audience=study["audience"],
                 closed_on=study["closed_on"],
                 participants=participants,
-                study_slug=slug,
+                study_slug=row.slug,
                 card=card,
             )
         )

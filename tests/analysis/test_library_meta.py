@@ -12,13 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.meta import (
-    MIN_STUDIES_REGRESSION,
-    blup,
-    heterogeneity_words,
-    meta_regression,
-    random_effects,
-)
+from analysis.meta import blup, heterogeneity_words, random_effects
+from analysis.meta_moderator import MIN_STUDIES_REGRESSION, meta_regression
 
 HERE = Path(__file__).resolve().parents[1] / "reference" / "meta"
 REFERENCE = json.loads((HERE / "metafor_reference.json").read_text(encoding="utf-8"))

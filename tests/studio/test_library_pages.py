@@ -157,7 +157,7 @@ def test_the_frame_editor_and_the_power_planner_show_what_the_value_did_before(
     planned = editor.get(f"/studio/{SLUG}/power?effect={fit.pi_low:.3f}").get_data(as_text=True)
     assert f"Power for d = {fit.pi_low:.3f}" in planned
     # Twelve studies with the audience measure: the library compares them on it.
-    from analysis.meta import meta_regression
+    from analysis.meta_moderator import meta_regression
 
     slope = meta_regression(
         [r["estimate"] for r in rows], [r["std_error"] ** 2 for r in rows],
