@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -12,13 +11,11 @@ from framelab.commands import data, power, privacy, report, security, survey, us
 
 def _setting_error(error: Exception) -> bool:
     """A key or setting the operator must fix: the message names it and says what to do."""
+    from framelab.config import InsecureConfiguration
     from framelab.crypto import TextKeyError
     from framelab.services.pseudonyms import PseudonymKeyError
 
-    if isinstance(error, TextKeyError | PseudonymKeyError):
-        return True
-    security = sys.modules.get("framelab.web.security")  # loaded only by commands with an app
-    if security is not None and isinstance(error, security.InsecureConfiguration):
+    if isinstance(error, TextKeyError | PseudonymKeyError | InsecureConfiguration):
         return True
     # framelab.config names the variable first: "FRAMELAB_ENV: 'x' is not an environment ..."
     return type(error) is ValueError and str(error).startswith("FRAMELAB_")

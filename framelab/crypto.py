@@ -16,11 +16,12 @@ without the right key raises TextKeyError rather than exporting ciphertext.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from framelab.config import text_key_from_env
 
 __all__ = [
     "PREFIX",
@@ -63,8 +64,8 @@ def _cipher_for(raw: str) -> MultiFernet:
 
 
 def text_cipher(environ: Mapping[str, str] | None = None) -> MultiFernet | None:
-    """The cipher for FRAMELAB_TEXT_KEY, or None when no key is set."""
-    raw = (os.environ if environ is None else environ).get(TEXT_KEY_ENV, "").strip()
+    """The cipher for FRAMELAB_TEXT_KEY (read now, by framelab.config), or None when unset."""
+    raw = text_key_from_env(environ)
     return _cipher_for(raw) if raw else None
 
 

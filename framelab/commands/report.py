@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from framelab import clock
 from framelab.config import database_url_from_env
 
 
@@ -73,7 +73,7 @@ def report(
                     include_pilot=include_pilot,
                     rehearsal=rehearsal,
                     text=False,  # the analysis reads no free text: no text key needed
-                    now=datetime.now(UTC),
+                    now=clock.now(),
                 )
             except StudyNotFound as exc:
                 raise click.ClickException(str(exc)) from None

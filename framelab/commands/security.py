@@ -48,8 +48,7 @@ def rotate_pseudonym_key_command(
     panel id only with every key of the chain. Stop the web app first and start it
     again afterwards. Run it again to finish a rotation that was interrupted.
     """
-    from datetime import UTC, datetime
-
+    from framelab import clock
     from framelab.config import database_url_from_env
     from framelab.db.session import make_engine
     from framelab.services.pseudonyms import PseudonymKeyError, key_file_path, rotate
@@ -64,7 +63,7 @@ def rotate_pseudonym_key_command(
         )
     engine = make_engine(url)
     try:
-        done = rotate(engine, path, now=datetime.now(UTC))
+        done = rotate(engine, path, now=clock.now())
     except PseudonymKeyError as error:
         raise click.ClickException(str(error)) from None
     finally:

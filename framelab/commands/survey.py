@@ -134,21 +134,19 @@ def simulate(
 
 def _server_rehearsal_token(slug: str) -> str:
     """A rehearsal token for a running server: its secret key is this instance's."""
-    from datetime import UTC, datetime
-
-    from framelab.config import instance_path_from_env
+    from framelab import clock
+    from framelab.config import existing_secret_key, instance_path_from_env
     from framelab.services.rehearsal import rehearsal_token
 
-    secret = os.environ.get("FRAMELAB_SECRET_KEY", "").strip()
+    secret = existing_secret_key()
     path = instance_path_from_env() / "secret_key"
-    if not secret and path.is_file():
-        secret = path.read_text(encoding="utf-8").strip()
     if not secret:
         raise click.ClickException(
             "--url: bots are marked as rehearsal with the server's secret key; set "
             f"FRAMELAB_SECRET_KEY or FRAMELAB_INSTANCE_PATH (no key in {path})"
         )
-    return rehearsal_token(secret, slug, now=datetime.now(UTC))
+    # Expiry is wall-clock time, as the server checks it.
+    return rehearsal_token(secret, slug, now=clock.system_now())
 
 
 def _study_spec(slug: str):
@@ -221,10 +219,8 @@ def plain_http_refusal(host: str, environ: Mapping[str, str] | None = None) -> s
     """
     from framelab.config import load_config
 
-    env = os.environ if environ is None else environ
-    if not load_config(env).SESSION_COOKIE_SECURE or _is_loopback(host):
-        return None
-    if (env.get("FRAMELAB_PROXY_FIX", "").strip() or "0") != "0":
+    config = load_config(environ)
+    if not config.SESSION_COOKIE_SECURE or _is_loopback(host) or config.PROXY_FIX:
         return None
     return (
         f"refusing to serve plain HTTP on {host}: framelab's cookies are Secure, and "

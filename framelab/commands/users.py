@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from framelab.db.models import utcnow
+from framelab import clock
 
 
 def _read_password(password_stdin: bool) -> str:
@@ -55,7 +55,7 @@ def create_user_command(
                 is_admin=admin,
                 can_create_studies=can_create_studies,
                 temporary=temporary,
-                now=utcnow(),
+                now=clock.now(),
             )
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -98,7 +98,7 @@ def reset_password_command(email: str, base_url: str, remove_two_factor: bool) -
                 two_factor.remove(session, account.id)
                 click.echo(f"removed the second factor of {account.email}")
             token = signin.issue_reset_link(
-                session, account.id, issued_by="command line", now=utcnow()
+                session, account.id, issued_by="command line", now=clock.now()
             )
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 
+from framelab.config import access_log_from_env
 from framelab.domain import participant_codes
 
-ACCESS_LOG_ENV = "FRAMELAB_ACCESS_LOG"
 # gunicorn's atoms without %(h)s (address), %(a)s (user agent), %(f)s (referrer) and
 # without the query string (%(U)s is the path only; panel ids travel in the query).
 GUNICORN_ACCESS_FORMAT = '- - %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
@@ -150,12 +149,6 @@ def install_scrubbing() -> None:
     logging.setLogRecordFactory(factory)
 
 
-def access_log_enabled(environ: Mapping[str, str] | None = None) -> bool:
-    """True when the operator opted in to an access log."""
-    value = (os.environ if environ is None else environ).get(ACCESS_LOG_ENV, "")
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
 class WerkzeugAccessFilter(logging.Filter):
     """Drop Werkzeug's request lines, or (opted in) strip the address and query string."""
 
@@ -185,19 +178,20 @@ class WerkzeugAccessFilter(logging.Filter):
 
 
 def init_app(app: Flask) -> None:
-    """Scrub this process's log records; filter Werkzeug's request lines (`flask run`)."""
+    """Scrub this process's log records; filter Werkzeug's request lines (`flask run`),
+    kept without address and query string when the config's ACCESS_LOG is on."""
     install_scrubbing()
     logger = logging.getLogger("werkzeug")
     for existing in list(logger.filters):
         if isinstance(existing, WerkzeugAccessFilter):
             logger.removeFilter(existing)
-    logger.addFilter(WerkzeugAccessFilter(access_log_enabled()))
+    logger.addFilter(WerkzeugAccessFilter(bool(app.config.get("ACCESS_LOG"))))
 
 
 def gunicorn_logging_options(environ: Mapping[str, str] | None = None) -> dict[str, object]:
     """gunicorn settings: a scrubbing logger, no access log unless opted in (then without
-    addresses, user agents or query strings)."""
+    addresses, user agents or query strings); FRAMELAB_ACCESS_LOG read by framelab.config."""
     options: dict[str, object] = {"logger_class": GUNICORN_LOGGER_CLASS}
-    if not access_log_enabled(environ):
+    if not access_log_from_env(environ):
         return {**options, "accesslog": None}
     return {**options, "accesslog": "-", "access_log_format": GUNICORN_ACCESS_FORMAT}
