@@ -7,7 +7,6 @@ inside it, so `import framelab.domain` or `framelab.services` never pulls in Fla
 from __future__ import annotations
 
 from collections.abc import Mapping
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,15 +14,9 @@ if TYPE_CHECKING:
 
     from framelab.config import Config
 
-# Every blueprint of the app, as "module:attribute"; a new feature adds one line here.
-BLUEPRINTS: list[str] = [
-    "framelab.web.participant:bp",
-    "framelab.web.studio:bp",
-]
-
 
 def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: config, database sessions per request, Babel, CSRF, blueprints.
+    """Build the app: config, database sessions per request, extensions, blueprints.
 
     `config` may be a `framelab.config.Config` object, or a mapping of overrides on
     top of the environment's config (a mapping with TESTING=True starts from the
@@ -31,10 +24,13 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     """
     from flask import Flask
 
+    from framelab import clock
     from framelab.config import CONFIGS, load_config
     from framelab.web import database, errors, input_checks, logs, security
-    from framelab.web.extensions import babel, csrf
+    from framelab.web.extensions import babel, csrf, limiter, login_manager
     from framelab.web.i18n import select_locale
+    from framelab.web.participant import bp as participant
+    from framelab.web.studio import bp as studio
 
     if config is None:
         settings: Config = load_config()
@@ -61,14 +57,19 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.config.update(overrides)
 
     database.init_app(app)
+    clock.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
     logs.init_app(app)
     errors.init_app(app)
-    for target in BLUEPRINTS:
-        module_name, _, attribute = target.partition(":")
-        app.register_blueprint(getattr(import_module(module_name), attribute))
-    # After the blueprints: rate limits wrap their views (framelab.web.security).
+    # Every blueprint of the app; a new feature adds one line here.
+    app.register_blueprint(participant)
+    app.register_blueprint(studio)
+    from framelab.web.rate_limits import _bind_participant_endpoints  # TEMPORARY
+
+    _bind_participant_endpoints(app)
     security.init_app(app)
     # Last, so it runs first: NUL and lone surrogates are refused before any hook or view.
     input_checks.init_app(app)

@@ -1,6 +1,6 @@
-"""Security settings of the web app: headers, cookies, secret-key check, rate limits.
+"""Security settings of the web app: headers, cookies, secret-key check, participant form tokens.
 
-`init_app(app)` is called by `create_app` after the blueprints are registered:
+`init_app(app)` is called by `create_app`:
 
 - every response carries a strict Content-Security-Policy (no inline script or
   style, nothing from other hosts, `frame-ancestors 'none'`), `nosniff`,
@@ -11,55 +11,29 @@
 - the session cookie is HttpOnly and SameSite=Lax, and Secure whenever the request
   came over HTTPS (directly, or through a proxy trusted with FRAMELAB_PROXY_FIX=N);
 - a production app refuses to start with a missing, short or well-known secret key;
-- Flask-Limiter limits sign-in attempts (password and code) and new participants per
-  source, in memory by default and in Redis (or any `limits` storage) when
-  FRAMELAB_RATELIMIT_STORAGE_URI is set. The limiter's key is a salted hash of the
-  address, never the address. Per account, framelab.services.signin counts failures.
+- participant forms carry a token bound to the participant code (`participant_form_token`).
 
-Environment variables (read at start):
-- FRAMELAB_PROXY_FIX: number of reverse proxies in front of the app (default 0);
-  their X-Forwarded-For/-Proto/-Host are trusted, so addresses and HTTPS are real.
-- FRAMELAB_RATELIMIT_STORAGE_URI: e.g. redis://localhost:6379/0 (default memory://).
-- FRAMELAB_RATELIMIT_ENABLED: 0 turns rate limiting off (default on).
-- FRAMELAB_LOGIN_RATE_LIMIT: default "10 per minute;50 per hour" per source.
-- FRAMELAB_CODE_GUESS_RATE_LIMIT: default "10 per minute;50 per hour" unknown
-  participant codes per source, on every route that accepts a code (cookie, form, the
-  /r/<code> link, the resume and withdraw forms); known codes are never counted.
-- FRAMELAB_ENROL_RATE_LIMIT: default "1000 per minute;20000 per hour" new
-  participants per source. Sized for carrier NAT: an SMS blast reaches hundreds of
-  people a minute behind one mobile carrier's shared address, and a lower limit
-  turned real participants away. Bots are told apart by the honeypot field, the
-  speeder timing and duplicate panel ids, not by their address; the limit only caps
-  a flood from one machine (docs/deploy.md). Loopback sources are exempt: see
-  `_enrolment_exempt`.
+Rate limits live in framelab.web.rate_limits, declared on the views; settings
+(FRAMELAB_PROXY_FIX and the others) are read by framelab.config.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
-import ipaddress
-import os
 import re
-from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
-from flask import Flask, Request, current_app, g, has_request_context, request, session
+from flask import Flask, Request, current_app, g, has_request_context, request
 from flask.sessions import NullSession, SecureCookieSessionInterface
-from flask_babel import gettext as _
-from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFError
-from limits import parse_many
-from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from framelab.config import InsecureConfiguration
 from framelab.web import assets, compression
-from framelab.web.errors import render_error
 
-LIMITER_KEY = "framelab.limiter"
 MIN_SECRET_KEY_LENGTH = 32
 # Keys that appear in docs, examples and tests; a server using one signs nothing.
 KNOWN_SECRET_KEYS = frozenset(
@@ -100,37 +74,10 @@ SECURITY_HEADERS: dict[str, str] = {
 }
 HSTS = "max-age=31536000"
 
-DEFAULT_LOGIN_LIMIT = "10 per minute;50 per hour"
-# Carrier NAT: hundreds of real participants a minute can share one address (above).
-DEFAULT_ENROL_LIMIT = "1000 per minute;20000 per hour"
-# endpoint -> (config key of the limit, methods it counts, exemption)
-LOGIN_ENDPOINTS = ("studio.login", "studio.login_code")
-ENROL_ENDPOINTS = ("participant.start", "participant.consent")
-WITHDRAW_ENDPOINTS = ("participant.withdraw_later", "participant.resume_with_code")
-# Every route that accepts a participant code (cookie, form, address, typed): failed
-# look-ups count against the code-guess limit (docs/privacy.md, "Guessing a participant code").
-CODE_ENDPOINTS = (
-    "participant.page",
-    "participant.submit",
-    "participant.confirm_withdraw",
-    "participant.do_withdraw",
-    "participant.resume",
-    "participant.resume_with_code",
-    "participant.withdraw_later",
-    "participant.old_page",
-    "participant.old_submit",
-    "participant.old_withdraw",
-)
-DEFAULT_CODE_GUESS_LIMIT = "10 per minute;50 per hour"
-_UNKNOWN_CODE = "framelab_unknown_code"
 # The participant views keep each study's participant code in this session key.
 SESSION_CODES = "participants"
 # The cookie that says whose pages `/p` shows (the participant code; path /p, HttpOnly).
 PARTICIPANT_COOKIE = "p"
-
-
-class InsecureConfiguration(RuntimeError):
-    """The app must not start with this configuration; the message says what to change."""
 
 
 # ---------------------------------------------------------------- secret key
@@ -274,177 +221,20 @@ def _is_static(req: Request) -> bool:
     return endpoint == "static" or endpoint.endswith(".static") or endpoint in STATIC_ENDPOINTS
 
 
-def _proxy_count(environ: Mapping[str, str]) -> int:
-    raw = environ.get("FRAMELAB_PROXY_FIX", "").strip() or "0"
-    try:
-        count = int(raw)
-    except ValueError:
-        raise InsecureConfiguration(
-            f"FRAMELAB_PROXY_FIX: expected the number of proxies in front of framelab, got {raw!r}"
-        ) from None
-    if count < 0:
-        raise InsecureConfiguration(f"FRAMELAB_PROXY_FIX: expected 0 or more, got {count}")
-    return count
-
-
-# ---------------------------------------------------------------- rate limits
-
-
-def source_key() -> str:
-    """The rate-limit key of the request's source: a keyed hash, so no address is stored."""
-    address = request.remote_addr or "unknown"
-    secret = str(current_app.config.get("SECRET_KEY") or "").encode()
-    return hmac.new(secret, address.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _is_loopback(address: str | None) -> bool:
-    try:
-        return address is not None and ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
-def _enrolment_exempt() -> bool:
-    """Requests that enrol nobody, and loopback sources, do not count as new participants.
-
-    Loopback is the operator's own machine: the simulator, load tests, or a reverse
-    proxy without FRAMELAB_PROXY_FIX, where one shared bucket would turn the limit
-    into a lock-out of every participant at once.
-    """
-    if _is_loopback(request.remote_addr):
-        return True
-    if request.method == "GET":
-        return True  # the study link enrols nobody, panel link or not: the consent does
-    # A returning participant (their page, not a new enrolment) is exempt too.
-    slug = (request.view_args or {}).get("slug")
-    return bool(slug and session.get(SESSION_CODES, {}).get(slug))
-
-
-def _unless_exempt(limit: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
-    """`limit` on a view, skipped (with all its bookkeeping) when `_enrolment_exempt`."""
-
-    def decorate(view: Callable) -> Callable:
-        limited = limit(view)
-
-        @functools.wraps(view)
-        def enrolment(*args: Any, **kwargs: Any) -> Any:
-            if _enrolment_exempt():
-                return view(*args, **kwargs)
-            return limited(*args, **kwargs)
-
-        return enrolment
-
-    return decorate
+_UNKNOWN_CODE = "framelab_unknown_code"
 
 
 def unknown_code() -> None:
-    """Say that this request named a participant code that does not exist (a possible guess)."""
+    """Say that this request named a participant code that does not exist (a possible guess).
+
+    framelab.web.rate_limits counts these per source (`took_unknown_code`).
+    """
     setattr(g, _UNKNOWN_CODE, True)
 
 
-def _names_a_code() -> bool:
-    # A request that names no code (the empty resume or withdraw form) is never refused.
-    if (request.view_args or {}).get("code") or request.cookies.get(PARTICIPANT_COOKIE):
-        return True
-    return request.method == "POST" and bool(request.form.get("code"))
-
-
-def _count_unknown_codes(limiter: Limiter, limit: str) -> Callable[[Callable], Callable]:
-    """Refuse a source's requests once its unknown codes reach `limit`; known codes cost nothing.
-
-    Only failed look-ups count, so hundreds of participants behind one carrier's address
-    are never refused for using their own codes. Loopback sources are exempt, as for
-    enrolment (`_enrolment_exempt`): the operator's own machine.
-    """
-    items = parse_many(limit)
-
-    def decorate(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            if not limiter.enabled or _is_loopback(request.remote_addr) or not _names_a_code():
-                return view(*args, **kwargs)
-            key = source_key()
-            strategy = limiter.limiter
-            if not all(strategy.test(item, "code-guess", key) for item in items):
-                raise TooManyRequests()
-            try:
-                return view(*args, **kwargs)
-            finally:
-                if g.pop(_UNKNOWN_CODE, False):
-                    for item in items:
-                        strategy.hit(item, "code-guess", key)
-
-        return counted
-
-    return decorate
-
-
-def _limit_setting(app: Flask, name: str, default: str) -> str:
-    value = app.config.get(name) or os.environ.get(f"FRAMELAB_{name}", "").strip()
-    return value or default
-
-
-def _wrap(app: Flask, endpoint: str, decorate: Callable[[Callable], Callable]) -> None:
-    view = app.view_functions.get(endpoint)
-    if view is not None:
-        app.view_functions[endpoint] = decorate(view)
-
-
-def init_limiter(app: Flask, environ: Mapping[str, str] | None = None) -> Limiter:
-    """A Flask-Limiter for this app (memory by default, FRAMELAB_RATELIMIT_STORAGE_URI else)."""
-    env = os.environ if environ is None else environ
-    app.config.setdefault(
-        "RATELIMIT_STORAGE_URI",
-        env.get("FRAMELAB_RATELIMIT_STORAGE_URI", "").strip() or "memory://",
-    )
-    enabled = env.get("FRAMELAB_RATELIMIT_ENABLED", "1").strip().lower() not in {
-        "0",
-        "false",
-        "no",
-        "off",
-    }
-    app.config.setdefault("RATELIMIT_ENABLED", enabled)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
-    # One limiter per app: a module-level one would share in-memory counters between apps.
-    limiter = Limiter(source_key, app=app, default_limits=[], key_prefix="framelab")
-    login = _limit_setting(app, "LOGIN_RATE_LIMIT", DEFAULT_LOGIN_LIMIT)
-    enrol = _limit_setting(app, "ENROL_RATE_LIMIT", DEFAULT_ENROL_LIMIT)
-
-    # Per source only. Per account, failures alone count, with an exponential back-off
-    # that spares browsers the account signed in from (framelab.services.signin): a
-    # count of every attempt per account let a stranger lock its owner out.
-    for endpoint in LOGIN_ENDPOINTS:
-        _wrap(app, endpoint, limiter.limit(login, methods=["POST"], scope="login-source"))
-    for endpoint in ENROL_ENDPOINTS:
-        _wrap(app, endpoint, _unless_exempt(limiter.shared_limit(enrol, scope="enrol")))
-    for endpoint in WITHDRAW_ENDPOINTS:
-        _wrap(app, endpoint, limiter.limit(login, methods=["POST"], scope="withdraw"))
-    guesses = _limit_setting(app, "CODE_GUESS_RATE_LIMIT", DEFAULT_CODE_GUESS_LIMIT)
-    for endpoint in CODE_ENDPOINTS:
-        _wrap(app, endpoint, _count_unknown_codes(limiter, guesses))
-    # No default or application limits: the decorated views check their own limits, so
-    # Flask-Limiter's before_request check (~0.7 ms on every request) is dropped.
-    checks = app.before_request_funcs.get(None, [])
-    if limiter._check_request_limit in checks:  # absent when rate limiting is off
-        checks.remove(limiter._check_request_limit)
-    if not app.config["RATELIMIT_HEADERS_ENABLED"]:
-        # Its after_request hook only adds rate-limit headers (and deducts for
-        # `deduct_when` limits, which framelab does not use): with headers off it is
-        # pure cost on every response.
-        inject = getattr(Limiter, "_Limiter__inject_headers", None)
-        after = app.after_request_funcs.get(None, [])
-        after[:] = [f for f in after if getattr(f, "func", None) is not inject]
-    app.extensions[LIMITER_KEY] = limiter
-    return limiter
-
-
-def _too_many(_error: TooManyRequests) -> tuple[str, int]:
-    return render_error(
-        429,
-        _("Too many requests"),
-        _("Too many requests came from your connection in a short time."),
-        _("Please wait a minute and try again. Your earlier answers are saved."),
-    )
+def took_unknown_code() -> bool:
+    """Whether `unknown_code` was said in this request (and forget that it was)."""
+    return bool(g.pop(_UNKNOWN_CODE, False))
 
 
 # ---------------------------------------------------------------- small cells
@@ -464,11 +254,10 @@ def small_cell(count: int, minimum: int = 0) -> str:
 # ---------------------------------------------------------------- wiring
 
 
-def init_app(app: Flask, environ: Mapping[str, str] | None = None) -> None:
-    """Check the secret key, trust configured proxies, set cookies, headers and rate limits."""
-    env: Mapping[str, Any] = os.environ if environ is None else environ
+def init_app(app: Flask) -> None:
+    """Check the secret key, trust configured proxies (PROXY_FIX), set cookies and headers."""
     check_secret_key(app)
-    proxies = _proxy_count(env)
+    proxies = app.config.get("PROXY_FIX", 0)
     if proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
@@ -483,6 +272,4 @@ def init_app(app: Flask, environ: Mapping[str, str] | None = None) -> None:
     assets.init_app(app)
     compression.init_app(app)
     app.after_request(_set_headers)
-    app.register_error_handler(TooManyRequests, _too_many)
     app.add_template_filter(small_cell, "small_cell")
-    init_limiter(app, env)

@@ -29,8 +29,8 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from framelab.config import DEFAULT_ENROL_LIMIT
 from framelab.testing.server import FRAMELAB_APP, ROOT, GunicornServer, prepare_database
-from framelab.web.security import DEFAULT_ENROL_LIMIT
 
 pytestmark = pytest.mark.slow
 

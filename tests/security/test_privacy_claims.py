@@ -13,14 +13,14 @@ from click.testing import CliRunner
 from limits import parse_many
 
 from framelab.cli import main
-from framelab.db import models as m
-from framelab.services.export import export_id
-from framelab.testing.forms import csrf_token, form_action
-from framelab.web.security import (
+from framelab.config import (
     DEFAULT_CODE_GUESS_LIMIT,
     DEFAULT_ENROL_LIMIT,
     DEFAULT_LOGIN_LIMIT,
 )
+from framelab.db import models as m
+from framelab.services.export import export_id
+from framelab.testing.forms import csrf_token, form_action
 from tests.factories import make_study, publish, session_for
 from tests.security.conftest import table_rows
 from tests.security.test_privacy_exports_logs import T0, _count, _walk

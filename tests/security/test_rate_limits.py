@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from framelab.web.security import LIMITER_KEY
+from framelab.web.rate_limits import LIMITER_KEY
 from tests.security.conftest import any_csrf_token, table_rows
 from tests.studio.conftest import PASSWORD, build_app, copy_database
 from tests.web.conftest import make_app
@@ -142,3 +142,17 @@ def test_limiter_keys_hold_no_client_address(enrol_app):
     keys = " ".join(map(str, getattr(storage, "storage", {}).keys()))
     assert "enrol" in keys  # the counters are there...
     assert ATTACKER not in keys  # ...under a keyed hash of the address, not the address
+
+
+def test_two_apps_keep_their_own_counters(tmp_path, studio_template, login_app):
+    # One module-level limiter (framelab.web.extensions.limiter), a Flask-Limiter per app:
+    # a source limited by one app is not limited by another in the same process.
+    codes = [sign_in(login_app, ATTACKER, "owner@example.org", "wrong") for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    other = build_app(
+        copy_database(studio_template, tmp_path / "other.sqlite"), LOGIN_RATE_LIMIT="3 per minute"
+    )
+    assert other.extensions[LIMITER_KEY] is not login_app.extensions[LIMITER_KEY]
+    assert sign_in(other, ATTACKER, "owner@example.org", "wrong") == 401
+    assert sign_in(login_app, ATTACKER, "owner@example.org", "wrong") == 429
+    other.extensions["framelab.engine"].dispose()

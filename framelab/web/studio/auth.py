@@ -33,15 +33,16 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import UserMixin, current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
-from framelab.db.models import utcnow
+from framelab.clock import now
 from framelab.services import accounts, signin
-from framelab.services.accounts import PERMISSIONS, Account, role_allows, role_on_study
-from framelab.services.study_versions import StudyNotFound, get_study
+from framelab.services.accounts import PERMISSIONS, Account, role_allows, study_and_role
+from framelab.services.study_versions import StudyNotFound
 from framelab.web.database import db_session
+from framelab.web.extensions import limiter, login_manager
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.forms import LoginForm
 from framelab.web.studio.forms_accounts import CodeForm
@@ -53,11 +54,6 @@ PENDING_CODE_SECONDS = 300
 PENDING_CODE = "studio_pending_code"
 # Pages an account with an admin-set password may open before changing it.
 BEFORE_PASSWORD_CHANGE = frozenset({"studio.account", "studio.logout", "studio.static"})
-
-login_manager = LoginManager()
-login_manager.login_view = "studio.login"
-login_manager.login_message = "Please sign in to use the studio."
-login_manager.login_message_category = "info"
 
 
 class StudioUser(UserMixin):
@@ -92,11 +88,6 @@ def _load_user(cookie_id: str) -> StudioUser | None:
     return StudioUser(account)  # type: ignore[arg-type]
 
 
-@bp.record_once
-def _init_login(state: Any) -> None:
-    login_manager.init_app(state.app)
-
-
 def current_account() -> Account:
     return current_user.account
 
@@ -127,14 +118,10 @@ def require_role(permission: str) -> Callable:
         def wrapped(*args: Any, slug: str, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            session = db_session()
             try:
-                study = get_study(session, slug)
+                study, role = study_and_role(db_session(), current_account(), slug)
             except StudyNotFound:
                 abort(404)
-            finally:
-                session.rollback()
-            role = role_on_study(session, current_account(), study.id)
             if role is None:
                 abort(404)
             g.role = role
@@ -245,7 +232,11 @@ def _refused(device_of: int | None, page: str, **context: Any) -> Response:
     return _forget_device(response) if device_of is not None else response
 
 
+# Per source only. Per account, failures alone count, with an exponential back-off that
+# spares browsers the account signed in from (framelab.services.signin): a count of every
+# attempt per account let a stranger lock its owner out.
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.per_source("LOGIN_RATE_LIMIT", scope="login-source")
 def login() -> Any:
     form = LoginForm()
     error = None
@@ -256,7 +247,7 @@ def login() -> Any:
             db_session(),
             form.email.data or "",
             form.password.data or "",
-            now=utcnow(),
+            now=now(),
             device_of=device_of,
         )
         if result.outcome == "signed_in" and result.account is not None:
@@ -265,7 +256,7 @@ def login() -> Any:
             session[PENDING_CODE] = {
                 "id": result.account.id,
                 "v": result.account.session_version,
-                "at": int(utcnow().timestamp()),
+                "at": int(now().timestamp()),
             }
             return redirect(url_for("studio.login_code", next=request.args.get("next")))
         if result.outcome == "wait":
@@ -291,12 +282,13 @@ def _pending_code() -> tuple[int, int] | None:
         user_id, version, at = int(pending["id"]), int(pending["v"]), int(pending["at"])
     except (KeyError, TypeError, ValueError):
         return None
-    if not 0 <= utcnow().timestamp() - at <= PENDING_CODE_SECONDS:
+    if not 0 <= now().timestamp() - at <= PENDING_CODE_SECONDS:
         return None
     return user_id, version
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@limiter.per_source("LOGIN_RATE_LIMIT", scope="login-source")
 def login_code() -> Any:
     """The second step of signing in, for accounts with two-factor sign-in."""
     pending = _pending_code()
@@ -309,7 +301,7 @@ def login_code() -> Any:
     if form.validate_on_submit():
         device_of = _device_of()
         result = signin.verify_code(
-            db_session(), *pending, form.code.data or "", now=utcnow(), device_of=device_of
+            db_session(), *pending, form.code.data or "", now=now(), device_of=device_of
         )
         if result.outcome == "signed_in" and result.account is not None:
             return _signed_in(result.account)
