@@ -41,11 +41,9 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr("framelab.web.studio.auth.utcnow", clock)
-    monkeypatch.setattr("framelab.web.studio.common.utcnow", clock)
-    return clock
+def clock() -> Clock:
+    """The app's clock (config FRAMELAB_CLOCK, read by framelab.clock.now in its requests)."""
+    return Clock()
 
 
 @pytest.fixture
@@ -61,7 +59,7 @@ def app(database_url, tmp_path, studio_template, clock, monkeypatch):
         fill_database(url)
     # Per-source limits are checked in test_rate_limits.py; here one attacker address
     # is free to send as many attempts as the per-account rules allow.
-    app = build_app(url, RATELIMIT_ENABLED=False)
+    app = build_app(url, RATELIMIT_ENABLED=False, FRAMELAB_CLOCK=clock)
     yield app
     app.extensions["framelab.engine"].dispose()
 

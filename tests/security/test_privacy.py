@@ -177,15 +177,15 @@ def test_a_malformed_text_key_is_refused_with_the_variable_named(monkeypatch):
 
 
 def test_dashboard_shows_small_stratum_and_source_counts_as_fewer_than_the_minimum(app, clock):
-    from framelab.db.models import utcnow
+    from framelab.clock import now
     from framelab.services import accounts
     from framelab.services.study_versions import get_study
     from tests.studio.conftest import sign_in
 
     with app.extensions["framelab.db"]() as session:
-        accounts.create_user(session, "owner@example.org", "correct horse battery", now=utcnow())
+        accounts.create_user(session, "owner@example.org", "correct horse battery", now=now())
         study_id = get_study(session, SPEC.slug).id
-        accounts.grant_role(session, study_id, "owner@example.org", "owner", now=utcnow())
+        accounts.grant_role(session, study_id, "owner@example.org", "owner", now=now())
     for _ in range(3):  # three people from one channel, all in the same stratum
         walker = Walker(app.test_client(), SPEC, clock)
         walker.consent(query="?src=tiny-channel")

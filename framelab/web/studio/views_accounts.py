@@ -9,11 +9,11 @@ import segno
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user
 
+from framelab.clock import now
 from framelab.services import accounts, invitations, signin, two_factor
 from framelab.services.accounts import AccountError
 from framelab.web.studio.auth import StudioUser, current_account, require_login
 from framelab.web.studio.blueprint import bp
-from framelab.web.studio.common import now
 from framelab.web.studio.common import session as db
 from framelab.web.studio.forms import AccountForm
 from framelab.web.studio.forms_accounts import (

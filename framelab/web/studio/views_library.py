@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,13 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, FloatField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from framelab.clock import now
 from framelab.services import card_keys, library, library_view
 from framelab.services.cards import CardDetails, CardRefused
 from framelab.services.study_versions import LoadedStudy
 from framelab.web.studio.auth import current_account, require_login, require_role
 from framelab.web.studio.blueprint import bp
-from framelab.web.studio.common import now, render_study, session
+from framelab.web.studio.common import render_study, session
 from framelab.web.studio.forms import ActionForm
 
 MAX_CARD_BYTES = 2_000_000
@@ -42,15 +42,13 @@ _KEY = "framelab.card_signing_key"
 
 
 def signing_key() -> card_keys.SigningKey:
-    """The instance's card key: CARD_KEY_FILE in the config, else FRAMELAB_CARD_KEY_FILE,
-    else `card_signing_key` in the instance folder (made on first use); a testing app
-    without either signs with card_keys.TESTING_KEY."""
+    """The instance's card key: CARD_KEY_FILE in the config (FRAMELAB_CARD_KEY_FILE, by
+    framelab.config), else `card_signing_key` in the instance folder (made on first use);
+    a testing app without either signs with card_keys.TESTING_KEY."""
     app = current_app
     key = app.extensions.get(_KEY)
     if key is None:
-        configured = (
-            app.config.get("CARD_KEY_FILE") or os.environ.get(card_keys.KEY_FILE_ENV, "").strip()
-        )
+        configured = app.config.get("CARD_KEY_FILE")
         if not configured and app.testing:
             key = card_keys.TESTING_KEY
         else:
