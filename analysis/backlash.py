@@ -1,36 +1,21 @@
 """Backlash probabilities: how likely a frame moved an outcome the wrong way.
 
-For an estimated effect ``b`` with standard error ``s`` the sampling distribution
-is approximately normal, ``b ~ N(tau, s^2)``. With a flat prior on the true effect
-``tau`` the posterior is ``N(b, s^2)``; with a skeptical normal prior
-``tau ~ N(0, sigma_0^2)`` (centred on no effect) it is normal with
-
-    mean = b * sigma_0^2 / (sigma_0^2 + s^2),   variance = s^2 sigma_0^2 / (sigma_0^2 + s^2)
-
-(the conjugate normal update; Spiegelhalter, Freedman & Parmar 1994). On the
-campaign's scale ``d = b`` when the campaign wants the outcome to increase and
-``d = -b`` when it wants a decrease, so "backlash" is always ``d < 0``:
-
-    P(backlash)          = P(d < 0)      = Phi((0 - m) / v^(1/2))
-    P(backlash beyond δ) = P(d < -δ)     = Phi((-δ - m) / v^(1/2))
-
-with ``m, v`` the posterior mean and variance of ``d``. ``δ`` defaults to the
-smallest effect the plan says matters: its equivalence bound (``equivalence_bound``,
-in ``equivalence_units``: pooled SDs or raw units; the ``equivalence`` records
-carry it in raw units per outcome and arm). ``backlash_delta`` and
-``backlash_prior_sd`` in the plan are in the same units.
+:func:`backlash_probabilities` gives, for an estimated effect and its standard error,
+the probability that the true effect lies in the direction the campaign does not want
+(and beyond a size that matters), under a flat or a skeptical normal prior;
+:func:`backlash_table` applies it to each outcome x arm and subgroup cell of a run, and
+:func:`backlash_section` gives ``run``'s ``backlash`` records.
 
 Under the flat prior and a true effect of 0, ``P(backlash) = Phi(-b / s)`` is
 uniform on [0, 1] across replications (``b / s`` is standard normal), so "a 1 in 8
 chance" is right 1 time in 8: tests/analysis/test_backlash.py checks this by
 simulation and the figures against R's ``pnorm``.
 
-References
-----------
-Spiegelhalter, D. J., Freedman, L. S., & Parmar, M. K. B. (1994). Bayesian approaches
-to randomized trials. JRSS A, 157(3), 357-416.
-Greenland, S. (2006). Bayesian perspectives for epidemiological research: I.
-Foundations and basic methods. International Journal of Epidemiology, 35(3), 765-775.
+Examples
+--------
+>>> p = backlash_probabilities([0.2, -0.2], [0.1, 0.1])
+>>> p["p_backlash"].round(4).tolist()
+[0.0228, 0.9772]
 """
 
 from __future__ import annotations
@@ -77,7 +62,31 @@ def backlash_probabilities(
     Returns
     -------
     dict
-        ``p_backlash`` and ``p_backlash_delta`` (arrays).
+        ``p_backlash`` and ``p_backlash_delta`` (arrays of probabilities, 0 to 1).
+
+    Notes
+    -----
+    For an estimated effect ``b`` with standard error ``s`` the sampling distribution
+    is approximately normal, ``b ~ N(tau, s^2)``. With a flat prior on the true effect
+    ``tau`` the posterior is ``N(b, s^2)``; with a skeptical normal prior
+    ``tau ~ N(0, sigma_0^2)`` it is normal with (the conjugate normal update)::
+
+        mean = b sigma_0^2 / (sigma_0^2 + s^2),   variance = s^2 sigma_0^2 / (sigma_0^2 + s^2)
+
+    On the campaign's scale ``d = b`` when the campaign wants the outcome to increase
+    and ``d = -b`` when it wants a decrease, so "backlash" is always ``d < 0``::
+
+        P(backlash)          = P(d < 0)      = Phi((0 - m) / v^(1/2))
+        P(backlash beyond δ) = P(d < -δ)     = Phi((-δ - m) / v^(1/2))
+
+    with ``m, v`` the posterior mean and variance of ``d``.
+
+    References
+    ----------
+    Spiegelhalter, D. J., Freedman, L. S., & Parmar, M. K. B. (1994). Bayesian approaches
+    to randomized trials. JRSS A, 157(3), 357-416.
+    Greenland, S. (2006). Bayesian perspectives for epidemiological research: I.
+    Foundations and basic methods. International Journal of Epidemiology, 35(3), 765-775.
 
     Examples
     --------
@@ -128,16 +137,66 @@ def backlash_table(
 ) -> pd.DataFrame:
     """Backlash probabilities for each outcome x arm, and each subgroup cell.
 
-    Overall rows use the estimate the report leads with: the plan's primary method
-    for primary outcomes (the difference in means where it is missing) and the
-    difference in means for the others. Subgroup rows use the subgroup difference in
-    means; suppressed cells (fewer than ``min_cell_size``) stay out. ``outcomes`` maps
-    each outcome to its plan record (``desired``, ``primary``). ``delta`` and
-    ``prior_sd`` of each row are in raw outcome units (proportions for yes/no
-    outcomes): the plan's values in ``equivalence_units`` converted with the pooled
-    SD the equivalence test of that outcome and arm used (``bound_raw / bound``).
-    Rows whose outcome and arm have no equivalence record and whose plan gives the
-    values in SDs cannot be converted and keep ``delta`` null.
+    Parameters
+    ----------
+    effects : iterable of mapping
+        ``run``'s ``effects`` records (``outcome, arm, method, estimate, std_error, ...``).
+    subgroups : iterable of mapping
+        ``run``'s ``subgroups`` records (:func:`analysis.heterogeneity.subgroup_effects`).
+    equivalence : iterable of mapping
+        ``run``'s ``equivalence`` records, whose ``bound_raw / bound`` converts SD units.
+    outcomes : mapping of str to mapping
+        Each outcome's plan record (``desired``, ``primary``).
+    primary_method : str, default "difference_in_means"
+        The plan's primary estimator (used for primary outcomes).
+    equivalence_bound : float, default 0.1
+        The plan's smallest effect that matters: ``delta`` unless ``backlash_delta`` is given.
+    equivalence_units : {"sd", "raw"}, default "sd"
+        Units of ``equivalence_bound``, ``backlash_delta`` and ``prior_sd``.
+    backlash_delta : float, optional
+        The plan's backlash size that matters, if it sets one.
+    prior_sd : float, optional
+        The plan's skeptical prior SD (``backlash_prior_sd``); None for no prior rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``BACKLASH_COLUMNS``, one row per outcome x arm, then per unsuppressed subgroup cell:
+
+        * ``outcome``, ``arm``: the outcome and the frame arm
+        * ``moderator``, ``level``: the subgroup (null on overall rows)
+        * ``method``: the estimator whose estimate is used
+        * ``estimate``, ``std_error``: that estimate and its standard error (outcome units)
+        * ``desired``: ``increase`` or ``decrease``
+        * ``delta``: backlash size that matters, in outcome units (null if not convertible)
+        * ``p_backlash``, ``p_backlash_delta``: flat-prior probabilities (0 to 1)
+        * ``one_in``, ``one_in_delta``: the same as "1 in N" (null above 1/2)
+        * ``prior_sd``: the skeptical prior's SD in outcome units (null without one)
+        * ``p_backlash_prior``, ``p_backlash_delta_prior``: probabilities under that prior
+        * ``n_control``, ``n_treatment``: participants behind the estimate
+
+    Notes
+    -----
+    Probabilities are those of :func:`backlash_probabilities`. Overall rows use the
+    estimate the report leads with: the plan's primary method for primary outcomes (the
+    difference in means where it is missing) and the difference in means for the others.
+    Subgroup rows use the subgroup difference in means; suppressed cells stay out.
+    ``delta`` and ``prior_sd`` are the plan's values in ``equivalence_units`` converted
+    with the pooled SD the equivalence test of that outcome and arm used
+    (``bound_raw / bound``); without such a record, values in SDs stay null.
+
+    References
+    ----------
+    Spiegelhalter, D. J., Freedman, L. S., & Parmar, M. K. B. (1994). JRSS A, 157(3), 357-416.
+
+    Examples
+    --------
+    >>> eff = [{"outcome": "y", "arm": "t", "method": "difference_in_means",
+    ...         "estimate": 0.2, "std_error": 0.174, "n_control": 50, "n_treatment": 50}]
+    >>> eq = [{"outcome": "y", "arm": "t", "bound": 0.1, "bound_raw": 0.1}]
+    >>> t = backlash_table(eff, [], eq, {"y": {"desired": "increase", "primary": True}})
+    >>> t[["p_backlash", "one_in", "delta"]].round(4).values.tolist()
+    [[0.1252, 8.0, 0.1]]
     """
     eq = {(e["outcome"], e["arm"]): e for e in equivalence}
 
@@ -224,7 +283,39 @@ def backlash_section(
     subgroups: Iterable[Mapping[str, Any]],
     equivalence: Iterable[Mapping[str, Any]],
 ) -> list[dict[str, Any]]:
-    """The ``backlash`` records of :func:`analysis.run` (see :func:`backlash_table`)."""
+    """The ``backlash`` records of :func:`analysis.run` (see :func:`backlash_table`).
+
+    Parameters
+    ----------
+    plan : analysis.plan.Plan
+        The analysis plan (outcomes with ``desired`` and ``primary``, primary method,
+        equivalence bound and units, ``backlash_delta``, ``backlash_prior_sd``).
+    effects, subgroups, equivalence : iterable of mapping
+        ``run``'s records of those sections.
+
+    Returns
+    -------
+    list of dict
+        :func:`backlash_table`'s rows as records, nulls as None, ``one_in`` as int.
+
+    Notes
+    -----
+    The probabilities are :func:`backlash_probabilities`' (posterior ``P(d < 0)`` and
+    ``P(d < -delta)`` on the campaign's scale); only final reports carry them.
+
+    References
+    ----------
+    Greenland, S. (2006). International Journal of Epidemiology, 35(3), 765-775.
+
+    Examples
+    --------
+    >>> from analysis.plan import load_plan
+    >>> plan = load_plan({"arm": "arm", "control": "c", "outcomes": ["y"]})
+    >>> eff = [{"outcome": "y", "arm": "t", "method": "difference_in_means",
+    ...         "estimate": 0.2, "std_error": 0.174}]
+    >>> backlash_section(plan, eff, [], [])[0]["p_backlash"]
+    0.125...
+    """
     table = backlash_table(
         effects,
         subgroups,

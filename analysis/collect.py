@@ -1,4 +1,19 @@
-"""Collects the tidy frames of ``run`` and the warnings raised on the way."""
+"""Collects the tidy frames of ``run`` and the warnings raised on the way.
+
+``Collector.attempt`` runs one estimator and keeps its table, or turns a numerical
+failure on study data (ValueError, ArithmeticError, a RuntimeWarning, LinAlgError)
+into a warning record naming the method, the outcome and, when known, the arm.
+
+Examples
+--------
+>>> c = Collector()
+>>> c.attempt("effects", "demo", "y", lambda: pd.DataFrame({"arm": ["t"], "estimate": [1.0]}))
+>>> c.attempt("effects", "broken", "y", lambda: 1 / np.zeros(1))
+>>> c.records("effects")
+[{'arm': 't', 'estimate': 1.0}]
+>>> [w["code"] for w in c.warnings]
+['estimator_failed']
+"""
 
 from __future__ import annotations
 

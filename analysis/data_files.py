@@ -16,6 +16,14 @@ results do not depend on the file an analyst picked:
   (system-missing, Stata's ``.``) are NaN.
 
 Any other file name is read as CSV, as before.
+
+Examples
+--------
+>>> import os, tempfile
+>>> path = os.path.join(tempfile.mkdtemp(), "export.csv")
+>>> pd.DataFrame({"arm": ["c", "t"], "y": [1, 2]}).to_csv(path, index=False)
+>>> read_data(path).to_dict("list")
+{'arm': ['c', 't'], 'y': [1, 2]}
 """
 
 from __future__ import annotations
@@ -57,6 +65,18 @@ def read_data(path: str | Path, plan: Plan | None = None) -> pd.DataFrame:
     ValueError
         When the file cannot be read as its extension says, or an arm label of a
         .sav/.dta file names two arms of the plan.
+
+    Notes
+    -----
+    No statistics here: the reader only makes every format give the CSV's table (see
+    the module docstring). SPSS and Stata files are read with pyreadstat (value labels
+    kept as metadata, then applied to the plan's grouping columns only).
+
+    References
+    ----------
+    Fajardo, O. (2018-). pyreadstat: read and write SPSS, Stata and SAS files from
+    Python (a wrapper of the ReadStat C library by E. Miller).
+    Apache Arrow / Apache Parquet format specification (via ``pandas.read_parquet``).
 
     Examples
     --------

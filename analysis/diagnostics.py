@@ -1,26 +1,17 @@
-"""Design diagnostics: covariate balance, sample-ratio mismatch, attrition, scale reliability.
+"""Design diagnostics: covariate balance, its joint test, and sample-ratio mismatch.
 
-Public API (each returns a tidy :class:`pandas.DataFrame` with fixed snake_case columns)
----------------------------------------------------------------------------------------
-``balance(df, arm, control, covariates, *, levels=None)``
-    covariate, arm, mean_control, mean_arm, sd_control, sd_arm, std_diff, n_control, n_arm,
-    level, reference
-``balance_joint(df, arm, control, covariates, *, levels=None)``
-    arm, statistic, df, p_value, f_statistic, df_num, df_denom, f_p_value, n
-``sample_ratio(counts, weights)``
-    arm, observed, expected, observed_share, design_share, statistic, df, p_value
-``attrition(df, arm, status)``
-    arm, assigned, completed, withdrawn, attrited, attrition_rate
-``attrition_test(df, arm, status, control=None, *, alpha=0.05)``
-    test, arm, estimate, std_error, statistic, df, p_value, conf_low, conf_high
-``cronbach_alpha(df, items, *, alpha=0.05)`` (defined in :mod:`analysis.reliability`)
-    n, n_items, alpha, std_alpha, conf_low, conf_high
+Public API (each returns a tidy :class:`pandas.DataFrame` with fixed snake_case columns):
+``balance`` (covariate means, SDs and standardized differences per arm),
+``balance_joint`` (HC2 Wald test that the covariates predict assignment) and
+``sample_ratio`` (chi-square test of arm counts against the design weights).
+``cronbach_alpha`` is re-exported from :mod:`analysis.reliability`; attrition checks
+are in :mod:`analysis.attrition`.
 
-Status values (the tidy export's ``status`` column): ``started`` (not yet
-assigned), ``screened_out`` (never assigned), ``assigned`` (has an arm, has not
-finished), ``completed``, ``withdrawn`` (has an arm, left or withdrew consent).
-A participant counts as *assigned* when the arm column is filled, and as
-*attrited* when assigned but not completed.
+Examples
+--------
+>>> d = pd.DataFrame({"arm": ["c", "c", "t", "t"], "age": [20, 30, 30, 40]})
+>>> balance(d, "arm", "c", ["age"])[["covariate", "mean_control", "mean_arm"]].values.tolist()
+[['age', 25.0, 35.0]]
 """
 
 from __future__ import annotations
@@ -41,19 +32,10 @@ from analysis._data import (
     require_columns,
     treatment_arms,
 )
-from analysis.hc import RankDeficientError, ols_hc2, t_summary, wald_test
+from analysis.hc import RankDeficientError, ols_hc2, wald_test
 from analysis.reliability import cronbach_alpha
 
-__all__ = [
-    "attrition",
-    "attrition_test",
-    "balance",
-    "balance_joint",
-    "cronbach_alpha",
-    "sample_ratio",
-]
-
-STATUSES = ("started", "screened_out", "assigned", "completed", "withdrawn")
+__all__ = ["balance", "balance_joint", "cronbach_alpha", "sample_ratio"]
 
 
 def _balance_columns(
@@ -87,16 +69,42 @@ def balance(
 ) -> pd.DataFrame:
     """Covariate means, SDs and standardized differences of each arm against control.
 
-    ``std_diff = (mean_arm - mean_control) / sqrt((sd_arm^2 + sd_control^2) / 2)``
-    (the pooled SD of Austin 2009 and R's cobalt; ``|std_diff| > 0.1`` is the usual
-    flag). SDs use ``n - 1``. A categorical covariate (text or categorical dtype)
-    gets one row per level, named ``column=level``, whose mean is the share of the
-    arm at that level. Levels come in the order ``levels[column]`` declares (the
-    reference level first; a numeric column with declared levels is categorical and
-    a value not declared raises ValueError), else sorted. Missing covariate values
-    are left out of that covariate's row only (``n_control``/``n_arm`` count the
-    non-missing values). ``level`` and ``reference`` give a categorical row's level
-    and its covariate's reference level (both null for a numeric covariate).
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy data, one row per participant.
+    arm : str
+        Column holding each participant's arm label.
+    control : object
+        The control arm's label.
+    covariates : sequence of str
+        Pre-treatment columns to compare (numeric or categorical).
+    levels : mapping of str to sequence, optional
+        Declared level orders (column -> levels, the first is the reference); a numeric
+        column listed here is categorical.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per treatment arm and covariate (per level, for a categorical one):
+
+        * ``covariate``: the column, or ``column=level`` for a level of a categorical one
+        * ``arm``: the treatment arm compared with the control
+        * ``mean_control``, ``mean_arm``: means (covariate units; the share at the level
+          for a categorical row)
+        * ``sd_control``, ``sd_arm``: standard deviations with ``n - 1`` (covariate units)
+        * ``std_diff``: standardized difference (unitless, see Notes)
+        * ``n_control``, ``n_arm``: non-missing values used
+        * ``level``, ``reference``: a categorical row's level and its covariate's reference
+          level (null for a numeric covariate)
+
+    Notes
+    -----
+    ``std_diff = (mean_arm - mean_control) / sqrt((sd_arm^2 + sd_control^2) / 2)``, the
+    pooled SD of Austin (2009) and R's cobalt; ``|std_diff| > 0.1`` is the usual flag.
+    Two constant groups give 0 when their means are equal and NaN otherwise. Levels come
+    in the order ``levels[column]`` declares (a value not declared raises ValueError),
+    else sorted. Missing covariate values are left out of that covariate's row only.
 
     References
     ----------
@@ -164,17 +172,51 @@ def balance_joint(
 ) -> pd.DataFrame:
     """Joint test, per arm, that the covariates do not predict assignment to it.
 
-    On the rows of that arm and the control (complete cases on the covariates),
-    fit the linear probability model ``1[arm] ~ 1 + covariates`` by OLS and test
-    that all covariate coefficients are zero with an HC2 Wald test:
-    ``W = b' V_HC2^-1 b ~ chi2(q)``, and ``F = W / q ~ F(q, n - k)``.
-    Categorical covariates are dummy-coded with the reference level dropped (the
-    first declared in ``levels[column]``, else the first sorted), as R's
-    ``model.matrix``; the test does not depend on which level is the reference.
-    A small p-value means imbalance beyond chance.
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy data, one row per participant.
+    arm : str
+        Column holding each participant's arm label.
+    control : object
+        The control arm's label.
+    covariates : sequence of str
+        Pre-treatment columns (at least one; categorical ones are dummy-coded).
+    levels : mapping of str to sequence, optional
+        Declared level orders (column -> levels, the first is the reference).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per treatment arm:
+
+        * ``arm``: the treatment arm tested against the control
+        * ``statistic``: HC2 Wald chi-square statistic ``W``
+        * ``df``: ``q``, the number of covariate coefficients
+        * ``p_value``: ``P(chi2(q) > W)``
+        * ``f_statistic``: ``W / q``
+        * ``df_num``, ``df_denom``: ``q`` and the residual ``n - k``
+        * ``f_p_value``: ``P(F(q, n - k) > W / q)``
+        * ``n``: participants of the arm and the control with complete covariates
+
+    Notes
+    -----
+    On the rows of that arm and the control (complete cases on the covariates), fit
+    the linear probability model ``1[arm] ~ 1 + covariates`` by OLS and test that all
+    covariate coefficients b are zero: ``W = b' V_HC2^-1 b ~ chi2(q)``, and
+    ``F = W / q ~ F(q, n - k)``. Categorical covariates are dummy-coded with the
+    reference level dropped, as R's ``model.matrix``; the test does not depend on which
+    level is the reference. A small p-value means imbalance beyond chance.
 
     R equivalent: ``lmtest::waldtest(lm(t ~ x1 + x2, d), vcov = sandwich::vcovHC(fit, type =
     "HC2"), test = "Chisq")`` (and ``test = "F"``).
+
+    References
+    ----------
+    Gerber, A. S., & Green, D. P. (2012). Field Experiments, ch. 4 (randomization checks).
+    Norton.
+    Zeileis, A., & Hothorn, T. (2002). Diagnostic checking in regression relationships.
+    R News, 2(3), 7-10 (``lmtest``).
 
     Examples
     --------
@@ -219,12 +261,39 @@ def balance_joint(
 def sample_ratio(counts: Mapping[str, int], weights: Mapping[str, float]) -> pd.DataFrame:
     """Sample-ratio mismatch: chi-square goodness of fit of arm counts to the design weights.
 
-    ``X2 = sum_a (O_a - E_a)^2 / E_a`` with ``E_a = N w_a / sum(w)``, on
-    ``arms - 1`` df. A very small p-value (say < 0.001) means assignment or
-    data loss did not follow the design. The test columns (``statistic, df,
-    p_value``) repeat on every row; arms missing from ``counts`` count 0.
+    Parameters
+    ----------
+    counts : mapping of str to int
+        Participants assigned to each arm (arms missing here count 0).
+    weights : mapping of str to float
+        The design's positive assignment weight of each arm (at least two arms).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per arm of ``weights``:
+
+        * ``arm``: the arm
+        * ``observed``: participants assigned to it
+        * ``expected``: ``N w_a / sum(w)`` participants
+        * ``observed_share``, ``design_share``: observed and designed shares (0 to 1)
+        * ``statistic``: Pearson chi-square statistic (same on every row)
+        * ``df``: ``arms - 1``
+        * ``p_value``: ``P(chi2(df) > statistic)``
+
+    Notes
+    -----
+    ``X2 = sum_a (O_a - E_a)^2 / E_a`` with ``E_a = N w_a / sum(w)``, on ``arms - 1``
+    df. A very small p-value (say < 0.001) means assignment or data loss did not follow
+    the design.
 
     R equivalent: ``chisq.test(x = counts, p = weights / sum(weights))``.
+
+    References
+    ----------
+    Fabijan, A., Gupchup, J., Gupta, S., Omhover, J., Qin, W., Vermeer, L., & Dmitriev, P.
+    (2019). Diagnosing sample ratio mismatch in online controlled experiments: a taxonomy
+    and rules of thumb for practitioners. KDD 2019.
 
     Examples
     --------
@@ -263,138 +332,3 @@ def sample_ratio(counts: Mapping[str, int], weights: Mapping[str, float]) -> pd.
             "p_value": float(stats.chi2.sf(statistic, dof)),
         }
     )
-
-
-def _status(df: pd.DataFrame, status: str) -> np.ndarray:
-    values = df[status].astype("string").to_numpy(dtype=object, na_value=None)
-    bad = sorted({v for v in values if v not in STATUSES and v is not None})
-    if bad or any(v is None for v in values):
-        shown = bad[0] if bad else None
-        raise ValueError(
-            f"status column {status!r}: expected one of {', '.join(STATUSES)}, found {shown!r}"
-        )
-    return values
-
-
-def attrition(df: pd.DataFrame, arm: str, status: str) -> pd.DataFrame:
-    """Assigned, completed, withdrawn and attrited participants per arm.
-
-    ``assigned`` = rows with an arm; ``completed`` = status ``completed``;
-    ``withdrawn`` = status ``withdrawn``; ``attrited = assigned - completed``
-    (withdrawn plus those still at status ``assigned``, i.e. who left mid-survey);
-    ``attrition_rate = attrited / assigned``. Rows without an arm (``started``,
-    ``screened_out``) are not in any arm.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"arm": ["c", "c", "t", None],
-    ...                   "status": ["completed", "withdrawn", "completed", "started"]})
-    >>> attrition(d, "arm", "status")["attrition_rate"].tolist()
-    [0.5, 0.0]
-    """
-    require_columns(df, [arm, status])
-    st = _status(df, status)
-    labels = arm_labels(df, arm)
-    rows = []
-    for a in sorted({x for x in labels if x is not None}):
-        s = st[labels == a]
-        completed = int(np.sum(s == "completed"))
-        rows.append(
-            {
-                "arm": a,
-                "assigned": int(s.size),
-                "completed": completed,
-                "withdrawn": int(np.sum(s == "withdrawn")),
-                "attrited": int(s.size - completed),
-                "attrition_rate": (s.size - completed) / s.size,
-            }
-        )
-    return pd.DataFrame(
-        rows, columns=["arm", "assigned", "completed", "withdrawn", "attrited", "attrition_rate"]
-    )
-
-
-def attrition_test(
-    df: pd.DataFrame,
-    arm: str,
-    status: str,
-    control: object | None = None,
-    *,
-    alpha: float = 0.05,
-) -> pd.DataFrame:
-    """Tests of differential attrition across arms (assigned participants only).
-
-    Rows (column ``test``):
-
-    - ``chi_square``: Pearson chi-square test of independence of arm and
-      attrited/completed, ``(arms - 1)`` df, *without* Yates' continuity
-      correction (R: ``chisq.test(table(arm, attrited), correct = FALSE)``).
-    - ``wald_hc2``: HC2 Wald chi-square test that all arm coefficients are zero
-      in the linear probability model ``attrited ~ 1 + arm dummies`` (R:
-      ``lmtest::waldtest(fit, vcov = vcovHC(fit, type = "HC2"), test = "Chisq")``).
-    - ``difference_in_rates`` (one row per arm): the arm's attrition rate minus the
-      control's, the coefficient of that arm's dummy, with HC2 standard error,
-      t statistic on ``n - arms`` df and a ``1 - alpha`` interval (R:
-      ``estimatr::lm_robust(attrited ~ arm)``).
-
-    Joint rows leave ``arm``, ``estimate``, ``std_error`` and the interval empty.
-    Without ``control`` only the two joint tests are returned (they do not depend
-    on which arm is the reference).
-    When nobody (or everybody) attrited the tests are undefined and their
-    statistics are NaN.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"arm": ["c"] * 4 + ["t"] * 4,
-    ...                   "status": ["completed"] * 3 + ["withdrawn"] + ["completed"] * 2 + ["assigned"] * 2})
-    >>> attrition_test(d, "arm", "status", "c")["test"].tolist()
-    ['chi_square', 'wald_hc2', 'difference_in_rates']
-    """
-    require_columns(df, [arm, status])
-    st = _status(df, status)
-    labels = arm_labels(df, arm)
-    joint_only = control is None
-    if joint_only:
-        present = sorted({x for x in labels if x is not None})
-        if not present:
-            raise ValueError(f"arm column {arm!r}: expected assigned participants, found none")
-        control = present[0]
-    control = check_control(labels, arm, control)
-    keep = np.array([x is not None for x in labels], dtype=bool)
-    labels, attrited = labels[keep], (st[keep] != "completed").astype(float)
-    arms = treatment_arms(labels, control)
-    if not arms:
-        raise ValueError(
-            f"arm column {arm!r}: expected at least two arms with assigned participants"
-        )
-    order = [control, *arms]
-    table = np.array([[np.sum((labels == a) & (attrited == v)) for v in (0.0, 1.0)] for a in order])
-    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        chi2 = float(np.sum((table - expected) ** 2 / expected))
-    dof = float(len(arms))
-    rows = [
-        {"test": "chi_square", "statistic": chi2, "df": dof, "p_value": stats.chi2.sf(chi2, dof)}
-    ]
-    defined = 0.0 < attrited.mean() < 1.0
-    if defined:
-        D = np.column_stack([np.ones(labels.size), *[(labels == a).astype(float) for a in arms]])
-        fit = ols_hc2(D, attrited, ["(Intercept)", *arms])
-        w = wald_test(fit, arms)
-        rows.append({"test": "wald_hc2", **{k: w[k] for k in ("statistic", "df", "p_value")}})
-    else:
-        rows.append({"test": "wald_hc2", "statistic": np.nan, "df": dof, "p_value": np.nan})
-    for j, a in enumerate(arms, start=1):
-        row = {"test": "difference_in_rates", "arm": a}
-        if defined:
-            s = t_summary(fit.coef[j], fit.std_error[j], fit.df_resid, alpha)
-            row.update({"estimate": fit.coef[j], "std_error": fit.std_error[j], "df": fit.df_resid})
-            row.update({k: float(s[k]) for k in ("statistic", "p_value", "conf_low", "conf_high")})
-        else:
-            row["estimate"] = attrited[labels == a].mean() - attrited[labels == control].mean()
-        rows.append(row)
-    columns = ["test", "arm", "estimate", "std_error", "statistic", "df", "p_value"]
-    out = pd.DataFrame(
-        rows[:2] if joint_only else rows, columns=[*columns, "conf_low", "conf_high"]
-    )
-    return out.astype({c: float for c in columns[2:]})

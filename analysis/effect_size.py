@@ -1,4 +1,14 @@
-"""Standardised effect sizes, equivalence tests and the Mann-Whitney comparison."""
+"""Standardised effect sizes, equivalence tests and the Mann-Whitney comparison.
+
+:func:`effect_sizes` (Cohen's d, Hedges' g, noncentral-t intervals as R's effectsize),
+:func:`equivalence` (TOST) and :func:`mann_whitney` (rank-sum test).
+
+Examples
+--------
+>>> d = pd.DataFrame({"arm": ["c"] * 3 + ["t"] * 3, "y": [1.0, 2, 3, 3, 4, 5]})
+>>> round(float(effect_sizes(d, "y", "arm", "c")["cohens_d"].iloc[0]), 4)
+2.0
+"""
 
 from __future__ import annotations
 
@@ -94,6 +104,34 @@ def effect_sizes(
 ) -> pd.DataFrame:
     """Cohen's d and Hedges' g of each arm versus control, with noncentral-t intervals.
 
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy data, one row per participant.
+    outcome, arm : str
+        The numeric outcome column and the column holding each participant's arm label.
+    control : object
+        The control arm's label.
+    alpha : float, default 0.05
+        The intervals have coverage ``1 - alpha``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per treatment arm (effect sizes are in SD units):
+
+        * ``outcome``, ``arm``: the outcome and the arm compared with the control
+        * ``cohens_d``: standardized difference in means d
+        * ``hedges_g``: bias-corrected g
+        * ``std_error``: large-sample standard error of g, ``J se_d``
+        * ``conf_low``, ``conf_high``: ``1 - alpha`` interval of g
+        * ``d_conf_low``, ``d_conf_high``: ``1 - alpha`` interval of d
+        * ``df``: ``m = n_t + n_c - 2``
+        * ``ci_method``: ``noncentral_t``, ``normal`` (fallback) or ``none``
+        * ``n_control``, ``n_treatment``: participants of the control and the arm used
+
+    Notes
+    -----
     ``d = (mean_t - mean_c) / s_p`` with the pooled SD
     ``s_p = sqrt(((n_t-1) s_t^2 + (n_c-1) s_c^2) / m)``, ``m = n_t + n_c - 2``;
     ``g = J d`` with the exact correction ``J = Gamma(m/2) / (sqrt(m/2) Gamma((m-1)/2))``
@@ -107,9 +145,8 @@ def effect_sizes(
     (version 0.8, pooled SD), ``ci_method = "noncentral_t"``, to 1e-9 relative; for
     ``|ncp| > 37.62`` R's ``pt()`` switches to a normal approximation (its pnt.c) and
     effectsize's bounds drift from the exact ones (1e-4 relative at t = 44).
-    When the noncentral t cannot be inverted (scipy reports that its series did not
-    converge, as for |t| of about 1e5 and more, or no bound is found within 10^4
-    standard deviations of the first guess), the intervals fall back to the normal
+    When the noncentral t cannot be inverted (scipy's series does not converge, as for
+    |t| >~ 1e5, or no bound within 10^4 SDs of the first guess), the intervals use the normal
     approximation ``d +/- z_{1-alpha/2} se_d`` and ``g +/- z J se_d`` with the
     Hedges-Olkin variance ``se_d^2 = h + d^2 / (2 (n_t + n_c))`` (Hedges & Olkin
     1985, eq. 5.14), ``ci_method = "normal"``. Without a finite d (no spread, or
@@ -117,15 +154,11 @@ def effect_sizes(
     With 3 participants (m = 1) J is undefined (Gamma(0)): g and its interval are NaN,
     where effectsize reports g = 0 with the interval [0, 0].
 
-    Returns ``outcome, arm, cohens_d, hedges_g, std_error, conf_low, conf_high,
-    d_conf_low, d_conf_high, df, ci_method, n_control, n_treatment``:
-    ``conf_low``/``conf_high`` bound g, ``d_conf_low``/``d_conf_high`` bound d,
-    ``std_error`` is the large-sample standard error of g, ``J se_d``.
-
     References
     ----------
     Hedges, L. V. (1981). Distribution theory for Glass's estimator of effect size
     and related estimators. Journal of Educational Statistics 6(2), 107-128.
+    Hedges, L. V., & Olkin, I. (1985). Statistical Methods for Meta-Analysis. Academic Press.
     Steiger, J. H. & Fouladi, R. T. (1997). Noncentrality interval estimation and
     the evaluation of statistical models. In What If There Were No Significance Tests?
     Ben-Shachar, M. S., Lüdecke, D. & Makowski, D. (2020). effectsize: Estimation of
@@ -133,14 +166,14 @@ def effect_sizes(
 
     Examples
     --------
+    R: ``effectsize::hedges_g(c(3, 4, 5), c(1, 2, 3))`` gives 1.595769 [-0.119575, 3.206913].
+
     >>> d = pd.DataFrame({"arm": ["c"] * 3 + ["t"] * 3, "y": [1.0, 2, 3, 3, 4, 5]})
     >>> row = effect_sizes(d, "y", "arm", "c").iloc[0]
     >>> [round(float(row[c]), 4) for c in ("hedges_g", "conf_low", "conf_high")]
     [1.5958, -0.1196, 3.2069]
     >>> row["ci_method"]
     'noncentral_t'
-
-    R: ``effectsize::hedges_g(c(3, 4, 5), c(1, 2, 3))`` gives 1.595769 [-0.119575, 3.206913].
     """
     p = prepare(df, outcome, arm, control)
     y_c = p.y[p.codes == 0]
@@ -197,14 +230,61 @@ def equivalence(
 ) -> pd.DataFrame:
     """Two one-sided tests (TOST) that each arm's effect lies within ``+/- bound``.
 
-    The effect and its error are the Welch difference in means (as
-    :func:`difference_in_means`). With ``bound_units="sd"`` the bound is
-    ``bound`` times the pooled SD of the two arms, as in Cohen's d (raw units
-    otherwise).
-    ``p_lower`` tests H0: effect <= -bound, ``p_upper`` H0: effect >= +bound, both
-    on the Welch df; ``p_value = max(p_lower, p_upper)``. Equivalence is declared
-    when ``p_value < alpha``, i.e. the ``1 - 2 alpha`` interval (reported as
-    ``conf_low, conf_high``) lies inside the bounds (Schuirmann 1987; Lakens 2017).
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy data, one row per participant.
+    outcome, arm : str
+        The numeric outcome column and the column holding each participant's arm label.
+    control : object
+        The control arm's label.
+    bound : float, default 0.1
+        The smallest effect of interest (positive).
+    bound_units : {"sd", "raw"}, default "sd"
+        ``"sd"``: ``bound`` is in pooled SDs of the two arms (as Cohen's d); ``"raw"``:
+        in outcome units.
+    alpha : float, default 0.05
+        Level of each one-sided test.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per treatment arm:
+
+        * ``outcome``, ``arm``: the outcome and the arm compared with the control
+        * ``method``: ``"tost"``
+        * ``bound``, ``bound_units``, ``bound_raw``: the bound as given, and in outcome units
+        * ``estimate``: Welch difference in means (outcome units)
+        * ``std_error``: its Welch standard error (outcome units)
+        * ``df``: Welch-Satterthwaite degrees of freedom
+        * ``p_lower``, ``p_upper``: p-values of H0 effect <= -bound and H0 effect >= +bound
+        * ``p_value``: ``max(p_lower, p_upper)``
+        * ``conf_low``, ``conf_high``: ``1 - 2 alpha`` interval (outcome units)
+        * ``equivalent``: ``p_value < alpha``
+        * ``n_control``, ``n_treatment``: participants of the control and the arm used
+
+    Notes
+    -----
+    With the Welch estimate ``b``, its error ``se`` and df ``nu`` (as
+    :func:`analysis.estimators.difference_in_means`):
+    ``p_lower = P(T_nu > (b + bound_raw) / se)``, ``p_upper = P(T_nu < (b - bound_raw) / se)``.
+    Equivalence is declared when both reject, i.e. the ``1 - 2 alpha`` interval lies
+    inside ``[-bound_raw, bound_raw]``.
+
+    References
+    ----------
+    Schuirmann, D. J. (1987). A comparison of the two one-sided tests procedure and the
+    power approach for assessing the equivalence of average bioavailability. Journal of
+    Pharmacokinetics and Biopharmaceutics, 15(6), 657-680.
+    Lakens, D. (2017). Equivalence tests: A practical primer for t tests, correlations,
+    and meta-analyses. Social Psychological and Personality Science, 8(4), 355-362.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"arm": np.repeat(["c", "t"], 500), "y": rng.normal(size=1000)})
+    >>> equivalence(d, "y", "arm", "c", bound=0.3)[["method", "equivalent"]].values.tolist()
+    [['tost', True]]
     """
     if bound_units not in ("sd", "raw"):
         raise ValueError(f"bound_units: expected 'sd' or 'raw', got {bound_units!r}")
@@ -251,11 +331,48 @@ def mann_whitney(
 ) -> pd.DataFrame:
     """Wilcoxon-Mann-Whitney rank-sum test of each arm against control.
 
-    ``statistic`` is U of the treatment arm (R's ``W``); the p-value is the
-    normal approximation with tie and continuity corrections, as
-    ``wilcox.test(y_t, y_c, exact = FALSE, correct = TRUE)``. ``estimate`` is
-    the probability of superiority ``P(Y_t > Y_c) + P(Y_t = Y_c)/2 = U / (n_t n_c)``
-    (0.5 = no shift); no interval is reported (``conf_low``/``conf_high`` are NaN).
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy data, one row per participant.
+    outcome, arm : str
+        The numeric (or ordinal) outcome column and the arm label column.
+    control : object
+        The control arm's label.
+    alpha : float, default 0.05
+        Kept for the common signature; no interval is reported.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per treatment arm:
+
+        * ``outcome``, ``arm``: the outcome and the arm compared with the control
+        * ``method``: ``"mann_whitney"``
+        * ``estimate``: probability of superiority (0 to 1; 0.5 = no shift)
+        * ``statistic``: U of the treatment arm (R's ``W``)
+        * ``p_value``: two-sided normal-approximation p-value
+        * ``std_error``, ``df``, ``conf_low``, ``conf_high``: NaN (not defined)
+        * ``n_control``, ``n_treatment``: participants of the control and the arm used
+
+    Notes
+    -----
+    ``U = #{(i, k): y_t,i > y_c,k} + #{ties} / 2``; ``estimate = U / (n_t n_c)``
+    ``= P(Y_t > Y_c) + P(Y_t = Y_c) / 2``. The p-value is the normal approximation with
+    tie and continuity corrections, as ``wilcox.test(y_t, y_c, exact = FALSE,
+    correct = TRUE)``.
+
+    References
+    ----------
+    Mann, H. B., & Whitney, D. R. (1947). On a test of whether one of two random
+    variables is stochastically larger than the other. Annals of Mathematical
+    Statistics, 18(1), 50-60.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"arm": ["c"] * 3 + ["t"] * 3, "y": [1.0, 2, 3, 3, 4, 5]})
+    >>> mann_whitney(d, "y", "arm", "c")[["statistic", "estimate"]].values.tolist()
+    [[8.5, 0.9444444444444444]]
     """
     p = prepare(df, outcome, arm, control)
     y_c = p.y[p.codes == 0]

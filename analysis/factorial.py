@@ -3,30 +3,13 @@
 A factorial plan names its factor columns and their levels in order (``factors:
 {factor_value: [care, loyalty], factor_messenger: [refugee, neighbour]}``; the first
 level is the reference) and whether main effects compare with the control
-(``control_in_main_effects``). The control arm has no factor levels.
+(``control_in_main_effects``); the control arm has no factor levels. ``run`` gets its
+``factorial`` sections from ``factorial_sections``.
 
-Every figure is a linear contrast c'mu of the cell means of the saturated model
-(one mean per cell, plus the control), whose HC2 covariance is diagonal with
-Var(mean_k) = s_k^2 / n_k (in a saturated model each unit's leverage is 1 / n_k, so
-HC2's e_i^2 / (1 - h_i) sums to (n_k - 1) s_k^2 / (1 - 1/n_k) / n_k^2 = s_k^2 / n_k).
-So SE(c'mu) = sqrt(sum_k c_k^2 s_k^2 / n_k), what
-``estimatr::lm_robust(y ~ value * messenger)`` reports for the same contrast, with
-Bell-McCaffrey degrees of freedom by default (the plan's ``small_sample``; the
-residual df N - K of that model, K cells and the control when it is in the model,
-are kept in the ``*_residual`` columns):
-
-- main effect of level j of factor A (vs its reference level): the average over the
-  other factors' level combinations b of (mu[j, b] - mu[ref, b]); with two levels
-  per factor this is lm_robust's coefficient of A under centred (+-1/2) coding;
-- with ``control_in_main_effects``: each level j of A vs the control,
-  mean_b mu[j, b] - mu[control];
-- interaction of A's level j and B's level l (two factors): mu[j, l] - mu[j, ref]
-  - mu[ref, l] + mu[ref, ref] (averaged over any further factors), lm_robust's
-  ``Aj:Bl`` coefficient under treatment coding;
-- each cell vs control: mu[cell] - mu[control].
-
-Reference: Montgomery, D. C. (2017). Design and Analysis of Experiments, 9th ed.,
-ch. 5 (factorial effects as contrasts of cell means); MacKinnon & White (1985) (HC2).
+Examples
+--------
+>>> load_factors({"factors": {"A": ["a1", "a2"], "B": [1, 2]}})
+{'A': ['a1', 'a2'], 'B': ['1', '2']}
 """
 
 from __future__ import annotations
@@ -39,36 +22,46 @@ import numpy as np
 import pandas as pd
 
 from analysis._data import arm_labels, numeric_column
-from analysis.hc import check_small_sample, t_summary
+from analysis.hc import t_summary
+from analysis.small_sample import check_small_sample
 
 __all__ = ["CELL_COLUMNS", "FACTORIAL_COLUMNS", "factorial_effects", "load_factors"]
 
 FACTORIAL_COLUMNS = [
-    "outcome",
-    "term",
-    "factor",
-    "level",
-    "factor_2",
-    "level_2",
-    "comparison",
-    "estimate",
-    "std_error",
-    "statistic",
-    "df",
-    "p_value",
-    "conf_low",
-    "conf_high",
-    "n",
-    "df_residual",
-    "p_value_residual",
-    "conf_low_residual",
-    "conf_high_residual",
-]
+    "outcome", "term", "factor", "level", "factor_2", "level_2", "comparison",
+    "estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high", "n",
+    "df_residual", "p_value_residual", "conf_low_residual", "conf_high_residual",
+]  # fmt: skip
 CELL_COLUMNS = ["outcome", "cell", "mean", "std_error", "n", "conf_low", "conf_high"]
 
 
 def load_factors(raw: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The plan's ``factors`` (column -> ordered levels); {} when the plan has none."""
+    """The plan's ``factors`` (column -> ordered levels); {} when the plan has none.
+
+    Parameters
+    ----------
+    raw : mapping
+        The analysis plan as written (its ``factors`` and ``control_in_main_effects`` keys).
+
+    Returns
+    -------
+    dict of str to list of str
+        Each factor column and its levels as text, the reference level first.
+
+    Notes
+    -----
+    Each factor needs at least two distinct levels; ``control_in_main_effects`` must be a
+    boolean; otherwise ValueError names the key.
+
+    References
+    ----------
+    Montgomery, D. C. (2017). Design and Analysis of Experiments, 9th ed., ch. 5. Wiley.
+
+    Examples
+    --------
+    >>> load_factors({"factors": {"value": ["care", "loyalty"]}}), load_factors({})
+    ({'value': ['care', 'loyalty']}, {})
+    """
     value = raw.get("factors")
     if value is None:
         return {}
@@ -135,20 +128,55 @@ def factorial_effects(
     alpha : float
         1 - confidence level.
     small_sample : {"bell_mccaffrey", "residual"}
-        Degrees of freedom of the t tests (the plan's ``small_sample``): Bell-McCaffrey
-        (default), which in the saturated model is
-        (sum c_k^2 / n_k)^2 / sum c_k^4 / (n_k^2 (n_k - 1)) (the Satterthwaite df of
-        the HC2 variance under homoskedastic working errors, as
-        ``clubSandwich::coef_test(vcov = "CR2", test = "Satterthwaite")`` with each
-        participant its own cluster), or the residual N - K of ``lm_robust``; the
-        residual-df figures are always in the ``*_residual`` columns.
+        Degrees of freedom of the t tests (the plan's ``small_sample``; see Notes).
 
     Returns
     -------
-    (effects, cells) : DataFrames
-        ``effects`` has ``FACTORIAL_COLUMNS`` with ``term`` one of ``main_effect``,
-        ``interaction``, ``cell_vs_control``; ``cells`` one row per cell (and the
-        control) with its mean, HC2 standard error, n and interval.
+    effects : pandas.DataFrame
+        ``FACTORIAL_COLUMNS``, one row per contrast:
+
+        * ``outcome``; ``term``: ``main_effect``, ``interaction`` or ``cell_vs_control``
+        * ``factor``, ``level`` (and ``factor_2``, ``level_2`` for an interaction or a
+          two-factor cell): the level(s) the contrast is about
+        * ``comparison``: what it is compared with (the reference level, ``"control"``,
+          or ``"ref_A x ref_B"`` for an interaction)
+        * ``estimate``, ``std_error``: the contrast ``c'mu`` and its HC2 SE (outcome units)
+        * ``statistic``, ``df``, ``p_value``: t, its df under ``small_sample``, two-sided p
+        * ``conf_low``, ``conf_high``: ``1 - alpha`` interval (outcome units)
+        * ``n``: participants in the model (every cell, plus the control when it is used)
+        * ``df_residual``, ``p_value_residual``, ``conf_low_residual``,
+          ``conf_high_residual``: the same with the residual ``N - K`` df
+    cells : pandas.DataFrame
+        One row per cell and the control: ``outcome``, ``cell`` (label), one column per
+        factor (its level), ``mean`` (outcome units), ``std_error`` (``s_k / sqrt(n_k)``),
+        ``n``, ``conf_low``, ``conf_high``.
+
+    Notes
+    -----
+    Every figure is a linear contrast ``c'mu`` of the cell means of the saturated model
+    (one mean per cell, plus the control), whose HC2 covariance is diagonal with
+    ``Var(mean_k) = s_k^2 / n_k`` (each unit's leverage is ``1 / n_k``), so
+    ``SE(c'mu) = sqrt(sum_k c_k^2 s_k^2 / n_k)``, what
+    ``estimatr::lm_robust(y ~ value * messenger)`` reports for the same contrast:
+
+    - main effect of level j of factor A (vs its reference level): the average over the
+      other factors' level combinations b of ``mu[j, b] - mu[ref, b]``; with two levels
+      per factor this is lm_robust's coefficient of A under centred (+-1/2) coding;
+    - with ``control_in_main_effects``: ``mean_b mu[j, b] - mu[control]``;
+    - interaction of A's level j and B's level l: ``mu[j, l] - mu[j, ref] - mu[ref, l] +
+      mu[ref, ref]`` (averaged over further factors), lm_robust's ``Aj:Bl`` coefficient;
+    - each cell vs control: ``mu[cell] - mu[control]``.
+
+    Bell-McCaffrey df in the saturated model:
+    ``(sum c_k^2 / n_k)^2 / sum c_k^4 / (n_k^2 (n_k - 1))`` (as ``clubSandwich::coef_test(
+    vcov = "CR2", test = "Satterthwaite")`` with each participant its own cluster); the
+    residual ``N - K`` (K cells, and the control when in the model) of ``lm_robust``.
+
+    References
+    ----------
+    Montgomery, D. C. (2017). Design and Analysis of Experiments, 9th ed., ch. 5
+    (factorial effects as contrasts of cell means). Wiley.
+    MacKinnon, J. G., & White, H. (1985). Journal of Econometrics, 29(3), 305-325 (HC2).
 
     Examples
     --------

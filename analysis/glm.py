@@ -1,17 +1,23 @@
-"""Likelihood models for binary and ordinal outcomes: logit and proportional-odds logit.
+"""Logistic regression for binary outcomes, and the likelihood helpers of the ordinal model.
 
-Both are fitted by Newton-Raphson with the analytic gradient and Hessian, and
-report Wald inference from the observed information (what R's ``glm`` summary and
-``ordinal::clm`` summary print): ``z = b / se``, normal p-values and the Wald
-interval ``b +/- z_{1-alpha/2} se`` (R's ``confint.default``; the profile
-intervals of ``confint(glm)`` differ slightly). ``df`` is reported as ``inf``
-(null in JSON) because the reference distribution is normal.
+Fitted by Newton-Raphson with the analytic gradient and Hessian; Wald inference from
+the observed information (what R's ``glm`` summary prints): ``z = b / se``, normal
+p-values and the Wald interval ``b +/- z_{1-alpha/2} se`` (R's ``confint.default``; the
+profile intervals of ``confint(glm)`` differ slightly). ``df`` is reported as ``inf``
+(null in JSON) because the reference distribution is normal. The proportional-odds
+model for ordinal outcomes is in :mod:`analysis.ordinal`.
+
+Examples
+--------
+>>> d = pd.DataFrame({"y": [0, 1, 0, 1, 1, 1, 0, 1], "arm": ["c"] * 4 + ["t"] * 4})
+>>> logit(d, "y", "arm", "c")[["arm", "method", "n_control"]].values.tolist()
+[['t', 'logit', 4]]
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -20,18 +26,9 @@ from scipy import special
 from analysis._data import Levels, Prepared, effects_frame, prepare
 from analysis.estimators import _row
 from analysis.guards import NumericalError, check_effects, check_information
-from analysis.hc import t_summary
 from analysis.separation import SeparationError, check_separation
 
-__all__ = [
-    "ConvergenceError",
-    "NumericalError",
-    "OrdinalModel",
-    "SeparationError",
-    "logit",
-    "ordinal_logit",
-    "ordinal_model",
-]
+__all__ = ["ConvergenceError", "NumericalError", "SeparationError", "logit"]
 
 
 class ConvergenceError(ValueError):
@@ -42,7 +39,7 @@ def _varying(p: Prepared) -> Prepared:
     """Drop covariate columns constant in the analysed rows (e.g. a level nobody chose).
 
     They carry no information and would alias the intercept or thresholds; R's ``glm``
-    reports NA for them and ``clm`` drops them, as :func:`analysis.estimators.lin` does.
+    reports NA for them and ``clm`` drops them, as :func:`analysis.regression.lin` does.
     """
     keep = np.ptp(p.extra, axis=0) > 0 if p.extra.shape[0] else np.ones(p.extra.shape[1], bool)
     if keep.all():
@@ -82,22 +79,38 @@ def logit(
 ) -> pd.DataFrame:
     """Logistic regression of a 0/1 outcome on arm dummies; estimate = log odds ratio.
 
-    ``glm(y ~ arm [+ covariates], family = binomial)`` with its default
-    model-based (non-robust) standard errors from the inverse Fisher information;
-    z statistic, normal p-value, Wald interval (``confint.default``). Text
-    covariates, and those whose ``levels`` are declared, are dummy-coded with the
-    reference level dropped (as in :func:`analysis.estimators.lin`); a covariate
-    constant in the analysed rows is left out. ``covariates`` in each row lists the
-    covariate columns the model adjusted for.
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy data, one row per participant.
+    outcome : str
+        Outcome column with values 0 and 1.
+    arm : str
+        Column holding each participant's arm label.
+    control : object
+        The control arm's label.
+    covariates : sequence of str, default ()
+        Adjustment columns (text ones, and declared ones, dummy-coded).
+    alpha : float, default 0.05
+        The intervals have coverage ``1 - alpha``.
+    levels : mapping of str to sequence, optional
+        Declared level orders (column -> levels, the first is the reference).
 
-    Numerical honesty: before fitting, a linear program decides whether the
-    maximum-likelihood estimate exists (no (quasi-)separation; Albert & Anderson
-    1984, Konis 2007; :mod:`analysis.separation`). Every arm must have both a 0
-    and a 1 (an arm whose participants all have one value has an infinite log
-    odds ratio), and no covariate combination may sort the answers perfectly.
-    After fitting, :mod:`analysis.guards` refuses ``|estimate| > 20``, a standard
-    error above 1e3 outcome SDs, a non-finite value, or a scaled information
-    matrix with condition number above 1e10.
+    Returns
+    -------
+    pandas.DataFrame
+        One row per treatment arm:
+
+        * ``outcome``, ``arm``: the outcome and the arm compared with the control
+        * ``method``: ``"logit"``
+        * ``estimate``: log odds ratio of the arm versus the control (log-odds units)
+        * ``std_error``: model-based standard error (log-odds units)
+        * ``statistic``: Wald z, ``estimate / std_error``
+        * ``df``: ``inf`` (normal reference)
+        * ``p_value``: two-sided normal p-value
+        * ``conf_low``, ``conf_high``: ``1 - alpha`` Wald interval (log-odds units)
+        * ``n_control``, ``n_treatment``: participants of the control and the arm used
+        * ``covariates``: the covariate columns adjusted for, comma-separated
 
     Raises
     ------
@@ -105,7 +118,22 @@ def logit(
         The data are (quasi-)separated; the message names the outcome, the arms
         and the value every participant of an arm has.
     NumericalError
-        The fit is numerically meaningless (see above).
+        The fit is numerically meaningless (see Notes).
+
+    Notes
+    -----
+    ``logit P(y = 1 | x) = b0 + sum_k b_k D_k [+ x'c]``, fitted by Newton-Raphson:
+    ``glm(y ~ arm [+ covariates], family = binomial)`` with its default model-based
+    (non-robust) standard errors ``sqrt(diag((X'WX)^-1))``, ``W = diag(p (1 - p))``;
+    z statistic, normal p-value, Wald interval ``b +/- z_{1-alpha/2} se``
+    (``confint.default``). A covariate constant in the analysed rows is left out.
+
+    Numerical honesty: before fitting, a linear program decides whether the
+    maximum-likelihood estimate exists (no (quasi-)separation;
+    :mod:`analysis.separation`). Every arm must have both a 0 and a 1, and no covariate
+    combination may sort the answers perfectly. After fitting, :mod:`analysis.guards`
+    refuses ``|estimate| > 20``, a standard error above 1e3 outcome SDs, a non-finite
+    value, or a scaled information matrix with condition number above 1e10.
 
     References
     ----------
@@ -116,9 +144,8 @@ def logit(
 
     Examples
     --------
-    >>> import pandas as pd
     >>> d = pd.DataFrame({"y": [0, 1, 0, 1, 1, 1, 0, 1], "arm": ["c"] * 4 + ["t"] * 4})
-    >>> round(float(logit(d, "y", "arm", "c")["estimate"].iloc[0]), 4)
+    >>> round(float(logit(d, "y", "arm", "c")["estimate"].iloc[0]), 4)  # log(3/1) - log(2/2)
     1.0986
     """
     p = _varying(prepare(df, outcome, arm, control, covariates=covariates, levels=levels))
@@ -179,251 +206,3 @@ def logit(
     adjusted = ", ".join(covariates)
     rows = [{**r, "covariates": adjusted} for r in rows]
     return _check_fit(effects_frame(rows), info, p, outcome, "logit")
-
-
-def _clm_loglik_parts(theta: np.ndarray, beta: np.ndarray, X: np.ndarray, y_idx: np.ndarray):
-    """Gradient and Hessian of the proportional-odds log-likelihood.
-
-    ``logit P(Y <= j) = theta_j - x'beta``; parameters ordered (theta, beta).
-    """
-    n, K1 = len(y_idx), len(theta)
-    cut = np.concatenate([[-np.inf], theta, [np.inf]])
-    xb = X @ beta
-    eta_u = cut[y_idx + 1] - xb
-    eta_l = cut[y_idx] - xb
-    F_u, F_l = special.expit(eta_u), special.expit(eta_l)
-    f_u, f_l = F_u * (1 - F_u), F_l * (1 - F_l)
-    d_u, d_l = f_u * (1 - 2 * F_u), f_l * (1 - 2 * F_l)  # derivative of the logistic density
-    prob = F_u - F_l
-    # A trial step can push a probability to 0; the line search rejects it via -inf.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        loglik = float(np.sum(np.log(prob)))
-    # Jacobian of prob w.r.t. (theta, beta); theta_j enters as upper (j = y) or lower (j = y-1).
-    k = K1 + X.shape[1]
-    J = np.zeros((n, k))
-    rows = np.arange(n)
-    up = y_idx < K1
-    lo = y_idx > 0
-    J[rows[up], y_idx[up]] = f_u[up]
-    J[rows[lo], y_idx[lo] - 1] = -f_l[lo]
-    J[:, K1:] = -X * (f_u - f_l)[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        G = J / prob[:, None]
-    grad = G.sum(axis=0)
-    # Second derivatives of prob, divided by prob, contracted per observation.
-    H = -(G.T @ G)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s_u, s_l = d_u / prob, d_l / prob
-    for j in range(K1):
-        mu_ = up & (y_idx == j)
-        ml_ = lo & (y_idx - 1 == j)
-        H[j, j] += s_u[mu_].sum() - s_l[ml_].sum()
-        cross = -(X[mu_] * s_u[mu_, None]).sum(axis=0) + (X[ml_] * s_l[ml_, None]).sum(axis=0)
-        H[j, K1:] += cross
-        H[K1:, j] += cross
-    H[K1:, K1:] += (X * (s_u - s_l)[:, None]).T @ X
-    return loglik, grad, H
-
-
-def ordinal_logit(
-    df: pd.DataFrame,
-    outcome: str,
-    arm: str,
-    control: object,
-    *,
-    covariates: Sequence[str] = (),
-    alpha: float = 0.05,
-    levels: Levels | None = None,
-) -> pd.DataFrame:
-    """Proportional-odds (cumulative logit) model; estimate = log odds ratio per arm.
-
-    ``logit P(Y <= j | x) = theta_j - x'beta`` (McCullagh 1980), the
-    parametrisation of ``ordinal::clm(factor(y) ~ arm + covariates)``: a positive
-    estimate means the arm shifts responses towards higher categories. Covariates
-    are coded as in :func:`logit`; the thresholds ``theta_j`` are in
-    :meth:`OrdinalModel.thresholds` (:func:`ordinal_model` fits once for both). Fitted by
-    Newton-Raphson with the analytic Hessian; Wald z, normal p-values and
-    Wald intervals from the observed information, as ``summary(clm)`` prints.
-    Categories are the distinct observed values of the outcome, in order, so a
-    scale point nobody chose is not a category of the model and never leaves a
-    threshold unbounded (its two neighbouring thresholds would coincide).
-
-    Numerical honesty: before fitting, a linear program over the recession cone
-    of the (concave) log-likelihood decides whether the maximum exists
-    (:mod:`analysis.separation`). Without covariates the estimate exists exactly
-    when (i) no arm has all its answers in the lowest or the highest category,
-    and (ii) the ranges of categories the arms use overlap in a chain that spans
-    every category boundary, e.g. a control answering 1-2 and an arm answering
-    2-3 share no boundary, so the arm's log odds ratio is unbounded. Separated
-    data raise :class:`SeparationError` naming the arms and the categories they
-    have no answers in. After fitting, :mod:`analysis.guards` refuses
-    ``|estimate| > 20``, a standard error above 1e3 outcome SDs, a non-finite
-    value, or a scaled information matrix with condition number above 1e10.
-    Neither decision depends on the BLAS, the CPU or the numpy version away
-    from those limits.
-
-    Raises
-    ------
-    SeparationError
-        The data are (quasi-)separated.
-    NumericalError
-        The fit is numerically meaningless (see above).
-
-    References
-    ----------
-    McCullagh, P. (1980). Regression models for ordinal data. JRSS B, 42(2), 109-142.
-    Christensen, R. H. B. (2023). ordinal: Regression Models for Ordinal Data.
-    Pratt, J. W. (1981). Concavity of the log likelihood. JASA, 76(373), 103-106.
-    Konis, K. (2007). Linear programming algorithms for detecting separated data in
-    binary logistic regression models. DPhil thesis, University of Oxford.
-    """
-    return ordinal_model(df, outcome, arm, control, covariates=covariates, levels=levels).effects(
-        alpha
-    )
-
-
-@dataclass(frozen=True)
-class OrdinalModel:
-    """A fitted proportional-odds model (:func:`ordinal_model`).
-
-    ``params`` are the thresholds (``categories`` - 1 of them) then the arm and
-    covariate coefficients ``names``; ``info`` the observed information at the maximum.
-    """
-
-    outcome: str
-    prepared: Prepared
-    categories: np.ndarray
-    params: np.ndarray
-    info: np.ndarray
-    names: tuple[str, ...]
-    covariates: tuple[str, ...]
-
-    @property
-    def std_error(self) -> np.ndarray:
-        return np.sqrt(np.diag(np.linalg.inv(self.info)))
-
-    def effects(self, alpha: float = 0.05) -> pd.DataFrame:
-        """One row per arm: the log odds ratio (as :func:`ordinal_logit`)."""
-        p, K1, se = self.prepared, len(self.categories) - 1, self.std_error
-        counts = np.bincount(p.codes, minlength=len(p.arms) + 1)
-        rows = [
-            {
-                **_row(
-                    self.outcome,
-                    a,
-                    "ordinal_logit",
-                    self.params[K1 + j],
-                    se[K1 + j],
-                    np.inf,
-                    alpha,
-                    int(counts[0]),
-                    int(counts[1 + j]),
-                ),
-                "covariates": ", ".join(self.covariates),
-            }
-            for j, a in enumerate(p.arms)
-        ]
-        return _check_fit(effects_frame(rows), self.info, p, self.outcome, "ordinal_logit")
-
-    def thresholds(self, alpha: float = 0.05) -> pd.DataFrame:
-        """One row per threshold ``theta_j`` (``"1|2"``, ... as ``clm`` names them).
-
-        ``theta_j`` is the log odds of answering category j or lower for a control
-        participant whose covariates are all 0 (uncentred, as in ``clm``); Wald
-        z inference from the observed information.
-        """
-        K1, se = len(self.categories) - 1, self.std_error
-        s = t_summary(self.params[:K1], se[:K1], np.inf, alpha)
-        cats = [f"{c:g}" for c in self.categories]
-        return pd.DataFrame(
-            {
-                "outcome": self.outcome,
-                "threshold": [f"{cats[j]}|{cats[j + 1]}" for j in range(K1)],
-                "estimate": self.params[:K1],
-                "std_error": se[:K1],
-                "statistic": s["statistic"],
-                "p_value": s["p_value"],
-                "conf_low": s["conf_low"],
-                "conf_high": s["conf_high"],
-                "n": len(self.prepared.y),
-                "covariates": ", ".join(self.covariates),
-            }
-        )
-
-
-def ordinal_model(
-    df: pd.DataFrame,
-    outcome: str,
-    arm: str,
-    control: object,
-    *,
-    covariates: Sequence[str] = (),
-    levels: Levels | None = None,
-) -> OrdinalModel:
-    """Fit the proportional-odds model of :func:`ordinal_logit` once.
-
-    Its ``effects(alpha)`` are :func:`ordinal_logit`'s table, ``thresholds(alpha)``
-    the cut points; R: ``summary(ordinal::clm(factor(y) ~ arm + covariates))``.
-    Raises as :func:`ordinal_logit` does.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"arm": ["c"] * 6 + ["t"] * 6, "y": [1, 1, 2, 2, 3, 1, 2, 3, 3, 2, 3, 1]})
-    >>> ordinal_model(d, "y", "arm", "c").thresholds()["threshold"].tolist()
-    ['1|2', '2|3']
-    """
-    p = _varying(prepare(df, outcome, arm, control, covariates=covariates, levels=levels))
-    cats, y_idx = np.unique(p.y, return_inverse=True)
-    if len(cats) < 2:
-        raise ValueError(f"outcome {outcome!r}: an ordinal outcome needs at least 2 categories")
-    check_separation(
-        outcome,
-        "proportional-odds",
-        p.codes,
-        [p.control, *p.arms],
-        y_idx,
-        cats,
-        p.extra,
-        p.extra_names,
-    )
-    X, _ = _design(p, intercept=False)
-    K1 = len(cats) - 1
-    cum = np.cumsum(np.bincount(y_idx, minlength=len(cats)))[:-1] / len(y_idx)
-    params = np.concatenate([special.logit(cum), np.zeros(X.shape[1])])
-    loglik, grad, H = _clm_loglik_parts(params[:K1], params[K1:], X, y_idx)
-    check_information(-H, outcome, "ordinal logit")
-    for _ in range(200):
-        try:
-            step = np.linalg.solve(H, -grad)
-        except np.linalg.LinAlgError:
-            raise NumericalError(
-                f"outcome {outcome!r}: the proportional-odds model's information matrix "
-                "became singular during fitting; the model is not reported",
-                outcome=outcome,
-            ) from None
-        t = 1.0
-        while True:
-            trial = params + t * step
-            if np.all(np.diff(trial[:K1]) > 0):
-                ll, g, h = _clm_loglik_parts(trial[:K1], trial[K1:], X, y_idx)
-                if np.isfinite(ll) and ll >= loglik - 1e-10:
-                    break
-            t /= 2
-            if t < 1e-10:
-                raise ConvergenceError(f"outcome {outcome!r}: ordinal logit step failed")
-        params, loglik, grad, H = trial, ll, g, h
-        if np.max(np.abs(grad)) < 1e-10 and np.max(np.abs(t * step)) < 1e-10:
-            break
-    else:
-        raise ConvergenceError(f"outcome {outcome!r}: ordinal logit did not converge")
-    check_information(-H, outcome, "ordinal logit")
-    X_names = [f"arm:{a}" for a in p.arms] + list(p.extra_names)
-    return OrdinalModel(
-        outcome=outcome,
-        prepared=p,
-        categories=cats,
-        params=params,
-        info=-H,
-        names=tuple(X_names),
-        covariates=tuple(covariates),
-    )

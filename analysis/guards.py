@@ -25,6 +25,15 @@ Higham, N. J. (2002). Accuracy and Stability of Numerical Algorithms (2nd ed.),
 ch. 7. SIAM.
 van der Sluis, A. (1969). Condition numbers and equilibration of matrices.
 Numerische Mathematik, 14(1), 14-23.
+
+Examples
+--------
+>>> scaled_condition(np.array([[1.0, 0.0], [0.0, 1e6]]))  # units alone do not count
+1.0
+>>> check_information(np.array([[1.0, 1.0], [1.0, 1.0]]), "y", "logit")
+Traceback (most recent call last):
+...
+analysis.guards.NumericalError: outcome 'y': the logit model's information matrix is ...
 """
 
 from __future__ import annotations
@@ -80,6 +89,31 @@ def check_information(info: np.ndarray, outcome: str, model: str) -> None:
         Fisher (or observed) information of the fitted model, or ``X'X`` of a design.
     outcome, model : str
         Named in the message.
+
+    Returns
+    -------
+    None
+        Returns only when the matrix is well enough conditioned.
+
+    Notes
+    -----
+    With ``S = diag(info)^-1/2``, refuses ``kappa_2(S info S) > 1e10`` (``MAX_CONDITION``)
+    or a non-finite matrix or non-positive diagonal. Equilibrating first (van der Sluis
+    1969) makes the condition number independent of the covariates' units; above 1e10
+    fewer than six significant digits of the standard errors survive double precision
+    (Higham 2002, ch. 7).
+
+    References
+    ----------
+    Higham, N. J. (2002). Accuracy and Stability of Numerical Algorithms (2nd ed.),
+    ch. 7. SIAM.
+    van der Sluis, A. (1969). Condition numbers and equilibration of matrices.
+    Numerische Mathematik, 14(1), 14-23.
+
+    Examples
+    --------
+    >>> check_information(np.array([[2.0, 1.0], [1.0, 2.0]]), "y", "logit") is None
+    True
     """
     cond = scaled_condition(info)
     if not cond <= MAX_CONDITION:
@@ -116,6 +150,31 @@ def check_effects(
         standard error that is not finite (a likelihood fit never has an undefined
         one; a linear estimator's NaN standard error, e.g. HC2 with a leverage of 1,
         stays NaN as in estimatr).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` itself, every column unchanged, when no row is refused.
+
+    Notes
+    -----
+    A row is refused when ``estimate`` is not finite, ``|estimate| > 20`` (log odds),
+    ``std_error`` is infinite (or not finite, for log odds), or
+    ``std_error > 1e3 * outcome_sd``: two arms of size n give ``SE ~ SD sqrt(2 / n)``, so
+    a thousand SDs means a near-singular design.
+
+    References
+    ----------
+    Albert, A., & Anderson, J. A. (1984). On the existence of maximum likelihood
+    estimates in logistic regression models. Biometrika, 71(1), 1-10.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"arm": ["t"], "estimate": [41.6], "std_error": [4.7e7]})
+    >>> check_effects(f, outcome="y", method="logit", outcome_sd=0.5, log_odds=True)
+    Traceback (most recent call last):
+    ...
+    analysis.guards.NumericalError: outcome 'y', arm 't': logit: the log odds ratio 41.6 is beyond ...
     """
     limit = MAX_SE_PER_SD * outcome_sd
     for arm, est, se in zip(frame["arm"], frame["estimate"], frame["std_error"], strict=True):
@@ -155,9 +214,42 @@ def check_slope(
 ) -> None:
     """:func:`check_effects` for a coefficient per unit of a predictor (e.g. an interaction).
 
-    The standard error is put on the outcome's scale first, ``std_error * column_sd``
-    (the change in the prediction for one SD of the term's column), so a moderator
-    measured in small units is not refused for its units alone.
+    Parameters
+    ----------
+    estimate, std_error : float
+        The coefficient and its standard error.
+    column_sd : float
+        Standard deviation of the term's column in the design.
+    outcome_sd : float
+        Standard deviation of the analysed outcome.
+    outcome : str
+        Named in the message.
+    arm : str or None
+        Named in the message (None when the term belongs to no arm).
+    method, term : str
+        Named in the message.
+
+    Returns
+    -------
+    None
+        Returns only when the coefficient is usable.
+
+    Notes
+    -----
+    The standard error is put on the outcome's scale first, ``std_error * column_sd`` (the
+    change in the prediction for one SD of the term's column), so a moderator measured
+    in small units is not refused for its units alone; then refuses a non-finite
+    estimate, an infinite standard error, or ``std_error * column_sd > 1e3 * outcome_sd``.
+
+    References
+    ----------
+    Higham, N. J. (2002). Accuracy and Stability of Numerical Algorithms (2nd ed.). SIAM.
+
+    Examples
+    --------
+    >>> check_slope(0.5, 0.1, column_sd=1.0, outcome_sd=1.0, outcome="y", arm="t",
+    ...             method="interaction", term="t:x") is None
+    True
     """
     scaled = std_error * column_sd
     if not np.isfinite(estimate):

@@ -1,29 +1,18 @@
 """Ordinary least squares with HC2 heteroskedasticity-robust standard errors.
 
 This is the numerical core every regression-based estimator in ``analysis`` uses
-(``lin``, ``ancova``, ``change_score``, ``omnibus``, and the diagnostics and
-heterogeneity modules). It works on plain float arrays: no formula machinery,
-no pandas, so it is also the fast path for large exports.
+(:mod:`analysis.regression`, the diagnostics, attrition and interaction modules). It
+works on plain float arrays: no formula machinery, no pandas, so it is also the fast
+path for large exports. :func:`ols_hc2` fits; :func:`t_summary` and :func:`wald_test` turn a
+fit into tests. Degrees of freedom are ``n - k`` as in estimatr's ``lm_robust``;
+:mod:`analysis.small_sample` gives Bell-McCaffrey's.
 
-HC2 (MacKinnon & White 1985) scales each squared residual by ``1 / (1 - h_ii)``
-where ``h_ii`` is the leverage of observation *i*::
-
-    V = (X'X)^-1 X' diag(e_i^2 / (1 - h_ii)) X (X'X)^-1
-
-With any factorisation ``X = Q R`` where Q has orthonormal columns this is
-``R^-1 (Q' W Q) R^-T`` with ``W = diag(e_i^2 / (1 - h_ii))`` and
-``h_ii = sum_j Q_ij^2``. Q comes from a Cholesky factor of the column-equilibrated
-``X'X`` when that is well conditioned (fast: two BLAS-3 products), and from a
-Householder QR otherwise (stable; also names collinear columns).
-Degrees of freedom are ``n - k`` as in estimatr's ``lm_robust``.
-
-References
-----------
-MacKinnon, J. G., & White, H. (1985). Some heteroskedasticity-consistent
-covariance matrix estimators with improved finite sample properties. Journal of
-Econometrics, 29(3), 305-325.
-Blair, G., Cooper, J., Coppock, A., Humphreys, M., & Sonnet, L. (2024). estimatr:
-Fast Estimators for Design-Based Inference (R package version 1.0).
+Examples
+--------
+>>> X = np.column_stack([np.ones(6), [0, 0, 0, 1, 1, 1]])
+>>> fit = ols_hc2(X, np.array([1.0, 2.0, 4.0, 3.0, 5.0, 9.0]), ["(Intercept)", "t"])
+>>> wald_test(fit, ["t"])["df_denom"], fit.names
+(4.0, ('(Intercept)', 't'))
 """
 
 from __future__ import annotations
@@ -34,21 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-__all__ = [
-    "SMALL_SAMPLE",
-    "OLSFit",
-    "RankDeficientError",
-    "bell_mccaffrey_df",
-    "check_small_sample",
-    "hc2_inference",
-    "ols_hc2",
-    "t_summary",
-    "wald_test",
-]
-
-# Degrees of freedom for the t reference of an HC2 coefficient: Bell-McCaffrey's
-# Satterthwaite approximation (the default) or estimatr's residual n - k.
-SMALL_SAMPLE = ("bell_mccaffrey", "residual")
+__all__ = ["OLSFit", "RankDeficientError", "ols_hc2", "t_summary", "wald_test"]
 
 
 class RankDeficientError(ValueError):
@@ -95,7 +70,8 @@ def ols_hc2(X: np.ndarray, y: np.ndarray, names: Sequence[str] | None = None) ->
     Returns
     -------
     OLSFit
-        ``coef`` (k,), ``vcov`` (k, k) HC2, ``df_resid = n - k``.
+        ``coef`` (k,), ``vcov`` (k, k) HC2 covariance, ``df_resid = n - k``, ``n``,
+        ``names``; ``std_error`` and ``index(name)`` read it.
 
     Raises
     ------
@@ -103,13 +79,34 @@ def ols_hc2(X: np.ndarray, y: np.ndarray, names: Sequence[str] | None = None) ->
         If a column of ``X`` is (numerically) a linear combination of the others,
         or there are no residual degrees of freedom.
 
+    Notes
+    -----
+    HC2 scales each squared residual by ``1 / (1 - h_ii)``, ``h_ii`` the leverage of
+    observation i::
+
+        V = (X'X)^-1 X' diag(e_i^2 / (1 - h_ii)) X (X'X)^-1
+
+    With any factorisation ``X = Q R`` where Q has orthonormal columns this is
+    ``R^-1 (Q' W Q) R^-T`` with ``W = diag(e_i^2 / (1 - h_ii))`` and
+    ``h_ii = sum_j Q_ij^2``. Q comes from a Cholesky factor of the column-equilibrated
+    ``X'X`` when that is well conditioned (fast: two BLAS-3 products), and from a
+    Householder QR otherwise (stable; also names collinear columns). A leverage of 1
+    makes HC2 undefined (NaN), as in estimatr.
+
+    References
+    ----------
+    MacKinnon, J. G., & White, H. (1985). Some heteroskedasticity-consistent
+    covariance matrix estimators with improved finite sample properties. Journal of
+    Econometrics, 29(3), 305-325.
+    Blair, G., Cooper, J., Coppock, A., Humphreys, M., & Sonnet, L. (2024). estimatr:
+    Fast Estimators for Design-Based Inference (R package version 1.0).
+
     Examples
     --------
-    >>> import numpy as np
     >>> X = np.column_stack([np.ones(4), [0, 0, 1, 1]])
     >>> fit = ols_hc2(X, np.array([1.0, 2.0, 4.0, 6.0]), ["(Intercept)", "t"])
-    >>> round(float(fit.coef[1]), 3)
-    3.5
+    >>> round(float(fit.coef[1]), 3), fit.df_resid
+    (3.5, 2)
     """
     # Any memory order: LAPACK wants Fortran order, so forcing C order would copy twice.
     X = np.asarray(X, dtype=np.float64)
@@ -132,57 +129,6 @@ def ols_hc2(X: np.ndarray, y: np.ndarray, names: Sequence[str] | None = None) ->
     meat = (Q.T * omega) @ Q
     vcov = r_inv @ meat @ r_inv.T
     return OLSFit(names=names, coef=coef, vcov=vcov, df_resid=n - k, n=n, q=Q, r_inv=r_inv)
-
-
-def bell_mccaffrey_df(fit: OLSFit, term: str | int) -> float:
-    """Bell-McCaffrey degrees of freedom for one HC2 coefficient of an OLS fit.
-
-    For the coefficient ``b_j = a'y`` with ``a = X (X'X)^-1 e_j`` the HC2 variance is
-    ``V = sum_i w_i^2 e_i^2`` with ``w_i = a_i / sqrt(1 - h_ii)``. Under the working
-    model of independent homoskedastic normal errors, ``e = (I - H) y`` and ``V`` is a
-    quadratic form whose first two moments give the Satterthwaite degrees of freedom::
-
-        nu = (sum_i w_i^2 (1 - h_ii))^2 / sum_{i,l} w_i^2 w_l^2 (I - H)_il^2
-
-    computed as ``sum_i a_i^2`` squared over
-    ``sum_i w_i^4 (1 - 2 h_ii) + ||Q' diag(w^2) Q||_F^2`` (``H = QQ'``), which needs
-    no n x n matrix. This is ``clubSandwich::coef_test(fit, vcov = "CR2", cluster =
-    1:n, test = "Satterthwaite")``: CR2 with every participant its own cluster is
-    HC2. With unbalanced arms and unequal variances the residual ``n - k`` makes
-    HC2 t tests over-reject; these degrees of freedom keep them near nominal
-    (Imbens & Kolesar 2016). NaN when some leverage is 1 (HC2 is then undefined).
-
-    References
-    ----------
-    Bell, R. M., & McCaffrey, D. F. (2002). Bias reduction in standard errors for
-    linear regression with multi-stage samples. Survey Methodology, 28(2), 169-181.
-    Imbens, G. W., & Kolesar, M. (2016). Robust standard errors in small samples: Some
-    practical advice. Review of Economics and Statistics, 98(4), 701-712.
-    Pustejovsky, J. E., & Tipton, E. (2018). Small-sample methods for cluster-robust
-    variance estimation and hypothesis testing in fixed effects models. Journal of
-    Business & Economic Statistics, 36(4), 672-683.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.column_stack([np.ones(6), [0, 0, 0, 1, 1, 1]])
-    >>> fit = ols_hc2(X, np.array([1.0, 2.0, 4.0, 3.0, 5.0, 9.0]), ["(Intercept)", "t"])
-    >>> round(bell_mccaffrey_df(fit, "t"), 6)  # equal arms: the pooled-variance n - 2
-    4.0
-    """
-    if fit.q is None or fit.r_inv is None:
-        raise ValueError("fit: Bell-McCaffrey degrees of freedom need a fit from ols_hc2")
-    j = fit.index(term) if isinstance(term, str) else int(term)
-    Q = fit.q
-    a = Q @ fit.r_inv[j]
-    one_minus_h = 1.0 - np.einsum("ij,ij->i", Q, Q)
-    if np.any(one_minus_h <= 1e-12):
-        return float("nan")
-    w2 = a**2 / one_minus_h
-    num = float(np.sum(a**2)) ** 2
-    qwq = (Q * w2[:, None]).T @ Q  # n k^2, like the HC2 meat; no n x n matrix
-    den = float(np.sum(w2**2 * (1.0 - 2.0 * (1.0 - one_minus_h)))) + float(np.sum(qwq**2))
-    return num / den if den > 0 else float("nan")
 
 
 # Above this condition number of the column-scaled X'X, Cholesky would lose more than
@@ -225,50 +171,43 @@ def _orthogonalise(X: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, n
     return Q, np.linalg.inv(R)
 
 
-def check_small_sample(small_sample: str) -> str:
-    """Return ``small_sample`` if it is a known choice, else raise ValueError."""
-    if small_sample not in SMALL_SAMPLE:
-        raise ValueError(
-            f"small_sample: expected one of {', '.join(SMALL_SAMPLE)}, got {small_sample!r}"
-        )
-    return small_sample
-
-
-def hc2_inference(fit: OLSFit, j: int, alpha: float, small_sample: str) -> dict:
-    """t inference for HC2 coefficient ``j`` with the chosen degrees of freedom.
-
-    ``df`` (and ``statistic, p_value, conf_low, conf_high``) use Bell-McCaffrey
-    degrees of freedom when ``small_sample == "bell_mccaffrey"``, else the residual
-    ``n - k``; the estimatr-compatible residual-df figures are always kept in
-    ``df_residual, p_value_residual, conf_low_residual, conf_high_residual``.
-    """
-    est, se = float(fit.coef[j]), float(fit.std_error[j])
-    dof = bell_mccaffrey_df(fit, j) if small_sample == "bell_mccaffrey" else float(fit.df_resid)
-    s = t_summary(est, se, dof, alpha)
-    r = t_summary(est, se, fit.df_resid, alpha)
-    return {
-        "estimate": est,
-        "std_error": se,
-        "statistic": float(s["statistic"]),
-        "df": float(dof),
-        "p_value": float(s["p_value"]),
-        "conf_low": float(s["conf_low"]),
-        "conf_high": float(s["conf_high"]),
-        "small_sample": small_sample,
-        "df_residual": float(fit.df_resid),
-        "p_value_residual": float(r["p_value"]),
-        "conf_low_residual": float(r["conf_low"]),
-        "conf_high_residual": float(r["conf_high"]),
-    }
-
-
 def t_summary(
     estimate: np.ndarray | float,
     std_error: np.ndarray | float,
     df: np.ndarray | float,
     alpha: float,
 ) -> dict[str, np.ndarray]:
-    """t statistic, two-sided p-value and ``1 - alpha`` interval; ``df = inf`` gives z."""
+    """t statistic, two-sided p-value and ``1 - alpha`` interval; ``df = inf`` gives z.
+
+    Parameters
+    ----------
+    estimate, std_error : float or array
+        Estimates and their standard errors.
+    df : float or array
+        Degrees of freedom (``inf`` or NaN for the normal reference).
+    alpha : float
+        The intervals have coverage ``1 - alpha``.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``statistic``, ``p_value``, ``conf_low``, ``conf_high`` (same shape as the input).
+
+    Notes
+    -----
+    ``t = estimate / std_error``, ``p = 2 P(T_df > |t|)``, interval
+    ``estimate +/- t_{df, 1-alpha/2} std_error``.
+
+    References
+    ----------
+    Wasserman, L. (2004). All of Statistics, ch. 10 (the Wald test). Springer.
+
+    Examples
+    --------
+    >>> s = t_summary(2.0, 1.0, np.inf, 0.05)
+    >>> round(float(s["p_value"]), 4), round(float(s["conf_low"]), 4)
+    (0.0455, 0.04)
+    """
     estimate = np.asarray(estimate, dtype=float)
     std_error = np.asarray(std_error, dtype=float)
     df = np.asarray(df, dtype=float)
@@ -288,10 +227,37 @@ def t_summary(
 def wald_test(fit: OLSFit, terms: Sequence[str]) -> dict[str, float]:
     """HC2 Wald test that the coefficients named in ``terms`` are all zero.
 
-    Returns the chi-square form (``statistic``, ``df``, ``p_value``) and the F form
-    (``f_statistic = statistic / q`` on ``(q, df_resid)`` degrees of freedom), which
-    are what ``lmtest::waldtest(vcov = vcovHC(type = "HC2"), test = "Chisq" | "F")``
-    report.
+    Parameters
+    ----------
+    fit : OLSFit
+        A fit from :func:`ols_hc2`.
+    terms : sequence of str
+        Names of the q coefficients tested.
+
+    Returns
+    -------
+    dict of str to float
+        ``statistic`` (W), ``df`` (q), ``p_value``; ``f_statistic`` (W / q), ``df_num``
+        (q), ``df_denom`` (``n - k``) and ``f_p_value``.
+
+    Notes
+    -----
+    ``W = b' V^-1 b ~ chi2(q)`` with b the tested coefficients and V their HC2
+    covariance block; ``F = W / q ~ F(q, n - k)``. These are what
+    ``lmtest::waldtest(vcov = vcovHC(type = "HC2"), test = "Chisq" | "F")`` report.
+
+    References
+    ----------
+    Zeileis, A., & Hothorn, T. (2002). Diagnostic checking in regression relationships.
+    R News, 2(3), 7-10.
+
+    Examples
+    --------
+    >>> X = np.column_stack([np.ones(6), [0, 0, 0, 1, 1, 1]])
+    >>> fit = ols_hc2(X, np.array([1.0, 2.0, 4.0, 3.0, 5.0, 9.0]), ["(Intercept)", "t"])
+    >>> w = wald_test(fit, ["t"])
+    >>> round(w["statistic"], 4), w["df"]
+    (2.8571, 1.0)
     """
     idx = [fit.index(t) for t in terms]
     b = fit.coef[idx]

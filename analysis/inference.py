@@ -1,4 +1,14 @@
-"""Multiple-comparison adjustment and randomization inference."""
+"""Multiple-comparison adjustment and randomization inference.
+
+:func:`adjust_pvalues` adjusts a family of p-values as R's ``p.adjust`` does;
+:func:`randomization_inference` gives each arm's difference in means a p-value from
+its randomization distribution under the sharp null of no effect.
+
+Examples
+--------
+>>> adjust_pvalues([0.01, 0.02, 0.5], "bonferroni").tolist()
+[0.03, 0.06, 1.0]
+"""
 
 from __future__ import annotations
 
@@ -17,17 +27,43 @@ CORRECTIONS = ("holm", "bh", "bonferroni", "none")
 def adjust_pvalues(p: Sequence[float] | np.ndarray, method: str = "holm") -> np.ndarray:
     """Adjust a family of p-values for multiple comparisons, as R's ``p.adjust``.
 
-    ``holm`` (Holm 1979, step-down, controls the family-wise error rate):
-    ``p_(i) * (m - i + 1)``, made monotone by a running maximum.
-    ``bh`` (Benjamini & Hochberg 1995, controls the false discovery rate):
-    ``p_(i) * m / i``, made monotone from the largest down by a running minimum.
-    ``bonferroni``: ``m p``. ``none``: unchanged. All capped at 1. NaNs are
-    left as NaN and do not count towards ``m`` (R's default).
+    Parameters
+    ----------
+    p : sequence of float or numpy.ndarray
+        The family's p-values (NaN allowed).
+    method : {"holm", "bh", "bonferroni", "none"}, default "holm"
+        The correction.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values, in the order given, capped at 1 (NaN where ``p`` is NaN).
+
+    Notes
+    -----
+    With ``p_(1) <= ... <= p_(m)`` the sorted p-values:
+
+    - ``holm`` (step-down, controls the family-wise error rate):
+      ``p_(i) * (m - i + 1)``, made monotone by a running maximum.
+    - ``bh`` (controls the false discovery rate): ``p_(i) * m / i``, made monotone
+      from the largest down by a running minimum.
+    - ``bonferroni``: ``m p``. ``none``: unchanged.
+
+    NaNs are left as NaN and do not count towards ``m`` (R's default).
+
+    References
+    ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure.
+    Scandinavian Journal of Statistics, 6(2), 65-70.
+    Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery rate: a
+    practical and powerful approach to multiple testing. JRSS B, 57(1), 289-300.
 
     Examples
     --------
     >>> adjust_pvalues([0.01, 0.04, 0.03], "holm").round(2).tolist()
     [0.03, 0.06, 0.06]
+    >>> adjust_pvalues([0.01, 0.04, 0.03], "bh").round(2).tolist()
+    [0.03, 0.04, 0.04]
     """
     if method not in CORRECTIONS:
         raise ValueError(f"correction: expected one of {', '.join(CORRECTIONS)}, got {method!r}")
@@ -151,23 +187,68 @@ def randomization_inference(
 ) -> pd.DataFrame:
     """Randomization-inference p-value for the difference in means of each arm vs control.
 
-    Under the sharp null of no effect for anyone, the outcomes are fixed and only
-    the assignment varies. The treatment labels of the arm and the control are
-    re-shuffled ``draws`` times (within ``blocks`` when given, keeping every
-    block's arm counts), and the statistic -- the (block-size-weighted) difference
-    in means -- is recomputed for every draw. Two-sided p-value:
-    ``(1 + #{|T*| >= |T|}) / (1 + draws)`` (Phipson & Smyth 2010), which is never
-    zero and is valid for any number of draws.
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy data, one row per participant.
+    outcome : str
+        Numeric outcome column.
+    arm : str
+        Column holding each participant's arm label.
+    control : object
+        The control arm's label.
+    blocks : str, optional
+        Column of randomization blocks; labels are re-shuffled within blocks.
+    draws : int, default 10000
+        Re-randomizations per arm.
+    seed : int, optional
+        Seed of the draws (each arm gets its own stream), for a reproducible p-value.
+    alpha : float, default 0.05
+        Kept for the common signature; there is no interval.
+    max_cells : float, optional
+        Work limit (units x draws) for outcomes with many distinct values; beyond it a
+        ValueError says so.
 
-    ``estimate`` is the observed statistic, ``std_error`` the SD of the
-    randomization distribution; ``df`` and the interval are NaN. Outcomes with few
-    distinct values use exact multivariate-hypergeometric draws of the treated
-    value counts (fast at any n); others shuffle indicator matrices in chunks, whose
-    work (units x draws) ``max_cells`` can bound.
+    Returns
+    -------
+    pandas.DataFrame
+        One row per treatment arm:
+
+        * ``outcome``, ``arm``: the outcome and the arm compared with the control
+        * ``method``: ``"randomization_inference"``
+        * ``estimate``: the observed (block-size-weighted) difference in means (outcome units)
+        * ``std_error``: SD of the randomization distribution (outcome units)
+        * ``statistic``: the observed statistic (= ``estimate``)
+        * ``df``: NaN (no reference distribution but the randomization one)
+        * ``p_value``: two-sided randomization p-value (see Notes)
+        * ``conf_low``, ``conf_high``: NaN
+        * ``n_control``, ``n_treatment``: participants of the control and the arm used
+        * ``draws``, ``seed``: the draws made and the seed given
+
+    Notes
+    -----
+    Under the sharp null of no effect for anyone, the outcomes are fixed and only the
+    assignment varies. The labels of the arm and the control are re-shuffled ``draws``
+    times (within ``blocks`` when given, keeping every block's arm counts), and the
+    statistic ``T = sum_j (n_j / N) (mean_tj - mean_cj)`` is recomputed for every draw.
+    Two-sided p-value ``(1 + #{|T*| >= |T|}) / (1 + draws)`` (Phipson & Smyth 2010),
+    never zero and valid for any number of draws. Outcomes with few distinct values use
+    exact multivariate-hypergeometric draws of the treated value counts (fast at any n);
+    others shuffle indicator matrices in chunks.
 
     References
     ----------
-    Fisher, R. A. (1935). The Design of Experiments. Gerber & Green (2012), ch. 3.
+    Fisher, R. A. (1935). The Design of Experiments. Oliver & Boyd.
+    Gerber, A. S., & Green, D. P. (2012). Field Experiments, ch. 3. Norton.
+    Phipson, B., & Smyth, G. K. (2010). Permutation p-values should never be zero.
+    Statistical Applications in Genetics and Molecular Biology, 9(1), Article 39.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"y": [1.0, 2, 3, 4, 6, 8], "arm": ["c"] * 3 + ["t"] * 3})
+    >>> r = randomization_inference(d, "y", "arm", "c", draws=2000, seed=1)
+    >>> float(r["estimate"].iloc[0]), bool(0.05 < r["p_value"].iloc[0] < 0.2)
+    (4.0, True)
     """
     if draws < 1:
         raise ValueError(f"ri_draws: expected a positive integer, got {draws!r}")

@@ -1,8 +1,9 @@
 """Wiring of the diagnostics and heterogeneity sections into ``run``.
 
-The functions themselves live in ``analysis.diagnostics`` and
-``analysis.heterogeneity``; this module only decides which data each one sees
-and turns their failures on study data into warnings.
+The functions themselves live in ``analysis.diagnostics``, ``analysis.attrition``,
+``analysis.heterogeneity``, ``analysis.interactions`` and ``analysis.value_matching``;
+this module only decides which data each one sees and turns their failures on study
+data into warnings.
 """
 
 from __future__ import annotations
@@ -105,16 +106,19 @@ def diagnostics_sections(
         counts = {a: int(np.sum(labels == a)) for a in arms}
         weights = plan.weights or dict.fromkeys(arms, 1.0)
         _call(out, "sample_ratio", warn, lambda: diag.sample_ratio(counts, weights))
-        if plan.status:
-            _call(out, "attrition", warn, lambda: diag.attrition(full, arm, plan.status))
+        attr = _module("attrition", warn)
+        if plan.status and attr is not None:
+            _call(out, "attrition", warn, lambda: attr.attrition(full, arm, plan.status))
             _call(
                 out,
                 "attrition_test",
                 warn,
-                lambda: diag.attrition_test(full, arm, plan.status, control, alpha=plan.alpha),
+                lambda: attr.attrition_test(full, arm, plan.status, control, alpha=plan.alpha),
             )
     het = _module("heterogeneity", warn)
-    if het is None:
+    interactions = _module("interactions", warn)
+    matching = _module("value_matching", warn)
+    if het is None or interactions is None or matching is None:
         return out
     for o in plan.outcomes:
         for m in plan.moderators:
@@ -137,7 +141,7 @@ def diagnostics_sections(
             )
             # One HC2 fit serves both the interaction effects and their joint test.
             model = _once(
-                lambda o=o, m=m: het.interaction_model(
+                lambda o=o, m=m: interactions.interaction_model(
                     data, o.name, arm, control, m, levels=plan.levels
                 )
             )
@@ -160,7 +164,7 @@ def diagnostics_sections(
                 out,
                 "value_match",
                 warn,
-                lambda o=o: het.value_match(
+                lambda o=o: matching.value_match(
                     data, o.name, arm, control, plan.value_match, alpha=plan.alpha
                 ),
                 o.name,

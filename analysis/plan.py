@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from analysis._data import arm_labels, check_control, require_columns
-from analysis.hc import SMALL_SAMPLE
+from analysis.small_sample import SMALL_SAMPLE
 from analysis.inference import CORRECTIONS
 from analysis.sequential import Monitoring, load_monitoring
 

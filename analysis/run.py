@@ -25,13 +25,15 @@ from analysis.collect import Collector
 from analysis.data_files import read_data
 from analysis.disclosure import protect_distributions, protect_flow, protect_sections
 from analysis.effect_size import effect_sizes, equivalence, mann_whitney
-from analysis.estimators import ancova, change_score, difference_in_means, lin, omnibus
+from analysis.estimators import difference_in_means
 from analysis.factorial import factorial_sections
-from analysis.glm import logit, ordinal_model
+from analysis.glm import logit
 from analysis.inference import adjust_pvalues, randomization_inference
 from analysis.manipulation import manipulation_sections
 from analysis.optional import diagnostics_sections
+from analysis.ordinal import ordinal_model
 from analysis.plan import Outcome, Plan, check_columns, load_plan, plan_hash
+from analysis.regression import ancova, change_score, lin, omnibus
 from analysis.reliability import scale_reliability
 from analysis.separation import SeparationError
 from analysis.sequential import sequential_section

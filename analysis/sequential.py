@@ -232,7 +232,8 @@ def _pair_estimate(
     levels: Mapping[str, tuple] | None,
 ) -> dict[str, dict[str, float]]:
     """arm -> {estimate, std_error} of the chosen estimator on the rows given."""
-    from analysis.estimators import difference_in_means, lin
+    from analysis.estimators import difference_in_means
+    from analysis.regression import lin
 
     if method == "lin":
         table = lin(d, outcome, arm, control, covariates, levels=levels)

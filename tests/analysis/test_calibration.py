@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 import analysis
-from analysis.hc import hc2_inference, ols_hc2
+from analysis.hc import ols_hc2
+from analysis.small_sample import hc2_inference
 
 ALPHA = 0.05
 

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 import analysis
-from analysis.heterogeneity import interaction_effects, interaction_model, subgroup_effects
+from analysis.heterogeneity import subgroup_effects
+from analysis.interactions import interaction_effects, interaction_model
 from analysis.plan import load_plan
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "continuous_moderators"

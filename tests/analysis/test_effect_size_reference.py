@@ -19,7 +19,6 @@ Three references per interval bound:
 
 from __future__ import annotations
 
-import doctest
 from functools import cache
 from pathlib import Path
 
@@ -142,9 +141,3 @@ def test_no_spread_gives_no_effect_size_and_no_interval():
     got = analysis.effect_sizes(data, "y", "arm", "c").iloc[0]
     assert got["ci_method"] == "none"
     assert np.isnan(got[["cohens_d", "hedges_g", "conf_low", "conf_high"]].astype(float)).all()
-
-
-def test_docstring_example_gives_the_numbers_effectsize_prints():
-    result = doctest.testmod(analysis.effect_size, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0

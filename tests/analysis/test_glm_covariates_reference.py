@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import analysis
-from analysis.glm import ordinal_model
+from analysis.ordinal import ordinal_model
 
 REF = Path(__file__).resolve().parents[1] / "reference"
 TABLE = pd.read_csv(REF / "glm_covariates" / "glm_covariates_ref.csv")

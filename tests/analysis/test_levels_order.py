@@ -19,13 +19,13 @@ import pytest
 import analysis
 from analysis._data import covariate_matrix, factor
 from analysis.diagnostics import balance, balance_joint
-from analysis.estimators import ancova, lin
-from analysis.heterogeneity import (
+from analysis.heterogeneity import subgroup_effects
+from analysis.interactions import (
     interaction_effects,
     interaction_joint_test,
     interaction_model,
-    subgroup_effects,
 )
+from analysis.regression import ancova, lin
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "heterogeneity"
 R_CALL = (

@@ -23,8 +23,9 @@ import pytest
 
 import analysis
 from analysis.guards import NumericalError, check_effects, check_information, scaled_condition
-from analysis.heterogeneity import interaction_effects, value_match
+from analysis.interactions import interaction_effects
 from analysis.separation import SeparationError, separated_constraints
+from analysis.value_matching import value_match
 
 ROOT = Path(__file__).resolve().parents[2]
 

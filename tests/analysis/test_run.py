@@ -266,7 +266,7 @@ def test_diagnostics_and_heterogeneity_sections_are_filled(results):
 
 
 def test_run_fits_each_interaction_model_once_for_effects_and_joint_test(monkeypatch):
-    import analysis.heterogeneity as het
+    import analysis.interactions as het
 
     fitted = []
     real = het.ols_hc2
@@ -284,7 +284,7 @@ def test_run_fits_each_interaction_model_once_for_effects_and_joint_test(monkeyp
 
 
 def test_failed_interaction_fit_warns_once_per_section_and_is_attempted_once(monkeypatch):
-    import analysis.heterogeneity as het
+    import analysis.interactions as het
 
     calls = []
     real = het.interaction_model

@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 
 import analysis
-from analysis.hc import bell_mccaffrey_df, ols_hc2
-from analysis.heterogeneity import interaction_effects
+from analysis.hc import ols_hc2
+from analysis.interactions import interaction_effects
+from analysis.small_sample import bell_mccaffrey_df
 
 REF = Path(__file__).resolve().parents[1] / "reference"
 SMALL = REF / "small_sample"
