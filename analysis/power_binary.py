@@ -119,11 +119,7 @@ def n_per_arm_proportions(
     h : float
         Cohen's h to detect: non-zero, negative for ``alternative="less"`` and positive
         for ``"greater"``.
-    power : float, default 0.8
-        Target power of each comparison, in (0, 1).
-    integer : bool, default True
-        Round up to whole participants (else the real-valued root).
-    alpha, arms, correction, alternative, allocation_ratio
+    alpha, power, arms, correction, alternative, allocation_ratio, integer
         As in :func:`analysis.power.n_per_arm`; every argument is checked the same way.
 
     Returns
