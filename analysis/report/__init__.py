@@ -16,6 +16,17 @@ Before the study's planned sample (``meta.interim``) the files are `interim-inde
 
 The report computes no statistics: every number shown is a value from the
 results object, rounded for display.
+
+Examples
+--------
+>>> plan = {"control": "control", "outcomes": [{"name": "y", "label": "support"}]}
+>>> effect = {"outcome": "y", "arm": "care", "method": "difference_in_means",
+...           "estimate": 0.42, "conf_low": 0.18, "conf_high": 0.66, "p_value": 0.0006}
+>>> results = {"meta": {"plan": plan}, "effects": [effect]}
+>>> campaigner_summary(results).headline
+['The care frame raised support by 0.42 points (95% CI 0.18 to 0.66). This is unlikely to be chance (p < 0.001).']
+>>> render_html(results).startswith("<!DOCTYPE html>")
+True
 """
 
 from __future__ import annotations
@@ -82,6 +93,30 @@ def write_report(
     lang : str, optional
         Language of the campaigner-facing parts (``analysis.report.i18n.LANGUAGES``);
         defaults to the plan's ``language``, else English.
+
+    Returns
+    -------
+    pathlib.Path
+        The written page: `index.html`, or `interim-index.html` before the planned sample.
+
+    Notes
+    -----
+    NaN and infinities become null in `results.json`, so the JSON is strict (as browsers
+    and R expect), and the page is rendered from that same cleaned object. An interim
+    results object has no effects, so no `effects.csv` is written for it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> results = {"meta": {"plan": {"outcomes": ["y"]}},
+    ...            "effects": [{"outcome": "y", "arm": "care", "estimate": float("nan")}]}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     index = write_report(results, folder)
+    ...     print(index.name, sorted(p.name for p in Path(folder).iterdir() if p.suffix != ".pdf"))
+    ...     print(Path(folder, "effects.csv").read_text().splitlines())
+    index.html ['effects.csv', 'index.html', 'results.json']
+    ['outcome,arm,estimate', 'y,care,']
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,16 @@
 Formatting only: the probabilities, the "1 in N" figures, the backlash size that
 matters (``delta``) and the reliability flags are all in the results
 (:mod:`analysis.backlash`, :mod:`analysis.reliability`, ``ordinal_thresholds``).
+
+Examples
+--------
+>>> from analysis.report.context import ReportContext
+>>> plan = {"control": "control", "outcomes": [{"name": "y", "label": "support"}]}
+>>> rows = [{"outcome": "y", "arm": "loyalty", "p_backlash": 0.12, "one_in": 8}]
+>>> [(heading, sentences, table)] = backlash_blocks(
+...     ReportContext({"meta": {"plan": plan}, "backlash": rows}))
+>>> heading, sentences
+('How likely is it that a frame lowered support?', ['About a 1 in 8 chance that the loyalty frame lowers support.'])
 """
 
 from __future__ import annotations
@@ -87,7 +97,32 @@ def _sentence(ctx: ReportContext, outcome: Outcome, row: Mapping[str, Any]) -> s
 
 
 def backlash_blocks(ctx: ReportContext) -> list[tuple[str, list[str], Markup]]:
-    """Per outcome: a heading, one plain sentence per frame and group, and a table."""
+    """Per outcome: a heading, one plain sentence per frame and group, and a table.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results (``backlash``) and the plan's labels, in the report's language.
+
+    Returns
+    -------
+    list of (str, list of str, Markup)
+        One block per outcome with backlash rows: heading, sentences, table.
+
+    Notes
+    -----
+    "Backlash" follows the outcome's desired direction (a rise is backlash when the
+    campaign wants a fall). Whole-sample rows come before subgroup rows; the
+    skeptical-prior column appears only when the results carry it.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> plan = {"outcomes": [{"name": "y", "label": "support", "desired": "decrease"}]}
+    >>> rows = [{"outcome": "y", "arm": "care", "p_backlash": 0.004}]
+    >>> backlash_blocks(ReportContext({"meta": {"plan": plan}, "backlash": rows}))[0][1]
+    ['Less than a 1 in 100 chance that the care frame raises support.']
+    """
     t = ctx.t
     rows = records(ctx.results, "backlash")
     blocks = []
@@ -134,7 +169,35 @@ def backlash_blocks(ctx: ReportContext) -> list[tuple[str, list[str], Markup]]:
 
 
 def depth_parts(ctx: ReportContext, labels: Mapping[str, Any]) -> list[tuple]:
-    """Appendix parts (English): backlash, scale reliability and ordinal thresholds."""
+    """Appendix parts (English): backlash, scale reliability and ordinal thresholds.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results.
+    labels : mapping
+        Display labels of column values (``{"arm": {id: label}}``) for the tables.
+
+    Returns
+    -------
+    list of tuple
+        ``(id, heading, intro, body, missing)`` per part; ``body`` is None when the
+        results lack the section (``missing`` says so). Ordinal thresholds appear only
+        when present.
+
+    Notes
+    -----
+    A scale with Cronbach's alpha or McDonald's omega below 0.6 is named in the
+    reliability intro as noisy.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> rows = [{"scale": "trust", "alpha": 0.52, "omega": 0.55, "low": True}]
+    >>> parts = depth_parts(ReportContext({"reliability": rows}), {})
+    >>> [part[0] for part in parts], "Warning: trust has alpha" in parts[1][2]
+    (['backlash', 'reliability'], True)
+    """
     results = ctx.results
     parts = []
     rows = records(results, "backlash")

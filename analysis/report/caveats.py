@@ -3,6 +3,13 @@
 Warnings from the analysis are written for analysts (in English, with column
 ids); the summary names their reason in plain words in the reader's language
 (:func:`reason`), and the analyst appendix keeps the analysis' own wording.
+
+Examples
+--------
+>>> from analysis.report.context import ReportContext
+>>> ctx = ReportContext({"meta": {"n_after_exclusions": 398, "n_input": 420}})
+>>> caveat_sentences(ctx)
+["Based on 398 participants (420 before the plan's exclusions)."]
 """
 
 from __future__ import annotations
@@ -23,7 +30,34 @@ def _rate(record: Mapping[str, Any]) -> Any:
 
 
 def reason(ctx: ReportContext, warning: Mapping[str, Any]) -> str:
-    """Why an estimate is missing, in plain words (the appendix lists the technical message)."""
+    """Why an estimate is missing, in plain words (the appendix lists the technical message).
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results; its translator gives the reader's language.
+    warning : mapping
+        One ``warnings`` record (``code``, ``message``, optional ``arm``).
+
+    Returns
+    -------
+    str
+        A phrase that fits after "no estimate (...)".
+
+    Notes
+    -----
+    The warning's ``code`` decides; older results without codes are read by their
+    message ("no variance", "separation"). Anything else points to the appendix.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> ctx = ReportContext({})
+    >>> reason(ctx, {"code": "too_small_arm", "message": "arm care has 1 participant"})
+    'too few participants answered in one of the groups'
+    >>> reason(ctx, {"message": "outcome y has no variance in arm care"})
+    'every participant in a group gave the same answer'
+    """
     t = ctx.t
     code = warning.get("code")
     message = str(warning.get("message") or "")
@@ -41,7 +75,35 @@ def reason(ctx: ReportContext, warning: Mapping[str, Any]) -> str:
 
 
 def caveat_sentences(ctx: ReportContext) -> list[str]:
-    """Sample size, drop-out, balance and sample-ratio caveats, from the results' own tests."""
+    """Sample size, drop-out, balance and sample-ratio caveats, from the results' own tests.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results and the plan's settings (``alpha``, the lock).
+
+    Returns
+    -------
+    list of str
+        In order: the sample (and the exclusions' toll), the smallest group, high drop-out,
+        differential drop-out, imbalance, a sample-ratio mismatch, and data problems.
+
+    Notes
+    -----
+    A test speaks when its p-value is below the plan's alpha; drop-out is called high
+    above ``ATTRITION_HIGH`` (20%). Warnings about the analysis machinery
+    (``ANALYST_ONLY``) stay in the appendix.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> ctx = ReportContext({"attrition": [{"arm": "care", "attrition_rate": 0.25}],
+    ...                      "sample_ratio": [{"p_value": 0.001}]})
+    >>> for sentence in caveat_sentences(ctx):
+    ...     print(sentence)
+    High drop-out: 25% of participants assigned to care did not finish.
+    The number of participants per frame differs from the planned split more than chance allows (p = 0.001): check the assignment and drop-outs.
+    """
     t = ctx.t
     caveats: list[str] = []
     meta = ctx.meta

@@ -1,56 +1,44 @@
-"""Matplotlib figures rendered to inline, accessible SVG.
+"""The report's matplotlib charts: forest plots, answer shares and participant flow.
 
-Every value drawn here is taken as given from the results object; the plots
-only place numbers on axes. Each function returns an SVG string ready to be
-inlined in HTML: no XML prologue, `role="img"`, a `<title>` and an
-`aria-label`, ids prefixed so several figures can share one document, and no
-fixed size (CSS scales it), so a phone shows the whole figure.
+Every value drawn here is taken as given from the results object; the charts only
+place numbers on axes. Each chart function returns an inline SVG string
+(:func:`analysis.report.chart_style.figure_to_svg`); :class:`Figure` pairs one with the
+caption the page shows under it.
+
+Examples
+--------
+>>> rows = [IntervalRow("care", 0.12, -0.27, 0.51),
+...         IntervalRow("loyalty", None, None, None, "exploratory", "not estimated")]
+>>> svg = interval_plot(rows, title="Effect on support", xlabel="Change vs control",
+...                     description="Estimates with 95% intervals.")
+>>> svg[:100]
+'<svg role="img" aria-label="Effect on support. Estimates with 95% intervals." class="figure" focusab'
+>>> "not estimated" in svg
+True
 """
 
 from __future__ import annotations
 
-import io
-import itertools
-import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
-from typing import Any
 
 import matplotlib
 from markupsafe import Markup
 from matplotlib.figure import Figure as MplFigure
-from matplotlib.ticker import FuncFormatter
 
-# Colours chosen for contrast on white (all >= 4.5:1) and for colour-blind
-# readers; styles never rely on colour alone (marker shape and line style too).
-INK = "#1a1a1a"
-CONFIRMATORY = "#0b4f8a"
-EXPLORATORY = "#8a3b00"
-MUTED = "#555555"
-# Interval colours say which way a change goes relative to what the campaign wants:
-# towards it, against it, or not distinguishable from no change. Family (confirmatory or
-# exploratory) is marker shape and line style, so neither reading relies on colour alone.
-TONES = {"good": "#0b4f8a", "bad": "#a11d21", "neutral": MUTED}
+from analysis.report.chart_style import (
+    CHAR_IN,
+    CONFIRMATORY,
+    MUTED,
+    RC,
+    TONES,
+    WIDTH_IN,
+    figure_to_svg,
+    locale_ticks,
+)
 
-_RC = {
-    "svg.fonttype": "none",  # real <text>: selectable, scalable, no embedded glyph paths
-    "svg.hashsalt": "framelab",  # deterministic ids, so two runs give identical files
-    # Labels are campaigners' text ("$5 or $10", "50% more"), never TeX: without this,
-    # matplotlib reads $...$ as mathtext, mangles the label or fails the whole report.
-    "text.parse_math": False,
-    "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial", "Helvetica"],
-    "font.size": 10,
-    "axes.edgecolor": MUTED,
-    "axes.labelcolor": INK,
-    "xtick.color": INK,
-    "ytick.color": INK,
-    "text.color": INK,
-}
-
-_counter = itertools.count(1)
+__all__ = ["Figure", "IntervalRow", "distribution_plot", "flow_plot", "interval_plot"]
 
 
 @dataclass(frozen=True)
@@ -74,46 +62,6 @@ class IntervalRow:
     tone: str = "neutral"  # good | bad | neutral: the change against the desired direction
 
 
-def figure_to_svg(fig: MplFigure, title: str, description: str) -> str:
-    """Serialise a figure to an inline SVG string with an accessible name."""
-    buf = io.StringIO()
-    with matplotlib.rc_context(_RC):
-        # constrained layout already fits labels; "tight" bbox would render twice
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    return _make_inline(buf.getvalue(), title, description)
-
-
-def _make_inline(svg: str, title: str, description: str) -> str:
-    svg = svg[svg.index("<svg") :]
-    # matplotlib's RDF metadata and its global `*{...}` style rule would leak into
-    # the page; the same rule lives, scoped, in report.css.
-    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
-    svg = re.sub(r"<style[^>]*>.*?</style>\s*", "", svg, flags=re.S)
-    svg = re.sub(r'\sxmlns:(?:dc|cc|rdf)="[^"]*"', "", svg)
-    prefix = f"f{next(_counter)}-"
-    # ids from separate figures can collide (same clip path, same marker), which
-    # breaks references and fails accessibility checks on duplicate ids.
-    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
-    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
-    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
-    svg = re.sub(r'<svg([^>]*?)\swidth="[^"]*"', r"<svg\1", svg, count=1)
-    svg = re.sub(r'<svg([^>]*?)\sheight="[^"]*"', r"<svg\1", svg, count=1)
-    label = escape(f"{title}. {description}", quote=True)
-    svg = svg.replace(
-        "<svg",
-        # matplotlib placed every text for left-to-right anchoring: in a right-to-left page
-        # an inherited `direction: rtl` would run each text the other way out of its place
-        f'<svg role="img" aria-label="{label}" class="figure" focusable="false" direction="ltr"',
-        1,
-    )
-    head_end = svg.index(">") + 1
-    return svg[:head_end] + f"<title>{escape(title)}</title>" + svg[head_end:]
-
-
-CHAR_IN = 0.075  # average width of a 10 pt sans-serif character, in inches
-WIDTH_IN = 7.0
-
-
 def _title(fig: MplFigure, title: str, height: float) -> float:
     """Put a (wrapped) title at the top left; return the inches it takes."""
     lines = textwrap.wrap(title, 72) or [""]
@@ -122,15 +70,6 @@ def _title(fig: MplFigure, title: str, height: float) -> float:
 
 
 XLABEL_CHARS = 80  # an axis label longer than this wraps onto another line
-
-
-def _locale_ticks(axis: Any, decimal: str) -> None:
-    """Tick numbers with the report language's decimal sign and a true minus sign."""
-
-    def label(value: float, position: int | None) -> str:
-        return f"{value:g}".replace("-", "\u2212").replace(".", decimal)
-
-    axis.set_major_formatter(FuncFormatter(label))
 
 
 def _legend_label(
@@ -163,11 +102,44 @@ def interval_plot(
 ) -> str:
     """Forest plot: one row per estimate with its interval and a zero line.
 
+    Parameters
+    ----------
+    rows : sequence of IntervalRow
+        The estimates, top to bottom, already in display units.
+    title : str
+        Shown at the top left (wrapped at 72 characters) and as the SVG's title.
+    xlabel : str
+        The axis label, wrapped to the axes' width.
+    description : str
+        The figure in words, for the accessible name.
+    families : mapping, optional
+        Display names of ``confirmatory`` and ``exploratory`` for the legend.
+    tones : mapping, optional
+        Display names of the tones ``good``, ``bad`` and ``neutral`` for the legend.
+    decimal : str, default "."
+        The decimal sign of the report's language, for the tick labels.
+
+    Returns
+    -------
+    str
+        The chart as inline SVG (:func:`~analysis.report.chart_style.figure_to_svg`).
+
+    Notes
+    -----
     Confirmatory rows are filled circles on solid lines, exploratory rows open
     squares on dashed lines; colour is the row's tone (towards the desired
-    direction, against it, or indistinguishable from none). The legend spells
-    both out with the names given in ``families`` and ``tones`` (the report's
-    language). Rows without an estimate show their `note` instead of a point.
+    direction, against it, or indistinguishable from none), so neither reading
+    relies on colour alone. Rows without an estimate show their `note` instead of a
+    point. Margins come from the label lengths rather than a tight bounding box,
+    which would draw every figure twice.
+
+    Examples
+    --------
+    >>> rows = [IntervalRow("fairness", 0.42, 0.18, 0.66, tone="good")]
+    >>> svg = interval_plot(rows, title="Effect on support", xlabel="Change",
+    ...                     description="One frame.", tones={"good": "towards the change"})
+    >>> "<title>Effect on support</title>" in svg, "confirmatory: towards the change" in svg
+    (True, True)
     """
     families = families or {"confirmatory": "confirmatory", "exploratory": "exploratory"}
     entries = {(r.family, r.tone) for r in rows if r.estimate is not None}
@@ -178,7 +150,7 @@ def interval_plot(
     # the axis label is centred under the axes: wrap it to the axes' own width
     axes_chars = int((WIDTH_IN * (1 - left) - 0.35) / CHAR_IN)
     xlabel_lines = textwrap.wrap(xlabel, min(XLABEL_CHARS, axes_chars)) or [""]
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(RC):
         legend_in = 0.15 + 0.2 * -(-len(entries) // columns) if entries else 0.1
         title_lines = len(textwrap.wrap(title, 72)) or 1
         axis_in = 0.55 + 0.17 * len(xlabel_lines)
@@ -223,7 +195,7 @@ def interval_plot(
         ax.set_yticks(ys, [r.label for r in rows])
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.set_xlabel("\n".join(xlabel_lines))
-        _locale_ticks(ax.xaxis, decimal)
+        locale_ticks(ax.xaxis, decimal)
         ax.spines[["top", "right"]].set_visible(False)
         if seen:
             fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.02), ncol=columns,
@@ -239,8 +211,39 @@ def distribution_plot(
     description: str,
     ylabel: str = "% of the arm",
 ) -> str:
-    """Small multiples: for each arm (label, values, shares) a bar chart of shares."""
-    with matplotlib.rc_context(_RC):
+    """Small multiples: for each arm (label, values, shares) a bar chart of shares.
+
+    Parameters
+    ----------
+    panels : sequence of (str, sequence of str, sequence of float)
+        Per arm, top to bottom: its label, the answers (or bins) and each one's share (0-1).
+    title : str
+        Shown at the top left and as the SVG's title.
+    xlabel : str
+        The label under the shared answer axis.
+    description : str
+        The figure in words, for the accessible name.
+    ylabel : str, default "% of the arm"
+        The unit beside each panel's arm label.
+
+    Returns
+    -------
+    str
+        The chart as inline SVG.
+
+    Notes
+    -----
+    Bars are the shares times 100 on a common scale (the largest share plus 15%); at
+    most about 12 answer labels are shown, so histogram bins stay legible on a phone.
+
+    Examples
+    --------
+    >>> panels = [("control", ["no", "yes"], [0.6, 0.4]), ("care", ["no", "yes"], [0.5, 0.5])]
+    >>> svg = distribution_plot(panels, title="Answers", xlabel="joined", description="Shares.")
+    >>> svg[:45], "<title>Answers</title>" in svg
+    ('<svg role="img" aria-label="Answers. Shares."', True)
+    """
+    with matplotlib.rc_context(RC):
         n = max(len(panels), 1)
         title_lines = len(textwrap.wrap(title, 72)) or 1
         height = 1.05 * n + 0.8 + 0.2 + 0.22 * title_lines
@@ -280,8 +283,40 @@ def flow_plot(
     description: str,
     number: Callable[[int], str] = "{:,}".format,
 ) -> str:
-    """CONSORT-style diagram: shared stages on top, then one column per arm."""
-    with matplotlib.rc_context(_RC):
+    """CONSORT-style diagram: shared stages on top, then one column per arm.
+
+    Parameters
+    ----------
+    overall : sequence of (str, int)
+        The stages every participant passes (label, count), top to bottom.
+    per_arm : sequence of (str, sequence of (str, int))
+        Per arm, its label and its stages with counts.
+    title : str
+        Shown at the top left and as the SVG's title.
+    description : str
+        The flow in words, for the accessible name.
+    number : callable, default ``"{:,}".format``
+        Formats a count in the report's language.
+
+    Returns
+    -------
+    str
+        The diagram as inline SVG.
+
+    Notes
+    -----
+    The figure widens with the number of arms (1.7 inches each, at least the usual
+    width) so that every column keeps its boxes readable.
+
+    Examples
+    --------
+    >>> svg = flow_plot([("started", 1200), ("assigned", 1100)],
+    ...                 [("control", [("completed", 520)]), ("care", [("completed", 498)])],
+    ...                 title="Participant flow", description="Counts.")
+    >>> "started: 1,200" in svg, "completed" in svg
+    (True, True)
+    """
+    with matplotlib.rc_context(RC):
         cols = max(len(per_arm), 1)
         depth = max((len(stages) for _, stages in per_arm), default=0)
         rows = len(overall) + 1 + depth

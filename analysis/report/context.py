@@ -3,7 +3,21 @@
 Nothing here computes a statistic: it looks values up (plan settings, effect
 records) and turns them into display strings. Binary outcomes are shown in
 percentage points, which is the displayed value times 100 — a change of unit,
-not a new estimate.
+not a new estimate. :class:`ReportContext` holds the results with the plan's labels
+in the report's language; :class:`Outcome` is one outcome as the report shows it.
+
+Examples
+--------
+>>> plan = {"control": "control", "language": "fr",
+...         "arm_labels": {"care": {"en": "Care", "fr": "Soin"}},
+...         "outcomes": [{"name": "y", "type": "binary",
+...                       "label": {"en": "sign-ups", "fr": "inscriptions"}}]}
+>>> ctx = ReportContext({"meta": {"plan": plan}})
+>>> ctx.lang, ctx.frame_name("care"), ctx.outcomes[0].amount(0.216)
+('fr', 'le cadre Soin', '21,6 points de pourcentage')
+>>> english = ctx.with_language("en")
+>>> english.frame_name("care"), english.outcomes[0].amount(0.216), english.confidence
+('the Care frame', '21.6 percentage points', '95%')
 """
 
 from __future__ import annotations

@@ -10,6 +10,14 @@
 - `design_parts`: appendix tables of the checks and of the factorial contrasts.
 
 Every number is a value from the results, rounded for display.
+
+Examples
+--------
+>>> from analysis.report.context import ReportContext
+>>> checks = [{"kind": "frame", "comparison": "control", "check": "about", "arm": "care",
+...            "target": "care", "share": 0.62, "share_comparison": 0.31, "recognised": False}]
+>>> manipulation_sentences(ReportContext({"manipulation_checks": checks}))
+['The care frame was not recognised as being about “care” more often than the control text: 62% vs 31%. ...']
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from babel.numbers import get_decimal_symbol
 from markupsafe import Markup
 from matplotlib.figure import Figure as MplFigure
 
-from analysis.report import charts
+from analysis.report import chart_style
 from analysis.report.charts import Figure
 from analysis.report.context import ReportContext
 from analysis.report.tables import columns_of, table_html
@@ -46,7 +54,33 @@ def _target(ctx: ReportContext, check: str, arm: Any, fallback: Any) -> str:
 
 
 def manipulation_sentences(ctx: ReportContext) -> list[str]:
-    """One sentence per frame (vs the control) and per factor level (vs the other levels)."""
+    """One sentence per frame (vs the control) and per factor level (vs the other levels).
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results (``manipulation_checks``) and the plan's check targets.
+
+    Returns
+    -------
+    list of str
+        In results order; records without both shares are skipped.
+
+    Notes
+    -----
+    "Recognised" is the analysis' verdict (``recognised``), not re-judged here. A check
+    of a factor (``factor_targets`` in the plan) is read per level, so its per-frame
+    rows are left out.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> checks = [{"kind": "frame", "comparison": "control", "check": "about", "arm": "care",
+    ...            "target": "care", "share": 0.62, "share_comparison": 0.31,
+    ...            "conf_low": 0.2, "conf_high": 0.42, "recognised": True}]
+    >>> manipulation_sentences(ReportContext({"manipulation_checks": checks}))
+    ['The care frame was recognised as being about “care” more often than the control text: 62% vs 31% (95% CI 20.0 to 42.0 percentage points).']
+    """
     t = ctx.t
     out = []
     # a check of a factor (who spoke?) is read per level, not per cell
@@ -106,7 +140,36 @@ def manipulation_sentences(ctx: ReportContext) -> list[str]:
 
 
 def interaction_figures(ctx: ReportContext) -> list[Figure]:
-    """Cell means by the first factor, one line per level of the second (two-factor designs)."""
+    """Cell means by the first factor, one line per level of the second (two-factor designs).
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results (``factorial_cells``) and the plan's ``factors``.
+
+    Returns
+    -------
+    list of Figure
+        One per outcome with cell means; empty unless the plan has exactly two factors.
+
+    Notes
+    -----
+    Lines are offset a little sideways so their intervals do not overlap; parallel
+    lines mean the factors do not interact. The control's mean is a dotted line.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> plan = {"factors": {"factor_tone": ["warm", "cold"], "factor_source": ["nurse", "mayor"]},
+    ...         "outcomes": [{"name": "y", "label": "support"}]}
+    >>> cells = [{"outcome": "y", "factor_tone": a, "factor_source": b, "mean": m,
+    ...           "conf_low": m - 0.3, "conf_high": m + 0.3}
+    ...          for a, b, m in [("warm", "nurse", 4.1), ("cold", "nurse", 3.8),
+    ...                          ("warm", "mayor", 4.4), ("cold", "mayor", 3.9)]]
+    >>> [figure] = interaction_figures(ReportContext({"meta": {"plan": plan}, "factorial_cells": cells}))
+    >>> figure.caption
+    'Means with 95% intervals; parallel lines mean the factors do not interact.'
+    """
     cells = records(ctx.results, "factorial_cells")
     factors = list((ctx.plan.get("factors") or {}).items())
     if len(factors) != 2 or not cells:
@@ -125,8 +188,8 @@ def interaction_figures(ctx: ReportContext) -> list[Figure]:
             "Means with {level} intervals; parallel lines mean the factors do not interact.",
             level=ctx.confidence,
         )
-        with matplotlib.rc_context(charts._RC):
-            fig = MplFigure(figsize=(charts.WIDTH_IN * 0.7, 3.2), layout="constrained")
+        with matplotlib.rc_context(chart_style.RC):
+            fig = MplFigure(figsize=(chart_style.WIDTH_IN * 0.7, 3.2), layout="constrained")
             ax = fig.subplots()
             xs = list(range(len(first_levels)))
             for j, level in enumerate(second_levels):
@@ -143,12 +206,12 @@ def interaction_figures(ctx: ReportContext) -> list[Figure]:
                     yerr=[low, high],
                     marker=MARKERS[j % len(MARKERS)],
                     linestyle=LINESTYLES[j % len(LINESTYLES)],
-                    color=charts.CONFIRMATORY if j == 0 else charts.EXPLORATORY,
+                    color=chart_style.CONFIRMATORY if j == 0 else chart_style.EXPLORATORY,
                     capsize=3,
                     label=f"{second.removeprefix('factor_')}: {level}",
                 )
             if control is not None and is_number(control.get("mean")):
-                ax.axhline(control["mean"], color=charts.MUTED, linestyle=":", linewidth=1)
+                ax.axhline(control["mean"], color=chart_style.MUTED, linestyle=":", linewidth=1)
                 ax.text(
                     -0.35,
                     control["mean"],
@@ -156,15 +219,15 @@ def interaction_figures(ctx: ReportContext) -> list[Figure]:
                     va="bottom",
                     ha="left",
                     fontsize=8,
-                    color=charts.MUTED,
+                    color=chart_style.MUTED,
                 )
             ax.set_xticks(xs, [str(a) for a in first_levels])
             ax.set_xlim(-0.4, xs[-1] + 0.4)
             ax.set_xlabel(first.removeprefix("factor_"))
             fig.suptitle("\n".join(textwrap.wrap(title, 58)), x=0.02, ha="left", fontsize=11)
-            charts._locale_ticks(ax.yaxis, get_decimal_symbol(t.locale))
+            chart_style.locale_ticks(ax.yaxis, get_decimal_symbol(t.locale))
             ax.legend(frameon=False, fontsize=8)
-        svg = charts.figure_to_svg(fig, title, description)
+        svg = chart_style.figure_to_svg(fig, title, description)
         figures.append(Figure(Markup(svg), description))
     return figures
 
@@ -198,7 +261,33 @@ PART_INTROS = {
 def design_parts(
     ctx: ReportContext, labels: Mapping[str, Mapping[Any, str]]
 ) -> list[tuple[str, str, str, Markup | None]]:
-    """(id, heading, intro, body) of the appendix tables present in the results."""
+    """(id, heading, intro, body) of the appendix tables present in the results.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results.
+    labels : mapping
+        Display labels of column values (``{"arm": {id: label}}``) for the tables.
+
+    Returns
+    -------
+    list of tuple
+        ``(id, heading, intro, body)`` for each of ``PART_INTROS`` the results hold, in
+        that order; absent sections are left out (the appendix need not say so).
+
+    Notes
+    -----
+    The intros name the estimators (HC2 standard errors, Welch or Bell-McCaffrey degrees
+    of freedom) so an analyst can reproduce each table.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> rows = [{"check": "about", "arm": "care", "share": 0.62}]
+    >>> [part[:2] for part in design_parts(ReportContext({"manipulation_checks": rows}), {})]
+    [('manipulation_checks', 'Manipulation checks')]
+    """
     parts = []
     for key, (heading, intro) in PART_INTROS.items():
         rows = records(ctx.results, key)

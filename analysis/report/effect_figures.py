@@ -1,4 +1,20 @@
-"""Turn result records into the report's figures (values are placed, never computed)."""
+"""The report's figures of effects: per outcome, standardized, by subgroup and by value match.
+
+Each function reads the result records through a :class:`ReportContext` and returns
+:class:`~analysis.report.charts.Figure` objects (an inline SVG and its caption, in the
+report's language). Values are placed, never computed: an outcome's estimates are only
+rescaled to its display unit (percentage points for yes/no outcomes).
+
+Examples
+--------
+>>> from analysis.report.context import ReportContext
+>>> plan = {"control": "control", "outcomes": [{"name": "y", "label": "support"}]}
+>>> effect = {"outcome": "y", "arm": "care", "method": "difference_in_means",
+...           "estimate": 0.42, "conf_low": 0.18, "conf_high": 0.66, "family": "confirmatory"}
+>>> [figure] = forest_figures(ReportContext({"meta": {"plan": plan}, "effects": [effect]}))
+>>> figure.caption
+'Effect of each frame on support (main test (not pre-registered)). Each point is ...'
+"""
 
 from __future__ import annotations
 
@@ -49,7 +65,34 @@ def _axis_label(ctx: ReportContext, outcome: Outcome, with_interval: bool = True
 
 
 def forest_figures(ctx: ReportContext) -> list[Figure]:
-    """One forest plot per outcome, in the outcome's own units, for the primary method."""
+    """One forest plot per outcome, in the outcome's own units, for the primary method.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results, the plan's labels and the report's language.
+
+    Returns
+    -------
+    list of Figure
+        One per outcome with effects of the primary method, in the plan's outcome order.
+
+    Notes
+    -----
+    A frame without an estimate gets a row with the reason (its first warning) instead
+    of a point; a row's colour says whether its interval lies wholly in the desired
+    direction, against it, or spans zero.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> plan = {"control": "control", "outcomes": [{"name": "y", "label": "support"}]}
+    >>> effects = [{"outcome": "y", "arm": "care", "method": "difference_in_means",
+    ...             "estimate": None}]
+    >>> [figure] = forest_figures(ReportContext({"meta": {"plan": plan}, "effects": effects}))
+    >>> "not estimated" in figure.svg
+    True
+    """
     t = ctx.t
     figures = []
     for outcome in ctx.outcomes:
@@ -123,8 +166,30 @@ def _effect_row(ctx: ReportContext, outcome: Outcome, effect: dict) -> charts.In
 def standardized_figure(ctx: ReportContext) -> Figure | None:
     """All outcomes on one axis via Hedges' g, confirmatory and exploratory side by side.
 
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results (``effect_sizes``) and the plan's labels.
+
+    Returns
+    -------
+    Figure or None
+        None when the results hold no effect sizes.
+
+    Notes
+    -----
     Hedges' g keeps the sign of the raw difference, so an outcome the campaign wants
     lower is flipped here (and its label says so): right is always the desired side.
+    Cohen's d stands in when a record has no g.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> sizes = [{"outcome": "y", "arm": "care", "hedges_g": 0.3, "conf_low": 0.1, "conf_high": 0.5}]
+    >>> standardized_figure(ReportContext({"effect_sizes": sizes})).caption
+    "Standardized effects (Hedges' g) on every outcome. Filled circles with solid lines: ..."
+    >>> standardized_figure(ReportContext({})) is None
+    True
     """
     t = ctx.t
     sizes = [s for s in records(ctx.results, "effect_sizes") if s.get("arm") != ctx.control]
@@ -182,7 +247,35 @@ def standardized_figure(ctx: ReportContext) -> Figure | None:
 
 
 def subgroup_figures(ctx: ReportContext) -> list[Figure]:
-    """Per primary outcome and moderator: the effect of each frame within each subgroup."""
+    """Per primary outcome and moderator: the effect of each frame within each subgroup.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results (``subgroups``) and the plan's labels of moderators and levels.
+
+    Returns
+    -------
+    list of Figure
+        One per primary outcome and moderator, all exploratory.
+
+    Notes
+    -----
+    Cells suppressed to protect participants (too few people) are labelled as such
+    rather than drawn.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> plan = {"control": "control", "outcomes": [{"name": "y", "label": "support"}]}
+    >>> cells = [{"outcome": "y", "arm": "care", "moderator": "age", "level": "young",
+    ...           "estimate": 0.5, "conf_low": 0.1, "conf_high": 0.9},
+    ...          {"outcome": "y", "arm": "care", "moderator": "age", "level": "old",
+    ...           "suppressed": True}]
+    >>> [figure] = subgroup_figures(ReportContext({"meta": {"plan": plan}, "subgroups": cells}))
+    >>> figure.caption, "suppressed: too few people" in figure.svg
+    ('Effect on support within age subgroups (exploratory).', True)
+    """
     t = ctx.t
     figures = []
     cells = records(ctx.results, "subgroups")
@@ -233,7 +326,30 @@ def subgroup_figures(ctx: ReportContext) -> list[Figure]:
 
 
 def value_match_figure(ctx: ReportContext) -> Figure | None:
-    """The frame × own-value interaction per arm (and pooled), as a forest plot."""
+    """The frame × own-value interaction per arm (and pooled), as a forest plot.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results (``value_match``) and the plan's labels.
+
+    Returns
+    -------
+    Figure or None
+        None when the results hold no value-match rows.
+
+    Notes
+    -----
+    Each row is the extra effect per point of the participant's score on the frame's own
+    value (moral reframing; Feinberg & Willer 2015), exploratory.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> rows = [{"outcome": "y", "arm": None, "estimate": 0.3, "conf_low": 0.1, "conf_high": 0.5}]
+    >>> value_match_figure(ReportContext({"value_match": rows})).caption
+    'Value match: does a frame persuade more those who hold its value? (exploratory; ...'
+    """
     t = ctx.t
     rows = []
     for r in records(ctx.results, "value_match"):

@@ -11,6 +11,16 @@ the locale's decimal sign; a message missing from a catalog falls back to Englis
 (``tests/report/test_i18n.py`` makes sure none is missing).
 
 The analyst appendix stays in English.
+
+Examples
+--------
+>>> t = translator("es")
+>>> t.number(-0.425, 2), t.p_value(0.012), t.join(["a", "b", "c"])
+('−0,42', 'p = 0,012', 'a, b y c')
+>>> t.quantity("{value} point", "{value} points", 1.0, 1)
+'1,0 punto'
+>>> translator("ar").direction
+'rtl'
 """
 
 from __future__ import annotations
@@ -37,7 +47,34 @@ MINUS = "\u2212"
 
 @cache
 def catalog(lang: str) -> dict[str, Any]:
-    """The translations of one language (empty for English, the source language)."""
+    """The translations of one language (empty for English, the source language).
+
+    Parameters
+    ----------
+    lang : str
+        A language code of :data:`LANGUAGES`.
+
+    Returns
+    -------
+    dict
+        msgid -> translation; a plural message maps to an object keyed by CLDR plural
+        category.
+
+    Raises
+    ------
+    ValueError
+        When the language has no catalog.
+
+    Notes
+    -----
+    Read once per process (``functools.cache``) from ``locales/<lang>.json`` beside this
+    module.
+
+    Examples
+    --------
+    >>> catalog("en"), catalog("fr")["The answer"]
+    ({}, "L'essentiel")
+    """
     if lang == "en":
         return {}
     path = resources.files("analysis.report").joinpath("locales", f"{lang}.json")
@@ -146,6 +183,27 @@ def _finite(value: Any) -> bool:
 
 @lru_cache(maxsize=16)
 def translator(lang: str = "en") -> Translator:
+    """The (cached) :class:`Translator` of one language.
+
+    Parameters
+    ----------
+    lang : str, default "en"
+        A language code of :data:`LANGUAGES`.
+
+    Returns
+    -------
+    Translator
+        The same object for the same language within a process.
+
+    Notes
+    -----
+    Translators hold no state beyond their catalog and locale, so sharing one is safe.
+
+    Examples
+    --------
+    >>> translator("fr") is translator("fr"), translator("fr")("The answer")
+    (True, "L'essentiel")
+    """
     return Translator(lang)
 
 
@@ -175,7 +233,7 @@ def when(stamp: Any, t: Translator | None = None) -> str | None:
     >>> when("2026-11-25T20:21:00+00:00")
     'November 25, 2026, 20:21 UTC'
     >>> when("2026-11-25T21:21:00+01:00", translator("fr"))
-    '25 novembre 2026, 20:21 UTC'
+    '25 novembre 2026 à 20:21 UTC'
     >>> when(None) is None
     True
     """

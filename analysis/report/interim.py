@@ -71,7 +71,34 @@ def _row(record: Mapping[str, Any], t: Translator) -> Markup:
 
 
 def sequential_table(records: Sequence[Mapping[str, Any]], t: Translator | None = None) -> Markup:
-    """The sequential section now: one row per frame and primary outcome."""
+    """The sequential section now: one row per frame and primary outcome.
+
+    Parameters
+    ----------
+    records : sequence of mapping
+        The ``sequential`` records (labels already in the reader's language).
+    t : Translator, optional
+        The reader's language; English by default.
+
+    Returns
+    -------
+    markupsafe.Markup
+        A captioned ``table.sequential``: frame, outcome, n, estimate, anytime-valid
+        interval, anytime p (alone and over all frames) and the decision.
+
+    Notes
+    -----
+    Missing values show as a dash; the decision cell keeps the code in
+    ``data-decision`` beside its words.
+
+    Examples
+    --------
+    >>> html = sequential_table([{"arm": "care", "outcome": "support", "n": 40, "estimate": 0.1,
+    ...                           "cs_low": -0.5, "cs_high": 0.7, "anytime_p": 0.4,
+    ...                           "decision": "continue"}])
+    >>> html[html.index("<tbody>"):]
+    Markup('<tbody><tr><th scope="row">care</th><td>support</td><td>40</td><td>0.10</td><td>−0.50 to 0.70</td><td>0.400</td><td>–</td><td data-decision="continue">keep collecting</td></tr></tbody></table>')
+    """
     t = english_if_none(t)
     head = Markup(
         '<table class="sequential"><caption>{}</caption><thead><tr>'
@@ -112,8 +139,32 @@ def render_interim_html(
     """The interim report: headed INTERIM, the sequential section first and nothing else
     inferential (participant counts and answer summaries follow it).
 
-    ``lang`` (default: the plan's ``language``, else English) is the language of every
-    campaigner-facing word, as in the final report.
+    Parameters
+    ----------
+    results : mapping
+        An interim results object (``meta.interim``) with its ``sequential`` section.
+    title : str, optional
+        The page title; default one naming the study.
+    lang : str, optional
+        The language of every campaigner-facing word; default the plan's ``language``,
+        else English, as in the final report.
+
+    Returns
+    -------
+    str
+        The self-contained HTML page (inline CSS, no script).
+
+    Notes
+    -----
+    Fixed-sample p-values and intervals never appear here: they are valid only at the
+    planned sample. Frame and outcome labels are taken from the plan in the reader's
+    language when it has them (the analysis wrote them in the plan's own language).
+
+    Examples
+    --------
+    >>> html = render_interim_html({"meta": {"interim": True}, "sequential": []}, lang="fr")
+    >>> html.splitlines()[1]
+    '<html lang="fr" dir="ltr">'
     """
     ctx = ReportContext(results, lang)
     t = ctx.t

@@ -28,18 +28,23 @@ __all__ = ["decision_sentence", "decision_word", "interim_banner", "overall_sent
 
 STOPS = ("efficacy", "harm", "futility")
 
+# The small formatters below are shared with sequence_plot and interim (not in __all__).
+
 
 def english_if_none(t: Translator | None) -> Translator:
+    """The given translator, else the English one."""
     return t or translator("en")
 
 
 def number_or_dash(value: Any, t: Translator, digits: int = 2) -> str:
+    """A number in the reader's notation, or '–' when there is none."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     return t.number(value, digits)
 
 
 def p_or_dash(value: Any, t: Translator) -> str:
+    """An anytime p-value to 3 decimals ('< 0.001' below that), or '–'."""
     if value is None:
         return "–"
     if value < 0.001:
@@ -59,6 +64,7 @@ def _family_level(record: Mapping[str, Any], t: Translator) -> str:
 
 
 def arm_and_outcome(record: Mapping[str, Any]) -> tuple[str, str]:
+    """The record's frame and outcome by their labels, else by their ids."""
     return (
         str(record.get("arm_label") or record.get("arm")),
         str(record.get("outcome_label") or record.get("outcome")),
@@ -66,7 +72,28 @@ def arm_and_outcome(record: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def interim_banner(t: Translator | None = None) -> str:
-    """The line at the top of every interim page, in the reader's language."""
+    """The line at the top of every interim page, in the reader's language.
+
+    Parameters
+    ----------
+    t : Translator, optional
+        The reader's language; English by default.
+
+    Returns
+    -------
+    str
+        The banner's text (the page styles it).
+
+    Notes
+    -----
+    Every interim file and page says INTERIM (DECISIONS rule 3): before the planned
+    sample only anytime-valid intervals may be read.
+
+    Examples
+    --------
+    >>> interim_banner()
+    'INTERIM — the study has not reached its planned sample; only anytime-valid intervals are shown'
+    """
     t = english_if_none(t)
     return t(
         "INTERIM — the study has not reached its planned sample; only anytime-valid "
@@ -75,7 +102,30 @@ def interim_banner(t: Translator | None = None) -> str:
 
 
 def decision_word(decision: Any, t: Translator | None = None) -> str:
-    """The decision column's words for a ``decision`` code of the sequential section."""
+    """The decision column's words for a ``decision`` code of the sequential section.
+
+    Parameters
+    ----------
+    decision : str
+        ``efficacy``, ``harm``, ``futility``, ``continue``, ``too_few`` or ``complete``.
+    t : Translator, optional
+        The reader's language; English by default.
+
+    Returns
+    -------
+    str
+        A few words; an unknown code is shown as given.
+
+    Notes
+    -----
+    The codes are :mod:`analysis.sequential`'s; the table keeps the code in a
+    ``data-decision`` attribute beside these words.
+
+    Examples
+    --------
+    >>> decision_word("futility"), decision_word("something new")
+    ('may stop: too small to matter', 'something new')
+    """
     t = english_if_none(t)
     words = {
         "efficacy": t("may stop: it works"),
@@ -89,7 +139,32 @@ def decision_word(decision: Any, t: Translator | None = None) -> str:
 
 
 def decision_sentence(record: Mapping[str, Any], t: Translator | None = None) -> str:
-    """What the declared rule implies for one frame now ("Care: you may stop; …")."""
+    """What the declared rule implies for one frame now ("Care: you may stop; …").
+
+    Parameters
+    ----------
+    record : mapping
+        One ``sequential`` record: ``arm``/``arm_label``, ``outcome``/``outcome_label``,
+        ``decision``, ``alpha``, ``desired``, the interval ends and any ``futility_bound``.
+    t : Translator, optional
+        The reader's language; English by default.
+
+    Returns
+    -------
+    str
+        One sentence naming the frame.
+
+    Notes
+    -----
+    The confidence level is the family's (``1 - alpha``, Bonferroni over frames and
+    primary outcomes); "above" or "below zero" follows the outcome's desired direction.
+
+    Examples
+    --------
+    >>> decision_sentence({"arm": "care", "outcome": "support", "decision": "efficacy",
+    ...                    "alpha": 0.05})
+    'care: you may stop; the effect on support is above zero at every future look with 95% confidence (all frames together).'
+    """
     t = english_if_none(t)
     arm, outcome = arm_and_outcome(record)
     level = _family_level(record, t)
@@ -163,7 +238,30 @@ def decision_sentence(record: Mapping[str, Any], t: Translator | None = None) ->
 
 
 def overall_sentence(records: Sequence[Mapping[str, Any]], t: Translator | None = None) -> str:
-    """The study's line: may it stop (every frame decided) or keep collecting."""
+    """The study's line: may it stop (every frame decided) or keep collecting.
+
+    Parameters
+    ----------
+    records : sequence of mapping
+        The ``sequential`` records.
+    t : Translator, optional
+        The reader's language; English by default.
+
+    Returns
+    -------
+    str
+        Two sentences for the top of the interim section.
+
+    Notes
+    -----
+    The study may stop only when every frame has reached efficacy, harm or futility;
+    stopping itself is the owner's confirmed Close.
+
+    Examples
+    --------
+    >>> overall_sentence([{"decision": "efficacy"}, {"decision": "continue"}])
+    'Keep collecting: not every frame has reached a decision. These intervals stay valid however often you look, up to the planned sample.'
+    """
     t = english_if_none(t)
     if records and all(r.get("decision") in STOPS for r in records):
         return t(

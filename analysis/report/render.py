@@ -1,4 +1,16 @@
-"""Assemble the self-contained HTML report from a results object."""
+"""Assemble the self-contained HTML report from a results object.
+
+The campaigner part (summary, figures with their key tables, backlash) comes first,
+in the reader's language; the analyst appendix (:mod:`analysis.report.appendix`)
+follows, in English. The page is the Jinja template ``templates/report.html.j2``.
+
+Examples
+--------
+>>> results = {"meta": {"plan": {"title": "Ban the billboards", "outcomes": ["y"]}}}
+>>> html = render_html(results)
+>>> html.splitlines()[:2], "<h1>Ban the billboards</h1>" in html
+(['<!DOCTYPE html>', '<html lang="en" dir="ltr">'], True)
+"""
 
 from __future__ import annotations
 
@@ -39,11 +51,34 @@ def render_html(
 ) -> str:
     """Render `analysis.run` results as one self-contained HTML document.
 
+    Parameters
+    ----------
+    results : mapping
+        The object returned by `analysis.run` (or read back from its JSON).
+    title : str, optional
+        The page title; default the plan's ``title``, else one naming the study.
+    lang : str, optional
+        The language of the campaigner-facing parts (``analysis.report.i18n.LANGUAGES``);
+        default the plan's ``language``, else English. The analyst appendix is in English.
+
+    Returns
+    -------
+    str
+        The HTML document; the interim report
+        (:func:`~analysis.report.interim.render_interim_html`) when ``meta.interim`` is set.
+
+    Notes
+    -----
     All CSS is inline, plots are inline SVG, and there is no script and no
     reference to any other host, so the file works offline, by e-mail and in
-    print. Missing parts of the results render as an explanation. ``lang``
-    (default: the plan's ``language``, else English) is the language of the
-    campaigner-facing parts; the analyst appendix is in English.
+    print. Missing parts of the results render as an explanation. The report computes
+    no statistic: every number shown is a value from the results, rounded for display.
+
+    Examples
+    --------
+    >>> html = render_html({"meta": {"plan": {"outcomes": ["y"]}}}, lang="ar")
+    >>> html.splitlines()[1]
+    '<html lang="ar" dir="rtl">'
     """
     if (results.get("meta") or {}).get("interim"):
         # Short of the planned sample: the anytime-valid section only (DECISIONS rule 3).

@@ -1,4 +1,14 @@
-"""The report's figures of who took part and what they answered: flow and answer shares."""
+"""The report's figures of who took part and what they answered: flow and answer shares.
+
+Examples
+--------
+>>> from analysis.report.context import ReportContext
+>>> flow = [{"stage": "started", "arm": None, "n": 1200},
+...         {"stage": "completed", "arm": "care", "n": 498}]
+>>> figure = flow_figure(ReportContext({"flow": flow}))
+>>> figure.caption, "started: 1,200" in figure.svg
+('Participant flow (CONSORT style): how many people reached each stage.', True)
+"""
 
 from __future__ import annotations
 
@@ -21,7 +31,33 @@ def _value_label(value: object) -> str:
 
 
 def distribution_figures(ctx: ReportContext) -> list[Figure]:
-    """Per outcome, the share of each answer (or bin) within each arm."""
+    """Per outcome, the share of each answer (or bin) within each arm.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results (``distributions``) and the plan's labels.
+
+    Returns
+    -------
+    list of Figure
+        One per outcome with distribution records, one panel per arm (control first).
+
+    Notes
+    -----
+    Yes/no answers are labelled "yes" and "no" in the report's language; the same shares
+    are in the appendix's distributions table.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> plan = {"control": "control", "outcomes": [{"name": "y", "label": "support"}]}
+    >>> rows = [{"outcome": "y", "arm": arm, "value": value, "share": share}
+    ...         for arm in ("care", "control") for value, share in ((1, 0.4), (7, 0.6))]
+    >>> [figure] = distribution_figures(ReportContext({"meta": {"plan": plan}, "distributions": rows}))
+    >>> figure.caption
+    'Answers on support, by arm. Bar height is the share of the arm.'
+    """
     t = ctx.t
     figures = []
     rows = records(ctx.results, "distributions")
@@ -60,7 +96,33 @@ def _answer_label(ctx: ReportContext, outcome: Outcome, value: object) -> str:
 
 
 def flow_figure(ctx: ReportContext) -> Figure | None:
-    """CONSORT-style participant flow from the `flow` records."""
+    """CONSORT-style participant flow from the `flow` records.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results (``flow``) and the plan's arm labels.
+
+    Returns
+    -------
+    Figure or None
+        None when the results hold no flow counts.
+
+    Notes
+    -----
+    Rows without an arm (or with ``all``, ``overall``, ``total``) are the shared stages;
+    the others make one column per arm, the control first. Stage codes are named in the
+    report's language.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> flow = [{"stage": "screened_out", "arm": None, "n": 40}]
+    >>> "screened out: 40" in flow_figure(ReportContext({"flow": flow})).svg
+    True
+    >>> flow_figure(ReportContext({})) is None
+    True
+    """
     t = ctx.t
     rows = [r for r in records(ctx.results, "flow") if is_number(r.get("n"))]
     if not rows:

@@ -9,8 +9,8 @@ Examples
 >>> record = {"arm": "care", "outcome": "support", "path": [
 ...     {"look_n": 20, "estimate": 0.2, "cs_low": -1.0, "cs_high": 1.4}]}
 >>> svg = sequence_svg(record, max_n=40)
->>> svg[:40]
-Markup('<svg class="sequence" id="seq-support-')
+>>> svg[:42]
+Markup('<svg class="sequence" id="seq-support-care')
 >>> 'data-n="20" data-estimate="0.2"' in svg
 True
 """
@@ -57,9 +57,34 @@ def sequence_svg(
 ) -> Markup:
     """The frame's confidence sequence: band and estimate against participants so far.
 
+    Parameters
+    ----------
+    record : mapping
+        One ``sequential`` record; its ``path`` lists the looks (``look_n``,
+        ``estimate``, ``cs_low``, ``cs_high``).
+    max_n : int, optional
+        The planned sample, drawn as a target line once it is within twice the last look.
+    uid : str, default ""
+        A prefix for the element ids, when one page holds several studies' plots.
+    t : Translator, optional
+        The reader's language; English by default.
+
+    Returns
+    -------
+    markupsafe.Markup
+        An ``<svg class="sequence">``, or a ``<p class="missing">`` when there is no look yet.
+
+    Notes
+    -----
     Each look is a ``<circle class="look">`` whose ``data-n``, ``data-estimate``,
     ``data-cs-low`` and ``data-cs-high`` are the ``path`` values as written in the
-    results (``repr`` of the float), so a reader or a test can check the drawing.
+    results (``repr`` of the float), so a reader or a test can check the drawing. The
+    futility bound, when declared, is a dotted line on the desired side of zero.
+
+    Examples
+    --------
+    >>> sequence_svg({"arm": "care", "outcome": "support", "path": []})
+    Markup('<p class="missing" id="seq-support-care">No interval yet: too few participants.</p>')
     """
     t = english_if_none(t)
     path = list(record.get("path") or [])

@@ -10,8 +10,8 @@ Examples
 >>> from analysis.report.context import ReportContext
 >>> ctx = ReportContext({"meta": {"plan": {"outcomes": [{"name": "y", "label": "support"}]}},
 ...     "value_match": [{"outcome": "y", "arm": None, "estimate": 0.3, "p_value": 0.01}]})
->>> value_match_sentences(ctx, ctx.outcomes)
-['Frames moved support more in the direction the campaign wants among participants ...']
+>>> print(*value_match_sentences(ctx, ctx.outcomes))
+Frames moved support more in the direction the campaign wants among participants ...
 """
 
 from __future__ import annotations
@@ -178,8 +178,8 @@ def value_match_sentences(ctx: ReportContext, primaries: list[Outcome]) -> list[
     >>> from analysis.report.context import ReportContext
     >>> ctx = ReportContext({"meta": {"plan": {"outcomes": [{"name": "y", "label": "support"}]}},
     ...     "value_match": [{"outcome": "y", "arm": None, "estimate": -0.3, "p_value": 0.01}]})
-    >>> value_match_sentences(ctx, ctx.outcomes)
-    ['Frames moved support less in the direction ... (estimate −0.30 points per point of value score; exploratory).']
+    >>> print(*value_match_sentences(ctx, ctx.outcomes))
+    Frames moved support less in the direction ... (estimate −0.30 points per point of value score; exploratory).
     """
     t = ctx.t
     sentences: list[str] = []

@@ -11,6 +11,18 @@ direction: lowering an outcome the campaign wants lower is good news.
 
 Sentences are English message templates translated by
 :mod:`analysis.report.i18n`; labels come from the plan in the report's language.
+The pieces of sentences live in :mod:`analysis.report.summary_phrases`, the subgroup
+and value-match sentences in :mod:`analysis.report.subgroup_sentences`.
+
+Examples
+--------
+>>> plan = {"control": "control", "outcomes": [{"name": "y", "label": "support", "range": [1, 7]}]}
+>>> effect = {"outcome": "y", "arm": "fairness", "method": "difference_in_means",
+...           "estimate": 0.42, "conf_low": 0.18, "conf_high": 0.66, "p_value": 0.0006,
+...           "family": "confirmatory"}
+>>> summary = campaigner_summary({"meta": {"plan": plan}, "effects": [effect]})
+>>> print(summary.text())
+The fairness frame raised support by 0.42 points on the 1–7 scale (95% CI 0.18 to 0.66). This is unlikely to be chance (p < 0.001).
 """
 
 from __future__ import annotations
@@ -70,7 +82,40 @@ class Summary:
 
 
 def campaigner_summary(results: Mapping[str, Any], lang: str | None = None) -> Summary:
-    """Build the campaigner summary from `analysis.run` results, in `lang`."""
+    """Build the campaigner summary from `analysis.run` results, in `lang`.
+
+    Parameters
+    ----------
+    results : mapping or ReportContext
+        The object returned by `analysis.run` (or its JSON read back), or a context
+        already built from it.
+    lang : str, optional
+        The reader's language (``analysis.report.i18n.LANGUAGES``); default the plan's
+        ``language``, else English. Ignored when `results` is a context.
+
+    Returns
+    -------
+    Summary
+        The sentences by section; ``Summary.sections()`` gives them in reading order
+        with their headings, ``Summary.text()`` as one block.
+
+    Notes
+    -----
+    Primary outcomes make the headline and the frame-by-frame findings (a frame's claim
+    rests on its family-adjusted p-value against the plan's alpha; "no effect larger
+    than X" needs a supporting equivalence test); other outcomes are exploratory; a
+    change against the desired direction goes to Backlash. Manipulation checks,
+    subgroups, value match and caveats follow.
+
+    Examples
+    --------
+    >>> plan = {"control": "control", "outcomes": [{"name": "y", "label": "support"}]}
+    >>> effect = {"outcome": "y", "arm": "loyalty", "method": "difference_in_means",
+    ...           "estimate": -0.1, "conf_low": -0.4, "conf_high": 0.2, "p_value": 0.5}
+    >>> summary = campaigner_summary({"meta": {"plan": plan}, "effects": [effect]}, lang="fr")
+    >>> [heading for heading, sentences in summary.sections()]
+    ["L'essentiel", 'Cadre par cadre']
+    """
     ctx = results if isinstance(results, ReportContext) else ReportContext(results, lang)
     summary = Summary(ctx.t)
     primaries = [o for o in ctx.outcomes if o.primary]

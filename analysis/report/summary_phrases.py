@@ -40,7 +40,36 @@ MIN_PER_ARM = 2
 def interval_note(
     ctx: ReportContext, outcome: Outcome, effect: Mapping[str, Any], *extra: str
 ) -> str:
-    """' (95% CI 0.18 to 0.66; p = 0.002)' — the interval and any extra notes in one bracket."""
+    """' (95% CI 0.18 to 0.66; p = 0.002)' — the interval and any extra notes in one bracket.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results; gives the interval level (from the plan's alpha) and the language.
+    outcome : Outcome
+        The outcome, for its display unit.
+    effect : mapping
+        A record with ``conf_low`` and ``conf_high`` (an effect, a subgroup cell...).
+    *extra : str
+        Further notes for the same bracket (a p-value, "exploratory").
+
+    Returns
+    -------
+    str
+        The bracket with a leading space, or ``""`` when there is nothing to say.
+
+    Notes
+    -----
+    Interval ends are shown in the outcome's display unit: a yes/no outcome's
+    proportions times 100, in percentage points.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> ctx = ReportContext({"meta": {"plan": {"outcomes": [{"name": "y", "type": "binary"}]}}})
+    >>> interval_note(ctx, ctx.outcomes[0], {"conf_low": 0.08, "conf_high": 0.35}, "p = 0.002")
+    ' (95% CI 8.0 to 35.0; p = 0.002)'
+    """
     t = ctx.t
     parts = []
     low, high = effect.get("conf_low"), effect.get("conf_high")
@@ -86,8 +115,41 @@ def change_sentence(
 ) -> str:
     """'The Care frame raised X by 21.6 percentage points, from 31% … (95% CI …)' (no full stop).
 
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results (observed levels come from ``descriptives``).
+    outcome : Outcome
+        The outcome changed.
+    effect : mapping
+        The effect record (``arm``, ``estimate``, interval ends).
+    frame : str
+        How the sentence names the frame ("The care frame").
+    *extra : str
+        Further notes for the interval's bracket.
+    levels : bool, default True
+        Whether to add the groups' observed levels.
+
+    Returns
+    -------
+    str
+        The sentence without its full stop, so callers can go on.
+
+    Notes
+    -----
     ``levels=False`` leaves out the groups' observed levels: a subgroup's change is not
-    the difference of the whole groups' averages.
+    the difference of the whole groups' averages. "Raised" or "lowered" follows the
+    estimate's sign; whether that is good news is the caller's to say.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> plan = {"control": "control", "outcomes": [{"name": "y", "label": "sign-ups", "type": "binary"}]}
+    >>> ctx = ReportContext({"meta": {"plan": plan}, "descriptives": [
+    ...     {"outcome": "y", "arm": "control", "mean": 0.31}, {"outcome": "y", "arm": "care", "mean": 0.526}]})
+    >>> effect = {"arm": "care", "estimate": 0.216, "conf_low": 0.08, "conf_high": 0.35}
+    >>> change_sentence(ctx, ctx.outcomes[0], effect, "The care frame")
+    'The care frame raised sign-ups by 21.6 percentage points, from 31% in the control group to 53% with this frame (95% CI 8.0 to 35.0)'
     """
     raised = effect["estimate"] > 0
     return ctx.t(
@@ -103,6 +165,38 @@ def change_sentence(
 
 
 def family_phrase(ctx: ReportContext, arms: int, outcomes: int, p: Any) -> str:
+    """ "This is unlikely to be chance ...", naming the family a correction accounted for.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results; gives the plan's correction and the language.
+    arms : int
+        Frames tested against the control for the outcome.
+    outcomes : int
+        Primary outcomes in the family.
+    p : float
+        The p-value the claim rests on (adjusted within its family when available).
+
+    Returns
+    -------
+    str
+        A full sentence.
+
+    Notes
+    -----
+    The family is named only when the plan corrects for multiple tests and more than one
+    test is in it; otherwise the plain p-value speaks.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> ctx = ReportContext({"meta": {"plan": {"correction": "holm"}}})
+    >>> family_phrase(ctx, 3, 2, 0.004)
+    'This is unlikely to be chance, even after accounting for testing 3 frames on 2 outcomes (p = 0.004).'
+    >>> family_phrase(ctx, 1, 1, 0.004)
+    'This is unlikely to be chance (p = 0.004).'
+    """
     t = ctx.t
     if ctx.correction == "none" or arms * outcomes <= 1:
         return t("This is unlikely to be chance ({p}).", p=t.p_value(p))
@@ -117,11 +211,68 @@ def family_phrase(ctx: ReportContext, arms: int, outcomes: int, p: Any) -> str:
 
 
 def reasons(ctx: ReportContext, outcome: str, arm: Any) -> str:
+    """Why the estimates of an outcome (and arm) are missing, every reason once.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results (``warnings``).
+    outcome : str
+        The outcome's column name.
+    arm : str or None
+        The arm, or None for the outcome as a whole.
+
+    Returns
+    -------
+    str
+        The plain reasons (:func:`~analysis.report.caveats.reason`) joined, or "no reason
+        was recorded".
+
+    Notes
+    -----
+    Warnings tied to another method than the primary one are not counted
+    (``ReportContext.warning_records``).
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> ctx = ReportContext({"warnings": [{"outcome": "y", "arm": "care", "code": "no_variance",
+    ...                                    "message": "no variance in arm care"}]})
+    >>> reasons(ctx, "y", "care"), reasons(ctx, "y", "fairness")
+    ('every participant in a group gave the same answer', 'no reason was recorded')
+    """
     found = [reason(ctx, w) for w in ctx.warning_records(outcome, arm)]
     return ctx.t("; ").join(unique(found)) if found else ctx.t("no reason was recorded")
 
 
 def missing_sentence(ctx: ReportContext, outcome: Outcome, arm: Any) -> str:
+    """'The care frame: no estimate for support (reason).'
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results and the plan's labels.
+    outcome : Outcome
+        The outcome without an estimate.
+    arm : str
+        The frame without an estimate.
+
+    Returns
+    -------
+    str
+        A full sentence naming the frame, the outcome and the reasons.
+
+    Notes
+    -----
+    The reasons are :func:`reasons` of the outcome and arm.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> ctx = ReportContext({"meta": {"plan": {"outcomes": [{"name": "y", "label": "support"}]}}})
+    >>> missing_sentence(ctx, ctx.outcomes[0], "care")
+    'The care frame: no estimate for support (no reason was recorded).'
+    """
     return ctx.t(
         "{frame}: no estimate for {outcome} ({reason}).",
         frame=sentence_case(ctx.frame_name(arm)),
@@ -145,7 +296,36 @@ def _all_arms(ctx: ReportContext) -> list[str]:
 
 
 def too_few_sentence(ctx: ReportContext, outcome: Outcome) -> str | None:
-    """One sentence saying which groups lack participants and how many more each needs."""
+    """One sentence saying which groups lack participants and how many more each needs.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        The results (``descriptives``) and the plan's arms.
+    outcome : Outcome
+        The outcome whose answers are counted.
+
+    Returns
+    -------
+    str or None
+        None when every arm of the design has at least ``MIN_PER_ARM`` answers, or when
+        the results hold no descriptives to count.
+
+    Notes
+    -----
+    Counts are participants with an answer, after exclusions; an arm of the design
+    (plan ``arm_labels``, ``weights`` or ``meta.arms``) without a row has none.
+
+    Examples
+    --------
+    >>> from analysis.report.context import ReportContext
+    >>> plan = {"control": "control", "arm_labels": {"care": "care"},
+    ...         "outcomes": [{"name": "y", "label": "sign-ups"}]}
+    >>> ctx = ReportContext({"meta": {"plan": plan}, "descriptives": [
+    ...     {"outcome": "y", "arm": "control", "n": 100}, {"outcome": "y", "arm": "care", "n": 1}]})
+    >>> too_few_sentence(ctx, ctx.outcomes[0])
+    'Not enough participants yet to estimate effects on sign-ups: every group needs at least 2 participants who answered, and the care frame needs 1 more.'
+    """
     short = _arms_short(ctx, outcome)
     if not short:
         return None

@@ -1,4 +1,12 @@
-"""Accessible HTML tables from lists of result records (formatting only)."""
+"""Accessible HTML tables from lists of result records (formatting only).
+
+Examples
+--------
+>>> rows = [{"arm": "care", "estimate": 0.42, "p_value": 0.00004}]
+>>> html = table_html(rows, "Effects", row_header="arm")
+>>> html[html.index("<tbody>"):]
+Markup('<tbody><tr><th scope="row">care</th><td class="num">0.420</td><td class="num">&lt; 0.0001</td></tr></tbody></table></div>')
+"""
 
 from __future__ import annotations
 
@@ -59,7 +67,34 @@ DROP = {"alpha"}  # constant within a results object; shown once in the plan
 
 
 def fmt_cell(column: str, value: Any) -> str:
-    """Format one table value: p-values to 4 decimals, counts as integers, others to 3."""
+    """Format one table value: p-values to 4 decimals, counts as integers, others to 3.
+
+    Parameters
+    ----------
+    column : str
+        The field the value belongs to (``p_value``, ``n_control``, ``estimate``...).
+    value : object
+        The value as the results hold it.
+
+    Returns
+    -------
+    str
+        The cell's text: ``"n/a"`` for a missing or non-finite value, ``"yes"``/``"no"``
+        for a flag, JSON for a nested value.
+
+    Notes
+    -----
+    Thousands separators go to counts only (``COUNT_FIELDS`` and ``n_*``), so a seed or a
+    year prints as is; a negative number takes a typographic minus, and a value that
+    rounds to zero loses its sign.
+
+    Examples
+    --------
+    >>> fmt_cell("p_value", 0.00004), fmt_cell("n", 1234), fmt_cell("ri_seed", 20261125)
+    ('< 0.0001', '1,234', '20261125')
+    >>> fmt_cell("estimate", -0.4213), fmt_cell("estimate", None)
+    ('−0.421', 'n/a')
+    """
     if value is None:
         return "n/a"
     if isinstance(value, bool):
@@ -85,7 +120,30 @@ def fmt_cell(column: str, value: Any) -> str:
 
 
 def columns_of(rows: Sequence[Mapping[str, Any]], preferred: Sequence[str] = ()) -> list[str]:
-    """Preferred columns first (when present), then any others in first-seen order."""
+    """Preferred columns first (when present), then any others in first-seen order.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        The records of one table.
+    preferred : sequence of str, optional
+        Columns to put first, in this order, when any row has them.
+
+    Returns
+    -------
+    list of str
+        Every column of the rows once, without the ones in ``DROP`` (``alpha``).
+
+    Notes
+    -----
+    Columns are taken from every row, so a field only some records carry still gets
+    its column.
+
+    Examples
+    --------
+    >>> columns_of([{"arm": "care", "alpha": 0.05, "estimate": 0.4}, {"p_value": 0.1}], ["estimate"])
+    ['estimate', 'arm', 'p_value']
+    """
     seen = list(dict.fromkeys(k for r in rows for k in r if k not in DROP))
     return [c for c in preferred if c in seen] + [c for c in seen if c not in preferred]
 
@@ -101,9 +159,37 @@ def table_html(
 ) -> Markup:
     """A captioned table inside a focusable, horizontally scrolling region.
 
-    `row_header` names the column whose cells are row headers (`th scope=row`);
-    `label_values` maps a column to display labels for its values (arm ids ->
-    arm labels); `wrap` lets long text cells (formulas, notes) wrap.
+    Parameters
+    ----------
+    rows : sequence of mapping
+        One record per table row.
+    caption : str
+        The table's caption, also its region's accessible name.
+    columns : sequence of str, optional
+        The columns in order; default :func:`columns_of` the rows.
+    row_header : str, optional
+        The column whose cells are row headers (``th scope=row``).
+    label_values : mapping, optional
+        Maps a column to display labels for its values (arm ids -> arm labels).
+    wrap : bool, default False
+        Let long text cells (formulas, notes) wrap.
+
+    Returns
+    -------
+    markupsafe.Markup
+        A ``div.table-scroll`` holding the table; every text is escaped.
+
+    Notes
+    -----
+    A column with any number in it is aligned as numbers (``class="num"``); cells are
+    formatted by :func:`fmt_cell`. The region has ``tabindex="0"`` so a keyboard user can
+    scroll a wide table.
+
+    Examples
+    --------
+    >>> html = table_html([{"arm": "care", "n": 98}], "Arms", label_values={"arm": {"care": "Care"}})
+    >>> html[html.index("<tbody>"):]
+    Markup('<tbody><tr><td class="txt">Care</td><td class="num">98</td></tr></tbody></table></div>')
     """
     cols = list(columns) if columns is not None else columns_of(rows)
     labels = label_values or {}

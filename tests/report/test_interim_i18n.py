@@ -31,7 +31,7 @@ from tests.report.test_cli import N, _walk_everyone
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "sequential"
 TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
-INTERIM_MESSAGES = source_messages(["interim.py"])
+INTERIM_MESSAGES = source_messages(["interim.py", "interim_words.py", "sequence_plot.py"])
 DECISIONS = ("efficacy", "harm", "futility", "continue", "too_few", "complete")
 
 
