@@ -266,9 +266,9 @@ def design_parts(
     Parameters
     ----------
     ctx : ReportContext
-        The results.
+        The results (manipulation checks, factorial contrasts and cells).
     labels : mapping
-        Display labels of column values (``{"arm": {id: label}}``) for the tables.
+        Column -> value -> display label (arm ids to arm labels), for the tables.
 
     Returns
     -------
