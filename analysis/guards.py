@@ -105,10 +105,7 @@ def check_information(info: np.ndarray, outcome: str, model: str) -> None:
 
     References
     ----------
-    Higham, N. J. (2002). Accuracy and Stability of Numerical Algorithms (2nd ed.),
-    ch. 7. SIAM.
-    van der Sluis, A. (1969). Condition numbers and equilibration of matrices.
-    Numerische Mathematik, 14(1), 14-23.
+    Higham (2002), ch. 7, and van der Sluis (1969): see the module docstring.
 
     Examples
     --------
