@@ -305,7 +305,7 @@ def _valid_value(item: Any) -> str:
 
 def valid_answers(spec: Study, step: str, **chosen: Any) -> dict[str, str]:
     """A form that every item of `step` accepts (attention checks passed); `chosen` overrides."""
-    from framelab.services.flow import items_for_step
+    from framelab.domain.steps import items_for_step
 
     form = {item.id: _valid_value(item) for item in items_for_step(spec, step)}
     form.update({k: str(v) for k, v in chosen.items()})

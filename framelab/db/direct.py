@@ -15,8 +15,10 @@ in one transaction. Driver errors are raised as SQLAlchemy's exception classes (
 `IntegrityError` is an `sqlalchemy.exc.IntegrityError`), and a connection that was lost
 is invalidated in the pool.
 
-Only what the hot path needs is supported: no column defaults (give every value), no
-expanding IN parameters. Everything else uses the Session.
+Participant hot path only; everything else uses the Session. Its one user is
+framelab.services.participant_store (a test checks that no other module imports this
+one). Only what the hot path needs is supported: no column defaults (give every value),
+no expanding IN parameters.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ __all__ = [
     "Direct",
     "DirectRows",
     "DirectStatement",
-    "NothingWritten",
     "direct_read",
     "direct_write",
     "for_session",
@@ -307,33 +308,23 @@ def in_session(session: Session) -> Direct:
     return Direct(connection.connection.driver_connection, connection.dialect)
 
 
-class NothingWritten(Exception):
-    """Raised inside `for_session(..., write=True)` to leave it having written nothing."""
-
-
 @contextlib.contextmanager
-def for_session(session: Session | Engine, *, write: bool) -> Iterator[Direct]:
+def for_session(session: Session, *, write: bool) -> Iterator[Direct]:
     """Direct work for a service called with `session`: on its own connection, or the session's.
 
     A web request's session has not begun (the usual case): the work runs on a pooled
     connection of its own (`direct_read`, or one `direct_write` transaction). A session
-    already in a transaction (a script, a test, a service composing others) would hold
-    SQLite's write lock against a second connection, so the work joins that transaction
-    and commits it when the block ends, as every service commits before returning. A
-    `NothingWritten` also commits (a rollback would expire every object the session
-    holds); any other error rolls back. A caller that holds no session (a participant
-    page) passes the engine itself.
+    already in a transaction (a script, a test) would hold SQLite's write lock against a
+    second connection, so the work joins that transaction and commits it when the block
+    ends, as every service commits before returning; an error rolls it back.
     """
-    if isinstance(session, Engine) or not session.in_transaction():
-        engine = session if isinstance(session, Engine) else session.get_bind()
+    if not session.in_transaction():
+        engine = session.get_bind()
         with direct_write(engine) if write else direct_read(engine) as db:
             yield db
         return
     try:
         yield in_session(session)
-    except NothingWritten:
-        session.commit()
-        raise
     except BaseException:
         session.rollback()
         raise

@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from framelab.db.direct import Direct, DirectStatement
 from framelab.db.models import Study
 from framelab.domain.study import StudyError
 from framelab.services import audit
@@ -43,7 +42,8 @@ class Entry:
 _addressed = aliased(Study, name="addressed")
 _root = aliased(Study, name="root")
 _receiving = aliased(Study, name="receiving")
-_ENTRY = DirectStatement(
+# The row `entry_from_row` reads: the campaign's, the receiving and the addressed study.
+ENTRY = (
     sa.select(_root.slug, _receiving.slug, _addressed.slug, _addressed.status)
     .select_from(_addressed)
     .join(_root, _root.id == sa.func.coalesce(_addressed.campaign_id, _addressed.id))
@@ -52,9 +52,12 @@ _ENTRY = DirectStatement(
 )
 
 
-def entry(db: Direct, slug: str) -> Entry:
-    """Where a newcomer at `/s/<slug>` goes (the slug itself when it names no study)."""
-    row = db.one_or_none(_ENTRY, {"slug": slug})
+def entry_from_row(row, slug: str) -> Entry:
+    """Where a newcomer at `/s/<slug>` goes, from the `ENTRY` row (None: the slug names no study).
+
+    The study link reads the row on the participant hot path
+    (framelab.services.participant_store.studies.study_entry).
+    """
     if row is None:
         return Entry(slug, slug)
     root_slug, receiving_slug, addressed_slug, addressed_status = row

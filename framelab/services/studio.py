@@ -28,8 +28,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from framelab.db.accounts import StudyMembership
-from framelab.db.direct import for_session
 from framelab.db.models import Participant, Study, StudyVersion
+from framelab.db.session import reading, writing
 from framelab.domain.study import (
     Localized,
     LocalizedLabels,
@@ -45,7 +45,7 @@ from framelab.services.study_versions import (
     LOCK_PARTS,
     LoadedStudy,
     add_version,
-    close_at_target,
+    close_at_target_in_session,
     get_study,
     lock_hashes,
     publish_study,
@@ -489,17 +489,17 @@ def change_status(
 
 def close_if_target_reached(session: Session, slug: str, *, now: datetime) -> bool:
     """Close a live study whose completed (non-pilot) participants reached target_n."""
-    loaded = get_study(session, slug)
+    with reading(session):
+        loaded = get_study(session, slug)
     target = loaded.spec.target_n
     if loaded.status != "live" or target is None:
-        session.rollback()
-        return False
-    # The completion that reaches the target closes the study (flow); this catches a
-    # target lowered below the count since, with the same count and update.
-    with for_session(session, write=True) as db:
-        closed = close_at_target(db, loaded.id, target, now=now)
+        return False  # a studio page that only reads never queues for the writer lock
+    with writing(session):
+        # The completion that reaches the target closes the study (the participant hot
+        # path); this catches a target lowered below the count since, with the same check.
+        closed = close_at_target_in_session(session, loaded.id, target, now=now)
     if closed:
-        session.expire_all()  # the study row changed without the ORM
+        session.expire_all()  # the study row changed by an UPDATE statement
     return closed
 
 

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from framelab.db.direct import Direct, DirectStatement, for_session, in_session
 from framelab.db.models import STUDY_STATUSES, Participant, Study, StudyVersion, utcnow
+from framelab.db.session import reading
 from framelab.domain.study import Study as StudySpec
 from framelab.domain.study import study_from_data
 
@@ -126,7 +126,8 @@ _CURRENT_BY_SLUG = (
     )
     .where(Study.slug == sa.bindparam("slug"))
 )
-_COMPLETED = DirectStatement(
+# A study's completed real participants (the target counts these).
+COMPLETED_COUNT = (
     sa.select(sa.func.count())
     .select_from(Participant)
     .where(
@@ -153,8 +154,8 @@ _VERSION_HEAD = (
     .join(Study, Study.id == StudyVersion.study_id)
     .where(StudyVersion.id == sa.bindparam("version_id"))
 )
-_VERSION_JSON = DirectStatement(
-    sa.select(StudyVersion.spec_json).where(StudyVersion.id == sa.bindparam("version_id"))
+VERSION_JSON = sa.select(StudyVersion.spec_json).where(
+    StudyVersion.id == sa.bindparam("version_id")
 )
 _SPECS_BY_HASH: dict[str, StudySpec] = {}
 
@@ -177,17 +178,26 @@ def loaded_version(session: Session, version_id: int) -> LoadedStudy:
     )
 
 
-def version_spec(source: Session | Direct, version_id: int, spec_hash: str) -> StudySpec:
+def version_spec(session: Session, version_id: int, spec_hash: str) -> StudySpec:
     """The validated spec of a stored version, parsed once per process.
 
     A version's spec is immutable and named by its content hash, so the parsed spec is
-    kept per process; the spec JSON is read (through `source`: a session or a direct
-    connection) only the first time a hash is seen.
+    kept per process; the spec JSON is read only the first time a hash is seen.
+    """
+    return spec_by_hash(
+        spec_hash, version_id, lambda: session.scalar(VERSION_JSON, {"version_id": version_id})
+    )
+
+
+def spec_by_hash(spec_hash: str, version_id: int, read_json: Callable[[], str | None]) -> StudySpec:
+    """The spec named `spec_hash` from the per-process cache, else parsed from `read_json()`.
+
+    The participant hot path reads the JSON on its own connection
+    (framelab.services.participant_store); everything else through `version_spec`.
     """
     spec = _SPECS_BY_HASH.get(spec_hash)
     if spec is None:
-        direct = in_session(source) if isinstance(source, Session) else source
-        text = direct.scalar(_VERSION_JSON, {"version_id": version_id})
+        text = read_json()
         if text is None:
             raise StudyNotFound(f"study_version: no version with id {version_id}")
         spec = spec_from_json(spec_hash, text)
@@ -350,30 +360,31 @@ def list_studies(session: Session) -> list[LoadedStudy]:
     return [_loaded(s, _version_row(session, s)) for s in studies if s.current_version is not None]
 
 
-def open_study_for_participants(session: Session | Engine, slug: str) -> LoadedStudy:
-    """The study if it accepts participants now (pilot or live, target_n not reached)."""
-    with for_session(session, write=False) as db:  # only reads: never waits for writers
-        return open_study(db, slug)
+def open_study_for_participants(session: Session, slug: str) -> LoadedStudy:
+    """The study if it accepts participants now (pilot or live, target_n not reached).
+
+    A study that reaches its target is closed by the completion that reaches it
+    (`close_at_target`), so only the status is read, never a count. The study link
+    itself uses the participant hot path's `participant_store.studies.open_study`.
+    """
+    with reading(session):
+        loaded = get_study(session, slug)
+    if loaded.status not in OPEN_STATUSES:
+        raise StudyClosed(slug, loaded.status)
+    return loaded
 
 
-_OPEN_BY_SLUG = DirectStatement(
-    sa.select(
-        Study.id,
-        Study.status,
-        StudyVersion.id.label("version_id"),
-        StudyVersion.version,
-        StudyVersion.spec_hash,
-    )
+# The study's current version: a target raised after launch is a new version, and the
+# completion of someone still on an earlier one must not close at the earlier target.
+CURRENT_VERSION = (
+    sa.select(StudyVersion.id, StudyVersion.spec_hash)
     .join(
-        StudyVersion,
-        sa.and_(StudyVersion.study_id == Study.id, StudyVersion.version == Study.current_version),
+        Study,
+        sa.and_(Study.id == StudyVersion.study_id, Study.current_version == StudyVersion.version),
     )
-    .where(Study.slug == sa.bindparam("slug"))
+    .where(Study.id == sa.bindparam("study_id"))
 )
-_STUDY_BY_SLUG = DirectStatement(sa.select(Study.id).where(Study.slug == sa.bindparam("slug")))
-
-
-_CLOSE_LIVE = DirectStatement(
+CLOSE_LIVE = (
     sa.update(Study)
     .where(Study.id == sa.bindparam("study_id"), Study.status == "live")
     .values(
@@ -382,64 +393,38 @@ _CLOSE_LIVE = DirectStatement(
 )
 
 
-# The study's current version: a target raised after launch is a new version, and the
-# completion of someone still on an earlier one must not close at the earlier target.
-_CURRENT_VERSION = DirectStatement(
-    sa.select(StudyVersion.id, StudyVersion.spec_hash)
-    .join(
-        Study,
-        sa.and_(Study.id == StudyVersion.study_id, Study.current_version == StudyVersion.version),
-    )
-    .where(Study.id == sa.bindparam("study_id"))
-)
+def target_reached(done: int, target: int, current_target: Callable[[], int | None]) -> bool:
+    """Whether `done` completions close a live study whose participants' version says `target`.
 
-
-def close_at_target(db: Direct, study_id: int, target: int, *, now: datetime) -> bool:
-    """Close a live study once its completed real participants reach `target`.
-
-    Real: neither pilot nor rehearsal (simulated) participants, nor duplicates.
-
-    Called in the transaction that completes a participant, after their row says so:
-    the study stops taking newcomers at the completion that reaches the target, and
-    participants already in it may still finish. (On PostgreSQL two completions at the
-    same instant do not see each other; the next completion, or the studio's dashboard,
-    closes it then.) Returns whether this call closed it.
+    Reached `target` (the participant's version's): the study's current target decides,
+    which is higher when the owner raised it after launch (DECISIONS rule 2).
     """
-    done = db.scalar(_COMPLETED, {"study_id": study_id, "pilot": False}) or 0
     if done < target:
         return False
-    # Reached `target` (the participant's version's): the study's current target decides,
-    # which is higher when the owner raised it after launch (DECISIONS rule 2).
-    current = db.one_or_none(_CURRENT_VERSION, {"study_id": study_id})
-    if current is not None:
-        latest = version_spec(db, current.id, current.spec_hash).target_n
-        if latest is not None and done < latest:
-            return False
-    db.execute(_CLOSE_LIVE, {"study_id": study_id, "now": now})
+    latest = current_target()
+    return latest is None or done >= latest
+
+
+def close_at_target_in_session(
+    session: Session, study_id: int, target: int, *, now: datetime
+) -> bool:
+    """Close a live study once its completed real participants reach `target` (in a writing block).
+
+    Real: neither pilot nor rehearsal (simulated) participants, nor duplicates. The
+    completion that reaches the target closes the study on the participant hot path
+    (participant_store.studies.close_at_target); this is the same check through the
+    Session, for the studio. Returns whether this call closed it.
+    """
+    done = session.scalar(COMPLETED_COUNT, {"study_id": study_id, "pilot": False}) or 0
+
+    def current_target() -> int | None:
+        current = session.execute(CURRENT_VERSION, {"study_id": study_id}).one_or_none()
+        return None if current is None else version_spec(session, *current).target_n
+
+    if not target_reached(done, target, current_target):
+        return False
+    session.execute(CLOSE_LIVE, {"study_id": study_id, "now": now})
     return True
-
-
-def open_study(db: Direct, slug: str) -> LoadedStudy:
-    """`open_study_for_participants` on a direct connection (the study link's hot path)."""
-    row = db.one_or_none(_OPEN_BY_SLUG, {"slug": slug})
-    if row is None:
-        if db.scalar(_STUDY_BY_SLUG, {"slug": slug}) is None:
-            raise StudyNotFound(f"study: no study with slug {slug!r}")
-        raise StudyNotFound(f"study: {slug} has no published version")
-    if row.status not in OPEN_STATUSES:
-        raise StudyClosed(slug, row.status)
-    # A study that reaches its target is closed by the completion that reaches it
-    # (`close_at_target`), so the study link reads only the status, never a count.
-    spec = version_spec(db, row.version_id, row.spec_hash)
-    return LoadedStudy(
-        id=row.id,
-        slug=slug,
-        status=row.status,
-        version=row.version,
-        spec=spec,
-        spec_hash=row.spec_hash,
-        version_id=row.version_id,
-    )
 
 
 def set_status(session: Session, slug: str, status: str, *, now: datetime) -> LoadedStudy:

@@ -9,7 +9,7 @@ page, a typed address) is answered `no-cache`, so it is revalidated against the 
 
 Static files hold no secret and echo nothing, so they are sent gzip-compressed to any
 browser that accepts it (compressed once per file version, kept in memory; the folder
-holds a few kilobytes). `/favicon.ico` is the same icon (framelab.web.participant.views).
+holds a few kilobytes). `/favicon.ico` is the same icon (framelab.web.participant.views_pages).
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def language_name(code: str) -> str:
     return (name[:1].upper() + name[1:]) if name else code
 
 
-def choose_language(allowed: Sequence[str], default: str, preferred: str | None = None) -> str:
+def request_language(allowed: Sequence[str], default: str, preferred: str | None = None) -> str:
     """Pick the request's language among `allowed` and remember an explicit choice.
 
     Order: `?lang=`, the session's choice, `preferred` (e.g. the language the
@@ -194,7 +194,7 @@ def select_locale() -> str:
         resolver = _RESOLVERS.get(request.blueprint or "")
         found = resolver() if resolver is not None else None
         if found is None:
-            lang, g.interface = choose_language(UI_LANGUAGES, DEFAULT_LANGUAGE), None
+            lang, g.interface = request_language(UI_LANGUAGES, DEFAULT_LANGUAGE), None
         else:
             lang, g.interface = found
         g.lang = lang

@@ -25,9 +25,9 @@ import pytest
 from argon2 import PasswordHasher
 
 from framelab import create_app
+from framelab.domain.steps import items_for_step, steps_for
 from framelab.domain.study import load_study
 from framelab.services import accounts, studio
-from framelab.services.flow import items_for_step, steps_for
 from framelab.services.study_versions import get_study
 from tests.browser.reviewing import reviewer_approves
 from tests.conftest import run_axe

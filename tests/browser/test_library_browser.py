@@ -21,9 +21,10 @@ from argon2 import PasswordHasher
 
 from analysis.meta import random_effects
 from framelab import create_app
+from framelab.domain.steps import items_for_step
 from framelab.services import accounts, card_keys, cards, studio
 from framelab.services.enrolment import start_participant
-from framelab.services.flow import current_page, items_for_step, submit_step
+from framelab.services.flow import current_page, submit_step
 from tests.conftest import run_axe
 from tests.factories import approve, make_study, publish, session_factory_for
 from tests.support.library_cards import synthetic_card, synthetic_rows

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from framelab.services.flow import items_for_step
+from framelab.domain.steps import items_for_step
 from tests.conftest import run_axe
 from tests.factories import make_study
 from tests.support.live import serve

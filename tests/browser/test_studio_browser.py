@@ -11,8 +11,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from framelab import create_app
+from framelab.domain.steps import items_for_step
 from framelab.services import accounts
-from framelab.services.flow import items_for_step
 from tests.browser.reviewing import invite_reviewer, reviewer_approves
 from tests.conftest import run_axe
 from tests.factories import make_study, session_factory_for

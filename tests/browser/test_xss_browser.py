@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from framelab.domain.steps import items_for_step
 from framelab.domain.study import study_from_data
-from framelab.services.flow import items_for_step
 from tests.factories import study_data
 from tests.support.live import serve
 from tests.web.conftest import make_app

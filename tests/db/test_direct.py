@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from framelab.db.direct import (
     DirectRows,
     DirectStatement,
-    NothingWritten,
     direct_read,
     direct_write,
     for_session,
@@ -86,9 +85,11 @@ def test_for_session_joins_a_session_in_a_transaction_and_commits_it(engine):
         with for_session(session, write=True) as db:
             db.execute(INSERT, {"name": "direct", "flag": False, "at": None})
         assert not session.in_transaction()  # committed, as a service does
-        with pytest.raises(NothingWritten), for_session(session, write=True) as db:
+        session.execute(sa.insert(things).values(name="rolled-back", flag=True))
+        with pytest.raises(RuntimeError), for_session(session, write=True) as db:
             db.scalar(BY_NAME, {"name": "direct"})
-            raise NothingWritten
+            raise RuntimeError("an error inside the block")
+        assert not session.in_transaction()  # rolled back: nothing of it was kept
     with direct_read(engine) as db:
         assert [r.name for r in db.all(ALL, {})] == ["direct", "in-session"]
 

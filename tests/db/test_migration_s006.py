@@ -15,11 +15,10 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from framelab.db import models as m
-from framelab.db.direct import for_session
 from framelab.db.migrate import current_revision, head_revision, upgrade
 from framelab.db.session import make_engine, make_session_factory
 from framelab.services import accounts, campaigns, studio
-from framelab.services.flow import current_page, submit_step
+from framelab.services.flow import current_page, link_entry, submit_step
 from framelab.services.study_versions import get_study, lock_hashes
 from tests.factories import approve, make_study, valid_answers
 
@@ -87,8 +86,8 @@ def _previous_release(url: str) -> None:
 
 
 def _newcomers_go_to(engine) -> str:
-    with for_session(engine, write=False) as db:
-        return campaigns.entry(db, SPEC.slug).enrol_slug
+    with make_session_factory(engine)() as session:
+        return link_entry(session, SPEC.slug).enrol_slug
 
 
 def test_s006_makes_each_study_a_campaign_of_one_that_keeps_its_link_and_participants(

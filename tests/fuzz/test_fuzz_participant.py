@@ -25,7 +25,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 
-from framelab.services.flow import STEPS, TERMINAL_STEPS
+from framelab.domain.steps import STEPS, TERMINAL_STEPS
 from framelab.web.security import participant_form_token
 from tests.factories import make_study, publish, session_factory_for
 from tests.fuzz.support import (

@@ -49,8 +49,8 @@ from framelab.db.models import (
 from framelab.domain.assignment import arm_sequence, simple_draw
 from framelab.services import pseudonyms
 from framelab.services.dashboard import dashboard
-from framelab.services.enrolment import DUPLICATE_SEQUENCE
 from framelab.services.export import export_id_for, export_tidy
+from framelab.services.participant_store.assignment import DUPLICATE_SEQUENCE
 from framelab.services.study_versions import get_study, set_status
 from framelab.testing.checks import check_database
 from framelab.testing.forms import csrf_token, form_action, page_step

@@ -1,5 +1,8 @@
 """Acceptance: 2,000 participants enrol and are assigned at once, race-free.
 
+Each goes the way the pages go: consent from the study link, then the pre page, whose
+submit assigns them (framelab.services.participant_store).
+
 Threads: 8 sharing one engine, on SQLite (BEGIN IMMEDIATE serialises the writers).
 Processes: 8, each with its own engine, on SQLite (writers queue on the WriterLock's flock,
 then BEGIN IMMEDIATE) and PostgreSQL (row lock on block_state).
@@ -19,9 +22,8 @@ import sqlalchemy as sa
 from framelab.db.models import AssignmentLog, BlockState, Participant
 from framelab.db.session import make_engine, make_session_factory
 from framelab.domain.assignment import arm_for_slot, replay
-from framelab.services.enrolment import assign, start_participant
-from framelab.services.responses import record_answers
-from tests.factories import make_study, publish
+from framelab.services.flow import consent_from_link, current_page, submit_step
+from tests.factories import make_study, publish, valid_answers
 
 N = 2000
 WORKERS = 8
@@ -35,17 +37,16 @@ def _ideology(i: int) -> str:
 
 def enrol_and_assign(factory, indices: range) -> list[str]:
     spec = make_study()
-    ideology = spec.item("ideology")
     arms = []
     for i in indices:
         with factory() as session:
-            person = start_participant(
-                session, spec.slug, language="en", source="load", panel=None, now=NOW
+            code, consent = consent_from_link(
+                session, spec.slug, {"consent": "yes"}, language="en", source="load", now=NOW
             )
-            record_answers(
-                session, person.id, "pre", {"ideology": _ideology(i)}, items=[ideology], now=NOW
-            )
-            arms.append(assign(session, person.id, now=NOW))
+            assert consent.ok and consent.step == "pre"
+            form = valid_answers(spec, "pre", ideology=_ideology(i))
+            assert submit_step(session, code, "pre", form, now=NOW).step == "message"
+            arms.append(current_page(session, code, now=NOW).arm)
     return arms
 
 

@@ -7,18 +7,12 @@ from datetime import timedelta
 import pytest
 
 from framelab.db.models import AssignmentLog, PageVisit, Participant, Response, Study
+from framelab.domain.steps import preview_page, steps_for
 from framelab.services.enrolment import start_participant
-from framelab.services.flow import (
-    ParticipantNotFound,
-    current_page,
-    preview_page,
-    steps_for,
-    submit_step,
-    withdraw,
-)
+from framelab.services.flow import ParticipantNotFound, current_page, submit_step, withdraw
 from framelab.services.pseudonyms import TESTING_KEY
-from framelab.services.responses import stored_answers
 from tests.factories import make_study, publish, study_data, valid_answers
+from tests.services.answers import stored_answers
 from tests.services.conftest import NOW
 
 PROLIFIC = {"PROLIFIC_PID": "5f1e2d3c4b5a69788796a5b4", "STUDY_ID": "s1", "SESSION_ID": "x9"}
@@ -365,16 +359,16 @@ def test_on_sqlite_an_invalid_page_is_answered_without_queueing_for_the_write_lo
         publish(session, example_spec)
         person = _start(session)
         _walk(session, example_spec, person.code, "pre")
-        engine = session.get_bind()
     # Another program holds SQLite's write lock (a long export, a backup, ...).
     other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     results = []
-    worker = threading.Thread(
-        target=lambda: results.append(
-            submit_step(engine, person.code, "pre", {"ideology": "99"}, now=NOW)
-        )
-    )
+
+    def submit() -> None:
+        with factory() as own:
+            results.append(submit_step(own, person.code, "pre", {"ideology": "99"}, now=NOW))
+
+    worker = threading.Thread(target=submit)
     try:
         worker.start()
         worker.join(5)  # a writer would wait up to the 30 s busy timeout

@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from framelab.domain.steps import steps_for
 from framelab.services import studio
 from framelab.services.export import export_tidy
-from framelab.services.flow import steps_for, withdraw
+from framelab.services.flow import withdraw
 from framelab.services.study_versions import get_study
 from framelab.web.studio.views_run import DOWNLOADS
 from tests.factories import approve

@@ -10,12 +10,12 @@ from html import unescape
 
 import pytest
 import sqlalchemy as sa
+from framelab.services.studio import StudyLocked
 
 from framelab.db import full_metadata
+from framelab.domain.steps import TERMINAL_STEPS, steps_for
 from framelab.services import studio
 from framelab.services.dashboard import dashboard
-from framelab.services.flow import TERMINAL_STEPS, steps_for
-from framelab.services.studio import StudyLocked
 from framelab.services.study_versions import get_study, lock_hashes
 from framelab.web.i18n import language_name
 from tests.factories import approve

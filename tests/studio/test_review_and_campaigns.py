@@ -20,6 +20,7 @@ from framelab.domain.study import StudyError
 from framelab.services import accounts, audit, campaigns, review, studio
 from framelab.services.flow import participant_place
 from framelab.services.study_versions import get_study
+from framelab.web.database import db_session
 from tests.factories import REVIEWER_EMAIL, approve, make_study, publish
 from tests.studio.conftest import SLUG
 
@@ -214,8 +215,8 @@ def _code_of(client) -> str:
 
 
 def _version_of(client) -> str:
-    engine = client.application.extensions["framelab.engine"]
-    return participant_place(engine, _code_of(client)).slug
+    with client.application.app_context():
+        return participant_place(db_session(), _code_of(client)).slug
 
 
 def _launch(session, slug: str, now: datetime) -> None:

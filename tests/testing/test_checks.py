@@ -14,9 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from framelab.db.session import make_engine, make_session_factory
+from framelab.domain.steps import steps_for
 from framelab.domain.study import load_study_file
 from framelab.services.enrolment import start_participant
-from framelab.services.flow import steps_for, submit_step
+from framelab.services.flow import submit_step
 from framelab.testing.checks import check_database, unfinished_codes
 from framelab.testing.loadgen import AckedAnswer
 from framelab.testing.server import EXAMPLE_STUDY, prepare_database

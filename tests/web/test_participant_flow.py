@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from framelab.db.models import AssignmentLog, PageVisit, Participant, Response
-from framelab.services.flow import items_for_step
+from framelab.domain.steps import items_for_step
 from framelab.testing.forms import page_step
 from tests.factories import make_study, valid_answers
 from tests.web.walker import Walker

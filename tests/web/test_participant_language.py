@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 from sqlalchemy.exc import OperationalError
 
 from framelab import create_app
+from framelab.domain.steps import items_for_step
 from framelab.domain.study import study_from_data
 from framelab.domain.translation import (
     CATALOG_REGISTERS,
@@ -22,7 +23,6 @@ from framelab.domain.translation import (
     interface_msgids,
     placeholders,
 )
-from framelab.services.flow import items_for_step
 from framelab.testing.forms import csrf_token, page_step
 from framelab.web.i18n import UI_LANGUAGES
 from tests.factories import make_study, study_data, valid_answers
@@ -377,7 +377,7 @@ def test_an_error_page_whose_study_cannot_be_read_still_answers_in_the_browser_l
     def broken(*_args, **_kwargs):
         raise OperationalError("SELECT", {}, Exception("database is gone"))
 
-    monkeypatch.setattr("framelab.web.participant.views.study_language", broken)
+    monkeypatch.setattr("framelab.web.participant.blueprint.study_language", broken)
     client = app.test_client()
     response = client.get(f"/s/{SPEC.slug}/p/not-a-participant", headers={"Accept-Language": "fr"})
     assert response.status_code == 404

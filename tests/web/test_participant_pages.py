@@ -7,7 +7,7 @@ import re
 import pytest
 
 from framelab.db.models import Participant, Response
-from framelab.services.flow import preview_page
+from framelab.domain.steps import preview_page
 from framelab.testing.forms import csrf_token, page_step
 from framelab.web.participant import page_from_state, render_page
 from tests.factories import make_study, valid_answers
@@ -132,7 +132,7 @@ def test_server_error_page_is_friendly_without_traceback(app, client, monkeypatc
     def broken(*_args, **_kwargs):
         raise RuntimeError("database exploded at /secret/path")
 
-    monkeypatch.setattr("framelab.web.participant.views.open_study_for_participants", broken)
+    monkeypatch.setattr("framelab.web.participant.views_link.open_study_link", broken)
     response = client.get(f"/s/{SPEC.slug}?lang=ar")
     page = response.get_data(as_text=True)
     assert response.status_code == 500

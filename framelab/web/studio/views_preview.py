@@ -16,8 +16,8 @@ from typing import Any
 from flask import abort, redirect, request, url_for
 
 from framelab.domain.names import CONTROL, arm_name
+from framelab.domain.steps import TERMINAL_STEPS, preview_page, steps_for
 from framelab.domain.study import Study
-from framelab.services.flow import TERMINAL_STEPS, preview_page, steps_for
 from framelab.services.study_versions import LoadedStudy
 from framelab.web.i18n import language_name
 from framelab.web.participant.pages import page_from_state, render_page

@@ -1,0 +1,291 @@
+"""The participant services behind the pages: consent, current page, submit, lookups.
+
+Participant hot path only (see the package). Each takes the request's Session and runs
+its statements on a pooled connection of its own (framelab.db.direct.for_session), or,
+when the session is already in a transaction (a script, a test), in that transaction,
+which it then commits. What a page's form means is decided by the pure step machine
+(framelab.domain.steps); this module reads and writes what it says. Every accepted step
+is committed before `submit_step` returns. Objects the session holds of the participant
+are expired after a write, so they reload what was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from framelab.db.direct import Direct, direct_read, for_session
+from framelab.db.models import Participant, new_participant_code
+from framelab.db.session import is_sqlite
+from framelab.domain.steps import (
+    ITEM_STEPS,
+    STEPS,
+    AnswerCheck,
+    PageState,
+    SubmitResult,
+    aware,
+    check_answers,
+    consent_answer,
+    consent_missing,
+    items_for_step,
+    participant_page_state,
+    read_submission,
+    rejected,
+)
+from framelab.services.campaigns import Entry
+from framelab.services.enrolment import PanelIds, newcomer_language, panel_ids
+from framelab.services.participant_store.answers import write_answers
+from framelab.services.participant_store.assignment import assign_participant
+from framelab.services.participant_store.rows import (
+    ENROL,
+    EXISTS,
+    PLACE_OF,
+    Found,
+    find,
+    record_shown,
+    record_submit,
+    update_participant,
+)
+from framelab.services.participant_store.studies import (
+    CAMPAIGN_SALT,
+    PANEL_SEEN,
+    close_at_target,
+    open_study,
+    study_entry,
+)
+from framelab.services.pseudonyms import PseudonymKey
+from framelab.services.study_versions import LoadedStudy
+
+
+def _expire_held(session: Session, pid: int, changed: Iterable[str]) -> None:
+    # The row changed without the ORM: a copy the caller's session holds reloads the
+    # columns that changed (the others, such as the code, stay readable when detached).
+    names = list(changed)
+    if names and session.identity_map:
+        held = session.identity_map.get(session.identity_key(Participant, pid))
+        if held is not None:
+            session.expire(held, names)
+
+
+def current_page(session: Session, code: str, *, now: datetime) -> PageState:
+    """The participant's current page, read-only when its first showing is already recorded.
+
+    A submit records when the next page is first shown (time on page), so showing a page
+    normally is one read in autocommit. Only a page whose showing was not recorded yet (a
+    participant enrolled from a panel link, before their first page) or data from before
+    assignment moved into the step change take a write transaction.
+    """
+    now = aware(now)
+    with for_session(session, write=False) as db:
+        found = find(db, code, lock=False)
+    row = found.participant
+    if (row.step == "message" and row.arm is None) or (row.step in STEPS and row.shown_at is None):
+        changes: dict[str, object] = {}
+        with for_session(session, write=True) as db:
+            found = find(db, code, lock=True)
+            row = found.participant
+            if row.step == "message" and row.arm is None:
+                changes = _assign(db, found, now=now)
+                update_participant(db, row.id, changes)
+                row = row._replace(**{k: v for k, v in changes.items() if k in row._fields})
+            if row.step in STEPS:
+                record_shown(db, row.id, row.step, now)
+        _expire_held(session, row.id, changes)
+    return participant_page_state(row, found.loaded.spec, found.loaded.spec_hash)
+
+
+def _assign(db: Direct, found: Found, *, now: datetime, block_value: object = None):
+    extra = {} if block_value is None else {"block_value": block_value}
+    row = found.participant
+    return assign_participant(
+        db,
+        participant_id=row.id,
+        study_id=row.study_id,
+        spec=found.loaded.spec,
+        spec_hash=found.loaded.spec_hash,
+        now=now,
+        duplicate=row.duplicate,
+        pilot=row.pilot,
+        rehearsal=row.rehearsal,
+        **extra,
+    )
+
+
+def submit_step(
+    session: Session, code: str, step: str, form: Mapping[str, str], *, now: datetime
+) -> SubmitResult:
+    """Apply one page's form if `step` is the participant's current step; commit before returning.
+
+    The page's work (answers, assignment, step change, page times) is one transaction.
+    """
+    now = aware(now)
+    checked = _checked_before_writing(session, code, step, form)
+    if checked is not None and checked[1].errors:
+        return rejected(step, items_for_step(checked[2], step), form, checked[1].errors)
+    with for_session(session, write=True) as db:
+        found = find(db, code, lock=True)
+        result, changes = _apply(db, found, step, form, now, checked)
+    _expire_held(session, found.participant.id, changes)
+    return result
+
+
+def _checked_before_writing(
+    session: Session, code: str, step: str, form: Mapping[str, str]
+) -> tuple[str, AnswerCheck, Any] | None:
+    """On SQLite, check an answer page before queueing for the one write lock.
+
+    SQLite has a single writer: whatever a submit does inside its transaction, every other
+    submit waits for. So the participant's step is read first (autocommit) and the answers
+    checked outside it; the transaction then only checks that nothing moved meanwhile.
+    An invalid page never takes the write lock. (On PostgreSQL writers do not queue on one
+    lock, and the read would be an extra round trip.) Returns (spec hash, check, spec).
+    """
+    if step not in ITEM_STEPS or not is_sqlite(session) or session.in_transaction():
+        return None
+    with direct_read(session.get_bind()) as db:
+        found = find(db, code, lock=False)
+    if found.participant.step != step:
+        return None  # stale: the transaction says so
+    spec = found.loaded.spec
+    return found.loaded.spec_hash, check_answers(items_for_step(spec, step), form), spec
+
+
+def _apply(
+    db: Direct,
+    found: Found,
+    step: str,
+    form: Mapping[str, str],
+    now: datetime,
+    checked: tuple[str, AnswerCheck, Any] | None = None,
+) -> tuple[SubmitResult, dict[str, object]]:
+    """What the form means, written; returns the result and the participant columns set."""
+    row, spec = found.participant, found.loaded.spec
+    check = checked[1] if checked is not None and checked[0] == found.loaded.spec_hash else None
+    submission = read_submission(spec, row, step, form, now=now, checked=check)
+    if not submission.writes:
+        return submission.result, {}
+    changes = dict(submission.changes)
+    if submission.result.step == "screened_out":
+        record_submit(db, row, step, now)
+        update_participant(db, row.id, changes)
+        return submission.result, changes
+    if submission.answers is not None and write_answers(
+        db, row.id, submission.phase, submission.answers, items=submission.items, now=now
+    ):
+        changes["attention_failed"] = True
+    if submission.assign:
+        changes.update(_assign(db, found, now=now, block_value=submission.block_value))
+    update_participant(db, row.id, changes)
+    live = found.loaded.status == "live" and not row.pilot
+    if submission.completes and live and spec.target_n is not None:
+        close_at_target(db, found.loaded.id, spec.target_n, now=now)
+    # The next page is shown right after this commit (post/redirect/get): its first
+    # showing is recorded here, so showing it is a read.
+    record_submit(db, row, step, now, shown_next=submission.result.step)
+    return submission.result, changes
+
+
+def consent_from_link(
+    session: Session,
+    slug: str,
+    form: Mapping[str, str],
+    *,
+    language: str | Sequence[str],
+    source: str | None,
+    now: datetime,
+    rehearsal: bool = False,
+    panel: Mapping[str, str] | None = None,
+    key: PseudonymKey | None = None,
+) -> tuple[str | None, SubmitResult]:
+    """Enrol a newcomer from the study link and record their consent, in one transaction.
+
+    Returns the new participant's code and the consent page's result. A form without a
+    yes or no enrols nobody (code None, the result's errors say what is missing). A
+    "no" is kept, as a participant screened out, so refusals are counted. `panel` holds
+    a panel link's ids (PROLIFIC_PID, ...), stored as pseudonyms under `key`: a person
+    id seen before in the campaign makes a participant of its own flagged as a duplicate
+    (DECISIONS rule 5), and the work done is the same statements either way, so neither
+    the reply nor its cost tells whether the id took part. Raises StudyNotFound or
+    StudyClosed when the study takes nobody now. `rehearsal` marks a simulated
+    participant (services.rehearsal: only a valid token sets it).
+    """
+    now = aware(now)
+    if consent_answer(form) is None:
+        return None, consent_missing()
+    for attempt in (1, 2):
+        ids = PanelIds()
+        try:
+            with for_session(session, write=True) as db:
+                loaded = open_study(db, slug)
+                duplicate = False
+                if panel:
+                    campaign = db.one_or_none(CAMPAIGN_SALT, {"study_id": loaded.id})
+                    ids = panel_ids(panel, campaign.salt, key)
+                    if ids.person is not None:
+                        # The second attempt follows a race on the unique panel hash (the
+                        # same id arrived twice at once on PostgreSQL): the other row won.
+                        seen = db.scalar(PANEL_SEEN, {"hash": ids.person, "root": campaign.root})
+                        duplicate = attempt == 2 or seen is not None
+                code = new_participant_code()
+                row = _enrolment(loaded, ids, source=source, language=language, now=now)
+                row.update(code=code, rehearsal=rehearsal, duplicate=duplicate)
+                row["panel_hash"] = None if duplicate else ids.person
+                db.execute(ENROL, row)
+                return code, _apply(db, find(db, code, lock=True), "consent", form, now)[0]
+        except IntegrityError:
+            if attempt == 2 or ids.person is None:
+                raise
+    raise AssertionError("unreachable: the second attempt returns or raises")
+
+
+def _enrolment(
+    loaded: LoadedStudy, ids: PanelIds, *, source: str | None, language, now: datetime
+) -> dict[str, object]:
+    return {
+        "study_id": loaded.id,
+        "study_version_id": loaded.version_id,
+        "spec_hash": loaded.spec_hash,
+        "panel_study_hash": ids.study,
+        "panel_session_hash": ids.session,
+        "source": (source or "").strip()[:64] or ids.source,
+        "language": newcomer_language(loaded.spec, language),
+        "step": "consent",
+        "status": "started",
+        "pilot": loaded.status == "pilot",
+        "attention_failed": False,
+        "speeder": False,
+        "honeypot": False,
+        "started_at": now,
+    }
+
+
+def is_participant(session: Session, code: str) -> bool:
+    """Whether `code` is a participant's (a browser may remember one the database lost)."""
+    with for_session(session, write=False) as db:
+        return db.scalar(EXISTS, {"code": code}) is not None
+
+
+def participant_place(session: Session, code: str) -> Any:
+    """The participant's study (campaign version) slug and step, as a row; None if no such code.
+
+    A participant stays on their version (DECISIONS rule 1), whichever version the
+    campaign's link enrols newcomers into now.
+    """
+    with for_session(session, write=False) as db:
+        return db.one_or_none(PLACE_OF, {"code": code})
+
+
+def link_entry(session: Session, slug: str) -> Entry:
+    """Where a newcomer at the study link `/s/<slug>` goes (DECISIONS rule 1)."""
+    with for_session(session, write=False) as db:
+        return study_entry(db, slug)
+
+
+def open_study_link(session: Session, slug: str) -> LoadedStudy:
+    """The study a link enrols into, if it takes participants now (StudyNotFound, StudyClosed)."""
+    with for_session(session, write=False) as db:  # only reads: never waits for writers
+        return open_study(db, slug)
