@@ -16,12 +16,23 @@ levels and with the control. The omnibus test is Pearson's chi-square test of
 independence of the answer (every option as its own category) and the arm.
 
 Everything is complete-case on the check column, after the plan's exclusions,
-unblocked (a check's purpose is descriptive; blocking would change little).
+unblocked (a check's purpose is descriptive; blocking would change little). The plan's
+checks are read by :mod:`analysis.manipulation_section`.
+
+Examples
+--------
+>>> import pandas as pd
+>>> d = pd.DataFrame({"arm": ["c"] * 6 + ["care"] * 6, "check": [2, 1, 2, 3, 2, 3, 1, 1, 1, 2, 1, 3]})
+>>> checks = [{"column": "check", "targets": {"care": [1.0]}, "target_labels": {},
+...            "factor_targets": {}}]
+>>> manipulation_checks(d, "arm", "c", checks)[["arm", "comparison", "share", "estimate"]].round(3)
+    arm comparison  share  estimate
+0  care    control  0.667       0.5
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,13 +42,7 @@ from scipy import stats
 from analysis._data import arm_labels, numeric_column, present_labels
 from analysis.hc import t_summary
 
-__all__ = [
-    "CHECK_COLUMNS",
-    "load_checks",
-    "manipulation_checks",
-    "manipulation_omnibus",
-    "proportion_difference",
-]
+__all__ = ["CHECK_COLUMNS", "manipulation_checks", "manipulation_omnibus", "proportion_difference"]
 
 CHECK_COLUMNS = [
     "check",
@@ -60,50 +65,6 @@ CHECK_COLUMNS = [
     "n_comparison",
     "recognised",
 ]
-
-
-def load_checks(raw: Any) -> list[dict[str, Any]]:
-    """Validate the plan's ``manipulation_checks`` list (ValueError naming the place)."""
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise ValueError("manipulation_checks: expected a list of {column, targets}")
-    out = []
-    for i, check in enumerate(raw):
-        where = f"manipulation_checks[{i}]"
-        if not isinstance(check, Mapping) or not isinstance(check.get("column"), str):
-            raise ValueError(f"{where}: expected a mapping with a 'column' (the check's column)")
-        targets = check.get("targets") or {}
-        factor_targets = check.get("factor_targets") or {}
-        if not isinstance(targets, Mapping) or not all(
-            isinstance(v, list) and all(_is_code(c) for c in v) for v in targets.values()
-        ):
-            raise ValueError(f"{where}.targets: expected a mapping arm -> list of answer codes")
-        if not isinstance(factor_targets, Mapping) or not all(
-            isinstance(levels, Mapping)
-            and all(isinstance(v, list) and all(_is_code(c) for c in v) for v in levels.values())
-            for levels in factor_targets.values()
-        ):
-            raise ValueError(
-                f"{where}.factor_targets: expected a mapping factor column -> level -> codes"
-            )
-        out.append(
-            {
-                "column": check["column"],
-                "label": check.get("label"),
-                "targets": {str(a): [float(c) for c in v] for a, v in targets.items()},
-                "target_labels": dict(check.get("target_labels") or {}),
-                "factor_targets": {
-                    str(f): {str(level): [float(c) for c in v] for level, v in levels.items()}
-                    for f, levels in factor_targets.items()
-                },
-            }
-        )
-    return out
-
-
-def _is_code(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def proportion_difference(
@@ -129,6 +90,11 @@ def proportion_difference(
     With s_g^2 = n_g p_g (1 - p_g) / (n_g - 1) the HC2 variance of the difference is
     s_a^2 / n_a + s_b^2 / n_b and the df are Welch–Satterthwaite's, as
     ``estimatr::difference_in_means`` (Gerber & Green 2012, eq. 3.6).
+
+    References
+    ----------
+    Gerber, A. S. & Green, D. P. (2012). Field Experiments, eq. 3.6.
+    Blair, G. et al. estimatr (R package), ``difference_in_means``.
 
     Examples
     --------
@@ -209,14 +175,35 @@ def manipulation_checks(
     DataFrame
         Columns ``CHECK_COLUMNS``: per frame arm two rows (comparison ``control`` and
         ``other_frames``), per factor level two rows (``other_levels`` and
-        ``control``). ``share`` is the arm's (level's) share choosing a target answer,
-        ``share_comparison`` the comparison group's share choosing the same answers.
+        ``control``). ``check`` the column, ``kind`` (``frame`` or ``factor``),
+        ``arm`` / ``factor`` / ``level`` what is compared, ``target`` its label;
+        ``share`` the arm's (level's) share choosing a target answer and
+        ``share_comparison`` the comparison group's share choosing the same answers
+        (proportions, 0 to 1); ``estimate`` their difference with ``std_error``,
+        ``statistic`` (t), ``df``, ``p_value``, ``conf_low``, ``conf_high`` (proportion
+        points); ``n``, ``n_comparison`` (participants); ``recognised`` whether the
+        interval lies above 0.
+
+    Notes
+    -----
+    Each comparison is :func:`proportion_difference` of r_i = 1[answer_i in T]:
+    p_a - p_b with SE sqrt(p_a (1 - p_a) / (n_a - 1) + p_b (1 - p_b) / (n_b - 1)).
 
     References
     ----------
     Hauser, D. J., Ellsworth, P. C. & Gonzalez, R. (2018). Are manipulation checks
     necessary? Frontiers in Psychology 9, 998.
     Gerber, A. & Green, D. (2012). Field Experiments, ch. 3.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"arm": ["c", "t"] * 4, "check": [0, 1, 0, 1, 1, 1, 0, 0]})
+    >>> checks = [{"column": "check", "targets": {"t": [1]}, "target_labels": {"t": "care"},
+    ...            "factor_targets": {}}]
+    >>> r = manipulation_checks(d, "arm", "c", checks).iloc[0]
+    >>> r["target"], float(r["share"]), float(r["share_comparison"]), float(r["estimate"])
+    ('care', 0.75, 0.25, 0.5)
     """
     labels_all = arm_labels(df, arm)
     rows = []
@@ -267,10 +254,40 @@ def manipulation_omnibus(
 ) -> pd.DataFrame:
     """Pearson chi-square test that the answer distribution is the same in every arm.
 
+    Parameters
+    ----------
+    df : DataFrame
+        One row per participant (after exclusions).
+    arm : str
+        Arm column.
+    checks : list of mappings
+        As returned by :func:`analysis.manipulation_section.load_checks`.
+
+    Returns
+    -------
+    DataFrame
+        One row per check with two arms and two answers at least: ``check``,
+        ``method`` (``pearson_chi_square``), ``statistic`` (X^2), ``df``, ``p_value``,
+        ``n`` (participants), ``arms``, ``answers`` (categories), ``min_expected``
+        (the smallest E_ij; below 5 the chi-square approximation is rough).
+
+    Notes
+    -----
     X^2 = sum_ij (O_ij - E_ij)^2 / E_ij over arms i and answers j, E_ij = O_i. O_.j / N,
-    df = (I - 1)(J - 1); as R's ``chisq.test(table(arm, answer), correct = FALSE)``
-    (Agresti 2013, Categorical Data Analysis, 3.2). Answers nobody chose are dropped.
-    ``min_expected`` is the smallest E_ij (below 5 the chi-square approximation is rough).
+    df = (I - 1)(J - 1). Answers nobody chose are dropped.
+
+    References
+    ----------
+    Agresti, A. (2013). Categorical Data Analysis, 3rd ed., section 3.2.
+    R ``chisq.test(table(arm, answer), correct = FALSE)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"arm": ["c"] * 6 + ["t"] * 6, "check": [2, 1, 2, 3, 2, 3, 1, 1, 1, 2, 1, 3]})
+    >>> r = manipulation_omnibus(d, "arm", [{"column": "check"}]).iloc[0]
+    >>> round(float(r["statistic"]), 3), int(r["df"]), round(float(r["p_value"]), 3)
+    (3.133, 2, 0.209)
     """
     rows = []
     labels = arm_labels(df, arm)
@@ -297,32 +314,3 @@ def manipulation_omnibus(
             }
         )
     return pd.DataFrame(rows)
-
-
-def manipulation_sections(
-    data: pd.DataFrame, plan: Any, warn: Callable[..., None]
-) -> dict[str, list]:
-    """``manipulation_checks`` and ``manipulation_omnibus`` records for ``run`` ({} without)."""
-    from analysis import summaries
-
-    out: dict[str, list] = {"manipulation_checks": [], "manipulation_omnibus": []}
-    checks = load_checks(plan.raw.get("manipulation_checks"))
-    if not checks:  # the keys appear only when the plan has checks
-        return {}
-    for check in checks:
-        # labels may be a text per language: the plan's language in the results
-        check["target_labels"] = {a: plan.text(v, a) for a, v in check["target_labels"].items()}
-        if check["column"] not in data.columns:
-            raise ValueError(f"manipulation_checks: column {check['column']!r} is not in the data")
-    try:
-        out["manipulation_checks"] = summaries.records(
-            manipulation_checks(data, plan.arm, plan.control, checks, alpha=plan.alpha)
-        )
-        out["manipulation_omnibus"] = summaries.records(
-            manipulation_omnibus(data, plan.arm, checks)
-        )
-    except (ArithmeticError, np.linalg.LinAlgError) as exc:
-        warn(
-            "section_failed", f"manipulation checks not computed: {exc}", None, None, "manipulation"
-        )
-    return out

@@ -4,6 +4,16 @@ The functions themselves live in ``analysis.diagnostics``, ``analysis.attrition`
 ``analysis.heterogeneity``, ``analysis.interactions`` and ``analysis.value_matching``;
 this module only decides which data each one sees and turns their failures on study
 data into warnings.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from analysis.plan import load_plan
+>>> d = pd.DataFrame({"arm": ["c", "t"] * 10, "y": range(20)})
+>>> plan = load_plan({"arm": "arm", "control": "c", "outcomes": ["y"]})
+>>> out = diagnostics_sections(d, d, plan, print)
+>>> sorted(k for k, v in out.items() if v)
+['sample_ratio']
 """
 
 from __future__ import annotations
@@ -80,9 +90,48 @@ def diagnostics_sections(
 ) -> dict[str, list]:
     """Balance, sample ratio and attrition, then heterogeneity and value match.
 
-    ``full`` is the input table (for the sample-ratio and attrition checks, which
-    concern everyone assigned), ``data`` the table after exclusions (balance and
-    heterogeneity use the analysed sample).
+    Parameters
+    ----------
+    full : DataFrame
+        The input table (for the sample-ratio and attrition checks, which concern
+        everyone assigned).
+    data : DataFrame
+        The table after exclusions (balance and heterogeneity use the analysed sample).
+    plan : Plan
+        The analysis plan: covariates, status, weights, moderators, value_match.
+    warn : callable
+        The collector's ``warn(code, message, outcome, arm, method)``; a section that
+        fails on study data becomes a ``section_failed`` warning.
+
+    Returns
+    -------
+    dict
+        Section name -> list of records, for every name in ``SECTIONS`` (empty when
+        the plan does not ask for it): ``balance``, ``balance_joint``, ``sample_ratio``,
+        ``attrition``, ``attrition_test``, ``heterogeneity``, ``heterogeneity_joint``,
+        ``subgroups``, ``value_match``; each record's columns and units are those of
+        the function that computes it.
+
+    Notes
+    -----
+    One HC2 interaction fit per outcome and moderator serves both ``heterogeneity``
+    and ``heterogeneity_joint``.
+
+    References
+    ----------
+    See :mod:`analysis.diagnostics`, :mod:`analysis.attrition`,
+    :mod:`analysis.heterogeneity`, :mod:`analysis.interactions` and
+    :mod:`analysis.value_matching` for each section's method and references.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.plan import load_plan
+    >>> d = pd.DataFrame({"arm": ["c", "t"] * 10, "y": range(20), "age": range(20)})
+    >>> plan = load_plan({"arm": "arm", "control": "c", "outcomes": ["y"], "covariates": ["age"]})
+    >>> out = diagnostics_sections(d, d, plan, print)
+    >>> [r["covariate"] for r in out["balance"]], len(out["sample_ratio"])
+    (['age'], 2)
     """
     out: dict[str, list] = {key: [] for key in SECTIONS}
     arm, control = plan.arm, plan.control

@@ -4,6 +4,16 @@ A plan is a mapping (or a YAML/JSON file or text) with the keys documented in
 ``docs/analysis.md``. :func:`load_plan` validates the shape and fills defaults;
 :func:`check_columns` validates it against a DataFrame. Malformed plans raise
 ``ValueError`` naming the key and what was expected.
+
+Examples
+--------
+>>> import pandas as pd
+>>> plan = load_plan("{arm: arm, control: c, outcomes: [y]}")  # YAML text
+>>> plan.arm, plan.control, [o.name for o in plan.primary_outcomes]
+('arm', 'c', ['y'])
+>>> check_columns(plan, pd.DataFrame({"arm": ["c", "t"], "y": [1, 2]}))
+>>> plan_hash(plan.raw)[:12]
+'...'
 """
 
 from __future__ import annotations
@@ -19,9 +29,18 @@ import pandas as pd
 import yaml
 
 from analysis._data import arm_labels, check_control, require_columns
-from analysis.small_sample import SMALL_SAMPLE
+from analysis._plan_fields import (
+    cut_points_field,
+    levels_field,
+    localized_field,
+    names_field,
+    number_field,
+    range_field,
+    scales_field,
+)
 from analysis.inference import CORRECTIONS
-from analysis.sequential import Monitoring, load_monitoring
+from analysis.monitoring import Monitoring, load_monitoring
+from analysis.small_sample import SMALL_SAMPLE
 
 __all__ = ["OUTCOME_TYPES", "Outcome", "Plan", "check_columns", "load_plan", "plan_hash"]
 
@@ -107,42 +126,38 @@ class Plan:
         return str(label) if label else fallback
 
 
-def _cut_points(raw: Any, moderators: tuple[str, ...]) -> dict[str, tuple[float, ...]]:
-    """cut_points: moderator -> increasing numbers (a continuous moderator's subgroup bounds)."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        raise ValueError("cut_points: expected a mapping moderator -> list of numbers")
-    out: dict[str, tuple[float, ...]] = {}
-    for column, points in raw.items():
-        if column not in moderators:
-            raise ValueError(
-                f"cut_points.{column}: not a moderator (moderators: {', '.join(moderators)})"
-            )
-        ok = isinstance(points, list | tuple) and points
-        ok = ok and all(isinstance(p, int | float) and not isinstance(p, bool) for p in points)
-        if not ok or any(points[i + 1] <= points[i] for i in range(len(points) - 1)):
-            raise ValueError(
-                f"cut_points.{column}: expected a list of increasing numbers, got {points!r}"
-            )
-        out[str(column)] = tuple(float(p) for p in points)
-    return out
-
-
 def plan_hash(raw: Mapping[str, Any]) -> str:
-    """SHA-256 hex of the canonical JSON of the plan (sorted keys, no whitespace, UTF-8)."""
+    """SHA-256 hex of the canonical JSON of the plan (sorted keys, no whitespace, UTF-8).
+
+    Parameters
+    ----------
+    raw : mapping
+        The plan as given (``Plan.raw``).
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits; equal plans (whatever their key order) hash equal.
+
+    Notes
+    -----
+    hash = SHA-256(json.dumps(raw, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)), so a reader can recompute it with any JSON library.
+
+    References
+    ----------
+    NIST FIPS 180-4 (2015), Secure Hash Standard; RFC 8785 (JSON canonicalization), whose
+    key ordering this follows for the plain values a plan holds.
+
+    Examples
+    --------
+    >>> plan_hash({"b": 1, "a": [1, 2]}) == plan_hash({"a": [1, 2], "b": 1})
+    True
+    >>> len(plan_hash({"arm": "arm"}))
+    64
+    """
     text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _names(value: Any, key: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ValueError(f"{key}: expected a column name or a list of column names, got {value!r}")
 
 
 def _outcome(item: Any, i: int) -> Outcome:
@@ -166,80 +181,38 @@ def _outcome(item: Any, i: int) -> Outcome:
         name=item["name"],
         type=kind,
         baseline=item.get("baseline"),
-        label=_localized(item.get("label"), f"{where}.label"),
+        label=localized_field(item.get("label"), f"{where}.label"),
         units=item.get("units"),
         primary=bool(item.get("primary", False)),
         desired=desired,
-        range=_range(item.get("range"), f"{where}.range"),
+        range=range_field(item.get("range"), f"{where}.range"),
     )
-
-
-def _localized(value: Any, where: str) -> str | dict[str, str] | None:
-    """A label: a text, or a mapping language code -> text."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        return dict(value)
-    raise ValueError(f"{where}: expected a text or a mapping language -> text, got {value!r}")
-
-
-def _range(value: Any, where: str) -> tuple[float, float] | None:
-    if value is None:
-        return None
-    if (
-        isinstance(value, list | tuple)
-        and len(value) == 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        and value[0] < value[1]
-    ):
-        return (float(value[0]), float(value[1]))
-    raise ValueError(f"{where}: expected [low, high] with low < high, got {value!r}")
-
-
-def _levels(raw: Mapping[str, Any]) -> dict[str, tuple]:
-    value = raw.get("levels") or {}
-    if not isinstance(value, Mapping):
-        raise ValueError("levels: expected a mapping column -> list of its levels in order")
-    out = {}
-    for column, levels in value.items():
-        if not isinstance(levels, list) or not levels or len(set(map(str, levels))) != len(levels):
-            raise ValueError(
-                f"levels.{column}: expected a list of distinct levels (the first is the "
-                f"reference), got {levels!r}"
-            )
-        out[str(column)] = tuple(levels)
-    return out
-
-
-def _scales(value: Any) -> dict[str, tuple[str, ...]]:
-    """``scales``: mapping index column -> list of at least two item columns."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ValueError("scales: expected a mapping scale column -> list of its item columns")
-    out = {}
-    for column, items in value.items():
-        names = _names(items, f"scales.{column}")
-        if len(names) < 2 or len(set(names)) != len(names):
-            raise ValueError(
-                f"scales.{column}: expected a list of at least two distinct item columns, "
-                f"got {items!r}"
-            )
-        out[str(column)] = names
-    return out
-
-
-def _number(raw: Mapping, key: str, default: float, low: float, high: float) -> float:
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low < value < high:
-        raise ValueError(f"{key}: expected a number between {low} and {high}, got {value!r}")
-    return float(value)
 
 
 def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
     """Parse and validate a plan given as a mapping, a YAML/JSON file path, or YAML text.
+
+    Parameters
+    ----------
+    source : mapping, Plan, str or Path
+        The plan (keys in ``docs/analysis.md``): a mapping, a path to a ``.yaml``,
+        ``.yml`` or ``.json`` file, or YAML text; a :class:`Plan` is returned as is.
+
+    Returns
+    -------
+    Plan
+        The validated plan with defaults filled (the first outcome is primary when
+        none is marked, ``correction="holm"``, ``alpha=0.05``, ``ri_draws=10000``);
+        ``raw`` keeps the mapping as given and ``unknown_keys`` the keys not used.
+
+    Notes
+    -----
+    Validation is of the plan alone; :func:`check_columns` checks it against the data.
+    Every error is a ``ValueError`` naming the key (``outcomes[1].type: ...``).
+
+    References
+    ----------
+    Nosek, B. A. et al. (2018). The preregistration revolution. PNAS 115(11), 2600-2606.
 
     Examples
     --------
@@ -281,7 +254,7 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
         raise ValueError(
             f"primary_method: expected one of {', '.join(PRIMARY_METHODS)}, got {primary_method!r}"
         )
-    covariates = _names(raw.get("covariates"), "covariates")
+    covariates = names_field(raw.get("covariates"), "covariates")
     if primary_method == "lin" and not covariates:
         raise ValueError("primary_method: 'lin' needs at least one entry in covariates")
     exclude = raw.get("exclude") or {}
@@ -301,7 +274,9 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
     min_cell = raw.get("min_cell_size", 10)
     if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 1:
         raise ValueError(f"min_cell_size: expected a positive integer, got {min_cell!r}")
-    cut_points = _cut_points(raw.get("cut_points"), _names(raw.get("moderators"), "moderators"))
+    cut_points = cut_points_field(
+        raw.get("cut_points"), names_field(raw.get("moderators"), "moderators")
+    )
     units = raw.get("equivalence_units", "sd")
     if units not in ("sd", "raw"):
         raise ValueError(f"equivalence_units: expected 'sd' or 'raw', got {units!r}")
@@ -317,41 +292,41 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
             f"small_sample: expected one of {', '.join(SMALL_SAMPLE)}, got {small_sample!r}"
         )
     backlash = {
-        key: None if raw.get(key) is None else _number(raw, key, 0, 0, float("inf"))
+        key: None if raw.get(key) is None else number_field(raw, key, 0, 0, float("inf"))
         for key in ("backlash_delta", "backlash_prior_sd")
     }
     weights = raw.get("weights")
     if weights is not None:
-        weights = {str(k): _number(weights, k, 1, 0, float("inf")) for k in weights}
+        weights = {str(k): number_field(weights, k, 1, 0, float("inf")) for k in weights}
     return Plan(
         arm=raw["arm"],
         control=str(raw["control"]),
         outcomes=tuple(outcomes),
         covariates=covariates,
         blocks=raw.get("blocks"),
-        moderators=_names(raw.get("moderators"), "moderators"),
-        alpha=_number(raw, "alpha", 0.05, 0, 0.5),
+        moderators=names_field(raw.get("moderators"), "moderators"),
+        alpha=number_field(raw, "alpha", 0.05, 0, 0.5),
         correction=correction,
         exclude=exclude,
         status=raw.get("status"),
         weights=weights,
         min_cell_size=min_cell,
         cut_points=cut_points,
-        equivalence_bound=_number(raw, "equivalence_bound", 0.1, 0, float("inf")),
+        equivalence_bound=number_field(raw, "equivalence_bound", 0.1, 0, float("inf")),
         equivalence_units=units,
         ri_draws=ri_draws,
         seed=seed,
         value_match={str(k): v for k, v in (raw.get("value_match") or {}).items()},
         arm_labels={
-            str(k): _localized(v, f"arm_labels.{k}") if isinstance(v, Mapping) else str(v)
+            str(k): localized_field(v, f"arm_labels.{k}") if isinstance(v, Mapping) else str(v)
             for k, v in (raw.get("arm_labels") or {}).items()
         },
         primary_method=primary_method,
-        levels=_levels(raw),
+        levels=levels_field(raw),
         language=str(raw.get("language") or "en"),
         small_sample=small_sample,
         **backlash,
-        scales=_scales(raw.get("scales")),
+        scales=scales_field(raw.get("scales")),
         monitoring=load_monitoring(raw.get("monitoring")),
         raw=raw,
         unknown_keys=tuple(sorted(set(raw) - KNOWN_KEYS)),
@@ -359,7 +334,38 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
 
 
 def check_columns(plan: Plan, df: pd.DataFrame) -> None:
-    """Raise ValueError if the plan names a column the data lacks or an unknown control."""
+    """Raise ValueError if the plan names a column the data lacks or an unknown control.
+
+    Parameters
+    ----------
+    plan : Plan
+        A plan from :func:`load_plan`.
+    df : DataFrame
+        The data, one row per participant.
+
+    Returns
+    -------
+    None
+        Returns quietly when every column the plan names is present.
+
+    Notes
+    -----
+    A control the plan lists (in ``arm_labels`` or ``weights``) may have no participants
+    yet, which the results report as too few; an unlisted, absent control is a typo.
+
+    References
+    ----------
+    The plan's keys: ``docs/analysis.md``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> plan = load_plan({"arm": "arm", "control": "c", "outcomes": ["y"]})
+    >>> check_columns(plan, pd.DataFrame({"arm": ["c", "t"], "x": [1, 2]}))
+    Traceback (most recent call last):
+    ...
+    ValueError: ...'y'...
+    """
     require_columns(df, [plan.arm], "arm column")
     for o in plan.outcomes:
         require_columns(df, [o.name], "outcome")

@@ -45,13 +45,20 @@ Time-uniform central limit theory and asymptotic confidence sequences. Annals of
 Statistics 52(6), 2613-2640.
 Howard, S. R., Ramdas, A., McAuliffe, J. & Sekhon, J. (2021). Time-uniform,
 nonparametric, nonasymptotic confidence sequences. Annals of Statistics 49(2).
+
+Examples
+--------
+>>> rho2 = optimal_rho2(1000, 0.05)
+>>> round(float(cs_radius(1000, 0.1, rho2, 0.05)), 4)
+0.3035
+>>> round(float(anytime_p_value(1000, 0.3, 0.1, rho2)), 4)
+0.0549
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -59,137 +66,46 @@ import pandas as pd
 
 from analysis._data import arm_labels, numeric_column
 
-__all__ = [
-    "DECISIONS",
-    "Monitoring",
-    "anytime_p_value",
-    "confidence_sequence",
-    "cs_radius",
-    "load_monitoring",
-    "optimal_rho2",
-    "sequential_section",
-]
+__all__ = ["anytime_p_value", "confidence_sequence", "cs_radius", "optimal_rho2"]
 
-LOOKS = ("anytime",)
 METHODS = ("difference_in_means", "lin")
-MONITORING_KEYS = {"looks", "stop_for_efficacy", "stop_for_futility", "max_n", "tune_at", "rho"}
-FUTILITY_KEYS = {"below"}
 # Below this many participants in the frame's arm or the control the asymptotic
 # sequence is not drawn (its normal approximation needs some data) and no rule fires.
 MIN_PER_ARM = 10
 # Points of the drawn sequence: about this many looks between the first and the last.
 PATH_POINTS = 40
-# Comparison size the sequence is tuned to when the plan gives neither a target nor tune_at.
-DEFAULT_TUNE_AT = 1000
-DECISIONS = ("too_few", "continue", "efficacy", "harm", "futility", "complete")
-
-
-@dataclass(frozen=True)
-class Monitoring:
-    """The plan's declared monitoring: looks, stopping rules, the ceiling and the tuning.
-
-    ``futility_below`` is in standard deviations of the outcome (the comparison's pooled
-    SD at the look); ``max_n`` is the study's locked target (participants analysed).
-    """
-
-    looks: str = "anytime"
-    stop_for_efficacy: bool = True
-    futility_below: float | None = None
-    max_n: int | None = None
-    tune_at: int | None = None
-    rho: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "looks": self.looks,
-            "stop_for_efficacy": self.stop_for_efficacy,
-            "stop_for_futility": (
-                {"below": self.futility_below} if self.futility_below is not None else None
-            ),
-            "max_n": self.max_n,
-            "tune_at": self.tune_at,
-            "rho": self.rho,
-        }
-
-
-def _positive_int(value: Any, key: str, low: int) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{key}: expected a whole number of at least {low}, got {value!r}")
-    return value
-
-
-def load_monitoring(raw: Any) -> Monitoring | None:
-    """Validate the plan's ``monitoring`` mapping (None when the plan has none).
-
-    Examples
-    --------
-    >>> load_monitoring({"looks": "anytime", "stop_for_futility": {"below": 0.1}}).futility_below
-    0.1
-    """
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping):
-        raise ValueError(
-            "monitoring: expected a mapping (looks, stop_for_efficacy, stop_for_futility, "
-            f"max_n, tune_at, rho), got {raw!r}"
-        )
-    unknown = set(raw) - MONITORING_KEYS
-    if unknown:
-        raise ValueError(
-            f"monitoring: unknown key {sorted(unknown)[0]!r} "
-            f"(allowed: {', '.join(sorted(MONITORING_KEYS))})"
-        )
-    looks = raw.get("looks", "anytime")
-    if looks not in LOOKS:
-        raise ValueError(f"monitoring.looks: expected one of {', '.join(LOOKS)}, got {looks!r}")
-    efficacy = raw.get("stop_for_efficacy", True)
-    if not isinstance(efficacy, bool):
-        raise ValueError(f"monitoring.stop_for_efficacy: expected true or false, got {efficacy!r}")
-    futility = raw.get("stop_for_futility")
-    below = None
-    if futility not in (None, False):
-        if not isinstance(futility, Mapping) or set(futility) - FUTILITY_KEYS:
-            raise ValueError(
-                "monitoring.stop_for_futility: expected a mapping {below: <effect in SDs>}, "
-                f"got {futility!r}"
-            )
-        below = futility.get("below")
-        if isinstance(below, bool) or not isinstance(below, int | float) or not 0 < below < 10:
-            raise ValueError(
-                "monitoring.stop_for_futility.below: expected an effect in standard "
-                f"deviations between 0 and 10, got {below!r}"
-            )
-        below = float(below)
-    rho = raw.get("rho")
-    if rho is not None and (
-        isinstance(rho, bool) or not isinstance(rho, int | float) or not rho > 0
-    ):
-        raise ValueError(f"monitoring.rho: expected a positive number, got {rho!r}")
-    tune_at = _positive_int(raw.get("tune_at"), "monitoring.tune_at", 2)
-    if rho is not None and tune_at is not None:
-        raise ValueError("monitoring: give tune_at or rho, not both (rho follows from tune_at)")
-    return Monitoring(
-        looks=looks,
-        stop_for_efficacy=efficacy,
-        futility_below=below,
-        max_n=_positive_int(raw.get("max_n"), "monitoring.max_n", 2),
-        tune_at=tune_at,
-        rho=float(rho) if rho is not None else None,
-    )
 
 
 def optimal_rho2(n_star: float, alpha: float) -> float:
     """The mixing parameter ``rho^2`` that makes the sequence narrowest near ``n_star``.
 
-    ``rho^2 = (-2 log alpha + log(-2 log alpha + 1)) / n*`` (Waudby-Smith et al. 2024,
-    Section 2.2; Howard et al. 2021, Section 3.5).
+    Parameters
+    ----------
+    n_star : float
+        Participants in the comparison (arm plus control) where the sequence should be
+        narrowest; positive.
+    alpha : float
+        Level of the sequence (it covers with probability ``1 - alpha``), in (0, 1).
+
+    Returns
+    -------
+    float
+        ``rho^2``, per participant (so ``n rho^2`` is unitless).
+
+    Notes
+    -----
+    ``rho^2 = (-2 log alpha + log(-2 log alpha + 1)) / n*``, the choice that
+    approximately minimises the boundary's width at ``n = n*``.
+
+    References
+    ----------
+    Waudby-Smith et al. (2024), Annals of Statistics 52(6), Section 2.2.
+    Howard, Ramdas, McAuliffe & Sekhon (2021), Annals of Statistics 49(2), Section 3.5.
 
     Examples
     --------
     >>> round(optimal_rho2(1000, 0.05), 6)
-    0.008126
+    0.007936
     """
     if not n_star > 0 or not 0 < alpha < 1:
         raise ValueError(f"n_star > 0 and 0 < alpha < 1 expected, got {n_star!r}, {alpha!r}")
@@ -200,8 +116,35 @@ def optimal_rho2(n_star: float, alpha: float) -> float:
 def cs_radius(n: Any, std_error: Any, rho2: float, alpha: float) -> np.ndarray:
     """Half-width of the asymptotic confidence sequence at ``n`` (vectorised).
 
+    Parameters
+    ----------
+    n : int or array of int
+        Participants in the comparison at the look.
+    std_error : float or array of float
+        The estimator's standard error at that look (outcome units).
+    rho2 : float
+        Mixing parameter (see :func:`optimal_rho2`).
+    alpha : float
+        Level of the sequence, in (0, 1).
+
+    Returns
+    -------
+    ndarray
+        Half-widths in the outcome's units; the sequence is ``estimate +/- radius``.
+
+    Notes
+    -----
     ``sqrt(n) se * sqrt(2 (n rho^2 + 1) / (n^2 rho^2) * log(sqrt(n rho^2 + 1) / alpha))``,
     which simplifies to ``se * sqrt(2 (n rho^2 + 1) / (n rho^2) * log(...))``.
+
+    References
+    ----------
+    Waudby-Smith et al. (2024), Annals of Statistics 52(6), Theorem 2.2.
+
+    Examples
+    --------
+    >>> cs_radius([100, 400], [0.2, 0.1], 0.008, 0.05).round(4)
+    array([0.7695, 0.3122])
     """
     n = np.asarray(n, dtype=float)
     se = np.asarray(std_error, dtype=float)
@@ -212,8 +155,34 @@ def cs_radius(n: Any, std_error: Any, rho2: float, alpha: float) -> np.ndarray:
 def anytime_p_value(n: Any, estimate: Any, std_error: Any, rho2: float) -> np.ndarray:
     """Anytime-valid p-value of "no effect": the smallest alpha whose sequence excludes 0.
 
+    Parameters
+    ----------
+    n : int or array of int
+        Participants in the comparison at the look.
+    estimate, std_error : float or array of float
+        The estimate and its standard error at that look (outcome units).
+    rho2 : float
+        Mixing parameter (see :func:`optimal_rho2`).
+
+    Returns
+    -------
+    ndarray
+        p-values in [0, 1], valid whenever the study is stopped.
+
+    Notes
+    -----
     ``min(1, sqrt(n rho^2 + 1) * exp(-z^2 n rho^2 / (2 (n rho^2 + 1))))`` with
-    ``z = estimate / std_error`` (vectorised).
+    ``z = estimate / std_error``: the reciprocal of the Gaussian-mixture e-value.
+
+    References
+    ----------
+    Waudby-Smith et al. (2024), Annals of Statistics 52(6), Section 2.
+    Howard et al. (2021), Annals of Statistics 49(2).
+
+    Examples
+    --------
+    >>> anytime_p_value([100, 400], [0.5, 0.3], [0.2, 0.1], 0.008).round(4)
+    array([0.3345, 0.0665])
     """
     n = np.asarray(n, dtype=float)
     z2 = (np.asarray(estimate, dtype=float) / np.asarray(std_error, dtype=float)) ** 2
@@ -245,7 +214,7 @@ def _pair_estimate(
     }
 
 
-def _look_sizes(total: int, first: int) -> list[int]:
+def look_sizes(total: int, first: int) -> list[int]:
     """The looks drawn: about PATH_POINTS sizes from ``first`` to ``total`` (always ends at it)."""
     if total < first:
         return []
@@ -272,25 +241,44 @@ def confidence_sequence(
 ) -> pd.DataFrame:
     """The confidence sequence of each arm versus control at a series of looks.
 
-    Rows of ``df`` are taken in the order given (the order participants completed);
-    look ``n`` analyses the first ``n`` rows with a value of ``outcome``. At each look
-    the estimator (``difference_in_means`` or ``lin``, as in :mod:`analysis.estimators`)
-    gives ``estimate`` and ``std_error``; the sequence is ``estimate +/- cs_radius``
-    with ``n`` the participants of that arm and the control (see the module docstring).
-
     Parameters
     ----------
+    df : DataFrame
+        One row per participant, in the order they completed; look ``n`` analyses the
+        first ``n`` rows with a value of ``outcome``.
+    outcome, arm : str
+        Columns of the outcome (numeric) and of the assigned arm.
+    control : str
+        Label of the control arm.
+    method : {"difference_in_means", "lin"}, default "difference_in_means"
+        Estimator at each look, as in :mod:`analysis.estimators`.
+    covariates : sequence of str, default ()
+        Covariates of Lin's estimator.
+    alpha : float, default 0.05
+        Level of each sequence (Bonferroni is the caller's: pass ``alpha / m``).
     tune_at : int or mapping arm -> int, optional
         Comparison size at which the sequence is narrowest (default: the rows of the
         comparison at the last look); ignored when ``rho2`` is given.
+    rho2 : float, optional
+        Mixing parameter for every arm (overrides ``tune_at``).
     looks : sequence of int, optional
         Participants analysed at each look (default: about 40 evenly spaced looks).
+    levels : mapping, optional
+        Declared order of categorical covariates' levels.
 
     Returns
     -------
     DataFrame
-        One row per look and arm: ``look_n, arm, n, n_control, n_treatment,
-        estimate, std_error, cs_low, cs_high, anytime_p, rho2``.
+        One row per look and arm with at least ``MIN_PER_ARM`` participants in it and
+        in the control: ``look_n`` (rows analysed), ``arm``, ``n`` (arm plus control),
+        ``n_control``, ``n_treatment`` (participants), ``estimate`` and ``std_error``
+        (outcome units), ``rho2`` (per participant), ``cs_low``, ``cs_high`` (the
+        sequence, outcome units) and ``anytime_p`` (0 to 1).
+
+    Notes
+    -----
+    ``cs = estimate +/- cs_radius(n, std_error, rho2, alpha)`` with
+    ``rho2 = optimal_rho2(tune_at, alpha)``; see the module docstring for the formula.
 
     References
     ----------
@@ -301,9 +289,11 @@ def confidence_sequence(
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(1)
     >>> d = pd.DataFrame({"arm": np.tile(["c", "t"], 100), "y": rng.normal(size=200)})
-    >>> cs = confidence_sequence(d, "y", "arm", "c", looks=[200], tune_at=200)
-    >>> bool(cs["cs_low"].iloc[0] < cs["estimate"].iloc[0] < cs["cs_high"].iloc[0])
-    True
+    >>> cs = confidence_sequence(d, "y", "arm", "c", looks=[100, 200], tune_at=200)
+    >>> cs[["look_n", "n", "estimate", "cs_low", "cs_high"]].round(3)
+       look_n    n  estimate  cs_low  cs_high
+    0     100  100    -0.113  -0.643    0.416
+    1     200  200     0.001  -0.398    0.400
     """
     if method not in METHODS:
         raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
@@ -312,7 +302,7 @@ def confidence_sequence(
     d = df.loc[~np.isnan(y)].reset_index(drop=True)
     labels = arm_labels(d, arm)
     if looks is None:
-        looks = _look_sizes(len(d), min(len(d), 2 * MIN_PER_ARM))
+        looks = look_sizes(len(d), min(len(d), 2 * MIN_PER_ARM))
     rows = []
     for look in looks:
         sub = d.iloc[: int(look)]
@@ -364,158 +354,3 @@ def confidence_sequence(
         )
     ]
     return out
-
-
-def _decision(
-    low: float, high: float, desired: str, futility: float | None, sd: float, efficacy: bool
-) -> str:
-    """What the declared rule implies at this look (advice; closing is the owner's act)."""
-    good_low, good_high = (low, high) if desired == "increase" else (-high, -low)
-    if efficacy and good_low > 0:
-        return "efficacy"
-    if efficacy and good_high < 0:
-        return "harm"
-    if futility is not None and np.isfinite(sd) and good_high < futility * sd:
-        return "futility"
-    return "continue"
-
-
-def sequential_section(
-    data: pd.DataFrame,
-    plan: Any,
-    monitoring: Monitoring | None,
-    *,
-    complete: bool = False,
-    order: str | None = "completed_at",
-) -> list[dict[str, Any]]:
-    """The results' ``sequential`` section: per primary outcome and frame, the sequence now.
-
-    ``data`` are the analysed rows (exclusions applied); they are put in the order of
-    ``order`` (framelab's ``completed_at``; stable, so ties keep the export's enrolment
-    order) when the column exists. Each record: ``outcome, arm, method, n, n_control,
-    n_treatment, estimate, std_error, cs_low, cs_high, level, anytime_p,
-    anytime_p_adjusted, decision, rho2, tune_at, path`` where ``path`` lists the
-    drawn looks (``look_n, n, estimate, cs_low, cs_high, anytime_p``). The sequences
-    are at level ``1 - alpha/m`` (Bonferroni over the m frames x primary outcomes).
-    """
-    monitoring = monitoring or Monitoring(stop_for_efficacy=False)
-    if order and order in data.columns:
-        data = data.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
-    control = str(plan.control)
-    all_arms = [
-        a
-        for a in dict.fromkeys(map(str, pd.unique(arm_labels(data, plan.arm))))
-        if a not in ("None", control)
-    ]
-    declared = [str(a) for a in (plan.weights or {}) if str(a) != control] or sorted(all_arms)
-    frames = list(dict.fromkeys([*declared, *sorted(all_arms)]))
-    outcomes = plan.primary_outcomes
-    m = max(1, len(frames) * len(outcomes))
-    level_alpha = plan.alpha / m
-    method = (
-        plan.primary_method
-        if plan.primary_method in METHODS and plan.covariates
-        else "difference_in_means"
-    )
-    weights = {str(k): float(v) for k, v in (plan.weights or {}).items()}
-    records = []
-    for o in outcomes:
-        tune = {}
-        for a in frames:
-            if monitoring.tune_at is not None:
-                tune[a] = monitoring.tune_at
-            elif monitoring.max_n is not None:
-                share = (weights.get(a, 1.0) + weights.get(control, 1.0)) / (
-                    sum(weights.values()) if weights else len(frames) + 1.0
-                )
-                tune[a] = max(2, round(monitoring.max_n * share))
-            else:  # fixed in advance, never the data's own size
-                tune[a] = DEFAULT_TUNE_AT
-        rho2 = monitoring.rho**2 if monitoring.rho is not None else None
-        y = numeric_column(data, o.name)
-        total = int(np.sum(~np.isnan(y)))
-        cs = confidence_sequence(
-            data,
-            o.name,
-            plan.arm,
-            control,
-            method=method,
-            covariates=plan.covariates,
-            alpha=level_alpha,
-            tune_at=tune,
-            rho2=rho2,
-            levels=plan.levels,
-            looks=_look_sizes(total, min(total, 2 * MIN_PER_ARM)),
-        )
-        labels = arm_labels(data, plan.arm)
-        for a in frames:
-            path = cs[cs["arm"] == a]
-            record: dict[str, Any] = {
-                "outcome": o.name,
-                "outcome_label": plan.text(o.label, o.name),
-                "arm": a,
-                "arm_label": plan.text(plan.arm_labels.get(a), a),
-                "method": method,
-                "desired": o.desired,
-                "level": 1 - level_alpha,
-                "alpha": plan.alpha,
-                "comparisons": m,
-            }
-            in_pair = np.isin(labels, [a, control]) & ~np.isnan(y)
-            if path.empty or int(path["look_n"].iloc[-1]) != total:
-                n_t = int(np.sum((labels == a) & ~np.isnan(y)))
-                n_c = int(np.sum((labels == control) & ~np.isnan(y)))
-                record.update(
-                    n=n_t + n_c,
-                    n_control=n_c,
-                    n_treatment=n_t,
-                    estimate=None,
-                    std_error=None,
-                    cs_low=None,
-                    cs_high=None,
-                    anytime_p=None,
-                    anytime_p_adjusted=None,
-                    decision="too_few",
-                    rho2=None,
-                    tune_at=tune.get(a),
-                )
-            else:
-                last = path.iloc[-1]
-                sd = float(np.std(y[in_pair], ddof=1)) if in_pair.sum() > 1 else float("nan")
-                decision = _decision(
-                    float(last["cs_low"]), float(last["cs_high"]), o.desired,
-                    monitoring.futility_below, sd, monitoring.stop_for_efficacy,
-                )  # fmt: skip
-                record.update(
-                    n=int(last["n"]),
-                    n_control=int(last["n_control"]),
-                    n_treatment=int(last["n_treatment"]),
-                    estimate=float(last["estimate"]),
-                    std_error=float(last["std_error"]),
-                    cs_low=float(last["cs_low"]),
-                    cs_high=float(last["cs_high"]),
-                    anytime_p=float(last["anytime_p"]),
-                    anytime_p_adjusted=min(1.0, m * float(last["anytime_p"])),
-                    decision="complete" if complete and decision == "continue" else decision,
-                    rho2=float(last["rho2"]),
-                    tune_at=tune.get(a, int(last["n"])),
-                    outcome_sd=sd,
-                    futility_bound=(
-                        monitoring.futility_below * sd
-                        if monitoring.futility_below is not None
-                        else None
-                    ),
-                )
-            record["path"] = [
-                {
-                    "look_n": int(r.look_n),
-                    "n": int(r.n),
-                    "estimate": float(r.estimate),
-                    "cs_low": float(r.cs_low),
-                    "cs_high": float(r.cs_high),
-                    "anytime_p": float(r.anytime_p),
-                }
-                for r in path.itertuples()
-            ]
-            records.append(record)
-    return records

@@ -14,12 +14,8 @@ import pandas as pd
 import pytest
 
 import analysis
-from analysis.manipulation import (
-    load_checks,
-    manipulation_checks,
-    manipulation_omnibus,
-    proportion_difference,
-)
+from analysis.manipulation import manipulation_checks, manipulation_omnibus, proportion_difference
+from analysis.manipulation_section import load_checks
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "manipulation"
 CHECK = {"column": "check", "targets": {"care": [1], "loyalty": [2], "liberty": [3]}}

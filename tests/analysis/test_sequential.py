@@ -16,15 +16,10 @@ import pandas as pd
 import pytest
 from scipy.optimize import brentq, minimize_scalar
 
+from analysis.monitoring import load_monitoring
 from analysis.plan import load_plan
 from analysis.run import run
-from analysis.sequential import (
-    anytime_p_value,
-    confidence_sequence,
-    cs_radius,
-    load_monitoring,
-    optimal_rho2,
-)
+from analysis.sequential import anytime_p_value, confidence_sequence, cs_radius, optimal_rho2
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "sequential"
 R_CALL = "Rscript tests/reference/sequential/sequential.R"
