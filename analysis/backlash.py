@@ -301,7 +301,7 @@ def backlash_section(
     Notes
     -----
     The probabilities are :func:`backlash_probabilities`' (posterior ``P(d < 0)`` and
-    ``P(d < -delta)`` on the campaign's scale); only final reports carry them.
+    ``P(d < -delta)`` on the campaign's scale); the report shows them in final reports only.
 
     References
     ----------
