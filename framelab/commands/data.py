@@ -58,7 +58,7 @@ def load_study(file: Path, status: str, replace: bool, database_url: str | None)
     import sqlalchemy as sa
 
     from framelab.db.models import Study
-    from framelab.db.session import make_engine, make_session_factory
+    from framelab.db.session import make_engine, make_session_factory, reading, writing
     from framelab.domain.study import StudyError, load_study_file
     from framelab.services.study_versions import StudyConflict, publish_study
 
@@ -73,17 +73,17 @@ def load_study(file: Path, status: str, replace: bool, database_url: str | None)
     engine = make_engine(_url(database_url))
     try:
         with make_session_factory(engine)() as session:
-            before = session.execute(
-                sa.select(Study.status, Study.current_version).where(Study.slug == spec.slug)
-            ).one_or_none()
-            session.rollback()
+            with reading(session):
+                before = session.execute(
+                    sa.select(Study.status, Study.current_version).where(Study.slug == spec.slug)
+                ).one_or_none()
             try:
-                version = publish_study(session, spec, status=status, replace=replace)
+                with writing(session):  # the study and its audit event, or neither
+                    version = publish_study(session, spec, status=status, replace=replace)
+                    if before is None or tuple(before) != (status, version.version):
+                        _audit_load(session, version, file, before, status)
             except StudyConflict as exc:
                 raise click.ClickException(str(exc)) from None
-            after = (status, version.version)
-            if before is None or tuple(before) != after:
-                _audit_load(session, version, file, before, status)
             click.echo(
                 f"{spec.slug}: version {version.version}, status {status}, "
                 f"spec_hash {version.spec_hash}"
@@ -98,8 +98,8 @@ def load_study(file: Path, status: str, replace: bool, database_url: str | None)
 
 
 def _audit_load(session: Any, version: Any, file: Path, before: Any, status: str) -> None:
-    """The audit trail's record of a study loaded by the server operator."""
-    from framelab.db.models import utcnow
+    """The audit trail's record of a study loaded by the server operator (no commit)."""
+    from framelab import clock
     from framelab.services import audit
 
     if before is None:
@@ -112,12 +112,11 @@ def _audit_load(session: Any, version: Any, file: Path, before: Any, status: str
         session,
         version.study_id,
         action,
-        now=utcnow(),
+        now=clock.now(),
         detail=f"loaded from {file.name} with framelab load-study (status {status})",
         spec_hash=version.spec_hash,
         actor=audit.COMMAND_LINE,
     )
-    session.commit()
 
 
 EXPORT_FORMATS = ("csv", "parquet", "sav", "dta", "long-csv", "codebook-json", "codebook-md")
@@ -164,7 +163,7 @@ def export(
     Every data export is recorded in the study's audit trail, with the file's path and
     SHA-256 (so that `framelab erase-study` can delete it later).
     """
-    from framelab.db.models import utcnow
+    from framelab import clock
     from framelab.db.session import make_engine, make_session_factory
     from framelab.services import audit
     from framelab.services.dashboard import is_interim
@@ -197,18 +196,15 @@ def export(
             except StudyNotFound as exc:
                 raise click.ClickException(str(exc)) from None
             interim = not rehearsal and is_interim(session, loaded)
-            session.rollback()  # the export's reads end here
             kind = fmt + (", exact times (audit export)" if exact_times else "")
-            audit.record(
+            audit.record_export(
                 session,
                 loaded.id,
-                "exported",
-                now=utcnow(),
-                detail=export_record(out, kind),
+                export_record(out, kind),
+                now=clock.now(),
                 spec_hash=loaded.spec_hash,
                 actor=audit.COMMAND_LINE,
             )
-            session.commit()
     finally:
         engine.dispose()
     what = "codebook" if fmt.startswith("codebook") else f"{rows} rows"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
+from framelab import clock
 from framelab.commands.data import _url, database_option
 
 
@@ -20,7 +21,7 @@ def _session_factory(database_url: str | None):
 def _parse_now(value: str | None) -> datetime:
     """--now (ISO 8601, for a fixed clock) or the current time, in UTC."""
     if not value:
-        return datetime.now(UTC)
+        return clock.now()
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -68,7 +69,6 @@ def erase_study(study: str, confirm: str | None, database_url: str | None) -> No
     this machine. The study row, its versions (the study file) and its audit trail stay,
     with an "erased" event that gives the counts removed.
     """
-    from framelab.db.models import utcnow
     from framelab.services import audit
     from framelab.services.erasure import (
         ErasureError,
@@ -91,7 +91,7 @@ def erase_study(study: str, confirm: str | None, database_url: str | None) -> No
             ids = [s.id for s in studies]
             _delete_recorded_files(session, ids)
             with audit.acting_as(audit.COMMAND_LINE):
-                tombstones = erase_studies(session, studies, now=utcnow(), reason="erase-study")
+                tombstones = erase_studies(session, studies, now=clock.now(), reason="erase-study")
             for tombstone in tombstones:
                 _echo_tombstone(tombstone)
     finally:
@@ -122,7 +122,6 @@ def purge_expired(now_text: str | None, dry_run: bool, database_url: str | None)
     try:
         with factory() as session:
             expired = expired_studies(session, now=now)
-            session.rollback()
             if not expired:
                 click.echo("purge-expired: no study's retention period has run out")
                 return

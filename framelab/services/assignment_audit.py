@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from framelab.db.models import AssignmentLog, BlockState, Participant, StudyVersion
+from framelab.db.session import reading
 from framelab.domain.assignment import arm_for_slot
 from framelab.domain.study import Study as StudySpec
 from framelab.services.study_versions import LoadedStudy, spec_from_json
@@ -151,17 +152,17 @@ def _check_participants(rows: list[sa.Row], people: list[sa.Row], report: Replay
 
 def replay_assignments(session: Session, loaded: LoadedStudy) -> ReplayReport:
     """Replay the study's assignment log from its seed; every divergence, one line each."""
-    rows = _log_rows(session, loaded.id)
-    people = _participant_arms(session, loaded.id)
-    specs = _specs(session, loaded.id)
-    counters = dict(
-        session.execute(
-            sa.select(BlockState.stratum, BlockState.next_position).where(
-                BlockState.study_id == loaded.id
-            )
-        ).all()
-    )
-    session.rollback()
+    with reading(session):
+        rows = _log_rows(session, loaded.id)
+        people = _participant_arms(session, loaded.id)
+        specs = _specs(session, loaded.id)
+        counters = dict(
+            session.execute(
+                sa.select(BlockState.stratum, BlockState.next_position).where(
+                    BlockState.study_id == loaded.id
+                )
+            ).all()
+        )
     report = ReplayReport(study=loaded.slug, seed=loaded.spec.design.seed, assignments=len(rows))
     by_stratum: dict[str, list[int]] = defaultdict(list)
     for row in rows:
@@ -189,7 +190,8 @@ def replay_assignments(session: Session, loaded: LoadedStudy) -> ReplayReport:
 
 def assignment_log_csv(session: Session, loaded: LoadedStudy) -> bytes:
     """The study's assignment log as CSV bytes, without identifiers or times (for the bundle)."""
-    rows = _log_rows(session, loaded.id)
+    with reading(session):
+        rows = _log_rows(session, loaded.id)
     frame = pd.DataFrame(
         {
             "stratum": [r.stratum for r in rows],

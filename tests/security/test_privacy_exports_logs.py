@@ -581,15 +581,15 @@ def test_erase_study_needs_the_slug_and_leaves_only_a_tombstone(filled, tmp_path
 
 
 def test_erasing_a_campaign_erases_every_version_and_a_version_only_itself(tmp_path):
-    from framelab.services import accounts, studio
+    from framelab.services import accounts, study_lifecycle
 
     url = f"sqlite:///{tmp_path / 'campaign.sqlite'}"
     with session_for(url) as session:
         publish(session, SPEC, now=T0)
         _walk(session, SPEC, start=T0)
         owner = accounts.create_user(session, OWNER, "correct horse battery", now=T0)
-        second = studio.new_version(session, SLUG, account=owner, now=T0)
-        third = studio.new_version(session, SLUG, account=owner, now=T0)
+        second = study_lifecycle.new_version(session, SLUG, account=owner, now=T0)
+        third = study_lifecycle.new_version(session, SLUG, account=owner, now=T0)
         for version in (second, third):
             set_status(session, version.slug, "live", now=T0)
             _walk(session, second.spec if version is second else third.spec, start=T0)

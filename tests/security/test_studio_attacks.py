@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from framelab.db.accounts import StudyMembership, User
 from framelab.db.models import Participant
-from framelab.services import studio
+from framelab.services import study_drafts, study_lifecycle
 from framelab.services.study_versions import get_study, publish_study
 from tests.factories import approve, make_study
 from tests.security.conftest import table_rows
@@ -83,11 +83,11 @@ def test_finding_3_an_editor_cannot_close_a_live_study_by_lowering_its_target(
 ):
     with _session(studio_app) as session:
         loaded = get_study(session, SLUG)
-        studio.update_study(
-            session, SLUG, studio.replace_sections(loaded.spec, {"target_n": 5}), now=T0
+        study_drafts.update_study(
+            session, SLUG, study_drafts.replace_sections(loaded.spec, {"target_n": 5}), now=T0
         )
         approve(session, SLUG, now=T0)
-        studio.change_status(session, SLUG, "live", now=T0)
+        study_lifecycle.change_status(session, SLUG, "live", now=T0)
         for _ in range(2):
             complete_participant(session, SLUG, start=T0)
         session.rollback()

@@ -194,7 +194,7 @@ def test_the_library_refuses_to_pool_fewer_than_three_studies_and_filters(instan
 def test_finality_follows_the_locked_target_or_the_owners_confirmed_close(database_url):
     from datetime import timedelta
 
-    from framelab.services import studio
+    from framelab.services import study_lifecycle
     from framelab.services.study_versions import set_status
     from tests.factories import approve, make_study, publish
     from tests.studio.participants import complete_participant
@@ -203,7 +203,7 @@ def test_finality_follows_the_locked_target_or_the_owners_confirmed_close(databa
     with session_for(database_url) as session:
         publish(session, spec, status="draft", now=NOW)
         approve(session, spec.slug, now=NOW)
-        studio.change_status(session, spec.slug, "live", now=NOW)
+        study_lifecycle.change_status(session, spec.slug, "live", now=NOW)
         state = library.finality(session, spec.slug)
         assert (
             not state.final and state.reason == "torture-ban is live; a card needs a closed study"

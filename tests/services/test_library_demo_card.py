@@ -20,7 +20,7 @@ import analysis
 from framelab.db import models as m
 from framelab.db.library import LibraryCard
 from framelab.db.session import make_engine, make_session_factory
-from framelab.services import card_keys, cards, library, studio
+from framelab.services import card_keys, cards, library, study_lifecycle
 from framelab.services.cards import CardDetails, CardRefused
 from framelab.services.reporting import report_inputs
 from framelab.simulate import run_simulation
@@ -58,7 +58,7 @@ def test_a_card_needs_a_final_study_and_real_participants(demo):
     session, key = demo
     with pytest.raises(CardRefused, match="torture-ban is live; a card needs a closed study"):
         library.publish_card(session, SPEC.slug, DETAILS, key=key, now=NOW, rehearsal=True)
-    studio.change_status(session, SPEC.slug, "close", now=NOW, require_review=False)
+    study_lifecycle.change_status(session, SPEC.slug, "close", now=NOW, require_review=False)
     state = library.finality(session, SPEC.slug)
     assert (state.final, state.closed_by) == (True, "owner")
     # Every bot is a rehearsal row: the real analysis has nobody to analyse.
@@ -71,7 +71,7 @@ def test_a_card_needs_a_final_study_and_real_participants(demo):
 def test_the_demo_card_holds_aggregates_only_field_by_field(demo):
     session, key = demo
     if library.finality(session, SPEC.slug).closed_by is None:
-        studio.change_status(session, SPEC.slug, "close", now=NOW, require_review=False)
+        study_lifecycle.change_status(session, SPEC.slug, "close", now=NOW, require_review=False)
     envelope = library.publish_card(session, SPEC.slug, DETAILS, key=key, now=NOW, rehearsal=True)
     # A rehearsal card is returned for checking, never kept in the library.
     assert session.scalar(sa.select(sa.func.count()).select_from(LibraryCard)) == 0

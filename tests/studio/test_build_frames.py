@@ -12,14 +12,14 @@ from framelab.domain.builder import build_design as bd
 from framelab.domain.builder import build_frames as bf
 from framelab.domain.names import arm_name
 from framelab.domain.study import StudyError, load_study
-from framelab.services import studio
+from framelab.services import study_drafts, study_lifecycle, study_versions
 from tests.factories import approve, make_study
 
 # ------------------------------------------------------------------ pure edits
 
 
 def blank(languages=("en",)):
-    return studio.spec_from_template("blank", "my-study", list(languages), seed=7)
+    return study_drafts.spec_from_template("blank", "my-study", list(languages), seed=7)
 
 
 def test_valid_block_sizes_are_multiples_of_the_total_weight():
@@ -146,14 +146,14 @@ def test_edit_arm_sets_values_labels_and_factor_levels():
         bf.edit_arm(spec, "frame_1", values=["kindness"])
     assert info.value.errors[0][0] == "arms[1].frame.values[0]"
 
-    factorial = studio.spec_from_template("factorial-messenger", "fact-study", ["en"], seed=3)
+    factorial = study_drafts.spec_from_template("factorial-messenger", "fact-study", ["en"], seed=3)
     # Two arms would share the cell care x local.
     with pytest.raises(StudyError, match="same cell as arm"):
         bf.edit_arm(factorial, "care_affected", factors={"value": "care", "messenger": "local"})
 
 
 def test_renaming_a_factor_level_renames_it_in_every_arm():
-    factorial = studio.spec_from_template("factorial-messenger", "fact-study", ["en"], seed=3)
+    factorial = study_drafts.spec_from_template("factorial-messenger", "fact-study", ["en"], seed=3)
     renamed = bf.set_factors(
         factorial, {"value": ["care", "loyalty"], "messenger": ["refugee", "local"]}
     )
@@ -215,7 +215,7 @@ def _stored(app, slug):
     from framelab.web.database import db_session
 
     with app.app_context():
-        return studio.get_study(db_session(), slug).spec
+        return study_versions.get_study(db_session(), slug).spec
 
 
 BODY = (
@@ -429,7 +429,7 @@ def test_a_live_study_shows_read_only_frames_and_refuses_changes(client_for, stu
 
     with studio_app.app_context():
         approve(db_session(), SLUG, now=NOW)
-        studio.change_status(db_session(), SLUG, "live", now=NOW)
+        study_lifecycle.change_status(db_session(), SLUG, "live", now=NOW)
     owner = client_for("owner@example.org")
     page = unescape(owner.get(f"/studio/{SLUG}/frames").get_data(as_text=True))
     assert 'id="frames-locked"' in page and "the study has gone live" in page
@@ -591,7 +591,7 @@ def test_a_live_study_keeps_its_target_on_the_plan_page(client_for, studio_app):
 
     with studio_app.app_context():
         approve(db_session(), SLUG, now=NOW)
-        studio.change_status(db_session(), SLUG, "live", now=NOW)
+        study_lifecycle.change_status(db_session(), SLUG, "live", now=NOW)
     analyst = client_for("analyst@example.org")
     before = _stored(studio_app, SLUG)
     refused = analyst.post(f"/studio/{SLUG}/plan/target", data={"target_n": "50"})
@@ -610,7 +610,7 @@ def test_a_live_study_keeps_its_target_on_the_plan_page(client_for, studio_app):
 
 
 def test_a_template_brings_structure_in_the_chosen_languages_and_no_campaign_identity():
-    spec = studio.spec_from_template("value-frames", "my-values", ["es", "en"], seed=11)
+    spec = study_drafts.spec_from_template("value-frames", "my-values", ["es", "en"], seed=11)
     assert spec.languages == ["es", "en"] and spec.default_language == "es"
     assert spec.completion is None and spec.target_n is None
     assert all(arm.label is None for arm in spec.arms)
@@ -624,13 +624,17 @@ def test_a_template_brings_structure_in_the_chosen_languages_and_no_campaign_ide
     assert load_study(yaml_text).content_hash() == spec.content_hash()
     # A language the template does not have gets its default-language text, flagged as
     # not translated by the confound check (here: the control's generic choice labels).
-    swahili = studio.spec_from_template("factorial-messenger", "my-fact", ["en", "sw"], seed=2)
+    swahili = study_drafts.spec_from_template(
+        "factorial-messenger", "my-fact", ["en", "sw"], seed=2
+    )
     assert swahili.item("attn_colour").options[0].label.get("sw") == "Red"
     # Unseeded: a fresh seed per study, never the template's.
-    seeds = {studio.spec_from_template("blank", "x-study", ["en"]).design.seed for _ in range(3)}
+    seeds = {
+        study_drafts.spec_from_template("blank", "x-study", ["en"]).design.seed for _ in range(3)
+    }
     assert 1 not in seeds and len(seeds) == 3
     with pytest.raises(StudyError) as info:
-        studio.spec_from_template("torture-ban", "x-study", ["en"])
+        study_drafts.spec_from_template("torture-ban", "x-study", ["en"])
     assert info.value.errors == [
         (
             "template",

@@ -18,7 +18,7 @@ from framelab.domain.builder.editing import edit_design
 from framelab.domain.builder.label_presets import PRESETS, matching_preset, sibling
 from framelab.domain.builder.question_types import change_type
 from framelab.domain.study import StudyError, load_study
-from framelab.services import studio
+from framelab.services import study_drafts, study_lifecycle
 from framelab.services.study_versions import get_study
 from framelab.web.database import db_session
 from tests.factories import approve, make_study, study_data
@@ -529,7 +529,7 @@ def test_a_campaigner_builds_the_questions_of_a_study_through_the_forms(studio_a
         spec = current(studio_app).spec
         data = spec.model_dump(mode="json")
         data["design"].update(block_by="region", strata={"urban": [1, 2], "rural": [3]})
-        studio.update_study(session, SLUG, load_study(json.dumps(data)), now=T0)
+        study_drafts.update_study(session, SLUG, load_study(json.dumps(data)), now=T0)
     confirm = client.get(f"/studio/{SLUG}/questions/region/remove").get_data(as_text=True)
     assert "the design blocks participants on its answers and its groups (rural, urban)" in confirm
     refused = client.post(f"/studio/{SLUG}/questions/region/remove", data={"confirm": "yes"})
@@ -572,7 +572,7 @@ def test_a_live_study_shows_its_questions_read_only_and_refuses_changes(studio_a
     owner = client_for("owner@example.org")
     with studio_app.app_context():
         approve(db_session(), SLUG, now=T0)
-        studio.change_status(db_session(), SLUG, "live", now=T0)
+        study_lifecycle.change_status(db_session(), SLUG, "live", now=T0)
     before = current(studio_app).spec_hash
     for url in ("questions", "questions/support", "scales", "scales/care_values"):
         html = owner.get(f"/studio/{SLUG}/{url}").get_data(as_text=True)

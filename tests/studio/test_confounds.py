@@ -194,7 +194,7 @@ def test_an_untranslated_copy_is_flagged_once_not_warned_about_again_in_its_lang
 def test_placeholder_locations_name_every_text_still_to_write():
     from framelab.domain.confounds import is_placeholder, placeholder_locations
     from framelab.domain.study import load_study_file
-    from framelab.services.studio import TEMPLATE_FOLDER
+    from framelab.services.study_drafts import TEMPLATE_FOLDER
 
     assert is_placeholder("TO FILL: your title") and is_placeholder("to fill in")
     assert not is_placeholder("Torture destroys people")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from framelab.services import studio
+from framelab.services import study_drafts, study_lifecycle
 from framelab.services.dashboard import dashboard, label_language
 from framelab.services.export import export_tidy
 from framelab.services.study_versions import get_study
@@ -52,9 +52,11 @@ def _live_with(session, n: int, design: dict | None = None, quality: dict | None
     sections = {k: v for k, v in (("design", design), ("quality", quality)) if v is not None}
     if sections:
         loaded = get_study(session, SLUG)
-        studio.update_study(session, SLUG, studio.replace_sections(loaded.spec, sections), now=T0)
+        study_drafts.update_study(
+            session, SLUG, study_drafts.replace_sections(loaded.spec, sections), now=T0
+        )
     approve(session, SLUG, now=T0)
-    studio.change_status(session, SLUG, "live", now=T0)
+    study_lifecycle.change_status(session, SLUG, "live", now=T0)
     for i in range(n):
         complete_participant(session, SLUG, start=T0 + timedelta(minutes=i))
     session.rollback()
@@ -112,7 +114,7 @@ def test_an_arm_without_a_label_is_named_by_its_place_not_its_id(session):
     data = loaded.spec.model_dump(mode="json")
     for arm in data["arms"]:
         arm.pop("label", None)
-    studio.update_study(session, SLUG, type(loaded.spec).model_validate(data), now=T0)
+    study_drafts.update_study(session, SLUG, type(loaded.spec).model_validate(data), now=T0)
     session.rollback()
     figures = dashboard(session, get_study(session, SLUG), lang="en")
     assert [a.label for a in figures.arms][:3] == ["Control", "Frame 1", "Frame 2"]

@@ -10,7 +10,7 @@ import pytest
 
 from framelab.domain.builder import editing
 from framelab.domain.study import StudyError
-from framelab.services import studio
+from framelab.services import study_lifecycle
 from framelab.services.study_versions import get_study
 from framelab.web.studio.forms import place_errors
 from tests.factories import approve, make_study
@@ -100,7 +100,7 @@ def test_saving_unchanged_texts_on_a_live_study_is_accepted_and_changes_nothing(
 
     with studio_app.extensions[EXTENSION_KEY]() as session:
         approve(session, SLUG, now=T0)
-        before = studio.change_status(session, SLUG, "live", now=T0)
+        before = study_lifecycle.change_status(session, SLUG, "live", now=T0)
     client = client_for("editor@example.org")
     form = _form_values(client.get(f"/studio/{SLUG}/texts").get_data(as_text=True))
     response = client.post(f"/studio/{SLUG}/texts", data=form)

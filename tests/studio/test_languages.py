@@ -19,8 +19,8 @@ from framelab.domain.builder import build_languages
 from framelab.domain.builder.label_presets import PRESETS, prefilled_labels
 from framelab.domain.study import StudyError
 from framelab.domain.translation import interface_msgids, text_units, translation_gaps
-from framelab.services import accounts, studio
-from framelab.services.studio import TranslationIncomplete
+from framelab.services import accounts, study_drafts, study_lifecycle
+from framelab.services.study_lifecycle import TranslationIncomplete
 from framelab.services.study_versions import get_study
 from framelab.web.studio.translator_files import read_translator_file, texts_csv, texts_po
 from tests.factories import approve, make_study
@@ -49,7 +49,7 @@ def current(session):
 
 def save(session, spec) -> None:
     # SQLite sessions begin IMMEDIATE: end the transaction before the app writes.
-    studio.update_study(session, SLUG, spec, now=T0)
+    study_drafts.update_study(session, SLUG, spec, now=T0)
     session.rollback()
 
 
@@ -182,10 +182,10 @@ def test_saving_translations_clears_only_what_was_translated_or_kept():
 
 def test_a_study_with_an_untranslated_language_cannot_go_live_and_says_what_is_missing(session):
     spec = build_languages.add_language(current(session), "sw")
-    studio.update_study(session, SLUG, spec, now=T0)
+    study_drafts.update_study(session, SLUG, spec, now=T0)
     approve(session, SLUG, now=T0)
     with pytest.raises(TranslationIncomplete) as refused:
-        studio.change_status(session, SLUG, "live", now=T0)
+        study_lifecycle.change_status(session, SLUG, "live", now=T0)
     message = str(refused.value)
     assert message.startswith("translation: torture-ban cannot go live")
     assert (
@@ -196,10 +196,10 @@ def test_a_study_with_an_untranslated_language_cannot_go_live_and_says_what_is_m
     keys = [u.key for u in text_units(spec)]
     spec = build_languages.save_translation(spec, "sw", {}, keep=keys)
     spec = build_languages.save_interface(spec, "sw", SWAHILI)
-    studio.update_study(session, SLUG, spec, now=T0)
+    study_drafts.update_study(session, SLUG, spec, now=T0)
     assert translation_gaps(current(session)) == []
     approve(session, SLUG, now=T0)
-    assert studio.change_status(session, SLUG, "live", now=T0).status == "live"
+    assert study_lifecycle.change_status(session, SLUG, "live", now=T0).status == "live"
 
 
 def test_the_status_page_explains_an_incomplete_translation_in_one_message(
@@ -491,7 +491,7 @@ def test_a_live_study_shows_its_locked_texts_read_only_before_anyone_edits(
     studio_app, client_for, session
 ):
     approve(session, SLUG, now=T0)
-    studio.change_status(session, SLUG, "live", now=T0)
+    study_lifecycle.change_status(session, SLUG, "live", now=T0)
     session.rollback()
     owner = client_for("owner@example.org")
     page = owner.get(f"/studio/{SLUG}/translate/es").get_data(as_text=True)

@@ -17,7 +17,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from framelab.services import studio
+from framelab.services import study_drafts
 from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
 from framelab.services.study_versions import get_study, set_status
@@ -32,8 +32,8 @@ def _with_monitoring(app) -> None:
     with app.extensions["framelab.db"]() as session:
         loaded = get_study(session, SLUG)
         analysis = {**loaded.spec.analysis.model_dump(mode="json"), "monitoring": MONITORING}
-        spec = studio.replace_sections(loaded.spec, {"analysis": analysis})
-        studio.update_study(session, SLUG, spec, now=NOW)
+        spec = study_drafts.replace_sections(loaded.spec, {"analysis": analysis})
+        study_drafts.update_study(session, SLUG, spec, now=NOW)
 
 
 def _rehearse(app, n: int, *, effect_arm: str = "care", rehearsal: bool = True) -> None:

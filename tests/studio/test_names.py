@@ -10,12 +10,12 @@ from framelab.domain.builder import build_questions as bq
 from framelab.domain.confounds import check_study
 from framelab.domain.names import arm_name, arm_names, place_name, text_name
 from framelab.domain.translation import text_units
-from framelab.services import studio
+from framelab.services import study_drafts, study_versions
 from tests.factories import make_study
 
 
 def blank(languages=("en",)):
-    return studio.spec_from_template("blank", "my-study", list(languages), seed=7)
+    return study_drafts.spec_from_template("blank", "my-study", list(languages), seed=7)
 
 
 def test_an_unlabelled_arm_is_named_by_its_role_and_place_and_a_label_wins():
@@ -100,7 +100,7 @@ def test_no_builder_page_shows_an_arm_id_that_has_no_label(client_for, studio_ap
             data={f"label_{lang}": "" for lang in ("en", "es", "fr", "ar")} | {"save": "Save"},
         )
     with studio_app.app_context():
-        spec = studio.get_study(db_session(), SLUG).spec
+        spec = study_versions.get_study(db_session(), SLUG).spec
     assert spec.arm("care").label is None and arm_name(spec, "care") == "Frame 1"
     pages = [
         "",  # the overview lists the arms

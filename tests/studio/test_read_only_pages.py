@@ -27,7 +27,7 @@ READ_ONLY_PAGES = (
     f"/studio/{SLUG}/review",
     f"/studio/{SLUG}/audit",
     f"/studio/{SLUG}/study.yaml",
-    f"/studio/{OTHER}/",  # no role on it: a 404, still only reads
+    f"/studio/{OTHER}/",  # no role on it: a 404 (a viewer gets 403 for the audit), still reads
 )
 
 
@@ -83,7 +83,7 @@ def test_read_only_studio_pages_never_take_the_writer_lock(live_app, watch, emai
     writes = {}
     for page in READ_ONLY_PAGES:
         response = client.get(page)
-        assert response.status_code in (200, 404), (page, response.status_code)
+        assert response.status_code in (200, 403, 404), (page, response.status_code)
         if watch.acquires or set(watch.begins) - {"BEGIN DEFERRED"}:
             writes[page] = (len(watch.acquires), watch.begins.count("BEGIN IMMEDIATE"))
         watch.acquires.clear()
@@ -136,5 +136,23 @@ def test_a_write_on_the_same_app_does_take_the_writer_lock(live_app, watch):
     watch.acquires.clear()
     response = client.post(f"/studio/{SLUG}/status/pause")
     assert response.status_code in (200, 302)
+    assert watch.acquires
+    assert "BEGIN IMMEDIATE" in watch.begins
+
+
+def test_the_watch_catches_a_read_service_switched_back_to_an_immediate_transaction(
+    live_app, watch, monkeypatch
+):
+    """Were `role_on_study` (every study page asks it) to begin IMMEDIATE, the test above fails."""
+    from framelab.db.session import writing
+    from framelab.services import accounts
+    from tests.studio.conftest import sign_in
+
+    client = live_app.test_client()
+    sign_in(client, live_app, "viewer@example.org")
+    monkeypatch.setattr(accounts, "reading", writing)
+    watch.acquires.clear()
+    watch.begins.clear()
+    assert client.get(f"/studio/{SLUG}/").status_code == 200
     assert watch.acquires
     assert "BEGIN IMMEDIATE" in watch.begins

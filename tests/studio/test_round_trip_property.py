@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from framelab.domain.builder import build_frames, build_languages, editing
 from framelab.domain.study import Study, load_study, study_from_data
 from framelab.domain.translation import text_units
-from framelab.services import studio
+from framelab.services import study_versions
 from framelab.services.study_versions import publish_study
 from framelab.testing.forms import Form, parse_page
 from framelab.web.database import db_session
@@ -338,7 +338,7 @@ def _errors_on(html: str) -> str:
 
 def _stored(app: Flask, slug: str) -> Study:
     with app.app_context():
-        return studio.get_study(db_session(), slug).spec
+        return study_versions.get_study(db_session(), slug).spec
 
 
 def _edit_pages(spec: Study) -> Iterator[tuple[str, str | None]]:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from framelab.services import bundle, studio
+from framelab.services import bundle, study_drafts, study_lifecycle
 from framelab.services.export import export_tidy
 from framelab.services.study_versions import get_study
 from tests.factories import approve
@@ -38,14 +38,14 @@ def session(studio_app):
 
 def _closed_with(session, n: int):
     loaded = get_study(session, SLUG)
-    studio.update_study(
-        session, SLUG, studio.replace_sections(loaded.spec, {"target_n": None}), now=T0
+    study_drafts.update_study(
+        session, SLUG, study_drafts.replace_sections(loaded.spec, {"target_n": None}), now=T0
     )
     approve(session, SLUG, now=T0)
-    studio.change_status(session, SLUG, "live", now=T0)
+    study_lifecycle.change_status(session, SLUG, "live", now=T0)
     for i in range(n):
         complete_participant(session, SLUG, start=T0 + timedelta(minutes=i))
-    studio.change_status(session, SLUG, "close", now=T0 + timedelta(hours=1))
+    study_lifecycle.change_status(session, SLUG, "close", now=T0 + timedelta(hours=1))
     closed = get_study(session, SLUG)
     session.rollback()
     return closed

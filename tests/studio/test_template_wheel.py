@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from framelab.services.studio import TEMPLATE_FOLDER
+from framelab.services.study_drafts import TEMPLATE_FOLDER
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,7 @@ import framelab
 from framelab.db import full_metadata
 from framelab.db.session import make_engine, make_session_factory
 from framelab.domain.confounds import placeholder_locations
-from framelab.services import accounts, studio
+from framelab.services import accounts, study_drafts
 
 now = datetime(2026, 12, 3, tzinfo=UTC)
 engine = make_engine("sqlite:///" + sys.argv[1])
@@ -40,9 +40,9 @@ full_metadata().create_all(engine)
 session = make_session_factory(engine)()
 owner = accounts.create_user(session, "owner@example.org", "long enough password", now=now)
 created = {}
-for name in studio.templates():
-    spec = studio.spec_from_template(name, f"from-{name}", ["en"])
-    loaded = studio.create_study(session, spec, owner=owner, now=now)
+for name in study_drafts.templates():
+    spec = study_drafts.spec_from_template(name, f"from-{name}", ["en"])
+    loaded = study_drafts.create_study(session, spec, owner=owner, now=now)
     created[name] = {
         "slug": loaded.slug,
         "languages": loaded.spec.languages,

@@ -28,7 +28,7 @@ from framelab.services.export_files import csv_bytes
 from framelab.services.flow import current_page, submit_step
 from framelab.services.rehearsal import HEADER, check_rehearsal_token, rehearsal_token
 from framelab.services.reporting import report_inputs
-from framelab.services.studio import close_if_target_reached
+from framelab.services.study_lifecycle import close_if_target_reached
 from framelab.services.study_versions import get_study
 from framelab.simulate import run_simulation, simulation_start
 from framelab.testing.forms import csrf_token, form_action

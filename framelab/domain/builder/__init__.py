@@ -1,7 +1,7 @@
 """The studio's study builder as pure functions: (spec, the campaigner's choice) -> new spec.
 
 No Flask request, no database: the studio's views read the forms, call these, and save the
-result through `framelab.services.studio`. Each edit raises StudyError with study-file
+result through `framelab.services.study_drafts`. Each edit raises StudyError with study-file
 locations (shown next to the fields) and keeps the data's original shapes, so an edit that
 changes nothing gives the same content hash.
 

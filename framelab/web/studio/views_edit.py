@@ -11,19 +11,21 @@ from typing import Any
 from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_wtf import FlaskForm
 
+from framelab.clock import now
 from framelab.domain.builder import build_design, editing
 from framelab.domain.confounds import check_study
 from framelab.domain.names import arm_name
 from framelab.domain.study import Study, StudyError
-from framelab.services import studio
+from framelab.services import study_drafts, study_lifecycle
 from framelab.services.accounts import role_allows
-from framelab.services.studio import LifecycleError, StudyLocked
+from framelab.services.study_drafts import StudyLocked
+from framelab.services.study_lifecycle import LifecycleError
 from framelab.services.study_versions import LoadedStudy
 from framelab.web.durations import duration_text
 from framelab.web.markdown import render_markdown
 from framelab.web.studio.auth import current_account, require_role
 from framelab.web.studio.blueprint import bp
-from framelab.web.studio.common import now, render_study, session
+from framelab.web.studio.common import render_study, session
 from framelab.web.studio.forms import ActionForm, Places, field_name, place_errors, texts_form
 from framelab.web.studio.forms_frames import (
     blocking_questions,
@@ -46,7 +48,7 @@ def _save(
     if not form.validate_on_submit():
         return False, {}, [], None
     try:
-        studio.update_study(session(), study.slug, build(), now=now())
+        study_drafts.update_study(session(), study.slug, build(), now=now())
     except StudyError as exc:
         by_field, rest = place_errors(exc.errors, places)
         return False, by_field, rest, None
@@ -210,7 +212,7 @@ def _section(
         other_errors=other,
         locked=locked,
         field_name=field_name,
-        lock=studio.lock_state(session(), study.slug),
+        lock=study_drafts.lock_state(session(), study.slug),
         action_form=ActionForm(),
         **extra,
     )
@@ -268,7 +270,7 @@ def _apply_design(spec: Study, form: FlaskForm) -> Study:
 @bp.route("/<slug>/texts", methods=["GET", "POST"])
 @require_role("edit")
 def texts(study: LoadedStudy) -> Any:
-    lock = studio.lock_state(session(), study.slug)
+    lock = study_drafts.lock_state(session(), study.slug)
     apply = partial(_apply_texts, target_locked=lock.locked_at is not None)
     return _section(study, texts_form, "studio/texts.html", "studio.texts", apply)
 
@@ -297,7 +299,7 @@ def design(study: LoadedStudy) -> Any:
 @bp.route("/<slug>/plan", methods=["GET", "POST"])
 @require_role("plan")
 def plan(study: LoadedStudy) -> Any:
-    lock = studio.lock_state(session(), study.slug)
+    lock = study_drafts.lock_state(session(), study.slug)
     apply = partial(
         _apply_plan, plan_locked=lock.is_locked("plan"), target_locked=lock.locked_at is not None
     )
@@ -318,10 +320,10 @@ def use_target(study: LoadedStudy) -> Any:
     if not form.validate_on_submit():
         flash("No target sample was sent; enter it on this page.", "error")
         return back
-    if studio.lock_state(session(), study.slug).locked_at is not None:
+    if study_drafts.lock_state(session(), study.slug).locked_at is not None:
         return _raise_target(study, form.target_n.data, back)
     try:
-        studio.update_study(
+        study_drafts.update_study(
             session(), study.slug, editing.set_target(study.spec, form.target_n.data), now=now()
         )
     except (StudyError, StudyLocked) as exc:
@@ -349,7 +351,7 @@ def _raise_target(study: LoadedStudy, target_n: int, back: Any) -> Any:
         return overview
     before = study.spec.target_n
     try:
-        studio.raise_target(session(), study.slug, target_n, now=now())
+        study_lifecycle.raise_target(session(), study.slug, target_n, now=now())
     except (StudyError, StudyLocked, LifecycleError) as exc:
         flash(str(exc), "error")
         return overview
@@ -372,7 +374,7 @@ def _raise_target(study: LoadedStudy, target_n: int, back: Any) -> Any:
 @require_role("plan")
 def lock_plan(study: LoadedStudy) -> Any:
     if ActionForm().validate_on_submit():
-        digest = studio.lock_plan(session(), study.slug, now=now())
+        digest = study_lifecycle.lock_plan(session(), study.slug, now=now())
         flash(f"Analysis plan locked (pre-registered), hash {digest[:12]}.", "info")
     return redirect(url_for("studio.plan", slug=study.slug))
 

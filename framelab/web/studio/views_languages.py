@@ -12,6 +12,7 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from framelab.clock import now
 from framelab.domain.builder import build_languages
 from framelab.domain.builder.label_presets import TRANSLATION_NOTE, prefilled_labels
 from framelab.domain.names import text_name
@@ -24,13 +25,13 @@ from framelab.domain.translation import (
     translation_gaps,
     unchanged_texts,
 )
-from framelab.services import studio
-from framelab.services.studio import StudyLocked
+from framelab.services import study_drafts
+from framelab.services.study_drafts import StudyLocked
 from framelab.services.study_versions import LOCK_PARTS, LoadedStudy
 from framelab.web.i18n import language_name, text_direction
 from framelab.web.studio.auth import can, require_role
 from framelab.web.studio.blueprint import bp
-from framelab.web.studio.common import now, render_study, session
+from framelab.web.studio.common import render_study, session
 from framelab.web.studio.forms import ActionForm
 from framelab.web.studio.translator_files import read_translator_file, texts_csv, texts_po
 
@@ -41,7 +42,7 @@ MAX_UPLOAD = 2 * 1024 * 1024
 def _save(study: LoadedStudy, spec: Study) -> str | None:
     """Save the edited spec; the reason it was refused, or None."""
     try:
-        studio.update_study(session(), study.slug, spec, now=now())
+        study_drafts.update_study(session(), study.slug, spec, now=now())
     except StudyLocked as exc:
         return str(exc)
     return None
@@ -53,7 +54,7 @@ def _errors(exc: StudyError) -> list[tuple[str, str]]:
 
 def _locked_sections(study: LoadedStudy) -> dict[str, str]:
     """Top-level study sections whose texts are locked now -> the lock's name."""
-    state = studio.lock_state(session(), study.slug)
+    state = study_drafts.lock_state(session(), study.slug)
     return {
         section: part
         for part, sections in LOCK_PARTS.items()

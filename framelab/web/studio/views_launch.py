@@ -14,7 +14,7 @@ from typing import Any
 from flask import request, url_for
 
 from framelab.domain.translation import translation_gaps
-from framelab.services import campaigns, review, studio
+from framelab.services import campaigns, review, study_drafts, study_lifecycle
 from framelab.services.dashboard import channels
 from framelab.services.study_versions import LOCK_PARTS, LoadedStudy, lock_hashes
 from framelab.web.i18n import language_name
@@ -99,7 +99,7 @@ def _links(study: LoadedStudy, campaign: campaigns.Campaign) -> dict[str, Any]:
 def launch(study: LoadedStudy) -> str:
     """What launching locks (with the hashes it will record), the links, the confirmation."""
     spec = study.spec
-    lock = studio.lock_state(session(), study.slug)
+    lock = study_drafts.lock_state(session(), study.slug)
     computed = lock_hashes(spec)
     parts = [
         LockedPart(
@@ -114,7 +114,7 @@ def launch(study: LoadedStudy) -> str:
         )
         for part in LOCK_PARTS
     ]
-    sources, _target = studio.ACTIONS["live"]
+    sources, _target = study_lifecycle.ACTIONS["live"]
     found = campaigns.campaign(session(), study.id)
     receiving = found.receiving
     return render_study(

@@ -9,18 +9,19 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 
+from framelab.clock import now
 from framelab.domain.builder import build_question_edit as bqe
 from framelab.domain.builder import build_questions as bq
 from framelab.domain.builder.label_presets import PRESETS, TRANSLATION_NOTE
 from framelab.domain.builder.question_references import item_references, position
 from framelab.domain.builder.question_types import change_type
 from framelab.domain.study import Study, StudyError
-from framelab.services import studio
-from framelab.services.studio import StudyLocked
+from framelab.services import study_drafts
+from framelab.services.study_drafts import StudyLocked
 from framelab.services.study_versions import LoadedStudy
 from framelab.web.studio.auth import require_role
 from framelab.web.studio.blueprint import bp
-from framelab.web.studio.common import now, render_study, session
+from framelab.web.studio.common import render_study, session
 from framelab.web.studio.forms import field_name, place_errors
 from framelab.web.studio.forms_question_add import add_question_form
 from framelab.web.studio.forms_questions import (
@@ -41,7 +42,7 @@ Errors = list[tuple[str, str]]
 def save_spec(study: LoadedStudy, build: Callable[[], Study]) -> tuple[bool, Errors, str | None]:
     """Build the edited spec and save it: (saved, StudyError pairs, lock message)."""
     try:
-        studio.update_study(session(), study.slug, build(), now=now())
+        study_drafts.update_study(session(), study.slug, build(), now=now())
     except StudyError as exc:
         return False, exc.errors, None
     except StudyLocked as exc:
@@ -53,7 +54,7 @@ def lock_note(study: LoadedStudy) -> str | None:
     """Why the questions cannot change now, in one sentence (None when they can)."""
     if study.status == "closed":
         return "The study is closed, so its questions are read-only. Create a new version on the overview page to run it again."
-    state = studio.lock_state(session(), study.slug)
+    state = study_drafts.lock_state(session(), study.slug)
     if state.is_locked("items"):
         digest = (state.hashes.get("items") or "")[:12]
         return (

@@ -9,9 +9,10 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 
+from framelab.clock import now
 from framelab.domain.monitoring import monitoring_summary
 from framelab.domain.study import StudyError
-from framelab.services import audit, bundle, studio
+from framelab.services import audit, bundle, study_lifecycle, study_versions
 from framelab.services.codebook import codebook_file
 from framelab.services.dashboard import dashboard as dashboard_figures
 from framelab.services.dashboard import is_interim
@@ -24,13 +25,13 @@ from framelab.services.power_planner import (
     plan_power,
     simulated_power,
 )
-from framelab.services.studio import LifecycleError
+from framelab.services.study_lifecycle import LifecycleError
 from framelab.services.study_versions import LoadedStudy, StudyConflict
 from framelab.web.durations import duration_text
 from framelab.web.i18n import language_name
 from framelab.web.studio.auth import can, current_account, require_role
 from framelab.web.studio.blueprint import bp
-from framelab.web.studio.common import now, render_study, session
+from framelab.web.studio.common import render_study, session
 from framelab.web.studio.forms import ActionForm
 from framelab.web.studio.forms_plan import PowerForm
 from framelab.web.studio.views_launch import close_confirmed, launch_confirmed
@@ -59,9 +60,13 @@ DOWNLOADS = {
 @bp.route("/<slug>/status/<action>", methods=["POST"])
 @require_role("manage")
 def change_status(study: LoadedStudy, action: str) -> Any:
-    if action not in studio.ACTIONS:
+    if action not in study_lifecycle.ACTIONS:
         abort(404)
-    if action == "live" and study.status in studio.ACTIONS["live"][0] and not launch_confirmed():
+    if (
+        action == "live"
+        and study.status in study_lifecycle.ACTIONS["live"][0]
+        and not launch_confirmed()
+    ):
         # Launching locks the study: only from the launch page, with its box ticked.
         flash("Going live needs confirmation: check what it locks, then tick the box.", "error")
         return redirect(url_for("studio.launch", slug=study.slug))
@@ -70,11 +75,11 @@ def change_status(study: LoadedStudy, action: str) -> Any:
         return redirect(url_for("studio.overview", slug=study.slug) + "#close-now")
     if ActionForm().validate_on_submit():
         try:
-            changed = studio.change_status(
+            changed = study_lifecycle.change_status(
                 session(), study.slug, action, now=now(), require_review=review_required()
             )
             flash(f"{study.slug} is now {changed.status}.", "info")
-        except studio.ReviewRequired as exc:
+        except study_lifecycle.ReviewRequired as exc:
             flash(str(exc), "error")
             return redirect(url_for("studio.review_page", slug=study.slug))
         except (LifecycleError, StudyConflict) as exc:
@@ -88,7 +93,9 @@ def new_version(study: LoadedStudy) -> Any:
     if not ActionForm().validate_on_submit():
         return redirect(url_for("studio.overview", slug=study.slug))
     try:
-        created = studio.new_version(session(), study.slug, account=current_account(), now=now())
+        created = study_lifecycle.new_version(
+            session(), study.slug, account=current_account(), now=now()
+        )
     except StudyError as exc:
         flash(str(exc), "error")
         return redirect(url_for("studio.overview", slug=study.slug))
@@ -108,8 +115,8 @@ def dashboard(study: LoadedStudy) -> str:
     from analysis.report.interim_words import decision_sentence, overall_sentence
     from analysis.report.sequence_plot import sequence_svg
 
-    studio.close_if_target_reached(session(), study.slug, now=now())
-    study = studio.get_study(session(), study.slug)
+    study_lifecycle.close_if_target_reached(session(), study.slug, now=now())
+    study = study_versions.get_study(session(), study.slug)
     figures = dashboard_figures(session(), study)
     return render_study(
         "studio/dashboard.html",
