@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from framelab.db.models import Study
+from framelab.db.session import reading, writing
 from framelab.domain.study import StudyError
 from framelab.services import audit
 
@@ -98,21 +99,24 @@ class Campaign:
 
 def campaign(session: Session, study_id: int) -> Campaign:
     """The campaign a study belongs to (a study with no versions is a campaign of one)."""
-    study = session.get(Study, study_id)
-    if study is None:
-        raise LookupError(f"study: no study with id {study_id}")
-    root = session.get(Study, study.campaign_root_id)
-    rows = session.scalars(
-        sa.select(Study)
-        .where(sa.or_(Study.id == root.id, Study.campaign_id == root.id))
-        .order_by(Study.id)
-    ).all()
-    receiving_id = root.receiving_study_id or root.id
-    versions = tuple(
-        Version(id=s.id, slug=s.slug, number=i + 1, status=s.status, receiving=s.id == receiving_id)
-        for i, s in enumerate(rows)
-    )
-    return Campaign(root_id=root.id, slug=root.slug, versions=versions)
+    with reading(session):
+        study = session.get(Study, study_id)
+        if study is None:
+            raise LookupError(f"study: no study with id {study_id}")
+        root = session.get(Study, study.campaign_root_id)
+        rows = session.scalars(
+            sa.select(Study)
+            .where(sa.or_(Study.id == root.id, Study.campaign_id == root.id))
+            .order_by(Study.id)
+        ).all()
+        receiving_id = root.receiving_study_id or root.id
+        versions = tuple(
+            Version(
+                id=s.id, slug=s.slug, number=i + 1, status=s.status, receiving=s.id == receiving_id
+            )
+            for i, s in enumerate(rows)
+        )
+        return Campaign(root_id=root.id, slug=root.slug, versions=versions)
 
 
 def version_slug(session: Session, root_slug: str) -> str:
@@ -137,7 +141,8 @@ def insert_version_study(
     """Insert the study row of a new version (never touches an existing row).
 
     Raises StudyError when the slug was taken meanwhile: the unique constraint on the
-    slug decides, in the same transaction as the insert.
+    slug decides, in the same transaction as the insert (the caller's writing() block,
+    which the error rolls back).
     """
     study = Study(
         slug=slug,
@@ -152,7 +157,6 @@ def insert_version_study(
     try:
         session.flush()
     except IntegrityError as exc:
-        session.rollback()
         raise StudyError(
             [("slug", f"'{slug}' was just taken by another study; try New version again")]
         ) from exc
@@ -160,30 +164,32 @@ def insert_version_study(
 
 
 def make_receiving(session: Session, study_id: int, *, now: datetime) -> bool:
-    """Make this (live) study the one its campaign's links enrol into; no commit.
+    """Make this (live) study the one its campaign's links enrol into, with its audit event.
 
-    Returns whether anything changed (False when it already receives).
+    Joins the caller's writing() block (a launch), else is a unit of work of its own (the
+    owner's confirmed switch). Returns whether anything changed (False: it already receives).
     """
-    study = session.get(Study, study_id)
-    if study.status != "live":
-        raise CampaignError(
-            f"status: {study.slug} is {study.status}; only a live version can receive "
-            "new participants"
+    with writing(session):
+        study = session.get(Study, study_id)
+        if study.status != "live":
+            raise CampaignError(
+                f"status: {study.slug} is {study.status}; only a live version can receive "
+                "new participants"
+            )
+        root = session.get(Study, study.campaign_root_id)
+        before = root.receiving_study_id or root.id
+        if before == study.id:
+            return False
+        previous = session.get(Study, before)
+        root.receiving_study_id = None if study.id == root.id else study.id
+        audit.record(
+            session,
+            study.id,
+            "receiving",
+            now=now,
+            detail=(
+                f"{study.slug} now receives new participants on /s/{root.slug} "
+                f"(before: {previous.slug}; people already in {previous.slug} finish there)"
+            ),
         )
-    root = session.get(Study, study.campaign_root_id)
-    before = root.receiving_study_id or root.id
-    if before == study.id:
-        return False
-    previous = session.get(Study, before)
-    root.receiving_study_id = None if study.id == root.id else study.id
-    audit.record(
-        session,
-        study.id,
-        "receiving",
-        now=now,
-        detail=(
-            f"{study.slug} now receives new participants on /s/{root.slug} "
-            f"(before: {previous.slug}; people already in {previous.slug} finish there)"
-        ),
-    )
-    return True
+        return True

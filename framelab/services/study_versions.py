@@ -21,8 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from framelab.db.models import STUDY_STATUSES, Participant, Study, StudyVersion, utcnow
-from framelab.db.session import reading
+from framelab import clock
+from framelab.db.models import STUDY_STATUSES, Participant, Study, StudyVersion
+from framelab.db.session import reading, writing
 from framelab.domain.study import Study as StudySpec
 from framelab.domain.study import study_from_data
 
@@ -253,11 +254,11 @@ def publish_study(
     now: datetime | None = None,
 ) -> StudyVersion:
     """Store `spec` as a study (or a new version of one) with `status`; idempotent for an unchanged spec."""
-    now = now or utcnow()
+    now = now or clock.now()
     spec_hash = spec.content_hash()
     title = spec.text(spec.title, spec.default_language)
-    study = session.scalar(sa.select(Study).where(Study.slug == spec.slug))
-    try:
+    with writing(session):
+        study = session.scalar(sa.select(Study).where(Study.slug == spec.slug))
         if study is None:
             _check_transition(spec.slug, "new", status, was_live=False)
             study = Study(
@@ -277,10 +278,6 @@ def publish_study(
             study.updated_at = now
         if status == "live":
             _lock(version, spec, now)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
     return version
 
 
@@ -347,17 +344,21 @@ def _replace_version(
 
 def get_study(session: Session, slug: str) -> LoadedStudy:
     """The study `slug` with its current version's spec; raises StudyNotFound."""
-    row = session.execute(_CURRENT_BY_SLUG, {"slug": slug}).one_or_none()
-    if row is None:
-        _study_row(session, slug)  # raises StudyNotFound for an unknown slug
-        raise StudyNotFound(f"study: {slug} has no published version")
-    return _loaded(row[0], row[1])
+    with reading(session):
+        row = session.execute(_CURRENT_BY_SLUG, {"slug": slug}).one_or_none()
+        if row is None:
+            _study_row(session, slug)  # raises StudyNotFound for an unknown slug
+            raise StudyNotFound(f"study: {slug} has no published version")
+        return _loaded(row[0], row[1])
 
 
 def list_studies(session: Session) -> list[LoadedStudy]:
     """Every study with its current version, by slug."""
-    studies = session.scalars(sa.select(Study).order_by(Study.slug)).all()
-    return [_loaded(s, _version_row(session, s)) for s in studies if s.current_version is not None]
+    with reading(session):
+        studies = session.scalars(sa.select(Study).order_by(Study.slug)).all()
+        return [
+            _loaded(s, _version_row(session, s)) for s in studies if s.current_version is not None
+        ]
 
 
 def open_study_for_participants(session: Session, slug: str) -> LoadedStudy:
@@ -429,7 +430,7 @@ def close_at_target_in_session(
 
 def set_status(session: Session, slug: str, status: str, *, now: datetime) -> LoadedStudy:
     """Change a study's status; going live locks the current version."""
-    try:
+    with writing(session):
         study = _study_row(session, slug)
         _check_transition(slug, study.status, status, was_live=_was_live(session, study))
         version = _version_row(session, study)
@@ -437,8 +438,4 @@ def set_status(session: Session, slug: str, status: str, *, now: datetime) -> Lo
         study.updated_at = now
         if status == "live":
             _lock(version, spec_from_json(version.spec_hash, version.spec_json), now)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    return _loaded(study, version)
+        return _loaded(study, version)
