@@ -17,12 +17,13 @@ from typing import Any
 from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
+from framelab.clock import now
 from framelab.domain.study import StudyError
 from framelab.services import audit, campaigns, review
 from framelab.services.study_versions import LoadedStudy
 from framelab.web.studio.auth import current_account, require_role
 from framelab.web.studio.blueprint import bp
-from framelab.web.studio.common import now, render_study, session
+from framelab.web.studio.common import render_study, session
 from framelab.web.studio.forms import ActionForm
 
 CONFIRM_RECEIVE = "confirm_receive"
@@ -143,9 +144,7 @@ def make_receiving(study: LoadedStudy) -> Any:
         return back
     try:
         changed = campaigns.make_receiving(session(), study.id, now=now())
-        session().commit()
     except (campaigns.CampaignError, StudyError) as exc:
-        session().rollback()
         flash(str(exc), "error")
         return back
     if changed:
