@@ -33,6 +33,7 @@ from framelab.db.session import reading
 from framelab.domain.disclosure import Cell, protect_counts, released_counts
 from framelab.domain.names import arm_name
 from framelab.domain.study import Study as StudySpec
+from framelab.services.study_targets import COMPLETED_COUNT
 from framelab.services.study_versions import LoadedStudy
 
 FUNNEL = ("started", "consented", "assigned", "completed", "excluded", "withdrawn")
@@ -295,15 +296,7 @@ def dashboard(session: Session, loaded: LoadedStudy, *, lang: str | None = None)
 def completed_count(session: Session, loaded: LoadedStudy) -> int:
     """Completed real participants (no pilot, rehearsal or duplicate): what the target counts."""
     with reading(session):
-        count = session.scalar(
-            sa.select(sa.func.count()).where(
-                Participant.study_id == loaded.id,
-                Participant.status == "completed",
-                Participant.pilot.is_(False),
-                Participant.rehearsal.is_(False),
-                Participant.duplicate.is_(False),
-            )
-        )
+        count = session.scalar(COMPLETED_COUNT, {"study_id": loaded.id, "pilot": False})
     return int(count or 0)
 
 

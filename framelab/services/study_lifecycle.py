@@ -30,10 +30,10 @@ from framelab.services.study_drafts import (
     replace_sections,
     target_message,
 )
+from framelab.services.study_targets import close_at_target_in_session
 from framelab.services.study_versions import (
     LoadedStudy,
     add_version,
-    close_at_target_in_session,
     get_study,
     lock_hashes,
     set_status,

@@ -15,17 +15,19 @@ from framelab.db.direct import Direct, DirectStatement
 from framelab.db.models import Participant, Study, StudyVersion
 from framelab.domain.study import Study as StudySpec
 from framelab.services import campaigns
-from framelab.services.study_versions import (
+from framelab.services.study_targets import (
     CLOSE_LIVE,
     COMPLETED_COUNT,
     CURRENT_VERSION,
+    target_reached,
+)
+from framelab.services.study_versions import (
     OPEN_STATUSES,
     VERSION_JSON,
     LoadedStudy,
     StudyClosed,
     StudyNotFound,
     spec_by_hash,
-    target_reached,
 )
 
 _S = Study.__table__
