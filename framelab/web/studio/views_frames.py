@@ -10,17 +10,18 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 
+from framelab.clock import now
 from framelab.domain.builder import build_design, build_frames, editing
 from framelab.domain.confounds import check_study, placeholder_locations
 from framelab.domain.names import arm_name, place_name
 from framelab.domain.study import Study, StudyError
 from framelab.domain.values import describe_value
-from framelab.services import studio
-from framelab.services.studio import StudyLocked
+from framelab.services import study_drafts
+from framelab.services.study_drafts import StudyLocked
 from framelab.services.study_versions import LoadedStudy
 from framelab.web.studio.auth import require_role
 from framelab.web.studio.blueprint import bp
-from framelab.web.studio.common import now, render_study, session
+from framelab.web.studio.common import render_study, session
 from framelab.web.studio.forms import ActionForm, Places, field_name, place_errors
 from framelab.web.studio.forms_frames import (
     add_frame_form,
@@ -47,19 +48,19 @@ OPS: dict[str, tuple[Callable[[Study, str], Study], str]] = {
 
 def _store(
     study: LoadedStudy, build: Callable[[], Study], places: Places, prefix: str = ""
-) -> tuple[bool, Errors, str | None]:
-    """Build the edited spec and save it; errors placed by location (on the form's field
-    names, with its prefix) in plain words."""
+) -> tuple[LoadedStudy | None, Errors, str | None]:
+    """Build the edited spec and save it: the saved study (None when refused), errors placed
+    by location (on the form's field names, with its prefix) in plain words, the lock."""
     try:
-        studio.update_study(session(), study.slug, build(), now=now())
+        saved = study_drafts.update_study(session(), study.slug, build(), now=now())
     except StudyError as exc:
         by_field, rest = place_errors(build_design.plain_errors(exc.errors), places)
         if prefix:
             by_field = {f"{prefix}-{name}": messages for name, messages in by_field.items()}
-        return False, (by_field, rest), None
+        return None, (by_field, rest), None
     except StudyLocked as exc:
-        return False, ({}, []), str(exc)
-    return True, ({}, []), None
+        return None, ({}, []), str(exc)
+    return saved, ({}, []), None
 
 
 def _forms(spec: Study) -> dict[str, Any]:
@@ -84,7 +85,7 @@ def _page(
     status: int = 200,
 ) -> Any:
     spec = study.spec
-    lock = studio.lock_state(session(), study.slug)
+    lock = study_drafts.lock_state(session(), study.slug)
     built = _forms(spec)
     built.update(forms or {})
     page = render_study(
@@ -149,10 +150,10 @@ def add_frame(study: LoadedStudy) -> Any:
         bodies = {lang: form[field_name("body", lang)].data or "" for lang in spec.languages}
         return _with_texts(added, new_id, titles, bodies, form.values.data or [])
 
-    ok, errors, locked = _store(study, build, places, "add")
-    if not ok:
+    stored, errors, locked = _store(study, build, places, "add")
+    if stored is None:
         return _page(study, {"add": form}, {"add": errors}, locked, status=422)
-    saved = studio.get_study(session(), study.slug).spec
+    saved = stored.spec
     arm = saved.arms[-1]
     flash(f"{arm_name(saved, arm.id)} added.", "info")
     return _back(study, f"arm-{arm.id}")
@@ -191,8 +192,8 @@ def set_placebo(study: LoadedStudy) -> Any:
         }
         return editing.edit_frame(with_frame, index, texts["title"], texts["body"], [])
 
-    ok, errors, locked = _store(study, build, places, "placebo")
-    if not ok:
+    stored, errors, locked = _store(study, build, places, "placebo")
+    if stored is None:
         return _page(study, {"placebo": form}, {"placebo": errors}, locked, status=422)
     flash("The control now shows your placebo text.", "info")
     return _back(study, f"arm-{spec.control_arm.id}")
@@ -211,7 +212,7 @@ def change_arm(study: LoadedStudy, arm_id: str) -> Any:
     name = arm_name(spec, arm_id)
     try:
         edited = edit(spec, arm_id)
-        studio.update_study(session(), study.slug, edited, now=now())
+        study_drafts.update_study(session(), study.slug, edited, now=now())
     except StudyError as exc:
         for _loc, message in build_design.plain_errors(exc.errors):
             flash(f"{name} was not changed: {message}", "error")
@@ -240,7 +241,7 @@ def remove_arm(study: LoadedStudy, arm_id: str) -> Any:
     if request.method == "POST" and request.form.get("confirm") == arm_id:
         if ActionForm().validate_on_submit():
             try:
-                studio.update_study(
+                study_drafts.update_study(
                     session(), study.slug, build_frames.remove_arm(spec, arm_id), now=now()
                 )
             except StudyError as exc:
@@ -252,7 +253,7 @@ def remove_arm(study: LoadedStudy, arm_id: str) -> Any:
                 return _back(study, "arms")
     elif request.method == "POST":
         return _back(study, f"arm-{arm_id}")
-    lock = studio.lock_state(session(), study.slug)
+    lock = study_drafts.lock_state(session(), study.slug)
     page = render_study(
         "studio/arm_remove.html",
         study,
@@ -307,12 +308,12 @@ def arm_settings(study: LoadedStudy, arm_id: str) -> Any:
                 },
             )
 
-        ok, errors, locked = _store(study, build, places)
-        if ok:
-            saved = studio.get_study(session(), study.slug).spec
+        stored, errors, locked = _store(study, build, places)
+        if stored is not None:
+            saved = stored.spec
             flash(f"Settings of {arm_name(saved, arm_id)} saved.", "info")
             return _back(study, f"arm-{arm_id}")
-    lock = studio.lock_state(session(), study.slug)
+    lock = study_drafts.lock_state(session(), study.slug)
     failed = bool(errors[0] or errors[1] or locked or form.errors)
     page = render_study(
         "studio/arm_settings.html",
@@ -349,12 +350,12 @@ def set_allocation(study: LoadedStudy) -> Any:
         if build_design.total_weight(weights) != build_design.total_weight(current):
             # The sizes offered fit the old shares; the nearest size fitting the new ones.
             block_size = build_design.fit_block_size(block_size, build_design.total_weight(weights))
-    ok, errors, locked = _store(
+    stored, errors, locked = _store(
         study, lambda: build_frames.set_allocation(spec, weights, block_size), places, "share"
     )
-    if not ok:
+    if stored is None:
         return _page(study, {"allocation": form}, {"allocation": errors}, locked, status=422)
-    saved = studio.get_study(session(), study.slug).spec
+    saved = stored.spec
     flash(f"Shares saved; blocks of {saved.block_size()} participants.", "info")
     return _back(study, "allocation")
 
@@ -377,10 +378,10 @@ def set_factor_levels(study: LoadedStudy) -> Any:
         ]
         for name in spec.design.factors or {}
     }
-    ok, errors, locked = _store(
+    stored, errors, locked = _store(
         study, lambda: build_frames.set_factors(spec, factors), places, "factors"
     )
-    if not ok:
+    if stored is None:
         return _page(study, {"factors": form}, {"factors": errors}, locked, status=422)
     flash("Factor levels saved.", "info")
     return _back(study, "factors")

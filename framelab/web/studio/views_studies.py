@@ -6,17 +6,19 @@ from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
+from framelab.clock import now
 from framelab.domain.confounds import check_study, placeholder_locations
 from framelab.domain.names import arm_name
 from framelab.domain.study import StudyError, load_study
-from framelab.services import accounts, campaigns, invitations, review, studio
+from framelab.services import accounts, invitations, study_drafts, study_lifecycle
 from framelab.services.accounts import AccountError
-from framelab.services.studio import StudyLocked
+from framelab.services.study_drafts import StudyLocked
+from framelab.services.study_overview import study_overview
 from framelab.services.study_versions import LoadedStudy
 from framelab.web.i18n import UI_LANGUAGES, language_name
 from framelab.web.studio.auth import current_account, require_login, require_role
 from framelab.web.studio.blueprint import bp
-from framelab.web.studio.common import now, render_study, session
+from framelab.web.studio.common import render_study, session
 from framelab.web.studio.forms import (
     ActionForm,
     MemberForm,
@@ -49,8 +51,8 @@ def index() -> str:
     )
 
 
-def _new_forms() -> tuple[NewStudyForm, UploadForm, list[studio.TemplateInfo]]:
-    infos = studio.template_infos()
+def _new_forms() -> tuple[NewStudyForm, UploadForm, list[study_drafts.TemplateInfo]]:
+    infos = study_drafts.template_infos()
     form = NewStudyForm(prefix="tpl")
     form.template.choices = {t.name: template_label(t) for t in infos}
     offered = {code: f"{language_name(code)} ({code})" for code in OFFERED_LANGUAGES}
@@ -59,8 +61,12 @@ def _new_forms() -> tuple[NewStudyForm, UploadForm, list[studio.TemplateInfo]]:
     return form, UploadForm(prefix="up"), infos
 
 
-def template_label(info: studio.TemplateInfo) -> str:
-    name = "Blank study" if info.name == studio.BLANK else info.name.replace("-", " ").capitalize()
+def template_label(info: study_drafts.TemplateInfo) -> str:
+    name = (
+        "Blank study"
+        if info.name == study_drafts.BLANK
+        else info.name.replace("-", " ").capitalize()
+    )
     return f"{name}: {info.description[:1].upper()}{info.description[1:]}"
 
 
@@ -69,11 +75,11 @@ def _spec_from_form(form: NewStudyForm):
     languages = form.chosen_languages()
     if not languages:
         raise StudyError([("languages", "tick at least one language")])
-    spec = studio.spec_from_template(form.template.data, form.slug.data, languages)
+    spec = study_drafts.spec_from_template(form.template.data, form.slug.data, languages)
     title = (form.title.data or "").strip()
     if title:
         texts = {lang: title for lang in spec.languages}
-        spec = studio.replace_sections(
+        spec = study_drafts.replace_sections(
             spec, {"title": title if len(spec.languages) == 1 else texts}
         )
     return spec
@@ -90,7 +96,7 @@ def new_study() -> Any:
     try:
         if form.submit.data and form.validate_on_submit():
             spec = _spec_from_form(form)
-            created = studio.create_study(session(), spec, owner=current_account(), now=now())
+            created = study_drafts.create_study(session(), spec, owner=current_account(), now=now())
             flash(
                 f"Study {created.slug} created. Texts starting with \u201cTO FILL\u201d "
                 f"are yours to write; the list below shows where they are.",
@@ -102,7 +108,7 @@ def new_study() -> Any:
             if upload.file.data:
                 text = upload.file.data.read().decode("utf-8", errors="replace")
             spec = load_study(text)
-            created = studio.create_study(session(), spec, owner=current_account(), now=now())
+            created = study_drafts.create_study(session(), spec, owner=current_account(), now=now())
             flash(f"Study {created.slug} created from your file.", "info")
             return redirect(url_for("studio.overview", slug=created.slug))
     except StudyError as exc:
@@ -159,21 +165,18 @@ def _editor_for(spec, location: str) -> tuple[str, str]:
 @bp.route("/<slug>/")
 @require_role("view")
 def overview(study: LoadedStudy) -> str:
-    studio.close_if_target_reached(session(), study.slug, now=now())
-    study = studio.get_study(session(), study.slug)
-    state = studio.lock_state(session(), study.slug)
-    found = campaigns.campaign(session(), study.id)
+    page = study_overview(session(), study.slug, now=now())
     return render_study(
         "studio/overview.html",
-        study,
+        page.study,
         "studio.overview",
-        lock=state,
-        participant_link=campaign_link(found),
-        campaign=found,
-        review_state=review.review_state(session(), study.slug),
+        lock=page.lock,
+        participant_link=campaign_link(page.campaign),
+        campaign=page.campaign,
+        review_state=page.review,
         review_required=review_required(),
         action_form=ActionForm(),
-        actions=studio.ACTIONS,
+        actions=study_lifecycle.ACTIONS,
     )
 
 
@@ -196,7 +199,7 @@ def yaml_editor(study: LoadedStudy) -> Any:
     if form.validate_on_submit():
         try:
             spec = load_study(form.yaml.data or "")
-            studio.update_study(session(), study.slug, spec, now=now())
+            study_drafts.update_study(session(), study.slug, spec, now=now())
             flash("Study file saved.", "info")
             return redirect(url_for("studio.yaml_editor", slug=study.slug))
         except StudyError as exc:
