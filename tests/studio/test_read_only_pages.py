@@ -27,6 +27,15 @@ READ_ONLY_PAGES = (
     f"/studio/{SLUG}/review",
     f"/studio/{SLUG}/audit",
     f"/studio/{SLUG}/study.yaml",
+    f"/studio/{SLUG}/launch",
+    f"/studio/{SLUG}/downloads",
+    f"/studio/{SLUG}/frames",
+    f"/studio/{SLUG}/plan",
+    f"/studio/{SLUG}/languages",
+    f"/studio/{SLUG}/power",
+    f"/studio/{SLUG}/preview",
+    f"/studio/{SLUG}/results/interim",
+    "/studio/library",
     f"/studio/{OTHER}/",  # no role on it: a 404 (a viewer gets 403 for the audit), still reads
 )
 
