@@ -4,7 +4,7 @@ For each example study: a scratch instance (a temporary folder, SQLite), the stu
 loaded live, framelab's bots through its real participant pages (`framelab
 simulate`: rehearsal rows), their tidy export (`framelab export --rehearsal`), and
 the study's analysis plan as the `analysis` package reads it
-(`framelab.services.export.analysis_plan`). `tests/docs/test_example_data.py` fails
+(`framelab.services.export_plan.analysis_plan`). `tests/docs/test_example_data.py` fails
 when these files no longer match the code or the study files; run this script then.
 
 Answers and arms follow from the seeds; participant pseudonyms and the hour in the
@@ -56,7 +56,7 @@ def _run(args: list[str]) -> None:
 def plan_json(study_file: Path) -> str:
     """The study's analysis plan as examples/data stores it."""
     from framelab.domain.study import load_study_file
-    from framelab.services.export import analysis_plan
+    from framelab.services.export_plan import analysis_plan
 
     plan = analysis_plan(load_study_file(study_file))
     return json.dumps(plan, indent=2, ensure_ascii=False) + "\n"

@@ -117,7 +117,7 @@ def power(
 def _r2_from(spec, path: str) -> float:
     from analysis.data_files import read_data
     from analysis.power_design import covariate_r2
-    from framelab.services.export import analysis_plan
+    from framelab.services.export_plan import analysis_plan
 
     plan = analysis_plan(spec)
     data = read_data(path, plan)

@@ -8,6 +8,6 @@
   submit_step, set_language, withdraw (the step machine itself is domain.steps)
 - participant_store: the participant hot path, the one user of db.direct (answers stored
   all-or-nothing and idempotently, race-safe logged assignment, page times)
-- export / export_files / codebook / export_columns: tidy and long tables, analysis_plan,
-  labelled files (category columns as codes, control first), the codebook
+- export / export_plan / export_codebook / export_files / codebook / export_columns: tidy and
+  long tables, analysis_plan, the codebook with withdrawn counts, labelled files
 """

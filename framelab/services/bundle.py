@@ -38,8 +38,9 @@ from framelab.services import audit, campaigns
 from framelab.services.assignment_audit import assignment_log_csv
 from framelab.services.codebook import codebook_markdown
 from framelab.services.dashboard import EXCLUSION_FLAGS, dashboard, is_interim
-from framelab.services.export import analysis_plan, export_codebook
+from framelab.services.export_codebook import export_codebook
 from framelab.services.export_files import csv_bytes, parquet_bytes
+from framelab.services.export_plan import analysis_plan
 from framelab.services.reporting import ReportInputs, report_inputs
 from framelab.services.study_versions import LoadedStudy
 

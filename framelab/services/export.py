@@ -1,8 +1,12 @@
-"""Tidy and long exports, the analysis plan, and file writers (CSV, Parquet, SPSS, Stata).
+"""A study's participants as tidy and long tables, and the export files written from them.
 
 `export_tidy` returns one row per participant with exactly the columns of the
 codebook (framelab.services.codebook), so the analysis package, the codebook and
-the labelled SPSS/Stata files always agree.
+the labelled SPSS/Stata files always agree; `write_export` writes a table or the
+codebook as a file (the writers are in framelab.services.export_files). The plan that
+goes with an export is framelab.services.export_plan; the codebook with what the
+database adds (observed codes, withdrawn counts) is framelab.services.export_codebook.
+Every function here only reads, each in one `reading(session)` unit of work.
 
 What an export reveals (docs/privacy.md):
 
@@ -27,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -40,8 +43,7 @@ from sqlalchemy.orm import Session
 
 from framelab.crypto import decrypt_text
 from framelab.db.models import PageVisit, Participant, Response, Study, StudyVersion
-from framelab.domain.disclosure import protect_counts
-from framelab.domain.names import arm_name
+from framelab.db.session import reading
 from framelab.domain.study import Study as StudySpec
 from framelab.services.codebook import (
     CATEGORY_COLUMNS,
@@ -50,33 +52,20 @@ from framelab.services.codebook import (
     codebook_markdown,
     factor_column,
     item_column,
-    scale_column,
-    scale_phases,
 )
-from framelab.services.dashboard import is_interim
+from framelab.services.export_codebook import export_codebook
 from framelab.services.export_files import EXPORT_FORMATS, LONG_COLUMNS, write_frame
-from framelab.services.plan_design import factor_plan, manipulation_plan
 from framelab.services.study_versions import get_study
 
 __all__ = [
     "EXPORT_FORMATS",
-    "analysis_plan",
     "coarse_time",
-    "export_codebook",
+    "export_id",
+    "export_id_for",
     "export_long",
     "export_tidy",
-    "withdrawn_counts",
     "write_export",
-    "write_frame",
 ]
-
-
-OUTCOME_TYPES = {
-    "likert": "ordinal",
-    "binary": "binary",
-    "slider": "continuous",
-    "choice": "ordinal",
-}
 
 
 def export_id(salt: str, code: str) -> str:
@@ -92,14 +81,15 @@ def export_id(salt: str, code: str) -> str:
 
 def export_id_for(session: Session, code: str) -> str:
     """The export id of the participant with resume code `code` (for support and tests)."""
-    salt = session.scalar(
-        sa.select(Study.salt)
-        .join(Participant, Participant.study_id == Study.id)
-        .where(Participant.code == code)
-    )
-    if salt is None:
-        raise LookupError(f"participant: no participant has the code {code!r}")
-    return export_id(salt, code)
+    with reading(session):
+        salt = session.scalar(
+            sa.select(Study.salt)
+            .join(Participant, Participant.study_id == Study.id)
+            .where(Participant.code == code)
+        )
+        if salt is None:
+            raise LookupError(f"participant: no participant has the code {code!r}")
+        return export_id(salt, code)
 
 
 def _export_ids(session: Session, study_id: int, people: list[Participant]) -> dict[int, str]:
@@ -218,64 +208,68 @@ def export_tidy(
     free-text answers are left empty and never decrypted (a report reads no text, so it
     needs no FRAMELAB_TEXT_KEY).
     """
-    loaded = get_study(session, slug)
-    spec = loaded.spec
-    book = codebook(spec, exact_times=exact_times)
-    precision = spec.time_precision
-    factors = {
-        a.id: {factor_column(f): level for f, level in (a.factors or {}).items()} for a in spec.arms
-    }
-    people = _participants(session, loaded.id, include_pilot, rehearsal, withdrawn)
-    ids = [p.id for p in people]
-    answers = _answers(session, ids, text)
-    message = _message_seconds(session, ids)
-    pseudonyms = _export_ids(session, loaded.id, people)
-    lock_times = _plan_lock_times(session, loaded.id)
-    data: dict[str, list[Any]] = {c["name"]: [] for c in book["columns"]}
-    for person in people:
-        row = answers.get(person.id, {})
-        locked_at = lock_times.get(person.study_version_id)
-        base = {
-            "participant": pseudonyms[person.id],
-            "arm": person.arm,
-            "stratum": person.stratum,
-            "source": person.source,
-            "language": person.language,
-            "status": person.status,
-            "pilot": person.pilot,
-            "rehearsal": person.rehearsal,
-            "attention_failed": person.attention_failed,
-            "speeder": person.speeder,
-            "honeypot": person.honeypot,
-            "spec_hash": person.spec_hash,
-            # from the exact times, before any rounding
-            "after_lock": locked_at is not None and person.started_at >= locked_at,
-            "started_at": person.started_at,
-            "assigned_at": person.assigned_at,
-            "completed_at": person.completed_at,
-            "duration_seconds": person.duration_seconds,
-            "message_seconds": message.get(person.id),
+    with reading(session):
+        loaded = get_study(session, slug)
+        spec = loaded.spec
+        book = codebook(spec, exact_times=exact_times)
+        precision = spec.time_precision
+        factors = {
+            a.id: {factor_column(f): level for f, level in (a.factors or {}).items()}
+            for a in spec.arms
         }
-        if not exact_times:
-            for name in ("started_at", "assigned_at", "completed_at"):
-                base[name] = coarse_time(base[name], precision)
-            for name in ("duration_seconds", "message_seconds"):
-                base[name] = _whole_seconds(base[name])
-        for name in CATEGORY_COLUMNS:
-            # never an empty-text category: no value is a missing value
-            base[name] = base[name] or None
-        levels = factors.get(person.arm or "", {})
-        for column in book["columns"]:
-            name = column["name"]
-            if column["source"] == "participant":
-                data[name].append(base[name])
-            elif column["source"] == "design":
-                data[name].append(levels.get(name))
-            elif column["source"] == "item":
-                data[name].append(row.get(name))
-            else:
-                data[name].append(_scale_value(spec, column["items"], column["phase"], row))
-    return pd.DataFrame({c["name"]: _typed(data[c["name"]], c["type"]) for c in book["columns"]})
+        people = _participants(session, loaded.id, include_pilot, rehearsal, withdrawn)
+        ids = [p.id for p in people]
+        answers = _answers(session, ids, text)
+        message = _message_seconds(session, ids)
+        pseudonyms = _export_ids(session, loaded.id, people)
+        lock_times = _plan_lock_times(session, loaded.id)
+        data: dict[str, list[Any]] = {c["name"]: [] for c in book["columns"]}
+        for person in people:
+            row = answers.get(person.id, {})
+            locked_at = lock_times.get(person.study_version_id)
+            base = {
+                "participant": pseudonyms[person.id],
+                "arm": person.arm,
+                "stratum": person.stratum,
+                "source": person.source,
+                "language": person.language,
+                "status": person.status,
+                "pilot": person.pilot,
+                "rehearsal": person.rehearsal,
+                "attention_failed": person.attention_failed,
+                "speeder": person.speeder,
+                "honeypot": person.honeypot,
+                "spec_hash": person.spec_hash,
+                # from the exact times, before any rounding
+                "after_lock": locked_at is not None and person.started_at >= locked_at,
+                "started_at": person.started_at,
+                "assigned_at": person.assigned_at,
+                "completed_at": person.completed_at,
+                "duration_seconds": person.duration_seconds,
+                "message_seconds": message.get(person.id),
+            }
+            if not exact_times:
+                for name in ("started_at", "assigned_at", "completed_at"):
+                    base[name] = coarse_time(base[name], precision)
+                for name in ("duration_seconds", "message_seconds"):
+                    base[name] = _whole_seconds(base[name])
+            for name in CATEGORY_COLUMNS:
+                # never an empty-text category: no value is a missing value
+                base[name] = base[name] or None
+            levels = factors.get(person.arm or "", {})
+            for column in book["columns"]:
+                name = column["name"]
+                if column["source"] == "participant":
+                    data[name].append(base[name])
+                elif column["source"] == "design":
+                    data[name].append(levels.get(name))
+                elif column["source"] == "item":
+                    data[name].append(row.get(name))
+                else:
+                    data[name].append(_scale_value(spec, column["items"], column["phase"], row))
+        return pd.DataFrame(
+            {c["name"]: _typed(data[c["name"]], c["type"]) for c in book["columns"]}
+        )
 
 
 def _typed(values: list[Any], kind: str) -> pd.Series:
@@ -302,304 +296,46 @@ def export_long(
     Real participants only, or with `rehearsal` the simulated ones only; `answered_at`
     rounded down to the study's precision unless `exact_times` (an audit export).
     """
-    loaded = get_study(session, slug)
-    spec = loaded.spec
-    precision = None if exact_times else spec.time_precision
-    people = {p.id: p for p in _participants(session, loaded.id, include_pilot, rehearsal)}
-    pseudonyms = _export_ids(session, loaded.id, list(people.values()))
-    order = {item.id: n for n, item in enumerate(spec.items)}
-    rows = []
-    if people:
-        query = sa.select(Response).where(Response.participant_id.in_(list(people)))
-        for r in session.scalars(query):
-            person = people[r.participant_id]
-            rows.append(
-                {
-                    "participant": pseudonyms[person.id],
-                    "arm": person.arm,
-                    "stratum": person.stratum,
-                    "status": person.status,
-                    "pilot": person.pilot,
-                    "rehearsal": person.rehearsal,
-                    "phase": r.phase,
-                    "item": r.item_id,
-                    "value": float(r.value_int) if r.value_int is not None else np.nan,
-                    "value_text": decrypt_text(r.value_text),  # framelab.crypto
-                    "answered_at": (
-                        r.answered_at
-                        if precision is None
-                        else coarse_time(r.answered_at, precision)
-                    ),
-                    "_order": (
-                        r.participant_id,
-                        PHASES.index(r.phase),
-                        order.get(r.item_id, 10**6),
-                    ),
-                }
-            )
-    rows.sort(key=lambda r: r["_order"])
-    return pd.DataFrame({k: _typed([r[k] for r in rows], kind) for k, kind in LONG_COLUMNS.items()})
-
-
-def analysis_plan(spec: StudySpec) -> dict[str, Any]:
-    """The analysis package's plan dict for this study's pre-registered analysis.
-
-    Besides the columns and settings, the plan carries what the report shows a
-    reader: every label in each of the study's languages (outcomes, arms, moderator
-    and covariate questions and their answers), the desired direction of each
-    outcome, its answer range, and the declared order of answer options (the first
-    option is a moderator's reference level, never the alphabetically first).
-    """
-    plan = spec.analysis
-    scale_ids = {s.id for s in spec.scales}
-
-    def outcome(name: str, primary: bool) -> dict[str, Any]:
-        if name in scale_ids:
-            scale = spec.scale(name)
-            items = [spec.item(i) for i in scale.items]
-            phases = scale_phases(spec, scale)
-            record = {"name": scale_column("post", name), "type": "continuous"}
-            baseline = scale_column("pre", name) if "pre" in phases else None
-            label = _texts(spec, scale.label) if scale.label else _scale_name(spec, scale)
-            desired = scale.desired
-            ranges = {_answer_range(item) for item in items}
-            answer_range = ranges.pop() if len(ranges) == 1 else None
-        else:
-            item = spec.item(name)
-            record = {
-                "name": item_column("post", name),
-                "type": OUTCOME_TYPES.get(item.type, "continuous"),
-            }
-            baseline = item_column("pre", name) if item.in_phase("pre") else None
-            label = _item_label(spec, item)
-            desired = item.desired
-            answer_range = _answer_range(item)
-        if baseline:
-            record["baseline"] = baseline
-        record["primary"] = primary
-        record["label"] = label
-        record["desired"] = desired or "increase"
-        if answer_range is not None and record["type"] != "binary":
-            record["range"] = list(answer_range)
-        return record
-
-    def pre_column(name: str) -> str:
-        if name in scale_ids:
-            return scale_column("pre", name)
-        return item_column("pre", name)
-
-    labels: dict[str, Any] = {}
-    value_labels: dict[str, Any] = {}
-    levels: dict[str, list[int]] = {}
-    for name in dict.fromkeys([*plan.covariates, *plan.moderators]):
-        column = pre_column(name)
-        if name in scale_ids:
-            scale = spec.scale(name)
-            labels[column] = _texts(spec, scale.label) if scale.label else _scale_name(spec, scale)
-            continue
-        item = spec.item(name)
-        labels[column] = _item_label(spec, item)
-        codes = item.allowed_values() or []
-        if item.type in ("choice", "binary"):
-            # unordered answers: declared option order, the first is the reference level
-            # (Likert and slider answers stay numeric: one slope, not a dummy per point)
-            levels[column] = list(codes)
-        if item.type in ("choice", "binary", "likert"):
-            answers = {
-                str(code): {
-                    lang: item.value_labels(lang, spec.default_language).get(code)
-                    for lang in spec.languages
-                }
-                for code in codes
-            }
-            value_labels[column] = {
-                code: {lang: text for lang, text in texts.items() if text}
-                for code, texts in answers.items()
-                if any(texts.values())
-            }
-
-    result: dict[str, Any] = {
-        "arm": "arm",
-        "control": spec.control_arm.id,
-        "outcomes": [outcome(n, True) for n in plan.primary]
-        + [outcome(n, False) for n in plan.secondary],
-        "covariates": [pre_column(n) for n in plan.covariates],
-        "moderators": [pre_column(n) for n in plan.moderators],
-        "alpha": plan.alpha,
-        "correction": plan.correction,
-        "exclude": {**{flag: True for flag in plan.exclude}, "pilot": True},
-        "status": "status",
-        "weights": spec.weights(),
-        "min_cell_size": spec.quality.min_cell_size,
-        "seed": spec.design.seed,
-        "language": spec.default_language,
-        "arm_labels": {
-            a.id: {lang: a.label_for(lang, spec.default_language) for lang in spec.languages}
-            for a in spec.arms
-        },
-        "labels": labels,
-        "value_labels": value_labels,
-        "levels": levels,
-        # Declared, not left to analysis's default, so the plan file says which df it used.
-        "small_sample": plan.small_sample or "bell_mccaffrey",
-    }
-    for key in ("backlash_delta", "backlash_prior_sd"):  # in pooled SDs, like the bound
-        if getattr(plan, key) is not None:
-            result[key] = getattr(plan, key)
-    scales = {
-        scale_column(phase, scale.id): [item_column(phase, i) for i in scale.items]
-        for scale in spec.scales
-        for phase in scale_phases(spec, scale)
-    }
-    if scales:  # multi-item scales: their reliability is in the report's appendix
-        result["scales"] = scales
-    if spec.design.scheme == "blocked":
-        result["blocks"] = "stratum"
-    matches = _value_match(spec)
-    if matches:
-        result["value_match"] = matches
-    checks = manipulation_plan(spec)  # issue 19: what each manipulation check should show
-    if checks:
-        result["manipulation_checks"] = checks
-    result.update(factor_plan(spec))
-    if plan.monitoring is not None:  # anytime-valid looks up to the locked target
-        result["monitoring"] = plan.monitoring.plan_dict(spec.target_n)
-    return result
-
-
-def _texts(spec: StudySpec, localized: Any) -> dict[str, str]:
-    """A localized study text as {language: text} for every language of the study."""
-    return {lang: spec.text(localized, lang) for lang in spec.languages}
-
-
-def _item_label(spec: StudySpec, item: Any) -> dict[str, str]:
-    """An item's short label in every language; without one, the question's last sentence.
-
-    Campaigners write questions, not variable names: "Would you like to join?" names
-    the outcome truthfully where the id `join_sms` would not.
-    """
-    if item.label is not None:
-        return _texts(spec, item.label)
-    return {lang: _last_sentence(spec.text(item.text, lang)) for lang in spec.languages}
-
-
-def _scale_name(spec: StudySpec, scale: Any) -> dict[str, str]:
-    first = spec.item(scale.items[0])
-    if first.label is not None:
-        return _texts(spec, first.label)
-    return dict.fromkeys(spec.languages, scale.id.replace("_", " "))
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?;:؟。！？])\s+")
-
-
-def _last_sentence(text: str) -> str:
-    """'… asking them to act. Would you like to join?' -> '“Would you like to join?”'."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text.strip()) if p.strip()]
-    tail = parts[-1] if parts else text.strip()
-    return f"“{tail}”"
-
-
-def _answer_range(item: Any) -> tuple[int, int] | None:
-    values = item.allowed_values()
-    if not values or item.type == "choice":
-        return None
-    return (min(values), max(values))
-
-
-def _value_match(spec: StudySpec) -> dict[str, str]:
-    """Frame arm -> pre-measured score on the value its frame appeals to (a scale or item)."""
-    by_value: dict[str, str] = {}
-    for scale in spec.scales:
-        if scale.value and "pre" in scale_phases(spec, scale):
-            by_value.setdefault(scale.value, scale_column("pre", scale.id))
-    for item in spec.items_for("pre"):
-        if item.value and item.type != "text":
-            by_value.setdefault(item.value, item_column("pre", item.id))
-    matches = {}
-    for arm in spec.frame_arms:
-        values = (arm.frame.values if arm.frame else None) or []
-        found = [by_value[v] for v in values if v in by_value]
-        if found:
-            matches[arm.id] = found[0]
-    return matches
-
-
-def observed_categories(session: Session, study_id: int) -> dict[str, list[str]]:
-    """Category column -> the values stored for any participant of the study.
-
-    The codes of a value the study file does not declare (a source named in a link)
-    follow from these, so every export of a study and its codebook share one coding.
-    """
-    out = {}
-    for name in ("stratum", "source", "language", "arm"):
-        column = getattr(Participant, name)
-        query = sa.select(column).where(Participant.study_id == study_id).distinct()
-        out[name] = sorted(v for v in session.scalars(query) if v)
-    return out
-
-
-def withdrawn_counts(
-    session: Session, loaded: Any, *, include_pilot: bool = False, rehearsal: bool = False
-) -> dict[str, Any]:
-    """Withdrawn participants per arm, small cells suppressed (DECISIONS rule 7).
-
-    Withdrawn participants are never rows of an export; this is all an export says of
-    them. Counts from 1 to `quality.min_cell_size` - 1 are hidden, and so many more that
-    no hidden count follows from the total and the others (framelab.domain.disclosure);
-    a total below the minimum is hidden as well. Withdrawals before assignment have no
-    arm: they are in the total only.
-    """
-    spec = loaded.spec
-    query = sa.select(Participant.arm, sa.func.count()).where(
-        Participant.study_id == loaded.id,
-        Participant.status == "withdrawn",
-        Participant.rehearsal.is_(rehearsal),
-        Participant.duplicate.is_(False),
-    )
-    if not include_pilot:
-        query = query.where(Participant.pilot.is_(False))
-    counts = dict(session.execute(query.group_by(Participant.arm)).all())
-    arms = [a.id for a in [spec.control_arm, *spec.frame_arms]]
-    minimum = spec.quality.min_cell_size
-    cells = protect_counts([int(counts.get(arm, 0)) for arm in arms], minimum)
-    lang = spec.default_language
-    total = sum(int(v) for v in counts.values())
-    return {
-        "min_cell_size": minimum,
-        # A total below the minimum is itself a small cell: it is hidden too.
-        "total": total if total == 0 or total >= minimum else None,
-        "by_arm": [
-            {
-                "arm": arm,
-                "label": arm_name(spec, arm, lang),
-                "count": cell.value,
-                "shown": cell.text,
-            }
-            for arm, cell in zip(arms, cells, strict=True)
-        ],
-    }
-
-
-def export_codebook(
-    session: Session,
-    slug: str,
-    *,
-    include_pilot: bool = False,
-    rehearsal: bool = False,
-    exact_times: bool = False,
-) -> dict[str, Any]:
-    """The codebook of study `slug` as its exports code it (version, observed codes,
-    time precision, withdrawn participants per arm)."""
-    loaded = get_study(session, slug)
-    observed = observed_categories(session, loaded.id)
-    book = codebook(loaded.spec, version=loaded.version, observed=observed, exact_times=exact_times)
-    book["withdrawn"] = withdrawn_counts(
-        session, loaded, include_pilot=include_pilot, rehearsal=rehearsal
-    )
-    # Real data taken before the locked target is interim (DECISIONS rule 3).
-    book["interim"] = not rehearsal and is_interim(session, loaded)
-    return book
+    with reading(session):
+        loaded = get_study(session, slug)
+        spec = loaded.spec
+        precision = None if exact_times else spec.time_precision
+        people = {p.id: p for p in _participants(session, loaded.id, include_pilot, rehearsal)}
+        pseudonyms = _export_ids(session, loaded.id, list(people.values()))
+        order = {item.id: n for n, item in enumerate(spec.items)}
+        rows = []
+        if people:
+            query = sa.select(Response).where(Response.participant_id.in_(list(people)))
+            for r in session.scalars(query):
+                person = people[r.participant_id]
+                rows.append(
+                    {
+                        "participant": pseudonyms[person.id],
+                        "arm": person.arm,
+                        "stratum": person.stratum,
+                        "status": person.status,
+                        "pilot": person.pilot,
+                        "rehearsal": person.rehearsal,
+                        "phase": r.phase,
+                        "item": r.item_id,
+                        "value": float(r.value_int) if r.value_int is not None else np.nan,
+                        "value_text": decrypt_text(r.value_text),  # framelab.crypto
+                        "answered_at": (
+                            r.answered_at
+                            if precision is None
+                            else coarse_time(r.answered_at, precision)
+                        ),
+                        "_order": (
+                            r.participant_id,
+                            PHASES.index(r.phase),
+                            order.get(r.item_id, 10**6),
+                        ),
+                    }
+                )
+        rows.sort(key=lambda r: r["_order"])
+        return pd.DataFrame(
+            {k: _typed([r[k] for r in rows], kind) for k, kind in LONG_COLUMNS.items()}
+        )
 
 
 def write_export(
@@ -622,10 +358,14 @@ def write_export(
             f"format: {fmt!r} is not an export format (expected one of: {', '.join(EXPORT_FORMATS)})"
         )
     path = Path(path)
-    spec = get_study(session, slug).spec
-    book = export_codebook(
-        session, slug, include_pilot=include_pilot, rehearsal=rehearsal, exact_times=exact_times
-    )
+    chosen = {"include_pilot": include_pilot, "rehearsal": rehearsal, "exact_times": exact_times}
+    with reading(session):  # one snapshot: the codebook counts the rows the file holds
+        spec = get_study(session, slug).spec
+        book = export_codebook(session, slug, **chosen)
+        if fmt == "long-csv":
+            df = export_long(session, slug, **chosen)
+        elif not fmt.startswith("codebook"):
+            df = export_tidy(session, slug, **chosen)
     if fmt == "codebook-json":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(book, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -634,10 +374,5 @@ def write_export(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(codebook_markdown(spec, book), encoding="utf-8")
         return 0
-    chosen = {"include_pilot": include_pilot, "rehearsal": rehearsal, "exact_times": exact_times}
-    if fmt == "long-csv":
-        df = export_long(session, slug, **chosen)
-    else:
-        df = export_tidy(session, slug, **chosen)
     write_frame(df, spec, fmt, path, book=book)
     return len(df)

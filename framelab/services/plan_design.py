@@ -1,6 +1,6 @@
 """The parts of the analysis plan that follow from the design: manipulation checks, factors.
 
-`analysis_plan` (framelab.services.export) adds these keys; the analysis package
+`analysis_plan` (framelab.services.export_plan) adds these keys; the analysis package
 reads them (analysis.manipulation, analysis.factorial, docs/analysis.md).
 
 - `manipulation_checks`: one entry per manipulation-check item whose options say

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from framelab.db.models import StudyVersion
 from framelab.services.codebook import item_column
 from framelab.services.dashboard import is_interim
-from framelab.services.export import analysis_plan, export_tidy
+from framelab.services.export import export_tidy
+from framelab.services.export_plan import analysis_plan
 from framelab.services.study_versions import LoadedStudy, get_study, lock_hashes
 
 __all__ = ["ReportInputs", "lock_provenance", "plan_for_report", "report_inputs"]

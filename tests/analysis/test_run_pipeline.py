@@ -13,7 +13,8 @@ import pytest
 
 import analysis
 from framelab.db.session import make_engine, make_session_factory
-from framelab.services.export import analysis_plan, export_tidy
+from framelab.services.export import export_tidy
+from framelab.services.export_plan import analysis_plan
 from framelab.simulate import run_simulation
 from tests.factories import make_study
 from tests.web.conftest import make_app

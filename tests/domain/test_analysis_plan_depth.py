@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from framelab.domain.study import StudyError, load_study, study_from_data
-from framelab.services.export import analysis_plan
+from framelab.services.export_plan import analysis_plan
 from tests.factories import study_data
 
 

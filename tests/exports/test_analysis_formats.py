@@ -12,7 +12,7 @@ import pytest
 from analysis.__main__ import main
 from analysis.data_files import read_data
 from analysis.plan import load_plan
-from framelab.services.export import analysis_plan
+from framelab.services.export_plan import analysis_plan
 from tests.factories import ROOT, make_study
 
 SPEC = make_study()

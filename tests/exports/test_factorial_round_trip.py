@@ -22,7 +22,8 @@ from analysis.data_files import read_data
 from analysis.plan import load_plan
 from framelab.domain.study import load_study_file
 from framelab.services.enrolment import start_participant
-from framelab.services.export import analysis_plan, export_tidy, write_export
+from framelab.services.export import export_tidy, write_export
+from framelab.services.export_plan import analysis_plan
 from framelab.services.flow import current_page, submit_step
 from tests.factories import ROOT, publish, session_for, valid_answers
 

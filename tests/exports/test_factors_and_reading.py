@@ -13,7 +13,8 @@ from analysis.data_files import read_data
 from analysis.plan import load_plan
 from framelab.domain.study import load_study_file, study_from_data
 from framelab.services.codebook import codebook
-from framelab.services.export import export_codebook, export_tidy, write_export
+from framelab.services.export import export_tidy, write_export
+from framelab.services.export_codebook import export_codebook
 from tests.factories import ROOT, publish, session_for
 from tests.studio.participants import complete_participant
 

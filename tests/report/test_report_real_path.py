@@ -15,7 +15,8 @@ import pytest
 
 import analysis
 from analysis.report import campaigner_summary, render_html
-from framelab.services.export import analysis_plan, export_tidy
+from framelab.services.export import export_tidy
+from framelab.services.export_plan import analysis_plan
 from framelab.services.reporting import report_inputs
 from framelab.services.study_versions import set_status
 from tests.factories import make_study, publish, session_factory_for, study_data

@@ -14,14 +14,9 @@ import pytest
 from analysis.plan import check_columns, load_plan
 from framelab.services.codebook import codebook, codebook_markdown, column_names
 from framelab.services.enrolment import start_participant
-from framelab.services.export import (
-    analysis_plan,
-    export_codebook,
-    export_id_for,
-    export_long,
-    export_tidy,
-    write_export,
-)
+from framelab.services.export import export_id_for, export_long, export_tidy, write_export
+from framelab.services.export_codebook import export_codebook
+from framelab.services.export_plan import analysis_plan
 from framelab.services.flow import current_page, submit_step, withdraw
 from framelab.services.study_versions import set_status
 from tests.factories import make_study, publish, session_for, study_data, valid_answers

@@ -10,7 +10,8 @@ from framelab.domain.builder import editing
 from framelab.services import studio
 from framelab.services.accounts import Account
 from framelab.services.dashboard import dashboard
-from framelab.services.export import analysis_plan, export_id_for, export_tidy
+from framelab.services.export import export_id_for, export_tidy
+from framelab.services.export_plan import analysis_plan
 from framelab.services.studio import LifecycleError, StudyLocked
 from framelab.services.study_versions import get_study
 from tests.factories import approve, make_study
