@@ -11,6 +11,7 @@ import pytest
 
 import analysis
 from analysis.__main__ import main
+from tests.factories import example_plan
 
 KEYS = {
     "meta",
@@ -83,27 +84,18 @@ def make_study(n_per_arm: int = 150, seed: int = 1, effects=None) -> pd.DataFram
     )
 
 
-PLAN = {
-    "arm": "arm",
-    "control": "control",
-    "outcomes": [
-        {
-            "name": "post_support",
-            "type": "continuous",
-            "baseline": "pre_support",
-            "label": "Support for the ban",
-            "units": "points on the 7-point scale",
-        },
-        {"name": "post_join", "type": "binary"},
-    ],
-    "covariates": ["age", "pre_support"],
-    "moderators": ["ideology"],
-    "correction": "holm",
-    "exclude": {"attention_failed": True},
-    "status": "status",
-    "ri_draws": 1000,
-    "seed": 42,
-}
+# The example plan on this file's columns (age, ideology, post_join), with no alpha or arm labels.
+PLAN = example_plan(
+    outcomes__0__label="Support for the ban",
+    outcomes__0__primary=...,
+    outcomes__1={"name": "post_join", "type": "binary"},
+    covariates=["age", "pre_support"],
+    moderators=["ideology"],
+    alpha=...,
+    arm_labels=...,
+    ri_draws=1000,
+    seed=42,
+)
 
 
 @pytest.fixture(scope="module")
