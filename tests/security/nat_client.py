@@ -17,7 +17,6 @@ seconds until the first 429 (null if none), and how many consents were admitted 
 from __future__ import annotations
 
 import json
-import re
 import sys
 import threading
 import time
@@ -26,17 +25,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from framelab.testing.forms import page_form, parse_page
+
 SLUG = "torture-ban"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-_ACTION = re.compile(r'<form class="page-form" method="post" action="([^"]+)"')
 
 
 def _form(page: str) -> tuple[str, str]:
-    token = _CSRF.search(page)
-    action = _ACTION.search(page)
-    if not token:
+    form = page_form(parse_page(page)[0])
+    token = form.fields.get("csrf_token") if form is not None else None
+    if token is None:
         raise RuntimeError(f"no CSRF token on the study page: {page[:300]!r}")
-    return (action.group(1) if action else f"/s/{SLUG}").replace("&amp;", "&"), token.group(1)
+    return (form.action if form.method == "post" else f"/s/{SLUG}"), token.value
 
 
 def _send(client: httpx.Client, jar: dict[str, str], method: str, path: str, **kwargs):

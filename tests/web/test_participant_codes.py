@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from framelab.domain import participant_codes
 from framelab.domain.participant_codes import ALPHABET, candidates, canonical, grouped, new_code
+from framelab.testing.forms import csrf_token
 from tests.factories import make_study
 from tests.web.walker import Walker
 
@@ -78,7 +79,7 @@ def test_resume_and_withdraw_later_accept_the_code_as_a_person_types_it(
     # Withdraw later with the code as typed: the participant's answers are erased.
     later = app.test_client()
     page = later.get("/withdraw").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    token = csrf_token(page)
     done = later.post("/withdraw", data={"csrf_token": token, "code": confusable(code)})
     assert done.status_code == 200
     with app.extensions["framelab.engine"].connect() as conn:
@@ -122,7 +123,7 @@ def _guesses(app):
 
     def withdraw_form(client):
         page = client.get("/withdraw").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+        token = csrf_token(page)
         return client.post("/withdraw", data={"csrf_token": token, "code": fake})
 
     def old_link(client):
