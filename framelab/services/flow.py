@@ -24,19 +24,21 @@ from framelab.services.enrolment import (
     participant_by_code,
 )
 from framelab.services.errors import ParticipantNotFound
-from framelab.services.participant_store.pages import (
-    consent_from_link,
-    current_page,
+from framelab.services.participant_store.lookups import (
+    Arrival,
+    arrive,
     is_participant,
     link_entry,
     open_study_link,
     participant_place,
-    submit_step,
 )
+from framelab.services.participant_store.pages import consent_from_link, current_page, submit_step
 from framelab.services.study_versions import loaded_version
 
 __all__ = [
+    "Arrival",
     "ParticipantNotFound",
+    "arrive",
     "consent_from_link",
     "current_page",
     "is_participant",

@@ -132,7 +132,7 @@ def test_server_error_page_is_friendly_without_traceback(app, client, monkeypatc
     def broken(*_args, **_kwargs):
         raise RuntimeError("database exploded at /secret/path")
 
-    monkeypatch.setattr("framelab.web.participant.views_link.open_study_link", broken)
+    monkeypatch.setattr("framelab.web.participant.views_link.arrive", broken)
     response = client.get(f"/s/{SPEC.slug}?lang=ar")
     page = response.get_data(as_text=True)
     assert response.status_code == 500

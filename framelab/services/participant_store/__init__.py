@@ -7,8 +7,9 @@ the one place that does so: no other module imports framelab.db.direct (a test c
 The rules of the Session still hold here (framelab.db.session: SQLite writers queue on
 the writer lock and begin IMMEDIATE, readers never do).
 
-- pages: the participant services the views call (study link, consent, current page,
-  submit, resume lookups), running the pure step machine (framelab.domain.steps)
+- pages: consent from the study link, the current page and a page's submit, running
+  the pure step machine (framelab.domain.steps)
+- lookups: a browser's arrival at a study link, and whether a code is a participant's
 - rows: the participant's row, their page visits and their enrolment
 - assignment: the next slot of the participant's stratum, logged (race-safe)
 - answers: a page's answers as one upsert

@@ -1,4 +1,4 @@
-"""The participant services behind the pages: consent, current page, submit, lookups.
+"""The participant services behind the pages: consent, current page, submit.
 
 Participant hot path only (see the package). Each takes the request's Session and runs
 its statements on a pooled connection of its own (framelab.db.direct.for_session), or,
@@ -36,14 +36,11 @@ from framelab.domain.steps import (
     read_submission,
     rejected,
 )
-from framelab.services.campaigns import Entry
 from framelab.services.enrolment import PanelIds, newcomer_language, panel_ids
 from framelab.services.participant_store.answers import write_answers
 from framelab.services.participant_store.assignment import assign_participant
 from framelab.services.participant_store.rows import (
     ENROL,
-    EXISTS,
-    PLACE_OF,
     Found,
     find,
     record_shown,
@@ -55,7 +52,6 @@ from framelab.services.participant_store.studies import (
     PANEL_SEEN,
     close_at_target,
     open_study,
-    study_entry,
 )
 from framelab.services.pseudonyms import PseudonymKey
 from framelab.services.study_versions import LoadedStudy
@@ -261,31 +257,3 @@ def _enrolment(
         "honeypot": False,
         "started_at": now,
     }
-
-
-def is_participant(session: Session, code: str) -> bool:
-    """Whether `code` is a participant's (a browser may remember one the database lost)."""
-    with for_session(session, write=False) as db:
-        return db.scalar(EXISTS, {"code": code}) is not None
-
-
-def participant_place(session: Session, code: str) -> Any:
-    """The participant's study (campaign version) slug and step, as a row; None if no such code.
-
-    A participant stays on their version (DECISIONS rule 1), whichever version the
-    campaign's link enrols newcomers into now.
-    """
-    with for_session(session, write=False) as db:
-        return db.one_or_none(PLACE_OF, {"code": code})
-
-
-def link_entry(session: Session, slug: str) -> Entry:
-    """Where a newcomer at the study link `/s/<slug>` goes (DECISIONS rule 1)."""
-    with for_session(session, write=False) as db:
-        return study_entry(db, slug)
-
-
-def open_study_link(session: Session, slug: str) -> LoadedStudy:
-    """The study a link enrols into, if it takes participants now (StudyNotFound, StudyClosed)."""
-    with for_session(session, write=False) as db:  # only reads: never waits for writers
-        return open_study(db, slug)

@@ -53,6 +53,11 @@ def remembered(slug: str) -> str | None:
     return session.get(_SESSION_CODES, {}).get(slug)
 
 
+def remembered_codes() -> dict[str, str]:
+    """Every participant code this browser's session remembers, by study slug."""
+    return dict(session.get(_SESSION_CODES, {}))
+
+
 def cookie_code() -> str | None:
     code = request.cookies.get(PARTICIPANT_COOKIE, "")
     return code if CODE.match(code) else None

@@ -20,13 +20,12 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from framelab.domain.steps import FINISHED_STEPS, steps_for
-from framelab.services.campaigns import Entry
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.flow import (
+    arrive,
     consent_from_link,
     link_entry,
     open_study_link,
-    participant_place,
     submit_step,
 )
 from framelab.services.pseudonyms import (
@@ -45,7 +44,14 @@ from framelab.web.database import db_engine, db_session
 from framelab.web.errors import render_error
 from framelab.web.i18n import request_language
 from framelab.web.participant.blueprint import bp
-from framelab.web.participant.browser import forget, now, remember, remembered, to_page
+from framelab.web.participant.browser import (
+    forget,
+    now,
+    remember,
+    remembered,
+    remembered_codes,
+    to_page,
+)
 from framelab.web.participant.pages import (
     first_page_css,
     page_view,
@@ -145,40 +151,23 @@ def _key_unavailable(error: PseudonymKeyError) -> tuple[str, int]:
     )
 
 
-def _returning(found: Entry, slug: str) -> str | None:
-    """The code of a participant this browser has in the campaign and who is not finished.
-
-    A participant stays on the version they consented to, whichever version the
-    campaign's link enrols newcomers into now. One who finished or withdrew is
-    forgotten: whoever holds the phone next starts afresh.
-    """
-    for key in dict.fromkeys((found.campaign_slug, slug)):
-        code = remembered(key)
-        if not code:
-            continue
-        place = participant_place(db_session(), code)
-        if place is not None and place.step not in FINISHED_STEPS:
-            return code
-        forget(key)
-    return None
-
-
 @bp.route("/s/<slug>", methods=["GET"])
 def start(slug: str) -> Response | str | tuple[str, int]:
     """The study link: the consent page, or this browser's own participant's page.
 
     A panel link (PROLIFIC_PID=...) shows the same consent page and enrols nobody: what
-    happens here never depends on whether a panel id took part (DECISIONS rule 5).
+    happens here never depends on whether a panel id took part (DECISIONS rule 5). A
+    participant who finished or withdrew is forgotten: whoever holds the phone next
+    starts afresh.
     """
-    found = link_entry(db_session(), slug)
-    back = _returning(found, slug)
-    if back:
-        return to_page(back)
-    try:
-        loaded = open_study_link(db_session(), found.enrol_slug)
-    except (StudyNotFound, StudyClosed) as error:
-        return _unavailable(error)
-    return _consent_page(slug, loaded)
+    arrival = arrive(db_session(), slug, remembered_codes())
+    for key in arrival.forget:
+        forget(key)
+    if arrival.returning:
+        return to_page(arrival.returning)
+    if arrival.study is None:
+        return _unavailable(arrival.unavailable)
+    return _consent_page(slug, arrival.study)
 
 
 def _consent_page(slug: str, loaded: LoadedStudy, errors: Mapping | None = None) -> str:
