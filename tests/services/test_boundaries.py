@@ -8,11 +8,12 @@ in an import, even one inside a function.
 
 from __future__ import annotations
 
-import ast
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.services.test_hot_path_fence import _imports
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "framelab" / "services"
@@ -48,21 +49,10 @@ def test_importing_every_services_module_pulls_in_no_flask():
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
 
 
-def _imported(tree: ast.AST) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-    return found
-
-
 def test_no_services_module_imports_flask_or_an_upper_layer():
     offenders = {}
     for path in sorted(PACKAGE.rglob("*.py")):
-        names = _imported(ast.parse(path.read_text(encoding="utf-8")))
+        names = _imports(path)
         bad = sorted(
             name
             for name in names
@@ -74,6 +64,7 @@ def test_no_services_module_imports_flask_or_an_upper_layer():
     assert offenders == {}
 
 
-def test_the_import_scan_sees_imports_inside_functions():
-    tree = ast.parse("def f():\n    from flask import g\n    import framelab.web.i18n\n")
-    assert {"flask", "framelab.web.i18n"} <= _imported(tree)
+def test_the_import_scan_sees_imports_inside_functions(tmp_path):
+    module = tmp_path / "module.py"
+    module.write_text("def f():\n    from flask import g\n    import framelab.web.i18n\n")
+    assert {"flask", "framelab.web.i18n"} <= _imports(module)
