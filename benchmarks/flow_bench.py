@@ -25,7 +25,7 @@ import sqlalchemy as sa
 import yaml
 
 from benchmarks import otree_runner
-from framelab.domain.study import MAX_TARGET_N
+from framelab.domain.study_sections import MAX_TARGET_N
 from framelab.testing.checks import check_database
 from framelab.testing.loadgen import LoadResult, run_load
 from framelab.testing.server import (
