@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import g, render_template
 from sqlalchemy.orm import Session
 
-from framelab.db.models import utcnow
 from framelab.domain.names import arm_name, text_name
 from framelab.services.study_versions import LoadedStudy
 from framelab.web.database import db_session
@@ -29,10 +27,6 @@ NAV = (
     ("studio.downloads", "Downloads"),
     ("studio.members", "Members"),
 )
-
-
-def now() -> datetime:
-    return utcnow()
 
 
 def session() -> Session:
