@@ -32,7 +32,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from framelab.db.models import StudyVersion, utcnow
+from framelab import clock
+from framelab.db.models import StudyVersion
+from framelab.db.session import reading
 from framelab.domain.study import Study as StudySpec
 from framelab.services import audit, campaigns
 from framelab.services.assignment_audit import assignment_log_csv
@@ -94,7 +96,7 @@ def report_html(
     ``rehearsal`` analyses the simulated participants alone (stamped REHEARSAL).
     Raises ReportUnavailable when the analysis refuses the data (say, no rows).
     """
-    inputs = report_inputs(session, loaded.slug, rehearsal=rehearsal, now=now or utcnow())
+    inputs = report_inputs(session, loaded.slug, rehearsal=rehearsal, now=now or clock.now())
     if rehearsal and inputs.data.empty:
         raise ReportUnavailable(
             "there are no simulated participants (run `framelab simulate` first)", None
@@ -198,12 +200,14 @@ def _lock_record(session: Session, loaded: LoadedStudy) -> dict[str, Any]:
 def build_bundle(session: Session, loaded: LoadedStudy, *, now: datetime | None = None) -> bytes:
     """The reproducible bundle of a study as zip bytes."""
     spec = loaded.spec
-    lock = _lock_record(session, loaded)
-    gate = dashboard(session, loaded)
-    # the exports' codebook, naming the bundle's own codebook files
-    book = {**export_codebook(session, loaded.slug), "files": BUNDLE_CODEBOOK}
-    log = assignment_log_csv(session, loaded)
-    inputs = report_inputs(session, loaded.slug, now=now or utcnow())  # ends the read
+    with reading(session):  # one snapshot of what the bundle holds, ended before the analysis
+        lock = _lock_record(session, loaded)
+        gate = dashboard(session, loaded)
+        # the exports' codebook, naming the bundle's own codebook files
+        book = {**export_codebook(session, loaded.slug), "files": BUNDLE_CODEBOOK}
+        log = assignment_log_csv(session, loaded)
+        inputs = report_inputs(session, loaded.slug, now=now or clock.now())
+        trail = _audit_trail(session, loaded)
     # The report counts withdrawn participants; the files only say how many (codebook).
     df = inputs.data[inputs.data["status"] != "withdrawn"].reset_index(drop=True)
     # Before the locked target every file of the bundle says "interim" (DECISIONS rule 3).
@@ -219,7 +223,7 @@ def build_bundle(session: Session, loaded: LoadedStudy, *, now: datetime | None 
         "seed.txt": f"{spec.design.seed}\n".encode(),
         "assignment_log.csv": log,
         "software.json": _json(software_versions()),
-        "audit_trail.json": _json(_audit_trail(session, loaded)),
+        "audit_trail.json": _json(trail),
     }
     files["data/tidy.parquet"] = parquet_bytes(df, book)
     try:

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from framelab.db.models import StudyVersion
+from framelab.db.session import reading
 from framelab.services.codebook import item_column
 from framelab.services.dashboard import is_interim
 from framelab.services.export import export_tidy
@@ -103,29 +104,33 @@ def report_inputs(
     rehearsal report, marked ``provenance["rehearsal"]`` so the report says so).
     Without `text` free-text answers are not read (no FRAMELAB_TEXT_KEY needed).
     """
-    loaded = get_study(session, slug)
-    # Withdrawn participants stay in for the report's attrition figures (never in a file).
-    data = export_tidy(
-        session, slug, include_pilot=include_pilot, rehearsal=rehearsal, withdrawn=True, text=text
-    )
-    version = session.get(StudyVersion, loaded.version_id)
-    spec = loaded.spec
-    provenance = {
-        "study": loaded.slug,
-        "study_version": loaded.version,
-        "study_status": loaded.status,
-        "spec_hash": loaded.spec_hash,
-        "design_seed": spec.design.seed,
-        "exported_at": now.isoformat(timespec="seconds"),
-        "include_pilot": include_pilot,
-        "lock": lock_provenance(version, spec),
-    }
-    if rehearsal:
-        provenance["rehearsal"] = True
-    else:  # short of the locked target: only the anytime-valid inference (DECISIONS rule 3)
-        provenance["interim"] = is_interim(session, loaded)
-    # End the read before the slow analysis: on SQLite an open transaction holds the
-    # write lock that participants' answers need.
-    session.rollback()
+    # One read, ended before the slow analysis.
+    with reading(session):
+        loaded = get_study(session, slug)
+        # Withdrawn participants stay in for the report's attrition figures (never in a file).
+        data = export_tidy(
+            session,
+            slug,
+            include_pilot=include_pilot,
+            rehearsal=rehearsal,
+            withdrawn=True,
+            text=text,
+        )
+        version = session.get(StudyVersion, loaded.version_id)
+        spec = loaded.spec
+        provenance = {
+            "study": loaded.slug,
+            "study_version": loaded.version,
+            "study_status": loaded.status,
+            "spec_hash": loaded.spec_hash,
+            "design_seed": spec.design.seed,
+            "exported_at": now.isoformat(timespec="seconds"),
+            "include_pilot": include_pilot,
+            "lock": lock_provenance(version, spec),
+        }
+        if rehearsal:
+            provenance["rehearsal"] = True
+        else:  # short of the locked target: only the anytime-valid inference (DECISIONS rule 3)
+            provenance["interim"] = is_interim(session, loaded)
     plan = plan_for_report(analysis_plan(spec), include_pilot=include_pilot)
     return ReportInputs(loaded, data, plan, provenance)

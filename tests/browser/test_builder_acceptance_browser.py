@@ -27,7 +27,7 @@ from argon2 import PasswordHasher
 from framelab import create_app
 from framelab.domain.steps import items_for_step, steps_for
 from framelab.domain.study import load_study
-from framelab.services import accounts, studio
+from framelab.services import accounts, study_drafts, study_lifecycle
 from framelab.services.study_versions import get_study
 from tests.browser.reviewing import reviewer_approves
 from tests.conftest import run_axe
@@ -688,12 +688,12 @@ def test_once_a_new_version_is_live_the_campaign_link_enrols_into_it(browser, li
         owner = next(a for a in accounts.list_accounts(session) if a.email == EMAIL)
         publish(session, make_study(), status="live", now=now)
         slug = make_study().slug
-        version = studio.new_version(session, slug, account=owner, now=now)
+        version = study_lifecycle.new_version(session, slug, account=owner, now=now)
         title = {lang: f"Version 2 ({lang})" for lang in version.spec.languages}
-        edited = studio.replace_sections(version.spec, {"title": title})
-        studio.update_study(session, version.slug, edited, now=now)
+        edited = study_drafts.replace_sections(version.spec, {"title": title})
+        study_drafts.update_study(session, version.slug, edited, now=now)
         approve(session, version.slug, now=now)
-        studio.change_status(session, version.slug, "live", now=now)
+        study_lifecycle.change_status(session, version.slug, "live", now=now)
     context = browser.new_context(viewport={"width": 360, "height": 740})
     try:
         page = context.new_page()

@@ -22,7 +22,7 @@ from argon2 import PasswordHasher
 from analysis.meta import random_effects
 from framelab import create_app
 from framelab.domain.steps import items_for_step
-from framelab.services import accounts, card_keys, cards, studio
+from framelab.services import accounts, card_keys, cards, study_lifecycle
 from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
 from tests.conftest import run_axe
@@ -80,9 +80,11 @@ def _instance(tmp_path, name: str, *, with_study: bool) -> tuple[str, dict]:
             if with_study:
                 publish(session, SPEC, status="draft", now=T0)
                 approve(session, SPEC.slug, now=T0)
-                studio.change_status(session, SPEC.slug, "live", now=T0)
+                study_lifecycle.change_status(session, SPEC.slug, "live", now=T0)
                 _real_participants(session, SPEC.slug, PARTICIPANTS)
-                studio.change_status(session, SPEC.slug, "close", now=T0 + timedelta(days=3))
+                study_lifecycle.change_status(
+                    session, SPEC.slug, "close", now=T0 + timedelta(days=3)
+                )
     finally:
         accounts._hasher = default
     config = {

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from framelab.db import models as m
 from framelab.db.migrate import current_revision, head_revision, upgrade
 from framelab.db.session import make_engine, make_session_factory
-from framelab.services import accounts, campaigns, studio
+from framelab.services import accounts, campaigns, study_lifecycle
 from framelab.services.flow import current_page, link_entry, submit_step
 from framelab.services.study_versions import get_study, lock_hashes
 from tests.factories import approve, make_study, valid_answers
@@ -118,9 +118,9 @@ def test_s006_makes_each_study_a_campaign_of_one_that_keeps_its_link_and_partici
                 ("owner@example.org", "owner")
             ]
             # A new version keeps the campaign's link and its duplicate namespace.
-            version = studio.new_version(session, SPEC.slug, account=owner, now=t)
+            version = study_lifecycle.new_version(session, SPEC.slug, account=owner, now=t)
             approve(session, version.slug, now=t)
-            studio.change_status(session, version.slug, "live", now=t)
+            study_lifecycle.change_status(session, version.slug, "live", now=t)
             session.rollback()
             assert _newcomers_go_to(engine) == version.slug
             salt = session.scalar(sa.select(m.Study.salt).where(m.Study.slug == version.slug))

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from framelab.domain.steps import steps_for
-from framelab.services import studio
+from framelab.services import study_drafts, study_lifecycle
 from framelab.services.export import export_tidy
 from framelab.services.flow import withdraw
 from framelab.services.study_versions import get_study
@@ -56,13 +56,15 @@ def _reach_state(
     changes: dict = {"target_n": target}
     if design is not None:
         changes["design"] = {**loaded.spec.model_dump(mode="json")["design"], **design}
-    studio.update_study(session, SLUG, studio.replace_sections(loaded.spec, changes), now=T0)
+    study_drafts.update_study(
+        session, SLUG, study_drafts.replace_sections(loaded.spec, changes), now=T0
+    )
     approve(session, SLUG, now=T0)
-    studio.change_status(session, SLUG, "live", now=T0)
+    study_lifecycle.change_status(session, SLUG, "live", now=T0)
     for n in range(completed):
         complete_participant(session, SLUG, start=T0 + timedelta(minutes=5 * n))
     if close and get_study(session, SLUG).status != "closed":
-        studio.change_status(session, SLUG, "close", now=T0 + timedelta(hours=2))
+        study_lifecycle.change_status(session, SLUG, "close", now=T0 + timedelta(hours=2))
     closed = get_study(session, SLUG)
     session.rollback()  # end the read: SQLite's BEGIN IMMEDIATE would block the requests
     return closed

@@ -10,12 +10,12 @@ from html import unescape
 
 import pytest
 import sqlalchemy as sa
-from framelab.services.studio import StudyLocked
 
 from framelab.db import full_metadata
 from framelab.domain.steps import TERMINAL_STEPS, steps_for
-from framelab.services import studio
+from framelab.services import study_drafts, study_lifecycle
 from framelab.services.dashboard import dashboard
+from framelab.services.study_drafts import StudyLocked
 from framelab.services.study_versions import get_study, lock_hashes
 from framelab.web.i18n import language_name
 from tests.factories import approve
@@ -213,14 +213,14 @@ def test_going_live_needs_the_confirmation_and_locks_what_the_page_listed(client
         as_text=True
     )
     assert _status(session) == "draft"
-    assert studio.lock_state(session, SLUG).locked_at is None
+    assert study_drafts.lock_state(session, SLUG).locked_at is None
     unchecked = owner.post(f"/studio/{SLUG}/status/live", data={"confirm_launch": "on"})
     assert unchecked.headers["Location"] == f"/studio/{SLUG}/launch"
     assert _status(session) == "draft"
     session.rollback()
     _launch(owner)
     assert _status(session) == "live"
-    state = studio.lock_state(session, SLUG)
+    state = study_drafts.lock_state(session, SLUG)
     assert state.locked_at is not None and state.hashes == shown
     # Once live, the page shows what is locked and offers no launch form.
     page = owner.get(f"/studio/{SLUG}/launch").get_data(as_text=True)
@@ -283,8 +283,8 @@ def test_a_closed_study_shows_its_texts_read_only(client_for, session):
 
 def _live_with(session, client, target: int, completed: int) -> None:
     loaded = get_study(session, SLUG)
-    studio.update_study(
-        session, SLUG, studio.replace_sections(loaded.spec, {"target_n": target}), now=T0
+    study_drafts.update_study(
+        session, SLUG, study_drafts.replace_sections(loaded.spec, {"target_n": target}), now=T0
     )
     session.rollback()
     _launch(client)
@@ -312,12 +312,12 @@ def test_a_lower_target_after_launch_never_closes_the_study_nor_shows_results(cl
     loaded = get_study(session, SLUG)
     session.rollback()
     with pytest.raises(StudyLocked, match="only the owner may raise it") as refused:
-        studio.update_study(
-            session, SLUG, studio.replace_sections(loaded.spec, {"target_n": 1}), now=T0
+        study_drafts.update_study(
+            session, SLUG, study_drafts.replace_sections(loaded.spec, {"target_n": 1}), now=T0
         )
     assert refused.value.part == "target"
     with pytest.raises(StudyLocked, match="can only be raised"):
-        studio.raise_target(session, SLUG, 3, now=T0)
+        study_lifecycle.raise_target(session, SLUG, 3, now=T0)
     # The dashboard and overview (which close a study at its target) leave it open.
     assert owner.get(f"/studio/{SLUG}/dashboard").status_code == 200
     assert owner.get(f"/studio/{SLUG}/").status_code == 200

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 
 from framelab.db.models import Participant, Study
 from framelab.db.review import AuditEvent
+from framelab.db.session import writing
 from framelab.domain.study import StudyError
-from framelab.services import accounts, audit, campaigns, review, studio
+from framelab.services import accounts, audit, campaigns, review, study_drafts, study_lifecycle
 from framelab.services.flow import participant_place
 from framelab.services.study_versions import get_study
 from framelab.web.database import db_session
@@ -41,7 +42,7 @@ def _owner(session) -> accounts.Account:
 
 
 def _new_version(session, slug: str, now: datetime):
-    created = studio.new_version(session, slug, account=_owner(session), now=now)
+    created = study_lifecycle.new_version(session, slug, account=_owner(session), now=now)
     session.rollback()
     return created
 
@@ -58,8 +59,8 @@ def _events(session, slug: str) -> list[str]:
 def _edit_title(session, slug: str, title: str, now: datetime) -> None:
     loaded = get_study(session, slug)
     texts = {lang: f"{title} ({lang})" for lang in loaded.spec.languages}
-    studio.update_study(
-        session, slug, studio.replace_sections(loaded.spec, {"title": texts}), now=now
+    study_drafts.update_study(
+        session, slug, study_drafts.replace_sections(loaded.spec, {"title": texts}), now=now
     )
     session.rollback()  # SQLite: a read left open would block the next request's write
 
@@ -68,30 +69,32 @@ def _edit_title(session, slug: str, title: str, now: datetime) -> None:
 
 
 def test_a_study_goes_live_only_with_an_approval_of_its_current_spec(session):
-    with pytest.raises(studio.ReviewRequired, match="no reviewer has approved it yet"):
-        studio.change_status(session, SLUG, "live", now=T0)
+    with pytest.raises(study_lifecycle.ReviewRequired, match="no reviewer has approved it yet"):
+        study_lifecycle.change_status(session, SLUG, "live", now=T0)
     approve(session, SLUG, now=T0)
     assert review.approved(session, SLUG)
     # An edit after the approval voids it: the approval names the spec it covered.
     _edit_title(session, SLUG, "Edited after approval", T0 + timedelta(minutes=5))
     state = review.review_state(session, SLUG)
     assert state.approval is None and state.voided is not None
-    with pytest.raises(studio.ReviewRequired, match="edited after the reviewer approved"):
-        studio.change_status(session, SLUG, "live", now=T0 + timedelta(minutes=6))
+    with pytest.raises(study_lifecycle.ReviewRequired, match="edited after the reviewer approved"):
+        study_lifecycle.change_status(session, SLUG, "live", now=T0 + timedelta(minutes=6))
     assert get_study(session, SLUG).status == "draft"
     approve(session, SLUG, now=T0 + timedelta(minutes=7))
     assert (
-        studio.change_status(session, SLUG, "live", now=T0 + timedelta(minutes=8)).status == "live"
+        study_lifecycle.change_status(session, SLUG, "live", now=T0 + timedelta(minutes=8)).status
+        == "live"
     )
     # Pausing and resuming a launched study need no new sign-off.
-    studio.change_status(session, SLUG, "pause", now=T0 + timedelta(hours=1))
+    study_lifecycle.change_status(session, SLUG, "pause", now=T0 + timedelta(hours=1))
     assert (
-        studio.change_status(session, SLUG, "resume", now=T0 + timedelta(hours=2)).status == "live"
+        study_lifecycle.change_status(session, SLUG, "resume", now=T0 + timedelta(hours=2)).status
+        == "live"
     )
 
 
 def test_the_instance_may_turn_sign_off_off(session):
-    changed = studio.change_status(session, SLUG, "live", now=T0, require_review=False)
+    changed = study_lifecycle.change_status(session, SLUG, "live", now=T0, require_review=False)
     assert changed.status == "live"
 
 
@@ -115,8 +118,8 @@ def test_only_a_reviewer_of_the_study_decides_and_only_on_what_they_read(session
     )  # fmt: skip
     # The newest decision on the current spec counts: changes requested, no approval.
     assert state.approval is None and state.changes_requested is not None
-    with pytest.raises(studio.ReviewRequired):
-        studio.change_status(session, SLUG, "live", now=T0 + timedelta(minutes=2))
+    with pytest.raises(study_lifecycle.ReviewRequired):
+        study_lifecycle.change_status(session, SLUG, "live", now=T0 + timedelta(minutes=2))
 
 
 def test_an_admin_reviews_through_a_reviewer_membership_only(session):
@@ -138,11 +141,11 @@ def test_the_audit_trail_records_edits_approvals_locks_launch_and_close(session)
     owner = _owner(session)
     with audit.acting_as(audit.Actor(owner.id, owner.email)):
         _edit_title(session, SLUG, "Draft two", T0)
-        studio.lock_plan(session, SLUG, now=T0 + timedelta(minutes=1))
+        study_lifecycle.lock_plan(session, SLUG, now=T0 + timedelta(minutes=1))
     approve(session, SLUG, now=T0 + timedelta(minutes=2))
     with audit.acting_as(audit.Actor(owner.id, owner.email)):
-        studio.change_status(session, SLUG, "live", now=T0 + timedelta(minutes=3))
-        studio.change_status(session, SLUG, "close", now=T0 + timedelta(hours=3))
+        study_lifecycle.change_status(session, SLUG, "live", now=T0 + timedelta(minutes=3))
+        study_lifecycle.change_status(session, SLUG, "close", now=T0 + timedelta(hours=3))
     assert _events(session, SLUG) == ["edited", "plan_locked", "approved", "launched", "closed"]
     entries = audit.trail(session, [get_study(session, SLUG).id])
     session.rollback()
@@ -221,7 +224,7 @@ def _version_of(client) -> str:
 
 def _launch(session, slug: str, now: datetime) -> None:
     approve(session, slug, now=now)
-    studio.change_status(session, slug, "live", now=now)
+    study_lifecycle.change_status(session, slug, "live", now=now)
     session.rollback()
 
 
@@ -289,7 +292,7 @@ def test_a_panel_id_is_one_namespace_across_the_campaigns_versions(studio_app, s
 def test_a_version_in_pilot_is_reached_at_its_own_address_only(studio_app, session):
     _launch(session, SLUG, T0)
     version = _new_version(session, SLUG, T0)
-    studio.change_status(session, version.slug, "pilot", now=T0)
+    study_lifecycle.change_status(session, version.slug, "pilot", now=T0)
     session.rollback()
     assert _consent(studio_app.test_client(), SLUG) == SLUG
     assert _consent(studio_app.test_client(), version.slug) == version.slug
@@ -344,7 +347,8 @@ def test_a_slug_taken_at_the_last_moment_is_refused_without_changing_anything(se
     root = session.scalar(sa.select(Study).where(Study.slug == SLUG))
     publish(session, make_study(slug=f"{SLUG}-v2"), status="draft")
     root = session.scalar(sa.select(Study).where(Study.slug == SLUG))
-    with pytest.raises(StudyError, match="just taken"):
+    # Inside new_version's writing() block, as production calls it: the error rolls it back.
+    with pytest.raises(StudyError, match="just taken"), writing(session):
         campaigns.insert_version_study(session, root, f"{SLUG}-v2", "T", now=T0)
     assert session.scalar(sa.select(sa.func.count()).select_from(Study).where(
         Study.campaign_id.is_not(None))) == 0  # fmt: skip
