@@ -54,11 +54,6 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
-
-
 def new_salt() -> str:
     """A per-study salt for panel id hashing."""
     return secrets.token_hex(16)
