@@ -23,8 +23,8 @@ transaction that never takes the writer lock, always ended) or `with writing(ses
   replaying the assignment log, rehearsal tokens, the language of an error page
 - plan_design / power_design / power_planner: the plan keys that follow from the design;
   power for a study as written and the studio planner's figures
-- enrolment: start_participant, panel_ids, newcomer_language (repeat panel ids enrol as
-  duplicates, assigned outside the block sequences)
+- enrolment: panel_ids, newcomer_language, participant_by_code: what flow.consent_from_link
+  enrols with (repeat panel ids enrol as duplicates, assigned outside the block sequences)
 - pseudonyms: keyed panel-id pseudonyms (HMAC under a key file), rotate
 - flow: the participant services the pages call: consent_from_link, current_page,
   submit_step, set_language, withdraw (the step machine itself is domain.steps)

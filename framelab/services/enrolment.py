@@ -6,27 +6,23 @@ outside the block sequences (framelab.services.participant_store.assignment, whe
 assignment and its race-safety live).
 
 The study link enrols through the participant hot path (participant_store.pages.
-consent_from_link), which uses `panel_ids` and `newcomer_language` from here;
-`start_participant` is the same enrolment through the Session, for scripts.
+consent_from_link, the one way in), which uses `panel_ids` and `newcomer_language` from
+here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from framelab.db.models import Participant, Study
-from framelab.db.session import writing
+from framelab.db.models import Participant
 from framelab.domain.localized import first_language_match
 from framelab.domain.study import Study as StudySpec
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.pseudonyms import PseudonymKey
-from framelab.services.study_versions import open_study_for_participants
 
 PANEL_PERSON_KEYS = ("PROLIFIC_PID", "workerId")
 PANEL_STUDY_KEYS = ("STUDY_ID", "hitId")
@@ -81,73 +77,6 @@ def newcomer_language(spec: StudySpec, language: str | Sequence[str] | None) -> 
     """
     wanted = [language] if isinstance(language, str) else list(language or ())
     return first_language_match(wanted, spec.languages) or spec.default_language
-
-
-def start_participant(
-    session: Session,
-    slug: str,
-    *,
-    language: str | Sequence[str],
-    source: str | None,
-    panel: Mapping[str, str] | None,
-    now: datetime,
-    rehearsal: bool = False,
-    key: PseudonymKey | None = None,
-) -> Participant:
-    """Enrol a new participant at the consent step (no commit of answers: that is the flow's).
-
-    A panel id seen before in the campaign enrols a new participant too, flagged as a
-    duplicate and without a panel hash: it never returns the earlier record (DECISIONS
-    rule 5). `key` is the pseudonym key, needed when `panel` carries ids. `rehearsal`
-    marks a simulated participant (services.rehearsal: only a valid token sets it).
-    The web's consent uses `participant_store.pages.consent_from_link`, the same in one
-    transaction with the consent.
-    """
-    loaded = open_study_for_participants(session, slug)
-    for attempt in (1, 2):
-        try:
-            with writing(session):
-                study = session.get(Study, loaded.id)
-                ids = panel_ids(panel, study.salt, key)
-                # The second attempt follows a unique-constraint race: the same id arrived
-                # twice at once (PostgreSQL) and the other arrival's row won.
-                duplicate = ids.person is not None and (
-                    attempt == 2 or _by_panel_hash(session, study, ids.person) is not None
-                )
-                participant = Participant(
-                    study_id=loaded.id,
-                    study_version_id=loaded.version_id,
-                    spec_hash=loaded.spec_hash,
-                    panel_hash=None if duplicate else ids.person,
-                    panel_study_hash=ids.study,
-                    panel_session_hash=ids.session,
-                    source=((source or "").strip()[:64] or ids.source),
-                    language=newcomer_language(loaded.spec, language),
-                    step="consent",
-                    status="started",
-                    pilot=loaded.status == "pilot",
-                    rehearsal=rehearsal,
-                    duplicate=duplicate,
-                    started_at=now,
-                )
-                session.add(participant)
-            return participant
-        except IntegrityError:
-            if attempt == 2 or ids.person is None:
-                raise
-    raise AssertionError("unreachable: the second attempt returns or raises")
-
-
-def _by_panel_hash(session: Session, study: Study, hashed: str) -> Participant | None:
-    # One duplicate namespace per campaign (DECISIONS rule 1): its versions share a salt.
-    root = study.campaign_root_id
-    versions = sa.select(Study.id).where(sa.or_(Study.id == root, Study.campaign_id == root))
-    return session.scalar(
-        sa.select(Participant)
-        .where(Participant.study_id.in_(versions), Participant.panel_hash == hashed)
-        .order_by(Participant.id)
-        .limit(1)
-    )
 
 
 def participant_by_code(session: Session, code: str) -> Participant:

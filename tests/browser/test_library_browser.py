@@ -23,10 +23,10 @@ from analysis.meta import random_effects
 from framelab import create_app
 from framelab.domain.steps import items_for_step
 from framelab.services import accounts, card_keys, cards, study_lifecycle
-from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
 from tests.conftest import run_axe
 from tests.factories import approve, make_study, publish, session_factory_for
+from tests.participants import enrol
 from tests.support.library_cards import synthetic_card, synthetic_rows
 from tests.support.live import serve
 
@@ -54,18 +54,12 @@ def _real_participants(session, slug: str, n: int) -> None:
     rng = random.Random(23)
     for i in range(n):
         clock = T0 + timedelta(minutes=3 * i)
-        code = start_participant(
-            session, slug, language="en", source="prolific", panel=None, now=clock
-        ).code
+        code = enrol(session, slug, language="en", source="prolific", panel=None, now=clock).code
         for _ in range(10):
             state = current_page(session, code, now=clock)
             if state.step == "debrief":
                 break
-            form = (
-                {"consent": "yes"}
-                if state.step == "consent"
-                else _answers(state.spec, state.step, rng)
-            )
+            form = _answers(state.spec, state.step, rng)
             clock += timedelta(seconds=40)
             assert submit_step(session, code, state.step, form, now=clock).ok
 

@@ -20,12 +20,12 @@ from argon2 import PasswordHasher
 
 from framelab import create_app
 from framelab.services import accounts
-from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
 from framelab.services.study_versions import get_study
 from tests.browser.reviewing import invite_reviewer, reviewer_approves
 from tests.conftest import run_axe
 from tests.factories import make_study, publish, session_factory_for, valid_answers
+from tests.participants import enrol
 from tests.support.live import serve
 
 pytestmark = pytest.mark.browser
@@ -84,19 +84,16 @@ def _rehearse(url: str, n: int) -> None:
     with session_factory_for(url) as factory, factory() as session:
         for i in range(n):
             t = start + timedelta(seconds=30 * i)
-            code = start_participant(
+            code = enrol(
                 session, SPEC.slug, language="en", source=None, panel=None, now=t, rehearsal=True
             ).code
             arm = None
             while (page := current_page(session, code, now=t)).step != "debrief":
                 t += timedelta(seconds=20)
                 arm = arm or getattr(page, "arm", None)
-                if page.step == "consent":
-                    form = {"consent": "yes"}
-                else:
-                    care = page.step == "post" and arm == "care"
-                    support = int(rng.integers(5, 8) if care else rng.integers(1, 6))
-                    form = valid_answers(SPEC, page.step, support=support)
+                care = page.step == "post" and arm == "care"
+                support = int(rng.integers(5, 8) if care else rng.integers(1, 6))
+                form = valid_answers(SPEC, page.step, support=support)
                 assert submit_step(session, code, page.step, form, now=t).ok
 
 

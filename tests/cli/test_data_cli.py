@@ -16,9 +16,9 @@ from framelab.cli import main
 from framelab.db.migrate import head_revision
 from framelab.db.session import make_engine, make_session_factory
 from framelab.services.codebook import codebook
-from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
 from tests.factories import make_study, valid_answers
+from tests.participants import enrol
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD = sorted((ROOT / "examples" / "bad").glob("*.yaml"))
@@ -83,15 +83,11 @@ def test_load_study_then_export_every_format_with_labels(cli, database_url, tmp_
     engine = make_engine(database_url)
     with make_session_factory(engine)() as session:
         for n in range(3):
-            person = start_participant(
-                session, "torture-ban", language="fr", source=None, panel=None, now=NOW
-            )
+            person = enrol(session, "torture-ban", language="fr", source=None, panel=None, now=NOW)
             t = NOW
             while (page := current_page(session, person.code, now=t)).step != "debrief":
                 t += timedelta(seconds=30)
-                form = {"consent": "yes"}
-                if page.step != "consent":
-                    form = valid_answers(spec, page.step, support=str(n + 2))
+                form = valid_answers(spec, page.step, support=str(n + 2))
                 submit_step(session, person.code, page.step, form, now=t)
     engine.dispose()
 

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from framelab.cli import main
 from framelab.crypto import generate_text_key
 from framelab.db.session import make_engine, make_session_factory
-from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
 from tests.factories import make_study, valid_answers
+from tests.participants import enrol
 
 NOW = pd.Timestamp("2026-11-25T20:00:00Z").to_pydatetime()
 N = 15
@@ -41,15 +41,11 @@ def encrypted(database_url, monkeypatch, tmp_path):
     engine = make_engine(database_url)
     with make_session_factory(engine)() as session:
         for n in range(N):
-            person = start_participant(
-                session, "torture-ban", language="en", source=None, panel=None, now=NOW
-            )
+            person = enrol(session, "torture-ban", language="en", source=None, panel=None, now=NOW)
             t = NOW
             while (page := current_page(session, person.code, now=t)).step != "debrief":
                 t += timedelta(seconds=30)
-                form = {"consent": "yes"}
-                if page.step != "consent":
-                    form = valid_answers(spec, page.step, support=str(n % 5 + 1))
+                form = valid_answers(spec, page.step, support=str(n % 5 + 1))
                 submit_step(session, person.code, page.step, form, now=t)
     engine.dispose()
     monkeypatch.delenv("FRAMELAB_TEXT_KEY")

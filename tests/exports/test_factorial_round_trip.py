@@ -21,11 +21,11 @@ import analysis
 from analysis.data_files import read_data
 from analysis.plan import load_plan
 from framelab.domain.study import load_study_file
-from framelab.services.enrolment import start_participant
 from framelab.services.export import export_tidy, write_export
 from framelab.services.export_plan import analysis_plan
 from framelab.services.flow import current_page, submit_step
 from tests.factories import ROOT, publish, session_for, valid_answers
+from tests.participants import enrol
 
 FACTORIAL = load_study_file(ROOT / "examples" / "refugee-welcome-factorial.yaml")
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -34,7 +34,7 @@ N = 40  # four blocks of ten: every arm eight times
 
 
 def _walk(session, rng: random.Random, start: datetime) -> None:
-    participant = start_participant(
+    participant = enrol(
         session, FACTORIAL.slug, language="en", source="prolific", panel=None, now=start
     )
     clock = start
@@ -42,20 +42,17 @@ def _walk(session, rng: random.Random, start: datetime) -> None:
         state = current_page(session, participant.code, now=clock)
         if state.step == "debrief":
             return
-        if state.step == "consent":
-            form = {"consent": "yes"}
-        else:
-            form = valid_answers(
-                state.spec,
-                state.step,
-                **{
-                    "welcome": rng.randint(1, 7),
-                    "left_right": rng.randint(0, 100),
-                    "manip_messenger": rng.choice([1, 2, 3]),
-                    "sign_petition": rng.randint(0, 1),
-                },
-            )
-            form = {k: v for k, v in form.items() if k in valid_answers(state.spec, state.step)}
+        form = valid_answers(
+            state.spec,
+            state.step,
+            **{
+                "welcome": rng.randint(1, 7),
+                "left_right": rng.randint(0, 100),
+                "manip_messenger": rng.choice([1, 2, 3]),
+                "sign_petition": rng.randint(0, 1),
+            },
+        )
+        form = {k: v for k, v in form.items() if k in valid_answers(state.spec, state.step)}
         clock += timedelta(seconds=70)
         assert submit_step(session, participant.code, state.step, form, now=clock).ok
     raise AssertionError("participant never reached the debrief")

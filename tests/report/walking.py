@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
 from tests.factories import valid_answers
+from tests.participants import enrol
 
 START = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 
@@ -22,21 +22,14 @@ def walk(
     sms_rate = sms_rate or {}
     for i in range(n):
         t = start + timedelta(minutes=i)
-        code = start_participant(
-            session, spec.slug, language="en", source=None, panel=None, now=t
-        ).code
+        code = enrol(session, spec.slug, language="en", source=None, panel=None, now=t).code
         while (page := current_page(session, code, now=t)).step != "debrief":
             t += timedelta(seconds=40)
-            if page.step == "consent":
-                form = {"consent": "yes"}
-            else:
-                lift = support_lift.get(page.arm, 0)
-                support = int(np.clip(rng.integers(2, 6) + lift, 1, 7))
-                joined = int(rng.random() < sms_rate.get(page.arm, 0.3))
-                chosen = {"support": support, "join_sms": joined}
-                if donate is not None:
-                    chosen["donate"] = int(
-                        np.clip(rng.normal(donate.get(page.arm, 40), 10), 0, 100)
-                    )
-                form = valid_answers(spec, page.step, **chosen)
+            lift = support_lift.get(page.arm, 0)
+            support = int(np.clip(rng.integers(2, 6) + lift, 1, 7))
+            joined = int(rng.random() < sms_rate.get(page.arm, 0.3))
+            chosen = {"support": support, "join_sms": joined}
+            if donate is not None:
+                chosen["donate"] = int(np.clip(rng.normal(donate.get(page.arm, 40), 10), 0, 100))
+            form = valid_answers(spec, page.step, **chosen)
             assert submit_step(session, code, page.step, form, now=t).ok

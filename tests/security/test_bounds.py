@@ -38,9 +38,9 @@ from framelab.domain.parsing import (
 )
 from framelab.domain.study import StudyError, load_study, study_from_data
 from framelab.domain.study_sections import MAX_TARGET_N, SEED_MAX, SEED_MIN
-from framelab.services.enrolment import start_participant
 from framelab.services.study_versions import get_study
 from tests.factories import EXAMPLE, ROOT, publish, session_for, study_data
+from tests.participants import enrol
 from tests.studio.conftest import SLUG
 
 MAX_SECONDS = 1.0
@@ -426,9 +426,7 @@ def test_the_extreme_seeds_assign_participants_on_every_database(database_url, s
     spec = study_from_data(study_data(design__seed=seed))
     with session_for(database_url) as session:
         publish(session, spec, status="live")
-        participant = start_participant(
-            session, spec.slug, language="en", source=None, panel=None, now=NOW
-        )
+        participant = enrol(session, spec.slug, language="en", source=None, panel=None, now=NOW)
         assert participant.code
 
 

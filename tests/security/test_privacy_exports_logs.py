@@ -48,7 +48,6 @@ from framelab.services import audit
 from framelab.services.assignment_audit import replay_assignments
 from framelab.services.bundle import build_bundle
 from framelab.services.dashboard import FUNNEL, dashboard
-from framelab.services.enrolment import start_participant
 from framelab.services.export import export_tidy, write_export
 from framelab.services.flow import current_page, submit_step, withdraw
 from framelab.services.study_versions import get_study, set_status
@@ -56,6 +55,7 @@ from framelab.testing.forms import csrf_token, form_action
 from framelab.testing.server import framelab_server, prepare_database
 from framelab.web.logs import GUNICORN_ACCESS_FORMAT, GUNICORN_LOGGER_CLASS, scrub
 from tests.factories import make_study, publish, session_for, valid_answers
+from tests.participants import enrol
 from tests.security.conftest import any_csrf_token
 from tests.web.conftest import make_app
 from tests.web.walker import Walker
@@ -81,17 +81,11 @@ OWNER, ANALYST = "owner@example.org", "analyst@example.org"
 
 def _walk(session, spec, *, start: datetime, until="debrief", source="sms", **answers) -> str:
     """One participant through the real flow with valid answers (`answers` per step)."""
-    code = start_participant(
-        session, spec.slug, language="en", source=source, panel=None, now=start
-    ).code
+    code = enrol(session, spec.slug, language="en", source=source, panel=None, now=start).code
     t = start
     while (page := current_page(session, code, now=t)).step != until:
         t += timedelta(seconds=41.37)
-        form = (
-            {"consent": "yes"}
-            if page.step == "consent"
-            else valid_answers(spec, page.step, **answers.get(page.step, {}))
-        )
+        form = valid_answers(spec, page.step, **answers.get(page.step, {}))
         assert submit_step(session, code, page.step, form, now=t).ok
     session.rollback()
     return code

@@ -13,13 +13,13 @@ import pytest
 
 from analysis.plan import check_columns, load_plan
 from framelab.services.codebook import codebook, codebook_markdown, column_names
-from framelab.services.enrolment import start_participant
 from framelab.services.export import export_id_for, export_long, export_tidy, write_export
 from framelab.services.export_codebook import export_codebook
 from framelab.services.export_plan import analysis_plan
 from framelab.services.flow import current_page, submit_step, withdraw
 from framelab.services.study_versions import set_status
 from tests.factories import make_study, publish, session_for, study_data, valid_answers
+from tests.participants import enrol
 from tests.services.conftest import NOW
 
 PARTICIPANT_COLUMNS = [
@@ -30,17 +30,11 @@ PARTICIPANT_COLUMNS = [
 
 
 def _complete(session, spec, *, panel=None, until="debrief", **answers):
-    person = start_participant(
-        session, spec.slug, language="es", source="sms", panel=panel, now=NOW
-    )
+    person = enrol(session, spec.slug, language="es", source="sms", panel=panel, now=NOW)
     t = NOW
     while (page := current_page(session, person.code, now=t)).step != until:
         t += timedelta(seconds=20)
-        form = (
-            {"consent": "yes"}
-            if page.step == "consent"
-            else valid_answers(spec, page.step, **answers)
-        )
+        form = valid_answers(spec, page.step, **answers)
         assert submit_step(session, person.code, page.step, form, now=t).ok
     return person
 
@@ -103,12 +97,13 @@ def test_tidy_export_values_flags_scales_and_withdrawn_counts(session, filled):
     )
     assert done["post_support"] == 6 and done["pre_support"] == 6 and done["post_donate"] == 73
     assert done["pre_scale_care_values"] == 4.5  # (5 + (6 - 2)) / 2: care_2 is reverse-coded
-    assert done["duration_seconds"] == 100 and done["message_seconds"] == 20
+    # Consent at enrolment (NOW), then four pages of 20 s each.
+    assert done["duration_seconds"] == 80 and done["message_seconds"] == 20
     # times rounded down to the hour by default; exact only in an audit export
     assert done["completed_at"] == pd.Timestamp(NOW.replace(minute=0, second=0))
     exact = export_tidy(session, spec.slug, exact_times=True).set_index("participant")
     exact_done = exact.loc[export_id_for(session, people["done"].code)]
-    assert exact_done["completed_at"] == pd.Timestamp(NOW + timedelta(seconds=100))
+    assert exact_done["completed_at"] == pd.Timestamp(NOW + timedelta(seconds=80))
     assert bool(done["pilot"]) is False and df["pilot"].dtype == bool
     left = df.loc[export_id_for(session, people["left"].code)]
     assert (

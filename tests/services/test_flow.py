@@ -8,10 +8,17 @@ import pytest
 
 from framelab.db.models import AssignmentLog, PageVisit, Participant, Response, Study
 from framelab.domain.steps import preview_page, steps_for
-from framelab.services.enrolment import start_participant
-from framelab.services.flow import ParticipantNotFound, current_page, submit_step, withdraw
+from framelab.services.enrolment import participant_by_code
+from framelab.services.flow import (
+    ParticipantNotFound,
+    consent_from_link,
+    current_page,
+    submit_step,
+    withdraw,
+)
 from framelab.services.pseudonyms import TESTING_KEY
 from tests.factories import make_study, publish, study_data, valid_answers
+from tests.participants import enrol
 from tests.services.answers import stored_answers
 from tests.services.conftest import NOW
 
@@ -19,7 +26,7 @@ PROLIFIC = {"PROLIFIC_PID": "5f1e2d3c4b5a69788796a5b4", "STUDY_ID": "s1", "SESSI
 
 
 def _start(session, panel=None, language="en"):
-    return start_participant(
+    return enrol(
         session,
         "torture-ban",
         language=language,
@@ -27,6 +34,13 @@ def _start(session, panel=None, language="en"):
         panel=panel,
         now=NOW,
         key=TESTING_KEY,
+    )
+
+
+def _link(session, form):
+    """The study link's consent form as the page posts it: (code or None, the result)."""
+    return consent_from_link(
+        session, "torture-ban", form, language="en", source=None, now=NOW, key=TESTING_KEY
     )
 
 
@@ -38,12 +52,9 @@ def _walk(session, spec, code, until, *, step_seconds=30, start=NOW, **answers):
         if page.step == until:
             return page, t
         t += timedelta(seconds=step_seconds)
-        form = (
-            {"consent": "yes"}
-            if page.step == "consent"
-            else valid_answers(spec, page.step, **answers)
+        result = submit_step(
+            session, code, page.step, valid_answers(spec, page.step, **answers), now=t
         )
-        result = submit_step(session, code, page.step, form, now=t)
         assert result.ok, result.errors
 
 
@@ -61,7 +72,8 @@ def test_full_walk_assigns_on_arrival_at_message_and_completes_with_the_code(
 ):
     person = _start(session)
     page = current_page(session, person.code, now=NOW)
-    assert (page.step, page.progress, page.arm) == ("consent", (1, 6), None)
+    # Enrolled with the consent: the first page they see is the second of six.
+    assert (page.step, page.progress, page.arm) == ("pre", (2, 6), None)
     page, t = _walk(session, example_spec, person.code, "message", ideology="4")
     assert page.arm in example_spec.arm_ids and page.progress == (3, 6)
     assert page.frame == example_spec.arm(page.arm).frame
@@ -73,7 +85,8 @@ def test_full_walk_assigns_on_arrival_at_message_and_completes_with_the_code(
     assert page.redirect_url.endswith("cc=C7XK2Q")
     row = session.get(Participant, person.id)
     assert row.completed_at == done_at
-    assert row.duration_seconds == (done_at - NOW).total_seconds() == 150
+    # Consent at enrolment (NOW), then four pages of 30 s each.
+    assert row.duration_seconds == (done_at - NOW).total_seconds() == 120
     assert row.speeder is False
     intent = stored_answers(session, person.id, "post")
     assert {"support", "join_sms", "donate", "manip_value"} <= set(intent)
@@ -99,12 +112,13 @@ def test_double_submit_of_pre_stores_once_and_assigns_once(session, example_spec
 
 def test_skipping_ahead_by_url_changes_nothing(session, example_spec, live):
     person = _start(session)
+    answered = session.query(Response).count()  # the consent
     result = submit_step(session, person.code, "post", valid_answers(example_spec, "post"), now=NOW)
-    assert (result.ok, result.stale, result.step) == (False, True, "consent")
+    assert (result.ok, result.stale, result.step) == (False, True, "pre")
     result = submit_step(session, person.code, "debrief", {}, now=NOW)
-    assert result.step == "consent"
-    assert session.query(Response).count() == 0
-    assert session.get(Participant, person.id).step == "consent"
+    assert result.step == "pre"
+    assert session.query(Response).count() == answered
+    assert session.get(Participant, person.id).step == "pre"
 
 
 def test_back_button_resubmitting_an_earlier_page_keeps_the_first_answers(
@@ -120,9 +134,9 @@ def test_back_button_resubmitting_an_earlier_page_keeps_the_first_answers(
 
 
 def test_declining_consent_screens_out_and_nothing_more_is_accepted(session, example_spec, live):
-    person = _start(session)
-    result = submit_step(session, person.code, "consent", {"consent": "no"}, now=NOW)
+    code, result = _link(session, {"consent": "no"})
     assert (result.ok, result.step) == (True, "screened_out")
+    person = participant_by_code(session, code)  # a refusal is kept, so it is counted
     row = session.get(Participant, person.id)
     assert (row.status, row.step, row.arm) == ("screened_out", "screened_out", None)
     assert submit_step(
@@ -132,9 +146,9 @@ def test_declining_consent_screens_out_and_nothing_more_is_accepted(session, exa
 
 
 def test_consent_without_an_answer_is_an_error_on_the_consent_field(session, live):
-    person = _start(session)
-    result = submit_step(session, person.code, "consent", {}, now=NOW)
+    code, result = _link(session, {})
     assert (result.ok, result.step, result.errors["consent"].code) == (False, "consent", "required")
+    assert code is None and session.query(Participant).count() == 0
 
 
 def test_invalid_answers_return_the_page_with_errors_and_the_typed_values(
@@ -162,7 +176,7 @@ def test_same_prolific_id_is_a_new_flagged_duplicate_and_only_keyed_hashes_are_s
     _walk(session, example_spec, first.code, "message")
     again = _start(session, panel=dict(PROLIFIC))
     assert again.code != first.code and again.duplicate and not first.duplicate
-    assert current_page(session, again.code, now=NOW).step == "consent"
+    assert current_page(session, again.code, now=NOW).step == "pre"  # a fresh start
     assert again.panel_hash is None  # one hash per id: nothing links the two rows
     row = session.get(Participant, first.id)
     assert row.source == again.source == "prolific"
@@ -180,25 +194,22 @@ def test_completing_faster_than_speeder_seconds_sets_the_speeder_flag(session, e
     person = _start(session)
     _walk(session, example_spec, person.code, "debrief", step_seconds=5)
     row = session.get(Participant, person.id)
-    assert row.duration_seconds == 25 and row.speeder is True
+    assert row.duration_seconds == 20 and row.speeder is True  # consent at enrolment, 4 pages
 
 
 def test_filled_honeypot_is_flagged_without_stopping_the_participant(session, example_spec, live):
-    person = _start(session)
-    result = submit_step(
-        session, person.code, "consent", {"consent": "yes", "website": "http://spam"}, now=NOW
-    )
+    code, result = _link(session, {"consent": "yes", "website": "http://spam"})
     assert result.ok and result.step == "pre"
-    assert session.get(Participant, person.id).honeypot is True
+    assert participant_by_code(session, code).honeypot is True
 
 
 def test_time_on_page_counts_from_the_first_showing(session, example_spec, live):
     person = _start(session)
     _walk(session, example_spec, person.code, "message")
     current_page(session, person.code, now=NOW + timedelta(seconds=100))  # a reload later
-    submit_step(session, person.code, "message", {}, now=NOW + timedelta(seconds=160))
+    submit_step(session, person.code, "message", {}, now=NOW + timedelta(seconds=130))
     visit = session.query(PageVisit).filter_by(participant_id=person.id, step="message").one()
-    assert visit.shown_at == NOW + timedelta(seconds=60)
+    assert visit.shown_at == NOW + timedelta(seconds=30)  # consent at NOW, pre answered at 30 s
     assert visit.seconds == 100
 
 
@@ -257,10 +268,9 @@ def test_study_without_pre_items_assigns_at_consent_and_skips_pre(session):
     )
     publish(session, spec)
     assert steps_for(spec) == ["consent", "message", "post", "intent", "debrief"]
-    person = _start(session)
-    result = submit_step(session, person.code, "consent", {"consent": "yes"}, now=NOW)
+    code, result = _link(session, {"consent": "yes"})
     assert result.step == "message"
-    assert session.get(Participant, person.id).stratum == "all"
+    assert participant_by_code(session, code).stratum == "all"
 
 
 def test_preview_page_renders_a_step_without_a_database(example_spec):

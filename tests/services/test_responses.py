@@ -14,11 +14,11 @@ import pytest
 from framelab.db.direct import for_session
 from framelab.db.models import Participant, Response
 from framelab.domain.steps import check_answers, items_for_step
-from framelab.services.enrolment import start_participant
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.flow import current_page, submit_step
 from framelab.services.participant_store.answers import write_answers
 from tests.factories import publish, valid_answers
+from tests.participants import enrol
 from tests.services.answers import stored_answers
 from tests.services.conftest import NOW
 
@@ -27,10 +27,7 @@ from tests.services.conftest import NOW
 def person(session, example_spec):
     """A participant who consented and is on the pre page."""
     publish(session, example_spec)
-    person = start_participant(
-        session, "torture-ban", language="en", source=None, panel=None, now=NOW
-    )
-    assert submit_step(session, person.code, "consent", {"consent": "yes"}, now=NOW).ok
+    person = enrol(session, "torture-ban", language="en", source=None, panel=None, now=NOW)
     assert current_page(session, person.code, now=NOW).step == "pre"
     return person
 

@@ -9,7 +9,6 @@ import pytest
 
 from framelab.db.models import StudyVersion
 from framelab.services import study_versions
-from framelab.services.enrolment import start_participant
 from framelab.services.study_versions import (
     StudyClosed,
     StudyConflict,
@@ -20,6 +19,7 @@ from framelab.services.study_versions import (
     set_status,
 )
 from tests.factories import make_study
+from tests.participants import enrol
 from tests.services.conftest import NOW
 
 
@@ -67,7 +67,7 @@ def test_going_live_locks_the_version_with_hashes_of_each_part(session, example_
 
 def test_live_study_with_participants_refuses_a_changed_plan(session, example_spec):
     publish_study(session, example_spec, status="live", now=NOW)
-    start_participant(session, "torture-ban", language="en", source=None, panel=None, now=NOW)
+    enrol(session, "torture-ban", language="en", source=None, panel=None, now=NOW)
     changed = make_study(analysis__alpha=0.01)
     with pytest.raises(
         StudyConflict, match=r"locked and participants have answered it; .*changes its plan"

@@ -8,27 +8,23 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
 from tests.factories import valid_answers
+from tests.participants import enrol
 
 
 def complete_participant(
     session, slug: str, *, start: datetime, source: str = "prolific", until: str = "debrief"
 ) -> str:
     """Walk one participant through the pages up to `until` with valid answers; returns the code."""
-    participant = start_participant(
-        session, slug, language="en", source=source, panel=None, now=start
-    )
+    participant = enrol(session, slug, language="en", source=source, panel=None, now=start)
     code = participant.code
     clock = start
     for _ in range(10):
         state = current_page(session, code, now=clock)
         if state.step == until:
             return code
-        form = (
-            {"consent": "yes"} if state.step == "consent" else valid_answers(state.spec, state.step)
-        )
+        form = valid_answers(state.spec, state.step)
         clock += timedelta(seconds=40)
         result = submit_step(session, code, state.step, form, now=clock)
         assert result.ok, result.errors

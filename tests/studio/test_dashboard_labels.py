@@ -68,13 +68,13 @@ def test_dashboard_names_arms_and_strata_by_their_labels_and_reads_the_median_ti
     _live_with(session, 2)
     durations = export_tidy(session, SLUG)["duration_seconds"].tolist()
     session.rollback()
-    assert durations == [200.0, 200.0]  # five pages answered 40 s apart
+    assert durations == [160.0, 160.0]  # consent at enrolment, then four pages 40 s apart
     page = client_for("owner@example.org").get(f"/studio/{SLUG}/dashboard").get_data(as_text=True)
     rows = ROW_HEADER.findall(page)
     assert 'Placebo (libraries) <span class="muted">(control)</span>' in rows
     assert 'Care (harm) <span class="muted">(care)</span>' in rows
     assert {"left: Very left, Left", "centre: Centre", "right: Right, Very right"} <= set(rows)
-    assert '<dd id="median-completion">3 minutes 20 seconds</dd>' in page
+    assert '<dd id="median-completion">2 minutes 40 seconds</dd>' in page
 
 
 def test_strata_without_names_show_the_blocking_answers_never_their_codes(session, client_for):

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 from framelab.services import study_drafts
-from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
 from framelab.services.study_versions import get_study, set_status
 from tests.factories import make_study, valid_answers
+from tests.participants import enrol
 from tests.studio.conftest import NOW, SLUG
 
 N = 80
@@ -44,18 +44,15 @@ def _rehearse(app, n: int, *, effect_arm: str = "care", rehearsal: bool = True) 
         set_status(session, SLUG, "live", now=NOW)
         for i in range(n):
             t = NOW + timedelta(minutes=i + 1)
-            code = start_participant(
+            code = enrol(
                 session, SLUG, language="en", source=None, panel=None, now=t, rehearsal=rehearsal
             ).code
             arm = None
             while (page := current_page(session, code, now=t)).step != "debrief":
                 t += timedelta(seconds=40)
-                if page.step == "consent":
-                    form = {"consent": "yes"}
-                else:
-                    high = page.step == "post" and arm == effect_arm
-                    support = int(rng.integers(5, 8) if high else rng.integers(1, 6))
-                    form = valid_answers(spec, page.step, support=support)
+                high = page.step == "post" and arm == effect_arm
+                support = int(rng.integers(5, 8) if high else rng.integers(1, 6))
+                form = valid_answers(spec, page.step, support=support)
                 assert submit_step(session, code, page.step, form, now=t).ok
                 arm = arm or getattr(page, "arm", None)
 

@@ -11,10 +11,10 @@ from datetime import timedelta
 
 import numpy as np
 
-from framelab.services.enrolment import start_participant
 from framelab.services.flow import current_page, submit_step
 from framelab.services.study_versions import set_status
 from tests.factories import make_study, valid_answers
+from tests.participants import enrol
 from tests.studio.conftest import NOW, SLUG
 
 BANNER = "REHEARSAL — simulated participants, not real data"
@@ -29,16 +29,12 @@ def _rehearse(app, n: int) -> None:
         set_status(session, SLUG, "live", now=NOW)
         for i in range(n):
             t = NOW + timedelta(minutes=i + 1)
-            code = start_participant(
+            code = enrol(
                 session, SLUG, language="en", source=None, panel=None, now=t, rehearsal=True
             ).code
             while (page := current_page(session, code, now=t)).step != "debrief":
                 t += timedelta(seconds=40)
-                form = (
-                    {"consent": "yes"}
-                    if page.step == "consent"
-                    else valid_answers(spec, page.step, support=int(rng.integers(1, 8)))
-                )
+                form = valid_answers(spec, page.step, support=int(rng.integers(1, 8)))
                 assert submit_step(session, code, page.step, form, now=t).ok
 
 

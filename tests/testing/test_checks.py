@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from framelab.db.session import make_engine, make_session_factory
 from framelab.domain.steps import steps_for
 from framelab.domain.study import load_study_file
-from framelab.services.enrolment import start_participant
 from framelab.services.flow import submit_step
 from framelab.testing.checks import check_database, unfinished_codes
 from framelab.testing.loadgen import AckedAnswer
 from framelab.testing.server import EXAMPLE_STUDY, prepare_database
 from tests.factories import valid_answers
+from tests.participants import enrol
 
 SLUG = "torture-ban"
 NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
@@ -36,18 +36,12 @@ def walked(database_url):
     acked: list[AckedAnswer] = []
     with make_session_factory(engine)() as session:
         for i in range(5):
-            code = start_participant(
-                session, SLUG, language="en", source=None, panel=None, now=NOW
-            ).code
-            for step in steps_for(spec):
+            code = enrol(session, SLUG, language="en", source=None, panel=None, now=NOW).code
+            acked.append(AckedAnswer(code, "consent", "consent", "yes"))  # with the enrolment
+            for step in steps_for(spec)[1:]:  # after the consent
                 if step == "debrief":
                     break
-                if step == "consent":
-                    form = {"consent": "yes"}
-                elif step == "message":
-                    form = {}
-                else:
-                    form = valid_answers(spec, step)
+                form = {} if step == "message" else valid_answers(spec, step)
                 result = submit_step(session, code, step, form, now=NOW)
                 assert result.errors in ({}, None), (i, step, result.errors)
                 acked += [AckedAnswer(code, step, item, value) for item, value in form.items()]

@@ -22,7 +22,6 @@ from framelab.commands.survey import _server_rehearsal_token
 from framelab.db.models import Participant
 from framelab.db.session import make_engine, make_session_factory
 from framelab.services.dashboard import dashboard
-from framelab.services.enrolment import start_participant
 from framelab.services.export import export_long, export_tidy
 from framelab.services.export_files import csv_bytes
 from framelab.services.flow import current_page, submit_step
@@ -33,6 +32,7 @@ from framelab.services.study_versions import get_study
 from framelab.simulate import run_simulation, simulation_start
 from framelab.testing.forms import csrf_token, form_action
 from tests.factories import make_study, valid_answers
+from tests.participants import enrol
 from tests.web.conftest import make_app
 from tests.web.walker import Walker
 
@@ -164,13 +164,10 @@ def test_a_simulation_changes_nothing_in_the_real_participants_data(tmp_path):
     try:
         t = datetime.now(UTC)
         for _ in range(3):
-            code = start_participant(
-                session, SPEC.slug, language="en", source="sms", panel=None, now=t
-            ).code
+            code = enrol(session, SPEC.slug, language="en", source="sms", panel=None, now=t).code
             while (step := current_page(session, code, now=t).step) != "debrief":
                 t += timedelta(seconds=30)
-                form = {"consent": "yes"} if step == "consent" else valid_answers(SPEC, step)
-                assert submit_step(session, code, step, form, now=t).ok
+                assert submit_step(session, code, step, valid_answers(SPEC, step), now=t).ok
         before = export_tidy(session, SPEC.slug)
         figures_before = dashboard(session, get_study(session, SPEC.slug))
         config = {"TESTING": True, "DATABASE_URL": url}

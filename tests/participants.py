@@ -1,0 +1,48 @@
+"""Participants for tests, enrolled the way production does it.
+
+The study link is the one way in (framelab.services.flow.consent_from_link: enrol and
+consent in one transaction), so a test participant starts on the page after consent.
+
+enrol(session, slug, now=..., language="en", source=None, panel=None, rehearsal=False,
+      key=None, form=None) -> Participant       # consented ("yes" unless `form` says)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from framelab.db.models import Participant
+from framelab.services.enrolment import participant_by_code
+from framelab.services.flow import consent_from_link
+from framelab.services.pseudonyms import PseudonymKey
+
+
+def enrol(
+    session: Session,
+    slug: str,
+    *,
+    now: datetime,
+    language: str | Sequence[str] = "en",
+    source: str | None = None,
+    panel: Mapping[str, str] | None = None,
+    rehearsal: bool = False,
+    key: PseudonymKey | None = None,
+    form: Mapping[str, str] | None = None,
+) -> Participant:
+    """A new participant through the study link's consent, as the participant page does it."""
+    code, result = consent_from_link(
+        session,
+        slug,
+        form or {"consent": "yes"},
+        language=language,
+        source=source,
+        now=now,
+        rehearsal=rehearsal,
+        panel=panel,
+        key=key,
+    )
+    assert code is not None and result.ok, result.errors
+    return participant_by_code(session, code)
