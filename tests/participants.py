@@ -5,6 +5,7 @@ consent in one transaction), so a test participant starts on the page after cons
 
 enrol(session, slug, now=..., language="en", source=None, panel=None, rehearsal=False,
       key=None, form=None) -> Participant       # consented ("yes" unless `form` says)
+export_id_for(session, code) -> str             # their id in the exports (export.export_id)
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from framelab.db.models import Participant
+from framelab.db.models import Participant, Study
+from framelab.db.session import reading
 from framelab.services.enrolment import participant_by_code
+from framelab.services.export import export_id
 from framelab.services.flow import consent_from_link
 from framelab.services.pseudonyms import PseudonymKey
 
@@ -46,3 +49,10 @@ def enrol(
     )
     assert code is not None and result.ok, result.errors
     return participant_by_code(session, code)
+
+
+def export_id_for(session: Session, code: str) -> str:
+    """The id the exports give the participant with this code (the exports' own export_id)."""
+    with reading(session):
+        participant = participant_by_code(session, code)
+        return export_id(session.get(Study, participant.study_id).salt, code)

@@ -45,7 +45,6 @@ __all__ = [
     "codebook",
     "codebook_file",
     "codebook_markdown",
-    "column_names",
     "factor_column",
     "fit_label",
     "item_column",
@@ -261,11 +260,6 @@ def codebook(
         },
         "columns": columns,
     }
-
-
-def column_names(spec: StudySpec) -> list[str]:
-    """The tidy export's columns, in order."""
-    return [c["name"] for c in codebook(spec)["columns"]]
 
 
 def _cell(text: Any) -> str:

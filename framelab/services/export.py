@@ -61,7 +61,6 @@ __all__ = [
     "EXPORT_FORMATS",
     "coarse_time",
     "export_id",
-    "export_id_for",
     "export_long",
     "export_tidy",
     "write_export",
@@ -77,19 +76,6 @@ def export_id(salt: str, code: str) -> str:
     """
     digest = hmac.new(salt.encode(), b"export:" + code.encode(), hashlib.sha256)
     return "p_" + digest.hexdigest()[:16]
-
-
-def export_id_for(session: Session, code: str) -> str:
-    """The export id of the participant with resume code `code` (for support and tests)."""
-    with reading(session):
-        salt = session.scalar(
-            sa.select(Study.salt)
-            .join(Participant, Participant.study_id == Study.id)
-            .where(Participant.code == code)
-        )
-        if salt is None:
-            raise LookupError(f"participant: no participant has the code {code!r}")
-        return export_id(salt, code)
 
 
 def _export_ids(session: Session, study_id: int, people: list[Participant]) -> dict[int, str]:

@@ -348,20 +348,6 @@ def list_studies(session: Session) -> list[LoadedStudy]:
         ]
 
 
-def open_study_for_participants(session: Session, slug: str) -> LoadedStudy:
-    """The study if it accepts participants now (pilot or live, target_n not reached).
-
-    A study that reaches its target is closed by the completion that reaches it
-    (`close_at_target`), so only the status is read, never a count. The study link
-    itself uses the participant hot path's `participant_store.studies.open_study`.
-    """
-    with reading(session):
-        loaded = get_study(session, slug)
-    if loaded.status not in OPEN_STATUSES:
-        raise StudyClosed(slug, loaded.status)
-    return loaded
-
-
 def set_status(session: Session, slug: str, status: str, *, now: datetime) -> LoadedStudy:
     """Change a study's status; going live locks the current version."""
     with writing(session):

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from framelab.domain.study import load_study_file
-from framelab.services.codebook import column_names
+from framelab.services.codebook import codebook
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "examples" / "data"
@@ -51,7 +51,7 @@ def test_the_plan_file_is_what_analysis_plan_writes_now(file, slug):
 def test_the_export_has_the_current_columns_hash_and_pseudonyms(file, slug):
     spec = load_study_file(ROOT / "examples" / file)
     data = pd.read_csv(DATA / f"{slug}.csv", dtype={"participant": str, "spec_hash": str})
-    assert list(data.columns) == column_names(spec), REGENERATE
+    assert list(data.columns) == [c["name"] for c in codebook(spec)["columns"]], REGENERATE
     assert set(data["spec_hash"]) == {spec.content_hash()}, REGENERATE
     # keyed pseudonyms, never resume codes; every row a marked rehearsal row (bots)
     assert all(re.fullmatch(r"p_[0-9a-f]{16}", p) for p in data["participant"])

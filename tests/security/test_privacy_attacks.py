@@ -49,12 +49,13 @@ from framelab.db.models import (
 from framelab.domain.assignment import arm_sequence, simple_draw
 from framelab.services import pseudonyms
 from framelab.services.dashboard import dashboard
-from framelab.services.export import export_id_for, export_tidy
+from framelab.services.export import export_tidy
 from framelab.services.participant_store.assignment import DUPLICATE_SEQUENCE
 from framelab.services.study_versions import get_study, set_status
 from framelab.testing.checks import check_database
 from framelab.testing.forms import csrf_token, form_action, page_step
 from tests.factories import make_study, valid_answers
+from tests.participants import export_id_for
 from tests.security.conftest import any_csrf_token, dump_database
 from tests.web.conftest import make_app
 from tests.web.walker import Walker

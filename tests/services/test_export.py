@@ -12,14 +12,14 @@ import pyreadstat
 import pytest
 
 from analysis.plan import check_columns, load_plan
-from framelab.services.codebook import codebook, codebook_markdown, column_names
-from framelab.services.export import export_id_for, export_long, export_tidy, write_export
+from framelab.services.codebook import codebook, codebook_markdown
+from framelab.services.export import export_long, export_tidy, write_export
 from framelab.services.export_codebook import export_codebook
 from framelab.services.export_plan import analysis_plan
 from framelab.services.flow import current_page, submit_step, withdraw
 from framelab.services.study_versions import set_status
 from tests.factories import make_study, publish, session_for, study_data, valid_answers
-from tests.participants import enrol
+from tests.participants import enrol, export_id_for
 from tests.services.conftest import NOW
 
 PARTICIPANT_COLUMNS = [
@@ -27,6 +27,11 @@ PARTICIPANT_COLUMNS = [
     "attention_failed", "speeder", "honeypot", "spec_hash", "after_lock", "started_at",
     "assigned_at", "completed_at", "duration_seconds", "message_seconds",
 ]  # fmt: skip
+
+
+def column_names(spec) -> list[str]:
+    """The tidy export's columns, in order, as its codebook lists them."""
+    return [c["name"] for c in codebook(spec)["columns"]]
 
 
 def _complete(session, spec, *, panel=None, until="debrief", **answers):

@@ -13,6 +13,7 @@ from framelab.services.flow import (
     ParticipantNotFound,
     consent_from_link,
     current_page,
+    open_study_link,
     submit_step,
     withdraw,
 )
@@ -329,7 +330,7 @@ def test_simultaneous_double_submit_applies_once(factory, example_spec):
 def test_the_completion_that_reaches_target_n_closes_the_study_and_in_flight_people_finish(
     session,
 ):
-    from framelab.services.study_versions import StudyClosed, get_study, open_study_for_participants
+    from framelab.services.study_versions import StudyClosed, get_study
 
     spec = make_study(target_n=2)
     publish(session, spec)
@@ -337,11 +338,11 @@ def test_the_completion_that_reaches_target_n_closes_the_study_and_in_flight_peo
     _walk(session, spec, late.code, "post")  # in flight when the target is reached
     _walk(session, spec, first.code, "debrief")
     assert get_study(session, "torture-ban").status == "live"
-    assert open_study_for_participants(session, "torture-ban").status == "live"
+    assert open_study_link(session, "torture-ban").status == "live"
     _walk(session, spec, second.code, "debrief")
     assert get_study(session, "torture-ban").status == "closed"
     with pytest.raises(StudyClosed, match="torture-ban: the study is closed"):
-        open_study_for_participants(session, "torture-ban")
+        open_study_link(session, "torture-ban")
     with pytest.raises(StudyClosed):
         _start(session)
     # Someone who started before the target was reached may still finish.

@@ -9,12 +9,12 @@ import pytest
 
 from framelab.db.models import StudyVersion
 from framelab.services import study_versions
+from framelab.services.flow import open_study_link
 from framelab.services.study_versions import (
     StudyClosed,
     StudyConflict,
     StudyNotFound,
     get_study,
-    open_study_for_participants,
     publish_study,
     set_status,
 )
@@ -102,13 +102,13 @@ def test_only_pilot_and_live_studies_accept_participants(session, example_spec, 
     if status != "draft":
         set_status(session, "torture-ban", status, now=NOW)
     with pytest.raises(StudyClosed, match=f"torture-ban: the study is {status}"):
-        open_study_for_participants(session, "torture-ban")
+        open_study_link(session, "torture-ban")
     set_status(session, "torture-ban", "live", now=NOW)
-    assert open_study_for_participants(session, "torture-ban").status == "live"
+    assert open_study_link(session, "torture-ban").status == "live"
 
 
 def test_unknown_slug_raises_study_not_found(session):
     with pytest.raises(StudyNotFound, match="study: no study with slug 'nope'"):
         get_study(session, "nope")
     with pytest.raises(LookupError):
-        open_study_for_participants(session, "nope")
+        open_study_link(session, "nope")

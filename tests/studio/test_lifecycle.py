@@ -10,12 +10,13 @@ from framelab.domain.builder import editing
 from framelab.services import study_drafts, study_lifecycle
 from framelab.services.accounts import Account
 from framelab.services.dashboard import dashboard
-from framelab.services.export import export_id_for, export_tidy
+from framelab.services.export import export_tidy
 from framelab.services.export_plan import analysis_plan
 from framelab.services.study_drafts import StudyLocked
 from framelab.services.study_lifecycle import LifecycleError
 from framelab.services.study_versions import get_study
 from tests.factories import approve, make_study
+from tests.participants import export_id_for
 from tests.studio.conftest import SLUG
 from tests.studio.participants import complete_participant
 
