@@ -249,32 +249,6 @@ def role_allows(role: str | None, permission: str) -> bool:
     return role is not None and role in PERMISSIONS[permission]
 
 
-def grant_role(
-    session: Session, study_id: int, email: str, role: str, *, now: datetime
-) -> StudyMembership:
-    """Give the user with this email a role on the study (replacing any earlier role)."""
-    if role not in ROLES:
-        raise AccountError(f"role: {role!r} is not a role (expected one of: {', '.join(ROLES)})")
-    address = normalise_email(email)
-    with writing(session):
-        user = session.scalar(sa.select(User).where(User.email == address))
-        if user is None:
-            raise AccountError(f"email: no account for {address!r} (an admin creates accounts)")
-        membership = session.scalar(
-            sa.select(StudyMembership).where(
-                StudyMembership.user_id == user.id, StudyMembership.study_id == study_id
-            )
-        )
-        if membership is None:
-            membership = StudyMembership(
-                user_id=user.id, study_id=study_id, role=role, created_at=now
-            )
-            session.add(membership)
-        else:
-            membership.role = role
-    return membership
-
-
 def revoke_role(session: Session, study_id: int, user_id: int) -> None:
     """Remove a user's role on the study; the last owner cannot be removed."""
     with writing(session):

@@ -16,6 +16,7 @@ from framelab.services import accounts
 from framelab.services.study_versions import get_study
 from tests.conftest import run_axe
 from tests.factories import make_study, publish, session_factory_for
+from tests.members import give_role
 from tests.support.live import serve
 
 pytestmark = pytest.mark.browser
@@ -64,7 +65,7 @@ def live_server(tmp_path) -> Iterator[tuple[str, str]]:
             accounts.create_user(session, EMAIL, PASSWORD, now=now)
             study_id = get_study(session, SLUG).id
             session.rollback()
-            accounts.grant_role(session, study_id, EMAIL, "owner", now=now)
+            give_role(session, study_id, EMAIL, "owner", now=now)
     finally:
         accounts._hasher = default
     app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True})

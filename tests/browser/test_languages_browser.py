@@ -15,6 +15,7 @@ from framelab.services import accounts
 from framelab.services.study_versions import get_study
 from tests.conftest import run_axe
 from tests.factories import make_study, publish, session_factory_for
+from tests.members import give_role
 from tests.support.live import serve
 from tests.web.swahili import SWAHILI
 
@@ -35,7 +36,7 @@ def live_server(tmp_path) -> Iterator[str]:
             accounts.create_user(session, EMAIL, PASSWORD, now=datetime.now(UTC))
             study_id = get_study(session, SPEC.slug).id
             session.rollback()
-            accounts.grant_role(session, study_id, EMAIL, "owner", now=datetime.now(UTC))
+            give_role(session, study_id, EMAIL, "owner", now=datetime.now(UTC))
     finally:
         accounts._hasher = default
     app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True})

@@ -25,6 +25,7 @@ from framelab.services.study_versions import get_study
 from tests.browser.reviewing import invite_reviewer, reviewer_approves
 from tests.conftest import run_axe
 from tests.factories import make_study, publish, session_factory_for, valid_answers
+from tests.members import give_role
 from tests.participants import enrol
 from tests.support.live import serve
 
@@ -58,7 +59,7 @@ def live_server(tmp_path) -> Iterator[tuple[str, str]]:
             session.rollback()
             for email, role in ((OWNER, "owner"), (ANALYST, "analyst")):
                 accounts.create_user(session, email, PASSWORD, now=now)
-                accounts.grant_role(session, study_id, email, role, now=now)
+                give_role(session, study_id, email, role, now=now)
             accounts.create_user(session, REVIEWER, PASSWORD, now=now)
     finally:
         accounts._hasher = default

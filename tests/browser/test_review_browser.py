@@ -15,6 +15,7 @@ from framelab.services import accounts
 from framelab.services.study_versions import get_study, publish_study
 from tests.conftest import run_axe
 from tests.factories import make_study, session_factory_for
+from tests.members import give_role
 from tests.support.live import serve
 
 pytestmark = pytest.mark.browser
@@ -41,7 +42,7 @@ def live_server(tmp_path) -> Iterator[str]:
             session.rollback()
             for email, role in PEOPLE.items():
                 accounts.create_user(session, email, PASSWORD, now=now)
-                accounts.grant_role(session, study_id, email, role, now=now)
+                give_role(session, study_id, email, role, now=now)
     finally:
         accounts._hasher = default
     app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True})

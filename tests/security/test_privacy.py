@@ -12,6 +12,7 @@ from framelab.crypto import PREFIX, TextKeyError, decrypt_text, generate_text_ke
 from framelab.domain.participant_codes import grouped
 from framelab.services.export import export_long, export_tidy
 from tests.factories import make_study
+from tests.members import give_role
 from tests.security.conftest import any_csrf_token, dump_database, table_rows
 from tests.web.conftest import make_app
 from tests.web.walker import Walker
@@ -185,7 +186,7 @@ def test_dashboard_shows_small_stratum_and_source_counts_as_fewer_than_the_minim
     with app.extensions["framelab.db"]() as session:
         accounts.create_user(session, "owner@example.org", "correct horse battery", now=now())
         study_id = get_study(session, SPEC.slug).id
-        accounts.grant_role(session, study_id, "owner@example.org", "owner", now=now())
+        give_role(session, study_id, "owner@example.org", "owner", now=now())
     for _ in range(3):  # three people from one channel, all in the same stratum
         walker = Walker(app.test_client(), SPEC, clock)
         walker.consent(query="?src=tiny-channel")

@@ -36,6 +36,7 @@ from flask.testing import EnvironBuilder, FlaskClient
 from framelab.services import accounts
 from tests.conftest import PG_ENV, drop_postgres_schema, make_postgres_schema_url
 from tests.factories import make_study, publish, session_factory_for
+from tests.members import give_role
 from tests.studio.conftest import (
     NOW,
     PASSWORD,
@@ -312,7 +313,7 @@ def _fill(url: str) -> None:
             )
             for email, role in EXTRA_ROLES.items():
                 accounts.create_user(session, email, PASSWORD, now=NOW)
-                accounts.grant_role(session, study_id, email, role, now=NOW)
+                give_role(session, study_id, email, role, now=NOW)
     finally:
         accounts._hasher = default
 

@@ -20,7 +20,7 @@ from framelab.db.session import (
     sqlite_writer_lock,
     writing,
 )
-from framelab.services import accounts
+from framelab.services import accounts, invitations
 from framelab.services.study_versions import get_study
 from tests.factories import publish
 from tests.services.conftest import NOW
@@ -170,12 +170,13 @@ def test_read_services_begin_deferred_and_write_services_immediate(session, begi
     assert set(begins) == {"BEGIN DEFERRED"}
     assert not session.in_transaction()
     begins.clear()
-    accounts.grant_role(session, loaded.id, account.email, "editor", now=NOW)
+    invitations.invite(session, loaded.id, account.email, "editor", invited_by="o", now=NOW)
     assert begins == ["BEGIN IMMEDIATE"]
     assert not session.in_transaction()
 
 
 def test_a_refused_write_service_leaves_no_transaction_open(session):
-    with pytest.raises(accounts.AccountError, match="no account"):
-        accounts.grant_role(session, 1, "nobody@example.org", "editor", now=NOW)
+    account = accounts.create_user(session, "nobody@example.org", "correct horse battery", now=NOW)
+    with pytest.raises(accounts.AccountError, match="invitation: not found"):
+        invitations.accept(session, account, 1, now=NOW)
     assert not session.in_transaction()

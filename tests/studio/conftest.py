@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from framelab import create_app
 from framelab.services import accounts
 from tests.factories import make_study, publish, session_factory_for
+from tests.members import give_role
 
 NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
@@ -65,8 +66,8 @@ def fill_database(database_url: str, *, status: str = "draft") -> None:
         study_ids = {s.slug: s.id for s in accounts.studies_for(session, _admin(session))}
         for email, role in PEOPLE.items():
             if role:
-                accounts.grant_role(session, study_ids[SLUG], email, role, now=NOW)
-        accounts.grant_role(session, study_ids[OTHER], "stranger@example.org", "owner", now=NOW)
+                give_role(session, study_ids[SLUG], email, role, now=NOW)
+        give_role(session, study_ids[OTHER], "stranger@example.org", "owner", now=NOW)
 
 
 def build_app(database_url: str, **config: object) -> Flask:

@@ -15,6 +15,7 @@ from framelab.db.migrate import upgrade
 from framelab.db.models import Study
 from framelab.db.session import make_engine, make_session_factory
 from framelab.services import accounts, signin
+from tests.members import give_role
 
 NOW = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
 
@@ -94,11 +95,11 @@ def test_roles_are_per_study_and_admins_own_everything(session):
         session, "root@example.org", "correct horse battery", is_admin=True, now=NOW
     )
     first, second = _study(session, "first-study"), _study(session, "second-study")
-    accounts.grant_role(session, first, "ana@example.org", "analyst", now=NOW)
+    give_role(session, first, "ana@example.org", "analyst", now=NOW)
     assert accounts.role_on_study(session, ana, first) == "analyst"
     assert accounts.role_on_study(session, ana, second) is None
     assert accounts.role_on_study(session, admin, second) == "owner"
-    accounts.grant_role(session, first, "ana@example.org", "editor", now=NOW)
+    give_role(session, first, "ana@example.org", "editor", now=NOW)
     assert accounts.role_on_study(session, ana, first) == "editor"
     assert session.scalar(sa.select(sa.func.count()).select_from(StudyMembership)) == 1
     assert [r.slug for r in accounts.studies_for(session, ana)] == ["first-study"]
@@ -109,11 +110,11 @@ def test_last_owner_cannot_be_removed(sqlite_session):
     session = sqlite_session
     ana = accounts.create_user(session, "ana@example.org", "correct horse battery", now=NOW)
     study = _study(session, "first-study")
-    accounts.grant_role(session, study, "ana@example.org", "owner", now=NOW)
+    give_role(session, study, "ana@example.org", "owner", now=NOW)
     with pytest.raises(accounts.AccountError, match="at least one owner"):
         accounts.revoke_role(session, study, ana.id)
     with pytest.raises(accounts.AccountError, match=r"^role: 'boss' is not a role"):
-        accounts.grant_role(session, study, "ana@example.org", "boss", now=NOW)
+        give_role(session, study, "ana@example.org", "boss", now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -280,7 +281,7 @@ def test_invitations_are_the_same_for_unknown_addresses_and_start_on_acceptance(
     ana = accounts.create_user(session, "ana@example.org", STRONG, now=NOW)
     bo = accounts.create_user(session, "bo@example.org", STRONG, now=NOW)
     study = _study(session, "first-study")
-    accounts.grant_role(session, study, "bo@example.org", "viewer", now=NOW)
+    give_role(session, study, "bo@example.org", "viewer", now=NOW)
     invite = invitations.invite
     assert invite(session, study, "Ana@example.org", "editor", invited_by="o", now=NOW) == "invited"
     assert invite(session, study, "ghost@example.org", "editor", invited_by="o", now=NOW) == (

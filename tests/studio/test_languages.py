@@ -24,6 +24,7 @@ from framelab.services.study_lifecycle import TranslationIncomplete
 from framelab.services.study_versions import get_study
 from framelab.web.studio.translator_files import read_translator_file, texts_csv, texts_po
 from tests.factories import approve, make_study
+from tests.members import give_role
 from tests.studio.conftest import NOW, PASSWORD, SLUG
 from tests.studio.test_roles import studio_rules
 from tests.web.swahili import SWAHILI
@@ -59,7 +60,7 @@ def with_translator(studio_app, client_for):
     with studio_app.extensions[EXTENSION_KEY]() as s:
         accounts.create_user(s, TRANSLATOR, PASSWORD, now=NOW)
         study_id = get_study(s, SLUG).id
-        accounts.grant_role(s, study_id, TRANSLATOR, "translator", now=NOW)
+        give_role(s, study_id, TRANSLATOR, "translator", now=NOW)
     return client_for(TRANSLATOR)
 
 
@@ -352,7 +353,7 @@ def test_the_translator_role_migration_keeps_members_and_allows_the_new_role(tmp
         conn.execute(member, {"user": 2, "role": "translator", "now": NOW.replace(tzinfo=None)})
     assert upgrade(url) >= "s004"  # head; later revisions build on this one
     with session_for_existing(engine) as s:
-        accounts.grant_role(s, 1, TRANSLATOR, "translator", now=NOW)
+        give_role(s, 1, TRANSLATOR, "translator", now=NOW)
         roles = {m.email: m.role for m in accounts.list_members(s, 1)}
         assert roles == {"owner@example.org": "owner", TRANSLATOR: "translator"}
     engine.dispose()

@@ -23,6 +23,7 @@ from framelab.services.flow import participant_place
 from framelab.services.study_versions import get_study
 from framelab.web.database import db_session
 from tests.factories import REVIEWER_EMAIL, approve, make_study, publish
+from tests.members import give_role
 from tests.studio.conftest import SLUG
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -130,7 +131,7 @@ def test_an_admin_reviews_through_a_reviewer_membership_only(session):
     with pytest.raises(review.ReviewError):
         review.decide(session, SLUG, admin, "approved", spec_hash=loaded.spec_hash, now=T0)
     assert accounts.role_on_study(session, admin, loaded.id) == "owner"
-    accounts.grant_role(session, loaded.id, admin.email, "reviewer", now=T0)
+    give_role(session, loaded.id, admin.email, "reviewer", now=T0)
     # Holding the reviewer role, the admin is this study's reviewer, not its owner.
     assert accounts.role_on_study(session, admin, loaded.id) == "reviewer"
     review.decide(session, SLUG, admin, "approved", spec_hash=loaded.spec_hash, now=T0)
