@@ -37,20 +37,27 @@ def _row(
     n_c: int,
     n_t: int,
 ) -> dict:
-    s = t_summary(est, se, df, alpha)
     return {
         "outcome": outcome,
         "arm": arm,
         "method": method,
+        **_inference(est, se, df, alpha),
+        "n_control": int(n_c),
+        "n_treatment": int(n_t),
+    }
+
+
+def _inference(est: float, se: float, dof: float, alpha: float) -> dict:
+    """The estimate's t statistic, p-value and interval, as the effect tables list them."""
+    s = t_summary(est, se, dof, alpha)
+    return {
         "estimate": float(est),
         "std_error": float(se),
         "statistic": float(s["statistic"]),
-        "df": float(df),
+        "df": float(dof),
         "p_value": float(s["p_value"]),
         "conf_low": float(s["conf_low"]),
         "conf_high": float(s["conf_high"]),
-        "n_control": int(n_c),
-        "n_treatment": int(n_t),
     }
 
 

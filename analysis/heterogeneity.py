@@ -42,25 +42,12 @@ from analysis._data import (
     require_columns,
     treatment_arms,
 )
-from analysis.hc import t_summary
+from analysis.estimators import _inference
 
 __all__ = ["moderator_groups", "subgroup_effects"]
 
 MAX_SUBGROUP_LEVELS = 20
 _STATS = ["estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high"]
-
-
-def _inference(est: float, se: float, dof: float, alpha: float) -> dict:
-    s = t_summary(est, se, dof, alpha)
-    return {
-        "estimate": float(est),
-        "std_error": float(se),
-        "statistic": float(s["statistic"]),
-        "df": float(dof),
-        "p_value": float(s["p_value"]),
-        "conf_low": float(s["conf_low"]),
-        "conf_high": float(s["conf_high"]),
-    }
 
 
 def _number(x: float) -> str:

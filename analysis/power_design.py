@@ -237,10 +237,8 @@ def design_power(
     labels = _arm_labels(arms)
     shares = _weights(labels, allocation)
     k = len(labels)
-    common = {
-        "allocation": allocation,
-        "effect_sizes": dict(effect_sizes),
-        "block_shares": block_shares,
+    # the simulation's settings, echoed in the result's "settings"
+    settings = {
         "covariate_r2": covariate_r2,
         "attrition": attrition,
         "alpha": alpha,
@@ -248,6 +246,12 @@ def design_power(
         "method": method,
         "outcome": outcome,
         "n_sims": n_sims,
+    }
+    common = {
+        "allocation": allocation,
+        "effect_sizes": dict(effect_sizes),
+        "block_shares": block_shares,
+        **settings,
     }
     # every arm needs a few participants in every block for the blocked estimator
     smallest_block = min(block_shares) / sum(block_shares) if block_shares else 1.0
@@ -319,13 +323,7 @@ def design_power(
             "shares": [float(s) for s in shares],
             "n_total": int(n_total),
             "block_shares": list(block_shares) if block_shares else None,
-            "covariate_r2": covariate_r2,
-            "attrition": attrition,
-            "alpha": alpha,
-            "correction": correction,
-            "method": method,
-            "outcome": outcome,
-            "n_sims": n_sims,
+            **settings,
             "seed": seed,
         },
     }
