@@ -39,8 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from analysis.report.render import render_html
+from analysis.report.result_values import records
 from analysis.report.summary import Summary, campaigner_summary
-from analysis.report.values import records
 
 __all__ = ["Summary", "campaigner_summary", "render_html", "write_report"]
 

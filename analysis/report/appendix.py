@@ -28,8 +28,8 @@ from analysis.report.context import ReportContext
 from analysis.report.design_sections import design_parts
 from analysis.report.i18n import translator
 from analysis.report.preregistration import plan_statement
+from analysis.report.result_values import records
 from analysis.report.tables import columns_of, fmt_cell, table_html
-from analysis.report.values import records
 
 __all__ = ["Part", "appendix_parts"]
 

@@ -23,8 +23,8 @@ from typing import Any
 from markupsafe import Markup
 
 from analysis.report.context import Outcome, ReportContext
+from analysis.report.result_values import is_number, records
 from analysis.report.tables import columns_of, table_html
-from analysis.report.values import is_number, records
 
 __all__ = ["backlash_blocks", "depth_parts"]
 

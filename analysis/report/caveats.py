@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from analysis.report.context import ReportContext
-from analysis.report.values import is_number, records, unique
+from analysis.report.result_values import is_number, records, unique
 
 ATTRITION_HIGH = 0.2  # a drop-out share above this is worth a campaigner's attention
 # warnings about the analysis machinery rather than the study: the appendix lists them

@@ -28,7 +28,7 @@ from typing import Any
 
 from analysis.report.i18n import Translator, translator
 from analysis.report.preregistration import Preregistration
-from analysis.report.values import is_number, records, short_label
+from analysis.report.result_values import is_number, records, short_label
 
 __all__ = ["Outcome", "ReportContext"]
 

@@ -34,8 +34,8 @@ from matplotlib.figure import Figure as MplFigure
 from analysis.report import chart_style
 from analysis.report.charts import Figure
 from analysis.report.context import ReportContext
+from analysis.report.result_values import is_number, records
 from analysis.report.tables import columns_of, table_html
-from analysis.report.values import is_number, records
 
 __all__ = ["design_parts", "interaction_figures", "manipulation_sentences"]
 

@@ -27,7 +27,7 @@ from analysis.report import charts
 from analysis.report.caveats import reason
 from analysis.report.charts import Figure
 from analysis.report.context import Outcome, ReportContext
-from analysis.report.values import is_number, is_pooled, records
+from analysis.report.result_values import is_number, is_pooled, records
 
 __all__ = ["forest_figures", "standardized_figure", "subgroup_figures", "value_match_figure"]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis.report.i18n import Translator, when
-from analysis.report.values import is_number
+from analysis.report.result_values import is_number
 
 __all__ = ["Preregistration", "plan_statement"]
 

@@ -30,9 +30,9 @@ from analysis.report.context import ReportContext
 from analysis.report.design_sections import interaction_figures
 from analysis.report.i18n import when
 from analysis.report.preregistration import plan_statement
+from analysis.report.result_values import is_number, unique
 from analysis.report.summary import campaigner_summary
 from analysis.report.tables import table_html
-from analysis.report.values import is_number, unique
 
 
 def _environment() -> jinja2.Environment:

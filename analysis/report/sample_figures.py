@@ -17,7 +17,7 @@ from markupsafe import Markup
 from analysis.report import charts
 from analysis.report.charts import Figure
 from analysis.report.context import Outcome, ReportContext
-from analysis.report.values import is_number, records
+from analysis.report.result_values import is_number, records
 
 __all__ = ["distribution_figures", "flow_figure"]
 

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from analysis.report.context import Outcome, ReportContext
+from analysis.report.result_values import is_number, is_pooled, records, sentence_case
 from analysis.report.summary_phrases import change_sentence, interval_note
-from analysis.report.values import is_number, is_pooled, records, sentence_case
 
 __all__ = ["subgroup_sentences", "value_match_sentences"]
 

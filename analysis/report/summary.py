@@ -35,6 +35,7 @@ from analysis.report.caveats import caveat_sentences
 from analysis.report.context import Outcome, ReportContext
 from analysis.report.design_sections import manipulation_sentences
 from analysis.report.i18n import Translator
+from analysis.report.result_values import is_number, records, sentence_case
 from analysis.report.subgroup_sentences import subgroup_sentences, value_match_sentences
 from analysis.report.summary_phrases import (
     change_sentence,
@@ -44,7 +45,6 @@ from analysis.report.summary_phrases import (
     reasons,
     too_few_sentence,
 )
-from analysis.report.values import is_number, records, sentence_case
 
 __all__ = ["Summary", "campaigner_summary"]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from analysis.report.caveats import reason
 from analysis.report.context import Outcome, ReportContext
-from analysis.report.values import is_number, records, sentence_case, unique
+from analysis.report.result_values import is_number, records, sentence_case, unique
 
 __all__ = [
     "MIN_PER_ARM",

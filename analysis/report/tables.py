@@ -17,7 +17,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from analysis.report.values import MINUS, is_number
+from analysis.report.result_values import MINUS, is_number
 
 # Readable headers for the result fields; unknown fields fall back to their name.
 HEADERS = {

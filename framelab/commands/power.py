@@ -75,7 +75,7 @@ def power(
     prints each frame's power at the planned sample beside the instant analytic
     figure, and the sample needed for 80% and 90% power.
     """
-    from framelab.services.power_design import design_inputs, simulate_design
+    from framelab.services.study_power import design_inputs, simulate_design
 
     spec = _load(study)
     if r2 is None and r2_from:

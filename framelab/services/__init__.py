@@ -21,7 +21,7 @@ transaction that never takes the writer lock, always ended) or `with writing(ses
   results cards and what the studio shows of them
 - erasure / assignment_audit / rehearsal / study_language: erasing participant data,
   replaying the assignment log, rehearsal tokens, the language of an error page
-- plan_design / power_design / power_planner: the plan keys that follow from the design;
+- plan_design / study_power / power_planner: the plan keys that follow from the design;
   power for a study as written and the studio planner's figures
 - enrolment: panel_ids, newcomer_language, participant_by_code: what flow.consent_from_link
   enrols with (repeat panel ids enrol as duplicates, assigned outside the block sequences)

@@ -1,5 +1,5 @@
 """The studio's power planner: figures for a study's design (no database; analysis.power and
-`framelab.services.power_design` do the statistics)."""
+`framelab.services.study_power` do the statistics)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from analysis.power import n_per_arm, power, power_summary
 from framelab.domain.study import Study
-from framelab.services.power_design import design_inputs, simulate_design
+from framelab.services.study_power import design_inputs, simulate_design
 
 TYPICAL_SD = 1.6  # a 7-point attitude item's SD in persuasion studies is about 1.5-1.8
 TYPICAL_DIFFERENCE = 0.25  # a quarter of a scale point: d = 0.16, a typical small effect

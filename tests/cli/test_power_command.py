@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from framelab.cli import main
 from framelab.domain.study import load_study_file
-from framelab.services.power_design import design_inputs
+from framelab.services.study_power import design_inputs
 from tests.factories import EXAMPLE, ROOT
 
 

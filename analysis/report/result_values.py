@@ -6,7 +6,7 @@ frame's, and shape labels for a sentence.
 
 Examples
 --------
->>> from analysis.report.values import is_number, records
+>>> from analysis.report.result_values import is_number, records
 >>> results = {"effects": [{"arm": "care", "estimate": 0.4}, "not a record"]}
 >>> [r["arm"] for r in records(results, "effects") if is_number(r["estimate"])]
 ['care']
