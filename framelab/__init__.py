@@ -67,9 +67,6 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     # Every blueprint of the app; a new feature adds one line here.
     app.register_blueprint(participant)
     app.register_blueprint(studio)
-    from framelab.web.rate_limits import _bind_participant_endpoints  # TEMPORARY
-
-    _bind_participant_endpoints(app)
     security.init_app(app)
     # Last, so it runs first: NUL and lone surrogates are refused before any hook or view.
     input_checks.init_app(app)

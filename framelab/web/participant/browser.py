@@ -12,7 +12,6 @@ browser to forget this site (`Clear-Site-Data`).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from flask import current_app, redirect, request, session
 from werkzeug.wrappers import Response
@@ -27,12 +26,6 @@ _SESSION_CODES = "participants"
 # "cache": pages are never cached (no-store) and clearing the cache can stall the page
 # for seconds in some browsers; the cache holds only the stylesheet and script.
 CLEAR_SITE_DATA = '"cookies", "storage"'
-
-
-def now() -> datetime:
-    """This request's time (tests and the simulator may put a clock in the config)."""
-    clock = current_app.config.get("FRAMELAB_CLOCK")
-    return clock() if clock is not None else datetime.now(UTC)
 
 
 def remember(slug: str, code: str) -> None:

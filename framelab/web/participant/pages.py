@@ -8,15 +8,14 @@ to show any step of any arm in any language exactly as a participant would see i
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Mapping
-from urllib.parse import urlsplit
 
 from flask import current_app, get_template_attribute, render_template, request
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from framelab.config import DEFAULT_QUICK_EXIT_URL
 from framelab.domain.errors import ValueProblem
 from framelab.domain.participant_codes import grouped
 from framelab.domain.steps import PageState, steps_for
@@ -218,25 +217,13 @@ def page_url(action: str | None = None) -> str:
     return f"{base}/{action}" if action else base
 
 
-QUICK_EXIT_ENV = "FRAMELAB_QUICK_EXIT_URL"
-DEFAULT_QUICK_EXIT_URL = "https://www.wikipedia.org/"
-
-
 def quick_exit_url() -> str:
-    """Where "Leave this page" goes: QUICK_EXIT_URL, FRAMELAB_QUICK_EXIT_URL, or Wikipedia.
+    """Where "Leave this page" goes: the config's QUICK_EXIT_URL, or Wikipedia.
 
-    A neutral site, as safety sites for people at risk use; only an http(s) address is
-    taken (anything else falls back to the default).
+    A neutral site, as safety sites for people at risk use; framelab.config takes only an
+    http(s) address from FRAMELAB_QUICK_EXIT_URL (anything else falls back to the default).
     """
-    config = current_app.config
-    url = config.get("QUICK_EXIT_URL")
-    if url is None:
-        url = os.environ.get(QUICK_EXIT_ENV, "").strip() or DEFAULT_QUICK_EXIT_URL
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            url = DEFAULT_QUICK_EXIT_URL
-        config["QUICK_EXIT_URL"] = url
-    return url
+    return current_app.config.get("QUICK_EXIT_URL") or DEFAULT_QUICK_EXIT_URL
 
 
 QUESTION_CACHE = "framelab.question_html"

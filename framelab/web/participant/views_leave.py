@@ -12,12 +12,13 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
+from framelab.clock import now
 from framelab.domain.participant_codes import candidates
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.flow import current_page, is_participant, withdraw
 from framelab.web.compression import unmask
 from framelab.web.database import db_session
-from framelab.web.extensions import csrf
+from framelab.web.extensions import csrf, limiter
 from framelab.web.i18n import (
     DEFAULT_LANGUAGE,
     UI_LANGUAGES,
@@ -27,20 +28,14 @@ from framelab.web.i18n import (
     use_language,
 )
 from framelab.web.participant.blueprint import bp
-from framelab.web.participant.browser import (
-    CODE,
-    cookie_code,
-    forget_browser,
-    now,
-    posted_code,
-    to_page,
-)
+from framelab.web.participant.browser import CODE, cookie_code, forget_browser, posted_code, to_page
 from framelab.web.participant.pages import render_withdraw_confirmation
 from framelab.web.participant.views_pages import resume_page, show, submit_page
 from framelab.web.security import check_participant_form, participant_form_token, unknown_code
 
 
 @bp.route("/p/withdraw", methods=["GET"])
+@limiter.code_guesses
 def confirm_withdraw() -> Response:
     """Ask before erasing the participant's answers (the page's withdraw link)."""
     code = cookie_code()
@@ -61,6 +56,7 @@ def _withdraw_confirmation(code: str) -> Response:
 
 
 @bp.route("/p/withdraw", methods=["POST"])
+@limiter.code_guesses
 @csrf.exempt
 def do_withdraw() -> Response:
     """Erase the participant's answers (after the confirmation page)."""
@@ -102,12 +98,15 @@ def _resume(typed: str) -> Response:
 
 
 @bp.route("/r/<code>", methods=["GET"])
+@limiter.code_guesses
 def resume(code: str) -> Response:
     """The resume link: remember the participant in this browser and open their page."""
     return _resume(code)
 
 
 @bp.route("/r", methods=["POST"])
+@limiter.code_guesses
+@limiter.per_source("LOGIN_RATE_LIMIT", scope="withdraw")
 @csrf.exempt
 def resume_with_code() -> Response:
     """The participant code typed into the resume page (rate-limited like sign-in)."""
@@ -129,24 +128,29 @@ def resume_with_code() -> Response:
 
 @bp.route("/s/<slug>/p/<code>", methods=["GET"])
 @bp.route("/s/<slug>/p/<code>/<path:step>", methods=["GET"])
+@limiter.code_guesses
 def old_page(slug: str, code: str, step: str = "") -> Response:
     """An old participant address: the resume link it always was."""
     return _resume(code)
 
 
 @bp.route("/s/<slug>/p/<code>", methods=["POST"])
+@limiter.code_guesses
 @csrf.exempt
 def old_submit(slug: str, code: str) -> Response:
     return submit_page(code if CODE.match(code) else None)
 
 
 @bp.route("/s/<slug>/p/<code>/withdraw", methods=["POST"])
+@limiter.code_guesses
 @csrf.exempt
 def old_withdraw(slug: str, code: str) -> Response:
     return _withdraw(code if CODE.match(code) else None)
 
 
 @bp.route("/withdraw", methods=["GET", "POST"])
+@limiter.code_guesses
+@limiter.per_source("LOGIN_RATE_LIMIT", scope="withdraw")
 def withdraw_later() -> Response:
     """Withdraw later: the participant enters their code and their answers are erased."""
     use_language(request_language(UI_LANGUAGES, DEFAULT_LANGUAGE))

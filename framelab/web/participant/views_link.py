@@ -8,10 +8,8 @@ that already has an unfinished participant in the campaign is led back to their 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import abort, current_app, request, session, url_for
@@ -19,6 +17,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
+from framelab.clock import now, system_now
 from framelab.domain.steps import FINISHED_STEPS, steps_for
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.flow import (
@@ -29,7 +28,6 @@ from framelab.services.flow import (
     submit_step,
 )
 from framelab.services.pseudonyms import (
-    KEY_FILE_ENV,
     KEY_FILE_NAME,
     TESTING_KEY,
     PseudonymKey,
@@ -42,16 +40,10 @@ from framelab.services.rehearsal import check_rehearsal_token
 from framelab.services.study_versions import LoadedStudy, StudyClosed, StudyNotFound
 from framelab.web.database import db_engine, db_session
 from framelab.web.errors import render_error
+from framelab.web.extensions import limiter
 from framelab.web.i18n import request_language
 from framelab.web.participant.blueprint import bp
-from framelab.web.participant.browser import (
-    forget,
-    now,
-    remember,
-    remembered,
-    remembered_codes,
-    to_page,
-)
+from framelab.web.participant.browser import forget, remember, remembered, remembered_codes, to_page
 from framelab.web.participant.pages import (
     first_page_css,
     page_view,
@@ -90,7 +82,7 @@ def _rehearsal(slug: str) -> bool:
         return False
     # Expiry is wall-clock time, never the simulator's virtual clock (FRAMELAB_CLOCK).
     secret = current_app.config["SECRET_KEY"]
-    if not check_rehearsal_token(secret, slug, token, now=datetime.now(UTC)):
+    if not check_rehearsal_token(secret, slug, token, now=system_now()):
         abort(403)
     return True
 
@@ -98,13 +90,13 @@ def _rehearsal(slug: str) -> bool:
 def pseudonym_key() -> PseudonymKey:
     """The instance's pseudonym key chain, checked against the database once per process.
 
-    The key file is PSEUDONYM_KEY_FILE in the config, else FRAMELAB_PSEUDONYM_KEY_FILE,
-    else `pseudonym_key` in the instance folder (made on first use). Tests that set
-    none use a fixed key, like the fixed testing secret key. A key file replaced on
-    disk (a rotation) is read again.
+    The key file is PSEUDONYM_KEY_FILE in the config (FRAMELAB_PSEUDONYM_KEY_FILE, read
+    by framelab.config), else `pseudonym_key` in the instance folder (made on first use).
+    Tests that set none use a fixed key, like the fixed testing secret key. A key file
+    replaced on disk (a rotation) is read again.
     """
     app = current_app
-    configured = app.config.get("PSEUDONYM_KEY_FILE") or os.environ.get(KEY_FILE_ENV, "").strip()
+    configured = app.config.get("PSEUDONYM_KEY_FILE")
     path = None
     if configured or not app.config.get("TESTING"):
         path = Path(configured) if configured else Path(app.instance_path) / KEY_FILE_NAME
@@ -113,7 +105,7 @@ def pseudonym_key() -> PseudonymKey:
     if cached is not None and cached[0] == (path, stamp):
         return cached[1]
     key = TESTING_KEY if path is None else load_or_create_key(path)
-    verify_database(db_engine(), key, now=datetime.now(UTC), path=path)
+    verify_database(db_engine(), key, now=system_now(), path=path)
     app.extensions[_KEY_CACHE] = ((path, _file_stamp(path)), key)
     return key
 
@@ -152,6 +144,7 @@ def _key_unavailable(error: PseudonymKeyError) -> tuple[str, int]:
 
 
 @bp.route("/s/<slug>", methods=["GET"])
+@limiter.new_participants
 def start(slug: str) -> Response | str | tuple[str, int]:
     """The study link: the consent page, or this browser's own participant's page.
 
@@ -183,6 +176,7 @@ def _consent_page(slug: str, loaded: LoadedStudy, errors: Mapping | None = None)
 
 
 @bp.route("/s/<slug>", methods=["POST"])
+@limiter.new_participants
 def consent(slug: str) -> Response | str | tuple[str, int]:
     """Consent from the study link: enrol and record the answer (one transaction).
 

@@ -17,13 +17,14 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
+from framelab.clock import now
 from framelab.domain.steps import FINISHED_STEPS
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.flow import current_page, set_language, submit_step
 from framelab.web import assets
 from framelab.web.compression import allow_compression
 from framelab.web.database import db_session
-from framelab.web.extensions import csrf
+from framelab.web.extensions import csrf, limiter
 from framelab.web.i18n import (
     DEFAULT_LANGUAGE,
     UI_LANGUAGES,
@@ -32,13 +33,7 @@ from framelab.web.i18n import (
     use_language,
 )
 from framelab.web.participant.blueprint import bp
-from framelab.web.participant.browser import (
-    cookie_code,
-    forget_browser,
-    keep,
-    now,
-    posted_code,
-)
+from framelab.web.participant.browser import cookie_code, forget_browser, keep, posted_code
 from framelab.web.participant.pages import page_url, participant_page
 from framelab.web.security import (
     PARTICIPANT_COOKIE,
@@ -91,6 +86,7 @@ def resume_page(*, code: str = "", error: str | None = None, status: int = 200) 
 
 
 @bp.route("/p", methods=["GET"])
+@limiter.code_guesses
 def page() -> Response:
     """The participant's current page; `?lang=` switches their language."""
     code = cookie_code()
@@ -111,6 +107,7 @@ def page() -> Response:
 
 
 @bp.route("/p", methods=["POST"])
+@limiter.code_guesses
 @csrf.exempt
 def submit() -> Response:
     """Answers of one page; invalid answers show the page again with the answers kept."""
