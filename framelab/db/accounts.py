@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from framelab.db.models import Base, Study
+from framelab.db.models import Base, Study, one_of
 
 # Most to least powerful; the permissions of each role live in framelab.services.accounts.
 ROLES = ("owner", "editor", "analyst", "reviewer", "translator", "viewer")
@@ -64,7 +64,7 @@ class StudyMembership(Base):
     __tablename__ = "study_membership"
     __table_args__ = (
         sa.UniqueConstraint("user_id", "study_id"),
-        sa.CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="role"),
+        one_of("role", ROLES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,7 +103,7 @@ class StudyInvitation(Base):
     __tablename__ = "study_invitation"
     __table_args__ = (
         sa.UniqueConstraint("study_id", "email"),
-        sa.CheckConstraint(f"role IN ({', '.join(repr(r) for r in ROLES)})", name="role"),
+        one_of("role", ROLES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from framelab.db import accounts as _accounts  # noqa: F401  (the `account` table the keys name)
-from framelab.db.models import Base
+from framelab.db.models import Base, one_of
 
 CARD_ORIGINS = ("local", "imported")
 
@@ -36,11 +36,7 @@ class LibraryCard(Base):
     """One results card: a local study's or one imported from a partner."""
 
     __tablename__ = "library_card"
-    __table_args__ = (
-        sa.CheckConstraint(
-            f"origin IN ({', '.join(repr(o) for o in CARD_ORIGINS)})", name="origin"
-        ),
-    )
+    __table_args__ = (one_of("origin", CARD_ORIGINS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # sha256 of the card's canonical JSON: the same card is stored once.

@@ -80,13 +80,14 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+def one_of(column: str, values: tuple[str, ...]) -> sa.CheckConstraint:
+    """A CHECK that `column` holds one of `values`, named after the column."""
+    return sa.CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})", name=column)
 
 
 class Study(Base):
     __tablename__ = "study"
-    __table_args__ = (sa.CheckConstraint(_in("status", STUDY_STATUSES), name="status"),)
+    __table_args__ = (one_of("status", STUDY_STATUSES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -144,7 +145,7 @@ class Participant(Base):
     __table_args__ = (
         # NULL panel hashes (no panel) never collide, on SQLite and PostgreSQL alike.
         sa.UniqueConstraint("study_id", "panel_hash"),
-        sa.CheckConstraint(_in("status", PARTICIPANT_STATUSES), name="status"),
+        one_of("status", PARTICIPANT_STATUSES),
         # The target check counts completed real participants (index only).
         sa.Index(
             "ix_participant_study_status", "study_id", "status", "pilot", "rehearsal", "duplicate"
@@ -191,7 +192,7 @@ class Response(Base):
     __tablename__ = "response"
     __table_args__ = (
         sa.UniqueConstraint("participant_id", "item_id", "phase"),
-        sa.CheckConstraint(_in("phase", PHASES), name="phase"),
+        one_of("phase", PHASES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -16,7 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from framelab.db import accounts as _accounts  # noqa: F401  (the `account` table the keys name)
-from framelab.db.models import Base
+from framelab.db.models import Base, one_of
 
 REVIEW_DECISIONS = ("approved", "changes_requested")
 
@@ -25,11 +25,7 @@ class Review(Base):
     """A reviewer's decision on the spec with hash `spec_hash` of a study."""
 
     __tablename__ = "review"
-    __table_args__ = (
-        sa.CheckConstraint(
-            f"decision IN ({', '.join(repr(d) for d in REVIEW_DECISIONS)})", name="decision"
-        ),
-    )
+    __table_args__ = (one_of("decision", REVIEW_DECISIONS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(sa.ForeignKey("study.id"), index=True)

@@ -7,6 +7,7 @@ the study allows. The bots (framelab.simulate.bots) plant what these return.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from framelab.domain.study import Study
@@ -25,12 +26,7 @@ class Moderator:
 def parse_effects(pairs: list[str], spec: Study) -> dict[str, float]:
     """`["care=0.5", ...]` -> {"care": 0.5}; arm ids must be the study's."""
     effects: dict[str, float] = {}
-    for pair in pairs:
-        arm, sep, delta = pair.partition("=")
-        if not sep or arm not in spec.arm_ids:
-            raise ValueError(
-                f"--effect {pair!r}: expected ARM=DELTA with ARM one of {', '.join(spec.arm_ids)}"
-            )
+    for pair, arm, delta in _arm_pairs("--effect", "DELTA", pairs, spec):
         try:
             effects[arm] = float(delta)
         except ValueError:
@@ -41,12 +37,7 @@ def parse_effects(pairs: list[str], spec: Study) -> dict[str, float]:
 def parse_recognition(pairs: list[str], spec: Study) -> dict[str, float]:
     """`["loyalty=0.1", ...]` -> {"loyalty": 0.1}: per-arm chance of recognising the frame."""
     out: dict[str, float] = {}
-    for pair in pairs:
-        arm, sep, share = pair.partition("=")
-        if not sep or arm not in spec.arm_ids:
-            raise ValueError(
-                f"--recognition {pair!r}: expected ARM=P with ARM one of {', '.join(spec.arm_ids)}"
-            )
+    for pair, arm, share in _arm_pairs("--recognition", "P", pairs, spec):
         try:
             value = float(share)
         except ValueError:
@@ -55,6 +46,19 @@ def parse_recognition(pairs: list[str], spec: Study) -> dict[str, float]:
             raise ValueError(f"--recognition {pair!r}: P must be a number from 0 to 1")
         out[arm] = value
     return out
+
+
+def _arm_pairs(
+    option: str, what: str, pairs: list[str], spec: Study
+) -> Iterator[tuple[str, str, str]]:
+    """Each `ARM=<what>` of `option`, in turn, as (pair, arm, text); the arm must be the study's."""
+    for pair in pairs:
+        arm, sep, text = pair.partition("=")
+        if not sep or arm not in spec.arm_ids:
+            raise ValueError(
+                f"{option} {pair!r}: expected ARM={what} with ARM one of {', '.join(spec.arm_ids)}"
+            )
+        yield pair, arm, text
 
 
 def parse_moderator(text: str, spec: Study) -> Moderator:

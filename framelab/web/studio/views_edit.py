@@ -61,10 +61,12 @@ def _per_language(form: FlaskForm, spec: Study, prefix: str) -> dict[str, str]:
     return {lang: form[field_name(prefix, lang)].data or "" for lang in spec.languages}
 
 
-def _arm_index(spec: Study, arm_id: str) -> int:
+def _frame_form(spec: Study, arm_id: str) -> tuple[int, FlaskForm, Places]:
+    """The index of the frame arm `arm_id` (404 if none) and its frame form on this request."""
     for index, arm in enumerate(spec.arms):
         if arm.id == arm_id and arm.frame is not None:
-            return index
+            form_class, places = frame_form(spec, index)
+            return index, form_class(), places
     abort(404)
 
 
@@ -78,9 +80,7 @@ def _arm_index(spec: Study, arm_id: str) -> int:
 @require_role("edit")
 def edit_frame(study: LoadedStudy, arm_id: str) -> Any:
     spec = study.spec
-    index = _arm_index(spec, arm_id)
-    form_class, places = frame_form(spec, index)
-    form = form_class()
+    index, form, places = _frame_form(spec, arm_id)
     errors: dict[str, list[str]] = {}
     other: list[tuple[str, str]] = []
     locked = None
@@ -144,9 +144,7 @@ def _frame_preview(spec: Study, arm_id: str) -> dict[str, Any]:
 def check_frame(study: LoadedStudy, arm_id: str) -> Any:
     """JSON for the progressive live preview: rendered Markdown, figures and warnings."""
     spec = study.spec
-    index = _arm_index(spec, arm_id)
-    form_class, places = frame_form(spec, index)
-    form = form_class()
+    index, form, places = _frame_form(spec, arm_id)
     if not form.validate_on_submit():
         return jsonify({"ok": False, "errors": form.errors}), 422
     try:

@@ -180,27 +180,50 @@ def move_question(study: LoadedStudy, item_id: str) -> Any:
 def remove_question(study: LoadedStudy, item_id: str) -> Any:
     spec = study.spec
     _item(spec, item_id)
+    return remove_page(
+        study,
+        "question",
+        spec.item(item_id),
+        item_references(spec, item_id),
+        lambda drop: bq.remove_item(spec, item_id, drop),
+        "studio.questions",
+    )
+
+
+def remove_page(
+    study: LoadedStudy,
+    what: str,
+    target: Any,
+    references: Any,
+    remove: Callable[[bool], Study],
+    endpoint: str,
+) -> Any:
+    """Remove a question or scale (`what`) on a confirmed POST, else ask with its uses listed.
+
+    `remove(drop)` builds the spec without it (`drop`: its uses go too); `endpoint` is the
+    list page it leaves.
+    """
     form = RemoveForm()
     other: Errors = []
     locked = None
     if request.method == "POST" and form.confirm.data and form.validate_on_submit():
         drop = bool(form.drop_references.data)
-        ok, other, locked = save_spec(study, lambda: bq.remove_item(spec, item_id, drop))
+        ok, other, locked = save_spec(study, lambda: remove(drop))
         if ok:
-            flash(f"Question {item_id} removed.", "info")
-            return redirect(url_for("studio.questions", slug=study.slug))
+            flash(f"{what.capitalize()} {target.id} removed.", "info")
+            return redirect(url_for(endpoint, slug=study.slug))
     return editor_page(
         study,
         "studio/questions_remove.html",
-        "studio.questions",
+        endpoint,
         422 if request.method == "POST" else 200,
         form=form,
-        item=spec.item(item_id),
-        references=item_references(spec, item_id),
+        item=target,
+        references=references,
         other_errors=other,
         locked=locked,
-        what="question",
-        back=url_for("studio.questions", slug=study.slug),
+        what=what,
+        back=url_for(endpoint, slug=study.slug),
     )
 
 

@@ -279,6 +279,23 @@ def _audit_export(study: LoadedStudy, name: str) -> None:
     audit.record_export(session(), study.id, name, now=now(), spec_hash=study.spec_hash)
 
 
+def _export_bytes(study: LoadedStudy, fmt: str, extension: str, **options: bool) -> bytes:
+    """The study's export in `fmt` (`options` as `write_export` takes them), as bytes."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{study.slug}.{extension}"
+        write_export(session(), study.slug, fmt, path, **options)
+        return path.read_bytes()
+
+
+def _attachment(data: bytes, mimetype: str, name: str) -> Response:
+    """`data` sent as a download named `name`."""
+    return Response(
+        data,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @bp.route("/<slug>/downloads")
 @require_role("view")
 def downloads(study: LoadedStudy) -> str:
@@ -314,19 +331,12 @@ def audit_export(study: LoadedStudy) -> Any:
         )
         return redirect(url_for("studio.downloads", slug=study.slug) + "#audit-export")
     _label, mimetype, extension = DOWNLOADS[fmt]
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{study.slug}.{extension}"
-        write_export(session(), study.slug, fmt, path, exact_times=True)
-        data = path.read_bytes()
+    data = _export_bytes(study, fmt, extension, exact_times=True)
     long = "-long" if fmt == "long-csv" else ""
     interim = "-interim" if is_interim(session(), study) else ""
     name = f"{study.slug}{long}-AUDIT-exact-times{interim}.{extension}"
     _audit_export(study, f"{name} (exact times, audit export)")
-    return Response(
-        data,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return _attachment(data, mimetype, name)
 
 
 @bp.route("/<slug>/download/<fmt>")
@@ -336,10 +346,7 @@ def download(study: LoadedStudy, fmt: str) -> Response:
         abort(404)
     _label, mimetype, extension = DOWNLOADS[fmt]
     include_pilot = request.args.get("pilot") == "1"
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{study.slug}.{extension}"
-        write_export(session(), study.slug, fmt, path, include_pilot=include_pilot)
-        data = path.read_bytes()
+    data = _export_bytes(study, fmt, extension, include_pilot=include_pilot)
     suffix = "-with-pilot" if include_pilot else ""
     # Before the locked target the name says so, as the file's metadata does (rule 3).
     interim = "-interim" if is_interim(session(), study) else ""
@@ -347,11 +354,7 @@ def download(study: LoadedStudy, fmt: str) -> Response:
     if fmt.startswith("codebook"):
         name = codebook_file(study.slug, extension)  # the name the .sav/.dta labels give
     _audit_export(study, name)
-    return Response(
-        data,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return _attachment(data, mimetype, name)
 
 
 @bp.route("/<slug>/bundle.zip")
@@ -360,8 +363,4 @@ def download_bundle(study: LoadedStudy) -> Response:
     name = bundle.bundle_name(session(), study)
     data = bundle.build_bundle(session(), study)
     _audit_export(study, name)
-    return Response(
-        data,
-        mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return _attachment(data, "application/zip", name)

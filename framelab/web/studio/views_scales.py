@@ -15,9 +15,14 @@ from framelab.services.study_versions import LoadedStudy
 from framelab.web.studio.auth import require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.forms import place_errors
-from framelab.web.studio.forms_questions import RemoveForm
 from framelab.web.studio.forms_scales import scale_form
-from framelab.web.studio.views_questions import Errors, editor_page, per_language, save_spec
+from framelab.web.studio.views_questions import (
+    Errors,
+    editor_page,
+    per_language,
+    remove_page,
+    save_spec,
+)
 
 
 @bp.route("/<slug>/scales", methods=["GET", "POST"])
@@ -87,26 +92,11 @@ def edit_scale(study: LoadedStudy, scale_id: str) -> Any:
 @require_role("edit")
 def remove_scale(study: LoadedStudy, scale_id: str) -> Any:
     spec = study.spec
-    scale = _scale(spec, scale_id)
-    form = RemoveForm()
-    other: Errors = []
-    locked = None
-    if request.method == "POST" and form.confirm.data and form.validate_on_submit():
-        drop = bool(form.drop_references.data)
-        ok, other, locked = save_spec(study, lambda: bs.remove_scale(spec, scale_id, drop))
-        if ok:
-            flash(f"Scale {scale_id} removed.", "info")
-            return redirect(url_for("studio.scales", slug=study.slug))
-    return editor_page(
+    return remove_page(
         study,
-        "studio/questions_remove.html",
+        "scale",
+        _scale(spec, scale_id),
+        scale_references(spec, scale_id),
+        lambda drop: bs.remove_scale(spec, scale_id, drop),
         "studio.scales",
-        422 if request.method == "POST" else 200,
-        form=form,
-        item=scale,
-        references=scale_references(spec, scale_id),
-        other_errors=other,
-        locked=locked,
-        what="scale",
-        back=url_for("studio.scales", slug=study.slug),
     )
