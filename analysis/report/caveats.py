@@ -29,6 +29,15 @@ def _rate(record: Mapping[str, Any]) -> Any:
     return record.get("attrition_rate", record.get("rate"))
 
 
+def _significant(test: Mapping[str, Any], alpha: float) -> bool:
+    return is_number(test.get("p_value")) and test["p_value"] < alpha
+
+
+def _first_significant(tests: list[Mapping[str, Any]], alpha: float) -> float | None:
+    """The p-value of the first test below ``alpha`` (None when no test is)."""
+    return next((x["p_value"] for x in tests if _significant(x, alpha)), None)
+
+
 def reason(ctx: ReportContext, warning: Mapping[str, Any]) -> str:
     """Why an estimate is missing, in plain words (the appendix lists the technical message).
 
@@ -160,21 +169,16 @@ def caveat_sentences(ctx: ReportContext) -> list[str]:
             )
     # the overall test (no arm) speaks for the study; per-arm rows only when it is absent
     tests = records(ctx.results, "attrition_test")
-    for test in [x for x in tests if x.get("arm") is None] or tests:
-        if is_number(test.get("p_value")) and test["p_value"] < ctx.alpha:
-            caveats.append(
-                t(
-                    "Drop-out differed between frames ({p}), so the people who finished may not "
-                    "be comparable across frames.",
-                    p=t.p_value(test["p_value"]),
-                )
+    p = _first_significant([x for x in tests if x.get("arm") is None] or tests, ctx.alpha)
+    if p is not None:
+        caveats.append(
+            t(
+                "Drop-out differed between frames ({p}), so the people who finished may not "
+                "be comparable across frames.",
+                p=t.p_value(p),
             )
-            break
-    failed = [
-        b
-        for b in records(ctx.results, "balance_joint")
-        if is_number(b.get("p_value")) and b["p_value"] < ctx.alpha
-    ]
+        )
+    failed = [b for b in records(ctx.results, "balance_joint") if _significant(b, ctx.alpha)]
     if failed:
         arms = unique(ctx.arm_label(b.get("arm")) for b in failed if b.get("arm") is not None)
         caveats.append(
@@ -185,16 +189,15 @@ def caveat_sentences(ctx: ReportContext) -> list[str]:
                 groups=(t("; ") + t.join(arms)) if arms else "",
             )
         )
-    for test in records(ctx.results, "sample_ratio"):
-        if is_number(test.get("p_value")) and test["p_value"] < ctx.alpha:
-            caveats.append(
-                t(
-                    "The number of participants per frame differs from the planned split more "
-                    "than chance allows ({p}): check the assignment and drop-outs.",
-                    p=t.p_value(test["p_value"]),
-                )
+    p = _first_significant(records(ctx.results, "sample_ratio"), ctx.alpha)
+    if p is not None:
+        caveats.append(
+            t(
+                "The number of participants per frame differs from the planned split more "
+                "than chance allows ({p}): check the assignment and drop-outs.",
+                p=t.p_value(p),
             )
-            break
+        )
     general = [
         w
         for w in records(ctx.results, "warnings")
