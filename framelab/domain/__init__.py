@@ -1,11 +1,9 @@
 """Pure domain code (standard library, pydantic, PyYAML): no Flask, no SQLAlchemy.
 
-study.py       the Study model, loading (load_study, load_study_file), content hash
-items.py       items and answer validation (Item.validate_value -> ValueProblem)
-localized.py   text per language
-values.py      the value taxonomy (MFQ-2 foundations, Schwartz values, custom tags)
-checks.py, design_checks.py   cross-field validation rules
-parsing.py     YAML/JSON reading and error formatting
-assignment.py  deterministic randomization (arm_for_slot, block_sequence, replay)
-confounds.py   frame length and readability checks (the studio's; adds textstat, markdown-it)
+The study model (study, study_sections, study_fields, with the rules across sections in
+checks and design_checks), items and their answers, the participant step machine
+(steps), randomization (assignment), names a campaigner reads, the value taxonomy, and
+the studio's builder as pure edits of a study (builder/). docs/code-map.md lists every
+module; tests/domain/test_boundaries.py keeps the package free of upward imports and of
+import circles.
 """
