@@ -190,13 +190,7 @@ def allocation_form(spec: Study, sizes: dict[int, str]) -> tuple[type[FlaskForm]
         places[f"design.weights.{arm.id}"] = name
     places["design.weights"] = field_name("weight", spec.arms[0].id)
     if spec.design.scheme != "simple":
-        fields["block_size"] = SelectField(
-            "Block size",
-            choices={str(size): label for size, label in sizes.items()},
-            default=str(spec.block_size()),
-            validate_choice=False,
-        )
-        places["design.block_size"] = "block_size"
+        _add_block_size(fields, places, spec, sizes)
     fields["save_allocation"] = SubmitField("Save shares")
     return derived_form(FlaskForm, fields, "AllocationForm"), places
 
@@ -229,6 +223,19 @@ def blocking_questions(spec: Study) -> list[Item]:
 def group_field(item_id: str, value: int) -> str:
     """The design form's field for the group of one answer of a blocking question."""
     return f"group-{item_id}-{value}"
+
+
+def _add_block_size(
+    fields: dict[str, Field], places: Places, spec: Study, sizes: dict[int, str]
+) -> None:
+    """The block-size choice (among `sizes`, which fit the shares), placed at design.block_size."""
+    fields["block_size"] = SelectField(
+        "Block size",
+        choices={str(size): label for size, label in sizes.items()},
+        default=str(spec.block_size()),
+        validate_choice=False,
+    )
+    places["design.block_size"] = "block_size"
 
 
 def plain_design_form(spec: Study, sizes: dict[int, str]) -> tuple[type[FlaskForm], Places]:
@@ -267,13 +274,7 @@ def plain_design_form(spec: Study, sizes: dict[int, str]) -> tuple[type[FlaskFor
     places: Places = {f"design.{n}": n for n in ("scheme", "seed", "block_by")}
     # Every field in one form, so one submission sets the scheme, the question and the
     # groups of its answers; the page's script shows only what the choices above need.
-    fields["block_size"] = SelectField(
-        "Block size",
-        choices={str(size): label for size, label in sizes.items()},
-        default=str(spec.block_size()),
-        validate_choice=False,
-    )
-    places["design.block_size"] = "block_size"
+    _add_block_size(fields, places, spec, sizes)
     for item in blockable:
         labels = item.value_labels(spec.default_language)
         saved = design.strata if item.id == design.block_by else None
