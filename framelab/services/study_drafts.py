@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from framelab.db.accounts import StudyMembership
 from framelab.db.models import Participant, Study, StudyVersion
 from framelab.db.session import reading, writing
+from framelab.domain.builder import editing
 from framelab.domain.study import (
     Localized,
     LocalizedLabels,
@@ -253,6 +254,20 @@ def update_study(session: Session, slug: str, spec: StudySpec, *, now: datetime)
     raises it, through `study_lifecycle.raise_target`.
     """
     return apply_edit(session, slug, spec, now=now, target_may_change=False)
+
+
+def set_target(session: Session, slug: str, target_n: int | None, *, now: datetime) -> LoadedStudy:
+    """Set the target sample of a study not yet launched ("use this number").
+
+    A launched study's target is locked with the design (DECISIONS rule 2): then this
+    raises StudyLocked("target") whatever the number, and only the owner raises it,
+    confirmed, through `study_lifecycle.raise_target`.
+    """
+    with writing(session):
+        if lock_state(session, slug).locked_at is not None:
+            raise StudyLocked("target", target_message(get_study(session, slug).spec.target_n))
+        spec = editing.set_target(get_study(session, slug).spec, target_n)
+        return update_study(session, slug, spec, now=now)
 
 
 def apply_edit(

@@ -318,13 +318,14 @@ def use_target(study: LoadedStudy) -> Any:
     if not form.validate_on_submit():
         flash("No target sample was sent; enter it on this page.", "error")
         return back
-    if study_drafts.lock_state(session(), study.slug).locked_at is not None:
-        return _raise_target(study, form.target_n.data, back)
     try:
-        study_drafts.update_study(
-            session(), study.slug, editing.set_target(study.spec, form.target_n.data), now=now()
-        )
-    except (StudyError, StudyLocked) as exc:
+        study_drafts.set_target(session(), study.slug, form.target_n.data, now=now())
+    except StudyLocked as exc:
+        if exc.part == "target":  # launched: only the owner's confirmed raise
+            return _raise_target(study, form.target_n.data, back)
+        flash(str(exc), "error")
+        return back
+    except StudyError as exc:
         flash(str(exc), "error")
         return back
     flash(f"Target sample set to {form.target_n.data} completed participants.", "info")
