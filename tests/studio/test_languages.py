@@ -17,12 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from framelab.db.migrate import upgrade
 from framelab.domain.builder import build_languages
 from framelab.domain.builder.label_presets import PRESETS, prefilled_labels
+from framelab.domain.builder.translator_files import read_translator_file, texts_csv, texts_po
 from framelab.domain.study import StudyError
 from framelab.domain.translation import interface_msgids, text_units, translation_gaps
 from framelab.services import accounts, study_drafts, study_lifecycle
 from framelab.services.study_lifecycle import TranslationIncomplete
 from framelab.services.study_versions import get_study
-from framelab.web.studio.translator_files import read_translator_file, texts_csv, texts_po
 from tests.factories import approve, make_study
 from tests.members import give_role
 from tests.studio.conftest import NOW, PASSWORD, SLUG

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from framelab.clock import now
 from framelab.domain.builder import build_languages
 from framelab.domain.builder.label_presets import TRANSLATION_NOTE, prefilled_labels
+from framelab.domain.builder.translator_files import read_translator_file, texts_csv, texts_po
 from framelab.domain.names import text_name
 from framelab.domain.study import Study, StudyError
 from framelab.domain.translation import (
@@ -33,7 +34,6 @@ from framelab.web.studio.auth import can, require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.common import render_study, session
 from framelab.web.studio.forms import ActionForm
-from framelab.web.studio.translator_files import read_translator_file, texts_csv, texts_po
 
 ACTIVE = "studio.languages"
 MAX_UPLOAD = 2 * 1024 * 1024
