@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 
 from framelab.domain.steps import STEPS, TERMINAL_STEPS
+from framelab.testing.forms import csrf_token
 from framelab.web.security import participant_form_token
 from tests.factories import make_study, publish, session_factory_for
 from tests.fuzz.support import (
@@ -37,7 +38,6 @@ from tests.fuzz.support import (
     report,
     run_settings,
 )
-from tests.security.conftest import any_csrf_token
 from tests.web.conftest import make_app
 from tests.web.walker import Walker
 
@@ -66,7 +66,7 @@ def _walk_to(app: Flask, clock, step: str) -> str:
             walker.answer(current)
         if step == "withdrawn":
             debrief = walker.page().get_data(as_text=True)
-            form = {"confirm": "yes", "code": walker.code, "csrf_token": any_csrf_token(debrief)}
+            form = {"confirm": "yes", "code": walker.code, "csrf_token": csrf_token(debrief)}
             assert walker.client.post("/p/withdraw", data=form).status_code == 200
     return walker.code
 
@@ -89,7 +89,7 @@ class World:
     def token(self, browser: int) -> str:
         if browser not in self.tokens:
             page = self.browsers[browser].get("/withdraw").get_data(as_text=True)
-            self.tokens[browser] = any_csrf_token(page)
+            self.tokens[browser] = csrf_token(page)
         return self.tokens[browser]
 
     def snapshot(self) -> dict[str, tuple]:

@@ -7,7 +7,6 @@ studio_app, client_for, studio_template   # from tests/studio/conftest.py
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +17,6 @@ from tests.studio.conftest import client_for, studio_app, studio_template
 from tests.web.conftest import app, client, clock
 
 __all__ = [
-    "any_csrf_token",
     "app",
     "client",
     "client_for",
@@ -28,18 +26,6 @@ __all__ = [
     "studio_template",
     "table_rows",
 ]
-
-_TOKEN_INPUT = re.compile(r"<input[^>]*name=\"csrf_token\"[^>]*>")
-_VALUE = re.compile(r'value="([^"]+)"')
-
-
-def any_csrf_token(page: str) -> str:
-    """The CSRF token of a participant page or a Flask-WTF studio form (any attribute order)."""
-    tag = _TOKEN_INPUT.search(page)
-    assert tag, "page has no CSRF token"
-    value = _VALUE.search(tag.group(0))
-    assert value, "CSRF input has no value"
-    return value.group(1)
 
 
 def table_rows(app: Flask) -> dict[str, list[tuple[Any, ...]]]:

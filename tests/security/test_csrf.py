@@ -16,7 +16,7 @@ from flask import Flask
 
 from framelab.testing.forms import csrf_token
 from tests.factories import make_study, valid_answers
-from tests.security.conftest import any_csrf_token, table_rows
+from tests.security.conftest import table_rows
 from tests.studio.conftest import RULE_VALUES, SLUG, build_app, copy_database, sign_in
 from tests.web.conftest import make_app
 from tests.web.walker import Walker
@@ -69,13 +69,13 @@ def test_a_token_from_another_session_is_refused_and_the_own_token_works(csrf_st
     owner = csrf_studio.test_client()
     sign_in(owner, csrf_studio, "owner@example.org")
     attacker = csrf_studio.test_client()
-    foreign = any_csrf_token(attacker.get("/studio/login").get_data(as_text=True))
+    foreign = csrf_token(attacker.get("/studio/login").get_data(as_text=True))
     url = f"/studio/{SLUG}/status/pilot"
     before = table_rows(csrf_studio)
     refused = owner.post(url, data={"csrf_token": foreign})
     assert refused.status_code == 400 and STUDIO_EXPIRED in refused.data
     assert table_rows(csrf_studio) == before
-    own = any_csrf_token(owner.get(f"/studio/{SLUG}/").get_data(as_text=True))
+    own = csrf_token(owner.get(f"/studio/{SLUG}/").get_data(as_text=True))
     assert owner.post(url, data={"csrf_token": own}).status_code == 302
     statuses = [row for row in table_rows(csrf_studio)["study"] if SLUG in row]
     assert statuses and "pilot" in statuses[0]

@@ -11,9 +11,10 @@ import pytest
 from framelab.crypto import PREFIX, TextKeyError, decrypt_text, generate_text_key
 from framelab.domain.participant_codes import grouped
 from framelab.services.export import export_long, export_tidy
+from framelab.testing.forms import csrf_token
 from tests.factories import make_study
 from tests.members import give_role
-from tests.security.conftest import any_csrf_token, dump_database, table_rows
+from tests.security.conftest import dump_database, table_rows
 from tests.web.conftest import make_app
 from tests.web.walker import Walker
 
@@ -102,9 +103,9 @@ def test_withdrawal_later_with_the_code_erases_only_that_participants_answers(ap
     # Weeks later, in another browser: the withdrawal page and the code.
     later = app.test_client()
     form = later.get("/withdraw").get_data(as_text=True)
-    wrong = later.post("/withdraw", data={"csrf_token": any_csrf_token(form), "code": "x" * 24})
+    wrong = later.post("/withdraw", data={"csrf_token": csrf_token(form), "code": "x" * 24})
     assert wrong.status_code == 400 and b"no participation with this code" in wrong.data
-    done = later.post("/withdraw", data={"csrf_token": any_csrf_token(form), "code": code})
+    done = later.post("/withdraw", data={"csrf_token": csrf_token(form), "code": code})
     assert done.status_code == 200 and b"Your answers have been erased" in done.data
     assert _answers_of(app, code) == [] and _answers_of(app, stay_code) == kept
     with app.extensions["framelab.db"]() as session:

@@ -56,7 +56,7 @@ from framelab.testing.checks import check_database
 from framelab.testing.forms import csrf_token, form_action, page_step
 from tests.factories import make_study, valid_answers
 from tests.participants import export_id_for
-from tests.security.conftest import any_csrf_token, dump_database
+from tests.security.conftest import dump_database
 from tests.web.conftest import make_app
 from tests.web.walker import Walker
 
@@ -286,9 +286,7 @@ def test_a_panel_id_neither_resumes_nor_withdraws_anyone(panel_app, clock):
     typed = attacker.post("/r", data={"code": KNOWN_ID})
     assert typed.status_code == 400 and attacker.get_cookie("p", path="/p") is None
     form = attacker.get("/withdraw").get_data(as_text=True)
-    refused = attacker.post(
-        "/withdraw", data={"csrf_token": any_csrf_token(form), "code": KNOWN_ID}
-    )
+    refused = attacker.post("/withdraw", data={"csrf_token": csrf_token(form), "code": KNOWN_ID})
     assert refused.status_code == 400 and b"no participation with this code" in refused.data
     # Withdrawing from the participant's own address needs the participant's code too.
     page = attacker.get("/p").get_data(as_text=True)
@@ -440,7 +438,7 @@ def test_withdrawal_leaves_no_panel_hash_no_stratum_and_no_exact_time(panel_app,
     later = panel_app.test_client()
     form = later.get("/withdraw").get_data(as_text=True)
     clock.advance(3 * 3600 + 17)
-    done = later.post("/withdraw", data={"csrf_token": any_csrf_token(form), "code": code})
+    done = later.post("/withdraw", data={"csrf_token": csrf_token(form), "code": code})
     assert done.status_code == 200 and done.headers["Clear-Site-Data"]
     dump = dump_database(panel_app)
     for value in (KNOWN_ID, "st-1", "se-5f0a1b"):
@@ -515,7 +513,7 @@ def test_after_withdrawal_a_dump_of_every_table_gives_no_stratum_and_no_exact_ti
         form = later.get("/withdraw").get_data(as_text=True)
         clock.advance(5 * 3600 + 23.000911)
         exact[code].add(clock())  # the moment of the withdrawal itself
-        done = later.post("/withdraw", data={"csrf_token": any_csrf_token(form), "code": code})
+        done = later.post("/withdraw", data={"csrf_token": csrf_token(form), "code": code})
         assert done.status_code == 200
 
     dump = _dump_with_columns(panel_app)

@@ -56,7 +56,6 @@ from framelab.testing.server import framelab_server, prepare_database
 from framelab.web.logs import GUNICORN_ACCESS_FORMAT, GUNICORN_LOGGER_CLASS, scrub
 from tests.factories import make_study, publish, session_for, valid_answers
 from tests.participants import enrol
-from tests.security.conftest import any_csrf_token
 from tests.web.conftest import make_app
 from tests.web.walker import Walker
 
@@ -865,7 +864,7 @@ def test_hundreds_of_participants_behind_one_carrier_address_are_all_enrolled(tm
             page = client.get(f"/s/{SLUG}?src=sms").get_data(as_text=True)
             response = client.post(
                 form_action(page),
-                data={"csrf_token": any_csrf_token(page), "step": "consent", "consent": "yes"},
+                data={"csrf_token": csrf_token(page), "step": "consent", "consent": "yes"},
             )
             statuses.append(response.status_code)
         elapsed = time.monotonic() - started

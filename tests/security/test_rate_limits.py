@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
+from framelab.testing.forms import csrf_token
 from framelab.web.rate_limits import LIMITER_KEY
-from tests.security.conftest import any_csrf_token, table_rows
+from tests.security.conftest import table_rows
 from tests.studio.conftest import PASSWORD, build_app, copy_database
 from tests.web.conftest import make_app
 
@@ -89,7 +90,7 @@ def enrol(app: Flask, address: str, **query: str) -> int:
     page = client.get("/s/torture-ban", query_string=query)
     if page.status_code != 200:
         return page.status_code
-    token = any_csrf_token(page.get_data(as_text=True))
+    token = csrf_token(page.get_data(as_text=True))
     return client.post(
         "/s/torture-ban", data={"csrf_token": token, "step": "consent", "consent": "yes"}
     ).status_code
@@ -112,7 +113,7 @@ def test_a_returning_participant_is_not_counted_as_new(enrol_app):
     client = enrol_app.test_client()
     client.environ_base["REMOTE_ADDR"] = ATTACKER
     page = client.get("/s/torture-ban").get_data(as_text=True)
-    form = {"csrf_token": any_csrf_token(page), "step": "consent", "consent": "yes"}
+    form = {"csrf_token": csrf_token(page), "step": "consent", "consent": "yes"}
     assert client.post("/s/torture-ban", data=form).status_code == 302
     for _ in range(8):
         # The study link again (a reload, a second tab): it is their own page.
