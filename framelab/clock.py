@@ -55,7 +55,13 @@ _REQUEST_TOKEN = "framelab_clock_token"
 
 
 def init_app(app: Any) -> None:
-    """Install the app's clock (config FRAMELAB_CLOCK) for each of its requests, if it has one."""
+    """Install the app's clock (config FRAMELAB_CLOCK) for each of its requests, if it has one.
+
+    An app made without a clock (every served app) gets no hooks at all: the participant
+    pages are the hot path, and two hooks a request were measurable there.
+    """
+    if app.config.get(CONFIG_KEY) is None:
+        return
     from flask import g  # only a web app calls this; importing the clock needs no Flask
 
     def install() -> None:
