@@ -33,8 +33,12 @@ def first_sentence(doc: str) -> str:
     return sentence if sentence.endswith(".") else sentence.rstrip(":;,") + "."
 
 
+def docstring(path: Path) -> str:
+    return ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+
+
 def describe(path: Path) -> str:
-    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    doc = docstring(path)
     if not doc:
         raise SystemExit(f"{path.relative_to(ROOT)} has no docstring: say what it holds")
     return first_sentence(doc)
@@ -54,8 +58,8 @@ def generated() -> str:
     lines = []
     for folder in packages():
         rel = folder.relative_to(ROOT).as_posix()
-        init = folder / "__init__.py"
-        head = describe(init) if ast.get_docstring(ast.parse(init.read_text())) else ""
+        head = docstring(folder / "__init__.py")
+        head = first_sentence(head) if head else ""
         lines += ["", f"### `{rel}/`", ""]
         if head:
             lines += [head, ""]

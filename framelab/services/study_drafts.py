@@ -264,10 +264,10 @@ def set_target(session: Session, slug: str, target_n: int | None, *, now: dateti
     confirmed, through `study_lifecycle.raise_target`.
     """
     with writing(session):
+        current = get_study(session, slug).spec
         if lock_state(session, slug).locked_at is not None:
-            raise StudyLocked("target", target_message(get_study(session, slug).spec.target_n))
-        spec = editing.set_target(get_study(session, slug).spec, target_n)
-        return update_study(session, slug, spec, now=now)
+            raise StudyLocked("target", target_message(current.target_n))
+        return update_study(session, slug, editing.set_target(current, target_n), now=now)
 
 
 def apply_edit(
