@@ -119,12 +119,12 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
         engine.dispose()
 
 
-def gunicorn_for(target: Target, url: str | None, workdir: Path | None = None) -> GunicornServer:
+def gunicorn_for(target: Target, url: str | None, workdir: Path) -> GunicornServer:
     """The one gunicorn command every app is served with (only the app differs)."""
     env = {"FRAMELAB_BENCH_STUDY": str(EXAMPLE_STUDY)}
     cwd = None
     if target.revision:
-        cwd = checkout(target.revision, workdir or Path(tempfile.mkdtemp()))
+        cwd = checkout(target.revision, workdir)
         env["PYTHONPATH"] = str(cwd)
     app = {
         "framelab": FRAMELAB_APP,
