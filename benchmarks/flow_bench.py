@@ -14,6 +14,7 @@ import os
 import pstats
 import random
 import shutil
+import statistics
 import subprocess
 import tempfile
 import uuid
@@ -174,6 +175,9 @@ class FlowRun:
     result: LoadResult
     integrity: dict | None = None
     rounds: list[LoadResult] | None = None
+    # The server's CPU time (master and workers, user + system) per completed participant,
+    # round by round: far steadier than the rate when other work shares the machine.
+    cpu_ms_per_participant: list[float | None] | None = None
 
     def record(self) -> dict:
         per_round = [r.summary()["participants_per_s"] for r in self.rounds or []]
@@ -181,6 +185,7 @@ class FlowRun:
             "target": self.target,
             **self.result.summary(),
             "rounds_participants_per_s": per_round,
+            "rounds_server_cpu_ms_per_participant": self.cpu_ms_per_participant or [],
             "integrity": self.integrity,
         }
 
@@ -232,23 +237,34 @@ def bench_group(
             plan.append((PACED_LEVEL, PACED_THINK_S, max(seconds, 8.0)))
         for level, think, duration in plan:
             parts: dict[str, list[LoadResult]] = {s.target.name: [] for s in served}
+            cpu: dict[str, list[float | None]] = {s.target.name: [] for s in served}
             for n in range(rounds):
                 for one in served if n % 2 == 0 else served[::-1]:
-                    parts[one.target.name].append(
-                        run_load(
-                            one.server.base_url,
-                            f"/s/{SLUG}",
-                            concurrency=level,
-                            duration=duration / rounds,
-                            seed=level * 100 + n + (1 if think else 0),
-                            think_time=think,
-                            max_tail=MAX_TAIL_S,
-                            requests_per_participant=one.per_participant,
-                        )
+                    used = one.server.cpu_seconds()
+                    result = run_load(
+                        one.server.base_url,
+                        f"/s/{SLUG}",
+                        concurrency=level,
+                        duration=duration / rounds,
+                        seed=level * 100 + n + (1 if think else 0),
+                        think_time=think,
+                        max_tail=MAX_TAIL_S,
+                        requests_per_participant=one.per_participant,
+                    )
+                    used = one.server.cpu_seconds() - used
+                    parts[one.target.name].append(result)
+                    cpu[one.target.name].append(
+                        round(1000 * used / result.completed, 3) if result.completed else None
                     )
             for one in served:
                 mine = parts[one.target.name]
-                run = FlowRun(one.target.name, level, LoadResult.combined(mine), rounds=mine)
+                run = FlowRun(
+                    one.target.name,
+                    level,
+                    LoadResult.combined(mine),
+                    rounds=mine,
+                    cpu_ms_per_participant=cpu[one.target.name],
+                )
                 runs.append(run)
                 log(_line(run))
         for one in served:
@@ -288,7 +304,13 @@ def _line(run: FlowRun) -> str:
         f"  {run.target:<22} c={run.concurrency:<4}{paced:<5} {s['participants_per_s']:>7.2f} participants/s "
         f"{s['requests_per_s']:>7.1f} req/s  p50 {s['p50_ms']:>7.1f} ms  p95 {s['p95_ms']:>7.1f} ms "
         f"p99 {s['p99_ms']:>7.1f} ms  5xx {s['server_errors']}  net-err {s['transport_errors']}"
+        f"{_cpu(run)}"
     )
+
+
+def _cpu(run: FlowRun) -> str:
+    known = [c for c in run.cpu_ms_per_participant or [] if c is not None]
+    return f"  server CPU {statistics.median(known):.1f} ms/participant" if known else ""
 
 
 def profile_flow(url: str, out: Path, *, participants: int = 40, log=print) -> None:

@@ -34,20 +34,30 @@ def before_after(flow: list[dict]) -> list[dict]:
             before.get("rounds_participants_per_s", []),
             strict=False,
         )
-        ratios = sorted(r for a, b in pairs if (r := _ratio(a, b)) is not None)
-        if not ratios:
-            continue
         paced = f" paced {before['think_s']:g}s" if before.get("think_s") else ""
-        row = _row(
-            f"flow/{backend} c={before['concurrency']}{paced}: framelab / {app} (median round)",
-            statistics.median(ratios),
-            ">=",
-            AFTER_VS_BEFORE,
+        level = f"flow/{backend} c={before['concurrency']}{paced}"
+        rows += _median_round(f"{level}: framelab / {app} participants/s (median round)", pairs)
+        # CPU per participant: before / after, so that above 1 means the change is cheaper.
+        cpu = zip(
+            before.get("rounds_server_cpu_ms_per_participant", []),
+            (after or {}).get("rounds_server_cpu_ms_per_participant", []),
+            strict=False,
         )
-        row.update(rounds=len(ratios), low=round(ratios[0], 3), high=round(ratios[-1], 3))
-        row["name"] += f", {len(ratios)} rounds {ratios[0]:.2f}-{ratios[-1]:.2f}"
-        rows.append(row)
+        rows += _median_round(
+            f"{level}: server CPU per participant, {app} / framelab (median round)", cpu
+        )
     return rows
+
+
+def _median_round(name: str, pairs) -> list[dict]:
+    """One row: the median of the rounds' ratios a / b, with the lowest and highest round."""
+    ratios = sorted(r for a, b in pairs if (r := _ratio(a, b)) is not None)
+    if not ratios:
+        return []
+    row = _row(name, statistics.median(ratios), ">=", AFTER_VS_BEFORE)
+    row.update(rounds=len(ratios), low=round(ratios[0], 3), high=round(ratios[-1], 3))
+    row["name"] += f", {len(ratios)} rounds {ratios[0]:.2f}-{ratios[-1]:.2f}"
+    return [row]
 
 
 def _flow(records: list[dict], target: str, level: int, *, paced: bool = False) -> dict | None:

@@ -193,6 +193,24 @@ class GunicornServer:
             return []
         return sorted(_group_members(self.process.pid))
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the master and its live workers have used so far.
+
+        Read from /proc (0.0 elsewhere); the difference over a load run is the server's
+        CPU cost of that run, which a busy shared machine disturbs far less than the
+        wall-clock rate.
+        """
+        ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        total = 0
+        for pid in self.pids():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[-1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+        return total / ticks
+
     def worker_pids(self) -> list[int]:
         master = self.process.pid if self.process else None
         return [pid for pid in self.pids() if pid != master]
