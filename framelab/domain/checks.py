@@ -18,6 +18,7 @@ from framelab.domain.localized import LANGUAGE_PATTERN, Localized, LocalizedLabe
 from framelab.domain.monitoring import monitoring_problems
 from framelab.domain.translation import translation_problems
 from framelab.domain.values import VALUES, known_values
+from framelab.domain.waves import wave_problems
 
 if TYPE_CHECKING:
     from framelab.domain.study_fields import StudyFields
@@ -37,6 +38,7 @@ def study_problems(study: StudyFields) -> Problems:
     problems += _analysis_problems(study)
     problems += monitoring_problems(study)
     problems += translation_problems(study)
+    problems += wave_problems(study)
     return problems
 
 

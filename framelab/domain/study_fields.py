@@ -31,6 +31,7 @@ from framelab.domain.study_sections import (
 )
 from framelab.domain.translation import Translation
 from framelab.domain.values import known_values
+from framelab.domain.waves import FollowUp, Wave
 
 SINGLE_STRATUM = "all"
 SLUG = re.compile(r"^[a-z0-9-]{3,64}$")
@@ -42,7 +43,7 @@ class StudyFields(OmitsUnsetFields):
     whole; the cross-field checks (framelab.domain.checks) take this class, so they never
     import the module that calls them."""
 
-    _omit_when_none: ClassVar[tuple[str, ...]] = ("translation", "privacy")
+    _omit_when_none: ClassVar[tuple[str, ...]] = ("translation", "privacy", "waves", "follow_up")
 
     slug: str
     title: Localized
@@ -63,6 +64,9 @@ class StudyFields(OmitsUnsetFields):
     translation: Translation | None = None
     # Export time precision and retention (omitted from the canonical JSON while unset).
     privacy: Privacy | None = None
+    # Follow-up waves and how participants come back to them (framelab.domain.waves).
+    waves: list[Wave] | None = None
+    follow_up: FollowUp | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -86,6 +90,17 @@ class StudyFields(OmitsUnsetFields):
     def _empty_privacy_is_none(cls, value: Privacy | None) -> Privacy | None:
         # An empty section is the same study as none: same canonical JSON and hash.
         return None if value is not None and value.is_empty else value
+
+    @field_validator("waves")
+    @classmethod
+    def _no_waves_is_none(cls, value: list[Wave] | None) -> list[Wave] | None:
+        # No waves is the same study as none: same canonical JSON and hash.
+        return value or None
+
+    @property
+    def follow_up_by(self) -> str | None:
+        """How participants come back to the waves ("code" unless stated); None without waves."""
+        return (self.follow_up or "code") if self.waves else None
 
     @property
     def time_precision(self) -> str:
