@@ -6,7 +6,9 @@ Each takes the raw value and the place it came from, returns it normalised, and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -104,3 +106,68 @@ def number_field(raw: Mapping, key: str, default: float, low: float, high: float
     if isinstance(value, bool) or not isinstance(value, int | float) or not low < value < high:
         raise ValueError(f"{key}: expected a number between {low} and {high}, got {value!r}")
     return float(value)
+
+
+@dataclass(frozen=True)
+class Wave:
+    """One follow-up wave: its id (the export's column prefix), when it opens (days after
+    wave 1), the items it asks again and how long it stays open (None: not said)."""
+
+    id: str
+    after_days: int
+    items: tuple[str, ...]
+    window_days: int | None = None
+
+    def columns(self, outcomes: Iterable[str]) -> list[str]:
+        """``{id}_returned``, then ``{id}_{item}`` for each item that is one of ``outcomes``."""
+        names = set(outcomes)
+        return [f"{self.id}_returned", *(f"{self.id}_{i}" for i in self.items if i in names)]
+
+
+_WAVE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+
+
+def _days(spec: Mapping, key: str, where: str, required: bool) -> int | None:
+    value = spec.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"{where}.{key}: expected a whole number of days (1 or more), got {value!r}"
+        )
+    return value
+
+
+def waves_field(raw: Any) -> tuple[Wave, ...]:
+    """waves: list of {id, after_days, items, window_days}, opening one after another.
+
+    Keys other than these (the survey's own settings for a wave) are left to the survey.
+    """
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ValueError("waves: expected a list of waves ({id, after_days, items, window_days})")
+    waves: list[Wave] = []
+    for i, spec in enumerate(raw):
+        where = f"waves[{i}]"
+        if not isinstance(spec, Mapping):
+            raise ValueError(f"{where}: expected a mapping with id, after_days and items")
+        wid = spec.get("id")
+        if not isinstance(wid, str) or not _WAVE_ID.fullmatch(wid):
+            raise ValueError(
+                f"{where}.id: expected a short name of letters, digits and _ starting with a "
+                f"letter (the prefix of the wave's columns, e.g. w2), got {wid!r}"
+            )
+        if any(w.id == wid for w in waves):
+            raise ValueError(f"{where}.id: the wave id {wid!r} is used twice")
+        items = names_field(spec.get("items"), f"{where}.items")
+        if not items or len(set(items)) != len(items):
+            raise ValueError(f"{where}.items: expected a list of distinct item ids, got {items!r}")
+        after = _days(spec, "after_days", where, True)
+        if waves and after <= waves[-1].after_days:
+            raise ValueError(
+                f"{where}.after_days: waves must open one after another; {after} is not after "
+                f"the {waves[-1].after_days} days of wave {waves[-1].id!r}"
+            )
+        waves.append(Wave(wid, after, items, _days(spec, "window_days", where, False)))
+    return tuple(waves)

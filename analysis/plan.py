@@ -30,6 +30,7 @@ import yaml
 
 from analysis._data import arm_labels, check_control, require_columns
 from analysis._plan_fields import (
+    Wave,
     cut_points_field,
     levels_field,
     localized_field,
@@ -37,6 +38,7 @@ from analysis._plan_fields import (
     number_field,
     range_field,
     scales_field,
+    waves_field,
 )
 from analysis.inference import CORRECTIONS
 from analysis.monitoring import Monitoring, load_monitoring
@@ -52,7 +54,7 @@ KNOWN_KEYS = {
     "equivalence_units", "ri_draws", "seed", "value_match", "arm_labels", "primary_method",
     "levels", "labels", "value_labels", "language", "manipulation_checks", "factors",
     "control_in_main_effects", "small_sample", "backlash_delta",
-    "backlash_prior_sd", "monitoring", "cut_points", "scales",
+    "backlash_prior_sd", "monitoring", "cut_points", "scales", "waves",
 }  # fmt: skip
 OUTCOME_KEYS = {"name", "type", "baseline", "label", "units", "primary", "desired", "range"}
 DIRECTIONS = ("increase", "decrease")
@@ -104,14 +106,14 @@ class Plan:
     language: str = "en"
     # Degrees of freedom of HC2 regression t tests: Bell-McCaffrey or residual n - k.
     small_sample: str = "bell_mccaffrey"
-    # Backlash probabilities: P(effect beyond -delta) and an optional skeptical prior's
-    # SD, both in equivalence_units (None: delta is equivalence_bound; no prior).
+    # Backlash: delta (None: equivalence_bound), skeptical prior SD (None: none); equivalence_units
     backlash_delta: float | None = None
     backlash_prior_sd: float | None = None
     # Multi-item scales: index column -> its item columns (for reliability).
     scales: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Anytime-valid monitoring (analysis.sequential): looks, stopping rules, ceiling.
     monitoring: Monitoring | None = None
+    waves: tuple[Wave, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict)
     unknown_keys: tuple[str, ...] = ()
 
@@ -328,6 +330,7 @@ def load_plan(source: Mapping[str, Any] | Plan | str | Path) -> Plan:
         **backlash,
         scales=scales_field(raw.get("scales")),
         monitoring=load_monitoring(raw.get("monitoring")),
+        waves=waves_field(raw.get("waves")),
         raw=raw,
         unknown_keys=tuple(sorted(set(raw) - KNOWN_KEYS)),
     )
@@ -376,6 +379,8 @@ def check_columns(plan: Plan, df: pd.DataFrame) -> None:
     for column, items in plan.scales.items():
         require_columns(df, list(items), f"item of scale {column!r}:")
     require_columns(df, list(plan.exclude), "exclude column")
+    for w in plan.waves:
+        require_columns(df, w.columns(o.name for o in plan.outcomes), f"column of wave {w.id!r}:")
     require_columns(df, list(plan.value_match.values()), "value_match column")
     if plan.blocks:
         require_columns(df, [plan.blocks], "blocks column")

@@ -42,6 +42,7 @@ from analysis.monitoring import sequential_section
 from analysis.optional import diagnostics_sections
 from analysis.plan import Plan, check_columns, load_plan, plan_hash
 from analysis.reliability import scale_reliability
+from analysis.waves_section import waves_sections
 
 __all__ = ["run"]
 
@@ -169,11 +170,16 @@ def run(
     labels = arm_labels(data, plan.arm)
     analysed = {a: int(np.sum((labels == a) & ~np.isnan(y))) for a in present_labels(labels)}
     before_lock = _analysed_before_lock(data, (~np.isnan(y)) & ~pd.isna(labels))
-    # Manipulation checks and factorial contrasts (issue 19): fixed-sample, final only.
+    # Manipulation checks and factorial contrasts (issue 19), follow-up waves (issue 21):
+    # fixed-sample, final only.
     design = (
         {}
         if interim
-        else {**manipulation_sections(data, plan, c.warn), **factorial_sections(data, plan, c.warn)}
+        else {
+            **manipulation_sections(data, plan, c.warn),
+            **factorial_sections(data, plan, c.warn),
+            **waves_sections(data, plan, c.warn),
+        }
     )
     sections = {} if interim else diagnostics_sections(df, data, plan, c.warn)
     for column, items in ({} if interim else plan.scales).items():
