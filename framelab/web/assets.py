@@ -119,6 +119,7 @@ def stylesheet_source_hash(app: Flask) -> str | None:
 
 
 PAGE_ASSETS = ("framelab.css", "framelab.js", "favicon.ico")
+_PAGE_ASSETS_VERSION = "framelab.page_assets_version"
 
 
 def page_assets_version(app: Flask) -> tuple[str | None, ...]:
@@ -128,9 +129,14 @@ def page_assets_version(app: Flask) -> tuple[str | None, ...]:
     study link's page carries the stylesheet itself): a file changed on disk must not
     leave kept pages naming, or carrying, the old one.
     """
-    return tuple(
+    kept = app.extensions.get(_PAGE_ASSETS_VERSION)
+    if kept is not None and not _files_may_change(app):
+        return kept  # a served app's files change only with a deploy (see `asset`)
+    versions = tuple(
         found.version if (found := asset(app, name)) is not None else None for name in PAGE_ASSETS
     )
+    app.extensions[_PAGE_ASSETS_VERSION] = versions
+    return versions
 
 
 def _hashed_url(endpoint: str, values: dict[str, Any]) -> None:

@@ -220,3 +220,21 @@ def test_a_served_app_reads_its_static_files_once_a_developing_one_every_time(tm
     (tmp_path / "framelab.css").write_text("body{color:red}", encoding="utf-8")
     assert asset(served, "framelab.css").version == first["served"]
     assert asset(developing, "framelab.css").version != first["developing"]
+
+
+def test_a_served_app_keeps_its_page_assets_versions_a_developing_one_looks_again(tmp_path):
+    """Part of every participant page's cache key: worked out once for a served app."""
+    from flask import Flask
+
+    from framelab.web.assets import page_assets_version
+
+    (tmp_path / "framelab.css").write_text("body{}", encoding="utf-8")
+    served, developing = Flask("served"), Flask("developing")
+    developing.testing = True
+    for app in (served, developing):
+        app.static_folder = str(tmp_path)
+    first = {app.name: page_assets_version(app) for app in (served, developing)}
+    assert first["served"][0] is not None and first["served"][1:] == (None, None)
+    (tmp_path / "framelab.css").write_text("body{color:red}", encoding="utf-8")
+    assert page_assets_version(served) is first["served"]
+    assert page_assets_version(developing)[0] != first["developing"][0]
