@@ -53,6 +53,8 @@ class PageState:
     arm: str | None = None
     frame: Frame | None = None
     progress: tuple[int, int] = (0, 0)
+    # The debrief's follow-up link in a study with waves (participant_store.waves).
+    follow_up: Any = None
     completion_code: str | None = None
     redirect_url: str | None = None
     pilot: bool = False

@@ -12,6 +12,7 @@ are expired after a write, so they reload what was written.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +54,7 @@ from framelab.services.participant_store.studies import (
     close_at_target,
     open_study,
 )
+from framelab.services.participant_store.waves import add_follow_up_link, debrief_follow_up
 from framelab.services.pseudonyms import PseudonymKey
 from framelab.services.study_versions import LoadedStudy
 
@@ -78,6 +80,7 @@ def current_page(session: Session, code: str, *, now: datetime) -> PageState:
     now = aware(now)
     with for_session(session, write=False) as db:
         found = find(db, code, lock=False)
+        follow_up = debrief_follow_up(db, found)
     row = found.participant
     if (row.step == "message" and row.arm is None) or (row.step in STEPS and row.shown_at is None):
         changes: dict[str, object] = {}
@@ -91,7 +94,10 @@ def current_page(session: Session, code: str, *, now: datetime) -> PageState:
             if row.step in STEPS:
                 record_shown(db, row.id, row.step, now)
         _expire_held(session, row.id, changes)
-    return participant_page_state(row, found.loaded.spec, found.loaded.spec_hash)
+    state = participant_page_state(row, found.loaded.spec, found.loaded.spec_hash)
+    if follow_up is not None:
+        state = replace(state, follow_up=follow_up)
+    return state
 
 
 def _assign(db: Direct, found: Found, *, now: datetime, block_value: object = None):
@@ -176,6 +182,8 @@ def _apply(
     if submission.assign:
         changes.update(_assign(db, found, now=now, block_value=submission.block_value))
     update_participant(db, row.id, changes)
+    if submission.completes:
+        add_follow_up_link(db, spec, row.id, now)
     live = found.loaded.status == "live" and not row.pilot
     if submission.completes and live and spec.target_n is not None:
         close_at_target(db, found.loaded.id, spec.target_n, now=now)

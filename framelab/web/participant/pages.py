@@ -23,6 +23,7 @@ from framelab.domain.study import Study
 from framelab.web.assets import inline_stylesheet, page_assets_version
 from framelab.web.compression import mask
 from framelab.web.i18n import interface_text, page_chrome, use_language
+from framelab.web.participant.follow_up import fill_follow_up, follow_up_html, follow_up_slot
 from framelab.web.participant.page_content import (
     PageView,
     page_from_state,
@@ -171,6 +172,7 @@ def participant_page(
             csrf=mask(csrf),
             errors=errors,
             values=values,
+            follow_up=Markup(follow_up_html(state)) if follow_up_slot(state) else None,
         )
     arm = state.arm if state.step == "message" else None
     # The spec hash covers the study's interface strings and register (DECISIONS rule 8).
@@ -193,10 +195,12 @@ def participant_page(
             shown_code=_SHOWN_MARK,
             path=page_url(),
             csrf=_CSRF_MARK,
+            follow_up=follow_up_slot(state),
         ),
     )
     # The forms' code and token masked afresh in every response (framelab.web.compression),
     # the code shown for copying (debrief) in clear, grouped.
+    html = fill_follow_up(html, state)
     return (
         html.replace(_CODE_MARK, mask(code))
         .replace(_CSRF_MARK, mask(csrf))
