@@ -16,6 +16,8 @@ from framelab.domain.design_checks import design_problems
 from framelab.domain.items import check_identifier
 from framelab.domain.localized import LANGUAGE_PATTERN, Localized, LocalizedLabels
 from framelab.domain.monitoring import monitoring_problems
+from framelab.domain.panel import panel_problems
+from framelab.domain.screening import screening_problems
 from framelab.domain.translation import translation_problems
 from framelab.domain.values import VALUES, known_values
 from framelab.domain.waves import wave_problems
@@ -38,6 +40,7 @@ def study_problems(study: StudyFields) -> Problems:
     problems += _analysis_problems(study)
     problems += monitoring_problems(study)
     problems += translation_problems(study)
+    problems += screening_problems(study) + panel_problems(study)
     problems += wave_problems(study)
     return problems
 

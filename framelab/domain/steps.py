@@ -1,8 +1,10 @@
 """The participant step machine, pure: which page comes next and what a submission means.
 
-consent -> pre -> message -> post -> intent -> debrief. `pre` and `intent` (post items
+consent -> screener -> pre -> message -> post -> intent -> debrief. `screener` (the
+study's screening questions, framelab.domain.screening), `pre` and `intent` (post items
 with role intent, on their own page after the other post items) are skipped when a
-study has no such items; `screened_out` and `withdrawn` are terminal. A submission for
+study has no such items; `screened_out` (consent refused), `ineligible` (screened out by
+the screener), `over_quota` and `withdrawn` are terminal. A submission for
 any step other than the participant's current one means nothing (it is stale), so
 replays, double submits, the back button and skipping ahead by URL are harmless.
 
@@ -20,15 +22,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from framelab.domain.errors import ValueProblem
+from framelab.domain.panel import hand_back, outcome_for
+from framelab.domain.screening import quota_cells, screens_out
 from framelab.domain.study import Frame, Item
 from framelab.domain.study import Study as StudySpec
 
-STEPS = ("consent", "pre", "message", "post", "intent", "debrief")
-TERMINAL_STEPS = ("screened_out", "withdrawn")
+STEPS = ("consent", "screener", "pre", "message", "post", "intent", "debrief")
+TERMINAL_STEPS = ("screened_out", "ineligible", "over_quota", "withdrawn")
 # Steps after which a participant has nothing left to do here (a shared phone may forget them).
 FINISHED_STEPS = ("debrief", *TERMINAL_STEPS)
 # The answer pages and the phase their answers are stored under.
-ITEM_STEPS = {"pre": "pre", "post": "post", "intent": "post"}
+ITEM_STEPS = {"screener": "pre", "pre": "pre", "post": "post", "intent": "post"}
 HONEYPOT_FIELD = "website"
 
 Answer = int | str
@@ -58,6 +62,8 @@ class PageState:
     completion_code: str | None = None
     redirect_url: str | None = None
     pilot: bool = False
+    # What the page stands for to a panel (framelab.domain.panel.OUTCOMES), or None.
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,9 +94,11 @@ def _plan(spec: StudySpec) -> _Plan:
     cached = _PLANS.get(id(spec))
     if cached is not None and cached[0] is spec:
         return cached[1]
-    pre = tuple(spec.items_for("pre"))
+    screened = spec.screener.items if spec.screener else []
+    pre = tuple(i for i in spec.items_for("pre") if i.id not in screened)
     post = spec.items_for("post")
     items = {
+        "screener": tuple(spec.item(i) for i in screened),
         "pre": pre,
         "post": tuple(i for i in post if i.role != "intent"),
         "intent": tuple(i for i in post if i.role == "intent"),
@@ -134,8 +142,8 @@ def page_state(participant: Any, spec: StudySpec, spec_hash: str, step: str, **k
     arm = kw.pop("arm", None)
     if step == "message" and arm is not None:
         frame = spec.arm(arm).frame
-    completion = spec.completion
-    done = step == "debrief" and completion is not None
+    outcome = outcome_for(spec, step, attention_failed=kw.pop("attention_failed", False))
+    code, redirect = hand_back(spec, outcome)
     return PageState(
         participant=participant,
         code=participant.code if participant else None,
@@ -146,8 +154,9 @@ def page_state(participant: Any, spec: StudySpec, spec_hash: str, step: str, **k
         arm=arm,
         frame=frame,
         progress=_progress(spec, step),
-        completion_code=completion.code if done else None,
-        redirect_url=completion.redirect_url if done else None,
+        completion_code=code,
+        redirect_url=redirect,
+        outcome=outcome,
         **kw,
     )
 
@@ -163,6 +172,7 @@ def participant_page_state(participant: Any, spec: StudySpec, spec_hash: str) ->
         status=participant.status,
         arm=participant.arm,
         pilot=participant.pilot,
+        attention_failed=bool(participant.attention_failed),
     )
 
 
@@ -252,6 +262,9 @@ class Submission:
     assign: bool = False
     block_value: object = None
     completes: bool = False
+    # The quota cells (variable, cell) this page's answers fall in: the store refuses the
+    # participant as over quota when one is full (framelab.domain.screening).
+    quota_cells: tuple[tuple[str, str], ...] = ()
 
     @property
     def writes(self) -> bool:
@@ -284,19 +297,23 @@ def read_submission(
         if answer is None:
             return Submission(consent_missing())
         if answer == "no":
-            changes.update(status="screened_out", step="screened_out")
-            return Submission(SubmitResult(ok=True, step="screened_out"), changes)
+            return turned_away(changes, "screened_out")
         changes["consented_at"] = now
     following = next_step(spec, step)
     items: tuple[Item, ...] = ()
     answers = None
     block_value = None
+    cells: tuple[tuple[str, str], ...] = ()
     if step in ITEM_STEPS:
         items = _plan(spec).items[step]
         check = checked if checked is not None else check_answers(items, form)
         if check.errors:
             return Submission(rejected(step, items, form, check.errors))
         answers = check.values
+        if step == "screener" and screens_out(spec, answers):
+            return turned_away(changes, "ineligible")
+        if step in ("screener", "pre") and spec.quota:
+            cells = quota_cells(spec, answers)
         if step == "pre" and spec.design.scheme == "blocked" and spec.design.block_by:
             block_value = answers.get(spec.design.block_by)
     if following == "debrief":
@@ -311,4 +328,17 @@ def read_submission(
         assign=following == "message" and participant.arm is None,
         block_value=block_value,
         completes=following == "debrief",
+        quota_cells=cells,
     )
+
+
+def turned_away(changes: Mapping[str, object], step: str) -> Submission:
+    """A participant let go, never assigned, on terminal `step` (no answer of theirs kept).
+
+    `screened_out` is a refused consent, `ineligible` a screen-out by the screener and
+    `over_quota` a full quota cell; all three have the status `screened_out`.
+    """
+    if step not in TERMINAL_STEPS or step == "withdrawn":
+        raise ValueError(f"step: {step!r} is not a way to turn a participant away")
+    changes = {**changes, "status": "screened_out", "step": step}
+    return Submission(SubmitResult(ok=True, step=step), changes)

@@ -29,6 +29,8 @@ from framelab.domain.study_sections import (
     Quality,
     Scale,
 )
+from framelab.domain.panel import Panel
+from framelab.domain.screening import QuotaLimits, Screener, quota_limits
 from framelab.domain.translation import Translation
 from framelab.domain.values import known_values
 from framelab.domain.waves import FollowUp, Wave
@@ -44,6 +46,8 @@ class StudyFields(OmitsUnsetFields):
     import the module that calls them."""
 
     _omit_when_none: ClassVar[tuple[str, ...]] = ("translation", "privacy", "waves", "follow_up")
+    # The eligibility screener, quotas and panel outcomes (issue 21): left out while unset.
+    _omit_when_none = (*_omit_when_none, "screener", "quota", "panel")
 
     slug: str
     title: Localized
@@ -64,6 +68,11 @@ class StudyFields(OmitsUnsetFields):
     translation: Translation | None = None
     # Export time precision and retention (omitted from the canonical JSON while unset).
     privacy: Privacy | None = None
+    # Screening questions and rules, quotas per cell, panel codes per outcome (issue 21;
+    # framelab.domain.screening and framelab.domain.panel).
+    screener: Screener | None = None
+    quota: QuotaLimits | None = None
+    panel: Panel | None = None
     # Follow-up waves and how participants come back to them (framelab.domain.waves).
     waves: list[Wave] | None = None
     follow_up: FollowUp | None = None
@@ -78,6 +87,11 @@ class StudyFields(OmitsUnsetFields):
             if isinstance(langs, list) and langs and isinstance(langs[0], str):
                 data = {**data, "default_language": langs[0]}
         return data
+
+    @field_validator("quota", mode="before")
+    @classmethod
+    def _quota_cells_as_text(cls, value: Any) -> Any:
+        return quota_limits(value) or None
 
     @field_validator("translation")
     @classmethod

@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 # Counters of a study's sequences: they restart with the data.
-STUDY_COUNTER_TABLES = ("block_state", "duplicate_counter")
+STUDY_COUNTER_TABLES = ("block_state", "duplicate_counter", "quota_fill")
 _RECORD = re.compile(r"^wrote (?P<path>.+) \((?P<what>[^()]*)\) sha256=(?P<digest>[0-9a-f]{64})$")
 
 

@@ -25,6 +25,7 @@ from framelab.db.session import is_sqlite
 from framelab.domain.steps import (
     ITEM_STEPS,
     STEPS,
+    TERMINAL_STEPS,
     AnswerCheck,
     PageState,
     SubmitResult,
@@ -36,10 +37,12 @@ from framelab.domain.steps import (
     participant_page_state,
     read_submission,
     rejected,
+    turned_away,
 )
 from framelab.services.enrolment import PanelIds, newcomer_language, panel_ids
 from framelab.services.participant_store.answers import write_answers
 from framelab.services.participant_store.assignment import assign_participant
+from framelab.services.participant_store.quotas import fill_quotas, quota_full
 from framelab.services.participant_store.rows import (
     ENROL,
     Found,
@@ -170,8 +173,10 @@ def _apply(
     submission = read_submission(spec, row, step, form, now=now, checked=check)
     if not submission.writes:
         return submission.result, {}
+    if submission.quota_cells and quota_full(db, row.study_id, spec, submission.quota_cells):
+        submission = turned_away(submission.changes, "over_quota")
     changes = dict(submission.changes)
-    if submission.result.step == "screened_out":
+    if submission.result.step in TERMINAL_STEPS:
         record_submit(db, row, step, now)
         update_participant(db, row.id, changes)
         return submission.result, changes
@@ -184,6 +189,8 @@ def _apply(
     update_participant(db, row.id, changes)
     if submission.completes:
         add_follow_up_link(db, spec, row.id, now)
+    if submission.completes and spec.quota:
+        fill_quotas(db, row, spec)
     live = found.loaded.status == "live" and not row.pilot
     if submission.completes and live and spec.target_n is not None:
         close_at_target(db, found.loaded.id, spec.target_n, now=now)

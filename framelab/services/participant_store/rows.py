@@ -44,6 +44,7 @@ _LOOKUP_SELECT = (
         _P.c.pilot,
         _P.c.rehearsal,
         _P.c.duplicate,
+        _P.c.attention_failed,
         _P.c.started_at,
         _V.c.spec_hash,
         _V.c.version,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from framelab.domain.errors import ValueProblem
+from framelab.domain.panel import hand_back, outcome_for
 from framelab.domain.steps import TERMINAL_STEPS, PageState
 from framelab.domain.study import Item, Study
 from framelab.web.i18n import InterfaceText, interface_text, use_language
@@ -120,10 +121,12 @@ def page_view(
     items: Sequence[Item] = (),
     arm_id: str | None = None,
     progress: tuple[int, int] | None = None,
+    returns: tuple[str | None, str | None] | None = None,
 ) -> PageView:
     """The page of `step` for `spec` in `lang`; `arm_id` picks the message on `message`.
 
-    The request's language is set to `lang` first: the items translate interface
+    `returns` is the panel's (code, redirect) for the page (framelab.domain.panel), by
+    default the outcome `step` stands for. The request's language is set to `lang` first: the items translate interface
     strings (the slider's hint, yes/no), which must not fall back to the browser's.
     """
     interface = interface_text(spec, lang)
@@ -136,7 +139,7 @@ def page_view(
                 title=spec.text(arm_frame.title, lang),
                 body_html=render_markdown(spec.text(arm_frame.body, lang)),
             )
-    completion = spec.completion
+    code, redirect = returns if returns is not None else hand_back(spec, outcome_for(spec, step))
     return PageView(
         step=step,
         lang=lang,
@@ -146,8 +149,8 @@ def page_view(
         frame=frame,
         consent_html=render_markdown(spec.text(spec.consent, lang)) if step == "consent" else "",
         debrief_html=render_markdown(spec.text(spec.debrief, lang)) if step == "debrief" else "",
-        completion_code=completion.code if completion and step == "debrief" else None,
-        redirect_url=completion.redirect_url if completion and step == "debrief" else None,
+        completion_code=code,
+        redirect_url=redirect,
         languages=tuple(spec.languages),
         interface=interface,
     )
@@ -163,6 +166,7 @@ def page_from_state(state: PageState) -> PageView:
         items=state.items,
         arm_id=state.arm,
         progress=None if terminal or not state.progress[1] else state.progress,
+        returns=(state.completion_code, state.redirect_url),
     )
 
 

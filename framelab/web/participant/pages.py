@@ -181,6 +181,7 @@ def participant_page(
         state.spec_hash,
         state.step,
         arm,
+        state.outcome,
         state.language,
         _host(),
         page_assets_version(current_app),

@@ -4,11 +4,21 @@ Revision ID: s013
 Revises: s012
 Create Date: 2026-12-04
 
-Work in progress: this revision is claimed in the chain so that parallel work on
-issue 21 can land in any order; its tables arrive with the feature.
+- `quota_fill`: completed real participants per (study, quota item, cell), the count
+  a quota cell is checked against (framelab.db.quotas). No study written before this
+  revision has a quota, so the table starts empty.
+
+The screener and the panel outcomes are parts of the study file; the participants they
+turn away keep the existing status `screened_out` (never assigned) on terminal steps of
+their own (`ineligible`, `over_quota`; a refused consent stays on `screened_out`), so no
+existing column or constraint changes. New table only: the upgrade is the same on SQLite
+and PostgreSQL and downgrade drops it.
 """
 
 from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "s013"
 down_revision = "s012"
@@ -17,8 +27,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "quota_fill",
+        sa.Column("study_id", sa.Integer(), nullable=False),
+        sa.Column("variable", sa.String(64), nullable=False),
+        sa.Column("cell", sa.String(64), nullable=False),
+        sa.Column("completed", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["study_id"], ["study.id"], name=op.f("fk_quota_fill_study_id_study")
+        ),
+        sa.PrimaryKeyConstraint("study_id", "variable", "cell", name=op.f("pk_quota_fill")),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("quota_fill")
