@@ -34,6 +34,7 @@ from framelab.services.participant_store.lookups import (
 )
 from framelab.services.participant_store.pages import consent_from_link, current_page, submit_step
 from framelab.services.study_versions import loaded_version
+from framelab.services.waves import erase_waves
 
 __all__ = [
     "Arrival",
@@ -105,4 +106,5 @@ def withdraw(session: Session, code: str, *, now: datetime) -> str:
         participant.consented_at = None
         participant.assigned_at = None
         participant.completed_at = None
+        erase_waves(session, participant.id)  # follow-up link, wave answers and returns
     return language

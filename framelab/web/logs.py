@@ -15,7 +15,7 @@ copied, shipped and kept far more casually than the database. So:
 
 `scrub` replaces: IPv4 and IPv6 addresses ("[address]"), query strings (dropped: panel
 ids travel there), panel-id parameters anywhere (`PROLIFIC_PID=[redacted]`), the code
-in a participant's address (`/r/[code]`, `/s/<slug>/p/[code]`) and any other token shaped like a participant
+in a participant's address (`/r/[code]`, `/f/[code]`, `/s/<slug>/p/[code]`) and any other token shaped like a participant
 code or a Prolific/MTurk id ("[token]"), user agents ("[user agent]"), and the values
 a database error quotes (`[parameters: redacted]`, `Key (code)=(redacted)`). The line
 in which gunicorn names the address it listens on is the server's own and is kept.
@@ -55,8 +55,9 @@ _PANEL_PARAM = re.compile(
     r"(?i)\b(" + "|".join(PANEL_KEYS) + r")(['\"]?\s*[=:]\s*['\"]?)[^\s&\"',;)]+"
 )
 _QUERY = re.compile(r"(?<=[\w/.%~\-])\?[^\s\"'<>]+")
-# A participant's code in an address: /r/<code> (resume links), /s/<slug>/p/<code>.
-_CODE_IN_PATH = re.compile(r"(/r/|/s/[^/\s?\"'<>]+/p/)[^/\s?\"'<>]+")
+# A participant's code in an address: /r/<code> (resume links), /f/<token> (follow-up
+# links), /s/<slug>/p/<code>.
+_CODE_IN_PATH = re.compile(r"(/r/|/f/|/s/[^/\s?\"'<>]+/p/)[^/\s?\"'<>]+")
 _AGENT = re.compile(
     r"\b(?:Mozilla|AppleWebKit|Chrome|CriOS|Safari|Gecko|Firefox|FxiOS|Edge?|Edg|OPR|Opera"
     r"|Version|Mobile|curl|Wget|okhttp|Dalvik|python-requests|python-httpx|python-urllib)"
