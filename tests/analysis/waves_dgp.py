@@ -18,6 +18,7 @@ contract names them for a wave ``w2`` asking ``support`` again.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -76,12 +77,17 @@ def two_wave_study(
     return as_export(d, rep)
 
 
+@functools.cache
+def _ids(n: int) -> np.ndarray:
+    return np.array([f"p{i:05d}" for i in range(n)], dtype=object)
+
+
 def as_export(d: dict[str, np.ndarray], rep: int = 0) -> pd.DataFrame:
     """Row ``rep`` of :func:`draw`'s arrays as an export table."""
     n = d["treated"].size
     return pd.DataFrame(
         {
-            "participant": [f"p{i:05d}" for i in range(n)],
+            "participant": _ids(n),
             "arm": np.where(d["treated"], FRAME, CONTROL),
             "status": "completed",
             "support": d["first"][rep],
