@@ -62,6 +62,8 @@ class PageState:
     completion_code: str | None = None
     redirect_url: str | None = None
     pilot: bool = False
+    # The valid answers kept from an earlier, unsubmitted post of this page (a draft).
+    draft: Mapping[str, str] | None = None
     # What the page stands for to a panel (framelab.domain.panel.OUTCOMES), or None.
     outcome: str | None = None
 

@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from framelab.db.drafts import PageDraft
 from framelab.db.models import PageVisit, Response
 from framelab.db.session import writing
 from framelab.domain.steps import aware
@@ -69,7 +70,7 @@ def _day(moment: datetime) -> datetime:
 def withdraw(session: Session, code: str, *, now: datetime) -> str:
     """Erase what derives from the participant and mark them withdrawn; returns their language.
 
-    Their answers and page times are deleted; so are their panel pseudonyms, their
+    Their answers, page times and drafts are deleted; so are their panel pseudonyms, their
     stratum (derived from an erased answer), the quality flags and duration, their
     source and language (back to the study's default), and every timestamp but the day
     they started and the day they withdrew. What stays is what the counts and the
@@ -87,6 +88,7 @@ def withdraw(session: Session, code: str, *, now: datetime) -> str:
         default = loaded_version(session, participant.study_version_id).spec.default_language
         session.execute(sa.delete(Response).where(Response.participant_id == participant.id))
         session.execute(sa.delete(PageVisit).where(PageVisit.participant_id == participant.id))
+        session.execute(sa.delete(PageDraft).where(PageDraft.participant_id == participant.id))
         if participant.status != "withdrawn":
             participant.withdrawn_at = _day(now)
         participant.status = "withdrawn"

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from framelab.db.direct import Direct, direct_read, for_session
 from framelab.db.models import Participant, new_participant_code
 from framelab.db.session import is_sqlite
+from framelab.domain.drafts import draft_values
 from framelab.domain.steps import (
     ITEM_STEPS,
     STEPS,
@@ -42,6 +43,7 @@ from framelab.domain.steps import (
 from framelab.services.enrolment import PanelIds, newcomer_language, panel_ids
 from framelab.services.participant_store.answers import write_answers
 from framelab.services.participant_store.assignment import assign_participant
+from framelab.services.participant_store.drafts import drop_drafts, keep_draft, shown_draft
 from framelab.services.participant_store.quotas import fill_quotas, quota_full
 from framelab.services.participant_store.rows import (
     ENROL,
@@ -78,7 +80,8 @@ def current_page(session: Session, code: str, *, now: datetime) -> PageState:
     A submit records when the next page is first shown (time on page), so showing a page
     normally is one read in autocommit. Only a page whose showing was not recorded yet (a
     participant enrolled from a panel link, before their first page) or data from before
-    assignment moved into the step change take a write transaction.
+    assignment moved into the step change take a write transaction. The page's draft
+    (the valid answers of an earlier post that failed) comes with the participant's row.
     """
     now = aware(now)
     with for_session(session, write=False) as db:
@@ -100,7 +103,8 @@ def current_page(session: Session, code: str, *, now: datetime) -> PageState:
     state = participant_page_state(row, found.loaded.spec, found.loaded.spec_hash)
     if follow_up is not None:
         state = replace(state, follow_up=follow_up)
-    return state
+    draft = shown_draft(row, state.items)
+    return state if draft is None else replace(state, draft=draft)
 
 
 def _assign(db: Direct, found: Found, *, now: datetime, block_value: object = None):
@@ -125,12 +129,19 @@ def submit_step(
 ) -> SubmitResult:
     """Apply one page's form if `step` is the participant's current step; commit before returning.
 
-    The page's work (answers, assignment, step change, page times) is one transaction.
+    The page's work (answers, assignment, step change, page times, deleting the page's
+    draft) is one transaction. A page that fails validation stores no answer; its valid
+    answers replace the page's draft (framelab.domain.drafts).
     """
     now = aware(now)
     checked = _checked_before_writing(session, code, step, form)
     if checked is not None and checked[1].errors:
-        return rejected(step, items_for_step(checked[2], step), form, checked[1].errors)
+        items = items_for_step(checked[2], step)
+        kept = draft_values(items, form)
+        if kept or checked[3]:
+            with for_session(session, write=True) as db:
+                keep_draft(db, find(db, code, lock=True).participant, step, kept, now)
+        return rejected(step, items, form, checked[1].errors)
     with for_session(session, write=True) as db:
         found = find(db, code, lock=True)
         result, changes = _apply(db, found, step, form, now, checked)
@@ -140,14 +151,15 @@ def submit_step(
 
 def _checked_before_writing(
     session: Session, code: str, step: str, form: Mapping[str, str]
-) -> tuple[str, AnswerCheck, Any] | None:
+) -> tuple[str, AnswerCheck, Any, bool] | None:
     """On SQLite, check an answer page before queueing for the one write lock.
 
     SQLite has a single writer: whatever a submit does inside its transaction, every other
     submit waits for. So the participant's step is read first (autocommit) and the answers
     checked outside it; the transaction then only checks that nothing moved meanwhile.
-    An invalid page never takes the write lock. (On PostgreSQL writers do not queue on one
-    lock, and the read would be an extra round trip.) Returns (spec hash, check, spec).
+    An invalid page takes the write lock only to keep a draft (valid answers to keep, or
+    a draft to replace). (On PostgreSQL writers do not queue on one lock, and the read
+    would be an extra round trip.) Returns (spec hash, check, spec, has a draft).
     """
     if step not in ITEM_STEPS or not is_sqlite(session) or session.in_transaction():
         return None
@@ -156,7 +168,8 @@ def _checked_before_writing(
     if found.participant.step != step:
         return None  # stale: the transaction says so
     spec = found.loaded.spec
-    return found.loaded.spec_hash, check_answers(items_for_step(spec, step), form), spec
+    check = check_answers(items_for_step(spec, step), form)
+    return found.loaded.spec_hash, check, spec, found.participant.draft is not None
 
 
 def _apply(
@@ -165,13 +178,15 @@ def _apply(
     step: str,
     form: Mapping[str, str],
     now: datetime,
-    checked: tuple[str, AnswerCheck, Any] | None = None,
+    checked: tuple[str, AnswerCheck, Any, bool] | None = None,
 ) -> tuple[SubmitResult, dict[str, object]]:
     """What the form means, written; returns the result and the participant columns set."""
     row, spec = found.participant, found.loaded.spec
     check = checked[1] if checked is not None and checked[0] == found.loaded.spec_hash else None
     submission = read_submission(spec, row, step, form, now=now, checked=check)
     if not submission.writes:
+        if submission.result.errors and step in ITEM_STEPS:
+            keep_draft(db, row, step, draft_values(items_for_step(spec, step), form), now)
         return submission.result, {}
     if submission.quota_cells and quota_full(db, row.study_id, spec, submission.quota_cells):
         submission = turned_away(submission.changes, "over_quota")
@@ -184,6 +199,7 @@ def _apply(
         db, row.id, submission.phase, submission.answers, items=submission.items, now=now
     ):
         changes["attention_failed"] = True
+    drop_drafts(db, row)
     if submission.assign:
         changes.update(_assign(db, found, now=now, block_value=submission.block_value))
     update_participant(db, row.id, changes)

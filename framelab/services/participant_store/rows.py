@@ -1,9 +1,9 @@
 """The participant's row, their page visits and their enrolment (participant hot path only).
 
 One statement finds the participant, their study version (the spec is cached per process
-by hash) and the page visit of their current step; one UPDATE sets the columns a page
-changes; one upsert records a page's showing and submit (time on page); one INSERT
-enrols a newcomer.
+by hash), the page visit of their current step and that page's draft (participant_store
+.drafts); one UPDATE sets the columns a page changes; one upsert records a page's showing
+and submit (time on page); one INSERT enrols a newcomer.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from framelab.db.direct import Direct, DirectRows, DirectStatement, insert_value
 from framelab.db.models import PageVisit, Participant, Study, StudyVersion
 from framelab.domain.steps import aware
 from framelab.services.errors import ParticipantNotFound
+from framelab.services.participant_store.drafts import DRAFT_COLUMN, draft_join
 from framelab.services.participant_store.studies import version_spec
 from framelab.services.study_versions import LoadedStudy
 
@@ -28,6 +29,7 @@ _P = Participant.__table__
 _V = StudyVersion.__table__
 _S = Study.__table__
 _PV = PageVisit.__table__
+_DRAFT, _DRAFT_ON = draft_join(_P)
 
 # With FOR UPDATE OF participant on PostgreSQL for a submit (SQLite's BEGIN IMMEDIATE
 # already holds the write lock).
@@ -52,11 +54,13 @@ _LOOKUP_SELECT = (
         _S.c.status.label("study_status"),
         _PV.c.shown_at,
         _PV.c.submitted_at,
+        DRAFT_COLUMN,
     )
     .select_from(
         _P.join(_V, _V.c.id == _P.c.study_version_id)
         .join(_S, _S.c.id == _V.c.study_id)
         .outerjoin(_PV, sa.and_(_PV.c.participant_id == _P.c.id, _PV.c.step == _P.c.step))
+        .outerjoin(_DRAFT, _DRAFT_ON)
     )
     .where(_P.c.code == sa.bindparam("code"))
 )

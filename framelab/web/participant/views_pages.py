@@ -53,10 +53,15 @@ def show(
     values: Mapping | None = None,
     language: str | None = None,
 ) -> Response:
-    """The participant's current page; a finished one's tells the browser to forget the site."""
+    """The participant's current page; a finished one's tells the browser to forget the site.
+
+    Without `values` (the answers as posted), the page shows its draft, if it has one.
+    """
     state = current_page(db_session(), code, now=now())
     if language is not None and language in state.spec.languages:
         state = replace(state, language=language)
+    if values is None:
+        values = state.draft  # the valid answers of an earlier post that failed
     html = participant_page(
         state, code=code, csrf=participant_form_token(code), errors=errors, values=values
     )
