@@ -47,6 +47,8 @@ class SimulationSummary:
     completed: int = 0
     dropped_out: int = 0
     attention_failed: int = 0
+    # Turned away before assignment: screened out by the screener or over a full quota.
+    screened_out: int = 0
     arms: dict[str, int] = field(default_factory=dict)
 
 
@@ -188,6 +190,9 @@ class Simulator:
             _expect(reply, 200, f"the page at {page_url}")
             form = page_form(parse_page(reply.text)[0])
             if form is None:
+                if bot.arm is None and (self.spec.screener or self.spec.quota):
+                    self.summary.screened_out += 1
+                    return
                 if "debrief" not in reply.text and bot.arm is None:
                     raise SimulationError(f"bot reached a page without a form at {page_url}")
                 self.summary.completed += 1
@@ -239,7 +244,7 @@ class Simulator:
 
     def _answer(self, bot: _Bot, step: str, item: Item) -> int | str | None:
         rng = bot.rng
-        phase = "pre" if step == "pre" else "post"
+        phase = "post" if step in ("post", "intent") else "pre"  # the screener's are pre
         allowed = item.allowed_values()
         if item.type == "text":
             return "Thank you." if rng.random() < 0.1 else None

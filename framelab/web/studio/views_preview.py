@@ -28,12 +28,15 @@ from framelab.web.studio.common import render_study
 # What each page is, in the campaigner's words (the banner and the index).
 STEP_NAMES = {
     "consent": "consent",
+    "screener": "screening questions",
     "pre": "questions before the message",
     "message": "the message",
     "post": "questions after the message",
     "intent": "what would you do (intent questions)",
     "debrief": "debrief and thanks",
     "screened_out": "after saying no to the consent",
+    "ineligible": "after being screened out by the screener",
+    "over_quota": "after arriving in a full quota cell",
     "withdrawn": "after withdrawing",
 }
 
