@@ -161,6 +161,8 @@ class Participant(Base):
     panel_study_hash: Mapped[str | None] = mapped_column(sa.String(64))
     panel_session_hash: Mapped[str | None] = mapped_column(sa.String(64))
     source: Mapped[str | None] = mapped_column(sa.String(64))
+    # The channel link (framelab.db.reach) they came through; erased with the source.
+    channel_id: Mapped[int | None] = mapped_column(sa.Integer)
     language: Mapped[str] = mapped_column(sa.String(16))
     stratum: Mapped[str | None] = mapped_column(sa.String(64))
     arm: Mapped[str | None] = mapped_column(sa.String(64))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from framelab.db.drafts import PageDraft
 from framelab.db.models import PageVisit, Response
+from framelab.db.reach import Recipient
 from framelab.db.session import writing
 from framelab.domain.steps import aware
 from framelab.services.enrolment import (
@@ -79,7 +80,8 @@ def withdraw(session: Session, code: str, *, now: datetime) -> str:
     they withdrew with. Their slot stays in the assignment log, which names nobody and
     holds no time (migration s010), so nothing joins the erased stratum back to them.
     The language returned is the one they used, for the page that confirms the
-    withdrawal.
+    withdrawal. Their channel link goes with their source, and an invitation that
+    enrolled them is untied from them and enrols nobody again (framelab.db.reach).
     """
     now = aware(now)
     with writing(session):
@@ -100,6 +102,13 @@ def withdraw(session: Session, code: str, *, now: datetime) -> str:
         participant.source = None
         participant.language = default
         # These flags were derived from the erased answers (or the erased pages).
+        participant.channel_id = None
+        # An invitation that enrolled them no longer names them, and enrols nobody again.
+        session.execute(
+            sa.update(Recipient)
+            .where(Recipient.participant_id == participant.id)
+            .values(participant_id=None, withdrawn=True)
+        )
         participant.attention_failed = False
         participant.speeder = False
         participant.honeypot = False

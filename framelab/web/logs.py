@@ -56,8 +56,8 @@ _PANEL_PARAM = re.compile(
 )
 _QUERY = re.compile(r"(?<=[\w/.%~\-])\?[^\s\"'<>]+")
 # A participant's code in an address: /r/<code> (resume links), /f/<token> (follow-up
-# links), /s/<slug>/p/<code>.
-_CODE_IN_PATH = re.compile(r"(/r/|/f/|/s/[^/\s?\"'<>]+/p/)[^/\s?\"'<>]+")
+# links), /i/<token> (invitation links), /s/<slug>/p/<code>.
+_CODE_IN_PATH = re.compile(r"(/r/|/f/|/i/|/s/[^/\s?\"'<>]+/p/)[^/\s?\"'<>]+")
 _AGENT = re.compile(
     r"\b(?:Mozilla|AppleWebKit|Chrome|CriOS|Safari|Gecko|Firefox|FxiOS|Edge?|Edg|OPR|Opera"
     r"|Version|Mobile|curl|Wget|okhttp|Dalvik|python-requests|python-httpx|python-urllib)"

@@ -226,6 +226,7 @@ def consent_from_link(
     now: datetime,
     rehearsal: bool = False,
     panel: Mapping[str, str] | None = None,
+    channel: int | None = None,
     key: PseudonymKey | None = None,
 ) -> tuple[str | None, SubmitResult]:
     """Enrol a newcomer from the study link and record their consent, in one transaction.
@@ -238,7 +239,8 @@ def consent_from_link(
     (DECISIONS rule 5), and the work done is the same statements either way, so neither
     the reply nor its cost tells whether the id took part. Raises StudyNotFound or
     StudyClosed when the study takes nobody now. `rehearsal` marks a simulated
-    participant (services.rehearsal: only a valid token sets it).
+    participant (services.rehearsal: only a valid token sets it); `channel` the channel
+    link the newcomer came through (its id; `source` is then the link's).
     """
     now = aware(now)
     if consent_answer(form) is None:
@@ -257,16 +259,51 @@ def consent_from_link(
                         # same id arrived twice at once on PostgreSQL): the other row won.
                         seen = db.scalar(PANEL_SEEN, {"hash": ids.person, "root": campaign.root})
                         duplicate = attempt == 2 or seen is not None
-                code = new_participant_code()
-                row = _enrolment(loaded, ids, source=source, language=language, now=now)
-                row.update(code=code, rehearsal=rehearsal, duplicate=duplicate)
-                row["panel_hash"] = None if duplicate else ids.person
-                db.execute(ENROL, row)
-                return code, _apply(db, find(db, code, lock=True), "consent", form, now)[0]
+                code, result, _pid = enrol_newcomer(
+                    db,
+                    loaded,
+                    form,
+                    language=language,
+                    now=now,
+                    source=source,
+                    channel=channel,
+                    rehearsal=rehearsal,
+                    ids=ids,
+                    duplicate=duplicate,
+                )
+                return code, result
         except IntegrityError:
             if attempt == 2 or ids.person is None:
                 raise
     raise AssertionError("unreachable: the second attempt returns or raises")
+
+def enrol_newcomer(
+    db: Direct,
+    loaded: LoadedStudy,
+    form: Mapping[str, str],
+    *,
+    language: str | Sequence[str],
+    now: datetime,
+    source: str | None = None,
+    channel: int | None = None,
+    rehearsal: bool = False,
+    ids: PanelIds | None = None,
+    duplicate: bool = False,
+) -> tuple[str, SubmitResult, int]:
+    """Enrol a newcomer into `loaded` and apply their consent form, in `db`'s transaction.
+
+    Returns their code, the consent page's result and their row id. `channel` is the
+    channel link they came through (framelab.db.reach), fixed by the link itself.
+    """
+    ids = ids or PanelIds()
+    code = new_participant_code()
+    row = _enrolment(loaded, ids, source=source, language=language, now=now)
+    row.update(code=code, rehearsal=rehearsal, duplicate=duplicate, channel_id=channel)
+    row["panel_hash"] = None if duplicate else ids.person
+    db.execute(ENROL, row)
+    found = find(db, code, lock=True)
+    return code, _apply(db, found, "consent", form, now)[0], found.participant.id
+
 
 
 def _enrolment(

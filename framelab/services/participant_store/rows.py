@@ -85,6 +85,7 @@ ENROL = DirectStatement(
         "panel_study_hash",
         "panel_session_hash",
         "source",
+        "channel_id",
         "language",
         "step",
         "status",

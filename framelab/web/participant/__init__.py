@@ -4,7 +4,7 @@
 pages (views_pages) and leaving or coming back (views_leave); `pages` draws a page.
 """
 
-from framelab.web.participant import views_leave, views_link, views_pages, views_waves
+from framelab.web.participant import views_leave, views_link, views_pages, views_reach, views_waves
 from framelab.web.participant.blueprint import bp
 from framelab.web.participant.pages import page_from_state, page_view, render_page
 
@@ -16,5 +16,6 @@ __all__ = [
     "views_leave",
     "views_link",
     "views_pages",
+    "views_reach",
     "views_waves",
 ]

@@ -23,6 +23,7 @@ NAV = (
     ("studio.yaml_editor", "Study file"),
     ("studio.power", "Power"),
     ("studio.review_page", "Review"),
+    ("studio.reach", "Reach"),
     ("studio.dashboard", "Dashboard"),
     ("studio.downloads", "Downloads"),
     ("studio.members", "Members"),
