@@ -9,7 +9,7 @@ that already has an unfinished participant in the campaign is led back to their 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from flask import abort, current_app, request, session, url_for
@@ -21,6 +21,7 @@ from framelab.clock import now, system_now
 from framelab.domain.steps import FINISHED_STEPS, steps_for
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.flow import (
+    Arrival,
     arrive,
     consent_from_link,
     link_entry,
@@ -153,22 +154,39 @@ def start(slug: str) -> Response | str | tuple[str, int]:
     participant who finished or withdrew is forgotten: whoever holds the phone next
     starts afresh.
     """
-    arrival = arrive(db_session(), slug, remembered_codes())
+    return arrival_reply(slug, arrive(db_session(), slug, remembered_codes()))
+
+
+def arrival_reply(
+    slug: str, arrival: Arrival, action_for: Callable[[str], str] | None = None
+) -> Response | str | tuple[str, int]:
+    """What a campaign link (`slug`'s, or a channel link's) shows: this browser's own
+    participant's page, the consent page (posting to `action_for(lang)`), or why not."""
     for key in arrival.forget:
         forget(key)
     if arrival.returning:
         return to_page(arrival.returning)
     if arrival.study is None:
         return _unavailable(arrival.unavailable)
-    return _consent_page(slug, arrival.study)
+    return consent_page(slug, arrival.study, action_for=action_for)
 
 
-def _consent_page(slug: str, loaded: LoadedStudy, errors: Mapping | None = None) -> str:
+def consent_page(
+    slug: str,
+    loaded: LoadedStudy,
+    errors: Mapping | None = None,
+    action_for: Callable[[str], str] | None = None,
+) -> str:
+    """The consent page; its form posts to `action_for(lang)` (default: the study link)."""
     spec = loaded.spec
     lang = request_language(spec.languages, spec.default_language)
     # The consent form posts the link's parameters back, so enrolment sees them.
     kept = {key: request.args[key] for key in (*PANEL_PARAMETERS, "src") if key in request.args}
-    action = url_for("participant.consent", slug=slug, lang=lang, **kept)
+    action = (
+        action_for(lang)
+        if action_for is not None
+        else url_for("participant.consent", slug=slug, lang=lang, **kept)
+    )
     if errors:
         page = page_view(spec, "consent", lang, progress=(1, len(steps_for(spec))))
         return render_page(page, action=action, errors=errors, inline_css=first_page_css())
@@ -184,6 +202,18 @@ def consent(slug: str) -> Response | str | tuple[str, int]:
     panel link's ids are stored as keyed pseudonyms; a repeat id is enrolled like anyone
     and flagged as a duplicate, never led to the earlier record.
     """
+    return enrol_at_link(slug, source=_source())
+
+
+def enrol_at_link(
+    slug: str,
+    *,
+    source: str | None,
+    channel: int | None = None,
+    action_for: Callable[[str], str] | None = None,
+) -> Response | str | tuple[str, int]:
+    """The consent POST of a campaign link (`slug`): the study link's, or a channel link's
+    (`channel`, whose `source` is the link's and whose page posts to `action_for(lang)`)."""
     found = link_entry(db_session(), slug)
     code = remembered(found.campaign_slug) or remembered(slug)
     enrol = found.enrol_slug
@@ -195,15 +225,16 @@ def consent(slug: str) -> Response | str | tuple[str, int]:
                 enrol,
                 request.form,
                 language=_requested_language(),
-                source=_source(),
+                source=source,
                 now=now(),
                 rehearsal=_rehearsal(slug),
                 panel=panel,
                 key=pseudonym_key() if panel else None,
+                channel=channel,
             )
             if code is None:
                 loaded = open_study_link(db_session(), enrol)
-                return _consent_page(slug, loaded, result.errors)
+                return consent_page(slug, loaded, result.errors, action_for)
             if result.step not in FINISHED_STEPS:
                 remember(found.campaign_slug, code)
             return to_page(code)
