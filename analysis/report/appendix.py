@@ -27,6 +27,7 @@ from analysis.report.backlash_section import depth_parts
 from analysis.report.context import ReportContext
 from analysis.report.design_sections import design_parts
 from analysis.report.i18n import translator
+from analysis.report.lasting import waves_parts
 from analysis.report.preregistration import plan_statement
 from analysis.report.result_values import records
 from analysis.report.tables import columns_of, fmt_cell, table_html
@@ -206,6 +207,7 @@ def appendix_parts(ctx: ReportContext) -> list[Part]:
         parts.append(Part(key, heading, intro, body, missing))
     parts.extend(Part(*part) for part in design_parts(ctx, labels))
     parts.extend(Part(*part) for part in depth_parts(ctx, labels))
+    parts.extend(Part(*part) for part in waves_parts(ctx, labels))
     parts.append(_methods_part(ctx))
     parts.append(_provenance_part(meta))
     return parts

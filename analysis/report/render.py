@@ -29,6 +29,7 @@ from analysis.report.charts import Figure
 from analysis.report.context import ReportContext
 from analysis.report.design_sections import interaction_figures
 from analysis.report.i18n import when
+from analysis.report.lasting import lasting_waves
 from analysis.report.preregistration import plan_statement
 from analysis.report.result_values import is_number, unique
 from analysis.report.summary import campaigner_summary
@@ -117,6 +118,7 @@ def render_html(
         value_match=effect_figures.value_match_figure(ctx),
         interaction=interaction_figures(ctx),
         backlash=backlash_blocks(ctx),
+        lasting=lasting_waves(ctx),
         appendix=appendix_parts(ctx),
     )
 
