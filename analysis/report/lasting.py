@@ -299,36 +299,41 @@ def waves_parts(ctx: ReportContext, labels: Mapping[str, Any]) -> list[tuple]:
     """
     if not _waves(ctx):
         return []
-    effects, returns = records(ctx.results, "waves"), records(ctx.results, "wave_returns")
-    return [
-        (
-            "waves",
-            "Follow-up waves: lasting effects",
-            "Per wave, outcome and frame, on the participants of the frame and the control "
-            "who returned and answered both times: the wave-1 (first_*) and later "
-            "differences in means (HC2 standard errors, Welch-Satterthwaite df, unblocked, "
-            "as estimatr::difference_in_means); their covariance from the stacked regression "
-            "y ~ 0 + wave + wave:frame with CR2 errors clustered by participant; the share "
-            "remaining (later / first) with Fieller's interval (share_conf_*; empty when "
-            "unbounded) and the delta method's (share_std_error, share_delta_*). "
-            "share_stable is false when the wave-1 interval includes 0; the share is then "
-            "not interpreted.",
-            table_html(effects, "Lasting effects", columns=columns_of(effects), label_values=labels)
-            if effects
-            else None,
-            "Not available in these results (no 'waves' records; see the warnings).",
-        ),
-        (
-            "wave-returns",
-            "Follow-up waves: return rates",
-            "Per wave and arm, among participants who completed wave 1: eligible, returned "
-            "and the return rate; for each frame, the difference from the control's rate in "
-            "the linear probability model returned ~ frame on the two arms, with HC2 "
-            "standard errors and n - 2 df (estimatr::lm_robust). differential: p < alpha, "
-            "not corrected for several frames.",
-            table_html(returns, "Return rates", columns=columns_of(returns), label_values=labels)
-            if returns
-            else None,
-            "Not available in these results (no 'wave_returns' records; see the warnings).",
-        ),
-    ]
+    parts = []
+    for part_id, key, heading, caption, intro in _APPENDIX:
+        rows = records(ctx.results, key)
+        body = table_html(rows, caption, columns=columns_of(rows), label_values=labels)
+        missing = f"Not available in these results (no '{key}' records; see the warnings)."
+        parts.append((part_id, heading, intro, body if rows else None, missing))
+    return parts
+
+
+# (part id, results key, heading, table caption, intro) of the appendix parts, in English.
+_APPENDIX = (
+    (
+        "waves",
+        "waves",
+        "Follow-up waves: lasting effects",
+        "Lasting effects",
+        "Per wave, outcome and frame, on the participants of the frame and the control "
+        "who returned and answered both times: the wave-1 (first_*) and later "
+        "differences in means (HC2 standard errors, Welch-Satterthwaite df, unblocked, "
+        "as estimatr::difference_in_means); their covariance from the stacked regression "
+        "y ~ 0 + wave + wave:frame with CR2 errors clustered by participant; the share "
+        "remaining (later / first) with Fieller's interval (share_conf_*; empty when "
+        "unbounded) and the delta method's (share_std_error, share_delta_*). "
+        "share_stable is false when the wave-1 interval includes 0; the share is then "
+        "not interpreted.",
+    ),
+    (
+        "wave-returns",
+        "wave_returns",
+        "Follow-up waves: return rates",
+        "Return rates",
+        "Per wave and arm, among participants who completed wave 1: eligible, returned "
+        "and the return rate; for each frame, the difference from the control's rate in "
+        "the linear probability model returned ~ frame on the two arms, with HC2 "
+        "standard errors and n - 2 df (estimatr::lm_robust). differential: p < alpha, "
+        "not corrected for several frames.",
+    ),
+)
