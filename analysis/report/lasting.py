@@ -99,15 +99,15 @@ def _sentences(ctx: ReportContext, outcome: Outcome, row: Mapping[str, Any], day
     raised = row["estimate"] > 0
     extra = (t("lower is what the campaign wants"),) if outcome.wants_decrease else ()
     later = t.n(
-        "{n} day later, among the participants who came back, {frame} had raised "
+        "At least {n} day later, among the participants who came back, {frame} had raised "
         "{outcome} by {amount}{interval}."
         if raised
-        else "{n} day later, among the participants who came back, {frame} had lowered "
+        else "At least {n} day later, among the participants who came back, {frame} had lowered "
         "{outcome} by {amount}{interval}.",
-        "{n} days later, among the participants who came back, {frame} had raised "
+        "At least {n} days later, among the participants who came back, {frame} had raised "
         "{outcome} by {amount}{interval}."
         if raised
-        else "{n} days later, among the participants who came back, {frame} had lowered "
+        else "At least {n} days later, among the participants who came back, {frame} had lowered "
         "{outcome} by {amount}{interval}.",
         days,
         frame=frame,
@@ -177,7 +177,7 @@ def lasting_waves(ctx: ReportContext) -> list[WaveBlock]:
     >>> [wave] = lasting_waves(ReportContext({"meta": {"plan": plan}, "waves": [row]}))
     >>> heading, sentences, table = wave.blocks[0]
     >>> heading, sentences
-    ('Support, 7 days later', ['7 days later, among the participants who came back, the care frame had raised support by 0.30 points (95% CI 0.10 to 0.50).', 'That is 50% of the change right after reading, among the same people (95% CI 20% to 80%).'])
+    ('Support, at least 7 days later', ['At least 7 days later, among the participants who came back, the care frame had raised support by 0.30 points (95% CI 0.10 to 0.50).', 'That is 50% of the change right after reading, among the same people (95% CI 20% to 80%).'])
     """
     t = ctx.t
     effects = records(ctx.results, "waves")
@@ -211,8 +211,8 @@ def lasting_waves(ctx: ReportContext) -> list[WaveBlock]:
                 caption += t("; lower is what the campaign wants")
             heading = sentence_case(
                 t.n(
-                    "{outcome}, {n} day later",
-                    "{outcome}, {n} days later",
+                    "{outcome}, at least {n} day later",
+                    "{outcome}, at least {n} days later",
                     days,
                     outcome=outcome.label,
                 )
@@ -256,7 +256,7 @@ def _table_row(
             row.get("first_conf_low"),
             row.get("first_conf_high"),
         ),
-        t.n("{n} day later", "{n} days later", days): _cell(
+        t.n("At least {n} day later", "At least {n} days later", days): _cell(
             ctx, outcome, row.get("estimate"), row.get("conf_low"), row.get("conf_high")
         ),
         t("Share remaining ({level} interval)", level=ctx.confidence): share,

@@ -81,7 +81,7 @@ def test_every_number_is_a_value_of_the_results(results):
     page = render_html(results)
     html = _section(page)
     text = _text(html)
-    assert "Support for the policy, 7 days later" in text
+    assert "Support for the policy, at least 7 days later" in text
     cells = [c for c in re.findall(r"<td[^>]*>(.*?)</td>", html)]
     assert (
         cells[0] == f"{whole['estimate']:.2f} ({whole['conf_low']:.2f} to {whole['conf_high']:.2f})"
