@@ -119,7 +119,10 @@ def _sentences(ctx: ReportContext, outcome: Outcome, row: Mapping[str, Any], day
     if row.get("share_stable") and is_number(row.get("share")):
         bracket = {"conf_low": row.get("share_conf_low"), "conf_high": row.get("share_conf_high")}
         share = t(
-            "That is {share} of the change right after reading, among the same people{interval}.",
+            "That is {share} of the change right after reading, among the same people{interval}."
+            if row["share"] >= 0
+            else "The change had turned the other way: {share} of the change right after "
+            "reading, among the same people{interval}.",
             share=t.percent(row["share"]),
             interval=_share_interval(ctx, bracket),
         )

@@ -143,3 +143,14 @@ def test_the_section_is_translated(results, lang):
     for english in ("Did it last?", "came back", "Readers of", "days later", "Share remaining"):
         assert english not in text, (lang, english)
     assert parse(section).find("table")  # the table is there in every language
+
+
+def test_a_change_that_turned_the_other_way_is_called_so(results):
+    [row] = results["waves"]
+    turned = {
+        **results,
+        "waves": [{**row, "share": -0.4, "share_conf_low": -0.9, "share_conf_high": 0.1}],
+    }
+    text = _text(_section(render_html(turned)))
+    assert "The change had turned the other way: −40% of the change right after reading" in text
+    assert "(95% CI −90% to 10%)" in text and "That is" not in text
