@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, RootModel, field_validator, model_validator
 
 from framelab.domain.items import Item, OmitsUnsetFields
 from framelab.domain.study_sections import MAX_TARGET_N
@@ -47,8 +47,8 @@ class Rule(OmitsUnsetFields):
     item: str | None = None
     in_: list[int] | None = Field(default=None, alias="in")
     not_in: list[int] | None = None
-    all_: list[Rule] | None = Field(default=None, alias="all")
-    any_: list[Rule] | None = Field(default=None, alias="any")
+    all_: Rules | None = Field(default=None, alias="all")
+    any_: Rules | None = Field(default=None, alias="any")
 
     @model_validator(mode="after")
     def _one_form(self) -> Rule:
@@ -60,7 +60,7 @@ class Rule(OmitsUnsetFields):
                     "expected one of {item, in}, {item, not_in}, {all: [...]} or {any: [...]}, "
                     f"got {', '.join([*(['item'] if self.item else []), *tests, *combined])}"
                 )
-            if not (self.all_ or self.any_):
+            if not (self.all_ or self.any_).root:
                 raise ValueError(f"'{combined[0]}' needs at least one rule")
             return self
         if self.item is None or len(tests) != 1:
@@ -70,6 +70,14 @@ class Rule(OmitsUnsetFields):
         if not (self.in_ or self.not_in):
             raise ValueError(f"'{tests[0]}' needs at least one value")
         return self
+
+
+class Rules(RootModel[list[Rule]]):
+    """The rules an ``all`` or ``any`` combines (a list; its own type ends the recursion
+    for tools that walk the study's keys)."""
+
+    def __iter__(self):  # type: ignore[override]
+        return iter(self.root)
 
 
 class Screener(OmitsUnsetFields):

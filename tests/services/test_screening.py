@@ -150,3 +150,104 @@ def test_a_refused_consent_gets_its_panel_code(session):
     assert result.step == "screened_out"
     page = current_page(session, code, now=NOW)
     assert (page.outcome, page.completion_code) == ("consent_refused", "C4")
+
+
+def _statements(monkeypatch) -> list[str]:
+    """The SQL of every hot-path statement run from now on (framelab.db.direct)."""
+    from framelab.db.direct import DirectStatement
+
+    seen: list[str] = []
+    compiled = DirectStatement.compiled
+
+    def recording(self, dialect, columns=None):
+        found = compiled(self, dialect, columns)
+        seen.append(found.sql)
+        return found
+
+    monkeypatch.setattr(DirectStatement, "compiled", recording)
+    return seen
+
+
+def test_a_study_without_screener_or_quota_runs_no_statement_of_theirs(session, monkeypatch):
+    plain = small_study()
+    publish(session, plain)
+    seen = _statements(monkeypatch)
+    person = enrol(session, plain.slug, now=NOW)
+    assert _walk(session, plain, person.code, ideology=1).step == "debrief"
+    assert seen and not [sql for sql in seen if "quota_fill" in sql]
+    # The same walk in a study with a quota reads and fills its cell.
+    quoted = small_study(slug="quoted-study", quota={"ideology": {"left": 5}})
+    publish(session, quoted)
+    seen.clear()
+    assert _walk(session, quoted, enrol(session, quoted.slug, now=NOW).code, ideology=1).step == (
+        "debrief"
+    )
+    assert len([sql for sql in seen if "quota_fill" in sql]) == 2  # checked once, filled once
+
+
+def test_the_dashboard_counts_those_turned_away_and_shows_each_cell(session):
+    from framelab.services.dashboard import dashboard
+    from framelab.services.flow import consent_from_link
+
+    spec = _spec(quota={"ideology": {"left": 1, "right": 5}})
+    loaded = publish(session, spec)
+    _walk(session, spec, enrol(session, spec.slug, now=NOW).code, ideology=1)
+    _walk(session, spec, enrol(session, spec.slug, now=NOW).code, ideology=2)  # over quota
+    _walk(session, spec, enrol(session, spec.slug, now=NOW).code, ideology=3)  # screened out
+    consent_from_link(session, spec.slug, {"consent": "no"}, language="en", source=None, now=NOW)
+    bot = enrol(session, spec.slug, now=NOW, rehearsal=True)
+    _walk(session, spec, bot.code, ideology=3)  # a rehearsal row: never counted here
+    screening = dashboard(session, loaded).screening
+    counts = (screening.consent_refused, screening.screened_out, screening.over_quota)
+    assert counts == (1, 1, 1)
+    cells = [(q.variable, q.cell, q.limit, q.completed.text, q.full) for q in screening.quotas]
+    # One completion is below the minimum cell size (10): hidden, with the other cell.
+    assert cells == [
+        ("ideology", "left", 1, "hidden", True),
+        ("ideology", "right", 5, "hidden", False),
+    ]
+
+
+def test_a_quota_check_waits_for_a_completion_in_flight_and_then_sees_it(factory, database_url):
+    """The check takes the cell's row as a completion does (PostgreSQL: a row lock; SQLite:
+    the one writer lock): a newcomer checked while the completion that fills the cell is
+    still uncommitted waits for it and is then turned away, never let in on a stale count."""
+    import threading
+
+    spec = _spec(quota={"ideology": {"left": 1}})
+    with factory() as session:
+        loaded = publish(session, spec)
+        late = enrol(session, spec.slug, now=NOW)
+        # The late one's screener form is ready; the cell's row exists (checked once).
+        assert (
+            _walk(
+                session, spec, enrol(session, spec.slug, now=NOW).code, ideology=1, until="message"
+            ).step
+            == "message"
+        )
+        late_code = late.code
+    engine = factory.kw["bind"]
+    holder = engine.connect()
+    in_flight = holder.begin()
+    # A completion in flight: the cell's count raised and not yet committed.
+    holder.execute(
+        sa.update(QuotaFill)
+        .where(QuotaFill.study_id == loaded.id, QuotaFill.cell == "left")
+        .values(completed=QuotaFill.completed + 1)
+    )
+    outcome: list[str] = []
+
+    def newcomer() -> None:
+        with factory() as session:
+            form = valid_answers(spec, "screener", ideology="2")
+            outcome.append(submit_step(session, late_code, "screener", form, now=NOW).step)
+
+    thread = threading.Thread(target=newcomer)
+    thread.start()
+    thread.join(timeout=1.0)
+    waited = thread.is_alive()
+    in_flight.commit()
+    holder.close()
+    thread.join(timeout=30)
+    assert waited, "the quota check did not wait for the completion in flight"
+    assert outcome == ["over_quota"]

@@ -12,6 +12,7 @@ the writer lock and begin IMMEDIATE, readers never do).
 - lookups: a browser's arrival at a study link, and whether a code is a participant's
 - rows: the participant's row, their page visits and their enrolment
 - assignment: the next slot of the participant's stratum, logged (race-safe)
+- quotas: whether a quota cell is full, and filling it at a completion (same lock)
 - answers: a page's answers as one upsert
 - studies: the study a link opens, the spec of a version, closing at the target
 """
