@@ -24,8 +24,17 @@ import pytest
 from scipy import stats
 
 from analysis.estimators import difference_in_means
-from analysis.waves import wave_effects
-from tests.analysis.waves_dgp import CONTROL, EFFECT_W1, EFFECT_W2, SHARE, as_export, draw
+from analysis.waves import return_rates, wave_effects
+from tests.analysis.waves_dgp import (
+    CONTROL,
+    EFFECT_W1,
+    EFFECT_W2,
+    FRAME,
+    RETURN_RATES,
+    SHARE,
+    as_export,
+    draw,
+)
 
 REPS = 1000
 CHECKED = 20  # draws also run through the package's own functions
@@ -114,3 +123,26 @@ def test_a_biased_interval_would_fail_the_coverage_check():
     assert not covers_at_nominal_rate(np.arange(REPS) % 100 >= 8)
     assert not covers_at_nominal_rate(np.arange(REPS) % 100 >= 2)
     assert covers_at_nominal_rate(np.arange(REPS) % 20 != 0)
+
+
+def _flagged(d: dict[str, np.ndarray]) -> np.ndarray:
+    """Per draw: the HC2 test of differential return rejects at 5% (n - 2 df)."""
+    treated = d["treated"]
+    back_t, back_c = d["returned"][:, treated], d["returned"][:, ~treated]
+    n_t, n_c = back_t.shape[1], back_c.shape[1]
+    p_t, p_c = back_t.mean(axis=1), back_c.mean(axis=1)
+    se = np.sqrt(p_t * (1 - p_t) / (n_t - 1) + p_c * (1 - p_c) / (n_c - 1))
+    return np.abs(p_t - p_c) / se > stats.t.ppf(0.975, n_t + n_c - 2)
+
+
+@pytest.mark.parametrize("rates", [RETURN_RATES, {CONTROL: 0.6, FRAME: 0.6}], ids=["gap", "none"])
+def test_the_differential_return_flag_finds_the_planted_gap_and_holds_its_level(rates):
+    d = draw(np.random.default_rng(2103), 250, 250, REPS, return_rates=rates)
+    flagged = _flagged(d)
+    for rep in range(CHECKED):  # return_rates gives the same verdict draw by draw
+        row = return_rates(as_export(d, rep), "w2_returned", "arm", CONTROL).iloc[1]
+        assert bool(row["differential"]) == flagged[rep]
+    if rates[FRAME] == rates[CONTROL]:  # no gap: false alarms at the nominal 5%
+        assert covers_at_nominal_rate(~flagged)
+    else:  # 60% vs 45% with 250 per arm: power about 0.94
+        assert flagged.mean() > 0.9

@@ -49,21 +49,26 @@ def two_wave_plan(**extra: Any) -> dict[str, Any]:
 
 
 def draw(
-    rng: np.random.Generator, n_control: int, n_frame: int, reps: int = 1
+    rng: np.random.Generator,
+    n_control: int,
+    n_frame: int,
+    reps: int = 1,
+    return_rates: dict[str, float] | None = None,
 ) -> dict[str, np.ndarray]:
     """``reps`` studies at once: arrays of shape (reps, n_control + n_frame).
 
     ``treated`` (bool, the same in every row: the first ``n_control`` are control),
     ``first`` and ``later`` (the two answers; ``later`` is NaN when not returned) and
-    ``returned`` (0/1).
+    ``returned`` (0/1). ``return_rates`` (arm -> share) replaces ``RETURN_RATES``.
     """
+    rates = return_rates or RETURN_RATES
     n = n_control + n_frame
     treated = np.arange(n) >= n_control
     z1 = rng.standard_normal((reps, n))
     z2 = CORRELATION * z1 + np.sqrt(1 - CORRELATION**2) * rng.standard_normal((reps, n))
     first = z1 + EFFECT_W1 * treated
     later = z2 + EFFECT_W2 * treated
-    rate = np.where(treated, RETURN_RATES[FRAME], RETURN_RATES[CONTROL])
+    rate = np.where(treated, rates[FRAME], rates[CONTROL])
     returned = (rng.random((reps, n)) < rate).astype(float)
     later = np.where(returned == 1, later, np.nan)
     return {"treated": treated, "first": first, "later": later, "returned": returned}
