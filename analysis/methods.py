@@ -10,6 +10,7 @@ Examples
 
 from __future__ import annotations
 
+from analysis import waves
 from analysis.plan import Plan
 
 COMPLETE_CASES = (
@@ -177,6 +178,11 @@ def describe(plan: Plan) -> list[dict]:
         {"method": name, "formula": formula, "reference": ref, "notes": notes}
         for name, (formula, ref) in _METHODS.items()
     ]
+    if plan.waves:  # follow-up waves (issue 21)
+        formula, ref = waves.METHOD
+        out.append(
+            {"method": "follow_up_waves", "formula": formula, "reference": ref, "notes": notes}
+        )
     formula, ref = _SMALL_SAMPLE[plan.small_sample]
     out.append({"method": "small_sample", "formula": formula, "reference": ref, "notes": notes})
     out.append(

@@ -38,6 +38,22 @@ __all__ = ["return_rates", "share_remaining", "wave_effects"]
 
 _FIRST = ("estimate", "std_error", "df", "p_value", "conf_low", "conf_high")
 
+# The results' ``methods`` record of the follow-up waves (analysis.methods): formula, reference.
+METHOD = (
+    "Per wave, outcome and frame, on the frame's and the control's participants who "
+    "returned and answered both times: wave-1 and later differences in means (HC2 SE, "
+    "Welch-Satterthwaite df, unblocked); their covariance sum_g cov(y1, yk | g) / n_g, the "
+    "CR2 covariance of the stacked regression y ~ 0 + wave + wave:frame clustered by "
+    "participant; share = later / first with Fieller's interval (roots of (later - r "
+    "first)^2 = z^2 (v_kk - 2 r v_1k + r^2 v_11); unbounded when |first| / se <= z) and the "
+    "delta method's ((v_kk - 2 r v_1k + r^2 v_11) / first^2); share_stable when the wave-1 "
+    "t interval excludes 0. Return rates among wave-1 completers; differential return: "
+    "returned ~ frame on the two arms, HC2 SE, n - 2 df, p < alpha (uncorrected).",
+    "Fieller (1954) JRSS B 16:175-185; Zellner (1962) JASA 57:348-368; Bell & McCaffrey "
+    "(2002) Survey Methodology 28:169-181; estimatr::difference_in_means, "
+    "lm_robust(clusters = id, se_type = 'CR2'), lm_robust(se_type = 'HC2').",
+)
+
 
 def share_remaining(
     first: float,

@@ -145,3 +145,12 @@ def test_the_share_is_unstable_exactly_when_the_wave_1_interval_holds_zero():
     assert not s["bounded"] and s["conf_low"] is None and s["conf_high"] is None
     # the delta method still gives numbers, which is why the report does not print them
     assert np.isfinite(s["delta_low"]) and np.isfinite(s["delta_high"])
+
+
+def test_the_methods_section_describes_the_waves_only_when_the_plan_has_them():
+    data = two_wave_study(40, 40)
+    methods = {m["method"]: m for m in run(data, two_wave_plan())["methods"]}
+    assert "Fieller" in methods["follow_up_waves"]["reference"]
+    assert "CR2" in methods["follow_up_waves"]["formula"]
+    plain = {k: v for k, v in two_wave_plan().items() if k != "waves"}
+    assert "follow_up_waves" not in {m["method"] for m in run(data, plain)["methods"]}
