@@ -26,6 +26,7 @@ from framelab.services.enrolment import (
     participant_by_code,
 )
 from framelab.services.errors import ParticipantNotFound
+from framelab.services.participant_store.draft_posts import keep_page_draft
 from framelab.services.participant_store.lookups import (
     Arrival,
     arrive,
@@ -45,6 +46,7 @@ __all__ = [
     "consent_from_link",
     "current_page",
     "is_participant",
+    "keep_page_draft",
     "link_entry",
     "open_study_link",
     "participant_place",

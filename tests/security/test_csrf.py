@@ -105,6 +105,7 @@ def participant_posts(walker: Walker) -> dict[str, tuple[str, dict[str, str]]]:
     return {
         "participant.consent": (f"/s/{spec.slug}", {"step": "consent", "consent": "yes"}),
         "participant.submit": (walker.url, answers),
+        "participant.keep_draft": (walker.url + "/draft", answers),
         "participant.do_withdraw": (walker.url + "/withdraw", {"confirm": "yes"}),
         "participant.old_submit": (old, answers),
         "participant.old_withdraw": (old + "/withdraw", {"confirm": "yes"}),

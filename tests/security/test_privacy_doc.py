@@ -43,6 +43,7 @@ LIBRARY_DEMO = "tests/services/test_library_demo_card.py"
 PAGES = "tests/web/test_participant_pages.py"
 REHEARSAL = "tests/web/test_rehearsal.py"
 INFRA = "tests/web/test_web_infrastructure.py"
+DRAFTS = "tests/web/test_page_drafts.py"
 
 STATEMENTS: dict[str, tuple[str, ...]] = {
     # What framelab stores
@@ -69,6 +70,22 @@ STATEMENTS: dict[str, tuple[str, ...]] = {
     "**Quality flags**: failed attention check, answered too fast, filled the hidden bot field.": (
         f"{PAGES}::test_honeypot_and_failed_attention_check_are_flagged_not_rejected",
         f"{PAGES}::test_fast_completion_is_flagged_as_speeder_and_a_slow_one_is_not",
+    ),
+    "framelab keeps the answers on it that were valid, so that a reload or a return with the "
+    "participant code shows them again": (
+        f"{DRAFTS}::test_a_failed_post_then_a_reload_shows_the_valid_answers_only",
+        f"{DRAFTS}::test_the_code_resumes_the_draft_on_another_phone_days_later",
+        f"{DRAFTS}::test_the_page_sent_as_it_is_left_keeps_its_valid_answers",
+    ),
+    "it is deleted when the page is sent complete, when the participant withdraws and when "
+    "the study is erased, and no export reads it": (
+        f"{DRAFTS}::test_submitting_stores_the_whole_page_and_deletes_its_draft",
+        f"{DRAFTS}::test_withdrawing_erases_the_draft",
+        f"{DRAFTS}::test_erasing_the_study_erases_drafts",
+        f"{DRAFTS}::test_drafts_are_never_exported",
+    ),
+    "Free text in a draft is encrypted like text answers when `FRAMELAB_TEXT_KEY` is set.": (
+        f"{DRAFTS}::test_text_in_a_draft_is_encrypted_at_rest_with_the_text_key",
     ),
     # Simulated participants
     "The simulator sends a rehearsal token in the `X-Framelab-Rehearsal` header: an "

@@ -214,3 +214,55 @@ def test_showing_a_page_is_one_statement_with_or_without_a_draft(
     fail_pre(walker, ideology="12")
     assert not any(s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
                    for s in direct_statements)  # fmt: skip
+
+
+# ---------------------------------------------------------------- the page's script
+
+
+def beacon(walker: Walker, step: str, answers: dict[str, str], **form: str):
+    """What the page's script sends as the page is hidden: the page's own form, multipart."""
+    page = walker.last
+    code = re.search(r'name="code" value="([^"]+)"', page)[1]
+    data = {"csrf_token": csrf_token(page), "code": code, "step": step, **answers, **form}
+    return walker.client.post("/p/draft", data=data, content_type="multipart/form-data")
+
+
+def test_the_page_sent_as_it_is_left_keeps_its_valid_answers(app_any_db, clock):
+    walker = at(app_any_db, clock, "pre")
+    response = beacon(walker, "pre", {"ideology": "4", "age_group": "77"})
+    assert response.status_code == 204 and response.data == b""
+    page = walker.page().get_data(as_text=True)
+    assert checked(page, "ideology") == ["4"] and checked(page, "age_group") == []
+    assert rows(app_any_db, Response) == []
+    # Cleared before leaving: the draft goes; a page the participant is not on keeps none.
+    assert beacon(walker, "pre", {"ideology": ""}).status_code == 204
+    assert drafts(app_any_db) == []
+    assert beacon(walker, "post", {"support": "3"}).status_code == 204
+    assert beacon(walker, "consent", {"consent": "yes"}).status_code == 204
+    assert drafts(app_any_db) == []
+    assert participant(app_any_db, walker.code).step == "pre"
+
+
+def test_the_draft_address_takes_only_the_pages_own_form(app, clock):
+    walker = at(app, clock, "pre")
+    forged = beacon(walker, "pre", {"ideology": "4"}, csrf_token="forged")
+    assert forged.status_code == 400
+    walker.client.delete_cookie("p", path="/p")
+    nobody = walker.client.post("/p/draft", data={"step": "pre", "ideology": "4"})
+    assert nobody.status_code == 400
+    assert walker.client.get("/p/draft").status_code in (302, 405)
+    # A body over the limit (sent as bytes: the client would spool a dict to a file).
+    code = re.search(r'name="code" value="([^"]+)"', walker.last)[1]
+    parts = {"csrf_token": csrf_token(walker.last), "code": code, "step": "pre"}
+    parts["ideology"] = "4" + " " * 5_000_000
+    body = "".join(
+        f'--b\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+        for k, v in parts.items()
+    )
+    huge = walker.client.post(
+        "/p/draft",
+        data=(body + "--b--\r\n").encode(),
+        content_type="multipart/form-data; boundary=b",
+    )
+    assert huge.status_code == 413
+    assert drafts(app) == []

@@ -43,6 +43,7 @@ from framelab.domain.steps import (
 from framelab.services.enrolment import PanelIds, newcomer_language, panel_ids
 from framelab.services.participant_store.answers import write_answers
 from framelab.services.participant_store.assignment import assign_participant
+from framelab.services.participant_store.draft_posts import replace_draft
 from framelab.services.participant_store.drafts import drop_drafts, keep_draft, shown_draft
 from framelab.services.participant_store.quotas import fill_quotas, quota_full
 from framelab.services.participant_store.rows import (
@@ -138,9 +139,7 @@ def submit_step(
     if checked is not None and checked[1].errors:
         items = items_for_step(checked[2], step)
         kept = draft_values(items, form)
-        if kept or checked[3]:
-            with for_session(session, write=True) as db:
-                keep_draft(db, find(db, code, lock=True).participant, step, kept, now)
+        replace_draft(session, code, step, kept, had_draft=checked[3], now=now)
         return rejected(step, items, form, checked[1].errors)
     with for_session(session, write=True) as db:
         found = find(db, code, lock=True)

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from framelab.clock import now
 from framelab.domain.steps import FINISHED_STEPS
 from framelab.services.errors import ParticipantNotFound
-from framelab.services.flow import current_page, set_language, submit_step
+from framelab.services.flow import current_page, keep_page_draft, set_language, submit_step
 from framelab.web import assets
 from framelab.web.compression import allow_compression
 from framelab.web.database import db_session
@@ -136,6 +136,27 @@ def submit_page(code: str | None) -> Response:
     except ParticipantNotFound:
         unknown_code()
         abort(404)
+
+
+@bp.route("/p/draft", methods=["POST"])
+@limiter.code_guesses
+@csrf.exempt
+def keep_draft() -> Response:
+    """A page's answers sent by the page's script as it is left unsent: kept as its draft.
+
+    The form is the page's own (its code and token), sent with `navigator.sendBeacon`;
+    nobody reads the empty answer.
+    """
+    code = posted_code()
+    if code is None:
+        raise CSRFError("The form says for no participant whose page it is.")
+    check_participant_form(code)
+    try:
+        keep_page_draft(db_session(), code, request.form.get("step", ""), request.form, now=now())
+    except ParticipantNotFound:
+        unknown_code()
+        abort(404)
+    return Response(status=204)
 
 
 @bp.route("/p/<path:step>", methods=["GET"])

@@ -36,3 +36,20 @@ document.querySelectorAll('input[data-slider]').forEach(function (field) {
 document.querySelectorAll('a[data-exit]').forEach(function (a) {
   a.addEventListener('click', function (e) { e.preventDefault(); location.replace(a.href); });
 });
+// Answers given but not sent yet: when the page is hidden (phone locked, tab closed, another
+// app opened) the form goes to /p/draft, and the server keeps its valid answers as the page's
+// draft, shown again on return. Without scripts, a post that fails validation keeps them.
+document.querySelectorAll('form.page-form[method=post]').forEach(function (form) {
+  if (!navigator.sendBeacon || !form.querySelector('.q')) return;
+  var changed = false;
+  form.addEventListener('change', function () { changed = true; });
+  form.addEventListener('input', function () { changed = true; });
+  form.addEventListener('submit', function () { changed = false; });
+  function keep() {
+    if (changed) changed = !navigator.sendBeacon(form.action + '/draft', new FormData(form));
+  }
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState === 'hidden') keep();
+  });
+  addEventListener('pagehide', keep);
+});
