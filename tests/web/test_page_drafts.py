@@ -21,7 +21,8 @@ from framelab.db.models import Response, Study
 from framelab.services.erasure import erase_studies
 from framelab.services.export import export_long, export_tidy
 from framelab.testing.forms import csrf_token, page_step
-from tests.factories import make_study, valid_answers
+from tests.factories import make_study, small_study, valid_answers
+from tests.web.conftest import make_app
 from tests.web.test_participant_flow import participant, rows
 from tests.web.walker import Walker
 
@@ -266,3 +267,23 @@ def test_the_draft_address_takes_only_the_pages_own_form(app, clock):
     )
     assert huge.status_code == 413
     assert drafts(app) == []
+
+
+def test_a_screened_out_participant_keeps_no_draft(tmp_path, clock):
+    spec = small_study(
+        screener={"items": ["ideology"], "screen_out": {"item": "ideology", "in": [3]}}
+    )
+    app = make_app(f"sqlite:///{tmp_path / 'screen.sqlite'}", clock=clock, studies=(spec,))
+    try:
+        walker = Walker(app.test_client(), spec, clock)
+        walker.consent()
+        walker.page()
+        assert page_step(walker.last) == "screener"
+        assert beacon(walker, "screener", {"ideology": "3"}).status_code == 204
+        assert checked(walker.page().get_data(as_text=True), "ideology") == ["3"]
+        # Screened out by the answer: the page says its answers are not kept, nor is a draft.
+        assert walker.post("screener", {"ideology": "3"}).status_code == 302
+        assert participant(app, walker.code).step == "ineligible"
+        assert drafts(app) == [] and rows(app, Response) == []
+    finally:
+        app.extensions["framelab.engine"].dispose()

@@ -190,6 +190,7 @@ def _apply(
     if submission.quota_cells and quota_full(db, row.study_id, spec, submission.quota_cells):
         submission = turned_away(submission.changes, "over_quota")
     changes = dict(submission.changes)
+    drop_drafts(db, row)  # the page is answered: its draft goes, whatever comes next
     if submission.result.step in TERMINAL_STEPS:
         record_submit(db, row, step, now)
         update_participant(db, row.id, changes)
@@ -198,7 +199,6 @@ def _apply(
         db, row.id, submission.phase, submission.answers, items=submission.items, now=now
     ):
         changes["attention_failed"] = True
-    drop_drafts(db, row)
     if submission.assign:
         changes.update(_assign(db, found, now=now, block_value=submission.block_value))
     update_participant(db, row.id, changes)
