@@ -24,8 +24,9 @@ import re
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import field_validator, model_validator
+from pydantic import model_validator
 
+from framelab.domain.errors import StudyError
 from framelab.domain.items import DomainModel
 
 if TYPE_CHECKING:
@@ -50,24 +51,22 @@ class PanelOutcome(DomainModel):
     code: str | None = None
     redirect: str | None = None
 
-    @field_validator("code")
-    @classmethod
-    def _check_code(cls, value: str | None) -> str | None:
-        if value is not None and not CODE.fullmatch(value):
-            raise ValueError(f"expected letters, digits, _ or - (at most 64), got {value!r}")
-        return value
-
-    @field_validator("redirect")
-    @classmethod
-    def _check_url(cls, value: str | None) -> str | None:
-        if value is not None and (len(value) > 2000 or not URL.match(value)):
-            raise ValueError(f"expected an http(s) URL of at most 2000 characters, got {value!r}")
-        return value
-
     @model_validator(mode="after")
-    def _check_something_given(self) -> PanelOutcome:
-        if self.code is None and self.redirect is None:
-            raise ValueError("expected a code, a redirect or both (or leave the outcome out)")
+    def _check(self) -> PanelOutcome:
+        problems = []
+        if self.code is not None and not CODE.fullmatch(self.code):
+            problems.append(
+                ("code", f"expected letters, digits, _ or - (at most 64), got {self.code!r}")
+            )
+        link = self.redirect
+        if link is not None and (len(link) > 2000 or not URL.match(link)):
+            problems.append(
+                ("redirect", f"expected an http(s) URL of at most 2000 characters, got {link!r}")
+            )
+        if self.code is None and link is None:
+            problems.append(("", "expected a code, a redirect or both (or leave the outcome out)"))
+        if problems:
+            raise StudyError(problems)
         return self
 
 

@@ -252,18 +252,15 @@ def _quota_problems(study: StudyFields) -> Problems:
             kind = "its values"
         if not limits:
             problems.append((loc, "expected at least one cell with its limit"))
+        known = ", ".join(cells)
         for cell, limit in limits.items():
+            where = f"{loc}.{cell}"
             if cell not in cells:
                 problems.append(
-                    (
-                        f"{loc}.{cell}",
-                        f"'{cell}' is not a cell of '{variable}' ({kind}: {', '.join(cells)})",
-                    )
+                    (where, f"'{cell}' is not a cell of '{variable}' ({kind}: {known})")
                 )
             if not 1 <= limit <= MAX_TARGET_N:
-                problems.append(
-                    (f"{loc}.{cell}", f"expected a limit from 1 to {MAX_TARGET_N}, got {limit}")
-                )
+                problems.append((where, f"expected a limit from 1 to {MAX_TARGET_N}, got {limit}"))
     return problems
 
 

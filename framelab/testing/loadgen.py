@@ -39,7 +39,9 @@ class FlowConventions:
     """How the generator reads a participant flow; the defaults match framelab's pages."""
 
     step_field: str = "step"
-    final_steps: frozenset[str] = frozenset({"debrief", "screened_out", "withdrawn"})
+    final_steps: frozenset[str] = frozenset(
+        {"debrief", "screened_out", "ineligible", "over_quota", "withdrawn"}
+    )
     completed_step: str = "debrief"
     fixed: tuple[tuple[str, str], ...] = (("consent", "yes"),)
     # Steps that only gate entry; a formless page right after them is not a completion.
