@@ -39,6 +39,20 @@ DEFAULT_PORT = 5000
     help="Chance that a bot in ARM picks the manipulation-check answer its frame was meant "
     "to evoke (repeatable; other arms 0.6).",
 )
+@click.option(
+    "--wave-effect",
+    "wave_effects",
+    multiple=True,
+    metavar="WAVE:ARM=DELTA",
+    help="Planted effect at a follow-up wave (repeatable; default: the --effect of the arm).",
+)
+@click.option(
+    "--return",
+    "returns",
+    multiple=True,
+    metavar="ARM=P",
+    help="Chance that a bot in ARM comes back for each follow-up wave (repeatable; other arms 0.7).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bots' answers.")
 @click.option(
     "--url",
@@ -71,6 +85,8 @@ def simulate(
     effects: tuple[str, ...],
     moderators: tuple[str, ...],
     recognition: tuple[str, ...],
+    wave_effects: tuple[str, ...],
+    returns: tuple[str, ...],
     seed: int,
     url: str | None,
     dropout: float,
@@ -90,12 +106,15 @@ def simulate(
         parse_recognition,
         run_simulation,
     )
+    from framelab.simulate.waves import parse_returns, parse_wave_effects
 
     spec = _study_spec(study)
     try:
         planted = parse_effects(list(effects), spec)
         mods = [parse_moderator(text, spec) for text in moderators]
         recognises = parse_recognition(list(recognition), spec)
+        waves_planted = parse_wave_effects(list(wave_effects), spec)
+        comes_back = parse_returns(list(returns), spec)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     if jobs is None:
@@ -112,6 +131,8 @@ def simulate(
                 dropout=dropout,
                 attention_fail=attention_fail,
                 recognition=recognises,
+                wave_effects=waves_planted,
+                returns=comes_back,
                 url=url,
                 jobs=jobs,
                 on_progress=bar.update,

@@ -34,6 +34,7 @@ from framelab.services.export_columns import (
     participant_records,
     stata_names,
 )
+from framelab.services.export_waves import wave_records
 
 __all__ = [
     "CATEGORY_COLUMNS",
@@ -240,6 +241,9 @@ def codebook(
         columns += [
             _scale_record(spec, s, phase) for s in spec.scales if phase in scale_phases(spec, s)
         ]
+    for wave in spec.waves or []:  # follow-up waves (framelab.services.export_waves)
+        first = [_item_record(spec, spec.item(i), "post", lang) for i in wave.items]
+        columns += wave_records(wave, first)
     names = stata_names([c["name"] for c in columns])
     for record in columns:
         record["stata_name"] = names[record["name"]]

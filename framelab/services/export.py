@@ -55,6 +55,7 @@ from framelab.services.codebook import (
 )
 from framelab.services.export_codebook import export_codebook
 from framelab.services.export_files import EXPORT_FORMATS, LONG_COLUMNS, write_frame
+from framelab.services.export_waves import WAVE_SOURCE, wave_values
 from framelab.services.study_versions import get_study
 
 __all__ = [
@@ -209,6 +210,7 @@ def export_tidy(
         message = _message_seconds(session, ids)
         pseudonyms = _export_ids(session, loaded.id, people)
         lock_times = _plan_lock_times(session, loaded.id)
+        waves = wave_values(session, spec, people)
         data: dict[str, list[Any]] = {c["name"]: [] for c in book["columns"]}
         for person in people:
             row = answers.get(person.id, {})
@@ -251,6 +253,8 @@ def export_tidy(
                     data[name].append(levels.get(name))
                 elif column["source"] == "item":
                     data[name].append(row.get(name))
+                elif column["source"] == WAVE_SOURCE:
+                    data[name].append(waves.get(person.id, {}).get(name))
                 else:
                     data[name].append(_scale_value(spec, column["items"], column["phase"], row))
         return pd.DataFrame(

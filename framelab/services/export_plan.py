@@ -14,6 +14,7 @@ from typing import Any
 
 from framelab.domain.study import Study as StudySpec
 from framelab.services.codebook import item_column, scale_column, scale_phases
+from framelab.services.export_waves import wave_plan
 from framelab.services.plan_design import factor_plan, manipulation_plan
 
 __all__ = ["OUTCOME_TYPES", "analysis_plan"]
@@ -149,6 +150,8 @@ def analysis_plan(spec: StudySpec) -> dict[str, Any]:
     result.update(factor_plan(spec))
     if plan.monitoring is not None:  # anytime-valid looks up to the locked target
         result["monitoring"] = plan.monitoring.plan_dict(spec.target_n)
+    if spec.waves:  # follow-up waves: items named by their wave-1 columns (export_waves)
+        result["waves"] = wave_plan(spec)
     return result
 
 

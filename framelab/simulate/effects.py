@@ -36,14 +36,19 @@ def parse_effects(pairs: list[str], spec: Study) -> dict[str, float]:
 
 def parse_recognition(pairs: list[str], spec: Study) -> dict[str, float]:
     """`["loyalty=0.1", ...]` -> {"loyalty": 0.1}: per-arm chance of recognising the frame."""
+    return arm_chances("--recognition", pairs, spec)
+
+
+def arm_chances(option: str, pairs: list[str], spec: Study) -> dict[str, float]:
+    """`option`'s `["ARM=P", ...]` -> {ARM: P}, each P a chance from 0 to 1."""
     out: dict[str, float] = {}
-    for pair, arm, share in _arm_pairs("--recognition", "P", pairs, spec):
+    for pair, arm, share in _arm_pairs(option, "P", pairs, spec):
         try:
             value = float(share)
         except ValueError:
             value = -1.0
         if not 0.0 <= value <= 1.0:
-            raise ValueError(f"--recognition {pair!r}: P must be a number from 0 to 1")
+            raise ValueError(f"{option} {pair!r}: P must be a number from 0 to 1")
         out[arm] = value
     return out
 

@@ -17,6 +17,7 @@ from framelab.simulate.transport import (
     VirtualClock,
     simulation_start,
 )
+from framelab.simulate.waves import WaveSimulator
 
 CHUNK = 25  # bots per task: small enough for a smooth progress bar
 
@@ -48,7 +49,9 @@ def _chunk_job(
     else:
         assert token is not None
         transport = HttpTransport(url, headers={HEADER: token})
-    simulator = Simulator(spec, transport, clock=clock, **options)
+    # Studies with follow-up waves: the bots come back for them (framelab.simulate.waves).
+    make = WaveSimulator if spec.waves else Simulator
+    simulator = make(spec, transport, clock=clock, **options)
     try:
         return simulator.run(indices)
     finally:
@@ -98,6 +101,8 @@ def run_simulation(
     jobs: int = 1,
     on_progress: Callable[[int], None] | None = None,
     rehearsal_token: str | None = None,
+    wave_effects: Mapping[str, Mapping[str, float]] | None = None,
+    returns: Mapping[str, float] | None = None,
 ) -> SimulationSummary:
     """Send `n` bots through `spec`: in-process via `create_app(app_config)`, or to `url`.
 
@@ -109,6 +114,10 @@ def run_simulation(
     With `jobs` > 1 the in-process bots run in that many processes (each with its own
     app and database connections; the database serialises their writes), and HTTP bots
     in that many threads. Bot i answers the same whatever `jobs` is.
+
+    A study with follow-up waves brings the in-process bots back for each wave, days later
+    on the virtual clock: `returns` is each arm's chance of coming back, `wave_effects`
+    the planted effect per wave and arm (framelab.simulate.waves).
     """
     options = {
         "effects": dict(effects),
@@ -118,6 +127,9 @@ def run_simulation(
         "attention_fail": attention_fail,
         "recognition": dict(recognition or {}),
     }
+    if spec.waves:
+        options["wave_effects"] = {w: dict(e) for w, e in (wave_effects or {}).items()}
+        options["returns"] = dict(returns or {})
     spec_json = spec.model_dump_json()
     if url is not None and not rehearsal_token:
         raise ValueError(

@@ -1,5 +1,9 @@
 """What the migration tests write into a previous release's database, and read back.
 
+`release_with_one_in_progress(url, revision, spec, code, at)` builds a previous
+release's database with a live study and one participant half-way through;
+`finish_half_way` walks them to the debrief on the upgraded one.
+
 The rows are plain SQL of the schema every release since s003 shares for these tables
 (study and study_version), so they stay true to the database an upgrade starts from.
 """
@@ -11,6 +15,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from framelab.db.migrate import upgrade
+from framelab.db.session import make_engine
 from framelab.domain.study import Study
 from framelab.services.flow import current_page, submit_step
 from tests.factories import valid_answers
@@ -47,3 +53,31 @@ def finish_half_way(session: Session, spec: Study, code: str, start: datetime) -
         )
         assert submit_step(session, code, step, form, now=t).ok, step
     return t
+
+
+def release_with_one_in_progress(url: str, revision: str, spec: Study, code: str, at: datetime):
+    """A database built by the migrations up to `revision` holding `spec` live (study 1)
+    and participant 1 (`code`) consented and on the pre page at `at` (aware, UTC)."""
+    upgrade(url, revision)
+    engine = make_engine(url)
+    naive = at.replace(tzinfo=None)
+    with engine.begin() as conn:
+        insert_live_study(conn, spec, naive)
+        conn.execute(
+            sa.text(
+                "INSERT INTO participant (id, code, study_id, study_version_id, spec_hash, "
+                "language, status, step, pilot, attention_failed, speeder, honeypot, "
+                "rehearsal, duplicate, started_at, consented_at) VALUES (1, :code, 1, 1, "
+                ":hash, 'en', 'started', 'pre', :no, :no, :no, :no, :no, :no, :t, :t)"
+            ),
+            {"code": code, "hash": spec.content_hash(), "no": False, "t": naive},
+        )
+        if conn.dialect.name == "postgresql":
+            for table in ("study", "study_version", "participant"):
+                conn.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT MAX(id) FROM {table}))"
+                    )
+                )
+    engine.dispose()

@@ -97,7 +97,7 @@ def test_a_study_is_created_from_every_template_of_the_installed_wheel(tmp_path)
     # The wheel's package, not the source tree, made the studies.
     assert result["package"].startswith(str(site))
     shipped = sorted(p.stem for p in TEMPLATE_FOLDER.glob("*.yaml"))
-    assert shipped == ["blank", "factorial-messenger", "value-frames"]
+    assert shipped == ["blank", "factorial-messenger", "follow-up-waves", "value-frames"]
     assert sorted(result["created"]) == shipped
     for name, made in result["created"].items():
         assert made["slug"] == f"from-{name}"

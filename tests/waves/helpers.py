@@ -18,7 +18,7 @@ _LINK = re.compile(r'href="https?://[^/"]+(/f/[A-Za-z0-9_-]+)"')
 
 def wave_study(**overrides: Any) -> Study:
     """The example study with one follow-up wave a week later, open for a week."""
-    return make_study(waves=[WAVE], **overrides)
+    return make_study(**{"waves": [WAVE], **overrides})
 
 
 def follow_up_path(debrief: str) -> str | None:

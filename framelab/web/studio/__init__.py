@@ -21,6 +21,7 @@ from framelab.web.studio import (
     views_run,
     views_scales,
     views_studies,
+    views_waves,
 )
 from framelab.web.studio.blueprint import bp
 
@@ -35,9 +36,10 @@ __all__ = [
     "views_library",
     "views_preview",
     "views_questions",
-    "views_review",
     "views_reach",
+    "views_review",
     "views_run",
     "views_scales",
     "views_studies",
+    "views_waves",
 ]
