@@ -19,6 +19,7 @@ from tests.factories import make_study, valid_answers
 from tests.security.conftest import table_rows
 from tests.studio.conftest import RULE_VALUES, SLUG, build_app, copy_database, sign_in
 from tests.web.conftest import make_app
+from tests.web.reach import reach_posts
 from tests.web.walker import Walker
 
 EXPIRED = b"This page has expired"  # the participant's page
@@ -116,7 +117,7 @@ def participant_posts(walker: Walker) -> dict[str, tuple[str, dict[str, str]]]:
 def test_every_participant_post_without_a_valid_token_is_refused(participant_app, clock):
     walker = Walker(participant_app.test_client(), make_study(), clock)
     walker.consent()
-    posts = participant_posts(walker)
+    posts = {**participant_posts(walker), **reach_posts(participant_app)}
     with participant_app.test_request_context():
         rules = {
             r.endpoint

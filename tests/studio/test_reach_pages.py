@@ -42,8 +42,9 @@ def test_an_owner_makes_a_channel_link_and_downloads_its_qr_codes(studio_app, cl
     assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
     assert png.mimetype == "image/png" and png.data.startswith(b"\x89PNG")
     assert "attachment" in png.headers["Content-Disposition"]
-    for query in ("link=zzzzzzz&format=svg", f"link={link.code}&format=gif", "link=%3Cx%3E"):
-        assert owner.get(f"{BASE}/qr?{query}").status_code == 404
+    assert owner.get(f"{BASE}/qr?link=zzzzzzz&format=svg").status_code == 404
+    for query in (f"link={link.code}&format=gif", "link=%3Cx%3E", ""):
+        assert owner.get(f"{BASE}/qr?{query}").status_code == 400
     # A second link of the same name (or source) is refused with the reason next to the field.
     again = owner.post(f"{BASE}/channels", data={"kind": "custom", "name": "sms  Members"})
     assert again.status_code == 422
@@ -154,3 +155,15 @@ def test_no_contact_id_reaches_the_database_or_the_logs(studio_app, client_for, 
         for variant in (contact, contact.replace(" ", ""), "7700900123", "ana.silva"):
             assert variant not in text, variant
             assert variant not in logged, variant
+
+
+def test_the_dashboard_shows_the_channel_and_list_tables(studio_app, client_for):
+    owner = client_for("owner@example.org")
+    dashboard = owner.get(f"/studio/{SLUG}/dashboard").get_data(as_text=True)
+    assert "Channel links (whole campaign)" not in dashboard
+    owner.post(f"{BASE}/channels", data={"kind": "whatsapp", "name": "WhatsApp groups"})
+    _upload(owner, "id\n" + "\n".join(f"m{i}" for i in range(12)) + "\n", name="Members")
+    dashboard = owner.get(f"/studio/{SLUG}/dashboard").get_data(as_text=True)
+    assert "Channel links (whole campaign)" in dashboard and "WhatsApp groups" in dashboard
+    assert "Invitation lists (whole campaign)" in dashboard
+    assert "<td>12</td>" in dashboard  # invited; no one has answered yet

@@ -23,6 +23,7 @@ READ_ONLY_PAGES = (
     "/studio/",
     f"/studio/{SLUG}/",
     f"/studio/{SLUG}/dashboard",
+    f"/studio/{SLUG}/reach",
     f"/studio/{SLUG}/members",
     f"/studio/{SLUG}/review",
     f"/studio/{SLUG}/audit",

@@ -6,12 +6,9 @@ import sqlalchemy as sa
 
 from framelab.db.models import Participant
 from framelab.db.reach import ChannelLink, Recipient
-from framelab.services import channel_links, recipient_lists
-from framelab.services.pseudonyms import TESTING_KEY
-from framelab.services.study_versions import get_study
 from framelab.testing.forms import csrf_token, form_action, page_step
 from tests.factories import make_study
-from tests.web.conftest import START
+from tests.web.reach import channel_code, invitation_links
 from tests.web.walker import Walker
 
 SPEC = make_study()
@@ -39,33 +36,8 @@ def _people(app) -> list[Participant]:
         return list(session.scalars(sa.select(Participant).order_by(Participant.id)))
 
 
-def _channel(app, kind="sms", name="") -> str:
-    with _session(app) as session:
-        study = get_study(session, SPEC.slug)
-        return channel_links.create_channel_link(
-            session, study.id, kind=kind, name=name, now=START
-        ).code
-
-
-def _invite(app, *contacts: str) -> dict[str, str]:
-    with _session(app) as session:
-        study = get_study(session, SPEC.slug)
-        upload = recipient_lists.upload_recipient_list(
-            session,
-            study.id,
-            ("id\n" + "\n".join(contacts) + "\n").encode(),
-            name="Members",
-            column="",
-            key=TESTING_KEY,
-            link_for=lambda token: f"http://localhost/i/{token}",
-            now=START,
-        )
-    rows = [line.split(",") for line in upload.csv.decode().splitlines()[1:]]
-    return {contact: link.removeprefix("http://localhost") for contact, link in rows}
-
-
 def test_a_channel_link_sets_the_source_and_ignores_src(app, client, clock):
-    code = _channel(app)
+    code = channel_code(app)
     walker = LinkWalker(client, f"/c/{code}", clock)
     walker.consent(query="?src=forged")
     # The same browser opening the link again is led back to its page.
@@ -79,7 +51,7 @@ def test_a_channel_link_sets_the_source_and_ignores_src(app, client, clock):
 
 
 def test_opening_a_channel_link_counts_but_enrols_nobody(app, client):
-    code = _channel(app, "poster", "Poster in the library")
+    code = channel_code(app, "poster", "Poster in the library")
     page = client.get(f"/c/{code.upper()}")
     assert page.status_code == 200 and page_step(page.get_data(as_text=True)) == "consent"
     assert form_action(page.get_data(as_text=True)).startswith(f"/c/{code}")
@@ -93,7 +65,7 @@ def test_opening_a_channel_link_counts_but_enrols_nobody(app, client):
 
 
 def test_an_invitation_preview_does_not_enrol_and_a_second_visit_resumes(app, client, clock):
-    links = _invite(app, "member-1", "member-2")
+    links = invitation_links(app, "member-1", "member-2")
     link = links["member-1"]
     # A chat app's link preview: a GET from another client, with no cookie.
     preview = app.test_client().get(link)
@@ -113,7 +85,7 @@ def test_an_invitation_preview_does_not_enrol_and_a_second_visit_resumes(app, cl
 
 
 def test_two_consents_on_one_invitation_make_one_participant(app, clock):
-    link = _invite(app, "member-1")["member-1"]
+    link = invitation_links(app, "member-1")["member-1"]
     first, second = app.test_client(), app.test_client()
     pages = [c.get(link).get_data(as_text=True) for c in (first, second)]
     for client, page in zip((first, second), pages, strict=True):
@@ -128,7 +100,7 @@ def test_two_consents_on_one_invitation_make_one_participant(app, clock):
 
 
 def test_the_token_never_withdraws(app, client, clock):
-    link = _invite(app, "member-1")["member-1"]
+    link = invitation_links(app, "member-1")["member-1"]
     walker = LinkWalker(client, link, clock)
     walker.consent()
     token = link.removeprefix("/i/")
@@ -159,7 +131,7 @@ def test_the_token_never_withdraws(app, client, clock):
 
 
 def test_hostile_invitation_addresses_never_fail(app, client):
-    _invite(app, "member-1")
+    invitation_links(app, "member-1")
     for token in ("A" * 22, "A" * 64, "../../etc", "%F0%9F%92%A9" * 5, "'; DROP TABLE x;--" * 2):
         for method in ("GET", "POST"):
             response = client.open(f"/i/{token}", method=method, data={"consent": "yes"})
@@ -168,7 +140,7 @@ def test_hostile_invitation_addresses_never_fail(app, client):
 
 
 def test_an_invitation_consent_without_an_answer_shows_the_page_again(app, client):
-    link = _invite(app, "member-1")["member-1"]
+    link = invitation_links(app, "member-1")["member-1"]
     page = client.get(link).get_data(as_text=True)
     response = client.post(form_action(page), data={"csrf_token": csrf_token(page)})
     assert response.status_code == 200

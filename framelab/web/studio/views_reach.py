@@ -88,7 +88,7 @@ def channel_qr(study: LoadedStudy) -> Response:
     """A channel link's QR code (`?link=<code>&format=svg|png`), as a download."""
     code, fmt = request.args.get("link", ""), request.args.get("format", "svg")
     if not CODE.match(code) or fmt not in QR_FORMATS:
-        abort(404)
+        abort(400)  # not a link code or format (an unknown link is a 404)
     try:
         link = channel_link(session(), study.id, code)
     except LookupError:
