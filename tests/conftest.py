@@ -308,6 +308,9 @@ def axe_js() -> str:
 def run_axe(page, axe_source: str) -> list[dict]:
     """Run axe-core on the page and return its violations (id, impact, help, nodes)."""
     # evaluate() goes through the DevTools protocol, so a strict CSP does not block it.
+    # A click that submits a form returns once the next page starts loading: axe must see
+    # that page loaded, not a document being replaced under it (seen on a busy machine).
+    page.wait_for_load_state()
     page.evaluate(axe_source)
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [

@@ -173,7 +173,9 @@ class Campaigner:
     problems: list[str] = field(default_factory=list)
 
     def watch(self) -> None:
-        self.page.set_default_timeout(10_000)
+        # Generous: a hang still fails, a busy two-core machine (the suite runs two
+        # workers, each page a real request) does not.
+        self.page.set_default_timeout(30_000)
         self.page.add_init_script(COUNT_POINTER_CLICKS)
 
         def on_request(request) -> None:
