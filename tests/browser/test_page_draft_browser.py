@@ -32,6 +32,8 @@ def served(tmp_path) -> Iterator[tuple[str, str]]:
     url = f"sqlite:///{tmp_path / 'drafts.sqlite'}"
     app = make_app(url)
     with serve(app) as base:
+        # "Leave this page" goes to a site on the internet by default: here, one it can reach.
+        app.config["QUICK_EXIT_URL"] = f"{base}/withdraw"
         yield base, url
 
 
@@ -77,3 +79,23 @@ def test_answers_left_unsent_come_back_on_another_phone(browser, served):
         )
     finally:
         other.close()
+
+
+def test_leave_this_page_keeps_no_draft(browser, served):
+    base, url = served
+    phone = browser.new_context(viewport=VIEWPORT, locale="en")
+    try:
+        page = phone.new_page()
+        page.goto(f"{base}/s/{SPEC.slug}")
+        page.click("button[name=consent][value=yes]")
+        page.wait_for_load_state("load")
+        page.click("label[for='q-ideology-4']")
+        page.click("a[data-exit]")
+        page.wait_for_url(f"{base}/withdraw")
+        # Leaving by any other way sends the draft within moments (above): wait as long.
+        time.sleep(2)
+        assert _count(url, PageDraft) == 0
+        page.go_back()  # the exit replaced the page in the history: nothing to go back to
+        assert _count(url, PageDraft) == 0
+    finally:
+        phone.close()

@@ -84,6 +84,14 @@ STATEMENTS: dict[str, tuple[str, ...]] = {
         f"{DRAFTS}::test_erasing_the_study_erases_drafts",
         f"{DRAFTS}::test_drafts_are_never_exported",
     ),
+    "A page's draft (above) is shown on that page to whoever opens it with the participant's "
+    "cookie or code.": (
+        f"{DRAFTS}::test_a_failed_post_then_a_reload_shows_the_valid_answers_only",
+        f"{DRAFTS}::test_the_code_resumes_the_draft_on_another_phone_days_later",
+    ),
+    '"Leave this page" sends no draft, so what was chosen on the page just before is not kept.': (
+        "tests/browser/test_page_draft_browser.py::test_leave_this_page_keeps_no_draft",
+    ),
     "Free text in a draft is encrypted like text answers when `FRAMELAB_TEXT_KEY` is set.": (
         f"{DRAFTS}::test_text_in_a_draft_is_encrypted_at_rest_with_the_text_key",
     ),

@@ -45,6 +45,10 @@ document.querySelectorAll('form.page-form[method=post]').forEach(function (form)
   form.addEventListener('change', function () { changed = true; });
   form.addEventListener('input', function () { changed = true; });
   form.addEventListener('submit', function () { changed = false; });
+  // "Leave this page" keeps nothing: the phone may be about to change hands.
+  document.querySelectorAll('a[data-exit]').forEach(function (a) {
+    a.addEventListener('click', function () { changed = false; });
+  });
   function keep() {
     if (changed) changed = !navigator.sendBeacon(form.action + '/draft', new FormData(form));
   }
