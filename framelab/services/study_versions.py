@@ -33,7 +33,8 @@ AFTER_LIVE = ("live", "paused", "closed")
 LOCK_PARTS = {
     "frames": ("arms",),
     "items": ("items", "scales"),
-    "design": ("design",),
+    # Who is admitted is part of the design: the screener and the quotas (issue 21).
+    "design": ("design", "screener", "quota"),
     "plan": ("analysis",),
 }
 
@@ -76,9 +77,16 @@ def _hash(data: Any) -> str:
 
 
 def lock_hashes(spec: StudySpec) -> dict[str, str]:
-    """SHA-256 of each locked part of a spec: frames, items, design, plan."""
+    """SHA-256 of each locked part of a spec: frames, items, design, plan.
+
+    A key the spec leaves out (an optional section never set) is not hashed, so a part's
+    hash is the one it had before that section existed.
+    """
     data = spec.model_dump(mode="json")
-    return {part: _hash({key: data.get(key) for key in keys}) for part, keys in LOCK_PARTS.items()}
+    return {
+        part: _hash({key: data[key] for key in keys if key in data})
+        for part, keys in LOCK_PARTS.items()
+    }
 
 
 @lru_cache(maxsize=64)
