@@ -71,11 +71,11 @@ class Recipient(Base):
     """One invited person of a campaign: a keyed pseudonym, a token's hash, a participant."""
 
     __tablename__ = "recipient"
-    __table_args__ = (sa.UniqueConstraint("study_id", "contact_hash"),)
+    __table_args__ = (sa.UniqueConstraint("study_id", "pseudonym"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(sa.ForeignKey("study.id"), index=True)
-    contact_hash: Mapped[str] = mapped_column(sa.String(64))
+    pseudonym: Mapped[str] = mapped_column(sa.String(64))
     token_nonce: Mapped[str] = mapped_column(sa.String(32))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     participant_id: Mapped[int | None] = mapped_column(

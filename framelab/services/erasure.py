@@ -46,6 +46,7 @@ from framelab.db.models import (
     Participant,
     Study,
 )
+from framelab.db.reach import Recipient, RecipientList
 from framelab.db.review import AuditEvent
 from framelab.db.session import reading, writing
 from framelab.services import audit
@@ -146,6 +147,10 @@ def _erase_one(session: Session, study: Study, *, now: datetime, reason: str) ->
     for table, column in _participant_tables():
         removed = session.execute(sa.delete(table).where(column.in_(people))).rowcount
         counts[table.name] = int(removed or 0)
+    if study.campaign_id is None:  # a campaign's first study holds its invitation lists
+        for model in (Recipient, RecipientList):
+            removed = session.execute(sa.delete(model).where(model.study_id == study.id)).rowcount
+            counts[model.__tablename__] = counts.get(model.__tablename__, 0) + int(removed or 0)
     # The log names nobody (migration s010): it goes by study, and the trigger lets this
     # study's rows go only while the marker is there.
     session.add(AssignmentLogErasure(study_id=study.id))

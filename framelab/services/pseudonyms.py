@@ -80,7 +80,7 @@ _CHECK_ID = 1
 # Every stored pseudonym: rotation re-keys all of them (add invitation/contact ids here).
 PSEUDONYM_COLUMNS: dict[str, tuple[str, ...]] = {
     "participant": ("panel_hash", "panel_study_hash", "panel_session_hash"),
-    "recipient": ("contact_hash",),  # invitation lists' contact ids (framelab.db.reach)
+    "recipient": ("pseudonym",),  # invitation lists' contact ids (framelab.db.reach)
 }
 
 

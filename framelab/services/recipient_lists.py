@@ -101,20 +101,20 @@ def upload_recipient_list(
         known: dict[str, Recipient] = {}
         for chunk in _chunks(list(hashes.values())):
             known.update(
-                (r.contact_hash, r)
+                (r.pseudonym, r)
                 for r in session.scalars(
                     sa.select(Recipient).where(
-                        Recipient.study_id == campaign.id, Recipient.contact_hash.in_(chunk)
+                        Recipient.study_id == campaign.id, Recipient.pseudonym.in_(chunk)
                     )
                 )
             )
         fresh = []
-        for contact_hash in hashes.values():
-            if contact_hash not in known:
+        for pseudonym in hashes.values():
+            if pseudonym not in known:
                 nonce = secrets.token_hex(TOKEN_BYTES)
-                known[contact_hash] = recipient = Recipient(
+                known[pseudonym] = recipient = Recipient(
                     study_id=campaign.id,
-                    contact_hash=contact_hash,
+                    pseudonym=pseudonym,
                     token_nonce=nonce,
                     token_hash=token_hash(invitation_token(key, nonce)),
                     withdrawn=False,

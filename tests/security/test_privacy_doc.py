@@ -67,6 +67,14 @@ STATEMENTS: dict[str, tuple[str, ...]] = {
     "phone number.": (
         "tests/services/test_export.py::test_tidy_export_values_flags_scales_and_withdrawn_counts",
     ),
+    "A channel link's **opened** count is a bare number incremented when the link is opened": (
+        "tests/services/test_reach.py::test_opening_a_channel_link_counts_it_and_consent_sets_its_source",
+    ),
+    "contact ids (whatever the campaign's tool uses, even phone numbers) are kept as "
+    "`HMAC-SHA256(key, sha256(salt:id))` under the same key as panel ids, never the id": (
+        "tests/web/test_reach_privacy.py::test_no_contact_id_is_in_the_database_the_logs_or_the_exports",
+        "tests/studio/test_reach_pages.py::test_no_contact_id_reaches_the_database_or_the_logs",
+    ),
     "**Quality flags**: failed attention check, answered too fast, filled the hidden bot field.": (
         f"{PAGES}::test_honeypot_and_failed_attention_check_are_flagged_not_rejected",
         f"{PAGES}::test_fast_completion_is_flagged_as_speeder_and_a_slow_one_is_not",

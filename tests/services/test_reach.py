@@ -203,7 +203,7 @@ def test_an_invitation_enrols_on_consent_once_and_resumes_but_never_withdraws(se
         invitation(session, "A" * 22)
 
 
-def test_rotation_rekeys_contact_hashes_and_keeps_the_links(tmp_path, database_url, study, session):
+def test_rotation_rekeys_the_pseudonyms_and_keeps_the_links(tmp_path, database_url, study, session):
     from framelab.db.session import make_engine
     from framelab.services.pseudonyms import load_or_create_key, rotate, verify_database
 
@@ -213,13 +213,13 @@ def test_rotation_rekeys_contact_hashes_and_keeps_the_links(tmp_path, database_u
     try:
         verify_database(engine, key, now=NOW)
         token = _tokens(_upload(session, study.id, "id\nm-1\n", key=key))["m-1"]
-        before = session.scalar(sa.select(Recipient.contact_hash))
+        before = session.scalar(sa.select(Recipient.pseudonym))
         session.rollback()
         assert rotate(engine, path, now=NOW).rekeyed["recipient"] == 1
         rotated = load_or_create_key(path)
         again = _upload(session, study.id, "id\nm-1\n", key=rotated, name="Again")
         assert (again.new, _tokens(again)["m-1"]) == (0, token)
-        assert session.scalar(sa.select(Recipient.contact_hash)) != before
+        assert session.scalar(sa.select(Recipient.pseudonym)) != before
     finally:
         engine.dispose()
 
@@ -228,3 +228,18 @@ def test_channel_links_belong_to_the_campaign(session, study):
     link = channel_links.create_channel_link(session, study.id, kind="email", name="", now=NOW)
     stored = session.get(ChannelLink, link.id)
     assert stored.study_id == study.id and stored.opened == 0
+
+
+def test_erasing_the_campaign_deletes_its_invitation_lists(session, study):
+    from framelab.services.erasure import campaign_studies, erase_studies
+
+    tokens = _tokens(_upload(session, study.id, "id\nm-1\nm-2\n"))
+    consent_from_invitation(session, tokens["m-1"], {"consent": "yes"}, language="en", now=NOW)
+    (tombstone,) = erase_studies(
+        session, campaign_studies(session, study.slug), now=NOW, reason="erase-study"
+    )
+    assert tombstone.counts["recipient"] == 2 and tombstone.counts["recipient_list"] == 1
+    for model in (Recipient, RecipientListEntry, Participant):
+        assert session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
+    with pytest.raises(LinkNotFound):
+        invitation(session, tokens["m-2"])

@@ -72,7 +72,7 @@ def upgrade() -> None:
         "recipient",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("study_id", sa.Integer(), nullable=False),
-        sa.Column("contact_hash", sa.String(64), nullable=False),
+        sa.Column("pseudonym", sa.String(64), nullable=False),
         sa.Column("token_nonce", sa.String(32), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("participant_id", sa.Integer(), nullable=True),
@@ -88,7 +88,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_recipient")),
         sa.UniqueConstraint("participant_id", name=op.f("uq_recipient_participant_id")),
         sa.UniqueConstraint(
-            "study_id", "contact_hash", name=op.f("uq_recipient_study_id_contact_hash")
+            "study_id", "pseudonym", name=op.f("uq_recipient_study_id_pseudonym")
         ),
         sa.UniqueConstraint("token_hash", name=op.f("uq_recipient_token_hash")),
     )  # fmt: skip
