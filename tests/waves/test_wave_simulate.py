@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 import analysis
+from analysis.report import write_report
 from framelab.cli import main
 from framelab.db.session import make_engine, make_session_factory
 from framelab.services.reporting import report_inputs
@@ -51,7 +52,7 @@ def _rehearsal(url: str):
         engine.dispose()
 
 
-def test_a_two_wave_rehearsal_plants_decay_and_differential_return(sim_db):
+def test_a_two_wave_rehearsal_plants_decay_and_differential_return(sim_db, tmp_path):
     config = {"TESTING": True, "DATABASE_URL": sim_db, "WTF_CSRF_ENABLED": True}
     summary = run_simulation(
         SPEC,
@@ -96,6 +97,9 @@ def test_a_two_wave_rehearsal_plants_decay_and_differential_return(sim_db):
     assert care["wave"] == "w2" and care["estimate"] == pytest.approx(0.3, abs=0.25)
     returns = {r["arm"]: r for r in results["wave_returns"]}
     assert set(returns) == {a.id for a in SPEC.arms}
+    # ... and the rehearsal report shows them: the "Did it last?" section.
+    html = write_report(results, tmp_path / "report", data=inputs.data_file()).read_text()
+    assert "Did it last?" in html
 
 
 def test_wave_options_name_the_bad_part():
