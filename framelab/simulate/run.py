@@ -81,6 +81,7 @@ def merge(summaries: list[SimulationSummary]) -> SimulationSummary:
         total.completed += part.completed
         total.dropped_out += part.dropped_out
         total.attention_failed += part.attention_failed
+        total.screened_out += part.screened_out
         for arm, count in part.arms.items():
             total.arms[arm] = total.arms.get(arm, 0) + count
     return total

@@ -108,3 +108,16 @@ def test_the_panel_codes_of_a_spanish_participant_come_with_spanish_words(tmp_pa
     page = walker.page().get_data(as_text=True)
     assert "C2SCRN" in page and 'lang="es"' in page
     assert "Thank you for your interest" not in page
+
+
+def test_rehearsal_bots_take_the_screener_and_some_are_turned_away(tmp_path):
+    from framelab.simulate import run_simulation
+
+    url = f"sqlite:///{tmp_path / 'sim.sqlite'}"
+    make_app(url, studies=(SPEC,)).extensions["framelab.engine"].dispose()
+    config = {"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True}
+    summary = run_simulation(SPEC, 40, effects={}, seed=5, app_config=config, jobs=1)
+    assert summary.started == 40
+    assert summary.screened_out > 0 and summary.completed > 0
+    assert summary.completed + summary.dropped_out + summary.screened_out == 40
+    assert summary.completed <= sum(summary.arms.values()) <= 40 - summary.screened_out
