@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import ConfigDict, Field, RootModel, field_validator, model_validator
+from pydantic import ConfigDict, Field, RootModel, StrictInt, field_validator, model_validator
 
 from framelab.domain.items import Item, OmitsUnsetFields
 from framelab.domain.study_sections import MAX_TARGET_N
@@ -106,7 +106,8 @@ def quota_limits(value: Any) -> Any:
     return value
 
 
-QuotaLimits = dict[str, dict[str, int]]
+# Limits are whole numbers as written (a YAML `yes` is no limit).
+QuotaLimits = dict[str, dict[str, StrictInt]]
 
 
 def _matches(rule: Rule, answers: Mapping[str, Any]) -> bool:

@@ -141,6 +141,7 @@ def test_quota_cells_are_strata_labels_of_the_blocking_item_or_stored_values():
         ({"join_sms": {"1": 3}}, "quota.join_sms", "post item"),
         ({"ideology": {"left": 0}}, "quota.ideology.left", "expected a limit from 1"),
         ({"ideology": {}}, "quota.ideology", "at least one cell"),
+        ({"ideology": {"left": True}}, "quota.ideology.left", "valid integer"),
     ],
 )
 def test_quota_mistakes_are_named_where_they_are(quota, where, says):
@@ -255,3 +256,11 @@ def test_the_page_that_answers_a_quota_item_names_its_cells():
         ).quota_cells
         == ()
     )
+
+
+def test_rules_nest_eight_levels_at_most():
+    rule = {"item": "ideology", "in": [1]}
+    for _ in range(8):
+        rule = {"all": [rule]}
+    errors = _errors(screener={"items": ["ideology"], "screen_out": rule})
+    assert errors == [("screener.screen_out" + ".all[0]" * 8, "rules nest at most 8 levels deep")]
