@@ -14,8 +14,10 @@ SPEC = wave_study()
 
 
 @pytest.fixture
-def wave_app(tmp_path, clock):
-    app = make_app(f"sqlite:///{tmp_path / 'waves.sqlite'}", clock=clock, studies=(SPEC,))
+def wave_app(database_url, clock):
+    # SQLite always, PostgreSQL too when configured (the follow-up link is written and
+    # read on the participant hot path, straight on the driver).
+    app = make_app(database_url, clock=clock, studies=(SPEC,))
     yield app
     app.extensions["framelab.engine"].dispose()
 
