@@ -55,7 +55,7 @@ from framelab.services.codebook import (
 )
 from framelab.services.export_codebook import export_codebook
 from framelab.services.export_files import EXPORT_FORMATS, LONG_COLUMNS, write_frame
-from framelab.services.export_waves import WAVE_SOURCE, wave_values
+from framelab.services.export_waves import WAVE_SOURCE, wave_long_rows, wave_values
 from framelab.services.study_versions import get_study
 
 __all__ = [
@@ -300,21 +300,12 @@ def export_long(
                 person = people[r.participant_id]
                 rows.append(
                     {
-                        "participant": pseudonyms[person.id],
-                        "arm": person.arm,
-                        "stratum": person.stratum,
-                        "status": person.status,
-                        "pilot": person.pilot,
-                        "rehearsal": person.rehearsal,
+                        **_who(person, pseudonyms[person.id]),
                         "phase": r.phase,
                         "item": r.item_id,
                         "value": float(r.value_int) if r.value_int is not None else np.nan,
                         "value_text": decrypt_text(r.value_text),  # framelab.crypto
-                        "answered_at": (
-                            r.answered_at
-                            if precision is None
-                            else coarse_time(r.answered_at, precision)
-                        ),
+                        "answered_at": _coarse(r.answered_at, precision),
                         "_order": (
                             r.participant_id,
                             PHASES.index(r.phase),
@@ -322,10 +313,30 @@ def export_long(
                         ),
                     }
                 )
+        # Later waves' answers, with the wave's id as their phase (export_waves).
+        for row in wave_long_rows(session, spec, people, lambda t: _coarse(t, precision)):
+            person = row.pop("person")
+            rows.append({**_who(person, pseudonyms[person.id]), **row})
         rows.sort(key=lambda r: r["_order"])
         return pd.DataFrame(
             {k: _typed([r[k] for r in rows], kind) for k, kind in LONG_COLUMNS.items()}
         )
+
+
+def _who(person: Participant, pseudonym: str) -> dict[str, Any]:
+    """The long export's columns about the participant of an answer."""
+    return {
+        "participant": pseudonym,
+        "arm": person.arm,
+        "stratum": person.stratum,
+        "status": person.status,
+        "pilot": person.pilot,
+        "rehearsal": person.rehearsal,
+    }
+
+
+def _coarse(moment: datetime, precision: str | None) -> datetime | None:
+    return moment if precision is None else coarse_time(moment, precision)
 
 
 def write_export(

@@ -12,7 +12,7 @@ for everyone who did not complete wave 1 (they were never asked). The analysis p
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from framelab.db.waves import WaveResponse, WaveReturn
 from framelab.domain.study import Study as StudySpec
 from framelab.domain.waves import Wave
 
-__all__ = ["wave_column", "wave_plan", "wave_records", "wave_values"]
+__all__ = ["wave_column", "wave_long_rows", "wave_plan", "wave_records", "wave_values"]
 
 WAVE_SOURCE = "wave"
 
@@ -131,3 +131,37 @@ def wave_plan(spec: StudySpec) -> list[dict[str, Any]]:
         {**wave.plan_dict(), "items": [_first_column(item) for item in wave.items]}
         for wave in spec.waves or []
     ]
+
+
+def wave_long_rows(
+    session: Session, spec: StudySpec, people: Mapping[int, Any], when: Callable[[Any], Any]
+) -> list[dict[str, Any]]:
+    """The long export's rows of later waves' answers: `phase` is the wave id.
+
+    `people` maps participant id -> their row (the export's participants only); `when`
+    rounds an answer's time as the export does. Each row's `_order` sorts it after the
+    participant's wave-1 answers, in wave and item order.
+    """
+    waves = [w.id for w in spec.waves or []]
+    if not waves or not people:
+        return []
+    order = {item.id: n for n, item in enumerate(spec.items)}
+    rows = []
+    query = sa.select(WaveResponse).where(WaveResponse.participant_id.in_(list(people)))
+    for answer in session.scalars(query):
+        rows.append(
+            {
+                "person": people[answer.participant_id],
+                "phase": answer.wave_id,
+                "item": answer.item_id,
+                "value": float("nan") if answer.value_int is None else float(answer.value_int),
+                "value_text": None,
+                "answered_at": when(answer.answered_at),
+                "_order": (
+                    answer.participant_id,
+                    2 + (waves.index(answer.wave_id) if answer.wave_id in waves else len(waves)),
+                    order.get(answer.item_id, 10**6),
+                ),
+            }
+        )
+    return rows

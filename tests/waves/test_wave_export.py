@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from framelab.services.codebook import codebook
-from framelab.services.export import export_tidy, write_export
+from framelab.services.export import export_long, export_tidy, write_export
 from framelab.services.export_plan import analysis_plan
 from framelab.testing.forms import csrf_token
 from tests.factories import make_study
@@ -47,6 +47,20 @@ def test_the_tidy_table_adds_each_waves_columns_after_wave_1s(exported):
     assert rows["w2_returned"].tolist()[:2] == [1, 0] and pd.isna(rows["w2_returned"][2])
     assert rows["w2_post_support"][0] == 7 and rows["w2_post_join_sms"][0] == 1
     assert rows[["w2_post_support", "w2_post_join_sms"]].iloc[1:].isna().all().all()
+
+
+def test_the_long_table_has_the_wave_answers_with_the_wave_as_phase(exported):
+    app, _ = exported
+    with app.extensions["framelab.db"]() as session:
+        long = export_long(session, SPEC.slug)
+    waves = long[long["phase"] == "w2"]
+    assert sorted(zip(waves["item"], waves["value"], strict=True)) == [
+        ("join_sms", 1.0),
+        ("support", 7.0),
+    ]
+    assert waves["answered_at"].dt.minute.eq(0).all()  # rounded like every answer time
+    first = long[long["participant"] == waves["participant"].iloc[0]]
+    assert list(first["phase"])[-2:] == ["w2", "w2"]  # after the participant's wave 1
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "sav", "dta", "codebook-json", "codebook-md"])
