@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from framelab.db.models import AssignmentLog, Participant
@@ -26,8 +27,12 @@ SPEC = small_study(
 )
 
 
-def _app(tmp_path, clock):
-    return make_app(f"sqlite:///{tmp_path / 'web.sqlite'}", clock=clock, studies=(SPEC,))
+@pytest.fixture
+def app(database_url, clock):
+    """The app with SPEC live, on each configured database; its engine disposed after."""
+    application = make_app(database_url, clock=clock, studies=(SPEC,))
+    yield application
+    application.extensions["framelab.engine"].dispose()
 
 
 def _count(app, model):
@@ -51,8 +56,7 @@ def _walk(app, clock, ideology: str) -> Walker:
         assert walker.post(step, answers).status_code == 302
 
 
-def test_screened_out_gets_a_polite_page_with_the_panel_return_after_it_is_saved(tmp_path, clock):
-    app = _app(tmp_path, clock)
+def test_screened_out_gets_a_polite_page_with_the_panel_return_after_it_is_saved(app, clock):
     walker = _walk(app, clock, "3")
     page = walker.last
     assert "Thank you for your interest" in page and "other circumstances than yours" in page
@@ -63,8 +67,7 @@ def test_screened_out_gets_a_polite_page_with_the_panel_return_after_it_is_saved
     assert _count(app, AssignmentLog) == 0
 
 
-def test_a_full_cell_shows_the_over_quota_page_and_the_completed_get_their_code(tmp_path, clock):
-    app = _app(tmp_path, clock)
+def test_a_full_cell_shows_the_over_quota_page_and_the_completed_get_their_code(app, clock):
     first = _walk(app, clock, "1")
     assert "C1DONE" in first.last and f'href="{CC}C1DONE"' in first.last
     late = _walk(app, clock, "2")
@@ -73,8 +76,7 @@ def test_a_full_cell_shows_the_over_quota_page_and_the_completed_get_their_code(
     assert _count(app, AssignmentLog) == 1
 
 
-def test_a_refused_consent_gets_its_return_code(tmp_path, clock):
-    app = _app(tmp_path, clock)
+def test_a_refused_consent_gets_its_return_code(app, clock):
     walker = Walker(app.test_client(), SPEC, clock)
     walker.consent("no")
     page = walker.page().get_data(as_text=True)
@@ -82,8 +84,7 @@ def test_a_refused_consent_gets_its_return_code(tmp_path, clock):
     assert "C4NOPE" in page and f'href="{CC}C4NOPE"' in page
 
 
-def test_the_screener_page_comes_first_and_hostile_input_is_refused_politely(tmp_path, clock):
-    app = _app(tmp_path, clock)
+def test_the_screener_page_comes_first_and_hostile_input_is_refused_politely(app, clock):
     walker = Walker(app.test_client(), SPEC, clock)
     walker.consent()
     walker.page()
@@ -99,8 +100,7 @@ def test_the_screener_page_comes_first_and_hostile_input_is_refused_politely(tmp
         assert (row.status, row.step) == ("started", "screener")
 
 
-def test_the_panel_codes_of_a_spanish_participant_come_with_spanish_words(tmp_path, clock):
-    app = _app(tmp_path, clock)
+def test_the_panel_codes_of_a_spanish_participant_come_with_spanish_words(app, clock):
     walker = Walker(app.test_client(), SPEC, clock)
     walker.consent(query="?lang=es")
     walker.page()
