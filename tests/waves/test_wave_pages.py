@@ -7,7 +7,7 @@ import pytest
 from framelab.db.models import Participant, Response
 from framelab.db.waves import WaveLink, WaveResponse, WaveReturn
 from framelab.testing.forms import csrf_token
-from tests.waves.helpers import DAY, complete, follow_up_path, rows, wave_study
+from tests.waves.helpers import DAY, WAVE, complete, follow_up_path, rows, wave_study
 from tests.web.conftest import make_app
 
 SPEC = wave_study()
@@ -169,3 +169,18 @@ def test_a_panel_id_never_opens_the_follow_up(wave_app, clock):
     assert len(rows(wave_app, WaveLink)) == 1
     # Their own follow-up link (a token, not the panel id) is what opens the wave.
     assert 'name="support"' in client.get(follow_up_path(debrief)).get_data(as_text=True)
+
+
+def test_a_participant_keeps_the_waves_of_the_version_they_took(wave_app, clock):
+    from framelab.services.study_versions import publish_study
+
+    _, first = complete(wave_app.test_client(), SPEC, clock)
+    sooner = wave_study(waves=[{**WAVE, "after_days": 3, "items": ["support"]}])
+    with wave_app.extensions["framelab.db"]() as session:
+        assert publish_study(session, sooner, status="live", replace=True).version == 2
+    _, second = complete(wave_app.test_client(), sooner, clock)
+    clock.advance(3 * DAY + 60)
+    client = wave_app.test_client()
+    assert "not open yet" in client.get(follow_up_path(first)).get_data(as_text=True)
+    page = client.get(follow_up_path(second)).get_data(as_text=True)
+    assert 'name="support"' in page and 'name="join_sms"' not in page
