@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from framelab.db.models import Participant
 from framelab.db.reach import ChannelLink, Recipient, RecipientListEntry
@@ -243,3 +245,19 @@ def test_erasing_the_campaign_deletes_its_invitation_lists(session, study):
         assert session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
     with pytest.raises(LinkNotFound):
         invitation(session, tokens["m-2"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=400), column=st.text(max_size=20))
+def test_any_uploaded_bytes_are_read_or_refused_with_a_message(data, column):
+    try:
+        contacts = read_contact_ids(data, column)
+    except ContactListError as error:
+        assert str(error)
+    else:
+        assert contacts and all(c and c == c.strip() for c in contacts)
+
+
+def test_a_field_larger_than_the_csv_limit_is_refused_with_a_message():
+    with pytest.raises(ContactListError, match=r"not a readable CSV|over 200 characters"):
+        read_contact_ids(b'id\n"' + b"x" * 200_000 + b'"\n')
