@@ -75,3 +75,78 @@ def test_the_screener_and_quota_lock_with_the_design_and_older_hashes_stay():
     assert lock_hashes(raised)["design"] != lock_hashes(quoted)["design"]
     # Panel codes are no part of any lock: they may change after launch, like `completion`.
     assert not [part for part, keys in LOCK_PARTS.items() if "panel" in keys]
+
+
+# ---------------------------------------------------------------- the screener form
+
+
+def _screening_form(client) -> dict[str, str]:
+    html = client.get(f"/studio/{SLUG}/screening").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    return {"csrf_token": token.group(1)} if token else {}
+
+
+def test_the_screener_form_saves_a_flat_rule_and_shows_it_again(client_for):
+    client = client_for("editor@example.org")
+    page = client.get(f"/studio/{SLUG}/screening")
+    assert page.status_code == 200 and "Screening" in page.get_data(as_text=True)
+    form = {
+        **_screening_form(client),
+        "items": ["ideology", "age_group"],
+        "combine": "all",
+        "item_0": "ideology",
+        "op_0": "in",
+        "values_0": "1, 2",
+        "item_1": "age_group",
+        "op_1": "not_in",
+        "values_1": "3",
+    }
+    response = client.post(f"/studio/{SLUG}/screening", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    saved = client.get(f"/studio/{SLUG}/study.yaml").get_data(as_text=True)
+    assert "screener:\n  items:\n  - ideology\n  - age_group" in saved
+    assert "all:\n    - item: ideology\n      in:\n      - 1\n      - 2" in saved
+    again = client.get(f"/studio/{SLUG}/screening").get_data(as_text=True)
+    assert 'name="values_0" type="text" value="1, 2"' in again
+    assert re.search(
+        r'<input checked id="combine-\d" name="combine" type="radio" value="all">', again
+    )
+
+
+def test_the_screener_form_names_its_mistakes_in_place(client_for):
+    client = client_for("editor@example.org")
+    form = {
+        **_screening_form(client),
+        "items": ["ideology"],
+        "combine": "any",
+        "item_0": "ideology",
+        "op_0": "in",
+        "values_0": "9",
+        "item_1": "ideology",
+        "op_1": "in",
+        "values_1": "one",
+    }
+    response = client.post(f"/studio/{SLUG}/screening", data=form)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Give whole numbers separated by commas" in html
+    form["values_1"] = "2"
+    html = client.post(f"/studio/{SLUG}/screening", data=form).get_data(as_text=True)
+    assert "9 is not an answer of &#39;ideology&#39;" in html
+
+
+def test_no_ticked_question_removes_the_screener():
+    from framelab.domain.builder.build_screening import save_screener, screener_rows
+
+    spec = make_study(
+        screener={"items": ["ideology"], "screen_out": {"item": "ideology", "in": [1]}}
+    )
+    assert screener_rows(spec).conditions == (("ideology", "in", (1,)),)
+    assert save_screener(spec, [], "any", []).screener is None
+    nested = make_study(
+        screener={
+            "items": ["ideology"],
+            "screen_out": {"any": [{"all": [{"item": "ideology", "in": [1]}]}]},
+        }
+    )
+    assert screener_rows(nested) is None

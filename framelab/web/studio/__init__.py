@@ -20,6 +20,7 @@ from framelab.web.studio import (
     views_review,
     views_run,
     views_scales,
+    views_screening,
     views_studies,
     views_waves,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "views_review",
     "views_run",
     "views_scales",
+    "views_screening",
     "views_studies",
     "views_waves",
 ]

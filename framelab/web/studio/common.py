@@ -19,6 +19,7 @@ NAV = (
     ("studio.scales", "Scales"),
     ("studio.languages", "Languages"),
     ("studio.design", "Design"),
+    ("studio.screening", "Screening"),
     ("studio.plan", "Analysis plan"),
     ("studio.yaml_editor", "Study file"),
     ("studio.power", "Power"),
