@@ -261,3 +261,30 @@ def test_any_uploaded_bytes_are_read_or_refused_with_a_message(data, column):
 def test_a_field_larger_than_the_csv_limit_is_refused_with_a_message():
     with pytest.raises(ContactListError, match=r"not a readable CSV|over 200 characters"):
         read_contact_ids(b'id\n"' + b"x" * 200_000 + b'"\n')
+
+
+def test_one_invitation_consented_at_once_from_eight_browsers_is_one_participant(
+    factory, session, study
+):
+    import threading
+
+    token = _tokens(_upload(session, study.id, "id\nm-1\n"))["m-1"]
+    session.rollback()
+    start = threading.Barrier(8)
+    codes: list[str] = []
+
+    def consent() -> None:
+        with factory() as own:
+            start.wait()
+            _slug, code, _ = consent_from_invitation(
+                own, token, {"consent": "yes"}, language="en", now=NOW
+            )
+            codes.append(code)
+
+    threads = [threading.Thread(target=consent) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(codes) == 8 and len(set(codes)) == 1
+    assert session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 1

@@ -47,7 +47,7 @@ _OPENED = DirectStatement(
     _C.update().where(_C.c.code == sa.bindparam("code")).values(opened=_C.c.opened + 1)
 )
 _RECIPIENT_SELECT = (
-    sa.select(_R.c.id, _R.c.withdrawn, _S.c.slug, _P.c.code)
+    sa.select(_R.c.id, _R.c.participant_id, _R.c.withdrawn, _S.c.slug, _P.c.code)
     .select_from(
         _R.join(_S, _S.c.id == _R.c.study_id).outerjoin(_P, _P.c.id == _R.c.participant_id)
     )
@@ -55,6 +55,7 @@ _RECIPIENT_SELECT = (
 )
 _RECIPIENT = DirectStatement(_RECIPIENT_SELECT)
 _RECIPIENT_FOR_UPDATE = DirectStatement(_RECIPIENT_SELECT.with_for_update(of=_R))
+_CODE_OF = DirectStatement(sa.select(_P.c.code).where(_P.c.id == sa.bindparam("pid")))
 _CLAIM = DirectStatement(
     _R.update().where(_R.c.id == sa.bindparam("rid")).values(participant_id=sa.bindparam("pid"))
 )
@@ -162,8 +163,10 @@ def consent_from_invitation(
         )
         if row is None:
             raise LinkNotFound("invitation: no invitation with this token")
-        if row.code is not None:
-            return row.slug, row.code, None
+        if row.participant_id is not None:
+            # On PostgreSQL a consent that waited for the row lock sees the recipient as
+            # the winner left it, but the joined participant as it was before (none).
+            return row.slug, row.code or db.scalar(_CODE_OF, {"pid": row.participant_id}), None
         if row.withdrawn:
             raise InvitationWithdrawn("invitation: its participant withdrew")
         loaded = open_study(db, study_entry(db, row.slug).enrol_slug)
