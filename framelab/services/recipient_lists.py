@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from framelab.db.models import Study
@@ -95,48 +96,68 @@ def upload_recipient_list(
     if not name or len(name) > MAX_LIST_NAME:
         raise ContactListError(f"Give the list a name of 1 to {MAX_LIST_NAME} characters.")
     contacts = read_contact_ids(data, column)
-    with writing(session):
-        campaign = session.get(Study, session.get(Study, study_id).campaign_root_id)
-        hashes = {contact: key.pseudonym(campaign.salt, contact) for contact in contacts}
-        known: dict[str, Recipient] = {}
-        for chunk in _chunks(list(hashes.values())):
-            known.update(
-                (r.pseudonym, r)
-                for r in session.scalars(
-                    sa.select(Recipient).where(
-                        Recipient.study_id == campaign.id, Recipient.pseudonym.in_(chunk)
-                    )
+    for attempt in (1, 2):
+        try:
+            with writing(session):
+                return _invite(session, study_id, contacts, name, key, link_for, now)
+        except IntegrityError:
+            # The same contacts or list name, uploaded at the same moment (PostgreSQL):
+            # the other upload's rows are there now, and the second attempt reuses them.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable: the second attempt returns or raises")
+
+
+def _invite(
+    session: Session,
+    study_id: int,
+    contacts: list[str],
+    name: str,
+    key: PseudonymKey,
+    link_for: Callable[[str], str],
+    now: datetime,
+) -> Upload:
+    campaign = session.get(Study, session.get(Study, study_id).campaign_root_id)
+    hashes = {contact: key.pseudonym(campaign.salt, contact) for contact in contacts}
+    known: dict[str, Recipient] = {}
+    for chunk in _chunks(list(hashes.values())):
+        known.update(
+            (r.pseudonym, r)
+            for r in session.scalars(
+                sa.select(Recipient).where(
+                    Recipient.study_id == campaign.id, Recipient.pseudonym.in_(chunk)
                 )
             )
-        fresh = []
-        for pseudonym in hashes.values():
-            if pseudonym not in known:
-                nonce = secrets.token_hex(TOKEN_BYTES)
-                known[pseudonym] = recipient = Recipient(
-                    study_id=campaign.id,
-                    pseudonym=pseudonym,
-                    token_nonce=nonce,
-                    token_hash=token_hash(invitation_token(key, nonce)),
-                    withdrawn=False,
-                    created_at=now,
-                )
-                fresh.append(recipient)
-        session.add_all(fresh)
-        listed = _list_named(session, campaign.id, name, now)
-        session.flush()
-        _add_entries(session, listed.id, [r.id for r in known.values()])
-        rows = [
-            (contact, link_for(invitation_token(key, known[h].token_nonce)))
-            for contact, h in hashes.items()
-        ]
-        audit.record(
-            session,
-            study_id,
-            "exported",
-            now=now,
-            detail=f"invitation list '{name}': {len(rows)} links ({len(fresh)} new), CSV",
         )
-        return Upload(listed.id, name, len(rows), len(fresh), links_csv(rows))
+    fresh = []
+    for pseudonym in hashes.values():
+        if pseudonym not in known:
+            nonce = secrets.token_hex(TOKEN_BYTES)
+            known[pseudonym] = recipient = Recipient(
+                study_id=campaign.id,
+                pseudonym=pseudonym,
+                token_nonce=nonce,
+                token_hash=token_hash(invitation_token(key, nonce)),
+                withdrawn=False,
+                created_at=now,
+            )
+            fresh.append(recipient)
+    session.add_all(fresh)
+    listed = _list_named(session, campaign.id, name, now)
+    session.flush()
+    _add_entries(session, listed.id, [r.id for r in known.values()])
+    rows = [
+        (contact, link_for(invitation_token(key, known[h].token_nonce)))
+        for contact, h in hashes.items()
+    ]
+    audit.record(
+        session,
+        study_id,
+        "exported",
+        now=now,
+        detail=f"invitation list '{name}': {len(rows)} links ({len(fresh)} new), CSV",
+    )
+    return Upload(listed.id, name, len(rows), len(fresh), links_csv(rows))
 
 
 def _list_named(session: Session, root: int, name: str, now: datetime) -> RecipientList:

@@ -288,3 +288,24 @@ def test_one_invitation_consented_at_once_from_eight_browsers_is_one_participant
         thread.join()
     assert len(codes) == 8 and len(set(codes)) == 1
     assert session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 1
+
+
+def test_the_same_list_uploaded_at_once_invites_each_contact_once(factory, session, study):
+    import threading
+
+    start = threading.Barrier(4)
+    uploads = []
+
+    def upload() -> None:
+        with factory() as own:
+            start.wait()
+            uploads.append(_upload(own, study.id, "id\nm-1\nm-2\n"))
+
+    threads = [threading.Thread(target=upload) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(uploads) == 4 and len({u.csv for u in uploads}) == 1
+    assert session.scalar(sa.select(sa.func.count()).select_from(Recipient)) == 2
+    assert session.scalar(sa.select(sa.func.count()).select_from(RecipientListEntry)) == 2
