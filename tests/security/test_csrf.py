@@ -111,6 +111,8 @@ def participant_posts(walker: Walker) -> dict[str, tuple[str, dict[str, str]]]:
         "participant.old_submit": (old, answers),
         "participant.old_withdraw": (old + "/withdraw", {"confirm": "yes"}),
         "participant.withdraw_later": ("/withdraw", {"code": code}),
+        # A follow-up wave's page (issue 21): its token is checked before the link is.
+        "participant.submit_wave_page": ("/f/" + "t" * 27, {"wave": "w2", "support": "5"}),
     }
 
 

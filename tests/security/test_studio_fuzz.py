@@ -439,6 +439,7 @@ def test_the_fuzz_covers_every_studio_route_and_participant_form(run):
         "studio.remove_arm",
         "studio.remove_question",
         "studio.remove_scale",
+        "studio.due_invited_list",  # the invited participants' due list (issue 21)
         # forms of a factorial design / a placebo arm, which the fixture study has not:
         # fuzzed with an unexpected field (and every hostile value) instead
         "studio.set_factor_levels",

@@ -408,6 +408,34 @@ def study_data(draw: Any) -> dict[str, Any]:
         data["analysis"]["backlash_delta"] = draw(st.sampled_from([0.05, 0.1, 0.25, 1]))
     if draw(st.booleans()):
         data["analysis"]["backlash_prior_sd"] = draw(st.sampled_from([0.1, 0.2, 0.5]))
+    # Drawn last (issue 21): follow-up waves asking post outcome or intent items again.
+    again = [
+        i["id"]
+        for i in data["items"]
+        if i.get("role") in ("outcome", "intent")
+        and i["type"] != "text"
+        and "post" in ([i["phase"]] if isinstance(i["phase"], str) else i["phase"])
+    ]
+    if again and draw(st.booleans()):
+        names = {i["id"] for i in data["items"]} | {c["id"] for c in scales}
+        names |= {"w1", "pre", "post", "scale"}
+        waves, after = [], 0
+        for _ in range(draw(st.integers(1, 2))):
+            wave_id = draw(identifiers.filter(lambda w, names=names: w not in names))
+            names.add(wave_id)
+            after += draw(st.integers(1, 30))
+            chosen = st.lists(st.sampled_from(again), min_size=1, max_size=len(again), unique=True)
+            waves.append(
+                {
+                    "id": wave_id,
+                    "after_days": after,
+                    "window_days": draw(st.integers(1, 30)),
+                    "items": draw(chosen),
+                }
+            )
+        data["waves"] = waves
+        if draw(st.booleans()):
+            data["follow_up"] = draw(st.sampled_from(["code", "invitation"]))
     return data
 
 

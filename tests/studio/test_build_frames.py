@@ -638,7 +638,7 @@ def test_a_template_brings_structure_in_the_chosen_languages_and_no_campaign_ide
     assert info.value.errors == [
         (
             "template",
-            "'torture-ban' is not a template (known: blank, factorial-messenger, value-frames)",
+            "'torture-ban' is not a template (known: blank, factorial-messenger, follow-up-waves, value-frames)",
         )
     ]
 

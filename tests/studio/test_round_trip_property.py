@@ -213,6 +213,13 @@ NON_DEFAULT: dict[str, Callable[[Study], bool]] = {
     "Translation.untranslated": lambda s: (
         s.translation is not None and bool(s.translation.untranslated)
     ),
+    # Follow-up waves (issue 21)
+    "Study.waves": lambda s: bool(s.waves) and len(s.waves) > 1,
+    "Study.follow_up": lambda s: s.follow_up == "invitation",
+    "Wave.id": lambda s: _any(s.waves or [], lambda w: w.id != "w2"),
+    "Wave.after_days": lambda s: _any(s.waves or [], lambda w: w.after_days > 7),
+    "Wave.window_days": lambda s: _any(s.waves or [], lambda w: w.window_days > 7),
+    "Wave.items": lambda s: _any(s.waves or [], lambda w: len(w.items) > 1),
 }
 
 
