@@ -184,3 +184,22 @@ def test_a_participant_keeps_the_waves_of_the_version_they_took(wave_app, clock)
     assert "not open yet" in client.get(follow_up_path(first)).get_data(as_text=True)
     page = client.get(follow_up_path(second)).get_data(as_text=True)
     assert 'name="support"' in page and 'name="join_sms"' not in page
+
+
+def test_erasing_the_study_erases_the_waves_and_logs_never_show_a_link(wave_app, clock):
+    from framelab.services.erasure import campaign_studies, erase_studies
+    from framelab.web.logs import scrub
+
+    path = follow_up_path(complete(wave_app.test_client(), SPEC, clock)[1])
+    clock.advance(7 * DAY + 60)
+    client = wave_app.test_client()
+    client.post(path, data=_answers(client.get(path).get_data(as_text=True)))
+    assert len(rows(wave_app, WaveResponse)) == 2
+    assert scrub(f'"GET {path} HTTP/1.1" 200') == '"GET /f/[code] HTTP/1.1" 200'
+    with wave_app.extensions["framelab.db"]() as session:
+        studies = campaign_studies(session, SPEC.slug)
+        (tombstone,) = erase_studies(session, studies, now=clock(), reason="test")
+    assert tombstone.counts["wave_response"] == 2 and tombstone.counts["wave_link"] == 1
+    assert rows(wave_app, WaveResponse) == rows(wave_app, WaveReturn) == []
+    assert rows(wave_app, WaveLink) == []
+    assert client.get(path).status_code == 404
