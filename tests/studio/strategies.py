@@ -436,7 +436,77 @@ def study_data(draw: Any) -> dict[str, Any]:
         data["waves"] = waves
         if draw(st.booleans()):
             data["follow_up"] = draw(st.sampled_from(["code", "invitation"]))
+    # Drawn last (issue 21): a screener, quotas and panel outcomes.
+    _screening(draw, data)
     return data
+
+
+def _phase_list(item: dict[str, Any]) -> list[str]:
+    return [item["phase"]] if isinstance(item["phase"], str) else item["phase"]
+
+
+def _rule(draw: Any, allowed: dict[str, list[int]], depth: int) -> dict[str, Any]:
+    if depth < 3 and draw(st.integers(0, 2)) == 0:
+        combine = draw(st.sampled_from(("all", "any")))
+        return {combine: [_rule(draw, allowed, depth + 1) for _ in range(draw(st.integers(1, 3)))]}
+    item = draw(st.sampled_from(sorted(allowed)))
+    values = draw(st.lists(st.sampled_from(allowed[item]), min_size=1, max_size=3, unique=True))
+    return {"item": item, draw(st.sampled_from(("in", "not_in"))): values}
+
+
+def _outcome(draw: Any, prolific: bool) -> dict[str, Any]:
+    code = draw(st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True))
+    shape = draw(st.sampled_from(("code", "redirect", "both")))
+    given: dict[str, Any] = {"code": code} if shape != "redirect" else {}
+    if shape != "code":
+        base = (
+            "https://app.prolific.com/submissions/complete"
+            if prolific
+            else "https://p.example.org/r"
+        )
+        given["redirect"] = f"{base}?cc={code}"
+    return given
+
+
+def _screening(draw: Any, data: dict[str, Any]) -> None:
+    """A screener over required pre questions with fixed answers, quotas, panel outcomes."""
+    allowed = {
+        i["id"]: _allowed(i)
+        for i in data["items"]
+        if "pre" in _phase_list(i)
+        and i.get("required", True)
+        and i["type"] in ("choice", "binary", "likert")
+    }
+    screen_out = False
+    if allowed and draw(st.booleans()):
+        asked = draw(st.lists(st.sampled_from(sorted(allowed)), min_size=1, unique=True))
+        screener: dict[str, Any] = {"items": asked}
+        if draw(st.booleans()):
+            screener["screen_out"] = _rule(draw, {i: allowed[i] for i in asked}, 1)
+            screen_out = True
+        data["screener"] = screener
+    if allowed and draw(st.booleans()):
+        variable = draw(st.sampled_from(sorted(allowed)))
+        design = data["design"]
+        if design.get("block_by") == variable and design.get("strata"):
+            cells = list(design["strata"])
+        else:
+            cells = [str(v) for v in allowed[variable]]
+        chosen = draw(st.lists(st.sampled_from(cells), min_size=1, max_size=3, unique=True))
+        data["quota"] = {variable: {c: draw(st.integers(1, 5_000)) for c in chosen}}
+    if draw(st.booleans()):
+        name = draw(st.sampled_from(("prolific", "mturk", "generic")))
+        reachable = ["completed", "consent_refused"]
+        if screen_out:
+            reachable.append("screened_out")
+        if "quota" in data:
+            reachable.append("over_quota")
+        if any(i.get("role") == "attention_check" for i in data["items"]):
+            reachable.append("attention_failed")
+        chosen = draw(st.lists(st.sampled_from(reachable), unique=True))
+        outcomes = {o: _outcome(draw, name == "prolific") for o in chosen}
+        data.pop("completion", None)  # a study gives panel outcomes or completion, not both
+        data["panel"] = {"name": name, "outcomes": outcomes}
 
 
 @st.composite

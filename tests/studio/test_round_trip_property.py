@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from pydantic import BaseModel
 
 from framelab.domain.builder import build_frames, build_languages, editing
+from framelab.domain.builder.build_screening import screener_rows
 from framelab.domain.study import Study, load_study, study_from_data
 from framelab.domain.translation import text_units
 from framelab.services import study_versions
@@ -34,6 +35,7 @@ from framelab.services.study_versions import publish_study
 from framelab.testing.forms import Form, parse_page
 from framelab.web.database import db_session
 from framelab.web.studio.forms_plan import plan_form
+from framelab.web.studio.forms_screening import ROWS as SCREENER_ROWS
 from tests.factories import make_study
 from tests.studio.conftest import NOW, build_app, copy_database, sign_in
 from tests.studio.strategies import study_data
@@ -220,7 +222,48 @@ NON_DEFAULT: dict[str, Callable[[Study], bool]] = {
     "Wave.after_days": lambda s: _any(s.waves or [], lambda w: w.after_days > 7),
     "Wave.window_days": lambda s: _any(s.waves or [], lambda w: w.window_days > 7),
     "Wave.items": lambda s: _any(s.waves or [], lambda w: len(w.items) > 1),
+    # Screener, quotas and panel outcomes (issue 21)
+    "Study.screener": lambda s: s.screener is not None,
+    "Study.quota": lambda s: bool(s.quota) and len(next(iter(s.quota.values()))) > 1,
+    "Study.panel": lambda s: s.panel is not None,
+    "Screener.items": lambda s: s.screener is not None and len(s.screener.items) > 1,
+    "Screener.screen_out": lambda s: _rules(s) != [],
+    "Rule.item": lambda s: _any(_rules(s), lambda r: r.item is not None),
+    "Rule.in_": lambda s: _any(_rules(s), lambda r: r.in_ is not None and len(r.in_) > 1),
+    "Rule.not_in": lambda s: _any(_rules(s), lambda r: r.not_in is not None),
+    "Rule.all_": lambda s: _any(_rules(s), lambda r: r.all_ is not None and len(r.all_.root) > 1),
+    "Rule.any_": lambda s: _any(_rules(s), lambda r: r.any_ is not None),
+    "Panel.name": lambda s: s.panel is not None and s.panel.name == "generic",
+    "Panel.outcomes": lambda s: _panel_outcomes(s) != [],
+    "PanelOutcomes.completed": lambda s: "completed" in _panel_names(s),
+    "PanelOutcomes.screened_out": lambda s: "screened_out" in _panel_names(s),
+    "PanelOutcomes.over_quota": lambda s: "over_quota" in _panel_names(s),
+    "PanelOutcomes.consent_refused": lambda s: "consent_refused" in _panel_names(s),
+    "PanelOutcomes.attention_failed": lambda s: "attention_failed" in _panel_names(s),
+    "PanelOutcome.code": lambda s: _any(_panel_outcomes(s), lambda o: o.code is not None),
+    "PanelOutcome.redirect": lambda s: _any(_panel_outcomes(s), lambda o: o.redirect is not None),
 }
+
+
+def _rules(s: Study) -> list[Any]:
+    """Every rule of the screener's screen_out, nested ones included."""
+    todo = [s.screener.screen_out] if s.screener and s.screener.screen_out else []
+    found = []
+    while todo:
+        rule = todo.pop()
+        found.append(rule)
+        todo += list(rule.all_ or rule.any_ or [])
+    return found
+
+
+def _panel_names(s: Study) -> list[str]:
+    if s.panel is None:
+        return []
+    return [name for name, given in s.panel.outcomes if given is not None]
+
+
+def _panel_outcomes(s: Study) -> list[Any]:
+    return [getattr(s.panel.outcomes, name) for name in _panel_names(s)]
 
 
 def _monitoring(s: Study) -> Any:
@@ -363,6 +406,8 @@ def _edit_pages(spec: Study) -> Iterator[tuple[str, str | None]]:
     for scale in spec.scales:
         yield f"{base}/scales/{scale.id}", None
     yield f"{base}/design", None
+    if screener_rows(spec, most=SCREENER_ROWS) is not None:
+        yield f"{base}/screening", None
     yield f"{base}/plan", None
     for lang in spec.languages:
         yield f"{base}/translate/{lang}", None

@@ -3,7 +3,7 @@
 Public API::
 
     screener_candidates(spec) -> list[Item]     # items a screener may ask (required pre choices)
-    screener_rows(spec) -> FlatRule | None      # the rule as the form's rows; None when nested
+    screener_rows(spec, most) -> FlatRule | None  # the rule as rows; None when nested or longer
     save_screener(spec, items, combine, conditions) -> Study
 
 The studio's form writes a flat rule: one condition, or `all`/`any` of several
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from framelab.domain.builder.editing import keep_order
 from framelab.domain.study import Item, Study, study_from_data
 
 Condition = tuple[str, str, tuple[int, ...]]  # item, "in" | "not_in", values
@@ -48,8 +49,9 @@ def _condition(rule: Any) -> Condition | None:
     return (rule.item, "not_in", tuple(rule.not_in or ()))
 
 
-def screener_rows(spec: Study) -> FlatRule | None:
-    """The screen-out rule as rows (no rule: no rows); None when it nests deeper than the form."""
+def screener_rows(spec: Study, most: int = 4) -> FlatRule | None:
+    """The screen-out rule as rows (no rule: no rows); None when it nests deeper than a
+    flat rule or has more than `most` conditions (the form could not show it whole)."""
     rule = spec.screener.screen_out if spec.screener else None
     if rule is None:
         return FlatRule("any", ())
@@ -58,7 +60,7 @@ def screener_rows(spec: Study) -> FlatRule | None:
         return FlatRule("any", (single,))
     combine = "all" if rule.all_ is not None else "any"
     conditions = [_condition(r) for r in (rule.all_ if rule.all_ is not None else rule.any_)]
-    if any(c is None for c in conditions):
+    if any(c is None for c in conditions) or len(conditions) > most:
         return None
     return FlatRule(combine, tuple(c for c in conditions if c is not None))
 
@@ -69,19 +71,25 @@ def save_screener(
     """The study with this screener (none when no item is ticked); StudyError names mistakes.
 
     Conditions become `screener.screen_out`: one alone, several under `combine`; none
-    screens nobody out. The items keep the order of the study's questions.
+    screens nobody out. Items already asked keep their order, new ones follow; a rule
+    the form shows unchanged is kept exactly as written (so saving changes nothing).
     """
     data = spec.model_dump(mode="json", exclude_none=True)
-    order = [i.id for i in spec.items]
-    asked = sorted(dict.fromkeys(items), key=lambda i: order.index(i) if i in order else len(order))
+    before = list(spec.screener.items) if spec.screener else []
+    asked = keep_order(before, items)
     if not asked:
         data.pop("screener", None)
         return study_from_data(data)
-    rules = [{"item": item, op: list(values)} for item, op, values in conditions]
     screener: dict[str, Any] = {"items": asked}
-    if len(rules) == 1:
-        screener["screen_out"] = rules[0]
-    elif rules:
-        screener["screen_out"] = {"all" if combine == "all" else "any": rules}
+    written = data.get("screener", {}).get("screen_out")
+    rows = FlatRule("all" if combine == "all" else "any", tuple(conditions))
+    if written is not None and screener_rows(spec) == rows:
+        screener["screen_out"] = written
+    else:
+        rules = [{"item": item, op: list(values)} for item, op, values in conditions]
+        if len(rules) == 1:
+            screener["screen_out"] = rules[0]
+        elif rules:
+            screener["screen_out"] = {rows.combine: rules}
     data["screener"] = screener
     return study_from_data(data)

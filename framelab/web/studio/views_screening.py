@@ -15,7 +15,7 @@ from framelab.services.study_versions import LoadedStudy
 from framelab.web.studio.auth import require_role
 from framelab.web.studio.blueprint import bp
 from framelab.web.studio.forms import place_errors
-from framelab.web.studio.forms_screening import conditions_of, screener_form
+from framelab.web.studio.forms_screening import ROWS, conditions_of, screener_form
 from framelab.web.studio.views_questions import editor_page, save_spec
 
 
@@ -23,7 +23,7 @@ from framelab.web.studio.views_questions import editor_page, save_spec
 @require_role("edit")
 def screening(study: LoadedStudy) -> Any:
     spec = study.spec
-    rows = screener_rows(spec)
+    rows = screener_rows(spec, most=ROWS)
     form_class, places = screener_form(spec, rows)
     form = form_class()
     errors: dict[str, list[str]] = {}
