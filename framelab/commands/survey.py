@@ -151,6 +151,7 @@ def simulate(
         f"{summary.started} started, {summary.completed} completed, {summary.dropped_out} dropped out, "
         f"{summary.attention_failed} failed the attention check; arms seen: {arms}"
         + (f"; {summary.screened_out} screened out or over quota" if summary.screened_out else "")
+        + "".join(f"; {n} came back for wave {w}" for w, n in sorted(summary.returned.items()))
     )
 
 

@@ -50,6 +50,8 @@ class SimulationSummary:
     # Turned away before assignment: screened out by the screener or over a full quota.
     screened_out: int = 0
     arms: dict[str, int] = field(default_factory=dict)
+    # Follow-up waves (framelab.simulate.waves): bots that came back, per wave id.
+    returned: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

@@ -84,6 +84,8 @@ def merge(summaries: list[SimulationSummary]) -> SimulationSummary:
         total.screened_out += part.screened_out
         for arm, count in part.arms.items():
             total.arms[arm] = total.arms.get(arm, 0) + count
+        for wave, count in part.returned.items():
+            total.returned[wave] = total.returned.get(wave, 0) + count
     return total
 
 

@@ -143,6 +143,7 @@ class WaveSimulator(Simulator):
         saved = self.transport.post(client, done.path, answers)
         if saved.status != 200 or 'name="wave"' in saved.text:
             raise SimulationError(f"wave {wave.id}: answers not saved (HTTP {saved.status})")
+        self.summary.returned[wave.id] = self.summary.returned.get(wave.id, 0) + 1
 
     def _wave_answers(self, bot: _Bot, wave: Any) -> dict[str, str]:
         # The wave-1 answer model with the wave's planted effect (default: wave 1's).

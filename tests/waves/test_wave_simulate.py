@@ -65,12 +65,14 @@ def test_a_two_wave_rehearsal_plants_decay_and_differential_return(sim_db, tmp_p
         dropout=0.0,
     )
     assert summary.completed == N
+    assert 0 < summary.returned["w2"] < N
     inputs = _rehearsal(sim_db)
     data = inputs.data
     for column in ("w2_post_support", "w2_post_join_sms", "w2_returned"):
         assert column in data.columns
     assert set(data["rehearsal"]) == {True}
     done = data[data["status"] == "completed"]
+    assert summary.returned["w2"] == int(done["w2_returned"].sum())
     rate = done.groupby("arm")["w2_returned"].mean()
     assert rate["care"] == pytest.approx(0.9, abs=0.12)
     assert rate["control"] == pytest.approx(0.5, abs=0.15)
@@ -123,6 +125,7 @@ def test_the_simulate_command_takes_the_wave_options(sim_db, monkeypatch):
         ],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+    assert "came back for wave w2" in result.output
     data = _rehearsal(sim_db).data
     done = data[data["status"] == "completed"]
     returned = done.groupby("arm")["w2_returned"].mean()
