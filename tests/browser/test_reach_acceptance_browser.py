@@ -233,6 +233,10 @@ def test_links_lists_screener_quota_and_panel_outcomes_from_studio_to_dashboard(
     list_row = next(line for line in lists.splitlines() if "Urgent action members" in line)
     # Opened, consented, completed, not finished: two opened it, one refused the consent.
     assert sms_row.split("\t")[1:] == ["2", "1", "1", "0"], channels
+    assert (
+        "refused the consent: 1; screened out by the screener: 1; arrived when their quota "
+        "cell was full: 1."
+    ) in page.locator("#screening-counts").inner_text()
     # Invited, consented, completed, response rate: the two who came back count once.
     assert list_row.split("\t")[1:] == ["200", "20", "18", "10%"], lists
     studio.close()
