@@ -102,6 +102,9 @@ def test_a_two_wave_rehearsal_plants_decay_and_differential_return(sim_db, tmp_p
     # ... and the rehearsal report shows them: the "Did it last?" section.
     html = write_report(results, tmp_path / "report", data=inputs.data_file()).read_text()
     assert "Did it last?" in html
+    # ... and flags the planted differential return (care 90% back, control 50%).
+    care_label = next(a.label for a in SPEC.arms if a.id == "care").get("en")
+    assert f"Readers of the {care_label} frame returned more often than the control group" in (html)
 
 
 def test_wave_options_name_the_bad_part():
