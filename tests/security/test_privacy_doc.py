@@ -44,6 +44,7 @@ PAGES = "tests/web/test_participant_pages.py"
 REHEARSAL = "tests/web/test_rehearsal.py"
 INFRA = "tests/web/test_web_infrastructure.py"
 DRAFTS = "tests/web/test_page_drafts.py"
+WAVES = "tests/waves/test_wave_pages.py"
 
 STATEMENTS: dict[str, tuple[str, ...]] = {
     # What framelab stores
@@ -91,6 +92,23 @@ STATEMENTS: dict[str, tuple[str, ...]] = {
         f"{DRAFTS}::test_withdrawing_erases_the_draft",
         f"{DRAFTS}::test_erasing_the_study_erases_drafts",
         f"{DRAFTS}::test_drafts_are_never_exported",
+    ),
+    "A study with follow-up waves gives each participant who completes it a personal "
+    "follow-up link (160 random bits)": (
+        f"{WAVES}::test_the_debrief_gives_a_personal_link_and_the_date_the_wave_opens",
+    ),
+    "The link opens the wave's questions and never withdraws anyone; a panel id never opens it.": (
+        f"{WAVES}::test_before_inside_and_after_the_window",
+        f"{WAVES}::test_the_follow_up_link_never_withdraws_and_the_code_erases_the_waves",
+        f"{WAVES}::test_a_panel_id_never_opens_the_follow_up",
+    ),
+    "Wave answers are linked to wave 1 by the participant's row only, and withdrawal and "
+    "erasure delete them with the link.": (
+        f"{WAVES}::test_the_follow_up_link_never_withdraws_and_the_code_erases_the_waves",
+        f"{WAVES}::test_erasing_the_study_erases_the_waves_and_logs_never_show_a_link",
+    ),
+    "A panel-id list uploaded to find who is due is matched by keyed hash and not stored.": (
+        "tests/waves/test_wave_due.py::test_due_lists_once_the_window_opens",
     ),
     "A page's draft (above) is shown on that page to whoever opens it with the participant's "
     "cookie or code.": (
