@@ -47,6 +47,7 @@ from tests.studio.conftest import (
     fill_database,
     sign_in,
 )
+from tests.web.reach import channel_code, invitation_links
 
 # A spooled upload (> 500 KB) that a refused request parsed is closed by the garbage
 # collector, not explicitly; CPython closes it at once (refcount), so only the warning
@@ -195,6 +196,15 @@ def _view_reads(app: Flask, endpoint: str) -> set[str]:
 def discover(app: Flask, clients: dict[str, FlaskClient], code: str) -> list[Target]:
     """Every studio rule and participant POST rule, with every field its pages show or it reads."""
     values = {**VALUES, "code": code}
+    # The live study's own channel link and invitation, so their pages show their forms.
+    reach = {
+        "participant.channel": {"code": channel_code(app, name="Fuzz", slug=LIVE)},
+        "participant.invited": {
+            "token": invitation_links(app, "fuzz-1", slug=LIVE)["fuzz-1"].rpartition("/")[2]
+        },
+    }
+    reach["participant.channel_consent"] = reach["participant.channel"]
+    reach["participant.invitation_consent"] = reach["participant.invited"]
     targets: dict[tuple[str, str], Target] = {}
     pages: list[tuple[str, str]] = []
     with app.test_request_context():
@@ -205,6 +215,7 @@ def discover(app: Flask, clients: dict[str, FlaskClient], code: str) -> list[Tar
             args = {k: values[k] for k in rule.arguments}
             if blueprint == "participant" and "slug" in rule.arguments:
                 args["slug"] = LIVE
+            args.update(reach.get(rule.endpoint, {}))
             url = rule.build(args)[1]
             methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
             if blueprint == "participant":

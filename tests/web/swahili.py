@@ -90,4 +90,9 @@ SWAHILI: dict[str, str] = {
     "There is nothing more to answer now. You can close this page.": "Hakuna zaidi cha kujibu sasa. Unaweza kufunga ukurasa huu.",
     "The follow-up has closed": "Ufuatiliaji umefungwa",
     "Thank you for coming back. The time for these questions has passed, so there is nothing more to answer. You can close this page.": "Asante kwa kurudi. Muda wa maswali haya umepita, kwa hiyo hakuna zaidi cha kujibu. Unaweza kufunga ukurasa huu.",
+    "Your code for the panel:": "Nambari yako ya jopo:",
+    "Return to the panel": "Rudi kwenye jopo",
+    "Thank you for your interest": "Asante kwa kupendezwa kwako",
+    "This study is looking for people in other circumstances than yours, so there is nothing more for you to do. Your answers to these questions are not kept. You can close this page.": "Utafiti huu unatafuta watu walio katika hali tofauti na yako, kwa hiyo hakuna zaidi unachohitaji kufanya. Majibu yako kwa maswali haya hayahifadhiwi. Unaweza kufunga ukurasa huu.",
+    "This study already has all the participants it needs from people like you, so there is nothing more for you to do. Your answers to these questions are not kept. You can close this page.": "Utafiti huu tayari una washiriki wote unaowahitaji kutoka kwa watu kama wewe, kwa hiyo hakuna zaidi unachohitaji kufanya. Majibu yako kwa maswali haya hayahifadhiwi. Unaweza kufunga ukurasa huu.",
 }
