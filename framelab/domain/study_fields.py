@@ -19,6 +19,8 @@ from pydantic import Field, field_validator, model_validator
 
 from framelab.domain.items import Item, OmitsUnsetFields
 from framelab.domain.localized import Localized
+from framelab.domain.panel import Panel
+from framelab.domain.screening import QuotaLimits, Screener, quota_limits
 from framelab.domain.study_sections import (
     MAX_TARGET_N,
     AnalysisPlan,
@@ -29,8 +31,6 @@ from framelab.domain.study_sections import (
     Quality,
     Scale,
 )
-from framelab.domain.panel import Panel
-from framelab.domain.screening import QuotaLimits, Screener, quota_limits
 from framelab.domain.translation import Translation
 from framelab.domain.values import known_values
 from framelab.domain.waves import FollowUp, Wave

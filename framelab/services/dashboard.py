@@ -34,7 +34,7 @@ from framelab.domain.disclosure import Cell, protect_counts, released_counts
 from framelab.domain.names import arm_name
 from framelab.domain.study import Study as StudySpec
 from framelab.services.reach_counts import NO_REACH, ReachTables, reach_tables
-from framelab.services.screening_counts import Screening, screening_counts
+from framelab.services.screening_counts import NO_SCREENING, Screening, screening_counts
 from framelab.services.study_targets import COMPLETED_COUNT
 from framelab.services.study_versions import LoadedStudy
 
@@ -98,7 +98,7 @@ class Dashboard:
     duplicates_completed: int = 0
     batch: int = 1  # group counts move in steps of this many participants
     sources_pending: int = 0  # participants not yet counted by source (the current batch)
-    screening: Screening = Screening()  # turned away before assignment; quota cells
+    screening: Screening = NO_SCREENING  # turned away before assignment; quota cells
     reach: ReachTables = NO_REACH  # channel links and invitation lists (reach_counts)
 
 

@@ -43,6 +43,9 @@ class Screening:
     quotas: tuple[QuotaRow, ...] = ()
 
 
+NO_SCREENING = Screening()  # nobody turned away, no quota: a dashboard's default
+
+
 _TURNED_AWAY = (
     sa.select(Participant.step, sa.func.count())
     .where(

@@ -55,9 +55,12 @@ def finish_half_way(session: Session, spec: Study, code: str, start: datetime) -
     return t
 
 
-def release_with_one_in_progress(url: str, revision: str, spec: Study, code: str, at: datetime):
+def release_with_one_in_progress(
+    url: str, revision: str, spec: Study, code: str, at: datetime, *, source: str | None = None
+):
     """A database built by the migrations up to `revision` holding `spec` live (study 1)
-    and participant 1 (`code`) consented and on the pre page at `at` (aware, UTC)."""
+    and participant 1 (`code`, from `source`) consented and on the pre page at `at`
+    (aware, UTC)."""
     upgrade(url, revision)
     engine = make_engine(url)
     naive = at.replace(tzinfo=None)
@@ -66,11 +69,17 @@ def release_with_one_in_progress(url: str, revision: str, spec: Study, code: str
         conn.execute(
             sa.text(
                 "INSERT INTO participant (id, code, study_id, study_version_id, spec_hash, "
-                "language, status, step, pilot, attention_failed, speeder, honeypot, "
+                "source, language, status, step, pilot, attention_failed, speeder, honeypot, "
                 "rehearsal, duplicate, started_at, consented_at) VALUES (1, :code, 1, 1, "
-                ":hash, 'en', 'started', 'pre', :no, :no, :no, :no, :no, :no, :t, :t)"
+                ":hash, :source, 'en', 'started', 'pre', :no, :no, :no, :no, :no, :no, :t, :t)"
             ),
-            {"code": code, "hash": spec.content_hash(), "no": False, "t": naive},
+            {
+                "code": code,
+                "hash": spec.content_hash(),
+                "source": source,
+                "no": False,
+                "t": naive,
+            },
         )
         if conn.dialect.name == "postgresql":
             for table in ("study", "study_version", "participant"):

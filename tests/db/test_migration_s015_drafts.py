@@ -18,7 +18,7 @@ from framelab.db.drafts import PageDraft
 from framelab.db.migrate import alembic_config, current_revision, head_revision, upgrade
 from framelab.db.session import make_engine, make_session_factory
 from framelab.services.flow import current_page, submit_step
-from tests.db.releases import finish_half_way, insert_live_study
+from tests.db.releases import finish_half_way, release_with_one_in_progress
 from tests.factories import make_study
 
 BEFORE = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -28,29 +28,7 @@ CODE = "resume-me-123456"
 
 
 def _previous_revision(url: str) -> None:
-    upgrade(url, "s014")
-    engine = make_engine(url)
-    naive = BEFORE.replace(tzinfo=None)
-    with engine.begin() as conn:
-        insert_live_study(conn, SPEC, naive)
-        conn.execute(
-            sa.text(
-                "INSERT INTO participant (id, code, study_id, study_version_id, spec_hash, "
-                "language, status, step, pilot, attention_failed, speeder, honeypot, "
-                "rehearsal, duplicate, started_at, consented_at) VALUES (1, :code, 1, 1, "
-                ":hash, 'en', 'started', 'pre', :no, :no, :no, :no, :no, :no, :t, :t)"
-            ),
-            {"code": CODE, "hash": SPEC.content_hash(), "no": False, "t": naive},
-        )
-        if conn.dialect.name == "postgresql":
-            for table in ("study", "study_version", "participant"):
-                conn.execute(
-                    sa.text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT MAX(id) FROM {table}))"
-                    )
-                )
-    engine.dispose()
+    release_with_one_in_progress(url, "s014", SPEC, CODE, BEFORE)
 
 
 def _drafts(engine) -> list[tuple]:

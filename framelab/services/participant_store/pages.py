@@ -276,6 +276,7 @@ def consent_from_link(
                 raise
     raise AssertionError("unreachable: the second attempt returns or raises")
 
+
 def enrol_newcomer(
     db: Direct,
     loaded: LoadedStudy,
@@ -302,7 +303,6 @@ def enrol_newcomer(
     db.execute(ENROL, row)
     found = find(db, code, lock=True)
     return code, _apply(db, found, "consent", form, now)[0], found.participant.id
-
 
 
 def _enrolment(
