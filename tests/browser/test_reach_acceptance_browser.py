@@ -13,26 +13,18 @@ dashboard then counts the SMS channel and the list, and no contact id is stored.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 
-from framelab import create_app
 from framelab.db.models import AssignmentLog, Participant
-from framelab.domain.steps import items_for_step
-from framelab.services import accounts
-from framelab.services.study_versions import get_study
 from framelab.testing.forms import page_step
-from tests.browser.test_studio_browser import check
-from tests.factories import publish, session_factory_for, small_study
-from tests.members import give_role
-from tests.support.live import serve
+from tests.browser.owners import EMAIL, PASSWORD, live_study_with_owner
+from tests.browser.test_studio_browser import answer_items, check
+from tests.factories import small_study
 
 pytestmark = pytest.mark.browser
 
-EMAIL, PASSWORD = "owner@example.org", "correct horse battery"
 CC = "https://app.prolific.com/submissions/complete?cc="
 OUTCOMES = {
     "completed": "C1DONE",
@@ -55,40 +47,13 @@ PHONE = {"width": 360, "height": 740}
 
 @pytest.fixture
 def live_server(tmp_path) -> Iterator[tuple[str, str]]:
-    url = f"sqlite:///{tmp_path / 'reach-acceptance.sqlite'}"
-    default = accounts._hasher
-    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    now = datetime.now(UTC)
-    try:
-        with session_factory_for(url) as factory, factory() as session:
-            accounts.create_user(session, EMAIL, PASSWORD, now=now)
-            publish(session, SPEC, status="live")
-            give_role(session, get_study(session, SPEC.slug).id, EMAIL, "owner", now=now)
-    finally:
-        accounts._hasher = default
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True})
-    with serve(app) as base:
-        yield base, url
+    with live_study_with_owner(tmp_path / "reach-acceptance.sqlite", SPEC) as served:
+        yield served
 
 
 def answer_page(page, step: str, ideology: int) -> None:
-    """Answer the items of `step` as a person would, by their labels."""
-    for item in items_for_step(SPEC, step):
-        if item.type == "slider":
-            page.fill(f"#q-{item.id}-1", "60")
-        elif item.type == "text":
-            page.fill(f"#q-{item.id}-1", "Fine.")
-        else:
-            values = {"binary": [1, 0], "choice": [o.value for o in item.options or []]}.get(
-                item.type
-            ) or list(item.allowed_values())
-            if item.id == "ideology":
-                choice = ideology
-            elif item.role == "attention_check":
-                choice = item.correct
-            else:
-                choice = values[len(values) // 2]
-            page.click(f"label[for='q-{item.id}-{values.index(choice) + 1}']")
+    """Answer the items of `step` (the ideology item as given) and send the page."""
+    answer_items(page, SPEC, step, {"ideology": ideology})
     page.click("button[type=submit]")
 
 

@@ -6,40 +6,21 @@ no violation on the reach page (empty and filled) and the dashboard."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
-from argon2 import PasswordHasher
 
-from framelab import create_app
-from framelab.services import accounts
-from framelab.services.study_versions import get_study
+from tests.browser.owners import EMAIL, PASSWORD, live_study_with_owner
 from tests.browser.test_studio_browser import check, take_survey
-from tests.factories import make_study, publish, session_factory_for
-from tests.members import give_role
-from tests.support.live import serve
+from tests.factories import make_study
 
 pytestmark = pytest.mark.browser
 
-EMAIL, PASSWORD = "owner@example.org", "correct horse battery"
 SPEC = make_study(quality={"min_cell_size": 1})
 
 
 @pytest.fixture
 def live_server(tmp_path) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'reach-browser.sqlite'}"
-    default = accounts._hasher
-    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    now = datetime.now(UTC)
-    try:
-        with session_factory_for(url) as factory, factory() as session:
-            accounts.create_user(session, EMAIL, PASSWORD, now=now)
-            publish(session, SPEC, status="live")
-            give_role(session, get_study(session, SPEC.slug).id, EMAIL, "owner", now=now)
-    finally:
-        accounts._hasher = default
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True})
-    with serve(app) as base:
+    with live_study_with_owner(tmp_path / "reach-browser.sqlite", SPEC) as (base, _url):
         yield base
 
 

@@ -53,24 +53,33 @@ def check(page, axe_js: str, artifacts_dir, name: str, problems: list[str]) -> N
         )
 
 
+def answer_items(page, spec, step: str, chosen: dict[str, int] | None = None) -> None:
+    """Answer the items of `step` as a person would, by their labels: plausible answers,
+    the attention check passed, `chosen` answers (item id -> stored value) as given."""
+    for item in items_for_step(spec, step):
+        if item.type == "slider":
+            page.fill(f"#q-{item.id}-1", "60")
+        elif item.type == "text":
+            page.fill(f"#q-{item.id}-1", "Fine.")
+        else:
+            values = {"binary": [1, 0], "choice": [o.value for o in item.options or []]}.get(
+                item.type
+            ) or list(item.allowed_values())
+            if chosen and item.id in chosen:
+                choice = chosen[item.id]
+            elif item.role == "attention_check":
+                choice = item.correct
+            else:
+                choice = values[len(values) // 2]
+            page.click(f"label[for='q-{item.id}-{values.index(choice) + 1}']")
+
+
 def take_survey(page, link: str) -> None:
     """A participant answers every page with plausible answers (attention check passed)."""
     page.goto(link)
     page.click("button[name=consent][value=yes]")
     for step in ("pre", "message", "post", "intent"):
-        for item in items_for_step(SPEC, step):
-            if item.type == "slider":
-                page.fill(f"#q-{item.id}-1", "60")
-            elif item.type == "text":
-                page.fill(f"#q-{item.id}-1", "Fine.")
-            else:
-                values = {"binary": [1, 0], "choice": [o.value for o in item.options or []]}.get(
-                    item.type
-                ) or item.allowed_values()
-                choice = (
-                    item.correct if item.role == "attention_check" else values[len(values) // 2]
-                )
-                page.click(f"label[for='q-{item.id}-{values.index(choice) + 1}']")
+        answer_items(page, SPEC, step)
         page.click("button[type=submit]")
     page.locator(".completion .code").wait_for()
 
