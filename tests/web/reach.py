@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from flask import Flask
 
 from framelab.services import channel_links, recipient_lists
-from framelab.services.pseudonyms import TESTING_KEY
+from framelab.services.pseudonyms import TESTING_KEY, verify_database
 from framelab.services.study_versions import get_study
 from tests.factories import make_study
 
@@ -32,7 +32,11 @@ def channel_code(app: Flask, kind: str = "sms", name: str = "", *, slug: str = S
 def invitation_links(
     app: Flask, *contacts: str, slug: str = SLUG, name: str = "Members"
 ) -> dict[str, str]:
-    """Upload `contacts` as an invitation list of `slug`; each contact's link path."""
+    """Upload `contacts` as an invitation list of `slug`; each contact's link path.
+
+    As the studio's upload does, the database first adopts (or checks) the key, so the
+    pages that use the key later (the due lists) find its check value."""
+    verify_database(app.extensions["framelab.engine"], TESTING_KEY, now=MADE_AT)
     with app.extensions["framelab.db"]() as session:
         study = get_study(session, slug)
         upload = recipient_lists.upload_recipient_list(
