@@ -33,6 +33,7 @@ from framelab.db.session import reading
 from framelab.db.waves import WaveLink, WaveReturn
 from framelab.domain.steps import aware
 from framelab.domain.waves import Window, window
+from framelab.services.campaigns import campaign
 from framelab.services.export_files import neutralise_formula
 from framelab.services.pseudonyms import PseudonymKey
 from framelab.services.recipient_lists import invitation_token
@@ -53,15 +54,8 @@ class Due:
 
 
 def _campaign_ids(session: Session, slug: str) -> list[int]:
-    study = get_study(session, slug)
-    root = session.scalar(
-        sa.select(sa.func.coalesce(Study.campaign_id, Study.id)).where(Study.id == study.id)
-    )
-    return list(
-        session.scalars(
-            sa.select(Study.id).where(sa.or_(Study.id == root, Study.campaign_id == root))
-        )
-    )
+    """Every version of the campaign `slug` belongs to (a participant stays on theirs)."""
+    return [v.id for v in campaign(session, get_study(session, slug).id).versions]
 
 
 def _due(session: Session, slug: str, now: datetime) -> Iterator[Due]:
