@@ -9,7 +9,8 @@ or a page for a later step) is kept so a checker can prove it reached the databa
     result = run_load("http://127.0.0.1:8000", "/s/torture-ban", concurrency=50, duration=10)
     result.summary()   # completed/s, p50/p95/p99 latency, errors
 
-Loopback only: the generator refuses any other host, so it can never be pointed at a real
+Loopback only (or a test network's server address that `framelab.testing.netns` has live on
+this machine): the generator refuses any other host, so it can never be pointed at a real
 deployment by accident. After a transport error (the server was killed) a participant waits
 and re-opens its current page (cookie + resume link), so crash tests can check that nobody
 is stuck.
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 
 from framelab.testing.forms import Form, fill_form, parse_page
 from framelab.testing.http import CLIENTS, TransportError
+from framelab.testing.netns import is_test_address
 from framelab.testing.results import AckedAnswer, LoadResult
 from framelab.web.compression import unmask
 
@@ -230,7 +232,7 @@ class LoadGenerator:
         requests_per_participant: float | None = None,
     ) -> None:
         host = urlsplit(base_url).hostname
-        if host not in LOOPBACK:
+        if host not in LOOPBACK and not is_test_address(host):
             raise ValueError(f"base_url: load is only generated against loopback, not {host!r}")
         if start_codes is not None:
             # Resume these participants (by code, with fresh cookies) instead of new ones.
