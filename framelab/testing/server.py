@@ -1,4 +1,4 @@
-"""Run a WSGI app under gunicorn on 127.0.0.1 in a subprocess: start, wait until ready, stop, kill -9.
+"""Run a WSGI app under gunicorn (on 127.0.0.1, or a given address) in a subprocess: start, wait until ready, stop, kill -9.
 
 Used by the reliability tests and the benchmarks, for framelab itself
 (`framelab:create_app()`) and for the reference apps in `benchmarks/`.
@@ -30,10 +30,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on `host` that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
@@ -62,7 +62,11 @@ class ServerError(RuntimeError):
 
 
 class GunicornServer:
-    """One gunicorn service (master + workers) bound to 127.0.0.1 on a fixed free port."""
+    """One gunicorn service (master + workers) bound to 127.0.0.1 on a fixed free port.
+
+    `host` binds another address instead: a test network's server address
+    (`framelab.testing.netns`), so requests arrive from the test hosts' own addresses.
+    """
 
     def __init__(
         self,
@@ -77,15 +81,17 @@ class GunicornServer:
         port: int | None = None,
         cwd: str | Path | None = None,
         extra_args: list[str] | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.app = app
+        self.host = host
         self.database_url = database_url
         self.workers = workers
         self.worker_class = worker_class
         self.threads = threads
         self.env = dict(env or {})
         self.ready_path = ready_path
-        self.port = port or free_port()
+        self.port = port or free_port(host)
         self.cwd = Path(cwd) if cwd else ROOT
         self.extra_args = list(extra_args or [])
         self.process: subprocess.Popen | None = None
@@ -99,7 +105,7 @@ class GunicornServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def log_path(self) -> Path:
@@ -112,7 +118,7 @@ class GunicornServer:
             "-m",
             "gunicorn",
             "--bind",
-            f"127.0.0.1:{self.port}",
+            f"{self.host}:{self.port}",
             "--workers",
             str(self.workers),
             "--worker-class",
