@@ -6,6 +6,7 @@
     python -m benchmarks --profile       # also write cProfile (+ pyinstrument) profiles
     python -m benchmarks --reliability   # the 200 participants x 60 s reliability run
     python -m benchmarks --only sequential   # anytime-valid monitoring: error rates by simulation
+    python -m benchmarks --only burst    # SMS blast: open-loop arrivals from test hosts (issue 22)
 
 Results go to benchmarks/results/bench-<UTC time>.json (and latest.json, plus latest.md:
 the figures as Markdown tables for docs/deploy.md); profiles to
@@ -22,7 +23,7 @@ import platform
 import sys
 from pathlib import Path
 
-from benchmarks import analysis_bench, flow_bench, report
+from benchmarks import analysis_bench, burst, burst_report, flow_bench, report
 from benchmarks.power_bench import run_power
 from benchmarks.reliability import run_reliability
 from benchmarks.sequential import run_sequential
@@ -45,7 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=["flow", "analysis", "power", "sequential"],
+        choices=["flow", "analysis", "power", "sequential", "burst"],
         help="run one part only",
     )
     parser.add_argument("--levels", type=_ints, help="concurrency levels (default 10,50,200)")
@@ -69,12 +70,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "same interleaved rounds, and print the after/before ratio per round",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    blast = parser.add_argument_group("burst (issue 22; defaults: 5000 over 300 s, peak 50/s)")
+    blast.add_argument("--burst-participants", type=int, help="arrivals in the burst")
+    blast.add_argument("--burst-seconds", type=float, help="seconds the arrivals last")
+    blast.add_argument("--burst-peak", type=float, help="arrivals/s in the first minute")
+    blast.add_argument("--burst-peak-seconds", type=float, help="how long the peak lasts")
+    blast.add_argument("--burst-hosts", type=int, help="test hosts, one generator each (4)")
+    blast.add_argument("--burst-steps", help="staircase rates/s, e.g. 10,20,40,60,80,100")
+    blast.add_argument("--burst-step-seconds", type=float, help="seconds per staircase step")
+    blast.add_argument(
+        "--burst-databases", default="sqlite,postgresql", help="sqlite,postgresql (default both)"
+    )
     args = parser.parse_args(argv)
     args.levels = args.levels or ([10, 50] if args.quick else [10, 50, 200])
     args.seconds = args.seconds or (4.0 if args.quick else 12.0)
     args.sizes = args.sizes or ([10_000] if args.quick else [10_000, 100_000, 1_000_000])
     args.draws = args.draws or (2_000 if args.quick else 10_000)
     return args
+
+
+def burst_options(args: argparse.Namespace) -> burst.BurstOptions:
+    opts = burst.BurstOptions.quick() if args.quick else burst.BurstOptions()
+    for name, value in (
+        ("participants", args.burst_participants),
+        ("seconds", args.burst_seconds),
+        ("peak_rate", args.burst_peak),
+        ("peak_seconds", args.burst_peak_seconds),
+        ("hosts", args.burst_hosts),
+        ("step_seconds", args.burst_step_seconds),
+    ):
+        if value is not None:
+            setattr(opts, name, value)
+    if args.burst_steps:
+        opts.steps = [float(x) for x in args.burst_steps.split(",") if x.strip()]
+    return opts
 
 
 def flow_targets(args: argparse.Namespace, log) -> list[flow_bench.Target]:
@@ -217,6 +246,14 @@ def main(argv: list[str] | None = None) -> int:
             if args.only in (None, "sequential"):  # issue 20: anytime-valid monitoring
                 log("Anytime-valid monitoring: error rates by simulation (looks, N, MC error)")
                 document["sequential"] = run_sequential(quick=args.quick, log=log)
+            if args.only in (None, "burst"):  # issue 22: the SMS blast
+                log("Burst: open-loop arrivals at human pace from test hosts, then a staircase")
+                document["burst"] = burst.run_burst(
+                    burst_options(args),
+                    workdir,
+                    log,
+                    backends=[b.strip() for b in args.burst_databases.split(",") if b.strip()],
+                )
             measured = [r for r in flow if "error" not in r]
             document.update(
                 flow=flow, analysis=analysis, targets=report.targets(measured, analysis)
@@ -227,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
                 log("")
             if analysis:
                 log(report.analysis_table(analysis))
+                log("")
+            if document.get("burst"):
+                log(burst_report.burst_table(document["burst"]))
                 log("")
             log("Targets (ratios measured in this run):")
             log(report.targets_table(document["targets"]))
@@ -239,7 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / f"bench-{stamp}.json").write_text(text)
     (args.out / "latest.json").write_text(text)
     if not args.reliability:
-        (args.out / "latest.md").write_text(report.markdown(document) + "\n")
+        text = report.markdown(document)
+        if document.get("burst"):
+            text += "\n" + burst_report.burst_markdown(document["burst"])
+        (args.out / "latest.md").write_text(text + "\n")
     log(f"\nResults: {args.out / f'bench-{stamp}.json'}")
     return 0 if ok else 1
 
