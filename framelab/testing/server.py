@@ -84,13 +84,13 @@ class GunicornServer:
         host: str = "127.0.0.1",
     ) -> None:
         self.app = app
-        self.host = host
         self.database_url = database_url
         self.workers = workers
         self.worker_class = worker_class
         self.threads = threads
         self.env = dict(env or {})
         self.ready_path = ready_path
+        self.host = host
         self.port = port or free_port(host)
         self.cwd = Path(cwd) if cwd else ROOT
         self.extra_args = list(extra_args or [])
