@@ -76,6 +76,8 @@ PROCESS_HEAVY = (
     "tests/docs/test_docs.py::test_runnable_blocks_run_on_a_fresh_instance",
     # gunicorn and 1,400 enrolments from network namespaces, timed against the minute
     "tests/security/test_carrier_nat_netns.py::",
+    # two gunicorn services, nginx and a load run, one service killed mid-run
+    "tests/scale/",
 )
 
 
