@@ -65,3 +65,26 @@ def test_nginx_accepts_the_rendered_config():
     finally:
         proxy.close()
     assert check.returncode == 0, check.stderr
+
+
+def test_the_deploy_docs_quote_the_shipped_config_as_it_is():
+    """docs/deploy.md's multi-server section names real files and quotes real directives."""
+    root = SHIPPED_CONFIG.parents[2]
+    docs = (root / "docs" / "deploy.md").read_text(encoding="utf-8")
+    section = docs.split("## Several app servers against one PostgreSQL", 1)[1].split("\n## ", 1)[0]
+    flowing = " ".join(section.split())  # the docs wrap lines anywhere
+    shipped = SHIPPED_CONFIG.read_text(encoding="utf-8")
+    for path in ("deploy/nginx/framelab.conf", "tests/scale/test_multi_server.py"):
+        assert path in section and (root / path).exists(), path
+    quoted = [
+        "proxy_next_upstream error timeout",
+        "max_fails=1 fail_timeout=10s",
+        "X-Forwarded-For $remote_addr",
+        "access_log off",
+        "server_tokens off",
+        "client_max_body_size 4m",
+        "keepalive",
+    ]
+    for directive in quoted:
+        assert f"`{directive}`" in flowing, directive
+        assert directive in shipped, directive
