@@ -177,14 +177,12 @@ def test_two_servers_behind_nginx_share_rate_limits_and_survive_a_kill(monkeypat
             with NginxProxy([s.port for s in servers], listen_hosts=listen) as proxy:
                 consents = _consent_from(net.hosts[0], proxy.url_on(net.server_address), CONSENTS)
                 load, resumed, leftover, at_kill = _walk_and_kill(proxy.base_url, servers)
+        report = check_database(url, SLUG, load.answers + resumed.answers)
+        still_unfinished = unfinished_codes(url, SLUG)
     finally:
         for server in servers:
             server.close()
         counters = _forget_counters(secret, source) if source else 0
-    try:
-        report = check_database(url, SLUG, load.answers + resumed.answers)
-        still_unfinished = unfinished_codes(url, SLUG)
-    finally:
         drop_postgres_schema(base, schema)
 
     failures = sorted((len(c.failures) for c in seen), reverse=True)
