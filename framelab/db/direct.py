@@ -189,7 +189,7 @@ class Direct:
         self._run(statement, {**values, **where}, columns=tuple(values))
 
     def insert_rows(self, statement: DirectRows, rows: Sequence[Mapping[str, Any]]) -> None:
-        """All `rows` in one INSERT (parameters by name, as for `execute`)."""
+        """All `rows` in one statement, an INSERT or another `DirectRows` (parameters by name)."""
         if rows:
             flat = {f"{k}_{i}": v for i, row in enumerate(rows) for k, v in row.items()}
             self._run(statement.for_rows(len(rows)), flat)

@@ -2,7 +2,7 @@
 
 Pages are submitted through the flow (submit_step); the upsert's own properties (a replay
 keeps one row and its first time, a change replaces it) are checked on the participant
-store's `write_answers`, the one function every page's answers go through.
+store's `answer_rows` and `write_page`, which every page's answers go through.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from framelab.db.models import Participant, Response
 from framelab.domain.steps import check_answers, items_for_step
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.flow import current_page, submit_step
-from framelab.services.participant_store.answers import write_answers
+from framelab.services.participant_store.answers import answer_rows
+from framelab.services.participant_store.page_writes import write_page
 from tests.factories import publish, valid_answers
 from tests.participants import enrol
 from tests.services.answers import stored_answers
@@ -39,7 +40,10 @@ def _write(session, spec, person, step, form, *, now=NOW) -> bool:
     assert check.errors == {}
     pid = person.id  # read before the write: a reload would wait for the write's lock
     with for_session(session, write=True) as db:
-        return write_answers(db, pid, "post", check.values, items=items, now=now)
+        rows, skipped, failed = answer_rows(db, pid, "post", check.values, items=items, now=now)
+        # The step the page moves to, as a submit sets it with the answers (one statement).
+        write_page(db, pid, {"step": step}, answers=rows, skipped=skipped)
+        return failed
 
 
 def test_valid_page_is_stored_with_the_items_coding(session, example_spec, person):

@@ -20,14 +20,14 @@ from framelab.db.models import PHASES, Response
 from framelab.domain.steps import Answer
 from framelab.domain.study import Item
 
-_ANSWER_TYPES = {
+ANSWER_TYPES = {
     name: Response.__table__.c[name].type
     for name in ("participant_id", "item_id", "phase", "value_int", "value_text", "answered_at")
 }
 
 
 def _answer_upsert(insert, rows: int) -> sa.Executable:
-    stmt = insert(Response).values(row_params(rows, _ANSWER_TYPES))
+    stmt = insert(Response).values(row_params(rows, ANSWER_TYPES))
     excluded = stmt.excluded
     return stmt.on_conflict_do_update(
         index_elements=["participant_id", "item_id", "phase"],
@@ -45,17 +45,23 @@ def _answer_upsert(insert, rows: int) -> sa.Executable:
 
 
 # A page's answers are one statement (compiled once per dialect and number of answers).
-_ANSWER_UPSERT = {
+ANSWER_UPSERT = {
     "postgresql": DirectRows(functools.partial(_answer_upsert, postgresql.insert)),
     "sqlite": DirectRows(functools.partial(_answer_upsert, sqlite.insert)),
 }
-_DELETE_ANSWER = DirectStatement(
-    sa.delete(Response).where(
-        Response.participant_id == sa.bindparam("pid"),
-        Response.item_id == sa.bindparam("item"),
-        Response.phase == sa.bindparam("phase"),
+
+
+def _delete_skipped(rows: int) -> sa.Executable:
+    # A page's skipped optional items are one DELETE (parameters skip_item_0 ... _<n-1>;
+    # named apart from the other statements of a page's writes, page_writes).
+    return sa.delete(Response).where(
+        Response.participant_id == sa.bindparam("skip_pid_0"),
+        Response.phase == sa.bindparam("skip_phase_0"),
+        Response.item_id.in_([sa.bindparam(f"skip_item_{i}") for i in range(rows)]),
     )
-)
+
+
+DELETE_SKIPPED = DirectRows(_delete_skipped)
 _STORED_TEXTS = DirectStatement(
     sa.select(Response.item_id, Response.value_text).where(
         Response.participant_id == sa.bindparam("pid"),
@@ -65,7 +71,7 @@ _STORED_TEXTS = DirectStatement(
 )
 
 
-def write_answers(
+def answer_rows(
     db: Direct,
     participant_id: int,
     phase: str,
@@ -73,15 +79,17 @@ def write_answers(
     *,
     items: Iterable[Item],
     now: datetime,
-) -> bool:
-    """Upsert checked values (no commit); True when an attention check failed.
+) -> tuple[list[dict], list[dict], bool]:
+    """For checked values: the rows of `ANSWER_UPSERT`, the rows of `DELETE_SKIPPED` (the
+    earlier answers of skipped optional items, None) and whether an attention check failed.
 
-    A skipped optional item (None) deletes an earlier answer to it.
+    The caller writes them with the page's other writes (page_writes.write_page).
     """
     if phase not in PHASES:
         raise ValueError(f"phase: expected one of {', '.join(PHASES)}, got {phase!r}")
     by_id = {item.id: item for item in items}
     rows = []
+    skipped = []
     failed = False
     for item_id, value in values.items():
         item = by_id[item_id]
@@ -90,7 +98,7 @@ def write_answers(
                 f"{item_id}: this item is not asked in phase {phase!r} (phases: {', '.join(item.phase)})"
             )
         if value is None:
-            db.execute(_DELETE_ANSWER, {"pid": participant_id, "item": item_id, "phase": phase})
+            skipped.append({"skip_pid": participant_id, "skip_phase": phase, "skip_item": item_id})
             continue
         rows.append(
             {
@@ -105,11 +113,7 @@ def write_answers(
         )
         if item.role == "attention_check" and value != item.correct:
             failed = True
-    rows = _drop_unchanged_texts(db, participant_id, phase, rows, values)
-    if rows:
-        # One statement for the page: one execution for the database, no ORM bookkeeping.
-        db.insert_rows(_ANSWER_UPSERT[db.name], rows)
-    return failed
+    return _drop_unchanged_texts(db, participant_id, phase, rows, values), skipped, failed
 
 
 def _drop_unchanged_texts(

@@ -41,17 +41,18 @@ from framelab.domain.steps import (
     turned_away,
 )
 from framelab.services.enrolment import PanelIds, newcomer_language, panel_ids
-from framelab.services.participant_store.answers import write_answers
+from framelab.services.participant_store.answers import answer_rows
 from framelab.services.participant_store.assignment import assign_participant
 from framelab.services.participant_store.draft_posts import replace_draft
 from framelab.services.participant_store.drafts import drop_drafts, keep_draft, shown_draft
+from framelab.services.participant_store.page_writes import write_page
 from framelab.services.participant_store.quotas import fill_quotas, quota_full
 from framelab.services.participant_store.rows import (
     ENROL,
     Found,
     find,
     record_shown,
-    record_submit,
+    submit_visits,
     update_participant,
 )
 from framelab.services.participant_store.studies import (
@@ -192,16 +193,22 @@ def _apply(
     changes = dict(submission.changes)
     drop_drafts(db, row)  # the page is answered: its draft goes, whatever comes next
     if submission.result.step in TERMINAL_STEPS:
-        record_submit(db, row, step, now)
-        update_participant(db, row.id, changes)
+        write_page(db, row.id, changes, visits=submit_visits(row, step, now))
         return submission.result, changes
-    if submission.answers is not None and write_answers(
-        db, row.id, submission.phase, submission.answers, items=submission.items, now=now
-    ):
-        changes["attention_failed"] = True
+    answers: list[dict] = []
+    skipped: list[dict] = []
+    if submission.answers is not None:
+        answers, skipped, failed = answer_rows(
+            db, row.id, submission.phase, submission.answers, items=submission.items, now=now
+        )
+        if failed:
+            changes["attention_failed"] = True
     if submission.assign:
         changes.update(_assign(db, found, now=now, block_value=submission.block_value))
-    update_participant(db, row.id, changes)
+    # The next page is shown right after this commit (post/redirect/get): its first
+    # showing is recorded here, so showing it is a read.
+    visits = submit_visits(row, step, now, shown_next=submission.result.step)
+    write_page(db, row.id, changes, answers=answers, visits=visits, skipped=skipped)
     if submission.completes:
         add_follow_up_link(db, spec, row.id, now)
     if submission.completes and spec.quota:
@@ -209,9 +216,6 @@ def _apply(
     live = found.loaded.status == "live" and not row.pilot
     if submission.completes and live and spec.target_n is not None:
         close_at_target(db, found.loaded.id, spec.target_n, now=now)
-    # The next page is shown right after this commit (post/redirect/get): its first
-    # showing is recorded here, so showing it is a read.
-    record_submit(db, row, step, now, shown_next=submission.result.step)
     return submission.result, changes
 
 

@@ -158,7 +158,7 @@ def _visit_upsert(insert, rows: int) -> sa.Executable:
 
 
 # One statement per page (compiled once per dialect and number of visits).
-_VISIT_UPSERT = {
+VISIT_UPSERT = {
     "postgresql": DirectRows(functools.partial(_visit_upsert, postgresql.insert)),
     "sqlite": DirectRows(functools.partial(_visit_upsert, sqlite.insert)),
 }
@@ -167,13 +167,13 @@ _VISIT_UPSERT = {
 def record_shown(db: Direct, pid: int, step: str, now: datetime) -> None:
     """Record the first showing of the participant's page `step` (a later one changes nothing)."""
     shown = {"pid": pid, "step": step, "shown": now, "done": None, "seconds": None}
-    db.insert_rows(_VISIT_UPSERT[db.name], [shown])
+    db.insert_rows(VISIT_UPSERT[db.name], [shown])
 
 
-def record_submit(
-    db: Direct, row: Any, step: str, now: datetime, *, shown_next: str | None = None
-) -> None:
-    """Record the submit of `step` (time on page) and the first showing of `shown_next`."""
+def submit_visits(
+    row: Any, step: str, now: datetime, *, shown_next: str | None = None
+) -> list[dict[str, Any]]:
+    """The `VISIT_UPSERT` rows of a submit of `step` and the first showing of `shown_next`."""
     seconds = None
     if row.shown_at is not None and row.submitted_at is None:
         seconds = max(0.0, (now - aware(row.shown_at)).total_seconds())
@@ -183,4 +183,4 @@ def record_submit(
         rows.append(
             {"pid": row.id, "step": shown_next, "shown": now, "done": None, "seconds": None}
         )
-    db.insert_rows(_VISIT_UPSERT[db.name], rows)
+    return rows
