@@ -248,7 +248,8 @@ def run_backend(backend: str, opts: BurstOptions, workdir: Path, log) -> dict:
         stack.callback(server.close)
         record["server_command"] = " ".join(server.command()[1:])
         warm = run_load(server.base_url, f"/s/{SLUG}", concurrency=4, participants=8, seed=99)
-        pages = max(2, round(warm.completed_requests / max(1, warm.completed) / 2))
+        # Form pages: the study link's GET, then a POST and the next page's GET per page.
+        pages = max(2, (warm.completed_requests // max(1, warm.completed) - 1) // 2)
         if backend == "postgresql" and pin:
             stack.enter_context(machine.pinned_postgres(SERVER_CORE, record))
         segments = rate_profile(opts)

@@ -96,8 +96,10 @@ def staircase_steps(results: list[dict], segments, windows, opts) -> list[dict]:
         figures = latency([p[1] for p in mine])
         failed = outcomes.get("failed", 0) + outcomes.get("unfinished", 0)
         errors = counts["server_errors"] + counts["transport_errors"]
-        if not started:
-            break  # the staircase stopped before this step
+        if not started or (steps and not steps[-1]["ok"]):
+            # The staircase stopped before this step, or during it: the generators saw the
+            # previous step fail (judged a few seconds after it) and started no more arrivals.
+            break
         ok = (
             errors == 0
             and counts["refused_429"] == 0
