@@ -40,9 +40,9 @@ class Entry:
     enrol_slug: str
 
 
-_addressed = aliased(Study, name="addressed")
+_addressed = ENTRY_ADDRESSED = aliased(Study, name="addressed")
 _root = aliased(Study, name="root")
-_receiving = aliased(Study, name="receiving")
+_receiving = ENTRY_RECEIVING = aliased(Study, name="receiving")
 # The row `entry_from_row` reads: the campaign's, the receiving and the addressed study.
 ENTRY = (
     sa.select(_root.slug, _receiving.slug, _addressed.slug, _addressed.status)

@@ -17,8 +17,12 @@ from framelab.db.direct import for_session
 from framelab.domain.steps import FINISHED_STEPS
 from framelab.services.campaigns import Entry
 from framelab.services.participant_store.rows import EXISTS, PLACE_OF
-from framelab.services.participant_store.studies import open_study, study_entry
-from framelab.services.study_versions import LoadedStudy, StudyClosed, StudyNotFound
+from framelab.services.participant_store.studies import (
+    entry_and_study,
+    open_study,
+    study_entry,
+)
+from framelab.services.study_versions import LoadedStudy
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ def arrive(session: Session, slug: str, remembered: Mapping[str, str]) -> Arriva
     campaign's link enrols newcomers into now (DECISIONS rule 1).
     """
     with for_session(session, write=False) as db:
-        entry = study_entry(db, slug)
+        entry, study = entry_and_study(db, slug)
         forget = []
         for key in dict.fromkeys((entry.campaign_slug, slug)):
             code = remembered.get(key)
@@ -55,10 +59,8 @@ def arrive(session: Session, slug: str, remembered: Mapping[str, str]) -> Arriva
             if place is not None and place.step not in FINISHED_STEPS:
                 return Arrival(entry, returning=code, forget=tuple(forget))
             forget.append(key)
-        try:
-            study = open_study(db, entry.enrol_slug)
-        except (StudyNotFound, StudyClosed) as error:
-            return Arrival(entry, forget=tuple(forget), unavailable=error)
+    if isinstance(study, LookupError):
+        return Arrival(entry, forget=tuple(forget), unavailable=study)
     return Arrival(entry, forget=tuple(forget), study=study)
 
 

@@ -87,6 +87,57 @@ def study_entry(db: Direct, slug: str) -> campaigns.Entry:
     return campaigns.entry_from_row(db.one_or_none(_ENTRY, {"slug": slug}), slug)
 
 
+# Where a newcomer at a campaign address goes (campaigns.ENTRY) and, in the same row, the
+# study they enrol into with its current version: the study link's arrival in one read.
+_ENROL = sa.orm.aliased(Study, name="enrol")
+_ENTRY_OPEN = DirectStatement(
+    campaigns.ENTRY.add_columns(
+        _ENROL.id.label("enrol_id"),
+        _ENROL.status.label("enrol_status"),
+        StudyVersion.id.label("version_id"),
+        StudyVersion.version,
+        StudyVersion.spec_hash,
+    )
+    .join(
+        _ENROL,
+        _ENROL.id
+        == sa.case(
+            (campaigns.ENTRY_ADDRESSED.status == "pilot", campaigns.ENTRY_ADDRESSED.id),
+            else_=campaigns.ENTRY_RECEIVING.id,
+        ),
+    )
+    .outerjoin(
+        StudyVersion,
+        sa.and_(StudyVersion.study_id == _ENROL.id, StudyVersion.version == _ENROL.current_version),
+    )
+)
+
+
+def entry_and_study(db: Direct, slug: str) -> tuple[campaigns.Entry, LoadedStudy | LookupError]:
+    """`study_entry(slug)` and `open_study` of its enrol slug (the study, or the
+    StudyNotFound / StudyClosed it raises), in one statement when the slug names a study."""
+    row = db.one_or_none(_ENTRY_OPEN, {"slug": slug})
+    entry = campaigns.entry_from_row(None if row is None else row[:4], slug)
+    try:
+        if row is None:
+            return entry, open_study(db, entry.enrol_slug)  # raises StudyNotFound
+        if row.version_id is None:
+            raise StudyNotFound(f"study: {entry.enrol_slug} has no published version")
+        if row.enrol_status not in OPEN_STATUSES:
+            raise StudyClosed(entry.enrol_slug, row.enrol_status)
+    except (StudyNotFound, StudyClosed) as error:
+        return entry, error
+    return entry, LoadedStudy(
+        id=row.enrol_id,
+        slug=entry.enrol_slug,
+        status=row.enrol_status,
+        version=row.version,
+        spec=version_spec(db, row.version_id, row.spec_hash),
+        spec_hash=row.spec_hash,
+        version_id=row.version_id,
+    )
+
+
 def open_study(db: Direct, slug: str) -> LoadedStudy:
     """The study if it accepts participants now; raises StudyNotFound or StudyClosed.
 
