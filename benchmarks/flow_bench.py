@@ -26,6 +26,7 @@ import sqlalchemy as sa
 import yaml
 
 from benchmarks import otree_runner
+from benchmarks.machine import postgres_cpu_seconds
 from framelab.domain.study_sections import MAX_TARGET_N
 from framelab.testing.checks import check_database
 from framelab.testing.loadgen import LoadResult, run_load
@@ -178,14 +179,22 @@ class FlowRun:
     # The server's CPU time (master and workers, user + system) per completed participant,
     # round by round: far steadier than the rate when other work shares the machine.
     cpu_ms_per_participant: list[float | None] | None = None
+    # PostgreSQL's CPU time per completed participant, round by round (PostgreSQL on this
+    # machine only: benchmarks.machine reads its processes' /proc times).
+    db_cpu_ms_per_participant: list[float | None] | None = None
+    # PostgreSQL only: statements per participant by kind (benchmarks.statements).
+    statements: dict | None = None
 
     def record(self) -> dict:
-        per_round = [r.summary()["participants_per_s"] for r in self.rounds or []]
+        summaries = [r.summary() for r in self.rounds or []]
         return {
             "target": self.target,
             **self.result.summary(),
-            "rounds_participants_per_s": per_round,
+            "rounds_participants_per_s": [s["participants_per_s"] for s in summaries],
+            "rounds_p99_ms": [s["p99_ms"] for s in summaries],
             "rounds_server_cpu_ms_per_participant": self.cpu_ms_per_participant or [],
+            "rounds_database_cpu_ms_per_participant": self.db_cpu_ms_per_participant or [],
+            "statements_per_participant": self.statements,
             "integrity": self.integrity,
         }
 
@@ -238,8 +247,11 @@ def bench_group(
         for level, think, duration in plan:
             parts: dict[str, list[LoadResult]] = {s.target.name: [] for s in served}
             cpu: dict[str, list[float | None]] = {s.target.name: [] for s in served}
+            db_cpu: dict[str, list[float | None]] = {s.target.name: [] for s in served}
             for n in range(rounds):
                 for one in served if n % 2 == 0 else served[::-1]:
+                    postgres = one.target.backend == "postgresql"
+                    db_used = postgres_cpu_seconds() if postgres else None
                     used = one.server.cpu_seconds()
                     result = run_load(
                         one.server.base_url,
@@ -252,10 +264,11 @@ def bench_group(
                         requests_per_participant=one.per_participant,
                     )
                     used = one.server.cpu_seconds() - used
+                    if db_used is not None:
+                        db_used = (postgres_cpu_seconds() or db_used) - db_used
                     parts[one.target.name].append(result)
-                    cpu[one.target.name].append(
-                        round(1000 * used / result.completed, 3) if result.completed else None
-                    )
+                    cpu[one.target.name].append(_per(used, result.completed))
+                    db_cpu[one.target.name].append(_per(db_used, result.completed))
             for one in served:
                 mine = parts[one.target.name]
                 run = FlowRun(
@@ -264,6 +277,7 @@ def bench_group(
                     LoadResult.combined(mine),
                     rounds=mine,
                     cpu_ms_per_participant=cpu[one.target.name],
+                    db_cpu_ms_per_participant=db_cpu[one.target.name],
                 )
                 runs.append(run)
                 log(_line(run))
@@ -277,6 +291,9 @@ def bench_group(
                 run.integrity = {**report.summary(), "problems": report.problems()[:10]}
             if profile_dir is not None:
                 profile_flow(one.url, profile_dir / f"flow-{one.target.backend}.prof", log=log)
+        from benchmarks import statements  # it imports this module
+
+        statements.count_for(targets, runs, workdir, log=log)
     return runs
 
 
@@ -308,9 +325,16 @@ def _line(run: FlowRun) -> str:
     )
 
 
+def _per(seconds: float | None, participants: int) -> float | None:
+    """Milliseconds per participant (None when not measured or nobody completed)."""
+    return round(1000 * seconds / participants, 3) if seconds is not None and participants else None
+
+
 def _cpu(run: FlowRun) -> str:
     known = [c for c in run.cpu_ms_per_participant or [] if c is not None]
-    return f"  server CPU {statistics.median(known):.1f} ms/participant" if known else ""
+    db = [c for c in run.db_cpu_ms_per_participant or [] if c is not None]
+    text = f"  server CPU {statistics.median(known):.1f} ms/participant" if known else ""
+    return text + (f", database {statistics.median(db):.2f} ms" if db else "")
 
 
 def profile_flow(url: str, out: Path, *, participants: int = 40, log=print) -> None:

@@ -123,6 +123,21 @@ def per_participant(app_name: str, url: str, workdir: Path, participants: int) -
     return tally.per(participants)
 
 
+def count_for(targets: list, runs: list, workdir: Path, *, log) -> None:
+    """Statements per participant of each app on PostgreSQL, counted by the server."""
+    for target in targets:
+        if target.backend != "postgresql" or target.app not in ("framelab", "reference"):
+            continue
+        if target.revision:
+            continue  # an older revision is served from its worktree, not importable here
+        with flow_bench.database("postgresql", workdir) as url:
+            figures = per_participant(target.app, url, workdir, PARTICIPANTS)
+        log(f"  {target.name}: statements per participant {figures}")
+        for run in runs:
+            if run.target == target.name:
+                run.statements = figures
+
+
 def compare(base_url: str, participants: int = PARTICIPANTS) -> dict:
     workdir = flow_bench.make_workdir()
     try:

@@ -12,6 +12,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ from framelab.db.models import PageVisit, Participant, Study, StudyVersion
 from framelab.domain.steps import aware
 from framelab.services.errors import ParticipantNotFound
 from framelab.services.participant_store.drafts import DRAFT_COLUMN, draft_join
-from framelab.services.participant_store.studies import version_spec
+from framelab.services.participant_store.studies import loaded_study
 from framelab.services.study_versions import LoadedStudy
 
 _P = Participant.__table__
@@ -114,15 +115,11 @@ def find(db: Direct, code: str, *, lock: bool) -> Found:
     row = db.one_or_none(statement, {"code": code})
     if row is None:
         raise ParticipantNotFound("participant: no participant with this code")
-    loaded = LoadedStudy(
-        id=row.study_id,
-        slug=row.slug,
-        status=row.study_status,
-        version=row.version,
-        spec=version_spec(db, row.study_version_id, row.spec_hash),
-        spec_hash=row.spec_hash,
-        version_id=row.study_version_id,
+    # The lookup names the version by study_version_id.
+    version = SimpleNamespace(
+        version_id=row.study_version_id, version=row.version, spec_hash=row.spec_hash
     )
+    loaded = loaded_study(db, row.study_id, row.slug, row.study_status, version)
     return Found(row, loaded)
 
 

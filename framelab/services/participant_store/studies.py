@@ -8,6 +8,7 @@ connection. Everything else uses those modules through the Session.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -82,6 +83,19 @@ def version_spec(db: Direct, version_id: int, spec_hash: str) -> StudySpec:
     )
 
 
+def loaded_study(db: Direct, study_id: int, slug: str, status: str, version: Any) -> LoadedStudy:
+    """A study with the version a row names (its `version_id`, `version`, `spec_hash`)."""
+    return LoadedStudy(
+        id=study_id,
+        slug=slug,
+        status=status,
+        version=version.version,
+        spec=version_spec(db, version.version_id, version.spec_hash),
+        spec_hash=version.spec_hash,
+        version_id=version.version_id,
+    )
+
+
 def study_entry(db: Direct, slug: str) -> campaigns.Entry:
     """Where a newcomer at `/s/<slug>` goes (campaigns.entry_from_row)."""
     return campaigns.entry_from_row(db.one_or_none(_ENTRY, {"slug": slug}), slug)
@@ -127,15 +141,7 @@ def entry_and_study(db: Direct, slug: str) -> tuple[campaigns.Entry, LoadedStudy
             raise StudyClosed(entry.enrol_slug, row.enrol_status)
     except (StudyNotFound, StudyClosed) as error:
         return entry, error
-    return entry, LoadedStudy(
-        id=row.enrol_id,
-        slug=entry.enrol_slug,
-        status=row.enrol_status,
-        version=row.version,
-        spec=version_spec(db, row.version_id, row.spec_hash),
-        spec_hash=row.spec_hash,
-        version_id=row.version_id,
-    )
+    return entry, loaded_study(db, row.enrol_id, entry.enrol_slug, row.enrol_status, row)
 
 
 def open_study(db: Direct, slug: str) -> LoadedStudy:
@@ -151,15 +157,7 @@ def open_study(db: Direct, slug: str) -> LoadedStudy:
         raise StudyNotFound(f"study: {slug} has no published version")
     if row.status not in OPEN_STATUSES:
         raise StudyClosed(slug, row.status)
-    return LoadedStudy(
-        id=row.id,
-        slug=slug,
-        status=row.status,
-        version=row.version,
-        spec=version_spec(db, row.version_id, row.spec_hash),
-        spec_hash=row.spec_hash,
-        version_id=row.version_id,
-    )
+    return loaded_study(db, row.id, slug, row.status, row)
 
 
 def close_at_target(db: Direct, study_id: int, target: int, *, now: datetime) -> bool:
