@@ -79,6 +79,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     blast.add_argument("--burst-steps", help="staircase rates/s, e.g. 10,20,40,60,80,100")
     blast.add_argument("--burst-step-seconds", type=float, help="seconds per staircase step")
     blast.add_argument(
+        "--burst-worker-connections",
+        type=int,
+        help="gunicorn worker_connections for the burst's server (default: framelab serve's)",
+    )
+    blast.add_argument(
         "--burst-databases", default="sqlite,postgresql", help="sqlite,postgresql (default both)"
     )
     args = parser.parse_args(argv)
@@ -98,6 +103,7 @@ def burst_options(args: argparse.Namespace) -> burst.BurstOptions:
         ("peak_seconds", args.burst_peak_seconds),
         ("hosts", args.burst_hosts),
         ("step_seconds", args.burst_step_seconds),
+        ("worker_connections", args.burst_worker_connections),
     ):
         if value is not None:
             setattr(opts, name, value)

@@ -57,6 +57,9 @@ class BurstOptions:
     step_seconds: float = 120.0
     p99_limit_ms: float = 500.0
     seed: int = 22
+    # gunicorn's worker_connections (None: its default of 1000 per worker, as `framelab
+    # serve` runs it); a blast keeps thousands of connections open (see `serve`).
+    worker_connections: int | None = None
 
     @classmethod
     def quick(cls) -> BurstOptions:
@@ -109,15 +112,24 @@ def network(hosts: int, log) -> Iterator[tuple[str, list[netns.TestHost | None],
         yield net.server_address, list(net.hosts), None
 
 
-def serve(url: str, host: str, pin: bool) -> GunicornServer:
-    """framelab as `framelab serve` runs it (framelab.commands.survey.gunicorn_options)."""
+def serve(url: str, host: str, pin: bool, worker_connections: int | None = None) -> GunicornServer:
+    """framelab as `framelab serve` runs it (framelab.commands.survey.gunicorn_options).
+
+    A gthread worker holds at most worker_connections (1000) connections, idle kept-alive
+    ones included, and accepts no more until one closes; kept-alive connections close
+    after 75 s idle. Phones in a blast keep theirs open between pages and after the last,
+    so past 2 x 1000 open connections new ones wait in the listen queue for that expiry.
+    """
+    extra = ["--preload", "--timeout", "60"]
+    if worker_connections:
+        extra += ["--worker-connections", str(worker_connections)]
     server = GunicornServer(
         FRAMELAB_APP,
         database_url=url,
         workers=2,  # serve's default on 2 cores: min(4, max(2, cpus))
         worker_class="gthread",
         threads=4,
-        extra_args=["--preload", "--timeout", "60"],
+        extra_args=extra,
         env={"FRAMELAB_BENCH_STUDY": str(flow_bench.EXAMPLE_STUDY)},
         host=host,
     )
@@ -244,7 +256,7 @@ def run_backend(backend: str, opts: BurstOptions, workdir: Path, log) -> dict:
         prepare_database(url, flow_bench.bench_study(workdir))
         address, hosts, loopback_reason = stack.enter_context(network(opts.hosts, log))
         record.update(server_address=address, hosts=len(hosts), loopback_reason=loopback_reason)
-        server = serve(url, address, pin)
+        server = serve(url, address, pin, opts.worker_connections)
         stack.callback(server.close)
         record["server_command"] = " ".join(server.command()[1:])
         warm = run_load(server.base_url, f"/s/{SLUG}", concurrency=4, participants=8, seed=99)
