@@ -19,8 +19,9 @@ from framelab.db.models import Participant, Study
 from framelab.db.session import reading
 from framelab.services.enrolment import participant_by_code
 from framelab.services.export import export_id
-from framelab.services.flow import consent_from_link
+from framelab.services.flow import consent_from_link, link_entry
 from framelab.services.pseudonyms import PseudonymKey
+from framelab.services.study_versions import LoadedStudy
 
 
 def enrol(
@@ -56,3 +57,12 @@ def export_id_for(session: Session, code: str) -> str:
     with reading(session):
         participant = participant_by_code(session, code)
         return export_id(session.get(Study, participant.study_id).salt, code)
+
+
+def open_study_link(session: Session, slug: str) -> LoadedStudy:
+    """The study the link `/s/<slug>` enrols into now; raises StudyNotFound or StudyClosed
+    (the study link's consent reads it with flow.link_entry)."""
+    _entry, study = link_entry(session, slug)
+    if isinstance(study, LookupError):
+        raise study
+    return study

@@ -5,7 +5,7 @@ transaction that never takes the writer lock, always ended) or `with writing(ses
 (committed when the block ends, rolled back if it raises); blocks nest (framelab.db.session).
 
 - study_versions: publish_study, get_study, list_studies, set_status, lock_hashes (versions
-  and their locks; the study link opens a study with flow.open_study_link)
+  and their locks; the study link opens a study with flow.link_entry)
 - study_drafts: templates, create_study, lock_state, update_study (locked parts refused)
 - study_lifecycle: change_status (pilot, live, pause, resume, close), lock_plan,
   raise_target, close_if_target_reached, new_version (of a campaign)

@@ -32,7 +32,6 @@ from framelab.services.participant_store.lookups import (
     arrive,
     is_participant,
     link_entry,
-    open_study_link,
     participant_place,
 )
 from framelab.services.participant_store.pages import consent_from_link, current_page, submit_step
@@ -48,7 +47,6 @@ __all__ = [
     "is_participant",
     "keep_page_draft",
     "link_entry",
-    "open_study_link",
     "participant_place",
     "set_language",
     "submit_step",

@@ -13,13 +13,12 @@ from framelab.services.flow import (
     ParticipantNotFound,
     consent_from_link,
     current_page,
-    open_study_link,
     submit_step,
     withdraw,
 )
 from framelab.services.pseudonyms import TESTING_KEY
 from tests.factories import make_study, publish, study_data, valid_answers
-from tests.participants import enrol
+from tests.participants import enrol, open_study_link
 from tests.services.answers import stored_answers
 from tests.services.conftest import NOW
 

@@ -9,7 +9,6 @@ import pytest
 
 from framelab.db.models import StudyVersion
 from framelab.services import study_versions
-from framelab.services.flow import open_study_link
 from framelab.services.study_versions import (
     StudyClosed,
     StudyConflict,
@@ -19,7 +18,7 @@ from framelab.services.study_versions import (
     set_status,
 )
 from tests.factories import make_study
-from tests.participants import enrol
+from tests.participants import enrol, open_study_link
 from tests.services.conftest import NOW
 
 

@@ -19,8 +19,6 @@ from framelab.services.campaigns import Entry
 from framelab.services.participant_store.rows import EXISTS, PLACE_OF
 from framelab.services.participant_store.studies import (
     entry_and_study,
-    open_study,
-    study_entry,
 )
 from framelab.services.study_versions import LoadedStudy
 
@@ -80,13 +78,8 @@ def participant_place(session: Session, code: str) -> Any:
         return db.one_or_none(PLACE_OF, {"code": code})
 
 
-def link_entry(session: Session, slug: str) -> Entry:
-    """Where a newcomer at the study link `/s/<slug>` goes (DECISIONS rule 1)."""
+def link_entry(session: Session, slug: str) -> tuple[Entry, LoadedStudy | LookupError]:
+    """Where a newcomer at the study link `/s/<slug>` goes (DECISIONS rule 1), and the study
+    they enrol into there (or the StudyNotFound / StudyClosed that says why none): one read."""
     with for_session(session, write=False) as db:
-        return study_entry(db, slug)
-
-
-def open_study_link(session: Session, slug: str) -> LoadedStudy:
-    """The study a link enrols into, if it takes participants now (StudyNotFound, StudyClosed)."""
-    with for_session(session, write=False) as db:  # only reads: never waits for writers
-        return open_study(db, slug)
+        return entry_and_study(db, slug)

@@ -48,8 +48,8 @@ from framelab.services.participant_store.drafts import drop_drafts, keep_draft, 
 from framelab.services.participant_store.page_writes import write_page
 from framelab.services.participant_store.quotas import fill_quotas, quota_full
 from framelab.services.participant_store.rows import (
-    ENROL,
     Found,
+    enrol,
     find,
     record_shown,
     submit_visits,
@@ -231,6 +231,7 @@ def consent_from_link(
     panel: Mapping[str, str] | None = None,
     channel: int | None = None,
     key: PseudonymKey | None = None,
+    study: LoadedStudy | None = None,
 ) -> tuple[str | None, SubmitResult]:
     """Enrol a newcomer from the study link and record their consent, in one transaction.
 
@@ -243,7 +244,8 @@ def consent_from_link(
     the reply nor its cost tells whether the id took part. Raises StudyNotFound or
     StudyClosed when the study takes nobody now. `rehearsal` marks a simulated
     participant (services.rehearsal: only a valid token sets it); `channel` the channel
-    link the newcomer came through (its id; `source` is then the link's).
+    link the newcomer came through (its id; `source` is then the link's). `study` is the
+    study `slug` names when the caller read it already (lookups.link_entry).
     """
     now = aware(now)
     if consent_answer(form) is None:
@@ -252,7 +254,7 @@ def consent_from_link(
         ids = PanelIds()
         try:
             with for_session(session, write=True) as db:
-                loaded = open_study(db, slug)
+                loaded = study or open_study(db, slug)
                 duplicate = False
                 if panel:
                     campaign = db.one_or_none(CAMPAIGN_SALT, {"study_id": loaded.id})
@@ -304,8 +306,7 @@ def enrol_newcomer(
     row = _enrolment(loaded, ids, source=source, language=language, now=now)
     row.update(code=code, rehearsal=rehearsal, duplicate=duplicate, channel_id=channel)
     row["panel_hash"] = None if duplicate else ids.person
-    db.execute(ENROL, row)
-    found = find(db, code, lock=True)
+    found = enrol(db, row, loaded)
     return code, _apply(db, found, "consent", form, now)[0], found.participant.id
 
 

@@ -9,6 +9,7 @@ and submit (time on page); one INSERT enrols a newcomer.
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,30 +76,32 @@ PLACE_OF = DirectStatement(
     .select_from(_P.join(_S, _S.c.id == _P.c.study_id))
     .where(_P.c.code == sa.bindparam("code"))
 )
-ENROL = DirectStatement(
-    insert_values(
-        _P,
-        "code",
-        "study_id",
-        "study_version_id",
-        "spec_hash",
-        "panel_hash",
-        "panel_study_hash",
-        "panel_session_hash",
-        "source",
-        "channel_id",
-        "language",
-        "step",
-        "status",
-        "pilot",
-        "rehearsal",
-        "duplicate",
-        "attention_failed",
-        "speeder",
-        "honeypot",
-        "started_at",
-    )
+_ENROL_INSERT = insert_values(
+    _P,
+    "code",
+    "study_id",
+    "study_version_id",
+    "spec_hash",
+    "panel_hash",
+    "panel_study_hash",
+    "panel_session_hash",
+    "source",
+    "channel_id",
+    "language",
+    "step",
+    "status",
+    "pilot",
+    "rehearsal",
+    "duplicate",
+    "attention_failed",
+    "speeder",
+    "honeypot",
+    "started_at",
 )
+ENROL = DirectStatement(_ENROL_INSERT)
+# The same, RETURNING the new row's id, so the enrolment need not read back what it wrote
+# (PostgreSQL; SQLite from 3.35, older builds read the row back).
+ENROL_RETURNING = DirectStatement(_ENROL_INSERT.returning(_P.c.id))
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,27 @@ def find(db: Direct, code: str, *, lock: bool) -> Found:
     )
     loaded = loaded_study(db, row.study_id, row.slug, row.study_status, version)
     return Found(row, loaded)
+
+
+def enrol(db: Direct, row: Mapping[str, Any], loaded: LoadedStudy) -> Found:
+    """Insert a participant (ENROL's values in `row`) into `loaded`, and return them as
+    `find` would read them back, without reading them back where RETURNING is there."""
+    if db.name == "sqlite" and sqlite3.sqlite_version_info < (3, 35):
+        db.execute(ENROL, row)
+        return find(db, str(row["code"]), lock=True)
+    pid = db.scalar(ENROL_RETURNING, row)
+    make = _LOOKUP.compiled(db.dialect).row
+    # A newcomer has no arm, no page visit and no draft yet.
+    values = dict.fromkeys(make._fields)
+    values.update({k: v for k, v in row.items() if k in values})
+    values.update(
+        id=pid,
+        spec_hash=loaded.spec_hash,
+        version=loaded.version,
+        slug=loaded.slug,
+        study_status=loaded.status,
+    )
+    return Found(make(**values), loaded)
 
 
 def update_participant(db: Direct, pid: int, changes: Mapping[str, object]) -> None:

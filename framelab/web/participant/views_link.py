@@ -25,7 +25,6 @@ from framelab.services.flow import (
     arrive,
     consent_from_link,
     link_entry,
-    open_study_link,
     submit_step,
 )
 from framelab.services.pseudonyms import (
@@ -214,15 +213,16 @@ def enrol_at_link(
 ) -> Response | str | tuple[str, int]:
     """The consent POST of a campaign link (`slug`): the study link's, or a channel link's
     (`channel`, whose `source` is the link's and whose page posts to `action_for(lang)`)."""
-    found = link_entry(db_session(), slug)
+    found, study = link_entry(db_session(), slug)
     code = remembered(found.campaign_slug) or remembered(slug)
-    enrol = found.enrol_slug
     try:
         if code is None:
+            if isinstance(study, LookupError):
+                raise study
             panel = _panel_parameters()
             code, result = consent_from_link(
                 db_session(),
-                enrol,
+                found.enrol_slug,
                 request.form,
                 language=_requested_language(),
                 source=source,
@@ -231,10 +231,10 @@ def enrol_at_link(
                 panel=panel,
                 key=pseudonym_key() if panel else None,
                 channel=channel,
+                study=study,
             )
             if code is None:
-                loaded = open_study_link(db_session(), enrol)
-                return consent_page(slug, loaded, result.errors, action_for)
+                return consent_page(slug, study, result.errors, action_for)
             if result.step not in FINISHED_STEPS:
                 remember(found.campaign_slug, code)
             return to_page(code)
