@@ -87,7 +87,8 @@ def _previous_release(url: str) -> None:
 
 def _newcomers_go_to(engine) -> str:
     with make_session_factory(engine)() as session:
-        return link_entry(session, SPEC.slug).enrol_slug
+        entry, _study = link_entry(session, SPEC.slug)
+        return entry.enrol_slug
 
 
 def test_s006_makes_each_study_a_campaign_of_one_that_keeps_its_link_and_participants(
