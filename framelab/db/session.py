@@ -1,7 +1,8 @@
 """Engines and sessions for SQLite (embedded default) and PostgreSQL.
 
 SQLite: WAL journal, foreign keys on, a busy timeout and synchronous=NORMAL on
-every connection. The pysqlite driver's own transaction handling is switched off
+every connection, and the WAL's checkpoints run by a thread of each process instead of
+inside a commit (framelab.db.checkpoint). The pysqlite driver's own transaction handling is switched off
 (`isolation_level=None`) and framelab emits BEGIN itself, by default
 `BEGIN IMMEDIATE`: a write transaction that first reads (enrol, assign, record)
 would otherwise hit SQLITE_BUSY_SNAPSHOT in WAL mode, which no busy timeout can
@@ -44,6 +45,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from framelab.db import checkpoint
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PING_AFTER_IDLE_S = 10.0
 _IDLE_SINCE = "framelab_idle_since"
@@ -76,6 +79,8 @@ def _install_sqlite_hooks(engine: Engine) -> None:
     # SQLite's busy handler polls with sleeps of up to 100 ms, so writers queueing for
     # the write lock would mostly sleep: they queue on a WriterLock first.
     database = engine.url.database
+    if database not in (None, "", ":memory:"):
+        checkpoint.install(engine, database)  # WAL checkpoints beside requests, not in one
     writer = WriterLock(None if database in (None, "", ":memory:") else database + "-writer.lock")
     _WRITER_LOCKS[engine] = writer
 

@@ -1,0 +1,63 @@
+"""SQLite's WAL checkpoints run beside requests, not inside a commit (framelab.db.checkpoint)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import sqlalchemy as sa
+
+from framelab.db import checkpoint
+from framelab.db.session import make_engine
+
+
+def _threads() -> int:
+    return sum(t.name == "framelab-checkpoint" and t.is_alive() for t in threading.enumerate())
+
+
+def _wal_state(path) -> tuple[int, int]:
+    """(frames in the WAL, frames already copied back), as a PASSIVE checkpoint reports
+    them; read with a checkpoint that copies nothing new when asked right after writing."""
+    with sqlite3.connect(path) as conn:
+        _busy, log, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return log, copied
+
+
+def test_commits_leave_checkpoints_to_the_thread_which_copies_the_log_back(tmp_path):
+    path = tmp_path / "db.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == (
+                checkpoint.BACKSTOP_PAGES
+            )
+            conn.exec_driver_sql("CREATE TABLE t (x TEXT)")
+        assert _threads() >= 1
+        # Some 1,500 pages of log: past SQLite's own 1,000-page mark, below the backstop.
+        for _ in range(30):
+            with engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO t VALUES (:x)"), [{"x": "y" * 4000}] * 50)
+        deadline = time.monotonic() + 5
+        with sqlite3.connect(path) as probe:  # a reader does not stop a PASSIVE checkpoint
+            probe.execute("SELECT count(*) FROM t").fetchone()
+            while time.monotonic() < deadline:
+                time.sleep(checkpoint.EVERY_S)
+                log, copied = _wal_state(path)
+                if log and copied == log:
+                    break
+        assert log > 1000 and copied == log, (log, copied)
+    finally:
+        before = _threads()
+        engine.dispose()
+    time.sleep(3 * checkpoint.EVERY_S)
+    assert _threads() < before
+
+
+def test_memory_databases_have_no_checkpoint_thread():
+    before = _threads()
+    engine = make_engine("sqlite://")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    assert _threads() == before
+    engine.dispose()
