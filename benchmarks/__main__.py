@@ -6,7 +6,8 @@
     python -m benchmarks --profile       # also write cProfile (+ pyinstrument) profiles
     python -m benchmarks --reliability   # the 200 participants x 60 s reliability run
     python -m benchmarks --only sequential   # anytime-valid monitoring: error rates by simulation
-    python -m benchmarks --only burst    # SMS blast: open-loop arrivals from test hosts (issue 22)
+    python -m benchmarks --only burst    # SMS blast: open-loop arrivals from test hosts (issue 22;
+                                         # 15-25 min a database, --quick about 6)
 
 Results go to benchmarks/results/bench-<UTC time>.json (and latest.json, plus latest.md:
 the figures as Markdown tables for docs/deploy.md); profiles to
