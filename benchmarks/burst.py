@@ -33,6 +33,7 @@ from pathlib import Path
 
 from benchmarks import flow_bench, machine
 from benchmarks.burst_stats import combine, staircase_steps
+from framelab.commands.survey import WORKER_CONNECTIONS
 from framelab.testing import netns
 from framelab.testing.checks import check_database
 from framelab.testing.loadgen import run_load
@@ -57,8 +58,8 @@ class BurstOptions:
     step_seconds: float = 120.0
     p99_limit_ms: float = 500.0
     seed: int = 22
-    # gunicorn's worker_connections (None: its default of 1000 per worker, as `framelab
-    # serve` runs it); a blast keeps thousands of connections open (see `serve`).
+    # gunicorn's worker_connections (None: `framelab serve`'s, WORKER_CONNECTIONS); a
+    # blast keeps thousands of connections open (see `serve`).
     worker_connections: int | None = None
 
     @classmethod
@@ -115,14 +116,15 @@ def network(hosts: int, log) -> Iterator[tuple[str, list[netns.TestHost | None],
 def serve(url: str, host: str, pin: bool, worker_connections: int | None = None) -> GunicornServer:
     """framelab as `framelab serve` runs it (framelab.commands.survey.gunicorn_options).
 
-    A gthread worker holds at most worker_connections (1000) connections, idle kept-alive
-    ones included, and accepts no more until one closes; kept-alive connections close
-    after 75 s idle. Phones in a blast keep theirs open between pages and after the last,
-    so past 2 x 1000 open connections new ones wait in the listen queue for that expiry.
+    A gthread worker holds at most worker_connections connections, idle kept-alive ones
+    included, and accepts no more until one closes; kept-alive connections close after 75 s
+    idle. Phones in a blast keep theirs open between pages and after the last: at
+    gunicorn's default of 1000 per worker new ones waited in the listen queue for that
+    expiry, hence `framelab serve`'s WORKER_CONNECTIONS (`--burst-worker-connections 1000`
+    shows the difference).
     """
     extra = ["--preload", "--timeout", "60"]
-    if worker_connections:
-        extra += ["--worker-connections", str(worker_connections)]
+    extra += ["--worker-connections", str(worker_connections or WORKER_CONNECTIONS)]
     server = GunicornServer(
         FRAMELAB_APP,
         database_url=url,

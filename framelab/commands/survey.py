@@ -209,6 +209,14 @@ def participant_links(base_url: str) -> list[str]:
     ]
 
 
+# Connections one gthread worker holds open, idle kept-alive ones included; past it the
+# worker accepts nobody until one closes. Phones in an SMS blast keep theirs open between
+# pages for the keep-alive time: at gunicorn's default of 1,000 per worker, 5,000
+# participants arriving over 5 minutes held the server at its 2,000 and the rest waited
+# in the listen queue, 15% of first pages timing out (benchmarks.burst, issue 22).
+WORKER_CONNECTIONS = 10_000
+
+
 def gunicorn_options(host: str, port: int, workers: int) -> dict[str, object]:
     """gunicorn settings for framelab: gthread workers, no client addresses in any log."""
     from framelab.web.logs import gunicorn_logging_options
@@ -218,6 +226,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, object]:
         "workers": workers,
         "worker_class": "gthread",
         "threads": 4,
+        "worker_connections": WORKER_CONNECTIONS,
         # gthread drops a kept-alive connection whose keep-alive time ran out before a
         # thread got to it, even with a request waiting: at gunicorn's default of 2 s a
         # burst of participants saw connections closed unanswered. 75 s is nginx's default.
@@ -265,6 +274,23 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def raise_open_files(wanted: int) -> int:
+    """Raise this process's soft limit of open files toward `wanted` (never past the hard
+    limit; gunicorn's workers inherit it) and return the limit now in force.
+
+    Every connection a worker holds is an open file, and services often start with a soft
+    limit of 1,024 (systemd's default) under a hard limit in the hundreds of thousands.
+    """
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
+
+
 @click.command("serve")
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT, show_default=True)
@@ -296,6 +322,7 @@ def serve(host: str, port: int, workers: int) -> None:
     click.echo(f"Studio: {base_url}/studio/")
     application = create_app()
     options = gunicorn_options(host, port, workers)
+    raise_open_files(workers * WORKER_CONNECTIONS + 1024)
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
