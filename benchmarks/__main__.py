@@ -76,7 +76,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     blast.add_argument("--burst-seconds", type=float, help="seconds the arrivals last")
     blast.add_argument("--burst-peak", type=float, help="arrivals/s in the first minute")
     blast.add_argument("--burst-peak-seconds", type=float, help="how long the peak lasts")
-    blast.add_argument("--burst-hosts", type=int, help="test hosts, one generator each (4)")
+    blast.add_argument("--burst-hosts", type=int, help="test hosts, one generator each (16)")
     blast.add_argument("--burst-steps", help="staircase rates/s, e.g. 10,20,40,60,80,100")
     blast.add_argument("--burst-step-seconds", type=float, help="seconds per staircase step")
     blast.add_argument(
