@@ -34,7 +34,6 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from framelab.testing.forms import fill_form, parse_page
 from framelab.testing.loadgen import LOOPBACK, LoadGenerator, _Participant, _Transient
 from framelab.testing.netns import NETWORK, is_test_address
 
@@ -137,24 +136,14 @@ class BurstParticipant(_Participant):
 
     async def walk(self) -> bool:
         """loadgen's walk at human pace, leaving at `abandon_at` for the abandoning few."""
-        conv = self.gen.conventions
-        result = self.gen.result
         self.label = "resume" if self.walks else "start"  # resumed after a transport error
         self.walks += 1
         _, response = await self.send("GET", self.url)
         for _page in range(50):
-            forms, marks = parse_page(response.text)
-            form = self.flow_form(forms)
-            if self.code is None and form is not None and conv.code_field in form.fields:
-                self.code = conv.read_code(form.fields[conv.code_field].value) or None
-            step = self.page_step(form, marks, response.url)
-            self.step = step
-            if self.code:
-                result.last_step[self.code] = step
-            if step in conv.final_steps:
-                return step == conv.completed_step
-            if form is None:
-                return response.status == 200 and self.answered_past_consent
+            form, step, done = self.read_page(response)
+            if done is not None:
+                return done
+            assert form is not None
             think = self.rng.uniform(*self.think)
             due = time.monotonic() + think
             await asyncio.sleep(think)
@@ -163,20 +152,7 @@ class BurstParticipant(_Participant):
                 return False
             self.pages_seen += 1
             self.due, self.lags, self.label = due, self.burst.think_lag, step
-            data, answers = fill_form(form, self.rng, fixed=dict(conv.fixed), ignore=conv.ignore)
-            fixed_names = {name for name, _ in conv.fixed}
-            first, response = await self.send("POST", form.action or self.url, data)
-            next_forms, next_marks = parse_page(response.text)
-            next_step = self.page_step(self.flow_form(next_forms), next_marks, response.url)
-            if first.location is None and next_step == step:
-                result.rejected.append(f"{self.code} {step}: {response.status}")
-                continue
-            if step not in dict(conv.fixed_steps):
-                self.answered_past_consent = True
-            if self.code:
-                for item, value in answers.items():
-                    if item not in fixed_names:
-                        result.answers.append((self.code, step, item, value))
+            response = await self.answer(form, step)
         raise RuntimeError(f"participant {self.code} did not finish within 50 pages")
 
     async def run(self) -> bool:
@@ -293,7 +269,7 @@ async def run(plan: dict) -> dict:
         "retries": result.retries,
         "stuck": result.stuck[:20],
         "rejected": len(result.rejected),
-        "answers": result.answers,
+        "answers": [(a.participant, a.step, a.item, a.value) for a in result.answers],
         "cpu_user_s": usage.ru_utime,
         "cpu_sys_s": usage.ru_stime,
         "max_rss_mb": usage.ru_maxrss / 1024,

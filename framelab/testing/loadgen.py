@@ -141,48 +141,62 @@ class _Participant:
             return marks["step"]
         return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
 
+    def read_page(self, response) -> tuple[Form | None, str, bool | None]:
+        """The page's flow form and step (learning the code); the walk's outcome when the
+        page ends it (completed or not), else None."""
+        conv = self.gen.conventions
+        forms, marks = parse_page(response.text)
+        form = self.flow_form(forms)
+        if self.code is None and form is not None and conv.code_field in form.fields:
+            self.code = conv.read_code(form.fields[conv.code_field].value) or None
+        step = self.page_step(form, marks, response.url)
+        self.step = step
+        if self.code:
+            self.gen.result.last_step[self.code] = step
+        if step in conv.final_steps:
+            return form, step, step == conv.completed_step
+        if form is None:
+            # A page without a form that was reached by answering (not by declining
+            # consent) is the end of the study: framelab's debrief has links only.
+            return form, step, response.status == 200 and self.answered_past_consent
+        return form, step, None
+
     async def walk(self) -> bool:
         """Complete the study; True when the final step was reached."""
-        conv = self.gen.conventions
-        result = self.gen.result
         _, response = await self.send("GET", self.url)
         for _page in range(50):
-            forms, marks = parse_page(response.text)
-            form = self.flow_form(forms)
-            if self.code is None and form is not None and conv.code_field in form.fields:
-                self.code = conv.read_code(form.fields[conv.code_field].value) or None
-            step = self.page_step(form, marks, response.url)
-            self.step = step
-            if self.code:
-                result.last_step[self.code] = step
-            if step in conv.final_steps:
-                return step == conv.completed_step
-            if form is None:
-                # A page without a form that was reached by answering (not by declining
-                # consent) is the end of the study: framelab's debrief has links only.
-                return response.status == 200 and self.answered_past_consent
-
+            form, step, done = self.read_page(response)
+            if done is not None:
+                return done
+            assert form is not None
             if self.gen.think_time:
                 # Reading and answering take people seconds; paced runs measure latency below
                 # saturation, the way a server meets a real crowd.
                 await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.gen.think_time)
-            data, answers = fill_form(form, self.rng, fixed=dict(conv.fixed), ignore=conv.ignore)
-            fixed_names = {name for name, _ in conv.fixed}
-            first, response = await self.send("POST", form.action or self.url, data)
-            next_forms, next_marks = parse_page(response.text)
-            next_step = self.page_step(self.flow_form(next_forms), next_marks, response.url)
-            acknowledged = first.location is not None or next_step != step
-            if not acknowledged:
-                result.rejected.append(f"{self.code} {step}: {response.status_code}")
-                # A rejected page comes back with its errors; answering again is what people do.
-                continue
-            if step not in dict(conv.fixed_steps):
-                self.answered_past_consent = True
-            if self.code:
-                for item, value in answers.items():
-                    if item not in fixed_names:
-                        result.answers.append(AckedAnswer(self.code, step, item, value))
+            response = await self.answer(form, step)
         raise RuntimeError(f"participant {self.code} did not finish within 50 pages")
+
+    async def answer(self, form: Form, step: str):
+        """Fill and post the page's form; the page that comes back. An acknowledged page's
+        answers are kept for the integrity check; a rejected page comes back with its
+        errors, and answering again is what people do."""
+        conv = self.gen.conventions
+        result = self.gen.result
+        data, answers = fill_form(form, self.rng, fixed=dict(conv.fixed), ignore=conv.ignore)
+        first, response = await self.send("POST", form.action or self.url, data)
+        next_forms, next_marks = parse_page(response.text)
+        next_step = self.page_step(self.flow_form(next_forms), next_marks, response.url)
+        if first.location is None and next_step == step:
+            result.rejected.append(f"{self.code} {step}: {response.status}")
+            return response
+        if step not in dict(conv.fixed_steps):
+            self.answered_past_consent = True
+        if self.code:
+            fixed_names = {name for name, _ in conv.fixed}
+            for item, value in answers.items():
+                if item not in fixed_names:
+                    result.answers.append(AckedAnswer(self.code, step, item, value))
+        return response
 
     async def run(self) -> bool:
         """Walk the study, resuming from the current page after transport errors."""
