@@ -138,22 +138,18 @@ class BurstParticipant(_Participant):
         """loadgen's walk at human pace, leaving at `abandon_at` for the abandoning few."""
         self.label = "resume" if self.walks else "start"  # resumed after a transport error
         self.walks += 1
-        _, response = await self.send("GET", self.url)
-        for _page in range(50):
-            form, step, done = self.read_page(response)
-            if done is not None:
-                return done
-            assert form is not None
-            think = self.rng.uniform(*self.think)
-            due = time.monotonic() + think
-            await asyncio.sleep(think)
-            if self.abandon_at is not None and self.pages_seen >= self.abandon_at:
-                self.abandoned = True
-                return False
-            self.pages_seen += 1
-            self.due, self.lags, self.label = due, self.burst.think_lag, step
-            response = await self.answer(form, step)
-        raise RuntimeError(f"participant {self.code} did not finish within 50 pages")
+        return await super().walk()
+
+    async def read_and_decide(self, step: str) -> bool:
+        think = self.rng.uniform(*self.think)
+        due = time.monotonic() + think
+        await asyncio.sleep(think)
+        if self.abandon_at is not None and self.pages_seen >= self.abandon_at:
+            self.abandoned = True
+            return False
+        self.pages_seen += 1
+        self.due, self.lags, self.label = due, self.burst.think_lag, step
+        return True
 
     async def run(self) -> bool:
         # Unlike loadgen's, the connection is not closed at once (see the module docstring).

@@ -169,12 +169,18 @@ class _Participant:
             if done is not None:
                 return done
             assert form is not None
-            if self.gen.think_time:
-                # Reading and answering take people seconds; paced runs measure latency below
-                # saturation, the way a server meets a real crowd.
-                await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.gen.think_time)
+            if not await self.read_and_decide(step):
+                return False  # left without answering
             response = await self.answer(form, step)
         raise RuntimeError(f"participant {self.code} did not finish within 50 pages")
+
+    async def read_and_decide(self, step: str) -> bool:
+        """The time a person takes on the page of `step`; False when they leave it."""
+        if self.gen.think_time:
+            # Reading and answering take people seconds; paced runs measure latency below
+            # saturation, the way a server meets a real crowd.
+            await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.gen.think_time)
+        return True
 
     async def answer(self, form: Form, step: str):
         """Fill and post the page's form; the page that comes back. An acknowledged page's
