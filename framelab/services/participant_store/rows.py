@@ -13,7 +13,6 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -118,11 +117,15 @@ def find(db: Direct, code: str, *, lock: bool) -> Found:
     row = db.one_or_none(statement, {"code": code})
     if row is None:
         raise ParticipantNotFound("participant: no participant with this code")
-    # The lookup names the version by study_version_id.
-    version = SimpleNamespace(
-        version_id=row.study_version_id, version=row.version, spec_hash=row.spec_hash
+    loaded = loaded_study(
+        db,
+        row.study_id,
+        row.slug,
+        row.study_status,
+        row.study_version_id,
+        row.version,
+        row.spec_hash,
     )
-    loaded = loaded_study(db, row.study_id, row.slug, row.study_status, version)
     return Found(row, loaded)
 
 

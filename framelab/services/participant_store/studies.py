@@ -8,7 +8,6 @@ connection. Everything else uses those modules through the Session.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -83,16 +82,19 @@ def version_spec(db: Direct, version_id: int, spec_hash: str) -> StudySpec:
     )
 
 
-def loaded_study(db: Direct, study_id: int, slug: str, status: str, version: Any) -> LoadedStudy:
-    """A study with the version a row names (its `version_id`, `version`, `spec_hash`)."""
+def loaded_study(
+    db: Direct, study_id: int, slug: str, status: str, version_id: int, version: int, spec_hash: str
+) -> LoadedStudy:
+    """A study with one of its versions (the spec parsed once per process)."""
+    spec = version_spec(db, version_id, spec_hash)
     return LoadedStudy(
         id=study_id,
         slug=slug,
         status=status,
-        version=version.version,
-        spec=version_spec(db, version.version_id, version.spec_hash),
-        spec_hash=version.spec_hash,
-        version_id=version.version_id,
+        version=version,
+        spec=spec,
+        spec_hash=spec_hash,
+        version_id=version_id,
     )
 
 
@@ -141,7 +143,15 @@ def entry_and_study(db: Direct, slug: str) -> tuple[campaigns.Entry, LoadedStudy
             raise StudyClosed(entry.enrol_slug, row.enrol_status)
     except (StudyNotFound, StudyClosed) as error:
         return entry, error
-    return entry, loaded_study(db, row.enrol_id, entry.enrol_slug, row.enrol_status, row)
+    return entry, loaded_study(
+        db,
+        row.enrol_id,
+        entry.enrol_slug,
+        row.enrol_status,
+        row.version_id,
+        row.version,
+        row.spec_hash,
+    )
 
 
 def open_study(db: Direct, slug: str) -> LoadedStudy:
@@ -157,7 +167,7 @@ def open_study(db: Direct, slug: str) -> LoadedStudy:
         raise StudyNotFound(f"study: {slug} has no published version")
     if row.status not in OPEN_STATUSES:
         raise StudyClosed(slug, row.status)
-    return loaded_study(db, row.id, slug, row.status, row)
+    return loaded_study(db, row.id, slug, row.status, row.version_id, row.version, row.spec_hash)
 
 
 def close_at_target(db: Direct, study_id: int, target: int, *, now: datetime) -> bool:
